@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -44,8 +45,8 @@ func TestRetryAfter(t *testing.T) {
 		{"seconds", "120", 2 * time.Minute},
 		{"negative", "-5", 0},
 		{"garbage", "soon", 0},
-		{"date", now.Add(30 * time.Second).Format(time.RFC1123), 30 * time.Second},
-		{"past date", now.Add(-time.Hour).Format(time.RFC1123), 0},
+		{"date", now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
+		{"past date", now.Add(-time.Hour).Format(http.TimeFormat), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, RetryAfter(tc.in, now))
