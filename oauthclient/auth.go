@@ -1,0 +1,211 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenRequest is a token request being built. A [ClientAuth] adds the
+// client's credentials to its form or header before it is sent.
+type TokenRequest struct {
+	TokenURL string
+	ClientID string
+	Form     url.Values
+	Header   http.Header
+}
+
+// ClientAuth authenticates the client on a token request. The built-in
+// methods are chosen with [Config.AuthMethod]; a custom one (for example a
+// DPoP proof or a vendor scheme) is set with [Config.ClientAuth].
+type ClientAuth interface {
+	Authenticate(ctx context.Context, r *TokenRequest) error
+}
+
+// secretsOf is implemented by authenticators that know strings which must
+// never appear in an error excerpt.
+type secretsOf interface{ secrets() []string }
+
+type basicAuth struct{ id, secret string }
+
+// Authenticate encodes id and secret with application/x-www-form-urlencoded
+// before Base64, as RFC 6749 §2.3.1 requires.
+func (a basicAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+	cred := url.QueryEscape(a.id) + ":" + url.QueryEscape(a.secret)
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	return nil
+}
+func (a basicAuth) secrets() []string { return []string{a.secret} }
+
+type postAuth struct{ id, secret string }
+
+func (a postAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+	r.Form.Set("client_id", a.id)
+	r.Form.Set("client_secret", a.secret)
+	return nil
+}
+func (a postAuth) secrets() []string { return []string{a.secret} }
+
+// idOnly sends client_id in the form: public clients and tls_client_auth.
+type idOnly struct{ id string }
+
+func (a idOnly) Authenticate(_ context.Context, r *TokenRequest) error {
+	r.Form.Set("client_id", a.id)
+	return nil
+}
+
+// jwtAuth signs a fresh RFC 7523 client assertion for every request.
+type jwtAuth struct {
+	id, kid, aud string
+	method       jwt.SigningMethod
+	key          crypto.Signer
+	life         time.Duration
+	now          func() time.Time
+}
+
+const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+func (a *jwtAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+	now := a.now()
+	jti := make([]byte, 16)
+	if _, err := rand.Read(jti); err != nil {
+		return err
+	}
+	claims := jwt.RegisteredClaims{
+		Issuer: a.id, Subject: a.id, Audience: jwt.ClaimStrings{a.aud}, ID: hex.EncodeToString(jti),
+		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(a.life)),
+	}
+	t := jwt.NewWithClaims(a.method, claims)
+	if a.kid != "" {
+		t.Header["kid"] = a.kid
+	}
+	signed, err := t.SignedString(a.key)
+	if err != nil {
+		return fmt.Errorf("signing client assertion: %w", err)
+	}
+	r.Form.Set("client_id", a.id)
+	r.Form.Set("client_assertion_type", assertionType)
+	r.Form.Set("client_assertion", signed)
+	return nil
+}
+
+// newClientAuth builds the authenticator for cfg, validating its fields.
+func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+	bad := func(field, reason string) error { return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason} }
+	if cfg.ClientAuth != nil {
+		return cfg.ClientAuth, nil
+	}
+	m := cfg.authMethod()
+	if cfg.ClientID == "" && m != AuthNone {
+		return nil, bad("client_id", "missing")
+	}
+	switch m {
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if cfg.ClientSecret == "" {
+			return nil, bad("client_secret", "missing for "+string(m))
+		}
+		if m == AuthClientSecretPost {
+			return postAuth{cfg.ClientID, cfg.ClientSecret}, nil
+		}
+		return basicAuth{cfg.ClientID, cfg.ClientSecret}, nil
+	case AuthPrivateKeyJWT:
+		return newJWTAuth(cfg, now)
+	case AuthTLSClientAuth:
+		if cfg.Certificate == nil {
+			return nil, bad("certificate", "missing for tls_client_auth")
+		}
+		return idOnly{cfg.ClientID}, nil
+	case AuthNone:
+		if cfg.ClientID == "" {
+			return noAuth{}, nil
+		}
+		return idOnly{cfg.ClientID}, nil
+	}
+	return nil, bad("auth_method", fmt.Sprintf("unknown method %q (want client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or none)", m))
+}
+
+type noAuth struct{}
+
+func (noAuth) Authenticate(context.Context, *TokenRequest) error { return nil }
+
+func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+	bad := func(field, reason string) error { return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason} }
+	key := cfg.PrivateKey
+	if key == nil {
+		if len(cfg.PrivateKeyPEM) == 0 {
+			return nil, bad("private_key", "missing for private_key_jwt")
+		}
+		k, err := parsePrivateKey(cfg.PrivateKeyPEM)
+		if err != nil {
+			return nil, bad("private_key", err.Error())
+		}
+		key = k
+	}
+	method, err := signingMethod(cfg.SigningAlg, key)
+	if err != nil {
+		return nil, bad("signing_alg", err.Error())
+	}
+	return &jwtAuth{id: cfg.ClientID, kid: cfg.KeyID, aud: cfg.AssertionAudience, method: method, key: key, life: cfg.AssertionLifetime, now: now}, nil
+}
+
+// parsePrivateKey reads an RSA or EC private key from PEM. Its errors never
+// include key material.
+func parsePrivateKey(b []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("not PEM")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if s, ok := k.(crypto.Signer); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("unsupported PKCS#8 key type %T", k)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("unparsable %q block (want an RSA or EC private key)", block.Type)
+}
+
+// signingMethod picks the JWS algorithm, checking it fits the key.
+func signingMethod(alg string, key crypto.Signer) (jwt.SigningMethod, error) {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		switch alg {
+		case "", "RS384":
+			return jwt.SigningMethodRS384, nil
+		case "RS256":
+			return jwt.SigningMethodRS256, nil
+		case "PS256":
+			return jwt.SigningMethodPS256, nil
+		}
+		return nil, fmt.Errorf("%q does not fit an RSA key (want RS256, RS384 or PS256)", alg)
+	case *ecdsa.PrivateKey:
+		want := map[elliptic.Curve]string{elliptic.P256(): "ES256", elliptic.P384(): "ES384"}[k.Curve]
+		if want == "" {
+			return nil, errors.New("unsupported EC curve (want P-256 or P-384)")
+		}
+		if alg != "" && alg != want {
+			return nil, fmt.Errorf("%q does not fit this EC key (want %s)", alg, want)
+		}
+		return jwt.GetSigningMethod(want), nil
+	}
+	return nil, fmt.Errorf("unsupported key type %T", key)
+}

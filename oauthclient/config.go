@@ -1,0 +1,163 @@
+package oauthclient
+
+import (
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AuthMethod is how the client authenticates to the token endpoint, named
+// as in the OAuth token_endpoint_auth_method registry.
+type AuthMethod string
+
+// The client authentication methods tokenwire supports.
+const (
+	AuthClientSecretBasic AuthMethod = "client_secret_basic" // RFC 6749 §2.3.1, the default
+	AuthClientSecretPost  AuthMethod = "client_secret_post"  // RFC 6749 §2.3.1, secret in the form
+	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"     // RFC 7523 signed assertion
+	AuthTLSClientAuth     AuthMethod = "tls_client_auth"     // RFC 8705 client certificate
+	AuthNone              AuthMethod = "none"                // public client
+)
+
+// Defaults applied by [NewSource] to zero fields of [Config].
+const (
+	DefaultTimeout           = 10 * time.Second
+	DefaultLifetime          = time.Hour
+	DefaultAssertionLifetime = time.Minute
+	MaxAssertionLifetime     = 5 * time.Minute
+)
+
+// Config is one security definition: the client-credentials grant (RFC 6749
+// §4.4) against one token endpoint. Its zero fields take the documented
+// defaults. Config never prints its secrets: see [Config.String].
+type Config struct {
+	Name         string     // definition name, used in errors and logs
+	TokenURL     string     // token endpoint; must be https unless AllowInsecureHTTP
+	ClientID     string     // client_id
+	ClientSecret string     // for client_secret_basic and client_secret_post
+	Scopes       []string   // sent space-separated as "scope"
+	Audience     string     // "audience" parameter (Auth0, Okta custom servers…)
+	Resources    []string   // RFC 8707 "resource" indicators, one parameter each
+	Params       url.Values // extra form parameters sent as they are
+	AuthMethod   AuthMethod // default AuthClientSecretBasic
+
+	// private_key_jwt (RFC 7523). PrivateKey wins over PrivateKeyPEM.
+	PrivateKeyPEM     []byte        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
+	PrivateKey        crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey
+	KeyID             string        // "kid" header
+	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384; default RS384 for RSA, by curve for EC
+	AssertionAudience string        // "aud" claim; default TokenURL
+	AssertionLifetime time.Duration // "exp" − "iat"; default 1m, at most 5m
+
+	// tls_client_auth (RFC 8705): the client certificate presented to the
+	// token endpoint. RootCAs, when set, verifies the token endpoint.
+	Certificate *tls.Certificate
+	RootCAs     *x509.CertPool
+
+	Timeout           time.Duration // one token call; default 10s
+	DefaultLifetime   time.Duration // when the response has no expires_in; default 1h
+	AllowInsecureHTTP bool          // permit an http:// token URL (tests only)
+
+	// ClientAuth replaces AuthMethod with a custom client authentication
+	// (for example DPoP-bound or vendor-specific schemes).
+	ClientAuth ClientAuth
+}
+
+// ConfigError reports an invalid field of a security definition. It never
+// contains the value of a secret field.
+type ConfigError struct {
+	Definition string // the definition's name
+	Field      string // e.g. "token_url", "private_key"
+	Reason     string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("oauthclient: definition %q: %s: %s", e.Definition, e.Field, e.Reason)
+}
+
+// String describes the definition without any secret.
+func (c Config) String() string {
+	method := c.AuthMethod
+	if method == "" {
+		method = AuthClientSecretBasic
+	}
+	return fmt.Sprintf("oauthclient.Config{Name:%q TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
+		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redacted(c.ClientSecret != ""), redacted(c.PrivateKey != nil || len(c.PrivateKeyPEM) > 0))
+}
+
+// GoString makes %#v as safe as %v.
+func (c Config) GoString() string { return c.String() }
+
+// Format makes every verb (%v, %+v, %#v, %s) print the redacted form.
+func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// LogValue implements [slog.LogValuer] with the same redaction.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("name", c.Name),
+		slog.String("token_url", c.TokenURL),
+		slog.String("client_id", c.ClientID),
+		slog.String("auth_method", string(c.authMethod())),
+		slog.String("scope", strings.Join(c.Scopes, " ")),
+	)
+}
+
+func redacted(set bool) string {
+	if set {
+		return "[REDACTED]"
+	}
+	return "[none]"
+}
+
+func (c Config) authMethod() AuthMethod {
+	if c.AuthMethod == "" {
+		return AuthClientSecretBasic
+	}
+	return c.AuthMethod
+}
+
+// withDefaults returns c with its zero durations set.
+func (c Config) withDefaults() Config {
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.DefaultLifetime <= 0 {
+		c.DefaultLifetime = DefaultLifetime
+	}
+	if c.AssertionLifetime <= 0 {
+		c.AssertionLifetime = DefaultAssertionLifetime
+	}
+	if c.AssertionAudience == "" {
+		c.AssertionAudience = c.TokenURL
+	}
+	return c
+}
+
+// validate checks the fields that do not depend on the auth method.
+func (c Config) validate() error {
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
+	}
+	if c.TokenURL == "" {
+		return bad("token_url", "missing")
+	}
+	u, err := url.Parse(c.TokenURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return bad("token_url", "not an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return bad("token_url", "must not carry credentials")
+	}
+	if u.Scheme == "http" && !c.AllowInsecureHTTP {
+		return bad("token_url", "must use https (plain http is allowed only with AllowInsecureHTTP, for tests)")
+	}
+	if c.AssertionLifetime > MaxAssertionLifetime {
+		return bad("assertion_lifetime", "at most 5m")
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package oauthclient
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RFC 6749 §5.2 (and RFC 8707 §2) error codes, usable with errors.Is on any
+// error returned by a token request:
+//
+//	if errors.Is(err, oauthclient.ErrInvalidClient) { … }
+var (
+	ErrInvalidRequest       = errors.New("invalid_request")
+	ErrInvalidClient        = errors.New("invalid_client")
+	ErrInvalidGrant         = errors.New("invalid_grant")
+	ErrUnauthorizedClient   = errors.New("unauthorized_client")
+	ErrUnsupportedGrantType = errors.New("unsupported_grant_type")
+	ErrInvalidScope         = errors.New("invalid_scope")
+	ErrInvalidTarget        = errors.New("invalid_target")
+)
+
+// ErrMalformedResponse matches token responses that could not be understood:
+// an empty body, HTML from a proxy, JSON without access_token…
+var ErrMalformedResponse = errors.New("malformed token response")
+
+// ErrUnknownDefinition matches a lookup of a name no definition has.
+var ErrUnknownDefinition = errors.New("unknown security definition")
+
+var codes = map[error]string{
+	ErrInvalidRequest:       "invalid_request",
+	ErrInvalidClient:        "invalid_client",
+	ErrInvalidGrant:         "invalid_grant",
+	ErrUnauthorizedClient:   "unauthorized_client",
+	ErrUnsupportedGrantType: "unsupported_grant_type",
+	ErrInvalidScope:         "invalid_scope",
+	ErrInvalidTarget:        "invalid_target",
+}
+
+// Error is a failed token request: the HTTP status, the RFC 6749 §5.2
+// fields when the server sent them, and otherwise a short, sanitized excerpt
+// of what it sent. It never contains the client secret or an assertion.
+type Error struct {
+	Definition  string        // security definition name
+	StatusCode  int           // HTTP status of the token response
+	Code        string        // RFC 6749 "error", e.g. "invalid_client"
+	Description string        // "error_description"
+	URI         string        // "error_uri"
+	Excerpt     string        // start of a body that was not an RFC error
+	RetryAfter  time.Duration // from a Retry-After header, if any
+	Err         error         // ErrMalformedResponse, or nil
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "oauthclient: definition %q: token request failed", e.Definition)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, ": %s", e.Description)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, ": body starts %q", e.Excerpt)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's RFC code.
+func (e *Error) Is(target error) bool {
+	code, ok := codes[target]
+	return ok && code == e.Code
+}
+
+// Unwrap returns the cause (ErrMalformedResponse) if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports whether retrying later may succeed: server errors,
+// rate limiting and malformed answers are; client errors such as
+// invalid_client or invalid_scope are not.
+func (e *Error) Temporary() bool {
+	switch {
+	case e.StatusCode == 429 || e.StatusCode >= 500:
+		return true
+	case e.Code != "":
+		return false
+	case e.StatusCode >= 400:
+		return false
+	}
+	return true
+}

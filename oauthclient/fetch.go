@@ -1,0 +1,145 @@
+package oauthclient
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// maxBody bounds how much of a token response is read.
+const maxBody = 1 << 20
+
+// Fetcher obtains a new token from wherever tokens come from. The source
+// built by [NewSource] uses the client-credentials grant; [FromOAuth2]
+// adapts any oauth2.TokenSource.
+type Fetcher interface {
+	Fetch(ctx context.Context) (*Token, error)
+}
+
+// FetcherFunc adapts a function to [Fetcher].
+type FetcherFunc func(ctx context.Context) (*Token, error)
+
+// Fetch calls f.
+func (f FetcherFunc) Fetch(ctx context.Context) (*Token, error) { return f(ctx) }
+
+// FromOAuth2 adapts an oauth2.TokenSource (which takes no context) to a
+// [Fetcher]. A token without expiry gets [DefaultLifetime].
+func FromOAuth2(ts oauth2.TokenSource) Fetcher {
+	return FetcherFunc(func(context.Context) (*Token, error) {
+		o, err := ts.Token()
+		if err != nil {
+			return nil, err
+		}
+		return fromOAuth2(o, time.Now(), DefaultLifetime), nil
+	})
+}
+
+// clientCredentials performs the RFC 6749 §4.4 token request.
+type clientCredentials struct {
+	cfg  Config
+	auth ClientAuth
+	hc   *http.Client
+	now  func() time.Time
+}
+
+func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	tr := &TokenRequest{TokenURL: c.cfg.TokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
+	if err := c.auth.Authenticate(ctx, tr); err != nil {
+		return nil, fmt.Errorf("oauthclient: definition %q: client authentication: %w", c.cfg.Name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(tr.Form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("oauthclient: definition %q: %w", c.cfg.Name, err)
+	}
+	req.Header = tr.Header
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("oauthclient: definition %q: token request: %w", c.cfg.Name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("oauthclient: definition %q: reading token response: %w", c.cfg.Name, err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, body: body}
+	return parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, c.secrets(tr)...)
+}
+
+func (c *clientCredentials) form() url.Values {
+	f := url.Values{"grant_type": {"client_credentials"}}
+	if len(c.cfg.Scopes) > 0 {
+		f.Set("scope", strings.Join(c.cfg.Scopes, " "))
+	}
+	if c.cfg.Audience != "" {
+		f.Set("audience", c.cfg.Audience)
+	}
+	for _, r := range c.cfg.Resources {
+		f.Add("resource", r)
+	}
+	for k, vs := range c.cfg.Params {
+		for _, v := range vs {
+			f.Add(k, v)
+		}
+	}
+	return f
+}
+
+// secrets lists what must never be echoed: the secret and the assertion.
+func (c *clientCredentials) secrets(tr *TokenRequest) []string {
+	s := []string{tr.Form.Get("client_assertion"), tr.Form.Get("client_secret")}
+	if so, ok := c.auth.(secretsOf); ok {
+		s = append(s, so.secrets()...)
+	}
+	return s
+}
+
+// httpClient returns the client for token calls: the given one, or one with
+// the TLS settings the definition needs (client certificate, root CAs).
+func httpClient(cfg Config, base *http.Client) *http.Client {
+	if cfg.Certificate == nil && cfg.RootCAs == nil {
+		if base != nil {
+			return base
+		}
+		return &http.Client{CheckRedirect: noRedirect}
+	}
+	var t *http.Transport
+	if base != nil {
+		if bt, ok := base.Transport.(*http.Transport); ok {
+			t = bt.Clone()
+		}
+	}
+	if t == nil {
+		t = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.TLSClientConfig != nil {
+		tc = t.TLSClientConfig.Clone()
+	}
+	if cfg.Certificate != nil {
+		tc.Certificates = []tls.Certificate{*cfg.Certificate}
+	}
+	if cfg.RootCAs != nil {
+		tc.RootCAs = cfg.RootCAs
+	}
+	t.TLSClientConfig = tc
+	hc := &http.Client{Transport: t, CheckRedirect: noRedirect}
+	if base != nil {
+		hc.CheckRedirect, hc.Jar = base.CheckRedirect, base.Jar
+	}
+	return hc
+}
+
+// noRedirect makes a redirect from a token endpoint an answer, not a hop:
+// credentials are never re-sent to wherever it points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

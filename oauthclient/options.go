@@ -1,0 +1,69 @@
+package oauthclient
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tokenwire/tokenwire/cache"
+)
+
+// Options is how sources behave at run time. A [Registry] gives the same
+// Options to every source it builds. Every field is optional.
+type Options struct {
+	// Store is asked before the authorization server and receives every
+	// token fetched, so that sources sharing it share tokens. If it also
+	// implements cache.Locker, only one holder of the lock fetches while the
+	// others wait for the token to appear. Default: none.
+	Store cache.Store
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives fetch and renewal events, never a secret or token.
+	// Default: discard.
+	Logger *slog.Logger
+	// HTTPClient makes the token requests. Default: a new client that does
+	// not follow redirects.
+	HTTPClient *http.Client
+	// RenewWindow returns how long before expiry a token of the given
+	// lifetime is renewed in the background. Default [DefaultRenewWindow].
+	RenewWindow func(lifetime time.Duration) time.Duration
+	// MinBackoff and MaxBackoff bound the wait after a failed fetch before
+	// the next one (exponential, with jitter, honouring Retry-After).
+	// Default 1s and 5m.
+	MinBackoff, MaxBackoff time.Duration
+	// LockTTL bounds how long a fleet lock is held and how long others wait
+	// for its holder. Default 10s.
+	LockTTL time.Duration
+}
+
+// DefaultRenewWindow renews a token when 10 % of its lifetime is left,
+// at least 10s and at most 5m before expiry, and never earlier than half
+// way through its lifetime.
+func DefaultRenewWindow(lifetime time.Duration) time.Duration {
+	w := lifetime / 10
+	w = min(max(w, 10*time.Second), 5*time.Minute)
+	return min(w, lifetime/2)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.RenewWindow == nil {
+		o.RenewWindow = DefaultRenewWindow
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 10 * time.Second
+	}
+	return o
+}

@@ -1,0 +1,167 @@
+package oauthclient
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tokenwire/tokenwire/internal/backoff"
+)
+
+// MaxLifetime caps the lifetime taken from expires_in, so that an absurd
+// value never overflows into the past nor keeps a token for years.
+const MaxLifetime = 30 * 24 * time.Hour
+
+const excerptLen = 120
+
+// response is what a token endpoint answered, as parseResponse needs it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// parseResponse turns a token endpoint answer into a token or an *Error.
+// It accepts JSON (whatever the content type says), form-encoded bodies and
+// RFC 6749 §5.2 errors with any status; secrets lists strings that must be
+// scrubbed from any excerpt.
+func parseResponse(def string, r response, now time.Time, defLifetime time.Duration, secrets ...string) (*Token, error) {
+	fail := func(cause error, excerpt string) *Error {
+		return &Error{Definition: def, StatusCode: r.status, Err: cause, Excerpt: scrub(excerpt, secrets),
+			RetryAfter: backoff.RetryAfter(r.header.Get("Retry-After"), now)}
+	}
+	body := bytes.TrimSpace(r.body)
+	fields, err := decodeFields(body, r.header.Get("Content-Type"))
+	if err != nil {
+		return nil, fail(fmt.Errorf("%w: %v", ErrMalformedResponse, err), string(body))
+	}
+	if code, _ := fields["error"].(string); code != "" {
+		e := fail(nil, "")
+		e.Code = code
+		e.Description = scrub(str(fields["error_description"]), secrets)
+		e.URI = str(fields["error_uri"])
+		return nil, e
+	}
+	if r.status < 200 || r.status > 299 {
+		return nil, fail(nil, string(body))
+	}
+	access, ok := fields["access_token"].(string)
+	if !ok || access == "" {
+		return nil, fail(fmt.Errorf("%w: no access_token", ErrMalformedResponse), "")
+	}
+	life, err := lifetime(fields["expires_in"], defLifetime)
+	if err != nil {
+		return nil, fail(fmt.Errorf("%w: %v", ErrMalformedResponse, err), "")
+	}
+	return newToken(access, str(fields["token_type"]), str(fields["scope"]), now, now.Add(life), fields), nil
+}
+
+// decodeFields reads a JSON object or a form-encoded body into a map.
+func decodeFields(body []byte, contentType string) (map[string]any, error) {
+	if len(body) == 0 {
+		return nil, errors.New("empty body")
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case body[0] == '{':
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("invalid JSON (content type %q)", mt)
+		}
+		return m, nil
+	case body[0] == '<':
+		return nil, fmt.Errorf("HTML or XML instead of a token (content type %q)", mt)
+	case bytes.IndexByte(body, '=') > 0 && !bytes.ContainsAny(body, " \n<{"):
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("invalid form body (content type %q)", mt)
+		}
+		m := make(map[string]any, len(v))
+		for k := range v {
+			m[k] = v.Get(k)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("neither JSON nor form-encoded (content type %q)", mt)
+}
+
+// lifetime interprets expires_in: a JSON number, a numeric string, a float;
+// absent or non-positive means def; huge values are capped at MaxLifetime.
+func lifetime(v any, def time.Duration) (time.Duration, error) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return def, nil
+	case json.Number:
+		s = x.String()
+	case string:
+		s = strings.TrimSpace(x)
+	case float64:
+		s = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return 0, fmt.Errorf("expires_in is a %T", v)
+	}
+	if s == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, fmt.Errorf("expires_in %q is not a number", truncate(s, 20))
+	}
+	if f <= 0 {
+		return def, nil
+	}
+	if f >= MaxLifetime.Seconds() {
+		return MaxLifetime, nil
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	}
+	return ""
+}
+
+// scrub shortens s to a printable excerpt and removes every secret.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+			s = strings.ReplaceAll(s, url.QueryEscape(sec), "[REDACTED]")
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, s)
+	return truncate(strings.Join(strings.Fields(s), " "), excerptLen)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,262 @@
+package oauthclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tokenwire/tokenwire/internal/backoff"
+)
+
+// Source is a cached token source for one security definition. It is safe
+// for concurrent use and implements oauth2.TokenSource.
+//
+// A token is in one of three states. Fresh: returned by an atomic load, with
+// no lock and no allocation. Stale (inside its renewal window, still valid):
+// returned at once, while the first caller to notice starts one background
+// renewal. Missing or expired: callers wait for one shared fetch, each
+// bounded by its own context. After a failed fetch, no new fetch starts
+// before a backoff delay; meanwhile a still-valid token keeps being served
+// and callers without one get the last error at once.
+type Source struct {
+	name    string
+	fetcher Fetcher
+	key     string // cache key; "" when there is no store
+	opts    Options
+	policy  backoff.Policy
+	timeout time.Duration // bound of one shared fetch
+
+	cur       atomic.Pointer[current]
+	fetching  atomic.Bool  // a fetch is in flight
+	notBefore atomic.Int64 // unix nanos before which no fetch starts
+
+	mu       sync.Mutex // guards inflight, failures, lastErr
+	inflight *call
+	failures int
+	lastErr  error
+}
+
+// current is the token being served with its precomputed deadlines.
+type current struct {
+	tok     *Token
+	o2      *oauth2.Token
+	renewAt time.Time
+}
+
+// call is one shared fetch.
+type call struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+// NewSource validates cfg and returns a source fetching tokens with the
+// client-credentials grant. Its errors are *ConfigError.
+func NewSource(cfg Config, opts Options) (*Source, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	auth, err := newClientAuth(cfg, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	f := &clientCredentials{cfg: cfg, auth: auth, hc: httpClient(cfg, opts.HTTPClient), now: opts.Now}
+	s := NewSourceFrom(cfg.Name, f, opts)
+	s.timeout = cfg.Timeout + time.Second
+	if opts.Store != nil {
+		s.key = CacheKey(cfg)
+	}
+	return s, nil
+}
+
+// NewSourceFrom returns a cached source over any fetcher. With a store in
+// opts, tokens are shared under a key derived from name only: use
+// [NewSource] for keys derived from a definition's identity.
+func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
+	opts = opts.withDefaults()
+	s := &Source{name: name, fetcher: f, opts: opts, timeout: DefaultTimeout + time.Second,
+		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}}
+	if opts.Store != nil {
+		s.key = keyOf("fetcher", name)
+	}
+	return s
+}
+
+// Name returns the definition's name.
+func (s *Source) Name() string { return s.name }
+
+// TokenContext returns a valid token. While the current token is fresh this
+// is an atomic load; ctx bounds only this caller's wait for a fetch.
+func (s *Source) TokenContext(ctx context.Context) (*Token, error) {
+	if c := s.cur.Load(); c != nil {
+		now := s.opts.Now()
+		if now.Before(c.renewAt) {
+			return c.tok, nil
+		}
+		if now.Before(c.tok.expiry) {
+			s.renewInBackground(now)
+			return c.tok, nil
+		}
+	}
+	return s.wait(ctx)
+}
+
+// Token implements oauth2.TokenSource. The returned token is shared: do not
+// modify it.
+func (s *Source) Token() (*oauth2.Token, error) {
+	if c := s.cur.Load(); c != nil {
+		now := s.opts.Now()
+		if now.Before(c.renewAt) {
+			return c.o2, nil
+		}
+		if now.Before(c.tok.expiry) {
+			s.renewInBackground(now)
+			return c.o2, nil
+		}
+	}
+	t, err := s.wait(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if c := s.cur.Load(); c != nil && c.tok == t {
+		return c.o2, nil
+	}
+	return t.OAuth2(), nil
+}
+
+// Invalidate drops t, typically because a backend rejected it, so that the
+// next call fetches a new token. It does nothing if t is no longer the
+// current token: a token fetched meanwhile is kept.
+func (s *Source) Invalidate(t *Token) {
+	c := s.cur.Load()
+	if t == nil || c == nil || c.tok.accessToken != t.accessToken {
+		return
+	}
+	if !s.cur.CompareAndSwap(c, nil) {
+		return
+	}
+	s.opts.Logger.Info("oauthclient: token invalidated", slog.String("definition", s.name))
+	if s.key != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		if e, err := s.opts.Store.Get(ctx, s.key); err == nil {
+			if st, err := unmarshalToken(e.Value); err == nil && st.accessToken == t.accessToken {
+				_ = s.opts.Store.Delete(ctx, s.key)
+			}
+		}
+	}
+}
+
+// renewInBackground starts one renewal unless one runs or backoff forbids.
+func (s *Source) renewInBackground(now time.Time) {
+	if s.fetching.Load() || now.UnixNano() < s.notBefore.Load() {
+		return
+	}
+	s.start()
+}
+
+// wait joins (or starts) the shared fetch and waits for it or for ctx.
+func (s *Source) wait(ctx context.Context) (*Token, error) {
+	cl, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-cl.done:
+		return cl.tok, cl.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oauthclient: definition %q: waiting for a token: %w", s.name, context.Cause(ctx))
+	}
+}
+
+// start returns the fetch in flight, or starts one; during backoff it
+// returns the last error instead.
+func (s *Source) start() (*call, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight != nil {
+		return s.inflight, nil
+	}
+	if c := s.cur.Load(); c != nil && s.opts.Now().Before(c.renewAt) {
+		done := &call{done: make(chan struct{}), tok: c.tok}
+		close(done.done)
+		return done, nil
+	}
+	if nb := s.notBefore.Load(); s.opts.Now().UnixNano() < nb {
+		return nil, &BackoffError{Definition: s.name, Until: time.Unix(0, nb), Err: s.lastErr}
+	}
+	cl := &call{done: make(chan struct{})}
+	s.inflight = cl
+	s.fetching.Store(true)
+	go s.run(cl)
+	return cl, nil
+}
+
+// run performs one shared fetch, detached from every caller's context.
+func (s *Source) run(cl *call) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	tok, err := s.obtain(ctx)
+	s.mu.Lock()
+	if err == nil {
+		s.failures, s.lastErr = 0, nil
+		s.notBefore.Store(0)
+		s.setCurrent(tok)
+	} else {
+		s.failures++
+		s.lastErr = err
+		s.notBefore.Store(s.opts.Now().Add(s.delay(err)).UnixNano())
+		s.opts.Logger.Warn("oauthclient: token fetch failed", slog.String("definition", s.name),
+			slog.Int("failures", s.failures), slog.String("error", err.Error()))
+	}
+	s.inflight = nil
+	s.fetching.Store(false)
+	s.mu.Unlock()
+	cl.tok, cl.err = tok, err
+	close(cl.done)
+}
+
+// delay is the backoff after the current run of failures. Errors that will
+// not go away by themselves (invalid_client, invalid_scope…) start higher.
+func (s *Source) delay(err error) time.Duration {
+	attempt := s.failures - 1
+	var e *Error
+	if errors.As(err, &e) && !e.Temporary() {
+		attempt += 5
+	}
+	d := s.policy.Delay(attempt)
+	if e != nil && e.RetryAfter > d {
+		d = min(e.RetryAfter, s.opts.MaxBackoff)
+	}
+	return d
+}
+
+func (s *Source) setCurrent(t *Token) {
+	life := t.expiry.Sub(t.issued)
+	s.cur.Store(&current{tok: t, o2: t.OAuth2(), renewAt: t.expiry.Add(-s.opts.RenewWindow(life))})
+	s.opts.Logger.Debug("oauthclient: token ready", slog.String("definition", s.name), slog.Time("expiry", t.expiry))
+}
+
+// BackoffError is returned to a caller without a valid token while the
+// source waits before retrying a failed fetch. It wraps the last error, so
+// errors.Is(err, ErrInvalidClient) and the like still work.
+type BackoffError struct {
+	Definition string
+	Until      time.Time
+	Err        error
+}
+
+func (e *BackoffError) Error() string {
+	return fmt.Sprintf("oauthclient: definition %q: no valid token; next attempt after %s: %v",
+		e.Definition, e.Until.UTC().Format(time.RFC3339), e.Err)
+}
+
+func (e *BackoffError) Unwrap() error { return e.Err }

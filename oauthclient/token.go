@@ -1,0 +1,123 @@
+package oauthclient
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Token is an access token as the authorization server issued it. It is
+// immutable and safe to share; it never prints its value (see [Token.String]).
+type Token struct {
+	accessToken string
+	tokenType   string // as sent, e.g. "bearer", "BearerToken", ""
+	issued      time.Time
+	expiry      time.Time
+	scope       string
+	extra       map[string]any // every member of the response
+	header      []string       // precomputed Authorization header value
+}
+
+// newToken builds a token and precomputes its header value.
+func newToken(access, typ, scope string, issued, expiry time.Time, extra map[string]any) *Token {
+	t := &Token{accessToken: access, tokenType: typ, scope: scope, issued: issued, expiry: expiry, extra: extra}
+	t.header = []string{t.Scheme() + " " + access}
+	return t
+}
+
+// AccessToken returns the token value to send to the backend.
+func (t *Token) AccessToken() string { return t.accessToken }
+
+// Type returns token_type exactly as the server sent it (may be empty).
+func (t *Token) Type() string { return t.tokenType }
+
+// Scheme returns the Authorization scheme to use: "DPoP" for DPoP-bound
+// tokens, "Bearer" for everything else (any case of "bearer", a missing
+// token_type, vendor spellings such as Apigee's "BearerToken").
+func (t *Token) Scheme() string {
+	if strings.EqualFold(t.tokenType, "dpop") {
+		return "DPoP"
+	}
+	return "Bearer"
+}
+
+// Expiry returns the instant the token expires.
+func (t *Token) Expiry() time.Time { return t.expiry }
+
+// IssuedAt returns when the token was received.
+func (t *Token) IssuedAt() time.Time { return t.issued }
+
+// Scope returns the granted scope, or "" when the server did not say.
+func (t *Token) Scope() string { return t.scope }
+
+// Extra returns a member of the token response, such as "id_token" or a
+// vendor field, or nil.
+func (t *Token) Extra(key string) any { return t.extra[key] }
+
+// String describes the token without its value.
+func (t *Token) String() string {
+	if t == nil {
+		return "<nil token>"
+	}
+	return fmt.Sprintf("Token{type:%q scope:%q expiry:%s value:[REDACTED]}", t.tokenType, t.scope, t.expiry.UTC().Format(time.RFC3339))
+}
+
+// GoString makes %#v as safe as %v.
+func (t *Token) GoString() string { return t.String() }
+
+// Format makes every fmt verb print the redacted form.
+func (t *Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
+
+// LogValue implements [slog.LogValuer] without the token value.
+func (t *Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", t.tokenType), slog.String("scope", t.scope), slog.Time("expiry", t.expiry))
+}
+
+// OAuth2 converts the token for use with golang.org/x/oauth2.
+func (t *Token) OAuth2() *oauth2.Token {
+	o := &oauth2.Token{AccessToken: t.accessToken, TokenType: t.Scheme(), Expiry: t.expiry}
+	return o.WithExtra(t.extra)
+}
+
+// fromOAuth2 converts an x/oauth2 token; a zero expiry gets lifetime def.
+func fromOAuth2(o *oauth2.Token, now time.Time, def time.Duration) *Token {
+	exp := o.Expiry
+	if exp.IsZero() {
+		exp = now.Add(def)
+	}
+	extra := map[string]any{}
+	if s, ok := o.Extra("scope").(string); ok {
+		extra["scope"] = s
+	}
+	scope, _ := extra["scope"].(string)
+	return newToken(o.AccessToken, o.TokenType, scope, now, exp, extra)
+}
+
+// stored is the serialized form kept in a cache.Store.
+type stored struct {
+	AccessToken string         `json:"a"`
+	TokenType   string         `json:"t,omitempty"`
+	Scope       string         `json:"s,omitempty"`
+	Issued      int64          `json:"i"`
+	Expiry      int64          `json:"e"`
+	Extra       map[string]any `json:"x,omitempty"`
+}
+
+func (t *Token) marshal() ([]byte, error) {
+	return json.Marshal(stored{t.accessToken, t.tokenType, t.scope, t.issued.UnixNano(), t.expiry.UnixNano(), t.extra})
+}
+
+func unmarshalToken(b []byte) (*Token, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	if s.AccessToken == "" || s.Expiry == 0 {
+		return nil, fmt.Errorf("incomplete cached token")
+	}
+	return newToken(s.AccessToken, s.TokenType, s.Scope, time.Unix(0, s.Issued), time.Unix(0, s.Expiry), s.Extra), nil
+}

@@ -1,0 +1,161 @@
+package oauthclient
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// AnyOrigin, given as an origin, lets a transport attach tokens to every
+// host. It gives up the protection against leaking tokens to foreign hosts:
+// use it only when the base transport is itself restricted.
+const AnyOrigin = "*"
+
+// Transport is an http.RoundTripper that attaches the source's token to
+// requests for its origins, and only those: a redirect to another host, or
+// any other request, goes out without it. On a 401 it invalidates the token
+// it sent and retries once with a fresh one when the request body can be
+// replayed. The caller's request is never modified.
+type Transport struct {
+	src     *Source
+	base    http.RoundTripper
+	origins []origin
+	any     bool
+}
+
+type origin struct{ scheme, host, hostPort string }
+
+// NewTransport returns a transport over base (http.DefaultTransport when
+// nil) attaching src's tokens to the given origins ("https://api.example.com"
+// or "https://api.example.com:8443"; a path is ignored).
+func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Transport, error) {
+	if src == nil {
+		return nil, errors.New("oauthclient: NewTransport: nil source")
+	}
+	if len(origins) == 0 {
+		return nil, fmt.Errorf("oauthclient: definition %q: transport needs at least one origin", src.name)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t := &Transport{src: src, base: base}
+	for _, o := range origins {
+		if o == AnyOrigin {
+			t.any = true
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, fmt.Errorf("oauthclient: definition %q: origin %q is not an absolute http(s) URL", src.name, o)
+		}
+		t.origins = append(t.origins, newOrigin(u))
+	}
+	return t, nil
+}
+
+// NewClient returns an *http.Client whose transport is NewTransport(src,
+// nil, origins...).
+func NewClient(src *Source, origins ...string) (*http.Client, error) {
+	t, err := NewTransport(src, nil, origins...)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: t}, nil
+}
+
+func newOrigin(u *url.URL) origin {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[scheme]
+	}
+	o := origin{scheme: scheme, host: host, hostPort: host + ":" + port}
+	if strings.Contains(host, ":") { // IPv6 literal
+		o.host = "[" + host + "]"
+		o.hostPort = o.host + ":" + port
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		return o
+	}
+	o.host = o.hostPort // a non-default port must match exactly
+	return o
+}
+
+// allowed reports, without allocating, whether u is one of the origins.
+func (t *Transport) allowed(u *url.URL) bool {
+	if t.any {
+		return true
+	}
+	for _, o := range t.origins {
+		if strings.EqualFold(u.Scheme, o.scheme) && (strings.EqualFold(u.Host, o.host) || strings.EqualFold(u.Host, o.hostPort)) {
+			return true
+		}
+	}
+	return false
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.allowed(req.URL) {
+		return t.base.RoundTrip(req)
+	}
+	tok, err := t.src.TokenContext(req.Context())
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(withToken(req, tok))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, err
+	}
+	return t.retry(req, tok, resp)
+}
+
+// retry handles a 401: drop tok, get a fresh token, send once more. If no
+// fresh token can be had, the original 401 is returned.
+func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*http.Response, error) {
+	t.src.Invalidate(tok)
+	fresh, err := t.src.TokenContext(req.Context())
+	if err != nil || fresh.accessToken == tok.accessToken {
+		return resp, nil
+	}
+	r2 := withToken(req, fresh)
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		r2.Body = body
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+	return t.base.RoundTrip(r2)
+}
+
+// withToken is a shallow copy of req with its own header map carrying the
+// token; the caller's request is left as it was.
+func withToken(req *http.Request, tok *Token) *http.Request {
+	r := new(http.Request)
+	*r = *req
+	h := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	h["Authorization"] = tok.header
+	r.Header = h
+	return r
+}
+
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
