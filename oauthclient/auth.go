@@ -45,11 +45,15 @@ type basicAuth struct{ id, secret string }
 // Authenticate encodes id and secret with application/x-www-form-urlencoded
 // before Base64, as RFC 6749 §2.3.1 requires.
 func (a basicAuth) Authenticate(_ context.Context, r *TokenRequest) error {
-	cred := url.QueryEscape(a.id) + ":" + url.QueryEscape(a.secret)
-	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	r.Header.Set("Authorization", "Basic "+a.encoded())
 	return nil
 }
-func (a basicAuth) secrets() []string { return []string{a.secret} }
+
+func (a basicAuth) encoded() string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(a.id) + ":" + url.QueryEscape(a.secret)))
+}
+
+func (a basicAuth) secrets() []string { return []string{a.secret, a.encoded()} }
 
 type postAuth struct{ id, secret string }
 
@@ -105,7 +109,9 @@ func (a *jwtAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 
 // newClientAuth builds the authenticator for cfg, validating its fields.
 func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
-	bad := func(field, reason string) error { return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason} }
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
 	if cfg.ClientAuth != nil {
 		return cfg.ClientAuth, nil
 	}
@@ -143,7 +149,9 @@ type noAuth struct{}
 func (noAuth) Authenticate(context.Context, *TokenRequest) error { return nil }
 
 func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
-	bad := func(field, reason string) error { return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason} }
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
 	key := cfg.PrivateKey
 	if key == nil {
 		if len(cfg.PrivateKeyPEM) == 0 {

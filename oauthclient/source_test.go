@@ -1,0 +1,292 @@
+package oauthclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/cache"
+)
+
+// clock is a manual clock for tests: time moves only when told.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock               { c := &clock{}; c.ns.Store(t0.UnixNano()); return c }
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// fakeFetcher issues numbered tokens with a fixed lifetime. When gate is
+// set, each fetch blocks until a value is sent on it (or it is closed).
+type fakeFetcher struct {
+	clk     *clock
+	life    time.Duration
+	calls   atomic.Int32
+	gate    chan struct{}
+	started chan struct{} // receives once per fetch, if set
+	mu      sync.Mutex
+	fail    error
+}
+
+func (f *fakeFetcher) Fetch(ctx context.Context) (*Token, error) {
+	n := f.calls.Add(1)
+	if f.started != nil {
+		f.started <- struct{}{}
+	}
+	if f.gate != nil {
+		<-f.gate
+	}
+	f.mu.Lock()
+	err := f.fail
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	now := f.clk.Now()
+	return newToken(fmt.Sprintf("tok-%d", n), "Bearer", "", now, now.Add(f.life), nil), nil
+}
+
+func (f *fakeFetcher) setFail(err error) { f.mu.Lock(); f.fail = err; f.mu.Unlock() }
+
+func newTestSource(f *fakeFetcher, opts Options) *Source {
+	opts.Now = f.clk.Now
+	return NewSourceFrom("crm", f, opts)
+}
+
+func TestColdStartStampedeMakesOneFetch(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour, gate: make(chan struct{})}
+	s := newTestSource(f, Options{})
+	const n = 1000
+	var wg sync.WaitGroup
+	got := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := s.TokenContext(context.Background())
+			if assert.NoError(t, err) {
+				got <- tok.AccessToken()
+			}
+		}()
+	}
+	close(f.gate)
+	wg.Wait()
+	close(got)
+	for v := range got {
+		assert.Equal(t, "tok-1", v)
+	}
+	assert.Equal(t, int32(1), f.calls.Load())
+}
+
+func TestRenewalInBackgroundNobodyWaits(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	s := newTestSource(f, Options{})
+	_, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+
+	f.gate, f.started = make(chan struct{}), make(chan struct{}, 1)
+	f.clk.Add(time.Hour - time.Minute) // 1 minute left: inside the 5-minute window
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := s.TokenContext(context.Background())
+			assert.NoError(t, err)
+			assert.Equal(t, "tok-1", tok.AccessToken(), "callers keep the valid token while it renews")
+		}()
+	}
+	wg.Wait() // all 100 returned while the renewal is still blocked
+	<-f.started
+	close(f.gate)
+	require.Eventually(t, func() bool {
+		tok, err := s.TokenContext(context.Background())
+		return err == nil && tok.AccessToken() == "tok-2"
+	}, 5*time.Second, time.Millisecond)
+	assert.Equal(t, int32(2), f.calls.Load(), "exactly one renewal")
+}
+
+func TestCancelledCallerDoesNotCancelSharedFetch(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour, gate: make(chan struct{}), started: make(chan struct{}, 1)}
+	s := newTestSource(f, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := s.TokenContext(ctx); errc <- err }()
+	<-f.started
+	other := make(chan *Token, 1)
+	go func() { tok, _ := s.TokenContext(context.Background()); other <- tok }()
+	cancel()
+	err := <-errc
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), `"crm"`)
+	close(f.gate)
+	tok := <-other
+	require.NotNil(t, tok)
+	assert.Equal(t, "tok-1", tok.AccessToken())
+	assert.Equal(t, int32(1), f.calls.Load())
+}
+
+func TestOutageKeepsServingValidTokenThenRecovers(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoff: time.Minute})
+	_, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	f.setFail(&Error{Definition: "crm", StatusCode: 503})
+
+	f.clk.Add(56 * time.Minute) // in the renewal window
+	waitFetches := func(n int32) {
+		t.Helper()
+		require.Eventually(t, func() bool { return f.calls.Load() == n && !s.fetching.Load() }, 5*time.Second, time.Millisecond)
+	}
+	for range 1000 { // a thousand callers during the outage: one failed renewal, no storm
+		tok, err := s.TokenContext(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "tok-1", tok.AccessToken())
+	}
+	waitFetches(2)
+	for range 1000 {
+		_, _ = s.TokenContext(context.Background())
+	}
+	waitFetches(2) // still backing off
+	f.clk.Add(time.Second)
+	_, _ = s.TokenContext(context.Background())
+	waitFetches(3) // next attempt after the backoff
+
+	f.clk.Add(10 * time.Minute) // the token has now really expired
+	_, err = s.TokenContext(context.Background())
+	require.Error(t, err)
+	calls := f.calls.Load()
+	for range 100 { // callers without a token fail fast during backoff
+		_, err = s.TokenContext(context.Background())
+		var be *BackoffError
+		require.ErrorAs(t, err, &be)
+	}
+	assert.Equal(t, calls, f.calls.Load(), "no fetch during backoff")
+
+	f.setFail(nil)
+	f.clk.Add(2 * time.Minute)
+	tok, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("tok-%d", calls+1), tok.AccessToken())
+}
+
+func TestPermanentErrorsBackOffLonger(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 401, Code: "invalid_client"})
+	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoff: 10 * time.Minute})
+	_, err := s.TokenContext(context.Background())
+	require.ErrorIs(t, err, ErrInvalidClient)
+	f.clk.Add(10 * time.Second) // a transient error would be retried by now
+	_, err = s.TokenContext(context.Background())
+	require.ErrorIs(t, err, ErrInvalidClient, "the backoff error wraps the cause")
+	var be *BackoffError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, int32(1), f.calls.Load())
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 429, RetryAfter: 30 * time.Second})
+	s := newTestSource(f, Options{MinBackoff: time.Second})
+	_, err := s.TokenContext(context.Background())
+	require.Error(t, err)
+	f.clk.Add(29 * time.Second)
+	_, err = s.TokenContext(context.Background())
+	require.ErrorAs(t, err, new(*BackoffError))
+	assert.Equal(t, int32(1), f.calls.Load())
+	f.clk.Add(time.Second)
+	_, _ = s.TokenContext(context.Background())
+	assert.Equal(t, int32(2), f.calls.Load())
+}
+
+func TestInvalidateOnlyTheCurrentToken(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	s := newTestSource(f, Options{})
+	old, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	s.Invalidate(old)
+	fresh, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", fresh.AccessToken())
+	s.Invalidate(old) // stale: must not throw away tok-2
+	again, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", again.AccessToken())
+	assert.Equal(t, int32(2), f.calls.Load())
+	s.Invalidate(nil)
+}
+
+func TestSourcesShareTokensThroughStore(t *testing.T) {
+	clk := newClock()
+	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	f := &fakeFetcher{clk: clk, life: time.Hour}
+	a := newTestSource(f, Options{Store: store})
+	b := newTestSource(f, Options{Store: store})
+	ta, err := a.TokenContext(context.Background())
+	require.NoError(t, err)
+	tb, err := b.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, ta.AccessToken(), tb.AccessToken())
+	assert.Equal(t, int32(1), f.calls.Load())
+
+	a.Invalidate(ta) // a backend rejected it: the shared copy goes too
+	_, err = store.Get(context.Background(), a.key)
+	assert.ErrorIs(t, err, cache.ErrNotFound)
+}
+
+func TestTokenMethodImplementsOAuth2(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	s := newTestSource(f, Options{})
+	o, err := s.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", o.AccessToken)
+	assert.Equal(t, "Bearer", o.TokenType)
+	o2, err := s.Token()
+	require.NoError(t, err)
+	assert.Same(t, o, o2, "the warm path hands out the precomputed token")
+}
+
+func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
+	const secret = "SUPER-secret-value-123"
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := newEchoServer(t)
+	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: secret, AllowInsecureHTTP: true}
+	var errs []string
+	for _, m := range []AuthMethod{AuthClientSecretBasic, AuthClientSecretPost} {
+		cfg.AuthMethod = m
+		s, err := NewSource(cfg, Options{Logger: logger})
+		require.NoError(t, err)
+		_, err = s.TokenContext(context.Background())
+		require.Error(t, err)
+		errs = append(errs, err.Error(), fmt.Sprintf("%v %+v %#v %s", err, err, err, err))
+	}
+	errs = append(errs, fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprint(&cfg))
+	logger.Info("config", "def", cfg)
+	basic := base64.StdEncoding.EncodeToString([]byte("id:" + secret))
+	for _, e := range errs {
+		assert.NotContains(t, e, secret)
+		assert.NotContains(t, e, basic)
+	}
+	assert.NotContains(t, logs.String(), secret)
+	assert.Contains(t, logs.String(), "token fetch failed")
+}
+
+func TestTokenNeverPrintsItsValue(t *testing.T) {
+	tok := newToken("VALUE-xyz-987", "Bearer", "read", t0, t0.Add(time.Hour), nil)
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("t", "token", tok)
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s %q", tok, tok, tok, tok, tok), logs.String(), tok.String()} {
+		assert.NotContains(t, s, "VALUE-xyz-987")
+	}
+	assert.True(t, errors.Is(&Error{Code: "invalid_scope"}, ErrInvalidScope))
+}
