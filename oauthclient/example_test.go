@@ -1,0 +1,111 @@
+package oauthclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
+)
+
+func Example() {
+	as := oauthtest.NewServer()
+	defer as.Close()
+	as.AddClient("integration", "s3cret", "customers.read")
+	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"id":42}`)
+	})))
+	defer crm.Close()
+
+	reg := oauthclient.NewRegistry(oauthclient.Options{})
+	err := reg.Define(oauthclient.Config{
+		Name: "crm", TokenURL: as.TokenURL(), ClientID: "integration", ClientSecret: "s3cret",
+		Scopes: []string{"customers.read"}, AllowInsecureHTTP: true, // test server only
+	})
+	if err != nil {
+		panic(err)
+	}
+	client, err := reg.Client("crm", crm.URL)
+	if err != nil {
+		panic(err)
+	}
+	for range 3 {
+		resp, err := client.Get(crm.URL + "/customers/42")
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, string(body))
+	}
+	fmt.Println("token requests:", as.Requests("integration"))
+	// Output:
+	// 200 {"id":42}
+	// 200 {"id":42}
+	// 200 {"id":42}
+	// token requests: 1
+}
+
+func ExampleSource_TokenContext() {
+	as := oauthtest.NewServer()
+	defer as.Close()
+	as.AddClient("svc", "pw", "read")
+	src, err := oauthclient.NewSource(oauthclient.Config{
+		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "pw",
+		Scopes: []string{"read"}, AllowInsecureHTTP: true,
+	}, oauthclient.Options{})
+	if err != nil {
+		panic(err)
+	}
+	tok, err := src.TokenContext(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tok.Scheme(), tok.Scope(), as.Valid(tok.AccessToken()))
+	fmt.Println(strings.Contains(fmt.Sprint(tok), tok.AccessToken())) // fmt never prints the value
+	// Output:
+	// Bearer read true
+	// false
+}
+
+func ExampleRegistry_Source() {
+	reg := oauthclient.NewRegistry(oauthclient.Options{})
+	_ = reg.Define(oauthclient.Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"})
+	_ = reg.Define(oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/token", ClientID: "c", ClientSecret: "d"})
+	_, err := reg.Source("billing")
+	fmt.Println(errors.Is(err, oauthclient.ErrUnknownDefinition))
+	fmt.Println(err)
+	// Output:
+	// true
+	// oauthclient: unknown security definition "billing" (known: crm, erp)
+}
+
+func ExampleError() {
+	as := oauthtest.NewServer()
+	defer as.Close()
+	as.AddClient("svc", "right-secret")
+	src, _ := oauthclient.NewSource(oauthclient.Config{
+		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "wrong-secret", AllowInsecureHTTP: true,
+	}, oauthclient.Options{})
+	_, err := src.TokenContext(context.Background())
+	var e *oauthclient.Error
+	fmt.Println(errors.Is(err, oauthclient.ErrInvalidClient), errors.As(err, &e) && e.StatusCode == 401)
+	// Output:
+	// true true
+}
+
+func ExampleFromOAuth2() {
+	static := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "from-elsewhere"})
+	src := oauthclient.NewSourceFrom("legacy", oauthclient.FromOAuth2(static), oauthclient.Options{})
+	tok, _ := src.TokenContext(context.Background())
+	fmt.Println(tok.AccessToken() == "from-elsewhere", tok.Scheme())
+	// Output:
+	// true Bearer
+}
