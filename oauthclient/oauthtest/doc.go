@@ -1,0 +1,26 @@
+// Package oauthtest provides a fake OAuth 2.0 authorization server for tests.
+//
+// A [Server] runs on net/http/httptest (127.0.0.1) and issues
+// client-credentials tokens (RFC 6749 §4.4) to the clients a test registers.
+// It checks client authentication as a real server does —
+// client_secret_basic, client_secret_post, private_key_jwt (RFC 7523),
+// tls_client_auth (RFC 8705, with [NewTLSServer]) and public clients — and
+// answers RFC 6749 §5.2 errors when a client gets it wrong. It counts the
+// requests it receives, so a test can prove that a cache asked only once, and
+// it misbehaves on demand: latency ([Server.SetLatency]), failures
+// ([Server.FailNext]) and unusual response shapes ([Server.SetShape]).
+//
+// The server's clock is injectable ([WithClock], [Server.SetNow]), so tests
+// move time forward instead of sleeping. A fake backend checks the tokens the
+// server issued with [Server.Valid] or wraps its handler in
+// [Server.RequireToken].
+//
+//	as := oauthtest.NewServer()
+//	defer as.Close()
+//	as.AddClient("crm", "s3cret", "read")
+//	// point the code under test at as.TokenURL() with client "crm" / "s3cret"
+//	if as.Requests("crm") != 1 { ... }
+//
+// The package speaks the wire protocol only; it does not depend on
+// tokenwire's oauthclient, so it can test any OAuth 2.0 client.
+package oauthtest

@@ -1,0 +1,133 @@
+package oauthtest
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Response is a raw answer of the token endpoint, used to inject failures
+// ([Server.FailNext]) and to shape successful answers ([Shape]).
+type Response struct {
+	Status      int         // HTTP status; 0 means 200
+	ContentType string      // Content-Type header; "" sends none
+	Body        string      // response body, sent as is
+	Header      http.Header // further headers, e.g. Retry-After
+}
+
+func (r Response) write(w http.ResponseWriter) {
+	h := w.Header()
+	maps.Copy(h, r.Header.Clone())
+	if r.ContentType != "" {
+		h.Set("Content-Type", r.ContentType)
+	} else {
+		h["Content-Type"] = nil // no sniffing either
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(r.Body))
+}
+
+// OAuthError returns an RFC 6749 §5.2 error response: a JSON object with
+// error and, when not empty, error_description.
+func OAuthError(status int, code, description string) Response {
+	m := map[string]string{"error": code}
+	if description != "" {
+		m["error_description"] = description
+	}
+	return jsonResponse(status, m)
+}
+
+func jsonResponse(status int, v any) Response {
+	b, err := json.Marshal(v)
+	if err != nil { // only plain maps of strings, numbers and user values
+		return OAuthError(http.StatusInternalServerError, "server_error", err.Error())
+	}
+	return Response{
+		Status:      status,
+		ContentType: "application/json",
+		Body:        string(b),
+		Header:      http.Header{"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}},
+	}
+}
+
+// Token is a token the server issued.
+type Token struct {
+	AccessToken string    // random and opaque
+	ClientID    string    // the client it was issued to
+	Scope       string    // granted scopes, space separated; may be empty
+	IssuedAt    time.Time // by the server's clock
+	Expiry      time.Time // zero if the token never expires
+}
+
+// ExpiresIn returns the lifetime of the token in whole seconds, or 0 if it
+// never expires.
+func (t Token) ExpiresIn() int64 {
+	if t.Expiry.IsZero() {
+		return 0
+	}
+	return int64(t.Expiry.Sub(t.IssuedAt) / time.Second)
+}
+
+// Shape writes the response for an issued token. [JSON] is the default; see
+// [Server.SetShape].
+type Shape func(Token) Response
+
+// JSON is the standard successful response (RFC 6749 §5.1): a JSON object
+// with access_token, token_type "Bearer", expires_in (a number, omitted for
+// tokens that never expire) and scope (omitted when empty).
+func JSON(t Token) Response { return jsonResponse(http.StatusOK, fields(t)) }
+
+// JSONWith returns a [Shape] that answers the standard JSON object with
+// fields overridden: a nil value removes a field. For example
+// JSONWith(map[string]any{"expires_in": "3600", "token_type": "BearerToken"})
+// sends expires_in as a string and an unusual token type.
+func JSONWith(override map[string]any) Shape {
+	return func(t Token) Response {
+		m := fields(t)
+		for k, v := range override {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return jsonResponse(http.StatusOK, m)
+	}
+}
+
+// FormEncoded answers the standard fields as an
+// application/x-www-form-urlencoded body, as some older servers do.
+func FormEncoded(t Token) Response {
+	v := url.Values{}
+	for k, f := range fields(t) {
+		switch f := f.(type) {
+		case string:
+			v.Set(k, f)
+		case int64:
+			v.Set(k, strconv.FormatInt(f, 10))
+		}
+	}
+	return Response{
+		ContentType: "application/x-www-form-urlencoded",
+		Body:        v.Encode(),
+		Header:      http.Header{"Cache-Control": {"no-store"}},
+	}
+}
+
+func fields(t Token) map[string]any {
+	m := map[string]any{"access_token": t.AccessToken, "token_type": "Bearer"}
+	if n := t.ExpiresIn(); n > 0 {
+		m["expires_in"] = n
+	}
+	if t.Scope != "" {
+		m["scope"] = t.Scope
+	}
+	return m
+}
