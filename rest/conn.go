@@ -1,0 +1,189 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// DefaultTimeout bounds one attempt of a call (until the response body is
+// read) when a connection sets no Timeout.
+const DefaultTimeout = 30 * time.Second
+
+// ConnConfig is what a connection is, as written in the configuration file
+// (see the package documentation) or built in code. FHIR connections share
+// it.
+type ConnConfig struct {
+	BaseURL  string            `yaml:"base_url"`
+	Security string            `yaml:"security"` // name of a security definition; empty means none
+	Headers  map[string]string `yaml:"headers"`  // sent with every request unless the call sets them
+	Timeout  time.Duration     `yaml:"timeout"`  // per attempt, body included; default DefaultTimeout
+	TLS      TLSConfig         `yaml:"tls"`
+	Pool     PoolConfig        `yaml:"pool"`
+	Retry    RetryPolicy       `yaml:"retry"`
+}
+
+// Options are the run-time knobs shared by a registry's connections. The
+// zero value is ready for production use.
+type Options struct {
+	// Transport is the base transport under every connection's security,
+	// for tests or instrumentation. Default: one *http.Transport per
+	// connection, built from its TLS and Pool settings.
+	Transport http.RoundTripper
+	// Now and Sleep replace the clock and the wait between retries (tests).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger receives retries at debug level; never a secret. Default: none.
+	Logger *slog.Logger
+	// AllowInsecureHTTP permits http:// base URLs (tests and local fakes).
+	AllowInsecureHTTP bool
+}
+
+// Conn is a named connection to one REST backend. It is immutable and safe
+// for concurrent use; replace it in a [Registry] to change it.
+type Conn struct {
+	name    string
+	base    *url.URL
+	headers http.Header
+	client  *http.Client
+	retry   RetryPolicy
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
+	log     *slog.Logger
+	red     redactor
+}
+
+// NewConn builds the connection name from cfg, authenticating with sec
+// (nil means [None]); cfg.Security is not consulted. Credentials go only to
+// the origin of cfg.BaseURL.
+func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, error) {
+	base, err := parseBaseURL(cfg.BaseURL, opts.AllowInsecureHTTP)
+	if err != nil {
+		return nil, fmt.Errorf("rest: connection %q: base_url: %w", name, err)
+	}
+	rt := opts.Transport
+	if rt == nil {
+		if rt, err = newTransport(cfg.TLS, cfg.Pool); err != nil {
+			return nil, fmt.Errorf("rest: connection %q: %w", name, err)
+		}
+	}
+	if sec == nil {
+		sec = None()
+	}
+	if rt, err = sec.RoundTripper(rt, origin(base)); err != nil {
+		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
+	}
+	c := &Conn{name: name, base: base, headers: http.Header{}, retry: cfg.Retry.withDefaults(),
+		now: opts.Now, sleep: opts.Sleep, log: opts.Logger}
+	for k, v := range cfg.Headers {
+		c.headers.Set(k, v)
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	c.client = &http.Client{Transport: rt, Timeout: timeout}
+	if h, ok := sec.(secretHolder); ok {
+		c.red.secrets, c.red.params = h.secrets()
+	}
+	c.setDefaults()
+	return c, nil
+}
+
+func (c *Conn) setDefaults() {
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = sleepContext
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+}
+
+var errInsecureURL = errors.New("plain http:// is refused (https required; Options.AllowInsecureHTTP is for tests)")
+
+func parseBaseURL(s string, allowHTTP bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return nil, errors.New("missing")
+	case err != nil:
+		return nil, errors.New("not a valid URL")
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
+		return nil, errors.New("must be an absolute http(s) URL")
+	case u.User != nil:
+		return nil, errors.New("must not carry credentials (use a security definition)")
+	case u.Fragment != "":
+		return nil, errors.New("must not have a fragment")
+	case u.Scheme == "http" && !allowHTTP:
+		return nil, errInsecureURL
+	}
+	return u, nil
+}
+
+// Name returns the connection's name.
+func (c *Conn) Name() string { return c.name }
+
+// BaseURL returns a copy of the connection's base URL.
+func (c *Conn) BaseURL() *url.URL { u := *c.base; return &u }
+
+// String describes the connection without secrets.
+func (c *Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.base) }
+
+// Format prints [Conn.String] whatever the verb, so that %#v shows no
+// credentials either.
+func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// Do sends req through the connection: default headers, security, timeout
+// and retries apply, and a relative req.URL ("customers/42?x=1") is joined
+// to the base URL like the path of [Conn.Get]. Any status is returned as a
+// response for the caller to close; only a call that got no response fails,
+// with an *[Error]. Do makes a Conn usable wherever a Doer is expected.
+func (c *Conn) Do(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if req.URL.Host == "" {
+		p := req.URL.EscapedPath()
+		if req.URL.RawQuery != "" {
+			p += "?" + req.URL.RawQuery
+		}
+		u, err := joinURL(c.base, p, nil)
+		if err != nil {
+			return nil, c.fail(req, err, 0)
+		}
+		r.URL, r.Host = u, ""
+	}
+	for k, v := range c.headers {
+		if _, ok := r.Header[k]; !ok {
+			r.Header[k] = v
+		}
+	}
+	resp, _, err := c.send(r, false)
+	return resp, err
+}
+
+// fail wraps a transport failure in an *Error.
+func (c *Conn) fail(req *http.Request, err error, attempts int) error {
+	err = transportError(err)
+	return &Error{Conn: c.name, Method: req.Method, URL: c.red.url(req.URL), Attempts: attempts,
+		Err: &redactedError{msg: c.red.text(err.Error()), err: err}}
+}
+
+// statusError consumes and closes resp, returning its *Error.
+func (c *Conn) statusError(resp *http.Response, attempts int) error {
+	defer resp.Body.Close()
+	return &Error{Conn: c.name, Method: resp.Request.Method, URL: c.red.url(resp.Request.URL),
+		StatusCode: resp.StatusCode, Excerpt: c.red.excerpt(resp.Body), Attempts: attempts}
+}
+
+// drain reads a little of a discarded body so the connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}

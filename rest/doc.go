@@ -1,0 +1,2 @@
+// Package rest provides named outgoing REST connections.
+package rest

@@ -1,0 +1,204 @@
+package rest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxExcerpt is the largest response-body excerpt kept in an [Error].
+const MaxExcerpt = 512
+
+// Sentinels matched by [Error] with errors.Is, by status code or class.
+var (
+	ErrUnauthorized    = errors.New("rest: 401 unauthorized")
+	ErrForbidden       = errors.New("rest: 403 forbidden")
+	ErrNotFound        = errors.New("rest: 404 not found")
+	ErrConflict        = errors.New("rest: 409 conflict")
+	ErrTooManyRequests = errors.New("rest: 429 too many requests")
+	ErrClientError     = errors.New("rest: 4xx client error")
+	ErrServerError     = errors.New("rest: 5xx server error")
+	// ErrTransport matches an Error for which no response arrived
+	// (connection refused, timeout, TLS failure, token fetch failure...).
+	ErrTransport = errors.New("rest: no response")
+)
+
+// Error is a failed call on a connection: either a response with a non-2xx
+// status (StatusCode set, Err nil) or no response at all (StatusCode 0, Err
+// holds the cause). Its text and fields never hold credentials: the URL has
+// no user info and secret query parameters are redacted, and the body
+// excerpt is bounded and scrubbed of the connection's static secrets.
+type Error struct {
+	Conn       string // connection name
+	Method     string
+	URL        string // redacted
+	StatusCode int    // 0 when no response arrived
+	Excerpt    string // start of the response body, at most MaxExcerpt bytes
+	Attempts   int    // attempts made, including the first
+	Err        error  // cause when no response arrived
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rest: %s: %s %s: ", e.Conn, e.Method, e.URL)
+	if e.StatusCode != 0 {
+		b.WriteString(strings.TrimSpace(fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))))
+		if e.Err != nil || e.Excerpt != "" {
+			b.WriteString(": ")
+		}
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString(e.Excerpt)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause of a call that got no response.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the status sentinels of this package.
+func (e *Error) Is(target error) bool {
+	c := e.StatusCode
+	switch target {
+	case ErrTransport:
+		return c == 0
+	case ErrUnauthorized:
+		return c == http.StatusUnauthorized
+	case ErrForbidden:
+		return c == http.StatusForbidden
+	case ErrNotFound:
+		return c == http.StatusNotFound
+	case ErrConflict:
+		return c == http.StatusConflict
+	case ErrTooManyRequests:
+		return c == http.StatusTooManyRequests
+	case ErrClientError:
+		return c >= 400 && c < 500
+	case ErrServerError:
+		return c >= 500 && c < 600
+	}
+	return false
+}
+
+// redactor removes a connection's secrets from what goes into errors.
+type redactor struct {
+	params  []string // query parameter names whose values are secret
+	secrets []string // literal secret values never to be echoed
+}
+
+// defaultSecretParams are redacted from every URL in an error.
+var defaultSecretParams = []string{"access_token", "api_key", "apikey", "key", "token", "client_secret", "password", "sig", "signature"}
+
+const redacted = "REDACTED"
+
+// url returns u without user info and with secret query values replaced.
+func (r *redactor) url(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		q, err := url.ParseQuery(c.RawQuery)
+		if err != nil {
+			c.RawQuery = redacted
+		} else {
+			for k := range q {
+				if r.secretParam(k) {
+					q[k] = []string{redacted}
+				}
+			}
+			c.RawQuery = q.Encode()
+		}
+	}
+	return r.text(c.String())
+}
+
+func (r *redactor) secretParam(k string) bool {
+	for _, p := range r.params {
+		if strings.EqualFold(p, k) {
+			return true
+		}
+	}
+	for _, p := range defaultSecretParams {
+		if strings.EqualFold(p, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// text replaces every known secret value in s.
+func (r *redactor) text(s string) string {
+	for _, v := range r.secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, redacted)
+		}
+	}
+	return s
+}
+
+// excerpt reads at most MaxExcerpt bytes of body and returns them as one
+// printable line.
+func (r *redactor) excerpt(body io.Reader) string {
+	buf := make([]byte, MaxExcerpt)
+	n, _ := io.ReadFull(body, buf)
+	return r.text(printable(buf[:n]))
+}
+
+// printable keeps valid UTF-8, folds control characters and runs of space
+// into single spaces, and trims the result.
+func printable(b []byte) string {
+	var sb strings.Builder
+	space := false
+	for len(b) > 0 {
+		ch, size := utf8.DecodeRune(b)
+		b = b[size:]
+		if ch == utf8.RuneError && size <= 1 {
+			if len(b) == 0 && size == 1 { // rune cut by the excerpt bound
+				break
+			}
+			ch = '?'
+		}
+		if unicode.IsSpace(ch) || unicode.IsControl(ch) {
+			space = true
+			continue
+		}
+		if space && sb.Len() > 0 {
+			sb.WriteByte(' ')
+		}
+		space = false
+		sb.WriteRune(ch)
+	}
+	return sb.String()
+}
+
+// redactedError shows a scrubbed message but keeps the cause for errors.Is
+// and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// transportError strips the *url.Error wrapper added by http.Client (it
+// holds the unredacted URL) and keeps its cause.
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,69 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxJSONBody bounds the response bodies decoded by the JSON helpers.
+const MaxJSONBody = 32 << 20
+
+// GetJSON sends GET base/path and decodes the JSON response into a T.
+// A non-2xx status is an *[Error]; an empty 204 yields the zero T.
+func GetJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
+	return SendJSON[T](ctx, c, http.MethodGet, path, nil, opts...)
+}
+
+// PostJSON sends in as JSON with POST and decodes the JSON response.
+func PostJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
+	return SendJSON[T](ctx, c, http.MethodPost, path, in, opts...)
+}
+
+// PutJSON sends in as JSON with PUT and decodes the JSON response.
+func PutJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
+	return SendJSON[T](ctx, c, http.MethodPut, path, in, opts...)
+}
+
+// PatchJSON sends in as JSON with PATCH and decodes the JSON response.
+func PatchJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
+	return SendJSON[T](ctx, c, http.MethodPatch, path, in, opts...)
+}
+
+// DeleteJSON sends DELETE and decodes the JSON response, if any.
+func DeleteJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
+	return SendJSON[T](ctx, c, http.MethodDelete, path, nil, opts...)
+}
+
+// SendJSON sends method base/path with in encoded as JSON (nil: no body)
+// and decodes the JSON response into a T.
+func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, opts ...RequestOption) (T, error) {
+	var out T
+	var body io.Reader
+	opts = append([]RequestOption{Header("Accept", "application/json")}, opts...)
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return out, fmt.Errorf("rest: %s: encoding request body: %w", c.name, err)
+		}
+		body = bytes.NewReader(b)
+		opts = append([]RequestOption{Header("Content-Type", "application/json")}, opts...)
+	}
+	resp, err := c.Send(ctx, method, path, body, opts...)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return out, nil
+	}
+	dec := json.NewDecoder(io.LimitReader(resp.Body, MaxJSONBody))
+	if err := dec.Decode(&out); err != nil && err != io.EOF {
+		return out, &Error{Conn: c.name, Method: method, URL: c.red.url(resp.Request.URL), StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("decoding JSON response: %w", err)}
+	}
+	return out, nil
+}

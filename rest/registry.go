@@ -1,0 +1,85 @@
+package rest
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+)
+
+// ErrUnknownConnection is matched (errors.Is) by the error of
+// [Registry.Conn] for a name that is not defined.
+var ErrUnknownConnection = errors.New("rest: unknown connection")
+
+// Registry holds connections by name. It is safe for concurrent use.
+// Lookups are an atomic load of an immutable map; Put, Remove and Reload
+// publish a new map, so calls in flight finish on the *Conn they started
+// with while new calls get the new one.
+type Registry struct {
+	conns    atomic.Pointer[map[string]*Conn]
+	mu       sync.Mutex // serialises writers
+	security *oauthclient.Registry
+	opts     Options
+}
+
+// Conn returns the connection called name. For an unknown name the error
+// lists the known ones.
+func (r *Registry) Conn(name string) (*Conn, error) {
+	if m := r.conns.Load(); m != nil {
+		if c, ok := (*m)[name]; ok {
+			return c, nil
+		}
+	}
+	known := r.Names()
+	if len(known) == 0 {
+		return nil, fmt.Errorf("%w %q: no connections are defined", ErrUnknownConnection, name)
+	}
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownConnection, name, strings.Join(known, ", "))
+}
+
+// Names returns the connection names, sorted.
+func (r *Registry) Names() []string {
+	m := r.conns.Load()
+	if m == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(*m))
+}
+
+// Put adds c, replacing any connection of the same name.
+func (r *Registry) Put(c *Conn) {
+	r.update(func(m map[string]*Conn) { m[c.Name()] = c })
+}
+
+// Remove deletes the connection called name, if any.
+func (r *Registry) Remove(name string) {
+	r.update(func(m map[string]*Conn) { delete(m, name) })
+}
+
+// Security returns the registry's OAuth security definitions, so that other
+// packages (fhir) can reuse them. It is nil for a registry built without
+// [NewRegistry].
+func (r *Registry) Security() *oauthclient.Registry { return r.security }
+
+func (r *Registry) update(f func(map[string]*Conn)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := map[string]*Conn{}
+	if m := r.conns.Load(); m != nil {
+		maps.Copy(next, *m)
+	}
+	f(next)
+	r.conns.Store(&next)
+}
+
+// replaceAll publishes exactly conns.
+func (r *Registry) replaceAll(conns map[string]*Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns.Store(&conns)
+}

@@ -1,0 +1,111 @@
+package rest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// RequestOption adjusts one call.
+type RequestOption func(*callOptions)
+
+type callOptions struct {
+	query   url.Values
+	header  http.Header
+	retryOK bool
+}
+
+// Query adds query parameters, encoded for the URL.
+func Query(key string, values ...string) RequestOption {
+	return func(o *callOptions) {
+		if o.query == nil {
+			o.query = url.Values{}
+		}
+		o.query[key] = append(o.query[key], values...)
+	}
+}
+
+// QueryValues adds all of q to the query.
+func QueryValues(q url.Values) RequestOption {
+	return func(o *callOptions) {
+		for k, vs := range q {
+			Query(k, vs...)(o)
+		}
+	}
+}
+
+// Header sets a request header, overriding the connection's default.
+func Header(key, value string) RequestOption {
+	return func(o *callOptions) {
+		if o.header == nil {
+			o.header = http.Header{}
+		}
+		o.header.Set(key, value)
+	}
+}
+
+// Retryable lets the connection's retry policy repeat this call even if
+// its method is not idempotent (the caller knows the backend de-duplicates).
+func Retryable() RequestOption { return func(o *callOptions) { o.retryOK = true } }
+
+// Get sends GET base/path. A non-2xx status is returned as an *[Error]
+// (the response is then already closed); otherwise the caller closes the
+// response body.
+func (c *Conn) Get(ctx context.Context, path string, opts ...RequestOption) (*http.Response, error) {
+	return c.Send(ctx, http.MethodGet, path, nil, opts...)
+}
+
+// Post sends POST base/path with body (nil for none), like [Conn.Get].
+// Set the Content-Type with [Header]. A POST is retried only if the
+// connection's policy or [Retryable] allows it, and body is a
+// *bytes.Reader, *bytes.Buffer or *strings.Reader (so it can be replayed).
+func (c *Conn) Post(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
+	return c.Send(ctx, http.MethodPost, path, body, opts...)
+}
+
+// Put sends PUT base/path with body, like [Conn.Post].
+func (c *Conn) Put(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
+	return c.Send(ctx, http.MethodPut, path, body, opts...)
+}
+
+// Patch sends PATCH base/path with body, like [Conn.Post].
+func (c *Conn) Patch(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
+	return c.Send(ctx, http.MethodPatch, path, body, opts...)
+}
+
+// Delete sends DELETE base/path, like [Conn.Get].
+func (c *Conn) Delete(ctx context.Context, path string, opts ...RequestOption) (*http.Response, error) {
+	return c.Send(ctx, http.MethodDelete, path, nil, opts...)
+}
+
+// Send sends method base/path with body, like [Conn.Get].
+func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	u, err := joinURL(c.base, path, o.query)
+	if err != nil {
+		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.text(path), Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "", body)
+	if err != nil {
+		return nil, c.fail(&http.Request{Method: method, URL: u}, err, 0)
+	}
+	req.URL, req.Host = u, ""
+	for k, v := range c.headers {
+		req.Header[k] = v
+	}
+	for k, v := range o.header {
+		req.Header[k] = v
+	}
+	resp, attempts, err := c.send(req, o.retryOK)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.statusError(resp, attempts)
+	}
+	return resp, nil
+}

@@ -1,0 +1,151 @@
+package rest
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tokenwire/tokenwire/internal/backoff"
+)
+
+// CheckRetry decides whether a finished attempt should be retried. resp is
+// nil when err is not. Returning a non-nil error stops the retries and makes
+// the call fail with that error.
+type CheckRetry func(ctx context.Context, resp *http.Response, err error) (bool, error)
+
+// Backoff returns the wait before retry number attempt (1 for the first
+// retry). resp is the response that is being retried, or nil.
+type Backoff func(min, max time.Duration, attempt int, resp *http.Response) time.Duration
+
+// RetryPolicy bounds the retries of a connection. The zero value retries
+// with the defaults below; MaxAttempts 1 disables retries.
+//
+// Only idempotent requests (GET, HEAD, OPTIONS, TRACE, PUT, DELETE, or any
+// request with an Idempotency-Key header) are retried, unless
+// RetryNonIdempotent is set or the call opts in with [Retryable]; a request
+// that never reached the server (connection refused) is always safe to
+// retry. The transport's one retry after a 401 with a fresh token is not
+// counted here.
+type RetryPolicy struct {
+	MaxAttempts        int           // attempts including the first; default 3
+	MaxElapsed         time.Duration // no new attempt after this long; default 30s
+	MinWait            time.Duration // first backoff; default 100ms
+	MaxWait            time.Duration // backoff cap; default 5s (Retry-After may ask for more, within MaxElapsed)
+	RetryNonIdempotent bool          // retry POST and PATCH too
+	CheckRetry         CheckRetry    // default DefaultCheckRetry
+	Backoff            Backoff       // default DefaultBackoff
+}
+
+// Policy defaults.
+const (
+	DefaultMaxAttempts = 3
+	DefaultMaxElapsed  = 30 * time.Second
+	DefaultMinWait     = 100 * time.Millisecond
+	DefaultMaxWait     = 5 * time.Second
+)
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = DefaultMaxElapsed
+	}
+	if p.MinWait <= 0 {
+		p.MinWait = DefaultMinWait
+	}
+	if p.MaxWait <= 0 {
+		p.MaxWait = DefaultMaxWait
+	}
+	if p.MaxWait < p.MinWait {
+		p.MaxWait = p.MinWait
+	}
+	if p.CheckRetry == nil {
+		p.CheckRetry = DefaultCheckRetry
+	}
+	if p.Backoff == nil {
+		p.Backoff = DefaultBackoff
+	}
+	return p
+}
+
+// DefaultCheckRetry retries connection errors and timeouts, 429 Too Many
+// Requests and 503 Service Unavailable. It does not retry a cancelled
+// context, a TLS certificate error or an unusable URL.
+func DefaultCheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return retryableError(err), nil
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true, nil
+	}
+	return false, nil
+}
+
+func retryableError(err error) bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		tlsRecord        interface{ RecordHeaderError() }
+	)
+	switch {
+	case errors.Is(err, context.Canceled),
+		errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &tlsRecord), errors.Is(err, ErrBadPath):
+		return false
+	}
+	return true
+}
+
+// DefaultBackoff is a capped exponential delay with jitter: between half
+// and all of min·2^(attempt-1), at most max. (A connection honours a 429 or
+// 503 response's Retry-After before asking Backoff.)
+func DefaultBackoff(min, max time.Duration, attempt int, _ *http.Response) time.Duration {
+	return backoff.Policy{Min: min, Max: max}.Delay(attempt - 1)
+}
+
+func retryAfter(resp *http.Response, now time.Time) time.Duration {
+	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		return 0
+	}
+	return backoff.RetryAfter(resp.Header.Get("Retry-After"), now)
+}
+
+// idempotent reports whether req may be sent twice without harm.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != ""
+}
+
+// notSent reports whether err proves that the request never reached the
+// server, so that even a POST can be sent again.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// sleepContext waits d or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,144 @@
+package rest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flaky answers with statuses in order, then 200, counting attempts.
+func flaky(t *testing.T, hdr http.Header, statuses ...int) (*atomic.Int32, string) {
+	t.Helper()
+	var n atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost {
+			assert.Equal(t, "payload", string(body), "the body is replayed on every attempt")
+		}
+		i := int(n.Add(1)) - 1
+		if i < len(statuses) {
+			for k, v := range hdr {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(statuses[i])
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	return &n, srv.URL
+}
+
+func TestRetries(t *testing.T) {
+	tests := []struct {
+		name         string
+		method       string
+		statuses     []int
+		policy       RetryPolicy
+		opts         []RequestOption
+		hdr          http.Header
+		wantAttempts int32
+		wantStatus   int // 0: success
+		wantSleeps   []time.Duration
+	}{
+		{name: "503 then ok", method: "GET", statuses: []int{503}, wantAttempts: 2},
+		{name: "429 twice then ok", method: "GET", statuses: []int{429, 429}, wantAttempts: 3},
+		{name: "gives up after max attempts", method: "GET", statuses: []int{503, 503, 503, 503}, wantAttempts: 3, wantStatus: 503},
+		{name: "500 not retried", method: "GET", statuses: []int{500}, wantAttempts: 1, wantStatus: 500},
+		{name: "404 not retried", method: "GET", statuses: []int{404}, wantAttempts: 1, wantStatus: 404},
+		{name: "put is idempotent", method: "PUT", statuses: []int{503}, wantAttempts: 2},
+		{name: "delete is idempotent", method: "DELETE", statuses: []int{503}, wantAttempts: 2},
+		{name: "post not retried", method: "POST", statuses: []int{503}, wantAttempts: 1, wantStatus: 503},
+		{name: "patch not retried", method: "PATCH", statuses: []int{429}, wantAttempts: 1, wantStatus: 429},
+		{name: "post retried when opted in per call", method: "POST", statuses: []int{503}, opts: []RequestOption{Retryable()}, wantAttempts: 2},
+		{name: "post retried with idempotency key", method: "POST", statuses: []int{503}, opts: []RequestOption{Header("Idempotency-Key", "k1")}, wantAttempts: 2},
+		{name: "post retried by policy", method: "POST", statuses: []int{503}, policy: RetryPolicy{RetryNonIdempotent: true}, wantAttempts: 2},
+		{name: "retries disabled", method: "GET", statuses: []int{503}, policy: RetryPolicy{MaxAttempts: 1}, wantAttempts: 1, wantStatus: 503},
+		{name: "retry-after seconds", method: "GET", statuses: []int{429}, hdr: http.Header{"Retry-After": {"7"}},
+			wantAttempts: 2, wantSleeps: []time.Duration{7 * time.Second}},
+		{name: "retry-after date", method: "GET", statuses: []int{503},
+			hdr:          http.Header{"Retry-After": {newFakeClock().Now().Add(12 * time.Second).Format(http.TimeFormat)}},
+			wantAttempts: 2, wantSleeps: []time.Duration{12 * time.Second}},
+		{name: "retry-after beyond max elapsed", method: "GET", statuses: []int{503}, hdr: http.Header{"Retry-After": {"3600"}},
+			wantAttempts: 1, wantStatus: 503},
+		{name: "backoff exceeds max elapsed", method: "GET", statuses: []int{503, 503},
+			policy:       RetryPolicy{MaxAttempts: 10, MinWait: time.Second, MaxElapsed: time.Second},
+			wantAttempts: 2, wantStatus: 503},
+		{name: "custom backoff and check", method: "GET", statuses: []int{500, 500},
+			policy: RetryPolicy{
+				Backoff: func(min, max time.Duration, attempt int, _ *http.Response) time.Duration { return time.Duration(attempt) * time.Second },
+				CheckRetry: func(_ context.Context, resp *http.Response, err error) (bool, error) {
+					return err == nil && resp.StatusCode == 500, nil
+				},
+			},
+			wantAttempts: 3, wantSleeps: []time.Duration{time.Second, 2 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, url := flaky(t, tt.hdr, tt.statuses...)
+			c, clk := newConn(t, url, nil, ConnConfig{Retry: tt.policy})
+			resp, err := c.Send(context.Background(), tt.method, "r", strings.NewReader("payload"), tt.opts...)
+			assert.Equal(t, tt.wantAttempts, n.Load(), "attempts")
+			if tt.wantStatus != 0 {
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, tt.wantStatus, e.StatusCode)
+				assert.Equal(t, int(tt.wantAttempts), e.Attempts)
+			} else {
+				require.NoError(t, err)
+				resp.Body.Close()
+			}
+			if tt.wantSleeps != nil {
+				assert.Equal(t, tt.wantSleeps, clk.Sleeps())
+			}
+			for _, d := range clk.Sleeps() {
+				assert.LessOrEqual(t, d, time.Hour)
+			}
+		})
+	}
+}
+
+func TestDefaultBackoffIsCappedExponentialWithJitter(t *testing.T) {
+	for attempt := 1; attempt <= 10; attempt++ {
+		d := DefaultBackoff(100*time.Millisecond, 2*time.Second, attempt, nil)
+		want := min(100*time.Millisecond<<(attempt-1), 2*time.Second)
+		assert.GreaterOrEqual(t, d, want/2, "attempt %d", attempt)
+		assert.LessOrEqual(t, d, want, "attempt %d", attempt)
+	}
+}
+
+func TestRetryStopsWhenContextEnds(t *testing.T) {
+	n, url := flaky(t, nil, 503, 503, 503)
+	c, err := NewConn("crm", ConnConfig{BaseURL: url}, nil, Options{AllowInsecureHTTP: true,
+		Sleep: func(ctx context.Context, _ time.Duration) error { return context.Canceled }})
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), "x")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(1), n.Load())
+}
+
+func TestConnectionRefusedRetriedEvenForPost(t *testing.T) {
+	srv := newServer(t, http.NotFound)
+	url := srv.URL
+	srv.Close()
+	c, clk := newConn(t, url, nil, ConnConfig{})
+	_, err := c.Post(context.Background(), "x", strings.NewReader("payload"))
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, DefaultMaxAttempts, e.Attempts, "a refused connection never reached the server")
+	assert.Len(t, clk.Sleeps(), DefaultMaxAttempts-1)
+}
+
+func TestUnreplayableBodyNotRetried(t *testing.T) {
+	n, url := flaky(t, nil, 503)
+	c, _ := newConn(t, url, nil, ConnConfig{})
+	_, err := c.Put(context.Background(), "x", io.MultiReader(strings.NewReader("payload")))
+	assert.ErrorIs(t, err, ErrServerError)
+	assert.Equal(t, int32(1), n.Load())
+}

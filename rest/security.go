@@ -1,0 +1,153 @@
+package rest
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Security authenticates a connection's requests. RoundTripper returns base
+// wrapped so that requests to origin ("scheme://host[:port]"), and only to
+// origin, carry the credentials; requests to any other origin (a redirect
+// elsewhere, an absolute link followed by the caller) go out without them.
+// Implementations must clone a request before changing it.
+type Security interface {
+	RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error)
+}
+
+// secretHolder is implemented by the package's static kinds so that errors
+// can redact their values.
+type secretHolder interface {
+	secrets() (values, params []string)
+}
+
+// None sends requests without credentials.
+func None() Security { return noneSecurity{} }
+
+type noneSecurity struct{}
+
+func (noneSecurity) RoundTripper(base http.RoundTripper, _ string) (http.RoundTripper, error) {
+	return base, nil
+}
+
+func (noneSecurity) String() string { return "none" }
+
+// Basic authenticates with HTTP Basic (RFC 7617).
+func Basic(username, password string) Security {
+	v := "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+	return &headerSecurity{kind: "basic", name: "Authorization", value: v, raw: []string{password}}
+}
+
+// Bearer sends a fixed bearer token, e.g. an imported long-lived API token.
+// For tokens that expire use an OAuth [Security] instead.
+func Bearer(token string) Security {
+	return &headerSecurity{kind: "bearer", name: "Authorization", value: "Bearer " + token, raw: []string{token}}
+}
+
+// APIKeyHeader sends key in the named header, e.g. "X-API-Key".
+func APIKeyHeader(header, key string) Security {
+	return &headerSecurity{kind: "apikey", name: http.CanonicalHeaderKey(header), value: key, raw: []string{key}}
+}
+
+// APIKeyQuery sends key as the named query parameter. Errors show the
+// parameter's value as REDACTED.
+func APIKeyQuery(param, key string) Security {
+	return &querySecurity{param: param, key: key}
+}
+
+type headerSecurity struct {
+	kind, name, value string
+	raw               []string
+}
+
+func (s *headerSecurity) String() string { return s.kind }
+
+func (s *headerSecurity) secrets() ([]string, []string) {
+	return append([]string{s.value}, s.raw...), nil
+}
+
+func (s *headerSecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
+	if err := checkOrigin(origin); err != nil {
+		return nil, err
+	}
+	return &originTransport{base: base, origin: origin, set: func(r *http.Request) {
+		r.Header[s.name] = []string{s.value}
+	}}, nil
+}
+
+type querySecurity struct{ param, key string }
+
+func (s *querySecurity) String() string { return "apikey" }
+
+func (s *querySecurity) secrets() ([]string, []string) {
+	return []string{s.key, url.QueryEscape(s.key)}, []string{s.param}
+}
+
+func (s *querySecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
+	if err := checkOrigin(origin); err != nil {
+		return nil, err
+	}
+	return &originTransport{base: base, origin: origin, set: func(r *http.Request) {
+		u := *r.URL
+		q := u.Query()
+		q.Set(s.param, s.key)
+		u.RawQuery = q.Encode()
+		r.URL = &u
+	}}, nil
+}
+
+// originTransport applies set to a clone of each request bound for origin.
+type originTransport struct {
+	base   http.RoundTripper
+	origin string
+	set    func(*http.Request)
+}
+
+func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !sameOrigin(req.URL, t.origin) {
+		return t.base.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	t.set(r)
+	return t.base.RoundTrip(r)
+}
+
+// origin returns "scheme://host" with the host lower-cased and a default
+// port removed.
+func origin(u *url.URL) string {
+	host := strings.ToLower(u.Host)
+	switch {
+	case u.Scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = strings.TrimSuffix(host, ":443")
+	case u.Scheme == "http" && strings.HasSuffix(host, ":80"):
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return strings.ToLower(u.Scheme) + "://" + host
+}
+
+func sameOrigin(u *url.URL, o string) bool {
+	if len(o) < len(u.Scheme)+3 || !strings.EqualFold(o[:len(u.Scheme)], u.Scheme) {
+		return false
+	}
+	return origin(u) == o
+}
+
+var errBadOrigin = errors.New("rest: origin must be scheme://host[:port]")
+
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme == "" || u.Host == "" || origin(u) != o {
+		return fmt.Errorf("%w: %q", errBadOrigin, o)
+	}
+	return nil
+}
+
+// Format prints only the kind, whatever the verb (%v, %+v, %#v...).
+func (s *headerSecurity) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// Format prints only the kind, whatever the verb.
+func (s *querySecurity) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }

@@ -1,0 +1,24 @@
+package rest
+
+import (
+	"net/http"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+)
+
+// OAuth authenticates with src's access tokens (client credentials), which
+// the source caches and renews. On a 401 the oauthclient transport drops
+// the token, fetches a fresh one and resends once; that resend is not
+// counted as a retry of the connection's policy.
+func OAuth(src *oauthclient.Source) Security { return oauthSecurity{src} }
+
+type oauthSecurity struct{ src *oauthclient.Source }
+
+func (s oauthSecurity) String() string { return "oauth2(" + s.src.Name() + ")" }
+
+func (s oauthSecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
+	if err := checkOrigin(origin); err != nil {
+		return nil, err
+	}
+	return oauthclient.NewTransport(s.src, base, origin)
+}

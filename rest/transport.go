@@ -1,0 +1,85 @@
+package rest
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// TLSConfig holds a connection's TLS settings. Files are PEM.
+type TLSConfig struct {
+	CAFile     string `yaml:"ca_file"`     // trusted CAs instead of the system pool
+	CertFile   string `yaml:"cert_file"`   // client certificate (mutual TLS)
+	KeyFile    string `yaml:"key_file"`    // its private key
+	MinVersion string `yaml:"min_version"` // "1.2" (default) or "1.3"
+}
+
+// PoolConfig sizes a connection's pool of keep-alive connections.
+type PoolConfig struct {
+	MaxIdleConnsPerHost int           `yaml:"max_idle_conns_per_host"` // default 16
+	MaxConnsPerHost     int           `yaml:"max_conns_per_host"`      // default 0: unlimited
+	IdleConnTimeout     time.Duration `yaml:"idle_conn_timeout"`       // default 90s
+}
+
+// DefaultMaxIdleConnsPerHost is the idle pool size of a connection.
+const DefaultMaxIdleConnsPerHost = 16
+
+// newTransport builds a connection's own *http.Transport.
+func newTransport(tc TLSConfig, pc PoolConfig) (*http.Transport, error) {
+	cfg, err := tc.build()
+	if err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	if pc.MaxIdleConnsPerHost > 0 {
+		t.MaxIdleConnsPerHost = pc.MaxIdleConnsPerHost
+	}
+	if t.MaxIdleConns < t.MaxIdleConnsPerHost {
+		t.MaxIdleConns = t.MaxIdleConnsPerHost
+	}
+	t.MaxConnsPerHost = max(pc.MaxConnsPerHost, 0)
+	if pc.IdleConnTimeout > 0 {
+		t.IdleConnTimeout = pc.IdleConnTimeout
+	}
+	return t, nil
+}
+
+// build returns the *tls.Config described by c. Errors name the field.
+func (c TLSConfig) build() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	switch c.MinVersion {
+	case "", "1.2":
+	case "1.3":
+		cfg.MinVersion = tls.VersionTLS13
+	default:
+		return nil, fmt.Errorf("tls.min_version: %q is not 1.2 or 1.3", c.MinVersion)
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.ca_file: cannot read %s: %v", c.CAFile, errors.Unwrap(err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file: %s holds no PEM certificate", c.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return nil, errors.New("tls: cert_file and key_file go together")
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.cert_file/key_file: %v", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
