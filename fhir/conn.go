@@ -1,0 +1,191 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MediaType is the FHIR JSON media type sent in Accept and Content-Type.
+const MediaType = "application/fhir+json"
+
+// DefaultMaxBody bounds every response body read by a [Conn] (16 MiB),
+// enough for a large searchset page; see [WithMaxBody].
+const DefaultMaxBody = 16 << 20
+
+// Doer sends one HTTP request. *http.Client satisfies it, and so does any
+// client that attaches tokens (an oauthclient client, a rest connection).
+// A Conn never adds credentials itself: renewing a token and retrying on 401
+// is the Doer's job.
+type Doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+// Conn is a named connection to one FHIR R4 server. It is safe for
+// concurrent use.
+type Conn struct {
+	name    string
+	base    *url.URL
+	doer    Doer
+	maxBody int64
+	header  http.Header
+}
+
+// Option configures a [Conn].
+type Option func(*Conn)
+
+// WithMaxBody bounds response bodies to n bytes (default [DefaultMaxBody]).
+func WithMaxBody(n int64) Option {
+	return func(c *Conn) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	}
+}
+
+// WithHeader adds a header sent with every request (for example a
+// User-Agent or an X-Request-Source). Authorization is the Doer's business
+// and is refused here.
+func WithHeader(key, value string) Option {
+	return func(c *Conn) {
+		if !strings.EqualFold(key, "Authorization") {
+			c.header.Add(key, value)
+		}
+	}
+}
+
+// New returns a connection named name to the FHIR server at baseURL
+// (for example "https://ehr.example.com/fhir/R4"), sending requests through
+// doer. The name appears in errors.
+func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
+	if doer == nil {
+		return nil, fmt.Errorf("fhir: connection %q: nil Doer", name)
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("fhir: connection %q: base URL must be an absolute http(s) URL", name)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("fhir: connection %q: base URL must have no user info, query or fragment", name)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody, header: http.Header{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Name returns the connection's name.
+func (c *Conn) Name() string { return c.name }
+
+// BaseURL returns the server's base URL, without a trailing slash.
+func (c *Conn) BaseURL() string { return c.base.String() }
+
+// url joins path segments (escaped) to the base URL and adds the query.
+func (c *Conn) url(q url.Values, segs ...string) string {
+	u := *c.base
+	for _, s := range segs {
+		if s == "" {
+			continue
+		}
+		u.Path += "/" + s
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// sameOrigin reports whether raw (a paging link) belongs to the server.
+func (c *Conn) sameOrigin(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == c.base.Scheme && strings.EqualFold(u.Host, c.base.Host)
+}
+
+// call is one request to send.
+type call struct {
+	method string
+	url    string
+	body   []byte
+	ctype  string
+	header http.Header
+}
+
+// reply is what came back: the status, headers and the bounded body.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends the call and reads the bounded body; a status >= 400 becomes an
+// *Error.
+func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
+	var body io.Reader
+	if k.body != nil {
+		body = bytes.NewReader(k.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
+	if err != nil {
+		return nil, fmt.Errorf("fhir: %s: %s %s: %w", c.name, k.method, redactURL(k.url), err)
+	}
+	for key, vs := range c.header {
+		req.Header[key] = append([]string(nil), vs...)
+	}
+	for key, vs := range k.header {
+		req.Header[key] = vs
+	}
+	req.Header.Set("Accept", MediaType)
+	if k.body != nil {
+		ct := k.ctype
+		if ct == "" {
+			ct = MediaType
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := c.doer.Do(req)
+	if err != nil {
+		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), Err: err}
+	}
+	defer resp.Body.Close()
+	b, err := readBounded(resp.Body, c.maxBody)
+	if err != nil {
+		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), StatusCode: resp.StatusCode, Err: err}
+	}
+	if resp.StatusCode >= 400 {
+		return nil, newError(c.name, k.method, k.url, resp.StatusCode, b)
+	}
+	return &reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// ErrBodyTooLarge is wrapped when a response body exceeds the bound.
+var ErrBodyTooLarge = errors.New("fhir: response body too large")
+
+func readBounded(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("fhir: reading response body: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w (more than %d bytes)", ErrBodyTooLarge, max)
+	}
+	return b, nil
+}
+
+// marshal encodes v (a resource) as JSON.
+func marshal(v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("fhir: encoding %T: %w", v, err)
+	}
+	return b, nil
+}

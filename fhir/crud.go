@@ -1,0 +1,260 @@
+package fhir
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// Result is what a create, update or patch returned.
+type Result[T any] struct {
+	Resource  *T     // the server's representation; nil when it sent none
+	ID        string // from Location (or the representation)
+	VersionID string // from ETag W/"n" (or Location …/_history/n)
+	Location  string // the Location or Content-Location header
+	Status    int    // 201 Created; 200 OK for an update or a matched conditional create
+}
+
+// WriteOption adjusts a create, update or patch.
+type WriteOption func(*writeOpts)
+
+type writeOpts struct {
+	ifNoneExist *Query
+	ifMatch     string
+	unlocked    bool
+	minimal     bool
+}
+
+// IfNoneExist makes a create conditional: the server creates the resource
+// only if no resource matches q (If-None-Exist).
+func IfNoneExist(q *Query) WriteOption { return func(o *writeOpts) { o.ifNoneExist = q } }
+
+// IfMatch sends If-Match: W/"versionID", overriding the resource's
+// meta.versionId.
+func IfMatch(versionID string) WriteOption { return func(o *writeOpts) { o.ifMatch = versionID } }
+
+// Unlocked sends an update without If-Match even when the resource carries
+// meta.versionId (last writer wins).
+func Unlocked() WriteOption { return func(o *writeOpts) { o.unlocked = true } }
+
+// ReturnMinimal asks the server not to send the resource back
+// (Prefer: return=minimal instead of return=representation).
+func ReturnMinimal() WriteOption { return func(o *writeOpts) { o.minimal = true } }
+
+func (o *writeOpts) headers(version string) http.Header {
+	h := http.Header{}
+	if o.minimal {
+		h.Set("Prefer", "return=minimal")
+	} else {
+		h.Set("Prefer", "return=representation")
+	}
+	if o.ifNoneExist != nil {
+		h.Set("If-None-Exist", o.ifNoneExist.Encode())
+	}
+	switch {
+	case o.ifMatch != "":
+		h.Set("If-Match", `W/"`+o.ifMatch+`"`)
+	case version != "" && !o.unlocked:
+		h.Set("If-Match", `W/"`+version+`"`)
+	}
+	return h
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
+func checkID(kind, id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - .)", kind, id)
+	}
+	return nil
+}
+
+func checkType(rt string) error {
+	if rt == "" || !idPattern.MatchString(rt) || strings.Contains(rt, ".") {
+		return fmt.Errorf("fhir: invalid resource type %q", rt)
+	}
+	return nil
+}
+
+func modelType[T any]() (string, error) {
+	rt := typeName[T]()
+	if rt == "" {
+		var zero T
+		return "", fmt.Errorf("fhir: %T is not a FHIR model type", zero)
+	}
+	return rt, nil
+}
+
+// Read reads the current version of a resource: GET [type]/[id]. A deleted
+// resource gives an error matching ErrGone, a missing one ErrNotFound.
+func Read[T any](ctx context.Context, c *Conn, id string) (*T, error) {
+	return VRead[T](ctx, c, id, "")
+}
+
+// VRead reads one version of a resource: GET [type]/[id]/_history/[vid].
+func VRead[T any](ctx context.Context, c *Conn, id, versionID string) (*T, error) {
+	rt, err := modelType[T]()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	segs := []string{rt, id}
+	if versionID != "" {
+		if err := checkID("version", versionID); err != nil {
+			return nil, err
+		}
+		segs = append(segs, "_history", versionID)
+	}
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, segs...)})
+	if err != nil {
+		return nil, err
+	}
+	return Decode[T](r.body)
+}
+
+// Get reads any resource by its path relative to the base URL (such as
+// "Patient/123" or "Binary/7"), decoded by [DecodeResource].
+func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for _, s := range segs {
+		if err := checkID("path segment", strings.TrimPrefix(s, "$")); err != nil {
+			return nil, err
+		}
+	}
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.Values(), segs...)})
+	if err != nil {
+		return nil, err
+	}
+	return DecodeResource(r.body)
+}
+
+// identity is what a marshalled resource says about itself.
+type identity struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+	Meta         *struct {
+		VersionID string `json:"versionId"`
+	} `json:"meta"`
+}
+
+func identify(body []byte) (identity, error) {
+	var id identity
+	if err := json.Unmarshal(body, &id); err != nil {
+		return id, fmt.Errorf("fhir: reading resource identity: %w", err)
+	}
+	if id.Meta == nil {
+		id.Meta = &struct {
+			VersionID string `json:"versionId"`
+		}{}
+	}
+	return id, checkType(id.ResourceType)
+}
+
+// Create creates a resource: POST [type] with Prefer: return=representation.
+// With [IfNoneExist] the create is conditional; a match gives Status 200.
+func Create[T any](ctx context.Context, c *Conn, res *T, opts ...WriteOption) (*Result[T], error) {
+	body, id, err := encode(res)
+	if err != nil {
+		return nil, err
+	}
+	o := apply(opts)
+	return write[T](ctx, c, call{method: http.MethodPost, url: c.url(nil, id.ResourceType), body: body, header: o.headers("")})
+}
+
+// Update replaces a resource: PUT [type]/[id]. When the resource carries
+// meta.versionId it is sent as If-Match (optimistic locking): a concurrent
+// change gives an error matching ErrPreconditionFailed (or ErrConflict).
+func Update[T any](ctx context.Context, c *Conn, res *T, opts ...WriteOption) (*Result[T], error) {
+	body, id, err := encode(res)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id.ID); err != nil {
+		return nil, err
+	}
+	o := apply(opts)
+	return write[T](ctx, c, call{method: http.MethodPut, url: c.url(nil, id.ResourceType, id.ID), body: body, header: o.headers(id.Meta.VersionID)})
+}
+
+// UpdateWhere is a conditional update: PUT [type]?[q]. The server updates the
+// single match, creates the resource when none matches, and fails with 412
+// when several match.
+func UpdateWhere[T any](ctx context.Context, c *Conn, res *T, q *Query, opts ...WriteOption) (*Result[T], error) {
+	body, id, err := encode(res)
+	if err != nil {
+		return nil, err
+	}
+	o := apply(opts)
+	return write[T](ctx, c, call{method: http.MethodPut, url: c.url(q.Values(), id.ResourceType), body: body, header: o.headers(id.Meta.VersionID)})
+}
+
+// PatchOp is one JSON Patch (RFC 6902) operation.
+type PatchOp struct {
+	Op    string `json:"op"` // add, remove, replace, move, copy, test
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+	From  string `json:"from,omitempty"`
+}
+
+// Patch applies a JSON Patch to a resource: PATCH [type]/[id] with
+// Content-Type application/json-patch+json. Use [IfMatch] to lock.
+func Patch[T any](ctx context.Context, c *Conn, id string, ops []PatchOp, opts ...WriteOption) (*Result[T], error) {
+	rt, err := modelType[T]()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return nil, fmt.Errorf("fhir: encoding patch: %w", err)
+	}
+	o := apply(opts)
+	return write[T](ctx, c, call{method: http.MethodPatch, url: c.url(nil, rt, id), body: body,
+		ctype: "application/json-patch+json", header: o.headers("")})
+}
+
+// Delete deletes a resource: DELETE [type]/[id]. Deleting a missing or
+// already deleted resource is not an error on most servers.
+func (c *Conn) Delete(ctx context.Context, resourceType, id string) error {
+	if err := checkType(resourceType); err != nil {
+		return err
+	}
+	if err := checkID("id", id); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(nil, resourceType, id)})
+	return err
+}
+
+// DeleteWhere is a conditional delete: DELETE [type]?[q].
+func (c *Conn) DeleteWhere(ctx context.Context, resourceType string, q *Query) error {
+	if err := checkType(resourceType); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(q.Values(), resourceType)})
+	return err
+}
+
+func apply(opts []WriteOption) *writeOpts {
+	o := &writeOpts{}
+	for _, f := range opts {
+		f(o)
+	}
+	return o
+}
+
+func encode(res any) ([]byte, identity, error) {
+	body, err := marshal(res)
+	if err != nil {
+		return nil, identity{}, err
+	}
+	id, err := identify(body)
+	return body, id, err
+}

@@ -1,0 +1,211 @@
+package fhirtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokenwire/tokenwire/fhir"
+)
+
+// BasePath is the path of the FHIR base on the server: URL() ends with it.
+const BasePath = "/fhir"
+
+// Server is an in-memory FHIR R4 server listening on 127.0.0.1.
+type Server struct {
+	srv        *httptest.Server
+	now        func() time.Time
+	tokenCheck func(string) bool
+	pageSize   int
+	smart      *fhir.SmartConfiguration
+	ops        map[string]Operation
+
+	statsMu    sync.Mutex
+	requests   int
+	hits       map[string]int
+	rejectNext int
+	rejected   map[string]bool
+
+	mu     sync.Mutex // guards the store
+	types  map[string]map[string]*record
+	nextID int
+	seq    int
+}
+
+// Operation implements $name. target is "", "Type" or "Type/id"; params
+// holds the query of a GET, body the Parameters of a POST. The returned
+// resource is sent with 200; an error becomes a 400 OperationOutcome. It
+// runs without the store lock, so it may call the Server's methods.
+type Operation func(target string, params url.Values, body []byte) (any, error)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithTokenCheck requires "Authorization: Bearer <token>" on every request
+// but metadata and discovery, accepted when valid(token) is true; otherwise
+// the server answers 401. Plug in an authorization server's check, e.g.
+// WithTokenCheck(authServer.Valid).
+func WithTokenCheck(valid func(token string) bool) Option {
+	return func(s *Server) { s.tokenCheck = valid }
+}
+
+// WithClock injects the clock used for meta.lastUpdated (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithPageSize sets the default page size of searches and histories
+// (default 10; _count overrides it).
+func WithPageSize(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// WithSmartConfiguration serves cfg at .well-known/smart-configuration.
+func WithSmartConfiguration(cfg *fhir.SmartConfiguration) Option {
+	return func(s *Server) { s.smart = cfg }
+}
+
+// WithOperation serves $name (without the dollar) with fn.
+func WithOperation(name string, fn Operation) Option {
+	return func(s *Server) { s.ops[strings.TrimPrefix(name, "$")] = fn }
+}
+
+// NewServer starts a server on 127.0.0.1. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{now: time.Now, pageSize: 10, ops: map[string]Operation{}, hits: map[string]int{},
+		rejected: map[string]bool{}, types: map[string]map[string]*record{}}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewUnstartedServer(s)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("fhirtest: listen on 127.0.0.1: %v", err))
+	}
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	return s
+}
+
+// URL returns the FHIR base URL, such as http://127.0.0.1:41234/fhir.
+func (s *Server) URL() string { return s.srv.URL + BasePath }
+
+// Client returns an *http.Client for the server (no token attached).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Conn returns a fhir.Conn to the server through [Server.Client].
+func (s *Server) Conn(name string, opts ...fhir.Option) *fhir.Conn {
+	c, err := fhir.New(name, s.URL(), s.Client(), opts...)
+	if err != nil {
+		panic(err) // the URL is always valid
+	}
+	return c
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Requests returns the number of requests received.
+func (s *Server) Requests() int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.requests
+}
+
+// Hits returns how many requests had this method and path (relative to
+// the base, without query), e.g. Hits("GET", "Patient/1").
+func (s *Server) Hits(method, path string) int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.hits[method+" "+strings.Trim(path, "/")]
+}
+
+// RejectTokens makes the server answer the next n requests that need a
+// token with 401, whatever token they carry.
+func (s *Server) RejectTokens(n int) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.rejectNext = n
+}
+
+// RejectToken makes the server answer 401 to every request carrying tok
+// (as if it had been revoked).
+func (s *Server) RejectToken(tok string) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.rejected[tok] = true
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel, ok := strings.CutPrefix(r.URL.Path, BasePath)
+	rel = strings.Trim(rel, "/")
+	s.count(r.Method, rel)
+	if !ok {
+		outcome(w, http.StatusNotFound, "not-found", "not under "+BasePath)
+		return
+	}
+	if rel == ".well-known/smart-configuration" && s.smart != nil {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.smart)
+		return
+	}
+	if rel != "metadata" && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		outcome(w, http.StatusUnauthorized, "login", "missing, invalid or expired access token")
+		return
+	}
+	if i := strings.LastIndex(rel, "$"); i >= 0 {
+		s.operation(w, r, strings.Trim(rel[:i], "/"), rel[i+1:])
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.route(w, r, rel)
+}
+
+func (s *Server) count(method, rel string) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.requests++
+	s.hits[method+" "+rel]++
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok, hasTok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.rejectNext > 0 {
+		s.rejectNext--
+		return false
+	}
+	if hasTok && s.rejected[tok] {
+		return false
+	}
+	if s.tokenCheck == nil {
+		return true
+	}
+	return hasTok && s.tokenCheck(tok)
+}
+
+func (s *Server) operation(w http.ResponseWriter, r *http.Request, target, name string) {
+	fn, ok := s.ops[name]
+	if !ok {
+		outcome(w, http.StatusNotFound, "not-supported", "unknown operation $"+name)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		outcome(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	}
+	res, err := fn(target, r.URL.Query(), body)
+	if err != nil {
+		outcome(w, http.StatusBadRequest, "processing", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

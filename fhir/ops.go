@@ -1,0 +1,159 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// Batch sends a batch Bundle (POST [base]); every entry succeeds or fails on
+// its own, as reported in the returned batch-response entries.
+func (c *Conn) Batch(ctx context.Context, b *models.Bundle) (*models.Bundle, error) {
+	return c.bundleRequest(ctx, b, models.BundleTypeBatch)
+}
+
+// Transaction sends a transaction Bundle (POST [base]); all entries succeed
+// or the server rejects the whole bundle.
+func (c *Conn) Transaction(ctx context.Context, b *models.Bundle) (*models.Bundle, error) {
+	return c.bundleRequest(ctx, b, models.BundleTypeTransaction)
+}
+
+func (c *Conn) bundleRequest(ctx context.Context, b *models.Bundle, t models.BundleType) (*models.Bundle, error) {
+	cp := *b
+	cp.Type = t
+	body, err := marshal(cp)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body})
+	if err != nil {
+		return nil, err
+	}
+	return Decode[models.Bundle](r.body)
+}
+
+// NewEntry returns a batch or transaction entry: method and url (relative,
+// such as "Patient" or "Patient/123") and an optional resource.
+func NewEntry(method, url string, resource any) (models.BundleEntry, error) {
+	var verb models.HTTPVerb
+	if err := verb.UnmarshalJSON([]byte(strings.ToUpper(method))); err != nil {
+		return models.BundleEntry{}, fmt.Errorf("fhir: entry method: %w", err)
+	}
+	e := models.BundleEntry{Request: &models.BundleEntryRequest{Method: verb, Url: url}}
+	if resource != nil {
+		b, err := marshal(resource)
+		if err != nil {
+			return e, err
+		}
+		e.Resource = b
+	}
+	return e, nil
+}
+
+// EntryResult reads a batch or transaction response entry: its status code,
+// the Location, and the OperationOutcome issues of a failed entry.
+func EntryResult(e models.BundleEntry) (status int, location string, issues []Issue) {
+	if e.Response == nil {
+		return 0, "", nil
+	}
+	if e.Response.Location != nil {
+		location = *e.Response.Location
+	}
+	return statusCode(e.Response.Status), location, parseIssues(e.Response.Outcome)
+}
+
+// Operation invokes $name with a Parameters body (POST). target is "" for a
+// system operation, a type ("Patient") or an instance ("Patient/123"). The
+// result is decoded by [DecodeResource] (often *models.Parameters or
+// *models.Bundle); nil when the server returned no body.
+func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Parameters) (any, error) {
+	segs, err := opPath(target, name)
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &models.Parameters{}
+	}
+	body, err := marshal(*in)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil, segs...), body: body})
+	if err != nil {
+		return nil, err
+	}
+	return decodeOptional(r.body)
+}
+
+// OperationGet invokes $name with GET and simple parameters in the query
+// (for operations without side effects, such as $everything or $lookup).
+func (c *Conn) OperationGet(ctx context.Context, target, name string, q *Query) (any, error) {
+	segs, err := opPath(target, name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.Values(), segs...)})
+	if err != nil {
+		return nil, err
+	}
+	return decodeOptional(r.body)
+}
+
+func opPath(target, name string) ([]string, error) {
+	name = strings.TrimPrefix(name, "$")
+	if err := checkID("operation", name); err != nil {
+		return nil, err
+	}
+	var segs []string
+	if target != "" {
+		segs = strings.Split(strings.Trim(target, "/"), "/")
+		if len(segs) > 2 {
+			return nil, fmt.Errorf("fhir: invalid operation target %q", target)
+		}
+		if err := checkType(segs[0]); err != nil {
+			return nil, err
+		}
+		if len(segs) == 2 {
+			if err := checkID("id", segs[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return append(segs, "$"+name), nil
+}
+
+func decodeOptional(body []byte) (any, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, nil
+	}
+	return DecodeResource(body)
+}
+
+// Capabilities reads the server's CapabilityStatement (GET [base]/metadata).
+func (c *Conn) Capabilities(ctx context.Context) (*models.CapabilityStatement, error) {
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
+	if err != nil {
+		return nil, err
+	}
+	return Decode[models.CapabilityStatement](r.body)
+}
+
+// Ping is a health check: the server answers metadata with a
+// CapabilityStatement. Only the resource type is checked.
+func (c *Conn) Ping(ctx context.Context) error {
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
+	if err != nil {
+		return err
+	}
+	rt, err := ResourceType(r.body)
+	if err != nil {
+		return err
+	}
+	if rt != "CapabilityStatement" {
+		return fmt.Errorf("fhir: %s: metadata returned %s, not a CapabilityStatement", c.name, rt)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package fhir
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Query is a list of FHIR search parameters, built by chained calls:
+//
+//	q := fhir.Params().Exact("family", "Chalmers").Prefixed("birthdate", fhir.Ge, "1970").Count(50)
+//
+// Each call adds one parameter (parameters are ANDed); the values given to
+// one call are ORed (joined by commas). Values are escaped as the FHIR
+// search syntax requires (`\,` `\|` `\$` `\\`), then URL-encoded. A nil
+// *Query is an empty query.
+type Query struct {
+	vals url.Values
+}
+
+// Prefix is a search prefix for number, date and quantity parameters.
+type Prefix string
+
+// The FHIR search prefixes.
+const (
+	Eq Prefix = "eq"
+	Ne Prefix = "ne"
+	Gt Prefix = "gt"
+	Lt Prefix = "lt"
+	Ge Prefix = "ge"
+	Le Prefix = "le"
+	Sa Prefix = "sa"
+	Eb Prefix = "eb"
+	Ap Prefix = "ap"
+)
+
+// Params returns an empty query.
+func Params() *Query { return &Query{vals: url.Values{}} }
+
+var escaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`, `|`, `\|`, `$`, `\$`)
+
+// Escape escapes one search value (commas, pipes, dollars, backslashes).
+func Escape(v string) string { return escaper.Replace(v) }
+
+func (q *Query) add(name, value string) *Query {
+	if q.vals == nil {
+		q.vals = url.Values{}
+	}
+	q.vals.Add(name, value)
+	return q
+}
+
+func joinEscaped(values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = Escape(v)
+	}
+	return strings.Join(out, ",")
+}
+
+// Add adds name=v1,v2,… with every value escaped.
+func (q *Query) Add(name string, values ...string) *Query {
+	return q.add(name, joinEscaped(values))
+}
+
+// Raw adds name=value as given (no FHIR escaping), for values that already
+// use the search syntax, such as a chained parameter's "system|code".
+func (q *Query) Raw(name, value string) *Query { return q.add(name, value) }
+
+// Mod adds a parameter with a modifier: name:modifier=values.
+func (q *Query) Mod(name, modifier string, values ...string) *Query {
+	return q.Add(name+":"+modifier, values...)
+}
+
+// Exact adds name:exact=values (case- and accent-sensitive string match).
+func (q *Query) Exact(name string, values ...string) *Query { return q.Mod(name, "exact", values...) }
+
+// Prefixed adds name=<prefix><value>, e.g. Prefixed("date", Ge, "2020-01-01").
+func (q *Query) Prefixed(name string, p Prefix, value string) *Query {
+	return q.add(name, string(p)+Escape(value))
+}
+
+// Token adds name=system|code. An empty system ("|code") matches codes
+// without a system; use Add(name, code) to match a code in any system, and
+// an empty code ("system|") for any code of the system.
+func (q *Query) Token(name, system, code string) *Query {
+	return q.add(name, Escape(system)+"|"+Escape(code))
+}
+
+// ID adds _id=ids.
+func (q *Query) ID(ids ...string) *Query { return q.Add("_id", ids...) }
+
+// Include adds _include=spec (e.g. "MedicationRequest:medication").
+func (q *Query) Include(spec string) *Query { return q.add("_include", spec) }
+
+// RevInclude adds _revinclude=spec (e.g. "Provenance:target").
+func (q *Query) RevInclude(spec string) *Query { return q.add("_revinclude", spec) }
+
+// Count sets _count, the page size.
+func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }
+
+// Sort sets _sort; prefix a key with "-" for descending order.
+func (q *Query) Sort(keys ...string) *Query { return q.set("_sort", strings.Join(keys, ",")) }
+
+// Elements sets _elements, the elements to return.
+func (q *Query) Elements(names ...string) *Query { return q.set("_elements", strings.Join(names, ",")) }
+
+// Summary sets _summary: "true", "text", "data", "count" or "false".
+func (q *Query) Summary(mode string) *Query { return q.set("_summary", mode) }
+
+// Total sets _total: "none", "estimate" or "accurate".
+func (q *Query) Total(mode string) *Query { return q.set("_total", mode) }
+
+func (q *Query) set(name, value string) *Query {
+	if q.vals == nil {
+		q.vals = url.Values{}
+	}
+	q.vals.Set(name, value)
+	return q
+}
+
+// Values returns a copy of the parameters.
+func (q *Query) Values() url.Values {
+	out := url.Values{}
+	if q == nil {
+		return out
+	}
+	for k, vs := range q.vals {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// Encode returns the URL-encoded query string (sorted by name).
+func (q *Query) Encode() string { return q.Values().Encode() }

@@ -1,0 +1,211 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// SearchOption adjusts a search or history iteration.
+type SearchOption func(*searchOpts)
+
+type searchOpts struct {
+	post     bool
+	maxPages int
+}
+
+// UsePost sends the first page as POST [type]/_search with a form body, so
+// that search values stay out of URLs and logs. Next pages follow the
+// server's links.
+func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
+
+// MaxPages stops after n pages (0: follow "next" links to the end).
+func MaxPages(n int) SearchOption { return func(o *searchOpts) { o.maxPages = n } }
+
+// Entry is one entry of a searchset or history page.
+type Entry struct {
+	FullURL  string
+	Mode     string // search mode: "match", "include", "outcome" or ""
+	Method   string // history: the request method (PUT, DELETE …)
+	Status   string // history: the response status
+	Resource any    // decoded by DecodeResource; nil for a deleted version
+}
+
+// Pages runs a search (GET [type]?[q], or POST [type]/_search with
+// [UsePost]; resourceType "" searches all types) and yields one Bundle per
+// page, following "next" links. Only the current page is held: a page is
+// released when the loop body moves on. Stop early by breaking out of the
+// loop.
+func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
+	o := searchOpts{}
+	for _, f := range opts {
+		f(&o)
+	}
+	first, err := c.searchCall(resourceType, q, o.post)
+	return c.pages(ctx, first, err, o.maxPages)
+}
+
+func (c *Conn) searchCall(resourceType string, q *Query, post bool) (call, error) {
+	if resourceType != "" {
+		if err := checkType(resourceType); err != nil {
+			return call{}, err
+		}
+	}
+	if !post {
+		return call{method: http.MethodGet, url: c.url(q.Values(), resourceType)}, nil
+	}
+	return call{method: http.MethodPost, url: c.url(nil, resourceType, "_search"),
+		body: []byte(q.Encode()), ctype: "application/x-www-form-urlencoded"}, nil
+}
+
+// Entries yields the entries of every page of a search (matches and
+// included resources), decoded by dispatch on resourceType.
+func (c *Conn) Entries(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
+	return entries(c.Pages(ctx, resourceType, q, opts...))
+}
+
+// Search yields the matches of type T of a search, page by page, following
+// "next" links; included resources are skipped (use [Conn.Entries]).
+//
+//	for p, err := range fhir.Search[models.Patient](ctx, conn, fhir.Params().Add("family", "Chalmers")) {
+//		if err != nil { return err }
+//		…
+//	}
+func Search[T any](ctx context.Context, c *Conn, q *Query, opts ...SearchOption) iter.Seq2[*T, error] {
+	rt, err := modelType[T]()
+	return func(yield func(*T, error) bool) {
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for b, err := range c.Pages(ctx, rt, q, opts...) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range b.Entry {
+				e := &b.Entry[i]
+				if e.Search != nil && e.Search.Mode != nil && *e.Search.Mode != models.SearchEntryModeMatch {
+					continue
+				}
+				if t, _ := ResourceType(e.Resource); t != rt {
+					continue
+				}
+				v, err := Decode[T](e.Resource)
+				if !yield(v, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// History yields the history of one resource (GET [type]/[id]/_history),
+// of a type (id "") or of the whole server (type and id ""), page by page.
+func (c *Conn) History(ctx context.Context, resourceType, id string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
+	o := searchOpts{}
+	for _, f := range opts {
+		f(&o)
+	}
+	var err error
+	if resourceType != "" {
+		err = checkType(resourceType)
+	}
+	if id != "" && err == nil {
+		err = checkID("id", id)
+	}
+	first := call{method: http.MethodGet, url: c.url(q.Values(), resourceType, id, "_history")}
+	return c.pages(ctx, first, err, o.maxPages)
+}
+
+// HistoryEntries is [Conn.History] flattened to entries.
+func (c *Conn) HistoryEntries(ctx context.Context, resourceType, id string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
+	return entries(c.History(ctx, resourceType, id, q, opts...))
+}
+
+func (c *Conn) pages(ctx context.Context, k call, err error, maxPages int) iter.Seq2[*models.Bundle, error] {
+	return func(yield func(*models.Bundle, error) bool) {
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for n := 0; maxPages <= 0 || n < maxPages; n++ {
+			b, err := c.bundle(ctx, k)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			next := link(b, "next")
+			if !yield(b, nil) || next == "" {
+				return
+			}
+			if !c.sameOrigin(next) {
+				yield(nil, fmt.Errorf("fhir: %s: next link %s is outside the base URL %s", c.name, redactURL(next), c.BaseURL()))
+				return
+			}
+			k = call{method: http.MethodGet, url: next}
+		}
+	}
+}
+
+func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := c.do(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return Decode[models.Bundle](r.body)
+}
+
+func link(b *models.Bundle, rel string) string {
+	for _, l := range b.Link {
+		if l.Relation == rel {
+			return l.Url
+		}
+	}
+	return ""
+}
+
+func entries(pages iter.Seq2[*models.Bundle, error]) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		for b, err := range pages {
+			if err != nil {
+				yield(Entry{}, err)
+				return
+			}
+			for i := range b.Entry {
+				e, err := toEntry(&b.Entry[i])
+				if !yield(e, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+func toEntry(be *models.BundleEntry) (Entry, error) {
+	e := Entry{}
+	if be.FullUrl != nil {
+		e.FullURL = *be.FullUrl
+	}
+	if be.Search != nil && be.Search.Mode != nil {
+		e.Mode = be.Search.Mode.Code()
+	}
+	if be.Request != nil {
+		e.Method = be.Request.Method.Code()
+	}
+	if be.Response != nil {
+		e.Status = be.Response.Status
+	}
+	if len(be.Resource) == 0 {
+		return e, nil
+	}
+	v, err := DecodeResource(be.Resource)
+	e.Resource = v
+	return e, err
+}
