@@ -2,6 +2,7 @@ package fhirtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -59,7 +60,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) batch(entries []entryIn) map[string]any {
 	out := make([]any, len(entries))
 	for i, e := range entries {
-		out[i] = s.entry(e)
+		out[i] = s.entry(e, "")
 	}
 	return map[string]any{"resourceType": "Bundle", "type": "batch-response", "entry": out}
 }
@@ -77,30 +78,41 @@ func (s *Server) transaction(entries []entryIn) (map[string]any, error) {
 		return rank[strings.ToUpper(entries[a].Request.Method)] - rank[strings.ToUpper(entries[b].Request.Method)]
 	})
 	out := make([]any, len(entries))
-	ids := map[string]string{} // urn:uuid:… → Type/id
+	ids := map[string]string{} // urn:uuid:… → Type/id, assigned before any entry runs
+	assigned := make([]string, len(entries))
+	for i, e := range entries {
+		if strings.EqualFold(e.Request.Method, "POST") && strings.HasPrefix(e.FullURL, "urn:uuid:") {
+			assigned[i] = s.newID()
+			ids[e.FullURL] = strings.Trim(e.Request.URL, "/") + "/" + assigned[i]
+		}
+	}
 	for _, i := range order {
 		e := entries[i]
 		for urn, ref := range ids {
 			e.Resource = bytes.ReplaceAll(e.Resource, []byte(`"`+urn+`"`), []byte(`"`+ref+`"`))
 		}
-		res := s.entry(e)
+		res := s.entry(e, assigned[i])
 		resp := res["response"].(map[string]any)
 		if st := resp["status"].(string); st[0] != '2' {
 			rollback()
 			return nil, fail(statusOf(st), "processing", "transaction failed at entry %d (%s %s): %s", i, e.Request.Method, e.Request.URL, st)
-		}
-		if loc, ok := resp["location"].(string); ok && strings.HasPrefix(e.FullURL, "urn:uuid:") {
-			ids[e.FullURL] = typeID(loc)
 		}
 		out[i] = res
 	}
 	return map[string]any{"resourceType": "Bundle", "type": "transaction-response", "entry": out}, nil
 }
 
-// entry runs one batch or transaction entry through the router.
-func (s *Server) entry(e entryIn) map[string]any {
+// assignedID is the context key of an id assigned before a transaction runs.
+type assignedID struct{}
+
+// entry runs one batch or transaction entry through the router; a create
+// uses id when it is not empty.
+func (s *Server) entry(e entryIn, id string) map[string]any {
 	rel, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.URL()+"/"), "?")
 	req := httptest.NewRequest(strings.ToUpper(e.Request.Method), BasePath+"/"+strings.Trim(rel, "/")+"?"+query, bytes.NewReader(e.Resource))
+	if id != "" {
+		req = req.WithContext(context.WithValue(req.Context(), assignedID{}, id))
+	}
 	if e.Request.IfMatch != "" {
 		req.Header.Set("If-Match", e.Request.IfMatch)
 	}
@@ -141,15 +153,6 @@ func statusOf(st string) int {
 		return http.StatusBadRequest
 	}
 	return n
-}
-
-// typeID reads Type/id from a Location …/Type/id/_history/n.
-func typeID(loc string) string {
-	parts := strings.Split(strings.TrimPrefix(loc, "/"), "/")
-	if n := len(parts); n >= 4 && parts[n-2] == "_history" {
-		return parts[n-4] + "/" + parts[n-3]
-	}
-	return loc
 }
 
 // history serves _history at instance, type or system level, newest first.

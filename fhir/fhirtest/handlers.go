@@ -170,7 +170,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, typ string) erro
 			return fail(http.StatusPreconditionFailed, "duplicate", "If-None-Exist matches %d resources", len(matches))
 		}
 	}
-	rec, err := s.put(typ, s.newID(), doc, "POST")
+	id, ok := r.Context().Value(assignedID{}).(string)
+	if !ok {
+		id = s.newID()
+	}
+	rec, err := s.put(typ, id, doc, "POST")
 	if err != nil {
 		return err
 	}

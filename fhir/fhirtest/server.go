@@ -31,6 +31,7 @@ type Server struct {
 	hits       map[string]int
 	rejectNext int
 	rejected   map[string]bool
+	lastToken  string
 
 	mu     sync.Mutex // guards the store
 	types  map[string]map[string]*record
@@ -139,6 +140,14 @@ func (s *Server) RejectToken(tok string) {
 	s.rejected[tok] = true
 }
 
+// LastToken returns the bearer token of the last request that carried one
+// (for RejectToken, or to check which token a client sent).
+func (s *Server) LastToken() string {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.lastToken
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rel, ok := strings.CutPrefix(r.URL.Path, BasePath)
@@ -178,6 +187,9 @@ func (s *Server) authorized(r *http.Request) bool {
 	tok, hasTok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
+	if hasTok {
+		s.lastToken = tok
+	}
 	if s.rejectNext > 0 {
 		s.rejectNext--
 		return false
