@@ -24,6 +24,7 @@ type Registry struct {
 	conns    atomic.Pointer[map[string]*Conn]
 	mu       sync.Mutex // serialises writers
 	security *oauthclient.Registry
+	secs     map[string]Security // immutable after NewRegistry
 	opts     Options
 }
 

@@ -72,7 +72,9 @@ func TestRetries(t *testing.T) {
 			wantAttempts: 2, wantStatus: 503},
 		{name: "custom backoff and check", method: "GET", statuses: []int{500, 500},
 			policy: RetryPolicy{
-				Backoff: func(min, max time.Duration, attempt int, _ *http.Response) time.Duration { return time.Duration(attempt) * time.Second },
+				Backoff: func(min, max time.Duration, attempt int, _ *http.Response) time.Duration {
+					return time.Duration(attempt) * time.Second
+				},
 				CheckRetry: func(_ context.Context, resp *http.Response, err error) (bool, error) {
 					return err == nil && resp.StatusCode == 500, nil
 				},

@@ -75,4 +75,3 @@ func rewind(req *http.Request) (*http.Request, error) {
 	r.Body = body
 	return r, nil
 }
-

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,7 +29,7 @@ const DefaultMaxIdleConnsPerHost = 16
 
 // newTransport builds a connection's own *http.Transport.
 func newTransport(tc TLSConfig, pc PoolConfig) (*http.Transport, error) {
-	cfg, err := tc.build()
+	cfg, err := tc.build(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +49,9 @@ func newTransport(tc TLSConfig, pc PoolConfig) (*http.Transport, error) {
 	return t, nil
 }
 
-// build returns the *tls.Config described by c. Errors name the field.
-func (c TLSConfig) build() (*tls.Config, error) {
+// build returns the *tls.Config described by c, reading files with
+// readFile (os.ReadFile when nil). Errors name the field.
+func (c TLSConfig) build(readFile func(string) ([]byte, error)) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch c.MinVersion {
 	case "", "1.2":
@@ -60,26 +60,25 @@ func (c TLSConfig) build() (*tls.Config, error) {
 	default:
 		return nil, fmt.Errorf("tls.min_version: %q is not 1.2 or 1.3", c.MinVersion)
 	}
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pool, err := loadCAs(c.CAFile, readFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: cannot read %s: %v", c.CAFile, errors.Unwrap(err))
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file: %s holds no PEM certificate", c.CAFile)
+			return nil, fmt.Errorf("tls.ca_file: %w", err)
 		}
 		cfg.RootCAs = pool
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, errors.New("tls: cert_file and key_file go together")
+		return nil, errors.New("tls.cert_file: cert_file and key_file go together")
 	}
 	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		cert, err := loadKeyPair(c.CertFile, c.KeyFile, readFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file/key_file: %v", err)
+			return nil, fmt.Errorf("tls.cert_file: %w", err)
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		cfg.Certificates = []tls.Certificate{*cert}
 	}
 	return cfg, nil
 }

@@ -1,0 +1,248 @@
+package rest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// secretsDir writes the files that testdata/config.yaml refers to.
+func secretsDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mtls-client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	files := map[string][]byte{
+		"ehr-key.pem": keyPEM, "client.key": keyPEM,
+		"client.crt":  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert}),
+		"billing-key": []byte("BILLING-SECRET-KEY\n"),
+	}
+	for name, b := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	return dir
+}
+
+// env is a fake environment for WithLookupEnv.
+func env(vars map[string]string) ConfigOption {
+	return WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+}
+
+func goodEnv(t *testing.T) map[string]string {
+	return map[string]string{"SECRETS": secretsDir(t), "CRM_CLIENT_SECRET": "CRM-SECRET",
+		"WEATHER_KEY": "WEATHER-SECRET", "LEGACY_PASSWORD": "LEGACY-SECRET"}
+}
+
+func TestLoadConfigGoodFile(t *testing.T) {
+	cfg, err := LoadConfig("testdata/config.yaml", env(goodEnv(t)))
+	require.NoError(t, err)
+
+	crm := cfg.Security["crm-oauth"]
+	assert.Equal(t, "CRM-SECRET", crm.ClientSecret.Reveal(), "${VAR} resolved")
+	assert.Equal(t, []string{"crm.read", "crm.write"}, crm.Scopes)
+	assert.Equal(t, map[string]string{"tenant": "acme"}, crm.Params)
+	assert.Equal(t, 5*time.Second, crm.Timeout)
+	assert.Equal(t, "BILLING-SECRET-KEY", cfg.Security["billing-key"].Value.Reveal(), "file: resolved, newline trimmed")
+	assert.Contains(t, cfg.Security["ehr-jwt"].PrivateKey.Reveal(), "BEGIN PRIVATE KEY")
+	assert.Equal(t, "fallback-token", cfg.Security["partner-token"].Token.Reveal(), "${VAR:-default}")
+
+	rc := cfg.REST["crm"]
+	assert.Equal(t, "https://crm.example.com/api/v2", rc.BaseURL)
+	assert.Equal(t, "application/json", rc.Headers["Accept"])
+	assert.Equal(t, 4, rc.Retry.MaxAttempts)
+	assert.Equal(t, 200*time.Millisecond, rc.Retry.MinWait)
+	assert.Equal(t, 64, rc.Pool.MaxConnsPerHost)
+	assert.Equal(t, "1.3", rc.TLS.MinVersion)
+	assert.Len(t, cfg.REST, 6)
+	assert.True(t, cfg.FHIR["ehr"].SMART)
+	assert.Equal(t, "ehr-jwt", cfg.FHIR["ehr"].Security)
+	require.NotNil(t, cfg.Store.Memory)
+	assert.Equal(t, 256, cfg.Store.Memory.Size)
+
+	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"billing", "crm", "legacy", "partner", "status", "weather"}, reg.Names())
+	assert.ElementsMatch(t, []string{"crm-oauth", "ehr-jwt", "mtls"}, reg.Security().Names())
+	_, err = reg.SecurityFor("ehr-jwt")
+	assert.NoError(t, err, "FHIR connections find their security definitions")
+}
+
+func TestConfigNeverPrintsSecrets(t *testing.T) {
+	cfg, err := LoadConfig("testdata/config.yaml", env(goodEnv(t)))
+	require.NoError(t, err)
+	j, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	y, err := yaml.Marshal(cfg)
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), string(j), string(y)} {
+		for _, secret := range []string{"CRM-SECRET", "WEATHER-SECRET", "LEGACY-SECRET", "BILLING-SECRET-KEY", "fallback-token", "BEGIN PRIVATE KEY"} {
+			assert.NotContains(t, out, secret)
+		}
+	}
+}
+
+func TestParseConfigJSON(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"security": {"k": {"type": "bearer", "token": "${T}"}},
+		"rest": {"api": {"base_url": "https://api.example.com", "security": "k", "timeout": "3s"}}}`),
+		env(map[string]string{"T": "tok"}))
+	require.NoError(t, err)
+	assert.Equal(t, "tok", cfg.Security["k"].Token.Reveal())
+	assert.Equal(t, 3*time.Second, cfg.REST["api"].Timeout)
+}
+
+func TestParseConfigEmpty(t *testing.T) {
+	for _, in := range []string{"", "# nothing\n", "{}", "null"} {
+		cfg, err := ParseConfig([]byte(in))
+		require.NoError(t, err, "%q", in)
+		assert.Empty(t, cfg.REST)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	const sec = "security:\n  s: {type: bearer, token: t}\n"
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the problems, in order
+	}{
+		{"unknown top-level key", "rest: {}\nsecurities: {}\n", []string{`config: securities: unknown section`}},
+		{"unknown field with suggestion", sec + "rest:\n  crm:\n    base_url: https://x.example\n    timout: 5s\n",
+			[]string{`rest "crm": timout: unknown field (did you mean "timeout"?) (line 6)`}},
+		{"unknown nested field", sec + "rest:\n  crm:\n    base_url: https://x.example\n    retry: {max_attempt: 2}\n",
+			[]string{`rest "crm": retry.max_attempt: unknown field (did you mean "max_attempts"?)`}},
+		{"unknown security field", "security:\n  s: {type: basic, username: u, passwd: p}\n",
+			[]string{`security "s": passwd: unknown field (did you mean "password"?)`}},
+		{"unknown security name", sec + "rest:\n  crm: {base_url: https://x.example, security: crm-oauth}\n",
+			[]string{`rest "crm": security: unknown security definition "crm-oauth" (known: s)`}},
+		{"bad url", "rest:\n  crm: {base_url: 'https://exa mple.com'}\n", []string{`rest "crm": base_url: not a valid URL`}},
+		{"relative url", "rest:\n  crm: {base_url: /api}\n", []string{`rest "crm": base_url: must be an absolute http(s) URL`}},
+		{"missing url", "rest:\n  crm: {timeout: 1s}\n", []string{`rest "crm": base_url: missing`}},
+		{"plain http", "rest:\n  crm: {base_url: 'http://crm.example.com'}\n", []string{`rest "crm": base_url: plain http:// is refused`}},
+		{"credentials in url", "rest:\n  crm: {base_url: 'https://u:p@crm.example.com'}\n", []string{`base_url: must not carry credentials`}},
+		{"missing env var", "security:\n  s: {type: bearer, token: '${NOPE}'}\n", []string{`security "s": token: environment variable NOPE is not set`}},
+		{"missing secret file", "security:\n  s: {type: bearer, token: 'file:/nonexistent/token'}\n",
+			[]string{`security "s": token: cannot read /nonexistent/token: no such file or directory`}},
+		{"unterminated ref", "rest:\n  crm: {base_url: 'https://${HOST'}\n", []string{`rest "crm": base_url: unterminated ${ reference`}},
+		{"bad duration", "rest:\n  crm: {base_url: 'https://x.example', timeout: soon}\n", []string{`rest "crm": line 2: cannot unmarshal !!str value into time.Duration`}},
+		{"negative", "rest:\n  crm: {base_url: 'https://x.example', retry: {max_attempts: -1}}\n", []string{`rest "crm": retry.max_attempts: must not be negative`}},
+		{"bad tls version", "rest:\n  crm: {base_url: 'https://x.example', tls: {min_version: '1.0'}}\n", []string{`rest "crm": tls.min_version: "1.0" is not 1.2 or 1.3`}},
+		{"bad ca file", "rest:\n  crm: {base_url: 'https://x.example', tls: {ca_file: /nonexistent.pem}}\n", []string{`rest "crm": tls.ca_file: cannot read /nonexistent.pem`}},
+		{"bad header", "rest:\n  crm: {base_url: 'https://x.example', headers: {'Bad Header': x}}\n", []string{`rest "crm": headers: "Bad Header" is not a valid header name`}},
+		{"unknown type", "security:\n  s: {type: kerberos}\n", []string{`security "s": type: "kerberos" is unknown`}},
+		{"missing type", "security:\n  s: {token: x}\n", []string{`security "s": type: missing`}},
+		{"field of other type", "security:\n  s: {type: bearer, token: t, username: u}\n", []string{`security "s": username: does not apply to type bearer`}},
+		{"basic without user", "security:\n  s: {type: basic, password: p}\n", []string{`security "s": username: missing`}},
+		{"apikey bad in", "security:\n  s: {type: apikey, in: cookie, name: k, value: v}\n", []string{`security "s": in: "cookie" is not header or query`}},
+		{"oauth token url", "security:\n  s: {type: oauth2, client_id: c, client_secret: x}\n", []string{`security "s": token_url: missing`}},
+		{"oauth http token url", "security:\n  s: {type: oauth2, token_url: 'http://login.example.com/t', client_id: c, client_secret: x}\n",
+			[]string{`security "s": token_url: must use https`}},
+		{"oauth cert without key", "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, auth_method: tls_client_auth, cert_file: /x.crt}\n",
+			[]string{`security "s": cert_file: cert_file and key_file go together`}},
+		{"duplicate name", "rest:\n  crm: {base_url: 'https://a.example'}\n  crm: {base_url: 'https://b.example'}\n", []string{`rest "crm": defined twice (first at line 2)`}},
+		{"both stores", "store: {memory: {size: 1}, redis: {addr: 'localhost:6379', plaintext: true}}\n", []string{`store: set memory or redis, not both`}},
+		{"unknown store field", "store: {memroy: {size: 1}}\n", []string{`store: memroy: unknown field (did you mean "memory"?)`}},
+		{"unknown redis field", "store: {redis: {adr: 'localhost:6379'}}\n", []string{`store: redis.adr: unknown field (did you mean "addr"?)`}},
+		{"fhir checked too", "fhir:\n  ehr: {base_url: 'https://e.example', security: nope, smart: true, smrt: 1}\n",
+			[]string{`fhir "ehr": smrt: unknown field (did you mean "smart"?)`}},
+		{"section not a map", "rest: [a, b]\n", []string{`rest: must be a mapping from names to definitions`}},
+		{"not yaml", "rest: {\n", []string{`config: not valid YAML or JSON`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml), env(nil))
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce, "%v", err)
+			require.Len(t, ce.Problems, len(tt.want), "%v", err)
+			for i, w := range tt.want {
+				assert.Contains(t, ce.Problems[i].String(), w)
+			}
+		})
+	}
+}
+
+func TestConfigListsEveryProblem(t *testing.T) {
+	in := `
+security:
+  crm-oauth: {type: oauth2, token_url: 'https://login.example.com/t', client_id: c, client_secret: '${CRM_SECRET}'}
+  key: {type: apikey, name: X-Key, value: '${KEY}'}
+rest:
+  crm: {base_url: 'https://crm.example.com', security: crm-oauth}
+  billing: {base_url: 'not a url', security: billing-key}
+fhir:
+  ehr: {base_url: 'https://ehr.example.org', security: missing-def}
+`
+	_, err := ParseConfig([]byte(in), env(nil))
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	msg := err.Error()
+	for _, want := range []string{
+		`fhir "ehr": security: unknown security definition "missing-def" (known: crm-oauth, key)`,
+		`rest "billing": base_url: must be an absolute http(s) URL`,
+		`rest "billing": security: unknown security definition "billing-key"`,
+		`security "crm-oauth": client_secret: environment variable CRM_SECRET is not set`,
+		`security "key": value: environment variable KEY is not set`,
+	} {
+		assert.Contains(t, msg, want)
+	}
+	assert.Len(t, ce.Problems, 5, msg)
+	assert.True(t, strings.HasPrefix(msg, "rest: config: 5 problems:"), msg)
+}
+
+func TestConfigProblemsNeverEchoSecrets(t *testing.T) {
+	in := "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: [HUNTER2]}\n" +
+		"  b: {type: basic, username: u, password: HUNTER2, scope: HUNTER2}\n" +
+		"rest:\n  r: {base_url: 'https://x.example', timeout: HUNTER2}\n"
+	_, err := ParseConfig([]byte(in))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "HUNTER2")
+}
+
+func TestExpandEnv(t *testing.T) {
+	lookup := func(k string) (string, bool) { v, ok := map[string]string{"A": "1", "EMPTY": ""}[k]; return v, ok }
+	tests := []struct{ in, want, err string }{
+		{in: "plain", want: "plain"},
+		{in: "${A}", want: "1"},
+		{in: "x${A}y${A}", want: "x1y1"},
+		{in: "$${A}", want: "${A}"},
+		{in: "cost $5", want: "cost $5"},
+		{in: "trailing $", want: "trailing $"},
+		{in: "${EMPTY:-d}", want: ""},
+		{in: "${MISSING:-d:-e}", want: "d:-e"},
+		{in: "${MISSING}", err: "environment variable MISSING is not set"},
+		{in: "${A", err: "unterminated"},
+		{in: "${1A}", err: "invalid variable name"},
+		{in: "${}", err: "invalid variable name"},
+	}
+	for _, tt := range tests {
+		got, err := expandEnv(tt.in, lookup)
+		if tt.err != "" {
+			assert.ErrorContains(t, err, tt.err, tt.in)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
