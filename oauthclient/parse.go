@@ -47,9 +47,9 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 	}
 	if code, _ := fields["error"].(string); code != "" {
 		e := fail(nil, "")
-		e.Code = code
+		e.Code = scrub(code, secrets)
 		e.Description = scrub(str(fields["error_description"]), secrets)
-		e.URI = str(fields["error_uri"])
+		e.URI = scrub(str(fields["error_uri"]), secrets)
 		return nil, e
 	}
 	if r.status < 200 || r.status > 299 {
@@ -59,9 +59,12 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 	if !ok || access == "" {
 		return nil, fail(fmt.Errorf("%w: no access_token", ErrMalformedResponse), "")
 	}
+	if !validToken(access) {
+		return nil, fail(fmt.Errorf("%w: access_token has characters not allowed in a header", ErrMalformedResponse), "")
+	}
 	life, err := lifetime(fields["expires_in"], defLifetime)
 	if err != nil {
-		return nil, fail(fmt.Errorf("%w: %v", ErrMalformedResponse, err), "")
+		return nil, fail(fmt.Errorf("%w: %s", ErrMalformedResponse, scrub(err.Error(), secrets)), "")
 	}
 	return newToken(access, str(fields["token_type"]), str(fields["scope"]), now, now.Add(life), fields), nil
 }
@@ -117,8 +120,8 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 		return def, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
-		return 0, fmt.Errorf("expires_in %q is not a number", truncate(s, 20))
+	if (err != nil && !math.IsInf(f, 0)) || math.IsNaN(f) { // ±Inf: out of range, capped below
+		return 0, fmt.Errorf("expires_in %q is not a number", s)
 	}
 	if f <= 0 {
 		return def, nil
@@ -126,7 +129,10 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 	if f >= MaxLifetime.Seconds() {
 		return MaxLifetime, nil
 	}
-	return time.Duration(f * float64(time.Second)), nil
+	if d := time.Duration(f * float64(time.Second)); d > 0 {
+		return d, nil
+	}
+	return def, nil // less than a nanosecond
 }
 
 func str(v any) string {
@@ -139,21 +145,46 @@ func str(v any) string {
 	return ""
 }
 
-// scrub shortens s to a printable excerpt and removes every secret.
+// scrub shortens s to a printable excerpt and removes every secret, also
+// in the whitespace-collapsed form the excerpt takes.
 func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-			s = strings.ReplaceAll(s, url.QueryEscape(sec), "[REDACTED]")
-		}
-	}
+	s = replaceSecrets(s, secrets)
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r
 		}
 		return ' '
 	}, s)
-	return truncate(strings.Join(strings.Fields(s), " "), excerptLen)
+	s = replaceSecrets(collapse(s), secrets)
+	return truncate(s, excerptLen)
+}
+
+func replaceSecrets(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), collapse(sec)} {
+			if form != "" {
+				s = strings.ReplaceAll(s, form, "[REDACTED]")
+			}
+		}
+	}
+	return s
+}
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// validToken reports whether v can be sent in an HTTP header: printable
+// ASCII without spaces at the ends, as RFC 6750's b64token and every real
+// token are.
+func validToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {

@@ -90,6 +90,7 @@ func TestParseResponseErrors(t *testing.T) {
 		{name: "no access_token", status: 200, ctype: "application/json", body: `{"token_type":"Bearer"}`, is: ErrMalformedResponse, contains: "no access_token", temporary: true},
 		{name: "access_token not string", status: 200, ctype: "application/json", body: `{"access_token":42}`, is: ErrMalformedResponse, temporary: true},
 		{name: "bad expires_in", status: 200, ctype: "application/json", body: `{"access_token":"a","expires_in":"soon"}`, is: ErrMalformedResponse, contains: "expires_in", temporary: true},
+		{name: "token with newline", status: 200, ctype: "application/json", body: `{"access_token":"a\r\nX-Evil: 1"}`, is: ErrMalformedResponse, contains: "not allowed", temporary: true},
 		{name: "truncated json", status: 200, ctype: "application/json", body: `{"access_token":"a"`, is: ErrMalformedResponse, contains: "invalid JSON", temporary: true},
 		{name: "plain text", status: 500, ctype: "text/plain", body: "Internal Server Error", is: ErrMalformedResponse, contains: "Internal Server Error", temporary: true},
 	} {
@@ -152,4 +153,11 @@ func TestTokenRoundTripThroughStoreFormat(t *testing.T) {
 	assert.Equal(t, "x", got.Extra("id_token"))
 	_, err = unmarshalToken([]byte(`{"a":""}`))
 	assert.Error(t, err)
+}
+
+func TestScrubCollapsedWhitespaceSecret(t *testing.T) {
+	secret := "pass\t word\nwith  gaps"
+	out := scrub("<p>echo: "+secret+"</p>", []string{secret})
+	assert.NotContains(t, out, "word with gaps")
+	assert.NotContains(t, out, "word")
 }
