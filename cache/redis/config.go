@@ -1,0 +1,178 @@
+package redis
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Config is the Redis store's part of a configuration file. Secrets
+// (Password, EncryptionKeys) are expected already resolved from wherever
+// the application keeps them; Config never prints them.
+//
+//	redis:
+//	  addrs: ["redis-1:6379"]
+//	  password: "…"
+//	  tls: true
+//	  encryption_keys: ["<base64 of 32 random bytes>"]
+//	  op_timeout: 200ms
+type Config struct {
+	// Addrs is one address (single node), several (Cluster), or the
+	// Sentinels when MasterName is set. Default "127.0.0.1:6379".
+	Addrs []string `yaml:"addrs"`
+	// Addr is a shorthand for a single address, added to Addrs.
+	Addr string `yaml:"addr"`
+	// Cluster forces a Cluster client for a single address (a cluster's
+	// configuration endpoint).
+	Cluster bool `yaml:"cluster"`
+	// MasterName selects Sentinel: the name of the monitored master.
+	MasterName       string `yaml:"master_name"`
+	SentinelUsername string `yaml:"sentinel_username"`
+	SentinelPassword string `yaml:"sentinel_password"`
+
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"` // not for Cluster
+
+	TLS           bool   `yaml:"tls"`             // connect with TLS 1.2 or later
+	TLSCAFile     string `yaml:"tls_ca_file"`     // PEM roots; default the system roots
+	TLSServerName string `yaml:"tls_server_name"` // default the host of the address
+
+	Prefix string `yaml:"prefix"` // Options.Prefix
+	// EncryptionKeys are base64 (standard or URL alphabet, padded or not)
+	// encodings of 32-byte keys; the first encrypts (Options.Keys).
+	EncryptionKeys []string      `yaml:"encryption_keys"`
+	Plaintext      bool          `yaml:"plaintext"`  // Options.Plaintext
+	OpTimeout      time.Duration `yaml:"op_timeout"` // Options.OpTimeout
+}
+
+// NewFromConfig builds the client and the store; [Store.Close] closes the
+// client.
+func NewFromConfig(cfg Config) (*Store, error) {
+	opts, err := cfg.Options()
+	if err != nil {
+		return nil, err
+	}
+	client, err := cfg.Client()
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(client, opts)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Options returns the store options the configuration describes. Fields
+// Config does not cover (Fallback, Now, Logger) are left to their defaults.
+func (c Config) Options() (Options, error) {
+	o := Options{Prefix: c.Prefix, Plaintext: c.Plaintext, OpTimeout: c.OpTimeout}
+	for i, s := range c.EncryptionKeys {
+		k, err := decodeKey(s)
+		if err != nil {
+			return Options{}, fmt.Errorf("redis: encryption_keys[%d]: %w", i, err)
+		}
+		o.Keys = append(o.Keys, k)
+	}
+	_, err := o.withDefaults() // report errors now, not at New
+	return o, err
+}
+
+// Client returns a go-redis client for the configuration: a Sentinel
+// client when MasterName is set, a Cluster client for several addresses or
+// Cluster, else a single-node client. Context deadlines are honoured, so
+// that OpTimeout cuts off a slow server.
+func (c Config) Client() (goredis.UniversalClient, error) {
+	tlsConf, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	addrs := append([]string(nil), c.Addrs...)
+	if c.Addr != "" {
+		addrs = append(addrs, c.Addr)
+	}
+	if len(addrs) == 0 {
+		addrs = []string{"127.0.0.1:6379"}
+	}
+	if c.DB != 0 && (c.Cluster || (len(addrs) > 1 && c.MasterName == "")) {
+		return nil, errors.New("redis: db: a Cluster has only database 0")
+	}
+	return goredis.NewUniversalClient(&goredis.UniversalOptions{
+		Addrs:                 addrs,
+		IsClusterMode:         c.Cluster,
+		MasterName:            c.MasterName,
+		SentinelUsername:      c.SentinelUsername,
+		SentinelPassword:      c.SentinelPassword,
+		Username:              c.Username,
+		Password:              c.Password,
+		DB:                    c.DB,
+		TLSConfig:             tlsConf,
+		ContextTimeoutEnabled: true,
+	}), nil
+}
+
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if !c.TLS {
+		if c.TLSCAFile != "" || c.TLSServerName != "" {
+			return nil, errors.New("redis: tls_ca_file and tls_server_name need tls: true")
+		}
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
+	if c.TLSCAFile != "" {
+		pem, err := os.ReadFile(c.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("redis: tls_ca_file: %w", err)
+		}
+		conf.RootCAs = x509.NewCertPool()
+		if !conf.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis: tls_ca_file %s: no PEM certificate found", c.TLSCAFile)
+		}
+	}
+	return conf, nil
+}
+
+// decodeKey decodes a base64 key in any common alphabet and checks its
+// length; errors never include the key.
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != KeySize {
+				return nil, fmt.Errorf("decodes to %d bytes, want %d (AES-256)", len(k), KeySize)
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("not valid base64")
+}
+
+// String redacts the password and the encryption keys.
+func (c Config) String() string {
+	return fmt.Sprintf("redis.Config{Addrs:%v Addr:%q Cluster:%t MasterName:%q Username:%q Password:%s DB:%d TLS:%t Prefix:%q EncryptionKeys:%d redacted Plaintext:%t OpTimeout:%s}",
+		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redacted(c.Password), c.DB, c.TLS, c.Prefix, len(c.EncryptionKeys), c.Plaintext, c.OpTimeout)
+}
+
+// GoString redacts like String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue redacts like String, for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func redacted(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "[redacted]"
+}

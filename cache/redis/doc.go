@@ -1,0 +1,25 @@
+// Package redis is a [cache.Store] and [cache.Locker] kept in Redis, so
+// that the replicas of a service share one token per security definition
+// and only one of them fetches it.
+//
+// What reaches Redis reveals nothing: keys are the prefix and the SHA-256
+// of the caller's key (itself already a hash), values are sealed with
+// AES-256-GCM under the Redis key, so a value copied to another key does
+// not open. Several keys may be configured for rotation: the first
+// encrypts, all decrypt. A value that does not decrypt is a miss.
+//
+// Redis is a shared cache, never a dependency: when it is unreachable or
+// slower than Options.OpTimeout, Get, Set and Delete use a local fallback
+// store (an in-memory [cache.Memory] by default) and return no Redis error;
+// TryLock grants the lock so that each process fetches on its own. After a
+// failure Redis is skipped for Options.Cooldown, then tried again; the
+// store recovers by itself when Redis answers.
+//
+// The store works with single-node, Sentinel and Cluster clients: every
+// operation touches one key, and a value and its lock share a hash tag.
+//
+//	client := goredis.NewClient(&goredis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
+//	store, err := redis.New(client, redis.Options{Keys: [][]byte{key}})
+//
+// or, from a configuration file, [NewFromConfig] with a [Config].
+package redis

@@ -1,0 +1,19 @@
+package redis
+
+import (
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Exported for the external tests (package redis_test) of this directory.
+
+// SharedClient returns a client of the package's shared test server, or
+// skips the test when redis-server is not installed.
+func SharedClient(tb testing.TB) *goredis.Client { return sharedClient(tb) }
+
+// UniquePrefix returns a key prefix no other test uses.
+func UniquePrefix(tb testing.TB) string { return uniquePrefix(tb) }
+
+// TestOpTimeout is the OpTimeout for tests that are not about timeouts.
+const TestOpTimeout = testOpTimeout

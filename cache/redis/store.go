@@ -1,0 +1,209 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tokenwire/tokenwire/cache"
+)
+
+// Store is a [cache.Store] and [cache.Locker] kept in Redis and shared by
+// the replicas of a service. It is safe for concurrent use.
+type Store struct {
+	client   goredis.UniversalClient
+	owned    bool // client built by NewFromConfig, closed by Close
+	codec    *codec
+	prefix   string
+	timeout  time.Duration
+	fallback cache.Store
+	now      func() time.Time
+	log      *slog.Logger
+	health   *health
+}
+
+var (
+	_ cache.Store  = (*Store)(nil)
+	_ cache.Locker = (*Store)(nil)
+)
+
+// New returns a store using client, which may be a single-node, Sentinel
+// (failover) or Cluster client. The caller keeps ownership of client.
+func New(client goredis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redis: nil client")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCodec(o.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("redis: encryption key: %w", err)
+	}
+	s := &Store{
+		client: client, codec: c, prefix: o.Prefix, timeout: o.OpTimeout,
+		fallback: o.Fallback, now: o.Now, log: o.Logger,
+		health: newHealth(o.Now, o.Cooldown),
+	}
+	if !honoursDeadlines(client) {
+		s.log.Warn("redis: client has ContextTimeoutEnabled off; a slow Redis is cut off by its ReadTimeout, not OpTimeout")
+	}
+	return s, nil
+}
+
+// honoursDeadlines reports whether the client cuts a command off at its
+// context's deadline; clients it cannot inspect are assumed to.
+func honoursDeadlines(client goredis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *goredis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *goredis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
+}
+
+// Healthy reports whether the last Redis operation succeeded. While it is
+// false, operations are served by the fallback store.
+func (s *Store) Healthy() bool { return s.health.healthy.Load() }
+
+// Close closes the Redis client if the store created it ([NewFromConfig]);
+// a client passed to [New] is left to its owner.
+func (s *Store) Close() error {
+	if s.owned {
+		return s.client.Close()
+	}
+	return nil
+}
+
+// String describes the store without its keys.
+func (s *Store) String() string {
+	return fmt.Sprintf("redis.Store{prefix: %q, encrypted: %t, healthy: %t}", s.prefix, len(s.codec.keys) > 0, s.Healthy())
+}
+
+// Get implements [cache.Store]. It reads Redis, or the fallback store when
+// Redis fails. A value that cannot be decrypted or has expired is a miss.
+// Whenever Redis answers it is authoritative: a miss there is a miss even if
+// the fallback holds the key (another replica may have deleted it).
+func (s *Store) Get(ctx context.Context, key string) (cache.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return cache.Entry{}, err
+	}
+	if s.health.allow() {
+		rk := s.valueKey(key)
+		opCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		b, err := s.client.Get(opCtx, rk).Bytes()
+		cancel()
+		if err == nil || errors.Is(err, goredis.Nil) {
+			s.succeeded()
+			if err != nil {
+				return cache.Entry{}, cache.ErrNotFound
+			}
+			return s.decode(ctx, key, rk, b)
+		}
+		s.failed(ctx, "get", err)
+	}
+	return s.fallback.Get(ctx, key)
+}
+
+// decode opens a stored value; unreadable and expired values are misses.
+func (s *Store) decode(ctx context.Context, key, rk string, b []byte) (cache.Entry, error) {
+	value, expiry, err := s.codec.open(rk, b)
+	if err != nil {
+		s.log.DebugContext(ctx, "redis: stored value unreadable, treated as a miss", "reason", err.Error())
+		return cache.Entry{}, cache.ErrNotFound
+	}
+	if !s.now().Before(expiry) {
+		return cache.Entry{}, cache.ErrNotFound
+	}
+	e := cache.Entry{Value: value, Expiry: expiry}
+	_ = s.fallback.Set(ctx, key, e) // keep a copy for when Redis fails
+	return e, nil
+}
+
+// Set implements [cache.Store]. It writes the fallback store and Redis
+// (expiring at e.Expiry); a Redis failure is logged, not returned. An
+// entry that has already expired is deleted instead.
+func (s *Store) Set(ctx context.Context, key string, e cache.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ttl := e.Expiry.Sub(s.now())
+	if ttl <= 0 {
+		return s.Delete(ctx, key)
+	}
+	if err := s.fallback.Set(ctx, key, e); err != nil {
+		return err
+	}
+	if !s.health.allow() {
+		return nil
+	}
+	rk := s.valueKey(key)
+	stored := s.codec.seal(rk, e.Value, e.Expiry)
+	opCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	err := s.client.Set(opCtx, rk, stored, roundUpMs(ttl)).Err()
+	cancel()
+	s.record(ctx, "set", err)
+	return nil
+}
+
+// Delete implements [cache.Store]. It deletes from Redis and from the
+// fallback store; a Redis failure is logged, not returned.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.health.allow() {
+		opCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		err := s.client.Del(opCtx, s.valueKey(key)).Err()
+		cancel()
+		s.record(ctx, "delete", err)
+	}
+	return s.fallback.Delete(ctx, key)
+}
+
+// valueKey is the Redis key of a caller's key: the prefix and the hex
+// SHA-256 of the key as a Cluster hash tag.
+func (s *Store) valueKey(key string) string {
+	return s.prefix + "{" + hashKey(key) + "}"
+}
+
+// lockKey is the Redis key of the lock named key; it shares the hash tag
+// (and so the Cluster slot) of valueKey(key).
+func (s *Store) lockKey(key string) string {
+	return s.prefix + "{" + hashKey(key) + "}:lock"
+}
+
+func (s *Store) record(ctx context.Context, op string, err error) {
+	if err == nil {
+		s.succeeded()
+		return
+	}
+	s.failed(ctx, op, err)
+}
+
+func (s *Store) succeeded() {
+	if s.health.succeeded() {
+		s.log.Info("redis: reachable again, shared cache resumed")
+	}
+}
+
+func (s *Store) failed(ctx context.Context, op string, err error) {
+	if s.health.failed(ctx) {
+		s.log.Warn("redis: operation failed, using the local fallback cache",
+			"op", op, "error", err.Error(), "retry_after", s.health.cooldown)
+		return
+	}
+	s.log.Debug("redis: operation failed", "op", op, "error", err.Error())
+}
+
+// roundUpMs rounds a positive duration up to whole milliseconds, the
+// precision of PX, so that Redis never expires an entry early.
+func roundUpMs(d time.Duration) time.Duration {
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
