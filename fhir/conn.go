@@ -151,6 +151,10 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	resp, err := c.doer.Do(req)
 	if err != nil {
+		var ue *url.Error // its text repeats the URL with query values
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), Err: err}
 	}
 	defer resp.Body.Close()

@@ -109,6 +109,9 @@ func DecodeResource(data []byte) (any, error) {
 
 // ResourceType returns the "resourceType" member of a JSON resource.
 func ResourceType(data []byte) (string, error) {
+	if rt, ok := peekType(data); ok && rt != "" {
+		return rt, nil
+	}
 	var probe struct {
 		ResourceType string `json:"resourceType"`
 	}
@@ -213,4 +216,92 @@ func find(v any, s, path string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// peekType returns the top-level "resourceType" of a JSON object without
+// decoding it: a scan that skips the other members' values. ok is false
+// when the input is not an object or has no such member.
+func peekType(data []byte) (rt string, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != '"' {
+			return "", false
+		}
+		end := skipString(data, i)
+		key := data[i+1 : max(i+1, end-1)]
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return "", false
+		}
+		i = skipSpace(data, i+1)
+		if string(key) == "resourceType" {
+			if i >= len(data) || data[i] != '"' {
+				return "", false
+			}
+			end = skipString(data, i)
+			v := data[i+1 : max(i+1, end-1)]
+			if bytes.IndexByte(v, '\\') >= 0 {
+				return "", false // escaped: let encoding/json decide
+			}
+			return string(v), true
+		}
+		i = skipSpace(data, skipValue(data, i))
+		if i >= len(data) || data[i] != ',' {
+			return "", false
+		}
+		i++
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at data[i] == '"'.
+func skipString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index after the value starting at i.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			i = skipString(data, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth <= 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }

@@ -55,7 +55,7 @@ func TestDecodeErrorNamesTypeAndPath(t *testing.T) {
 	_, err := fhir.Decode[models.Patient]([]byte(`{"resourceType":"Observation"}`))
 	assert.ErrorContains(t, err, `decoding Patient at "resourceType": got "Observation"`)
 	_, err = fhir.Decode[models.Patient]([]byte(`{"resourceType":"Patient",`))
-	assert.ErrorContains(t, err, "decoding resource")
+	assert.ErrorContains(t, err, "decoding Patient at offset 26")
 }
 
 func TestDecodeErrorFromServer(t *testing.T) {

@@ -101,6 +101,11 @@ func TestErrorTransport(t *testing.T) {
 	assert.Zero(t, fe.StatusCode)
 	assert.NotNil(t, fe.Err)
 
+	for _, err := range conn.Pages(ctx(t), "Patient", fhir.Params().Add("family", "Secretname")) {
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "Secretname", "transport errors hide query values too")
+	}
+
 	cctx, cancel := context.WithCancel(ctx(t))
 	cancel()
 	_, err = fhir.Read[models.Patient](cctx, conn, "1")

@@ -1,0 +1,103 @@
+package fhirtest_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+)
+
+// bearer attaches a fixed token.
+type bearer struct {
+	tok  string
+	base http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.tok)
+	return b.base.RoundTrip(r)
+}
+
+func TestClockSetsLastUpdated(t *testing.T) {
+	at := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
+	srv := fhirtest.NewServer(fhirtest.WithClock(func() time.Time { return at }))
+	t.Cleanup(srv.Close)
+	res, err := fhir.Create(t.Context(), srv.Conn("ehr"), &models.Patient{})
+	require.NoError(t, err)
+	assert.Equal(t, "2024-02-29T12:00:00.000Z", *res.Resource.Meta.LastUpdated)
+}
+
+func TestTokenChecks(t *testing.T) {
+	srv := fhirtest.NewServer(fhirtest.WithTokenCheck(func(tok string) bool { return tok == "good" }))
+	t.Cleanup(srv.Close)
+	conn := func(tok string) *fhir.Conn {
+		c, err := fhir.New("ehr", srv.URL(), &http.Client{Transport: bearer{tok, srv.Client().Transport}})
+		require.NoError(t, err)
+		return c
+	}
+	read := func(c *fhir.Conn) error {
+		_, err := fhir.Read[models.Patient](context.Background(), c, "1")
+		return err
+	}
+	assert.ErrorIs(t, read(conn("bad")), fhir.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), fhir.ErrNotFound, "authorized, then not found")
+
+	srv.RejectTokens(2)
+	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), fhir.ErrNotFound)
+
+	srv.RejectToken("good")
+	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
+	assert.Equal(t, "good", srv.LastToken())
+	assert.Equal(t, 6, srv.Hits("GET", "Patient/1"))
+	assert.Equal(t, 6, srv.Requests())
+}
+
+func TestProtocolErrors(t *testing.T) {
+	srv := fhirtest.NewServer()
+	t.Cleanup(srv.Close)
+	_, err := srv.Seed(models.Patient{Id: ptr("a")})
+	require.NoError(t, err)
+	tests := []struct {
+		name, method, path, ctype, body string
+		want                            int
+	}{
+		{"outside base", "GET", "/other", "", "", 404},
+		{"bad type", "GET", "/fhir/patient", "", "", 404},
+		{"type mismatch", "POST", "/fhir/Patient", "application/fhir+json", `{"resourceType":"Observation"}`, 400},
+		{"id mismatch", "PUT", "/fhir/Patient/a", "application/fhir+json", `{"resourceType":"Patient","id":"b"}`, 400},
+		{"not json", "POST", "/fhir/Patient", "application/fhir+json", `<Patient/>`, 400},
+		{"patch media type", "PATCH", "/fhir/Patient/a", "application/json", `[]`, 415},
+		{"patch id", "PATCH", "/fhir/Patient/a", "application/json-patch+json", `[{"op":"replace","path":"/id","value":"z"}]`, 422},
+		{"search form", "POST", "/fhir/Patient/_search", "application/json", `{}`, 415},
+		{"bundle type", "POST", "/fhir", "application/fhir+json", `{"resourceType":"Bundle","type":"collection"}`, 400},
+		{"method", "POST", "/fhir/Patient/a", "application/fhir+json", `{}`, 405},
+		{"vread missing", "GET", "/fhir/Patient/a/_history/9", "", "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, strings.TrimSuffix(srv.URL(), "/fhir")+tt.path, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tt.want, resp.StatusCode)
+			assert.Equal(t, "application/fhir+json", resp.Header.Get("Content-Type"), "an OperationOutcome")
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
