@@ -29,6 +29,7 @@ type Source struct {
 	fetcher Fetcher
 	key     string // cache key; "" when there is no store
 	opts    Options
+	timed   bool // real clock: phases flip by timers, no clock read on the hot path
 	policy  backoff.Policy
 	timeout time.Duration // bound of one shared fetch
 
@@ -40,13 +41,6 @@ type Source struct {
 	inflight *call
 	failures int
 	lastErr  error
-}
-
-// current is the token being served with its precomputed deadlines.
-type current struct {
-	tok     *Token
-	o2      *oauth2.Token
-	renewAt time.Time
 }
 
 // call is one shared fetch.
@@ -81,8 +75,9 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 // opts, tokens are shared under a key derived from name only: use
 // [NewSource] for keys derived from a definition's identity.
 func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
+	timed := opts.Now == nil
 	opts = opts.withDefaults()
-	s := &Source{name: name, fetcher: f, opts: opts, timeout: DefaultTimeout + time.Second,
+	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, timeout: DefaultTimeout + time.Second,
 		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}}
 	if opts.Store != nil {
 		s.key = keyOf("fetcher", name)
@@ -97,12 +92,11 @@ func (s *Source) Name() string { return s.name }
 // is an atomic load; ctx bounds only this caller's wait for a fetch.
 func (s *Source) TokenContext(ctx context.Context) (*Token, error) {
 	if c := s.cur.Load(); c != nil {
-		now := s.opts.Now()
-		if now.Before(c.renewAt) {
+		switch s.phase(c) {
+		case fresh:
 			return c.tok, nil
-		}
-		if now.Before(c.tok.expiry) {
-			s.renewInBackground(now)
+		case stale:
+			s.renewInBackground()
 			return c.tok, nil
 		}
 	}
@@ -113,12 +107,11 @@ func (s *Source) TokenContext(ctx context.Context) (*Token, error) {
 // modify it.
 func (s *Source) Token() (*oauth2.Token, error) {
 	if c := s.cur.Load(); c != nil {
-		now := s.opts.Now()
-		if now.Before(c.renewAt) {
+		switch s.phase(c) {
+		case fresh:
 			return c.o2, nil
-		}
-		if now.Before(c.tok.expiry) {
-			s.renewInBackground(now)
+		case stale:
+			s.renewInBackground()
 			return c.o2, nil
 		}
 	}
@@ -143,6 +136,7 @@ func (s *Source) Invalidate(t *Token) {
 	if !s.cur.CompareAndSwap(c, nil) {
 		return
 	}
+	c.stop()
 	s.opts.Logger.Info("oauthclient: token invalidated", slog.String("definition", s.name))
 	if s.key != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
@@ -156,8 +150,8 @@ func (s *Source) Invalidate(t *Token) {
 }
 
 // renewInBackground starts one renewal unless one runs or backoff forbids.
-func (s *Source) renewInBackground(now time.Time) {
-	if s.fetching.Load() || now.UnixNano() < s.notBefore.Load() {
+func (s *Source) renewInBackground() {
+	if s.fetching.Load() || s.opts.Now().UnixNano() < s.notBefore.Load() {
 		return
 	}
 	s.start()
@@ -239,11 +233,6 @@ func (s *Source) delay(err error) time.Duration {
 	return d
 }
 
-func (s *Source) setCurrent(t *Token) {
-	life := t.expiry.Sub(t.issued)
-	s.cur.Store(&current{tok: t, o2: t.OAuth2(), renewAt: t.expiry.Add(-s.opts.RenewWindow(life))})
-	s.opts.Logger.Debug("oauthclient: token ready", slog.String("definition", s.name), slog.Time("expiry", t.expiry))
-}
 
 // BackoffError is returned to a caller without a valid token while the
 // source waits before retrying a failed fetch. It wraps the last error, so

@@ -290,3 +290,25 @@ func TestTokenNeverPrintsItsValue(t *testing.T) {
 	}
 	assert.True(t, errors.Is(&Error{Code: "invalid_scope"}, ErrInvalidScope))
 }
+
+// With the real clock the phases flip by timers: a short-lived token goes
+// stale, and the next caller starts the renewal and keeps the valid token.
+func TestRealClockTimersRenew(t *testing.T) {
+	var n atomic.Int32
+	f := FetcherFunc(func(context.Context) (*Token, error) {
+		now := time.Now()
+		return NewToken(fmt.Sprintf("tok-%d", n.Add(1)), "Bearer", now, now.Add(200*time.Millisecond)), nil
+	})
+	s := NewSourceFrom("crm", f, Options{}) // renewal window: 100ms (half the lifetime)
+	tok, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", tok.AccessToken())
+	require.Eventually(t, func() bool {
+		tok, err := s.TokenContext(context.Background())
+		return err == nil && tok.AccessToken() != "tok-1"
+	}, 10*time.Second, time.Millisecond)
+	c := s.cur.Load()
+	require.NotNil(t, c)
+	s.Invalidate(c.tok)
+	assert.Nil(t, s.cur.Load())
+}

@@ -22,6 +22,13 @@ type Token struct {
 	header      []string       // precomputed Authorization header value
 }
 
+// NewToken returns a token for a custom [Fetcher]: its value, token_type as
+// the server sent it, when it was issued and when it expires. The issue time
+// sizes the renewal window; a zero one means "now".
+func NewToken(accessToken, tokenType string, issuedAt, expiry time.Time) *Token {
+	return newToken(accessToken, tokenType, "", issuedAt, expiry, nil)
+}
+
 // newToken builds a token and precomputes its header value.
 func newToken(access, typ, scope string, issued, expiry time.Time, extra map[string]any) *Token {
 	t := &Token{accessToken: access, tokenType: typ, scope: scope, issued: issued, expiry: expiry, extra: extra}
@@ -94,7 +101,7 @@ func fromOAuth2(o *oauth2.Token, now time.Time, def time.Duration) *Token {
 		extra["scope"] = s
 	}
 	scope, _ := extra["scope"].(string)
-	return newToken(o.AccessToken, o.TokenType, scope, now, exp, extra)
+	return newToken(o.AccessToken, o.TokenType, scope, time.Time{}, exp, extra)
 }
 
 // stored is the serialized form kept in a cache.Store.

@@ -109,8 +109,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.base.RoundTrip(withToken(req, tok))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
+	}
+	if !replayable(req) {
+		t.src.Invalidate(tok) // the next request gets a fresh token
+		return resp, nil
 	}
 	return t.retry(req, tok, resp)
 }
