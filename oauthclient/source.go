@@ -233,7 +233,6 @@ func (s *Source) delay(err error) time.Duration {
 	return d
 }
 
-
 // BackoffError is returned to a caller without a valid token while the
 // source waits before retrying a failed fetch. It wraps the last error, so
 // errors.Is(err, ErrInvalidClient) and the like still work.
