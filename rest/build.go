@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 
@@ -40,6 +41,9 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 		oo.Store = st
 	}
 	r := &Registry{security: oauthclient.NewRegistry(oo), opts: opts.Options, secs: map[string]Security{}}
+	if c, ok := oo.Store.(io.Closer); ok && opts.OAuth.Store == nil {
+		r.closer = c
+	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
 		sec, err := r.define(name, cfg.Security[name])
 		if err != nil {

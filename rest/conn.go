@@ -51,6 +51,7 @@ type Conn struct {
 	base    *url.URL
 	headers http.Header
 	client  *http.Client
+	timeout time.Duration // per attempt, body included
 	retry   RetryPolicy
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
@@ -87,7 +88,8 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	c.client = &http.Client{Transport: rt, Timeout: timeout}
+	c.client = &http.Client{Transport: rt}
+	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
 		c.red.secrets, c.red.params = h.secrets()
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,4 +193,15 @@ func TestTransportErrorIsRedactedAndUnwraps(t *testing.T) {
 	assert.Contains(t, err.Error(), "api_key=REDACTED")
 	var netErr interface{ Timeout() bool }
 	assert.True(t, errors.As(err, &netErr), "the cause stays reachable: %v", err)
+}
+
+func TestTimeoutPerAttempt(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	c, _ := newConn(t, srv.URL, nil, ConnConfig{Timeout: 50 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 2}})
+	_, err := c.Get(context.Background(), "slow")
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 2, e.Attempts, "a timeout is retried")
+	assert.Contains(t, err.Error(), "timeout after 50ms")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

@@ -3,6 +3,7 @@ package rest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ type Registry struct {
 	security *oauthclient.Registry
 	secs     map[string]Security // immutable after NewRegistry
 	opts     Options
+	closer   io.Closer // the store, when the registry built it
 }
 
 // Conn returns the connection called name. For an unknown name the error
@@ -83,4 +85,14 @@ func (r *Registry) replaceAll(conns map[string]*Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.conns.Store(&conns)
+}
+
+// Close releases what the registry opened (the Redis store of the
+// configuration's store section). Connections stay usable for calls that
+// do not need the store.
+func (r *Registry) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
 }

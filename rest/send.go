@@ -1,9 +1,13 @@
 package rest
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // send runs the attempts of one call. optIn allows retrying a
@@ -15,7 +19,7 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 	canRewind := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	start := c.now()
 	for attempt := 1; ; attempt++ {
-		resp, err := c.client.Do(req)
+		resp, err := c.attempt(ctx, req)
 		retry, cerr := p.CheckRetry(ctx, resp, err)
 		if cerr != nil {
 			closeIf(resp)
@@ -43,6 +47,44 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 		}
 	}
 }
+
+// attempt sends req once, bounded by the connection's timeout until its
+// body is closed.
+func (c *Conn) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	resp, err := c.client.Do(req.WithContext(actx))
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			err = &timeoutError{d: c.timeout, err: err}
+		}
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends an attempt's timeout when the body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// timeoutError is an attempt that outlived the connection's timeout.
+type timeoutError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("timeout after %s", e.d) }
+func (e *timeoutError) Unwrap() error { return e.err }
+func (e *timeoutError) Timeout() bool { return true }
 
 func (c *Conn) result(req *http.Request, resp *http.Response, err error, attempts int) (*http.Response, int, error) {
 	if err != nil {
