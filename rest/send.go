@@ -55,7 +55,7 @@ func (c *Conn) attempt(ctx context.Context, req *http.Request) (*http.Response, 
 	resp, err := c.client.Do(req.WithContext(actx))
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-			err = &timeoutError{d: c.timeout, err: err}
+			err = &timeoutError{d: c.timeout, err: transportError(err)}
 		}
 		cancel()
 		return nil, err
