@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -90,7 +91,7 @@ func (a *jwtAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 		return err
 	}
 	claims := jwt.RegisteredClaims{
-		Issuer: a.id, Subject: a.id, Audience: jwt.ClaimStrings{a.aud}, ID: hex.EncodeToString(jti),
+		Issuer: a.id, Subject: a.id, Audience: jwt.ClaimStrings{cmp.Or(a.aud, r.TokenURL)}, ID: hex.EncodeToString(jti),
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(a.life)),
 	}
 	t := jwt.NewWithClaims(a.method, claims)

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -217,4 +218,30 @@ func TestSigningAlgMustFitKey(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "signing_alg", ce.Field)
 	assert.True(t, strings.Contains(err.Error(), "ES256"))
+}
+
+func TestTokenURLFuncDiscoversEndpoint(t *testing.T) {
+	r := newRecorder(t)
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	calls := 0
+	discover := func(context.Context) (string, error) { calls++; return r.URL + "/token", nil }
+	tok := fetchWith(t, Config{Name: "ehr", TokenURLFunc: discover, ClientID: "cid", AuthMethod: AuthPrivateKeyJWT, PrivateKey: key})
+	assert.Equal(t, "tok", tok.AccessToken())
+	assert.Equal(t, 1, calls)
+	claims := jwt.RegisteredClaims{}
+	_, _, err = jwt.NewParser().ParseUnverified(r.form.Get("client_assertion"), &claims)
+	require.NoError(t, err)
+	assert.Equal(t, jwt.ClaimStrings{r.URL + "/token"}, claims.Audience, "aud is the discovered endpoint")
+
+	for name, d := range map[string]func(context.Context) (string, error){
+		"failing":   func(context.Context) (string, error) { return "", errors.New("no smart-configuration") },
+		"plainhttp": func(context.Context) (string, error) { return "http://idp.example.com/token", nil },
+	} {
+		s, err := NewSource(Config{Name: "ehr", TokenURLFunc: d, ClientID: "cid", ClientSecret: "x"}, Options{})
+		require.NoError(t, err, name)
+		_, err = s.TokenContext(context.Background())
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), `"ehr"`, name)
+	}
 }

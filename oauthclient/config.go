@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -36,8 +37,12 @@ const (
 // §4.4) against one token endpoint. Its zero fields take the documented
 // defaults. Config never prints its secrets: see [Config.String].
 type Config struct {
-	Name         string     // definition name, used in errors and logs
-	TokenURL     string     // token endpoint; must be https unless AllowInsecureHTTP
+	Name     string // definition name, used in errors and logs
+	TokenURL string // token endpoint; must be https unless AllowInsecureHTTP
+	// TokenURLFunc, used when TokenURL is empty, finds the token endpoint
+	// before each fetch, for example by SMART discovery (which caches it).
+	// Its result is checked as TokenURL is.
+	TokenURLFunc func(ctx context.Context) (string, error)
 	ClientID     string     // client_id
 	ClientSecret string     // for client_secret_basic and client_secret_post
 	Scopes       []string   // sent space-separated as "scope"
@@ -132,9 +137,6 @@ func (c Config) withDefaults() Config {
 	if c.AssertionLifetime <= 0 {
 		c.AssertionLifetime = DefaultAssertionLifetime
 	}
-	if c.AssertionAudience == "" {
-		c.AssertionAudience = c.TokenURL
-	}
 	return c
 }
 
@@ -143,21 +145,32 @@ func (c Config) validate() error {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
 	}
-	if c.TokenURL == "" {
-		return bad("token_url", "missing")
-	}
-	u, err := url.Parse(c.TokenURL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return bad("token_url", "not an absolute http(s) URL")
-	}
-	if u.User != nil {
-		return bad("token_url", "must not carry credentials")
-	}
-	if u.Scheme == "http" && !c.AllowInsecureHTTP {
-		return bad("token_url", "must use https (plain http is allowed only with AllowInsecureHTTP, for tests)")
-	}
 	if c.AssertionLifetime > MaxAssertionLifetime {
 		return bad("assertion_lifetime", "at most 5m")
+	}
+	if c.TokenURL == "" && c.TokenURLFunc != nil {
+		return nil
+	}
+	return c.checkTokenURL(c.TokenURL)
+}
+
+// checkTokenURL validates a configured or discovered token endpoint.
+func (c Config) checkTokenURL(raw string) error {
+	bad := func(reason string) error {
+		return &ConfigError{Definition: c.Name, Field: "token_url", Reason: reason}
+	}
+	if raw == "" {
+		return bad("missing")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return bad("not an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return bad("must not carry credentials")
+	}
+	if u.Scheme == "http" && !c.AllowInsecureHTTP {
+		return bad("must use https (plain http is allowed only with AllowInsecureHTTP, for tests)")
 	}
 	return nil
 }

@@ -52,11 +52,15 @@ type clientCredentials struct {
 func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	tr := &TokenRequest{TokenURL: c.cfg.TokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
+	tokenURL, err := c.tokenURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
 	if err := c.auth.Authenticate(ctx, tr); err != nil {
 		return nil, fmt.Errorf("oauthclient: definition %q: client authentication: %w", c.cfg.Name, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(tr.Form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(tr.Form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("oauthclient: definition %q: %w", c.cfg.Name, err)
 	}
@@ -74,6 +78,21 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: body}
 	return parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, c.secrets(tr)...)
+}
+
+// tokenURL returns the configured token endpoint or discovers it.
+func (c *clientCredentials) tokenURL(ctx context.Context) (string, error) {
+	if c.cfg.TokenURL != "" {
+		return c.cfg.TokenURL, nil
+	}
+	u, err := c.cfg.TokenURLFunc(ctx)
+	if err != nil {
+		return "", fmt.Errorf("oauthclient: definition %q: finding the token endpoint: %w", c.cfg.Name, err)
+	}
+	if err := c.cfg.checkTokenURL(u); err != nil {
+		return "", err
+	}
+	return u, nil
 }
 
 func (c *clientCredentials) form() url.Values {

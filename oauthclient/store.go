@@ -23,7 +23,11 @@ func CacheKey(cfg Config) string {
 	slices.Sort(scopes)
 	res := slices.Clone(cfg.Resources)
 	slices.Sort(res)
-	return keyOf("cc", cfg.TokenURL, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
+	endpoint := cfg.TokenURL
+	if endpoint == "" { // discovered at fetch time: the name stands for it
+		endpoint = "discovered:" + cfg.Name
+	}
+	return keyOf("cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
 		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode())
 }
 
