@@ -29,22 +29,31 @@ func (r *configReader) check(cfg *Config) {
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
 		sc := cfg.Security[name]
 		where := fmt.Sprintf("security %q", name)
+		if r.broken[where] {
+			continue
+		}
 		r.resolve(where, &sc)
 		cfg.Security[name] = sc
 		r.checkSecurity(where, name, sc)
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
 		cc := cfg.REST[name]
-		r.checkConn(fmt.Sprintf("rest %q", name), &cc, cfg.Security)
+		if where := fmt.Sprintf("rest %q", name); !r.broken[where] {
+			r.checkConn(where, &cc, cfg.Security)
+		}
 		cfg.REST[name] = cc
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.FHIR)) {
 		fc := cfg.FHIR[name]
-		r.checkConn(fmt.Sprintf("fhir %q", name), &fc.ConnConfig, cfg.Security)
+		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
+			r.checkConn(where, &fc.ConnConfig, cfg.Security)
+		}
 		cfg.FHIR[name] = fc
 	}
-	r.resolve("store", &cfg.Store)
-	r.checkStore(cfg.Store)
+	if !r.broken["store"] {
+		r.resolve("store", &cfg.Store)
+		r.checkStore(cfg.Store)
+	}
 }
 
 func (r *configReader) checkSecurity(where, name string, sc SecurityConfig) {

@@ -35,6 +35,7 @@ type configReader struct {
 	readFile  func(string) ([]byte, error)
 	allowHTTP bool
 	problems
+	broken map[string]bool // entries that did not decode: not checked further
 }
 
 // LoadConfig reads and validates the configuration file at path (YAML or
@@ -54,7 +55,7 @@ func LoadConfig(path string, opts ...ConfigOption) (*Config, error) {
 // ParseConfig parses and validates a configuration (YAML, or JSON which is
 // valid YAML). A *[ConfigError] lists every problem found.
 func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
-	r := &configReader{lookupEnv: os.LookupEnv, readFile: os.ReadFile}
+	r := &configReader{lookupEnv: os.LookupEnv, readFile: os.ReadFile, broken: map[string]bool{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -67,7 +68,7 @@ func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
 	if len(doc.Content) > 0 {
 		r.decodeTop(doc.Content[0], cfg)
 	}
-	if len(r.problems) > 0 { // later checks would only repeat them
+	if r.broken["config"] {
 		return nil, r.err("")
 	}
 	r.check(cfg)
@@ -84,6 +85,7 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 			return
 		}
 		r.add("config", "", n.Line, "must be a mapping with security, rest, fhir and store")
+		r.broken["config"] = true
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -137,6 +139,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 func (r *configReader) decodeEntry(where string, n *yaml.Node, out any) {
 	r.checkKeys(where, "", n, reflect.TypeOf(out).Elem())
 	if err := n.Decode(out); err != nil {
+		r.broken[where] = true
 		if te, ok := err.(*yaml.TypeError); ok {
 			for _, msg := range te.Errors {
 				r.add(where, "", 0, "%s", scrubYAML(msg))

@@ -164,9 +164,11 @@ func TestConfigProblems(t *testing.T) {
 		{"duplicate name", "rest:\n  crm: {base_url: 'https://a.example'}\n  crm: {base_url: 'https://b.example'}\n", []string{`rest "crm": defined twice (first at line 2)`}},
 		{"both stores", "store: {memory: {size: 1}, redis: {addr: 'localhost:6379', plaintext: true}}\n", []string{`store: set memory or redis, not both`}},
 		{"unknown store field", "store: {memroy: {size: 1}}\n", []string{`store: memroy: unknown field (did you mean "memory"?)`}},
-		{"unknown redis field", "store: {redis: {adr: 'localhost:6379'}}\n", []string{`store: redis.adr: unknown field (did you mean "addr"?)`}},
+		{"unknown redis field", "store: {redis: {adr: 'localhost:6379', plaintext: true}}\n", []string{`store: redis.adr: unknown field (did you mean "addr"?)`}},
+		{"redis checked", "store: {redis: {addr: 'localhost:6379'}}\n", []string{`store: redis: no encryption key`}},
 		{"fhir checked too", "fhir:\n  ehr: {base_url: 'https://e.example', security: nope, smart: true, smrt: 1}\n",
-			[]string{`fhir "ehr": smrt: unknown field (did you mean "smart"?)`}},
+			[]string{`fhir "ehr": security: unknown security definition "nope" (known: none defined)`,
+				`fhir "ehr": smrt: unknown field (did you mean "smart"?)`}},
 		{"section not a map", "rest: [a, b]\n", []string{`rest: must be a mapping from names to definitions`}},
 		{"not yaml", "rest: {\n", []string{`config: not valid YAML or JSON`}},
 	}

@@ -1,0 +1,138 @@
+package rest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
+	"github.com/tokenwire/tokenwire/rest"
+)
+
+type Customer struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// A configuration declares security definitions and connections; the
+// service then calls backends by name. Here the authorization server and
+// the CRM are in-process fakes whose URLs fill the ${...} references.
+func Example() {
+	as := oauthtest.NewServer()
+	defer as.Close()
+	as.AddClient("integration", "s3cret", "crm.read")
+	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"id":"42","name":"Ada Lovelace"}`)
+	})))
+	defer crm.Close()
+
+	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": crm.URL, "CRM_SECRET": "s3cret"}
+	cfg, err := rest.ParseConfig([]byte(`
+security:
+  crm-oauth:
+    type: oauth2
+    token_url: ${TOKEN_URL}
+    client_id: integration
+    client_secret: ${CRM_SECRET}
+    scopes: [crm.read]
+rest:
+  crm:
+    base_url: ${CRM_URL}/api
+    security: crm-oauth
+`), rest.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }), rest.AllowInsecureHTTP())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{Options: rest.Options{AllowInsecureHTTP: true}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	conn, err := reg.Conn("crm")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for range 3 {
+		c, err := rest.GetJSON[Customer](ctx, conn, "customers/42")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(c.Name)
+	}
+	fmt.Println("token requests:", as.TotalRequests())
+	// Output:
+	// Ada Lovelace
+	// Ada Lovelace
+	// Ada Lovelace
+	// token requests: 1
+}
+
+// Loading fails with every problem, each naming the entry and the field.
+func ExampleParseConfig_problems() {
+	_, err := rest.ParseConfig([]byte(`
+security:
+  crm-oauth: {type: oauth2, token_url: https://login.example.com/token, client_id: svc, client_secret: "${CRM_SECRET}"}
+rest:
+  crm: {base_url: https://crm.example.com, security: crm-oauth, timout: 5s}
+  billing: {base_url: "billing.example.com", security: billing-key}
+`), rest.WithLookupEnv(func(string) (string, bool) { return "", false }))
+	fmt.Println(err)
+	// Output:
+	// rest: config: 4 problems:
+	// 	rest "billing": base_url: must be an absolute http(s) URL
+	// 	rest "billing": security: unknown security definition "billing-key" (known: crm-oauth)
+	// 	rest "crm": timout: unknown field (did you mean "timeout"?) (line 5)
+	// 	security "crm-oauth": client_secret: environment variable CRM_SECRET is not set
+}
+
+// A connection can be built in code too, with any security kind.
+func ExampleNewConn() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-API-Key") != "k-123" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"error":"no such invoice"}`)
+	}))
+	defer backend.Close()
+
+	conn, err := rest.NewConn("billing", rest.ConnConfig{BaseURL: backend.URL + "/v1"},
+		rest.APIKeyHeader("X-API-Key", "k-123"), rest.Options{AllowInsecureHTTP: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = conn.Get(context.Background(), "invoices/7")
+	var e *rest.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.StatusCode, e.Excerpt, errors.Is(err, rest.ErrNotFound))
+	}
+	// Output:
+	// 404 {"error":"no such invoice"} true
+}
+
+// Registry.Conn names the known connections when asked for another.
+func ExampleRegistry_Conn() {
+	var reg rest.Registry
+	for _, name := range []string{"crm", "billing"} {
+		c, err := rest.NewConn(name, rest.ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil, rest.Options{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return
+		}
+		reg.Put(c)
+	}
+	_, err := reg.Conn("erp")
+	fmt.Println(err)
+	// Output:
+	// rest: unknown connection "erp" (known: billing, crm)
+}
