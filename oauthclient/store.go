@@ -55,12 +55,23 @@ func (s *Source) obtain(ctx context.Context) (*Token, error) {
 		return t, nil
 	}
 	if lk, ok := s.opts.Store.(cache.Locker); ok {
-		if t, err, done := s.fetchLocked(ctx, lk); done {
-			return t, err
+		for range lockRounds {
+			if t, err, done := s.fetchLocked(ctx, lk); done {
+				return t, err
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
 	}
 	return s.fetchAndStore(ctx)
 }
+
+// lockRounds is how many times a source tries the fleet lock. A wait for
+// the holder's token that ends empty-handed means the holder died, and its
+// lock has expired meanwhile: trying it again lets one waiter take over,
+// rather than every waiter fetching at once.
+const lockRounds = 2
 
 // fetchLocked fetches under the fleet lock, or waits for the holder's token.
 // done is false when the caller should fetch on its own (the lock is

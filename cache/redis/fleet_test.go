@@ -41,7 +41,7 @@ func fleet(t *testing.T, as *oauthtest.Server, addr, prefix string, opTimeout ti
 
 // tokensConcurrently asks every source for a token at the same moment and
 // returns the distinct access tokens they got.
-func tokensConcurrently(t *testing.T, sources []*oauthclient.Source) map[string]int {
+func tokensConcurrently(t testing.TB, sources []*oauthclient.Source) map[string]int {
 	t.Helper()
 	var (
 		start = make(chan struct{})
