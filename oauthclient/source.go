@@ -57,6 +57,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	timed := opts.Now == nil
 	opts = opts.withDefaults()
 	auth, err := newClientAuth(cfg, opts.Now)
 	if err != nil {
@@ -64,7 +65,8 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	}
 	f := &clientCredentials{cfg: cfg, auth: auth, hc: httpClient(cfg, opts.HTTPClient), now: opts.Now}
 	s := NewSourceFrom(cfg.Name, f, opts)
-	s.timeout = cfg.Timeout + time.Second
+	s.timed = timed
+	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	if opts.Store != nil {
 		s.key = CacheKey(cfg)
 	}
@@ -77,12 +79,21 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
 	timed := opts.Now == nil
 	opts = opts.withDefaults()
-	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, timeout: DefaultTimeout + time.Second,
+	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, timeout: sharedFetchBound(DefaultTimeout, opts),
 		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}}
 	if opts.Store != nil {
 		s.key = keyOf("fetcher", name)
 	}
 	return s
+}
+
+// sharedFetchBound bounds one shared fetch: the token call, plus waiting
+// out a fleet lock whose holder vanished.
+func sharedFetchBound(call time.Duration, opts Options) time.Duration {
+	if opts.Store == nil {
+		return call + time.Second
+	}
+	return call + 2*opts.LockTTL + time.Second
 }
 
 // Name returns the definition's name.

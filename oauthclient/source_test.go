@@ -312,3 +312,12 @@ func TestRealClockTimersRenew(t *testing.T) {
 	s.Invalidate(c.tok)
 	assert.Nil(t, s.cur.Load())
 }
+
+func TestNewSourceWithRealClockUsesTimers(t *testing.T) {
+	s, err := NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"}, Options{})
+	require.NoError(t, err)
+	assert.True(t, s.timed, "no clock read on the hot path")
+	s, err = NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"}, Options{Now: time.Now})
+	require.NoError(t, err)
+	assert.False(t, s.timed)
+}
