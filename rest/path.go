@@ -30,6 +30,12 @@ func joinURL(base *url.URL, path string, query url.Values) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildURL(base, escaped, rawQuery, query)
+}
+
+// buildURL appends the clean escaped path to base.
+func buildURL(base *url.URL, escaped, rawQuery string, query url.Values) (*url.URL, error) {
+	var err error
 	u := *base
 	u.User = nil
 	u.Fragment, u.RawFragment = "", ""
@@ -39,12 +45,14 @@ func joinURL(base *url.URL, path string, query url.Values) (*url.URL, error) {
 	} else if rawPath == "" {
 		rawPath = "/"
 	}
-	if u.Path, err = url.PathUnescape(rawPath); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadPath, err)
-	}
-	u.RawPath = ""
-	if u.EscapedPath() != rawPath {
-		u.RawPath = rawPath
+	u.Path, u.RawPath = rawPath, ""
+	if strings.IndexByte(rawPath, '%') >= 0 {
+		if u.Path, err = url.PathUnescape(rawPath); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPath, err)
+		}
+		if u.EscapedPath() != rawPath {
+			u.RawPath = rawPath
+		}
 	}
 	u.RawQuery, err = mergeQuery(base.RawQuery, rawQuery, query)
 	if err != nil {
@@ -56,6 +64,9 @@ func joinURL(base *url.URL, path string, query url.Values) (*url.URL, error) {
 // cleanPath returns path's non-empty segments joined by single slashes,
 // still escaped, refusing "..".
 func cleanPath(path string) (string, error) {
+	if simplePath(path) {
+		return strings.Trim(path, "/"), nil
+	}
 	var b strings.Builder
 	b.Grow(len(path))
 	for seg := range strings.SplitSeq(path, "/") {
@@ -80,6 +91,27 @@ func cleanPath(path string) (string, error) {
 		b.WriteString(escapeSegment(seg))
 	}
 	return b.String(), nil
+}
+
+// simplePath reports whether path needs no cleaning beyond trimming its
+// outer slashes: only unreserved characters and single inner slashes, no
+// dot segments, no escapes (the common "customers/42").
+func simplePath(path string) bool {
+	prev := byte('/')
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '~':
+		case c == '/':
+			if prev == '/' && i > 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		prev = c
+	}
+	return true
 }
 
 func isSep(r rune) bool { return r == '/' || r == '\\' }

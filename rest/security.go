@@ -74,8 +74,9 @@ func (s *headerSecurity) RoundTripper(base http.RoundTripper, origin string) (ht
 	if err := checkOrigin(origin); err != nil {
 		return nil, err
 	}
+	vals := []string{s.value} // shared, never modified
 	return &originTransport{base: base, origin: origin, set: func(r *http.Request) {
-		r.Header[s.name] = []string{s.value}
+		r.Header[s.name] = vals
 	}}, nil
 }
 
@@ -111,7 +112,14 @@ func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !sameOrigin(req.URL, t.origin) {
 		return t.base.RoundTrip(req)
 	}
-	r := req.Clone(req.Context())
+	// A shallow copy with its own header map: the caller's request is
+	// left as it was.
+	r := new(http.Request)
+	*r = *req
+	r.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header { // value slices are shared, never modified
+		r.Header[k] = v
+	}
 	t.set(r)
 	return t.base.RoundTrip(r)
 }
