@@ -34,8 +34,9 @@ type Source struct {
 	timeout time.Duration // bound of one shared fetch
 
 	cur       atomic.Pointer[current]
-	fetching  atomic.Bool  // a fetch is in flight
-	notBefore atomic.Int64 // unix nanos before which no fetch starts
+	fetching  atomic.Bool            // a fetch is in flight
+	notBefore atomic.Int64           // unix nanos before which no fetch starts
+	dropped   atomic.Pointer[string] // the last invalidated access token
 
 	mu       sync.Mutex // guards inflight, failures, lastErr
 	inflight *call
@@ -144,6 +145,7 @@ func (s *Source) Invalidate(t *Token) {
 	if t == nil || c == nil || c.tok.accessToken != t.accessToken {
 		return
 	}
+	s.dropped.Store(&t.accessToken) // before the swap: a fetch it triggers must not take t back from the store
 	if !s.cur.CompareAndSwap(c, nil) {
 		return
 	}

@@ -321,3 +321,23 @@ func TestNewSourceWithRealClockUsesTimers(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, s.timed)
 }
+
+// A token invalidated while the shared store still holds it is never taken
+// back from the store by the fetch that follows.
+func TestInvalidatedTokenNotReadBackFromStore(t *testing.T) {
+	clk := newClock()
+	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	f := &fakeFetcher{clk: clk, life: time.Hour}
+	s := newTestSource(f, Options{Store: store})
+	old, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	// Another replica stored the same token again after our delete.
+	b, err := old.marshal()
+	require.NoError(t, err)
+	s.Invalidate(old)
+	require.NoError(t, store.Set(context.Background(), s.key, cache.Entry{Value: b, Expiry: old.Expiry()}))
+	fresh, err := s.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, old.AccessToken(), fresh.AccessToken())
+	assert.Equal(t, int32(2), f.calls.Load())
+}

@@ -141,6 +141,9 @@ func (s *Source) fromStore(ctx context.Context) *Token {
 	if c := s.cur.Load(); c != nil && c.tok.accessToken == t.accessToken {
 		return nil // the token being renewed: not an answer
 	}
+	if d := s.dropped.Load(); d != nil && *d == t.accessToken {
+		return nil // rejected by a backend: not an answer either
+	}
 	return t
 }
 
