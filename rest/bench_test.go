@@ -4,69 +4,77 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 )
 
-// BenchmarkGet compares a GET through a named connection (static bearer,
-// and OAuth through the token source) with a raw http.Client that sets a
-// fixed header: the physical limit. Same loopback server, same pool size.
-// "raw-timeout" is the same raw client with a 30s http.Client.Timeout: any
-// bound on a call makes the request's context cancellable, which costs the
-// Go transport a few microseconds on loopback; a Conn always has one (its
-// per-attempt timeout), so that is its like-for-like peer.
+// BenchmarkGet compares a GET through a named OAuth connection with the
+// physical limit, a raw http.Client with a fixed Authorization header, on
+// the same loopback server and the same kind of transport. "raw-timeout"
+// is that raw client with a timeout, as production clients have one; a
+// connection always bounds each attempt (Timeout, default 30s).
 func BenchmarkGet(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `{"id":"42","name":"Ada"}`)
-	}))
-	defer srv.Close()
+	const body = `{"id":"42","name":"Ada"}`
+	_, reg := oauthSetup(b, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) })
 	ctx := context.Background()
-	drain := func(b *testing.B, resp *http.Response, err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	crm, err := reg.Conn("crm")
+	if err != nil {
+		b.Fatal(err)
 	}
-
-	raw := func(b *testing.B, timeout time.Duration) {
+	url := crm.BaseURL().String() + "/customers/42"
+	raw := func(timeout time.Duration) func() error {
 		tr, _ := newTransport(TLSConfig{}, PoolConfig{})
 		client := &http.Client{Transport: tr, Timeout: timeout}
-		url := srv.URL + "/api/customers/42"
-		b.ReportAllocs()
-		for b.Loop() {
+		return func() error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			req.Header.Set("Authorization", "Bearer fixed-token")
-			resp, err := client.Do(req)
-			drain(b, resp, err)
+			return drainBody(client.Do(req))
 		}
 	}
-	b.Run("raw", func(b *testing.B) { raw(b, 0) })
-	b.Run("raw-timeout", func(b *testing.B) { raw(b, 30*time.Second) })
-	b.Run("conn", func(b *testing.B) {
-		c, err := NewConn("crm", ConnConfig{BaseURL: srv.URL + "/api"}, Bearer("fixed-token"), Options{AllowInsecureHTTP: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var r Registry
-		r.Put(c)
-		b.ReportAllocs()
-		for b.Loop() {
-			c, _ := r.Conn("crm")
-			resp, err := c.Get(ctx, "customers/42")
-			drain(b, resp, err)
-		}
-	})
-	b.Run("conn-oauth", func(b *testing.B) {
-		_, reg := oauthSetup(&testing.T{}, func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.WriteString(w, `{"id":"42","name":"Ada"}`)
+	peers := []struct {
+		name string
+		call func() error
+	}{
+		{"raw", raw(0)},
+		{"raw-timeout", raw(30 * time.Second)},
+		{"conn-oauth", func() error {
+			c, err := reg.Conn("crm")
+			if err != nil {
+				return err
+			}
+			return drainBody(c.Get(ctx, "customers/42"))
+		}},
+	}
+	for _, p := range peers {
+		b.Run("serial/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.call(); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
-		b.ReportAllocs()
-		for b.Loop() {
-			c, _ := reg.Conn("crm")
-			resp, err := c.Get(ctx, "customers/42")
-			drain(b, resp, err)
-		}
-	})
+	}
+	for _, p := range peers {
+		b.Run("parallel/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := p.call(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func drainBody(resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
 }

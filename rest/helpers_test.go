@@ -43,7 +43,7 @@ func (c *fakeClock) Sleeps() []time.Duration {
 }
 
 // newServer starts an httptest server on loopback, closed at cleanup.
-func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+func newServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

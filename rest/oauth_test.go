@@ -15,7 +15,7 @@ import (
 
 // oauthSetup starts a fake authorization server and a backend that
 // requires its tokens, and a registry with connection "crm" to the backend.
-func oauthSetup(t *testing.T, handler http.HandlerFunc) (*oauthtest.Server, *Registry) {
+func oauthSetup(t testing.TB, handler http.HandlerFunc) (*oauthtest.Server, *Registry) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
