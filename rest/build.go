@@ -22,7 +22,9 @@ type RegistryOptions struct {
 
 // NewRegistry builds the security definitions and REST connections of cfg
 // (FHIR connections are built by the fhir package, with
-// [Registry.SecurityFor]). OAuth definitions go into an
+// [Registry.SecurityFor]). An oauth2 definition without token_url used
+// only by smart: true FHIR connections is left to package fhir, which
+// completes it as SMART Backend Services. OAuth definitions go into an
 // oauthclient.Registry, available from [Registry.Security]. ctx bounds
 // start-up work; no token is fetched before the first call.
 func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Registry, error) {
@@ -40,11 +42,16 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 		}
 		oo.Store = st
 	}
-	r := &Registry{security: oauthclient.NewRegistry(oo), opts: opts.Options, secs: map[string]Security{}}
+	r := &Registry{security: oauthclient.NewRegistry(oo), opts: opts.Options, secs: map[string]Security{}, smart: map[string]bool{}}
 	if c, ok := oo.Store.(io.Closer); ok && opts.OAuth.Store == nil {
 		r.closer = c
 	}
+	users := securityUsers(cfg)
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
+		if users.isSMART(name, cfg.Security[name]) {
+			r.smart[name] = true
+			continue
+		}
 		sec, err := r.define(name, cfg.Security[name])
 		if err != nil {
 			return nil, err
@@ -97,7 +104,8 @@ func (r *Registry) define(name string, sc SecurityConfig) (Security, error) {
 }
 
 // SecurityFor returns the security definition called name ("" is [None]),
-// for connections built outside the registry (FHIR).
+// for connections built outside the registry (FHIR). A SMART definition
+// (see [NewRegistry]) is an error: package fhir builds those itself.
 func (r *Registry) SecurityFor(name string) (Security, error) {
 	if name == "" {
 		return None(), nil
@@ -105,8 +113,12 @@ func (r *Registry) SecurityFor(name string) (Security, error) {
 	if s, ok := r.secs[name]; ok {
 		return s, nil
 	}
-	return nil, fmt.Errorf("rest: unknown security definition %q (known: %s)", name,
-		listOrNone(slices.Sorted(maps.Keys(r.secs))))
+	if r.smart[name] {
+		return nil, fmt.Errorf("rest: security definition %q %w", name, errSMARTOnly)
+	}
+	known := slices.AppendSeq(slices.Collect(maps.Keys(r.secs)), maps.Keys(r.smart))
+	slices.Sort(known)
+	return nil, fmt.Errorf("rest: unknown security definition %q (known: %s)", name, listOrNone(known))
 }
 
 // Options returns the connection options the registry was built with.

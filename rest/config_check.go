@@ -26,16 +26,8 @@ var typeFields = map[string][]string{
 
 // check resolves references and validates everything decoded.
 func (r *configReader) check(cfg *Config) {
-	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
-		sc := cfg.Security[name]
-		where := fmt.Sprintf("security %q", name)
-		if r.broken[where] {
-			continue
-		}
-		r.resolve(where, &sc)
-		cfg.Security[name] = sc
-		r.checkSecurity(where, name, sc)
-	}
+	// Connections first: whether an oauth2 definition may leave token_url
+	// out depends on who uses it.
 	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
 		cc := cfg.REST[name]
 		if where := fmt.Sprintf("rest %q", name); !r.broken[where] {
@@ -47,8 +39,22 @@ func (r *configReader) check(cfg *Config) {
 		fc := cfg.FHIR[name]
 		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
 			r.checkConn(where, &fc.ConnConfig, cfg.Security)
+			if fc.SMART {
+				r.checkSMARTConn(where, fc, cfg.Security)
+			}
 		}
 		cfg.FHIR[name] = fc
+	}
+	users := securityUsers(cfg)
+	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
+		sc := cfg.Security[name]
+		where := fmt.Sprintf("security %q", name)
+		if r.broken[where] {
+			continue
+		}
+		r.resolve(where, &sc)
+		cfg.Security[name] = sc
+		r.checkSecurity(where, name, sc, users)
 	}
 	if !r.broken["store"] {
 		r.resolve("store", &cfg.Store)
@@ -56,7 +62,7 @@ func (r *configReader) check(cfg *Config) {
 	}
 }
 
-func (r *configReader) checkSecurity(where, name string, sc SecurityConfig) {
+func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, users users) {
 	allowed, ok := typeFields[sc.Type]
 	if !ok {
 		r.add(where, "type", 0, "%s (want oauth2, basic, apikey, bearer or none)", quoteOrMissing(sc.Type))
@@ -69,6 +75,14 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig) {
 	}
 	switch sc.Type {
 	case TypeOAuth2:
+		if sc.TokenURL == "" {
+			if users.smartOnly(name) {
+				r.checkSMART(where, name, sc)
+			} else {
+				r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
+			}
+			return
+		}
 		cfg, errs := oauthConfig(name, sc, r.readFile, r.allowHTTP)
 		for _, e := range errs {
 			r.add(where, e.field, 0, "%s", e.reason)

@@ -96,11 +96,19 @@
 //	    base_url: https://billing.example.com/v1
 //	    security: billing-key
 //
+//	  ehr-smart:                       # SMART Backend Services: no token_url, see below
+//	    type: oauth2
+//	    client_id: ehr-client
+//	    private_key: file:/run/secrets/ehr-key.pem # RSA, or EC P-384
+//	    key_id: key-2026                           # required: the kid of the JWKS entry
+//	    signing_alg: ES384                         # RS384 or ES384; default from the key
+//	    scopes: [system/Patient.rs, system/Observation.rs]
+//
 //	fhir:
 //	  ehr:
 //	    base_url: https://ehr.example.org/fhir/r4
-//	    security: ehr-jwt
-//	    smart: true                                # discover endpoints (.well-known/smart-configuration)
+//	    security: ehr-smart
+//	    smart: true                                # token endpoint from .well-known/smart-configuration
 //	    timeout: 15s                               # and tls, pool, retry, headers as above
 //
 //	store:                             # where OAuth tokens are cached: one of
@@ -109,6 +117,14 @@
 //	  #   addrs: ["redis-1:6379"]
 //	  #   password: ${REDIS_PASSWORD}
 //	  #   encryption_keys: [file:/run/secrets/token-key]
+//
+// An oauth2 definition may leave token_url out only when the connections
+// using it are all FHIR connections with smart: true: it is then SMART
+// Backend Services (private_key_jwt signed RS384 or ES384, key_id
+// required), which package fhir completes by discovering the token
+// endpoint; [NewRegistry] skips it and [Registry.SecurityFor] refuses it.
+// With a token_url, a definition used by a smart connection is an ordinary
+// one.
 //
 // Plain http:// URLs are refused unless [AllowInsecureHTTP] (loading) and
 // Options.AllowInsecureHTTP (building) are both given, for tests.

@@ -26,6 +26,7 @@ type Registry struct {
 	mu       sync.Mutex // serialises writers
 	security *oauthclient.Registry
 	secs     map[string]Security // immutable after NewRegistry
+	smart    map[string]bool     // SMART definitions left to package fhir; immutable
 	opts     Options
 	closer   io.Closer // the store, when the registry built it
 }

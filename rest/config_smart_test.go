@@ -1,0 +1,164 @@
+package rest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+)
+
+func pemKey(t *testing.T, key any) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// smartEnv gives the ${KEY} of the SMART configs below: an EC key of the
+// given curve.
+func smartEnv(t *testing.T, curve elliptic.Curve) ConfigOption {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(curve, rand.Reader)
+	require.NoError(t, err)
+	return env(map[string]string{"KEY": pemKey(t, key)})
+}
+
+const smartYAML = `
+security:
+  ehr-smart: {type: oauth2, client_id: ehr-client, private_key: '${KEY}', key_id: k1, scopes: [system/Patient.rs]}
+  crm: {type: oauth2, token_url: 'https://login.example.com/t', client_id: c, client_secret: s}
+fhir:
+  ehr: {base_url: 'https://ehr.example.org/fhir', security: ehr-smart, smart: true}
+rest:
+  crm: {base_url: 'https://crm.example.com', security: crm}
+`
+
+func TestSMARTDefinitionLeftToFHIR(t *testing.T) {
+	cfg, err := ParseConfig([]byte(smartYAML), smartEnv(t, elliptic.P384()))
+	require.NoError(t, err)
+	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"crm"}, reg.Security().Names(), "the SMART definition is built by package fhir")
+
+	_, err = reg.SecurityFor("ehr-smart")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `security definition "ehr-smart" has no token_url`)
+	assert.Contains(t, err.Error(), "smart: true FHIR connections")
+	_, err = reg.SecurityFor("nope")
+	assert.ErrorContains(t, err, `unknown security definition "nope" (known: crm, ehr-smart)`)
+
+	oc, err := OAuthConfig("ehr-smart", cfg.Security["ehr-smart"], false)
+	require.NoError(t, err)
+	assert.Equal(t, "ehr-client", oc.ClientID)
+	assert.Equal(t, "k1", oc.KeyID)
+	assert.Contains(t, string(oc.PrivateKeyPEM), "BEGIN PRIVATE KEY")
+	assert.Equal(t, []string{"system/Patient.rs"}, oc.Scopes)
+}
+
+func TestSMARTDefinitionWithRSAKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	_, err = ParseConfig([]byte(smartYAML), env(map[string]string{"KEY": pemKey(t, key)}))
+	assert.NoError(t, err, "an RSA key signs RS384")
+}
+
+func TestSMARTConfigProblems(t *testing.T) {
+	const ehr = "fhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', security: s, smart: true}\n"
+	const def = "security:\n  s: {type: oauth2, client_id: c, private_key: '${KEY}', key_id: k1"
+	tests := []struct {
+		name  string
+		curve elliptic.Curve
+		yaml  string
+		want  []string
+	}{
+		{"used by a REST connection too", elliptic.P384(), def + "}\n" + ehr + "rest:\n  crm: {base_url: 'https://crm.example.com', security: s}\n",
+			[]string{`security "s": token_url: missing, and rest "crm" cannot discover it (only smart: true FHIR connections can)`}},
+		{"used by a non-smart FHIR connection", elliptic.P384(), def + "}\nfhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', security: s}\n",
+			[]string{`security "s": token_url: missing, and fhir "ehr" cannot discover it`}},
+		{"unused", elliptic.P384(), def + "}\n",
+			[]string{`security "s": token_url: missing (only a definition used by smart: true FHIR connections alone may leave it out`}},
+		{"signing alg", elliptic.P384(), def + ", signing_alg: RS256}\n" + ehr,
+			[]string{`security "s": signing_alg: "RS256": SMART Backend Services signs with RS384 or ES384`}},
+		{"no key id", elliptic.P384(), "security:\n  s: {type: oauth2, client_id: c, private_key: '${KEY}'}\n" + ehr,
+			[]string{`security "s": key_id: missing`}},
+		{"secret method", elliptic.P384(), def + ", auth_method: client_secret_basic}\n" + ehr,
+			[]string{`security "s": auth_method: SMART Backend Services uses private_key_jwt`}},
+		{"P-256 key", elliptic.P256(), def + "}\n" + ehr,
+			[]string{`security "s": private_key: SMART Backend Services needs an RSA or EC P-384 key`}},
+		{"alg does not fit the key", elliptic.P384(), def + ", signing_alg: RS384}\n" + ehr,
+			[]string{`security "s": signing_alg: "RS384" does not fit this EC key`}},
+		{"no key", elliptic.P384(), "security:\n  s: {type: oauth2, client_id: c, key_id: k}\n" + ehr,
+			[]string{`security "s": private_key: missing for private_key_jwt`}},
+		{"smart with an API key", elliptic.P384(), "security:\n  s: {type: apikey, name: X-Key, value: v}\n" + ehr,
+			[]string{`fhir "ehr": security: smart: true needs an oauth2 security definition ("s" is apikey)`}},
+		{"smart without security", elliptic.P384(), "fhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', smart: true}\n",
+			[]string{`fhir "ehr": security: missing: smart: true needs an oauth2 security definition`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml), smartEnv(t, tt.curve))
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce, "%v", err)
+			require.Len(t, ce.Problems, len(tt.want), "%v", err)
+			for i, w := range tt.want {
+				assert.Contains(t, ce.Problems[i].String(), w)
+			}
+			assert.NotContains(t, err.Error(), "PRIVATE KEY")
+		})
+	}
+}
+
+func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
+	in := "security:\n  s: {type: oauth2, token_url: 'https://login.example.com/t', client_id: c, client_secret: x}\n" +
+		"fhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', security: s, smart: true}\n"
+	cfg, err := ParseConfig([]byte(in))
+	require.NoError(t, err)
+	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	require.NoError(t, err)
+	_, err = reg.SecurityFor("s")
+	assert.NoError(t, err, "a token_url makes it an ordinary definition")
+}
+
+func TestNewRegistryRefusesTokenURLLessDefinitionForREST(t *testing.T) {
+	// Built in code, past the checker: the REST connection still fails.
+	cfg := &Config{
+		Security: map[string]SecurityConfig{"s": {Type: TypeOAuth2, ClientID: "c", ClientSecret: "x"}},
+		REST:     map[string]ConnConfig{"crm": {BaseURL: "https://crm.example.com", Security: "s"}},
+		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}, SMART: true}},
+	}
+	_, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	var ce *oauthclient.ConfigError
+	require.ErrorAs(t, err, &ce, "%v", err)
+	assert.Equal(t, "token_url", ce.Field)
+}
+
+func TestOAuthConfigErrors(t *testing.T) {
+	_, err := OAuthConfig("k", SecurityConfig{Type: TypeAPIKey}, false)
+	var ce *oauthclient.ConfigError
+	require.True(t, errors.As(err, &ce))
+	assert.Equal(t, "k", ce.Definition)
+	assert.Equal(t, "type", ce.Field)
+
+	_, err = OAuthConfig("o", SecurityConfig{Type: TypeOAuth2, CertFile: "/x.crt"}, false)
+	require.True(t, errors.As(err, &ce))
+	assert.Equal(t, "cert_file", ce.Field)
+	assert.EqualError(t, err, `oauthclient: definition "o": cert_file: cert_file and key_file go together`)
+
+	oc, err := OAuthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
+		Params: map[string]string{"tenant": "acme"}}, true)
+	require.NoError(t, err)
+	assert.True(t, oc.AllowInsecureHTTP)
+	assert.Equal(t, "S3CRET", oc.ClientSecret)
+	assert.Equal(t, "acme", oc.Params.Get("tenant"))
+	assert.NotContains(t, oc.String(), "S3CRET")
+}
