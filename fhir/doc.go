@@ -24,8 +24,43 @@
 // resource type and the JSON path. Resources of unknown type (Bundle
 // entries, operation results) are decoded by [DecodeResource].
 //
-// [Discovery] reads and caches a server's SMART configuration
-// (.well-known/smart-configuration) for SMART Backend Services.
+// # Connections from the configuration file
+//
+// The fhir section of a rest configuration file declares FHIR connections
+// with the same settings as REST ones. [NewRegistry] builds them: each
+// sends its requests through a rest.Conn, so FHIR calls get the same TLS,
+// pool, timeout, retries and tokens (cached, renewed, 401 → renew → resend
+// once) as REST calls, from the security definitions of the rest.Registry.
+//
+//	cfg, err := rest.LoadConfig("tokenwire.yaml")
+//	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{})
+//	fhirReg, err := fhir.NewRegistry(ctx, cfg, reg)
+//	ehr, err := fhirReg.Conn("ehr") // unknown name: errors.Is ErrUnknownConnection
+//
+// # SMART Backend Services
+//
+// A connection with smart: true whose oauth2 definition has no token_url is
+// SMART Backend Services: client credentials with a private_key_jwt
+// assertion (RS384 or ES384, kid required), the token endpoint discovered
+// from the server's .well-known/smart-configuration when the first token
+// is needed, and cached by a [Discovery] shared by the registry:
+//
+//	security:
+//	  ehr-smart:
+//	    type: oauth2                    # no token_url: discovered
+//	    client_id: my-service
+//	    private_key: file:/run/secrets/ehr-key.pem   # RSA or EC P-384
+//	    key_id: key-2026
+//	    scopes: [system/Patient.rs, system/Observation.rs]
+//	fhir:
+//	  ehr:
+//	    base_url: https://ehr.example.org/fhir/r4
+//	    security: ehr-smart
+//	    smart: true
+//
+// Such a definition serves only smart FHIR connections to one base URL;
+// the configuration loader refuses it for anything else. In code,
+// [BackendServices] completes an oauthclient.Config the same way.
 //
 // Package fhir/fhirtest is an in-memory FHIR server for tests.
 package fhir
