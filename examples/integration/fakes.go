@@ -22,28 +22,35 @@ const (
 )
 
 // fakes are the in-process stand-ins for an authorization server, a CRM
-// that accepts only its tokens, and a billing API that wants an API key.
+// that accepts only its tokens, a billing API that wants an API key, and
+// an EHR (a FHIR server with its own SMART authorization server).
 type fakes struct {
 	auth         *oauthtest.Server
 	crm, billing *httptest.Server
-	calls        atomic.Int64 // backend requests, both backends
+	ehr          *fakeEHR
+	calls        atomic.Int64 // requests to the CRM and billing
 	mu           sync.Mutex
 	crmStatus    map[int]int // CRM responses by status
 }
 
-func startFakes(now func() time.Time) *fakes {
-	f := &fakes{crmStatus: map[int]int{}}
+func startFakes(now func() time.Time) (*fakes, error) {
+	ehr, err := startEHR(now)
+	if err != nil {
+		return nil, err
+	}
+	f := &fakes{crmStatus: map[int]int{}, ehr: ehr}
 	f.auth = oauthtest.NewServer(oauthtest.WithClock(now), oauthtest.WithTokenLifetime(tokenLifetime))
 	f.auth.AddClient(clientID, clientSecret, "crm.read")
 	f.crm = httptest.NewServer(f.count(true, f.auth.RequireToken(crmAPI())))
 	f.billing = httptest.NewServer(f.count(false, billingAPI()))
-	return f
+	return f, nil
 }
 
 func (f *fakes) Close() {
 	f.crm.Close()
 	f.billing.Close()
 	f.auth.Close()
+	f.ehr.Close()
 }
 
 // env fills the ${...} references of config.yaml.
@@ -51,11 +58,15 @@ func (f *fakes) env(name string) (string, bool) {
 	v, ok := map[string]string{
 		"TOKEN_URL": f.auth.TokenURL(), "CRM_CLIENT_SECRET": clientSecret,
 		"CRM_URL": f.crm.URL, "BILLING_URL": f.billing.URL, "BILLING_API_KEY": billingAPIKey,
+		"EHR_URL": f.ehr.fhir.URL(), "EHR_PRIVATE_KEY": f.ehr.keyPEM,
 	}[name]
 	return v, ok
 }
 
-func (f *fakes) tokenRequests() int { return f.auth.Requests(clientID) }
+// tokenRequests tells how many tokens each security definition asked for.
+func (f *fakes) tokenRequests() string {
+	return fmt.Sprintf("token requests: crm-oauth %d, ehr-smart %d", f.auth.Requests(clientID), f.ehr.tokenRequests())
+}
 
 func (f *fakes) crmResponses(status int) int {
 	f.mu.Lock()
@@ -63,7 +74,8 @@ func (f *fakes) crmResponses(status int) int {
 	return f.crmStatus[status]
 }
 
-// count records every request, and the CRM's response statuses.
+// count records every request to the REST fakes, and the CRM's response
+// statuses.
 func (f *fakes) count(crm bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)

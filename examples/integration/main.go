@@ -1,17 +1,20 @@
 // Command integration is tokenwire's integration pattern end to end: a
 // service names its backends once in a configuration file, then serves a
-// composite call (a customer summary from a CRM behind OAuth and a billing
-// API behind an API key) while tokenwire fetches, caches, renews and
-// attaches the tokens.
+// composite call (a customer summary from a CRM behind OAuth, a billing
+// API behind an API key, and an EHR's FHIR API behind SMART Backend
+// Services) while tokenwire fetches, caches, renews and attaches the
+// tokens.
 //
 //	go run ./examples/integration                      # in-process fakes, no network
 //	go run ./examples/integration -serve :8080         # the same, as an HTTP service
 //	go run ./examples/integration -config prod.yaml C001 C002
 //
-// With no -config it starts an in-process authorization server, CRM and
-// billing API, and shows what happened to tokens: one token request for a
-// whole batch of calls, a renewal when the token's lifetime passes, and a
-// recovery when the CRM rejects a revoked token.
+// With no -config it starts in-process fakes (an authorization server, the
+// CRM and billing APIs, and a FHIR server with its own SMART authorization
+// server) and shows what happened to tokens: one token request per
+// security definition for a whole batch of calls, a renewal when the
+// tokens' lifetime passes, and a recovery when the CRM rejects a revoked
+// token.
 package main
 
 import (
@@ -23,10 +26,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -49,7 +54,7 @@ var demoIDs = []string{"C001", "C002", "C003", "C004", "C005", "C006", "C007", "
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("integration", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	configFile := fs.String("config", "", "configuration `file` naming real crm and billing connections (default: embedded, with in-process fakes)")
+	configFile := fs.String("config", "", "configuration `file` naming real crm and billing connections, and optionally an ehr FHIR connection (default: embedded, with in-process fakes)")
 	serve := fs.String("serve", "", "serve GET /customers/{id}/summary on `addr` instead of running the demo")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -81,7 +86,11 @@ type demoEnv struct {
 
 func startDemo(ctx context.Context) (*demoEnv, error) {
 	d := &demoEnv{clk: &clock{}}
-	d.fakes = startFakes(d.clk.Now)
+	fakes, err := startFakes(d.clk.Now)
+	if err != nil {
+		return nil, err
+	}
+	d.fakes = fakes
 	cfg, err := rest.ParseConfig(defaultConfig, rest.WithLookupEnv(d.fakes.env), rest.AllowInsecureHTTP())
 	if err == nil {
 		d.reg, err = rest.NewRegistry(ctx, cfg, rest.RegistryOptions{
@@ -89,8 +98,12 @@ func startDemo(ctx context.Context) (*demoEnv, error) {
 			OAuth:   oauthclient.Options{Now: d.clk.Now},
 		})
 	}
+	var fhirReg *fhir.Registry
 	if err == nil {
-		d.sz, err = NewSummarizer(d.reg)
+		fhirReg, err = fhir.NewRegistry(ctx, cfg, d.reg) // the same security definitions and token store
+	}
+	if err == nil {
+		d.sz, err = NewSummarizer(d.reg, fhirReg)
 	}
 	if err != nil {
 		d.Close()
@@ -117,7 +130,11 @@ func runConfigured(ctx context.Context, file, addr string, ids []string, stdout 
 		return err
 	}
 	defer reg.Close()
-	sz, err := NewSummarizer(reg)
+	fhirReg, err := fhir.NewRegistry(ctx, cfg, reg)
+	if err != nil {
+		return err
+	}
+	sz, err := NewSummarizer(reg, fhirReg)
 	if err != nil {
 		return err
 	}
@@ -139,7 +156,8 @@ func runConfigured(ctx context.Context, file, addr string, ids []string, stdout 
 // run plays the three acts of the token story against the fakes.
 func (d *demoEnv) run(ctx context.Context, w io.Writer) error {
 	sz, f, clk := d.sz, d.fakes, d.clk
-	fmt.Fprintln(w, "tokenwire integration example: in-process authorization server, CRM (OAuth) and billing (API key)")
+	fmt.Fprintln(w, "tokenwire integration example: in-process fakes of a CRM (OAuth), billing (API key)")
+	fmt.Fprintln(w, "and an EHR (FHIR R4, SMART Backend Services), each with its authorization server")
 
 	fmt.Fprintf(w, "\n1. %d customer summaries, concurrently\n", len(demoIDs))
 	sums, err := sz.Batch(ctx, demoIDs)
@@ -147,23 +165,25 @@ func (d *demoEnv) run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	for _, s := range sums {
-		fmt.Fprintln(w, "  ", s)
+		printSummary(w, s)
 	}
-	fmt.Fprintf(w, "   backend calls: %d, token requests: %d\n", f.calls.Load(), f.tokenRequests())
+	fmt.Fprintf(w, "   backend calls: CRM and billing %d, EHR %d (+%d SMART discovery)\n",
+		f.calls.Load(), f.ehr.calls(), f.ehr.discoveries())
+	fmt.Fprintf(w, "   %s\n", f.tokenRequests())
 
 	clk.Advance(tokenLifetime + time.Second)
-	fmt.Fprintf(w, "\n2. the token's lifetime (%s) passes\n", tokenLifetime)
+	fmt.Fprintf(w, "\n2. the tokens' lifetime (%s) passes\n", tokenLifetime)
 	if err := summarize(ctx, w, sz, "C002"); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   token requests: %d (renewed once)\n", f.tokenRequests())
+	fmt.Fprintf(w, "   %s (each renewed once)\n", f.tokenRequests())
 
 	f.auth.RevokeAll()
-	fmt.Fprintln(w, "\n3. the authorization server revokes the token; the CRM rejects it")
+	fmt.Fprintln(w, "\n3. the CRM's authorization server revokes its token; the CRM rejects it")
 	if err := summarize(ctx, w, sz, "C003"); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   CRM 401 responses: %d, token requests: %d (fresh token, each rejected request resent once)\n",
+	fmt.Fprintf(w, "   CRM 401 responses: %d; %s (a fresh CRM token, each rejected request resent once)\n",
 		f.crmResponses(401), f.tokenRequests())
 	return nil
 }
@@ -173,8 +193,12 @@ func summarize(ctx context.Context, w io.Writer, sz *Summarizer, id string) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "  ", s)
+	printSummary(w, s)
 	return nil
+}
+
+func printSummary(w io.Writer, s *Summary) {
+	fmt.Fprintln(w, "  ", strings.ReplaceAll(s.String(), "\n", "\n   "))
 }
 
 // clock is the demo's time: the real time plus an offset that the demo

@@ -13,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func TestRunDemo(t *testing.T) {
@@ -25,15 +28,39 @@ func TestRunDemo(t *testing.T) {
 	require.Len(t, acts, 4, "banner and three acts")
 	assert.Contains(t, acts[1], "C001  Ada Lovelace")
 	assert.Contains(t, acts[1], "C008  Ken Thompson")
-	assert.True(t, strings.HasSuffix(acts[1], "backend calls: 24, token requests: 1"), "one token for the whole batch")
-	assert.Contains(t, acts[2], "token requests: 2 (renewed once)")
+	assert.Contains(t, acts[1], "EHR Patient/p-1001 Ada Lovelace, born 1815-12-10; latest: systolic BP 115 mm[Hg] (2026-03-01), heart rate 62 /min (2026-02-01)")
+	assert.Contains(t, acts[1], "EHR Patient/p-1007 Margaret Hamilton, born 1936-08-17")
+	assert.Contains(t, acts[1], "C008  Ken Thompson       orders: 0 (€0.00)  open invoices: 0 (€0.00)\n         EHR: no patient record")
+	assert.Contains(t, acts[1], "backend calls: CRM and billing 24, EHR 15 (+1 SMART discovery)")
+	assert.True(t, strings.HasSuffix(acts[1], "token requests: crm-oauth 1, ehr-smart 1"), "one token per definition for the whole batch")
+	assert.Contains(t, acts[2], "EHR Patient/p-1002 Alan Turing")
+	assert.Contains(t, acts[2], "token requests: crm-oauth 2, ehr-smart 2 (each renewed once)")
 	assert.Contains(t, acts[3], "C003  Grace Hopper")
-	m := regexp.MustCompile(`CRM 401 responses: (\d+), token requests: 3 `).FindStringSubmatch(acts[3])
-	require.NotNil(t, m, "a 401 recovery with one more token: %s", acts[3])
+	assert.Contains(t, acts[3], "EHR Patient/p-1003 Grace Hopper")
+	m := regexp.MustCompile(`CRM 401 responses: (\d+); token requests: crm-oauth 3, ehr-smart 2 `).FindStringSubmatch(acts[3])
+	require.NotNil(t, m, "a 401 recovery with one more CRM token, none for the EHR: %s", acts[3])
 	n, _ := strconv.Atoi(m[1])
 	assert.GreaterOrEqual(t, n, 1)
-	assert.NotContains(t, text, clientSecret)
-	assert.NotContains(t, text, billingAPIKey)
+	for _, secret := range []string{clientSecret, billingAPIKey, "PRIVATE KEY"} {
+		assert.NotContains(t, text, secret)
+	}
+}
+
+// Without a fhir section (-config with REST backends only), summaries
+// have no EHR part.
+func TestSummarizerWithoutEHR(t *testing.T) {
+	d, err := startDemo(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(d.Close)
+	noEHR, err := fhir.NewRegistry(context.Background(), &rest.Config{}, d.reg)
+	require.NoError(t, err)
+	sz, err := NewSummarizer(d.reg, noEHR)
+	require.NoError(t, err)
+	s, err := sz.Summary(context.Background(), "C001")
+	require.NoError(t, err)
+	assert.Nil(t, s.Patient)
+	assert.Equal(t, "C001  Ada Lovelace       orders: 1 (€19.99)  open invoices: 1 (€250.00)", s.String())
+	assert.Zero(t, d.fakes.ehr.fhir.Requests())
 }
 
 func TestServeHandler(t *testing.T) {
@@ -52,6 +79,11 @@ func TestServeHandler(t *testing.T) {
 	assert.Equal(t, "Margaret Hamilton", s.Name)
 	assert.Len(t, s.Orders, 3)
 	assert.Len(t, s.OpenInvoices, 1)
+	require.NotNil(t, s.Patient)
+	assert.Equal(t, "Patient/p-1007", s.Patient.ID)
+	assert.Equal(t, "1936-08-17", s.Patient.BirthDate)
+	require.Len(t, s.Patient.Latest, 2)
+	assert.Equal(t, Measurement{What: "systolic BP", Value: "118", Unit: "mm[Hg]", Date: "2026-03-07"}, s.Patient.Latest[0])
 
 	resp, err = http.Get(srv.URL + "/customers/C999/summary")
 	require.NoError(t, err)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
@@ -18,6 +20,8 @@ type Summary struct {
 	Email        string    `json:"email"`
 	Orders       []Order   `json:"orders"`
 	OpenInvoices []Invoice `json:"open_invoices"`
+	Patient      *Patient  `json:"patient,omitempty"` // from the EHR, when there is one
+	hasEHR       bool      // an EHR was asked
 }
 
 // Customer, Order and Invoice are what the CRM and billing APIs return.
@@ -45,14 +49,17 @@ type part struct {
 	fill func(ctx context.Context, id string, s *Summary) error
 }
 
-// Summarizer builds summaries from named connections. A new backend (a
-// FHIR server, say) is one more part.
+// Summarizer builds summaries from named connections. A new backend is one
+// more part.
 type Summarizer struct {
-	parts []part
+	parts   []part
+	withEHR bool
 }
 
-// NewSummarizer looks up the connections the summary needs, by name.
-func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
+// NewSummarizer looks up the connections the summary needs, by name: the
+// REST connections "crm" and "billing", and the FHIR connection "ehr" if
+// the configuration has one.
+func NewSummarizer(reg *rest.Registry, fhirReg *fhir.Registry) (*Summarizer, error) {
 	crm, err := reg.Conn("crm")
 	if err != nil {
 		return nil, err
@@ -61,7 +68,7 @@ func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Summarizer{parts: []part{
+	sz := &Summarizer{parts: []part{
 		{"crm customer", func(ctx context.Context, id string, s *Summary) error {
 			c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
 			s.Name, s.Email = c.Name, c.Email
@@ -78,12 +85,26 @@ func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
 				rest.Query("customer", id), rest.Query("status", "open"))
 			return err
 		}},
-	}}, nil
+	}}
+	ehr, err := fhirReg.Conn("ehr")
+	switch {
+	case errors.Is(err, fhir.ErrUnknownConnection):
+		return sz, nil // no EHR configured: summaries without a patient part
+	case err != nil:
+		return nil, err
+	}
+	sz.parts = append(sz.parts, part{"ehr patient", func(ctx context.Context, id string, s *Summary) error {
+		var err error
+		s.Patient, err = findPatient(ctx, ehr, id)
+		return err
+	}})
+	sz.withEHR = true
+	return sz, nil
 }
 
 // Summary asks every backend at once and combines their answers.
 func (sz *Summarizer) Summary(ctx context.Context, id string) (*Summary, error) {
-	s := &Summary{CustomerID: id}
+	s := &Summary{CustomerID: id, hasEHR: sz.withEHR}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, p := range sz.parts {
 		g.Go(func() error {
@@ -121,8 +142,12 @@ func (s *Summary) String() string {
 	for _, inv := range s.OpenInvoices {
 		due += inv.AmountCents
 	}
-	return fmt.Sprintf("%-5s %-18s orders: %d (%s)  open invoices: %d (%s)",
+	line := fmt.Sprintf("%-5s %-18s orders: %d (%s)  open invoices: %d (%s)",
 		s.CustomerID, s.Name, len(s.Orders), money(ordered), len(s.OpenInvoices), money(due))
+	if s.hasEHR {
+		line += "\n      " + s.Patient.String()
+	}
+	return line
 }
 
 func money(cents int64) string { return fmt.Sprintf("€%d.%02d", cents/100, cents%100) }
