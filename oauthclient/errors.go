@@ -75,8 +75,12 @@ func (e *Error) Error() string {
 
 // Is reports whether target is the sentinel of e's RFC code.
 func (e *Error) Is(target error) bool {
-	code, ok := codes[target]
-	return ok && code == e.Code
+	for sentinel, code := range codes {
+		if target == sentinel {
+			return code == e.Code
+		}
+	}
+	return false
 }
 
 // Unwrap returns the cause (ErrMalformedResponse) if any.

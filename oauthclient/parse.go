@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -40,12 +41,16 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 		return &Error{Definition: def, StatusCode: r.status, Err: cause, Excerpt: scrub(excerpt, secrets),
 			RetryAfter: backoff.RetryAfter(r.header.Get("Retry-After"), now)}
 	}
-	body := bytes.TrimSpace(r.body)
+	body := bytes.TrimSpace(bytes.TrimPrefix(r.body, []byte("\xef\xbb\xbf"))) // a BOM
+	excerpt := string(body)
+	if r.status >= 200 && r.status <= 299 {
+		excerpt = "" // a success body may hold a token: never echo it
+	}
 	fields, err := decodeFields(body, r.header.Get("Content-Type"))
 	if err != nil {
-		return nil, fail(fmt.Errorf("%w: %v", ErrMalformedResponse, err), string(body))
+		return nil, fail(fmt.Errorf("%w: %v", ErrMalformedResponse, err), redactTokens(excerpt))
 	}
-	if code, _ := fields["error"].(string); code != "" {
+	if code := str(fields["error"]); code != "" {
 		e := fail(nil, "")
 		e.Code = scrub(code, secrets)
 		e.Description = scrub(str(fields["error_description"]), secrets)
@@ -53,7 +58,7 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 		return nil, e
 	}
 	if r.status < 200 || r.status > 299 {
-		return nil, fail(nil, string(body))
+		return nil, fail(nil, redactTokens(excerpt))
 	}
 	access, ok := fields["access_token"].(string)
 	if !ok || access == "" {
@@ -66,7 +71,7 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 	if err != nil {
 		return nil, fail(fmt.Errorf("%w: %s", ErrMalformedResponse, scrub(err.Error(), secrets)), "")
 	}
-	return newToken(access, str(fields["token_type"]), str(fields["scope"]), now, now.Add(life), fields), nil
+	return newToken(access, str(fields["token_type"]), scope(fields["scope"]), now, now.Add(life), fields), nil
 }
 
 // decodeFields reads a JSON object or a form-encoded body into a map.
@@ -86,7 +91,8 @@ func decodeFields(body []byte, contentType string) (map[string]any, error) {
 		return m, nil
 	case body[0] == '<':
 		return nil, fmt.Errorf("HTML or XML instead of a token (content type %q)", mt)
-	case bytes.IndexByte(body, '=') > 0 && !bytes.ContainsAny(body, " \n<{"):
+	case bytes.IndexByte(body, '=') > 0 && (!bytes.ContainsAny(body, " \n") ||
+		bytes.HasPrefix(body, []byte("access_token=")) || bytes.Contains(body, []byte("&access_token="))):
 		v, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, fmt.Errorf("invalid form body (content type %q)", mt)
@@ -135,6 +141,26 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 	return def, nil // less than a nanosecond
 }
 
+// tokenMember matches token values in a body excerpt, JSON or form.
+var tokenMember = regexp.MustCompile(`((?:access|refresh|id)_token"?\s*[:=]\s*"?)[^"&\s,}]+`)
+
+// redactTokens hides any token value in an excerpt of an error body.
+func redactTokens(s string) string { return tokenMember.ReplaceAllString(s, "${1}[REDACTED]") }
+
+// scope reads "scope" as a string, or a JSON array some servers send.
+func scope(v any) string {
+	if a, ok := v.([]any); ok {
+		parts := make([]string, 0, len(a))
+		for _, x := range a {
+			if p := str(x); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	return str(v)
+}
+
 func str(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -164,7 +190,8 @@ func replaceSecrets(s string, secrets []string) string {
 		if len(sec) < 4 {
 			continue
 		}
-		for _, form := range []string{sec, url.QueryEscape(sec), collapse(sec)} {
+		quoted, _ := json.Marshal(sec)
+		for _, form := range []string{sec, url.QueryEscape(sec), collapse(sec), strings.Trim(string(quoted), `"`)} {
 			if form != "" {
 				s = strings.ReplaceAll(s, form, "[REDACTED]")
 			}

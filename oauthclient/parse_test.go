@@ -161,3 +161,56 @@ func TestScrubCollapsedWhitespaceSecret(t *testing.T) {
 	assert.NotContains(t, out, "word with gaps")
 	assert.NotContains(t, out, "word")
 }
+
+func TestParseResponseVendorQuirks(t *testing.T) {
+	for name, body := range map[string]string{
+		"bom json":          "\xef\xbb\xbf{\"access_token\":\"a1\",\"expires_in\":60}",
+		"form with a space": "access_token=a1&expires_in=60&scope=read write",
+		"scope as array":    `{"access_token":"a1","expires_in":60,"scope":["read","write"]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok, err := parseResponse("crm", response{status: 200, header: http.Header{}, body: []byte(body)}, t0, time.Hour)
+			require.NoError(t, err)
+			assert.Equal(t, "a1", tok.AccessToken())
+			assert.Equal(t, t0.Add(time.Minute), tok.Expiry())
+		})
+	}
+	tok, _ := parseResponse("crm", response{status: 200, header: http.Header{}, body: []byte(`{"access_token":"a1","scope":["read","write"]}`)}, t0, time.Hour)
+	assert.Equal(t, "read write", tok.Scope())
+}
+
+// A body that carries a token but cannot be used never shows the token.
+func TestParseResponseNeverEchoesTokens(t *testing.T) {
+	for name, r := range map[string]response{
+		"trailing comma 200": {status: 200, body: []byte(`{"access_token":"SECRETACCESS123","expires_in":3600,}`)},
+		"html 200":           {status: 200, body: []byte(`<p>access_token=SECRETACCESS123</p>`)},
+		"json 500":           {status: 500, body: []byte(`{"access_token": "SECRETACCESS123", "oops": true}`)},
+		"form 502":           {status: 502, body: []byte(`refresh_token=SECRETACCESS123&x=1`)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r.header = http.Header{}
+			_, err := parseResponse("crm", r, t0, time.Hour)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "SECRETACCESS123")
+		})
+	}
+}
+
+type unhashableErr []string
+
+func (unhashableErr) Error() string { return "x" }
+
+func TestErrorIsWithUnhashableTarget(t *testing.T) {
+	e := &Error{Code: "invalid_client"}
+	assert.NotPanics(t, func() { assert.False(t, errors.Is(e, unhashableErr{"a"})) })
+	assert.ErrorIs(t, e, ErrInvalidClient)
+	assert.NotErrorIs(t, e, ErrInvalidScope)
+	assert.True(t, errors.Is(&Error{Code: "server_error", StatusCode: 200}, ErrMalformedResponse) == false)
+}
+
+func TestParseResponseNonStringErrorMember(t *testing.T) {
+	_, err := parseResponse("crm", response{status: 400, header: http.Header{}, body: []byte(`{"error":42}`)}, t0, time.Hour)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "42", e.Code)
+}

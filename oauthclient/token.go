@@ -81,6 +81,9 @@ func (t *Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String()))
 
 // LogValue implements [slog.LogValuer] without the token value.
 func (t *Token) LogValue() slog.Value {
+	if t == nil {
+		return slog.StringValue("<nil token>")
+	}
 	return slog.GroupValue(slog.String("type", t.tokenType), slog.String("scope", t.scope), slog.Time("expiry", t.expiry))
 }
 
