@@ -44,7 +44,8 @@ func TestBackendServicesAssertionAndDiscovery(t *testing.T) {
 				Scopes: []string{"system/Patient.rs", "system/Observation.rs"}, AllowInsecureHTTP: true,
 			})
 			require.NoError(t, err)
-			src, err := oauthclient.NewSource(cfg, oauthclient.Options{})
+			// MinBackoff also spaces invalidations; the loop below invalidates at once.
+			src, err := oauthclient.NewSource(cfg, oauthclient.Options{MinBackoff: time.Nanosecond})
 			require.NoError(t, err)
 			for range 3 { // a new assertion each time, one discovery
 				tok, err := src.TokenContext(context.Background())

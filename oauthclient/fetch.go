@@ -123,23 +123,27 @@ func (c *clientCredentials) secrets(tr *TokenRequest) []string {
 	return s
 }
 
-// httpClient returns the client for token calls: the given one, or one with
-// the TLS settings the definition needs (client certificate, root CAs).
-func httpClient(cfg Config, base *http.Client) *http.Client {
+// httpClient returns the client for token calls: a copy of the given one
+// (or a new one) that never follows redirects, with the TLS settings the
+// definition needs (client certificate, root CAs).
+func httpClient(cfg Config, base *http.Client) (*http.Client, error) {
+	hc := &http.Client{}
+	if base != nil {
+		*hc = *base
+	}
+	hc.CheckRedirect = noRedirect // credentials are never re-sent elsewhere
 	if cfg.Certificate == nil && cfg.RootCAs == nil {
-		if base != nil {
-			return base
-		}
-		return &http.Client{CheckRedirect: noRedirect}
+		return hc, nil
 	}
 	var t *http.Transport
-	if base != nil {
-		if bt, ok := base.Transport.(*http.Transport); ok {
-			t = bt.Clone()
-		}
-	}
-	if t == nil {
+	switch bt := hc.Transport.(type) {
+	case nil:
 		t = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		t = bt.Clone()
+	default:
+		return nil, &ConfigError{Definition: cfg.Name, Field: "certificate",
+			Reason: fmt.Sprintf("client certificates and root CAs need an *http.Transport in Options.HTTPClient, not %T", bt)}
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if t.TLSClientConfig != nil {
@@ -152,11 +156,8 @@ func httpClient(cfg Config, base *http.Client) *http.Client {
 		tc.RootCAs = cfg.RootCAs
 	}
 	t.TLSClientConfig = tc
-	hc := &http.Client{Transport: t, CheckRedirect: noRedirect}
-	if base != nil {
-		hc.CheckRedirect, hc.Jar = base.CheckRedirect, base.Jar
-	}
-	return hc
+	hc.Transport = t
+	return hc, nil
 }
 
 // noRedirect makes a redirect from a token endpoint an answer, not a hop:

@@ -142,7 +142,7 @@ func TestExcerptIsBounded(t *testing.T) {
 
 func TestTokenRoundTripThroughStoreFormat(t *testing.T) {
 	tok := newToken("a1", "bearer", "read", t0, t0.Add(time.Hour), map[string]any{"id_token": "x"})
-	b, err := tok.marshal()
+	b, err := tok.marshal(t0)
 	require.NoError(t, err)
 	got, err := unmarshalToken(b)
 	require.NoError(t, err)

@@ -37,6 +37,7 @@ type Source struct {
 	fetching  atomic.Bool            // a fetch is in flight
 	notBefore atomic.Int64           // unix nanos before which no fetch starts
 	dropped   atomic.Pointer[string] // the last invalidated access token
+	lastDrop  atomic.Int64           // unix nanos of the last invalidation
 
 	mu       sync.Mutex // guards inflight, failures, lastErr
 	inflight *call
@@ -64,7 +65,11 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &clientCredentials{cfg: cfg, auth: auth, hc: httpClient(cfg, opts.HTTPClient), now: opts.Now}
+	hc, err := httpClient(cfg, opts.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now}
 	s := NewSourceFrom(cfg.Name, f, opts)
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
@@ -139,12 +144,19 @@ func (s *Source) Token() (*oauth2.Token, error) {
 
 // Invalidate drops t, typically because a backend rejected it, so that the
 // next call fetches a new token. It does nothing if t is no longer the
-// current token: a token fetched meanwhile is kept.
+// current token (a token fetched meanwhile is kept), nor within MinBackoff
+// of the previous invalidation (a backend that rejects every token must not
+// cause a token request per call).
 func (s *Source) Invalidate(t *Token) {
 	c := s.cur.Load()
 	if t == nil || c == nil || c.tok.accessToken != t.accessToken {
 		return
 	}
+	now := s.opts.Now().UnixNano()
+	if last := s.lastDrop.Load(); last != 0 && now-last < int64(s.opts.MinBackoff) {
+		return // at most one invalidation per MinBackoff: a backend rejecting every token cannot cause a fetch per request
+	}
+	s.lastDrop.Store(now)
 	s.dropped.Store(&t.accessToken) // before the swap: a fetch it triggers must not take t back from the store
 	if !s.cur.CompareAndSwap(c, nil) {
 		return
@@ -207,11 +219,11 @@ func (s *Source) start() (*call, error) {
 	return cl, nil
 }
 
-// run performs one shared fetch, detached from every caller's context.
+// run performs one shared fetch, detached from every caller's context and
+// bounded by s.timeout even if the fetcher ignores its context.
 func (s *Source) run(cl *call) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
-	tok, err := s.obtain(ctx)
+	tok, err := s.bounded()
+	var logErr error
 	s.mu.Lock()
 	if err == nil {
 		s.failures, s.lastErr = 0, nil
@@ -221,14 +233,44 @@ func (s *Source) run(cl *call) {
 		s.failures++
 		s.lastErr = err
 		s.notBefore.Store(s.opts.Now().Add(s.delay(err)).UnixNano())
-		s.opts.Logger.Warn("oauthclient: token fetch failed", slog.String("definition", s.name),
-			slog.Int("failures", s.failures), slog.String("error", err.Error()))
+		logErr = err
 	}
+	failures := s.failures
 	s.inflight = nil
 	s.fetching.Store(false)
 	s.mu.Unlock()
 	cl.tok, cl.err = tok, err
 	close(cl.done)
+	if logErr != nil {
+		s.opts.Logger.Warn("oauthclient: token fetch failed", slog.String("definition", s.name),
+			slog.Int("failures", failures), slog.String("error", logErr.Error()))
+	}
+}
+
+// bounded runs obtain with the shared-fetch timeout. A fetcher that ignores
+// its context is abandoned at the deadline: its goroutine ends whenever the
+// fetcher returns, and its late result is dropped.
+func (s *Source) bounded() (*Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	type result struct {
+		tok *Token
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		t, err := s.obtain(ctx)
+		ch <- result{t, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err == nil && !s.opts.Now().Before(r.tok.expiry) {
+			return nil, fmt.Errorf("oauthclient: definition %q: the token fetched has already expired (%s)", s.name, r.tok.expiry.UTC().Format(time.RFC3339))
+		}
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oauthclient: definition %q: token fetch did not finish within %s", s.name, s.timeout)
+	}
 }
 
 // delay is the backoff after the current run of failures. Errors that will

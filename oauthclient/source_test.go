@@ -332,7 +332,7 @@ func TestInvalidatedTokenNotReadBackFromStore(t *testing.T) {
 	old, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
 	// Another replica stored the same token again after our delete.
-	b, err := old.marshal()
+	b, err := old.marshal(clk.Now())
 	require.NoError(t, err)
 	s.Invalidate(old)
 	require.NoError(t, store.Set(context.Background(), s.key, cache.Entry{Value: b, Expiry: old.Expiry()}))

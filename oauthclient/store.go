@@ -152,7 +152,7 @@ func (s *Source) fetchAndStore(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b, err := t.marshal(); err == nil {
+	if b, err := t.marshal(s.opts.Now()); err == nil {
 		if err := s.opts.Store.Set(ctx, s.key, cache.Entry{Value: b, Expiry: t.expiry}); err != nil {
 			s.opts.Logger.Warn("oauthclient: store write failed", slog.String("definition", s.name), slog.String("error", err.Error()))
 		}

@@ -117,8 +117,14 @@ type stored struct {
 	Extra       map[string]any `json:"x,omitempty"`
 }
 
-func (t *Token) marshal() ([]byte, error) {
-	return json.Marshal(stored{t.accessToken, t.tokenType, t.scope, t.issued.UnixNano(), t.expiry.UnixNano(), t.extra})
+// marshal serializes t for a store; a token without an issue time is
+// stamped with now, so that readers size its renewal window right.
+func (t *Token) marshal(now time.Time) ([]byte, error) {
+	issued := t.issued
+	if issued.IsZero() {
+		issued = now
+	}
+	return json.Marshal(stored{t.accessToken, t.tokenType, t.scope, issued.UnixNano(), t.expiry.UnixNano(), t.extra})
 }
 
 func unmarshalToken(b []byte) (*Token, error) {
