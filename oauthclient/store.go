@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -55,69 +56,59 @@ func (s *Source) obtain(ctx context.Context) (*Token, error) {
 		return t, nil
 	}
 	if lk, ok := s.opts.Store.(cache.Locker); ok {
-		for range lockRounds {
-			if t, err, done := s.fetchLocked(ctx, lk); done {
-				return t, err
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
+		return s.fetchAsFleet(ctx, lk)
 	}
 	return s.fetchAndStore(ctx)
 }
 
-// lockRounds is how many times a source tries the fleet lock. A wait for
-// the holder's token that ends empty-handed means the holder died, and its
-// lock has expired meanwhile: trying it again lets one waiter take over,
-// rather than every waiter fetching at once.
-const lockRounds = 2
-
-// fetchLocked fetches under the fleet lock, or waits for the holder's token.
-// done is false when the caller should fetch on its own (the lock is
-// unavailable, or its holder vanished).
-func (s *Source) fetchLocked(ctx context.Context, lk cache.Locker) (*Token, error, bool) {
-	unlock, ok, err := lk.TryLock(ctx, s.key, s.opts.LockTTL)
-	if err != nil {
-		s.opts.Logger.Warn("oauthclient: store lock failed; fetching directly", slog.String("definition", s.name), slog.String("error", err.Error()))
-		return nil, nil, false
-	}
-	if ok {
-		defer func() { _ = unlock(context.WithoutCancel(ctx)) }()
-		if t := s.fromStore(ctx); t != nil {
-			return t, nil, true
-		}
-		t, err := s.fetchAndStore(ctx)
-		return t, err, true
-	}
-	if t := s.awaitStore(ctx); t != nil {
-		return t, nil, true
-	}
-	return nil, nil, false
-}
-
-// awaitStore polls the store until another holder's token appears, the
-// lock's lifetime passes, or ctx ends.
-func (s *Source) awaitStore(ctx context.Context) *Token {
-	deadline := time.NewTimer(s.opts.LockTTL)
-	defer deadline.Stop()
+// fetchAsFleet lets the holder of the store's lock fetch while the other
+// replicas poll the store for its token and try the lock again: when the
+// holder dies, its lock expires and one waiter takes over. Waiting is
+// bounded by twice the lock's lifetime. A store whose lock fails (Redis
+// down) is bypassed: the replica fetches on its own.
+func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker) (*Token, error) {
+	deadline := time.Now().Add(2 * s.opts.LockTTL) // real time, as the lock's
 	wait := 10 * time.Millisecond
 	for {
+		unlock, ok, err := lk.TryLock(ctx, s.key, s.opts.LockTTL)
+		if err != nil {
+			s.opts.Logger.Warn("oauthclient: store lock failed; fetching directly", slog.String("definition", s.name), slog.String("error", err.Error()))
+			return s.fetchAndStore(ctx)
+		}
+		if ok {
+			return s.fetchHolding(ctx, unlock)
+		}
+		if !time.Now().Before(deadline) {
+			return nil, fmt.Errorf("oauthclient: definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
-		case <-deadline.C:
-			t.Stop()
-			return nil
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 		if tok := s.fromStore(ctx); tok != nil {
-			return tok
+			return tok, nil
 		}
 		wait = min(wait*2, 200*time.Millisecond)
 	}
+}
+
+// fetchHolding fetches while holding the fleet lock. After a failure the
+// lock is kept until it expires, so that the fleet makes at most one
+// attempt per lock lifetime against a failing authorization server.
+func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error) (*Token, error) {
+	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
+	if t := s.fromStore(ctx); t != nil {
+		release()
+		return t, nil
+	}
+	t, err := s.fetchAndStore(ctx)
+	if err == nil {
+		release()
+	}
+	return t, err
 }
 
 // fromStore returns the stored token if it is newer than the current one

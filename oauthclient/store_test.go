@@ -72,3 +72,28 @@ func TestDeadLockHolderIsReplacedByOneWaiter(t *testing.T) {
 	assert.Equal(t, int32(1), f.calls.Load(), "one waiter took over the expired lock")
 	assert.Equal(t, map[string]int{"tok-1": sources}, seen)
 }
+
+// A holder whose fetch fails keeps the lock until it expires: the other
+// replicas do not each try in turn against a failing server.
+func TestFailingLockHolderDoesNotCauseAStampede(t *testing.T) {
+	const sources, ttl = 8, 300 * time.Millisecond
+	clk := newClock()
+	store := &lockingMemory{Memory: cache.NewMemory(10, cache.WithClock(clk.Now))}
+	f := &fakeFetcher{clk: clk, life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 503})
+	var wg sync.WaitGroup
+	for range sources {
+		s := newTestSource(f, Options{Store: store, LockTTL: ttl})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.TokenContext(context.Background())
+			assert.Error(t, err)
+		}()
+	}
+	wg.Wait()
+	// One holder fails; its lock expires after ttl; one waiter takes over and
+	// fails too; the rest give up after 2×ttl. Never one fetch per replica.
+	assert.LessOrEqual(t, f.calls.Load(), int32(3))
+	assert.GreaterOrEqual(t, f.calls.Load(), int32(1))
+}
