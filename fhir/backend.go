@@ -39,6 +39,9 @@ func BackendServices(d *Discovery, baseURL string, cfg oauthclient.Config) (oaut
 		if d == nil {
 			return cfg, bad("token_url", "missing, and no discovery to find it")
 		}
+		if cfg.Issuer == "" {
+			cfg.Issuer = baseURL
+		}
 		cfg.TokenURLFunc = func(ctx context.Context) (string, error) {
 			sc, err := d.Discover(ctx, baseURL)
 			if err != nil {

@@ -43,6 +43,11 @@ type Config struct {
 	// before each fetch, for example by SMART discovery (which caches it).
 	// Its result is checked as TokenURL is.
 	TokenURLFunc func(ctx context.Context) (string, error)
+	// Issuer names the server a discovered token endpoint belongs to (for
+	// example the FHIR base URL); with TokenURLFunc it stands for the token
+	// endpoint in the cache key, so that tokens of different servers are
+	// never shared. Default: Name.
+	Issuer string
 	ClientID     string     // client_id
 	ClientSecret string     // for client_secret_basic and client_secret_post
 	Scopes       []string   // sent space-separated as "scope"

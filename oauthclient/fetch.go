@@ -64,7 +64,7 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauthclient: definition %q: %w", c.cfg.Name, err)
 	}
-	req.Header = tr.Header
+	req.Header = tr.Header.Clone()
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
@@ -114,9 +114,21 @@ func (c *clientCredentials) form() url.Values {
 	return f
 }
 
+// publicForm lists the token request's form fields that are no secret.
+var publicForm = map[string]bool{"grant_type": true, "scope": true, "audience": true, "resource": true,
+	"client_id": true, "client_assertion_type": true}
+
 // secrets lists what must never be echoed: the secret and the assertion.
 func (c *clientCredentials) secrets(tr *TokenRequest) []string {
-	s := []string{tr.Form.Get("client_assertion"), tr.Form.Get("client_secret")}
+	var s []string
+	for k, vs := range tr.Form { // whatever the client authentication added
+		if !publicForm[k] {
+			s = append(s, vs...)
+		}
+	}
+	for _, vs := range tr.Header {
+		s = append(s, vs...)
+	}
 	if so, ok := c.auth.(secretsOf); ok {
 		s = append(s, so.secrets()...)
 	}

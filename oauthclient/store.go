@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,7 +27,7 @@ func CacheKey(cfg Config) string {
 	slices.Sort(res)
 	endpoint := cfg.TokenURL
 	if endpoint == "" { // discovered at fetch time: the name stands for it
-		endpoint = "discovered:" + cfg.Name
+		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}
 	return keyOf("cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
 		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode())
