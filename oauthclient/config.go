@@ -47,7 +47,7 @@ type Config struct {
 	// example the FHIR base URL); with TokenURLFunc it stands for the token
 	// endpoint in the cache key, so that tokens of different servers are
 	// never shared. Default: Name.
-	Issuer string
+	Issuer       string
 	ClientID     string     // client_id
 	ClientSecret string     // for client_secret_basic and client_secret_post
 	Scopes       []string   // sent space-separated as "scope"
