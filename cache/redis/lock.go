@@ -52,9 +52,8 @@ func (s *Store) unlock(ctx context.Context, lk, owner string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.health.allow() {
-		return nil
-	}
+	// Tried even while the breaker is open: the lock was taken while Redis
+	// answered, and releasing it spares the fleet a wait of its ttl.
 	opCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	err := unlockScript.Run(opCtx, s.client, []string{lk}, owner).Err()
 	cancel()
