@@ -24,6 +24,11 @@ import (
 // bounded by its own context. After a failed fetch, no new fetch starts
 // before a backoff delay; meanwhile a still-valid token keeps being served
 // and callers without one get the last error at once.
+//
+// With the real clock (Options.Now nil) the hot path reads no clock: two
+// timers per token flip its phase. Timers follow the monotonic clock, so
+// after a suspended VM resumes, an expired token may be served until its
+// timer fires; the backend's 401 then makes the [Transport] renew it.
 type Source struct {
 	name    string
 	fetcher Fetcher
