@@ -105,7 +105,7 @@ func BenchmarkTransportGET(b *testing.B) {
 		_, _ = io.WriteString(w, `{"id":42}`)
 	}))
 	b.Cleanup(api.Close)
-	src := oauthclient.NewSourceFrom("bench", oauthclient.FromOAuth2(staticOAuth2("tok")), oauthclient.Options{})
+	src := oauthclient.NewSourceFrom("bench", oauthclient.FromOAuth2(staticOAuth2("tok")), oauthclient.Options{AllowInsecureHTTP: true})
 
 	raw := &http.Client{Transport: newBase()}
 	ourTr, err := oauthclient.NewTransport(src, newBase(), api.URL)

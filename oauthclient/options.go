@@ -32,6 +32,10 @@ type Options struct {
 	// the next one (exponential, with jitter, honouring Retry-After).
 	// Default 1s and 5m.
 	MinBackoff, MaxBackoff time.Duration
+	// AllowInsecureHTTP lets sources use a plain-http token URL and lets
+	// transports attach tokens to plain-http origins, which sends them in
+	// clear: for tests against httptest servers only. Default false.
+	AllowInsecureHTTP bool
 	// LockTTL bounds how long a fleet lock is held and how long others wait
 	// for its holder. Default 10s.
 	LockTTL time.Duration

@@ -35,8 +35,10 @@ type Source struct {
 	key     string // cache key; "" when there is no store
 	opts    Options
 	timed   bool // real clock: phases flip by timers, no clock read on the hot path
-	policy  backoff.Policy
-	timeout time.Duration // bound of one shared fetch
+	// insecureOK lets transports attach tokens to plain-http origins.
+	insecureOK bool
+	policy     backoff.Policy
+	timeout    time.Duration // bound of one shared fetch
 
 	cur       atomic.Pointer[current]
 	fetching  atomic.Bool            // a fetch is in flight
@@ -61,6 +63,7 @@ type call struct {
 // client-credentials grant. Its errors are *ConfigError.
 func NewSource(cfg Config, opts Options) (*Source, error) {
 	cfg = cfg.withDefaults()
+	cfg.AllowInsecureHTTP = cfg.AllowInsecureHTTP || opts.AllowInsecureHTTP
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -77,6 +80,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now}
 	s := NewSourceFrom(cfg.Name, f, opts)
 	s.timed = timed
+	s.insecureOK = cfg.AllowInsecureHTTP
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	if opts.Store != nil {
 		s.key = CacheKey(cfg)
@@ -90,7 +94,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
 	timed := opts.Now == nil
 	opts = opts.withDefaults()
-	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, timeout: sharedFetchBound(DefaultTimeout, opts),
+	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, insecureOK: opts.AllowInsecureHTTP, timeout: sharedFetchBound(DefaultTimeout, opts),
 		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}}
 	if opts.Store != nil {
 		s.key = keyOf("fetcher", name)

@@ -10,7 +10,7 @@ import (
 )
 
 // AnyOrigin, given as an origin, lets a transport attach tokens to every
-// host. It gives up the protection against leaking tokens to foreign hosts:
+// https host (and http ones with AllowInsecureHTTP). It gives up the protection against leaking tokens to foreign hosts:
 // use it only when the base transport is itself restricted.
 const AnyOrigin = "*"
 
@@ -51,6 +51,9 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return nil, fmt.Errorf("oauthclient: definition %q: origin %q is not an absolute http(s) URL", src.name, o)
 		}
+		if u.Scheme == "http" && !src.insecureOK {
+			return nil, fmt.Errorf("oauthclient: definition %q: origin %q: plain http would send tokens in clear (allowed only with AllowInsecureHTTP, for tests)", src.name, o)
+		}
 		t.origins = append(t.origins, newOrigin(u))
 	}
 	return t, nil
@@ -88,7 +91,7 @@ func newOrigin(u *url.URL) origin {
 // allowed reports, without allocating, whether u is one of the origins.
 func (t *Transport) allowed(u *url.URL) bool {
 	if t.any {
-		return true
+		return t.src.insecureOK || strings.EqualFold(u.Scheme, "https")
 	}
 	for _, o := range t.origins {
 		if strings.EqualFold(u.Scheme, o.scheme) && (strings.EqualFold(u.Host, o.host) || strings.EqualFold(u.Host, o.hostPort)) {

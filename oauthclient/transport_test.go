@@ -103,7 +103,7 @@ func staticSource(access string) (*oauthclient.Source, *atomic.Int64) {
 		fetches.Add(1)
 		return mkToken(access, time.Now().Add(time.Hour)), nil
 	})
-	return oauthclient.NewSourceFrom("static", f, oauthclient.Options{}), &fetches
+	return oauthclient.NewSourceFrom("static", f, oauthclient.Options{AllowInsecureHTTP: true}), &fetches
 }
 
 func TestTransportAttachesTokenOnlyToOrigins(t *testing.T) {
@@ -355,7 +355,7 @@ func TestTransportCancelledCallerDoesNotStopSharedFetch(t *testing.T) {
 		fetchErr.Store(errOrNil{ctx.Err()})
 		return mkToken("shared", time.Now().Add(time.Hour)), nil
 	})
-	src := oauthclient.NewSourceFrom("slow", f, oauthclient.Options{})
+	src := oauthclient.NewSourceFrom("slow", f, oauthclient.Options{AllowInsecureHTTP: true})
 	api := newBackend(t, func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(http.StatusOK) })
 	c, err := oauthclient.NewClient(src, api.URL)
 	require.NoError(t, err)
@@ -424,7 +424,7 @@ func TestNewTransportErrors(t *testing.T) {
 func TestTransportTokenErrorIsReturned(t *testing.T) {
 	boom := errors.New("authorization server down")
 	f := oauthclient.FetcherFunc(func(context.Context) (*oauthclient.Token, error) { return nil, boom })
-	src := oauthclient.NewSourceFrom("down", f, oauthclient.Options{})
+	src := oauthclient.NewSourceFrom("down", f, oauthclient.Options{AllowInsecureHTTP: true})
 	api := newBackend(t, func(http.ResponseWriter, *http.Request, int) {})
 	c, err := oauthclient.NewClient(src, api.URL)
 	require.NoError(t, err)
@@ -432,4 +432,27 @@ func TestTransportTokenErrorIsReturned(t *testing.T) {
 	_, err = c.Get(api.URL)
 	assert.ErrorIs(t, err, boom)
 	assert.Zero(t, api.hits.Load(), "no request goes out without its token")
+}
+
+// Tokens travel in clear over plain http: only an explicit opt-in for
+// tests allows it.
+func TestTransportRefusesPlainHTTPWithoutOptIn(t *testing.T) {
+	f := oauthclient.FetcherFunc(func(context.Context) (*oauthclient.Token, error) {
+		return oauthclient.NewToken("t", "Bearer", time.Now(), time.Now().Add(time.Hour)), nil
+	})
+	strict := oauthclient.NewSourceFrom("strict", f, oauthclient.Options{})
+	_, err := oauthclient.NewTransport(strict, nil, "http://api.example.com")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "AllowInsecureHTTP")
+	_, err = oauthclient.NewTransport(strict, nil, "https://api.example.com")
+	require.NoError(t, err)
+
+	rec := &recordingRT{}
+	tr, err := oauthclient.NewTransport(strict, rec, oauthclient.AnyOrigin)
+	require.NoError(t, err)
+	for _, u := range []string{"http://a.example/x", "https://a.example/x"} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		_, _ = tr.RoundTrip(req)
+	}
+	assert.Equal(t, []string{"", "Bearer t"}, rec.got, "AnyOrigin never sends a token over http")
 }
