@@ -3,9 +3,11 @@
 package backoff
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +50,8 @@ func (p Policy) Delay(attempt int) time.Duration {
 	return half + time.Duration(r()*float64(d-half))
 }
 
+const maxDuration = time.Duration(1<<63 - 1)
+
 // RetryAfter parses a Retry-After header value (delay-seconds or an
 // HTTP-date, RFC 9110 §10.2.3) relative to now. It returns 0 when the value
 // is absent, malformed or in the past.
@@ -55,9 +59,16 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
+	s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if errors.Is(err, strconv.ErrRange) && s > 0 {
+		return maxDuration
+	}
+	if err == nil {
 		if s <= 0 {
 			return 0
+		}
+		if s > int64(maxDuration/time.Second) {
+			return maxDuration // would overflow: "never", in effect
 		}
 		return time.Duration(s) * time.Second
 	}
