@@ -133,7 +133,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
 	if err != nil {
-		return nil, fmt.Errorf("fhir: %s: %s %s: %w", c.name, k.method, redactURL(k.url), err)
+		return nil, fmt.Errorf("fhir: %s: %s %s: %w", c.name, k.method, redactURL(k.url), doerCause(err, k.scrubber()))
 	}
 	for key, vs := range c.header {
 		req.Header[key] = append([]string(nil), vs...)
@@ -151,11 +151,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	resp, err := c.doer.Do(req)
 	if err != nil {
-		var ue *url.Error // its text repeats the URL with query values
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), Err: err}
+		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), Err: doerCause(err, k.scrubber())}
 	}
 	defer resp.Body.Close()
 	b, err := readBounded(resp.Body, c.maxBody)
@@ -163,7 +159,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), StatusCode: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode >= 400 {
-		return nil, newError(c.name, k.method, k.url, resp.StatusCode, b)
+		return nil, newError(c.name, k.method, k.url, resp.StatusCode, b, k.scrubber())
 	}
 	return &reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }

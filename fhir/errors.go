@@ -44,7 +44,10 @@ type Issue struct {
 
 // Error is a failed FHIR interaction: the server answered with a status
 // >= 400 (Issues holds its OperationOutcome, if any), or the request did not
-// complete (Err). URL never holds user info or query values.
+// complete (Err). No part of it holds user info or search values: URL keeps
+// only the query parameter names, Err is the cause without the URL that
+// *url.Error and *rest.Error wrappers repeat, and search values a server or
+// a Doer echoes (in diagnostics, in a transport error) are blanked out.
 type Error struct {
 	Conn       string // connection name
 	Method     string
@@ -107,8 +110,14 @@ type outcome struct {
 	} `json:"issue"`
 }
 
-func newError(conn, method, rawURL string, status int, body []byte) *Error {
-	return &Error{Conn: conn, Method: method, URL: redactURL(rawURL), StatusCode: status, Issues: parseIssues(body)}
+// newError is the *Error of a status >= 400; scrub blanks the search values
+// a server may echo in its diagnostics.
+func newError(conn, method, rawURL string, status int, body []byte, scrub *strings.Replacer) *Error {
+	issues := parseIssues(body)
+	for i := range issues {
+		issues[i].Diagnostics = scrub.Replace(issues[i].Diagnostics)
+	}
+	return &Error{Conn: conn, Method: method, URL: redactURL(rawURL), StatusCode: status, Issues: issues}
 }
 
 // parseIssues reads the issues of an OperationOutcome body, or nil.
