@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // CheckRetry decides whether a finished attempt should be retried. resp is
@@ -27,8 +28,17 @@ type Backoff func(min, max time.Duration, attempt int, resp *http.Response) time
 // request with an Idempotency-Key header) are retried, unless
 // RetryNonIdempotent is set or the call opts in with [Retryable]; a request
 // that never reached the server (connection refused) is always safe to
-// retry. The transport's one retry after a 401 with a fresh token is not
-// counted here.
+// retry. A conditional write (a method other than GET, HEAD, OPTIONS or
+// TRACE with If-Match, If-None-Match, If-None-Exist or If-Unmodified-Since)
+// is not retried after a transport error that may have happened once the
+// request was sent (a timeout, a reset connection): had the first attempt
+// succeeded, the retry's precondition would fail and report an error for a
+// write that was made. It is still retried on 429 and 503 responses and
+// when the connection could not be made. Errors from the security layer
+// (an oauthclient error that is not temporary, a source backing off after
+// failures, a configuration error) are never retried: the token source has
+// its own backoff. The transport's one retry after a 401 with a fresh
+// token is not counted here.
 type RetryPolicy struct {
 	MaxAttempts        int           `yaml:"max_attempts"`         // attempts including the first; default 3
 	MaxElapsed         time.Duration `yaml:"max_elapsed"`          // no new attempt after this long; default 30s
@@ -74,7 +84,8 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // DefaultCheckRetry retries connection errors and timeouts, 429 Too Many
 // Requests and 503 Service Unavailable. It does not retry a cancelled
-// context, a TLS certificate error or an unusable URL.
+// context, a TLS certificate error, an unusable URL or a security error
+// (see [RetryPolicy]).
 func DefaultCheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -90,6 +101,9 @@ func DefaultCheckRetry(ctx context.Context, resp *http.Response, err error) (boo
 }
 
 func retryableError(err error) bool {
+	if securityError(err) {
+		return false
+	}
 	var (
 		unknownAuthority x509.UnknownAuthorityError
 		hostname         x509.HostnameError
@@ -103,6 +117,17 @@ func retryableError(err error) bool {
 		return false
 	}
 	return true
+}
+
+// securityError reports whether err comes from the token source and will
+// not go away within a retry's wait: the source has its own backoff.
+func securityError(err error) bool {
+	var (
+		oe *oauthclient.Error
+		be *oauthclient.BackoffError
+		ce *oauthclient.ConfigError
+	)
+	return errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
 }
 
 // DefaultBackoff is a capped exponential delay with jitter: between half
@@ -126,6 +151,18 @@ func idempotent(req *http.Request) bool {
 		return true
 	}
 	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != ""
+}
+
+// conditionalWrite reports whether req is an unsafe method carrying a
+// precondition, which a replay after an unseen success would fail.
+func conditionalWrite(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	h := req.Header
+	return h.Get("If-Match") != "" || h.Get("If-None-Match") != "" || h.Get("If-None-Exist") != "" ||
+		h.Get("If-Unmodified-Since") != ""
 }
 
 // notSent reports whether err proves that the request never reached the

@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
 // flaky answers with statuses in order, then 200, counting attempts.
@@ -143,4 +146,59 @@ func TestUnreplayableBodyNotRetried(t *testing.T) {
 	_, err := c.Put(context.Background(), "x", io.MultiReader(strings.NewReader("payload")))
 	assert.ErrorIs(t, err, ErrServerError)
 	assert.Equal(t, int32(1), n.Load())
+}
+
+// errSecurity fails every request with err, like a token source would.
+type errSecurity struct{ err error }
+
+func (s errSecurity) RoundTripper(http.RoundTripper, string) (http.RoundTripper, error) {
+	return roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, s.err }), nil
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestSecurityErrorsNotRetried(t *testing.T) {
+	invalid := &oauthclient.Error{Definition: "crm", StatusCode: 401, Code: "invalid_client"}
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"invalid_client", invalid, 1},
+		{"backing off", &oauthclient.BackoffError{Definition: "crm", Until: time.Now().Add(time.Minute), Err: invalid}, 1},
+		{"backing off after a temporary failure", &oauthclient.BackoffError{Definition: "crm",
+			Err: &oauthclient.Error{Definition: "crm", StatusCode: 503}}, 1},
+		{"config", &oauthclient.ConfigError{Definition: "crm", Field: "private_key", Reason: "unreadable"}, 1},
+		{"temporary token endpoint failure", &oauthclient.Error{Definition: "crm", StatusCode: 503}, DefaultMaxAttempts},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clk := newConn(t, "http://127.0.0.1:1", errSecurity{tt.err}, ConnConfig{})
+			_, err := c.Get(context.Background(), "x")
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.want, e.Attempts)
+			assert.Len(t, clk.Sleeps(), tt.want-1)
+			assert.ErrorIs(t, err, tt.err)
+		})
+	}
+}
+
+func TestOAuthInvalidClientNotRetried(t *testing.T) {
+	as := oauthtest.NewServer()
+	t.Cleanup(as.Close)
+	as.AddClient("svc", "svc-secret")
+	as.FailNext(1, oauthtest.OAuthError(http.StatusUnauthorized, "invalid_client", "bad secret"))
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
+		ClientSecret: "svc-secret", AllowInsecureHTTP: true}, oauthclient.Options{})
+	require.NoError(t, err)
+	backend := newServer(t, func(http.ResponseWriter, *http.Request) { t.Error("no token, no call") })
+	c, clk := newConn(t, backend.URL, OAuth(src), ConnConfig{})
+	_, err = c.Get(context.Background(), "x")
+	require.ErrorIs(t, err, oauthclient.ErrInvalidClient)
+	assert.NotContains(t, err.Error(), "attempts")
+	assert.Empty(t, clk.Sleeps())
+	assert.Equal(t, 1, as.Requests("svc"))
 }

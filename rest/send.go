@@ -18,14 +18,15 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req)
 	canRewind := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	start := c.now()
+	var elapsed time.Duration // before this attempt
 	for attempt := 1; ; attempt++ {
-		resp, err := c.attempt(ctx, req)
+		resp, err := c.attempt(ctx, req, min(c.timeout, p.MaxElapsed-elapsed))
 		retry, cerr := p.CheckRetry(ctx, resp, err)
 		if cerr != nil {
 			closeIf(resp)
 			return nil, attempt, c.fail(req, cerr, attempt)
 		}
-		safe := mayRepeat || (err != nil && notSent(err))
+		safe := notSent(err) || (mayRepeat && (err == nil || !conditionalWrite(req)))
 		if !retry || !safe || !canRewind || attempt >= p.MaxAttempts {
 			return c.result(req, resp, err, attempt)
 		}
@@ -33,29 +34,34 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 		if wait <= 0 {
 			wait = p.Backoff(p.MinWait, p.MaxWait, attempt, resp)
 		}
-		if c.now().Add(wait).Sub(start) > p.MaxElapsed {
+		// Written so that a huge wait cannot overflow: give up when no
+		// time would be left for the next attempt.
+		if elapsed = c.now().Sub(start); wait >= p.MaxElapsed-elapsed {
 			return c.result(req, resp, err, attempt)
 		}
+		elapsed += wait
 		closeIf(resp)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "rest: retrying", slog.String("conn", c.name), slog.String("method", req.Method),
 			slog.String("url", c.red.url(req.URL)), slog.Int("attempt", attempt), slog.Duration("wait", wait))
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, attempt, c.fail(req, err, attempt)
 		}
-		if req, err = rewind(req); err != nil {
+		next, err := rewind(req)
+		if err != nil {
 			return nil, attempt, c.fail(req, err, attempt)
 		}
+		req = next
 	}
 }
 
-// attempt sends req once, bounded by the connection's timeout until its
-// body is closed.
-func (c *Conn) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+// attempt sends req once, bounded by d (the connection's timeout, or less
+// when the policy's MaxElapsed ends sooner) until its body is closed.
+func (c *Conn) attempt(ctx context.Context, req *http.Request, d time.Duration) (*http.Response, error) {
+	actx, cancel := context.WithTimeout(ctx, d)
 	resp, err := c.client.Do(req.WithContext(actx))
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-			err = &timeoutError{d: c.timeout, err: transportError(err)}
+			err = &timeoutError{d: d, err: transportError(err)}
 		}
 		cancel()
 		return nil, err
