@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -21,7 +22,7 @@ const DefaultTimeout = 30 * time.Second
 type ConnConfig struct {
 	BaseURL  string            `yaml:"base_url"`
 	Security string            `yaml:"security"` // name of a security definition; empty means none
-	Headers  map[string]string `yaml:"headers"`  // sent with every request unless the call sets them
+	Headers  map[string]string `yaml:"headers"`  // sent with every request to the base URL's origin unless the call sets them
 	Timeout  time.Duration     `yaml:"timeout"`  // per attempt, body included; default DefaultTimeout
 	TLS      TLSConfig         `yaml:"tls"`
 	Pool     PoolConfig        `yaml:"pool"`
@@ -49,7 +50,8 @@ type Options struct {
 type Conn struct {
 	name    string
 	base    *url.URL
-	headers http.Header
+	origin  string      // of base: where default headers go
+	headers http.Header // defaults, only for origin
 	client  *http.Client
 	timeout time.Duration // per attempt, body included
 	retry   RetryPolicy
@@ -76,10 +78,10 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 	if sec == nil {
 		sec = None()
 	}
-	if rt, err = sec.RoundTripper(rt, origin(base)); err != nil {
+	if rt, err = sec.RoundTripper(rt, origin(base)); err != nil { // credentials only to the origin
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
 	}
-	c := &Conn{name: name, base: base, headers: http.Header{}, retry: cfg.Retry.withDefaults(),
+	c := &Conn{name: name, base: base, origin: origin(base), headers: http.Header{}, retry: cfg.Retry.withDefaults(),
 		now: opts.Now, sleep: opts.Sleep, log: opts.Logger}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
@@ -88,7 +90,7 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	c.client = &http.Client{Transport: rt}
+	c.client = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
 		c.red.secrets, c.red.params = h.secrets()
@@ -136,16 +138,18 @@ func (c *Conn) Name() string { return c.name }
 // BaseURL returns a copy of the connection's base URL.
 func (c *Conn) BaseURL() *url.URL { u := *c.base; return &u }
 
-// String describes the connection without secrets.
-func (c *Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.base) }
+// String describes the connection without secrets (the base URL is
+// redacted like URLs in errors).
+func (c *Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.url(c.base)) }
 
 // Format prints [Conn.String] whatever the verb, so that %#v shows no
 // credentials either.
 func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
-// Do sends req through the connection: default headers, security, timeout
-// and retries apply, and a relative req.URL ("customers/42?x=1") is joined
-// to the base URL like the path of [Conn.Get]. Any status is returned as a
+// Do sends req through the connection: default headers (to the base URL's
+// origin only, like credentials), security, timeout and retries apply, and
+// a relative req.URL ("customers/42?x=1") is joined to the base URL like
+// the path of [Conn.Get]. Any status is returned as a
 // response for the caller to close; only a call that got no response fails,
 // with an *[Error]. Do makes a Conn usable wherever a Doer is expected.
 func (c *Conn) Do(req *http.Request) (*http.Response, error) {
@@ -161,13 +165,34 @@ func (c *Conn) Do(req *http.Request) (*http.Response, error) {
 		}
 		r.URL, r.Host = u, ""
 	}
-	for k, v := range c.headers {
-		if _, ok := r.Header[k]; !ok {
-			r.Header[k] = v
+	if sameOrigin(r.URL, c.origin) {
+		for k, v := range c.headers {
+			if _, ok := r.Header[k]; !ok {
+				r.Header[k] = v
+			}
 		}
 	}
 	resp, _, err := c.send(r, false)
 	return resp, err
+}
+
+// checkRedirect keeps http.Client's limit of 10 redirects and removes the
+// connection's default headers from a redirect to another origin (the
+// client copies the first request's headers into each redirect, so they
+// come back on a redirect to the origin). A header the caller set to
+// another value is the caller's and left alone.
+func (c *Conn) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !sameOrigin(req.URL, c.origin) {
+		for k, v := range c.headers {
+			if slices.Equal(req.Header[k], v) {
+				delete(req.Header, k)
+			}
+		}
+	}
+	return nil
 }
 
 // fail wraps a transport failure in an *Error.

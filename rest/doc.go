@@ -78,7 +78,7 @@
 //	  crm:
 //	    base_url: https://crm.example.com/api/v2   # https only
 //	    security: crm-oauth                        # omit for none
-//	    headers: {Accept: application/json}        # defaults for every call
+//	    headers: {Accept: application/json}        # defaults for calls to this origin
 //	    timeout: 10s                               # per attempt, body included (default 30s)
 //	    tls:
 //	      ca_file: /etc/ssl/crm-ca.pem             # instead of the system roots

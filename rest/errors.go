@@ -109,19 +109,38 @@ func (r *redactor) url(u *url.URL) string {
 	c := *u
 	c.User = nil
 	if c.RawQuery != "" {
-		q, err := url.ParseQuery(c.RawQuery)
-		if err != nil {
-			c.RawQuery = redacted
-		} else {
-			for k := range q {
-				if r.secretParam(k) {
-					q[k] = []string{redacted}
-				}
-			}
-			c.RawQuery = q.Encode()
-		}
+		c.RawQuery = r.query(c.RawQuery)
 	}
 	return r.text(c.String())
+}
+
+// query returns raw with secret values replaced; all of it when it does
+// not parse.
+func (r *redactor) query(raw string) string {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return redacted
+	}
+	for k := range q {
+		if r.secretParam(k) {
+			q[k] = []string{redacted}
+		}
+	}
+	return q.Encode()
+}
+
+// path returns a request path as given by a caller, with its query
+// redacted like a URL's and any fragment left out.
+func (r *redactor) path(p string) string {
+	p, frag, hasFrag := strings.Cut(p, "#")
+	p, q, hasQuery := strings.Cut(p, "?")
+	if hasQuery {
+		p += "?" + r.query(q)
+	}
+	if hasFrag && frag != "" {
+		p += "#" + redacted
+	}
+	return r.text(p)
 }
 
 func (r *redactor) secretParam(k string) bool {

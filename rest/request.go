@@ -87,7 +87,7 @@ func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, op
 	}
 	u, err := joinURL(c.base, path, o.query)
 	if err != nil {
-		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.text(path), Err: err}
+		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(path), Err: err}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "", body)
 	if err != nil {
