@@ -97,7 +97,13 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 	case TypeAPIKey:
 		r.require(where, "name", sc.Name)
 		r.require(where, "value", string(sc.Value))
-		if sc.In != "" && sc.In != "header" && sc.In != "query" {
+		switch sc.In {
+		case "", "header":
+			if sc.Name != "" && !validHeaderName(sc.Name) {
+				r.add(where, "name", 0, "%q is not a valid header name", sc.Name)
+			}
+		case "query":
+		default:
 			r.add(where, "in", 0, "%q is not header or query", sc.In)
 		}
 	case TypeBearer:
@@ -164,6 +170,22 @@ func (r *configReader) checkConn(where string, cc *ConnConfig, security map[stri
 		if d < 0 {
 			r.add(where, field, 0, "must not be negative")
 		}
+	}
+	r.checkWaits(where, cc.Retry)
+}
+
+// checkWaits reports a backoff cap below the first backoff (which would
+// otherwise be raised to it silently).
+func (r *configReader) checkWaits(where string, p RetryPolicy) {
+	if p.MaxWait <= 0 || p.MinWait < 0 {
+		return
+	}
+	minWait, dflt := p.MinWait, ""
+	if minWait == 0 {
+		minWait, dflt = DefaultMinWait, " (the default)"
+	}
+	if p.MaxWait < minWait {
+		r.add(where, "retry.max_wait", 0, "%s is less than retry.min_wait %s%s", p.MaxWait, minWait, dflt)
 	}
 }
 

@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -59,9 +61,8 @@ func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
 	for _, o := range opts {
 		o(r)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		r.add("config", "", 0, "not valid YAML or JSON: %s", scrubYAML(err.Error()))
+	doc, ok := r.parseDocument(data)
+	if !ok {
 		return nil, r.err("")
 	}
 	cfg := &Config{}
@@ -76,6 +77,21 @@ func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// parseDocument parses data, which must hold at most one YAML document.
+func (r *configReader) parseDocument(data []byte) (*yaml.Node, bool) {
+	var doc, next yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		r.add("config", "", 0, "not valid YAML or JSON: %s", scrubYAML(err.Error()))
+		return nil, false
+	}
+	if err := dec.Decode(&next); err != io.EOF {
+		r.add("config", "", next.Line, "only one YAML document is allowed (another one starts with ---)")
+		return nil, false
+	}
+	return &doc, true
 }
 
 // decodeTop decodes the top-level mapping section by section.
@@ -135,19 +151,26 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 	return out
 }
 
-// decodeEntry checks n's keys against out's type, then decodes it.
+// decodeEntry checks n's keys against out's type, then decodes it. A
+// value of the wrong type is reported with its field and line, and the
+// rest of the entry is still decoded and checked.
 func (r *configReader) decodeEntry(where string, n *yaml.Node, out any) {
 	r.checkKeys(where, "", n, reflect.TypeOf(out).Elem())
-	if err := n.Decode(out); err != nil {
-		r.broken[where] = true
-		if te, ok := err.(*yaml.TypeError); ok {
-			for _, msg := range te.Errors {
-				r.add(where, "", 0, "%s", scrubYAML(msg))
-			}
-			return
-		}
-		r.add(where, "", n.Line, "%s", scrubYAML(err.Error()))
+	err := n.Decode(out)
+	if err == nil {
+		return
 	}
+	if _, ok := err.(*yaml.TypeError); ok && r.decodeFields(where, "", n, reflect.ValueOf(out).Elem()) {
+		return
+	}
+	r.broken[where] = true
+	if te, ok := err.(*yaml.TypeError); ok {
+		for _, msg := range te.Errors {
+			r.add(where, "", 0, "%s", scrubYAML(msg))
+		}
+		return
+	}
+	r.add(where, "", n.Line, "%s", scrubYAML(err.Error()))
 }
 
 // checkKeys reports mapping keys that t has no field for, recursively, so

@@ -146,7 +146,7 @@ func TestConfigProblems(t *testing.T) {
 		{"missing secret file", "security:\n  s: {type: bearer, token: 'file:/nonexistent/token'}\n",
 			[]string{`security "s": token: cannot read /nonexistent/token: no such file or directory`}},
 		{"unterminated ref", "rest:\n  crm: {base_url: 'https://${HOST'}\n", []string{`rest "crm": base_url: unterminated ${ reference`}},
-		{"bad duration", "rest:\n  crm: {base_url: 'https://x.example', timeout: soon}\n", []string{`rest "crm": line 2: cannot unmarshal !!str value into time.Duration`}},
+		{"bad duration", "rest:\n  crm: {base_url: 'https://x.example', timeout: soon}\n", []string{`rest "crm": timeout: want a duration such as 5s or 1m30s (line 2)`}},
 		{"negative", "rest:\n  crm: {base_url: 'https://x.example', retry: {max_attempts: -1}}\n", []string{`rest "crm": retry.max_attempts: must not be negative`}},
 		{"bad tls version", "rest:\n  crm: {base_url: 'https://x.example', tls: {min_version: '1.0'}}\n", []string{`rest "crm": tls.min_version: "1.0" is not 1.2 or 1.3`}},
 		{"bad ca file", "rest:\n  crm: {base_url: 'https://x.example', tls: {ca_file: /nonexistent.pem}}\n", []string{`rest "crm": tls.ca_file: cannot read /nonexistent.pem`}},
