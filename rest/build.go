@@ -36,7 +36,7 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 	}
 	oo := opts.OAuth
 	if oo.Store == nil {
-		st, err := newStore(cfg.Store, oo)
+		st, err := openStore(cfg.Store, oo)
 		if err != nil {
 			return nil, err
 		}
@@ -46,6 +46,19 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 	if c, ok := oo.Store.(io.Closer); ok && opts.OAuth.Store == nil {
 		r.closer = c
 	}
+	if err := r.build(cfg); err != nil {
+		_ = r.Close() // the store it opened
+		return nil, err
+	}
+	return r, nil
+}
+
+// openStore opens the store of a configuration's store section (a
+// variable for tests).
+var openStore = newStore
+
+// build defines cfg's security definitions and connections.
+func (r *Registry) build(cfg *Config) error {
 	users := securityUsers(cfg)
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
 		if users.isSMART(name, cfg.Security[name]) {
@@ -54,7 +67,7 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 		}
 		sec, err := r.define(name, cfg.Security[name])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.secs[name] = sec
 	}
@@ -62,14 +75,14 @@ func NewRegistry(ctx context.Context, cfg *Config, opts RegistryOptions) (*Regis
 	for name, cc := range cfg.REST {
 		sec, err := r.SecurityFor(cc.Security)
 		if err != nil {
-			return nil, fmt.Errorf("rest: connection %q: %w", name, err)
+			return fmt.Errorf("rest: connection %q: %w", name, err)
 		}
-		if conns[name], err = NewConn(name, cc, sec, opts.Options); err != nil {
-			return nil, err
+		if conns[name], err = NewConn(name, cc, sec, r.opts); err != nil {
+			return err
 		}
 	}
 	r.replaceAll(conns)
-	return r, nil
+	return nil
 }
 
 // define builds one security definition.

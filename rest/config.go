@@ -40,7 +40,7 @@ type SecurityConfig struct {
 	Scopes            []string          `yaml:"scopes"`
 	Audience          string            `yaml:"audience"`
 	Resources         []string          `yaml:"resources"`
-	Params            map[string]string `yaml:"params"`
+	Params            map[string]Secret `yaml:"params"` // extra form fields; may come from ${VAR}, so printed redacted
 	AuthMethod        string            `yaml:"auth_method"`
 	PrivateKey        Secret            `yaml:"private_key"` // PEM, usually file:/path
 	KeyID             string            `yaml:"key_id"`

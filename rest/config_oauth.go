@@ -30,7 +30,7 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 	if len(sc.Params) > 0 {
 		cfg.Params = url.Values{}
 		for k, v := range sc.Params {
-			cfg.Params.Set(k, v)
+			cfg.Params.Set(k, v.Reveal())
 		}
 	}
 	var errs []fieldError

@@ -1,11 +1,13 @@
 package rest
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 // problemsOf parses in and returns its problems (none: nil).
@@ -97,4 +99,22 @@ func TestConfigMaxWaitBelowMinWait(t *testing.T) {
 	assert.Equal(t, []Problem{{Where: `rest "crm"`, Field: "retry.max_wait", Reason: "50ms is less than retry.min_wait 100ms (the default)"}}, got)
 	assert.Nil(t, problemsOf(t, "rest:\n  crm: {base_url: 'https://e.example', retry: {min_wait: 10s}}\n"),
 		"max_wait unset: the cap follows min_wait")
+}
+
+func TestConfigParamsNeverPrinted(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`security:
+  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, params: {tenant: '${P}'}}
+`), env(map[string]string{"P": "PARAM-SECRET"}))
+	require.NoError(t, err)
+	sc := cfg.Security["s"]
+	j, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	y, err := yaml.Marshal(cfg)
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, sc, sc), string(j), string(y)} {
+		assert.NotContains(t, out, "PARAM-SECRET")
+	}
+	oc, errs := oauthConfig("s", sc, nil, false)
+	require.Empty(t, errs)
+	assert.Equal(t, "PARAM-SECRET", oc.Params.Get("tenant"), "sent as given")
 }

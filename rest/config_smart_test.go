@@ -155,7 +155,7 @@ func TestOAuthConfigErrors(t *testing.T) {
 	assert.EqualError(t, err, `oauthclient: definition "o": cert_file: cert_file and key_file go together`)
 
 	oc, err := OAuthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
-		Params: map[string]string{"tenant": "acme"}}, true)
+		Params: map[string]Secret{"tenant": "acme"}}, true)
 	require.NoError(t, err)
 	assert.True(t, oc.AllowInsecureHTTP)
 	assert.Equal(t, "S3CRET", oc.ClientSecret)

@@ -63,7 +63,7 @@ func TestLoadConfigGoodFile(t *testing.T) {
 	crm := cfg.Security["crm-oauth"]
 	assert.Equal(t, "CRM-SECRET", crm.ClientSecret.Reveal(), "${VAR} resolved")
 	assert.Equal(t, []string{"crm.read", "crm.write"}, crm.Scopes)
-	assert.Equal(t, map[string]string{"tenant": "acme"}, crm.Params)
+	assert.Equal(t, map[string]Secret{"tenant": "acme"}, crm.Params)
 	assert.Equal(t, 5*time.Second, crm.Timeout)
 	assert.Equal(t, "BILLING-SECRET-KEY", cfg.Security["billing-key"].Value.Reveal(), "file: resolved, newline trimmed")
 	assert.Contains(t, cfg.Security["ehr-jwt"].PrivateKey.Reveal(), "BEGIN PRIVATE KEY")

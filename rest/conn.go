@@ -53,7 +53,8 @@ type Conn struct {
 	origin  string      // of base: where default headers go
 	headers http.Header // defaults, only for origin
 	client  *http.Client
-	timeout time.Duration // per attempt, body included
+	idle    interface{ CloseIdleConnections() } // the transport the Conn built, if it did
+	timeout time.Duration                       // per attempt, body included
 	retry   RetryPolicy
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
@@ -70,10 +71,12 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 		return nil, fmt.Errorf("rest: connection %q: base_url: %w", name, err)
 	}
 	rt := opts.Transport
+	var own *http.Transport
 	if rt == nil {
-		if rt, err = newTransport(cfg.TLS, cfg.Pool); err != nil {
+		if own, err = newTransport(cfg.TLS, cfg.Pool); err != nil {
 			return nil, fmt.Errorf("rest: connection %q: %w", name, err)
 		}
+		rt = own
 	}
 	if sec == nil {
 		sec = None()
@@ -91,6 +94,9 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 		timeout = DefaultTimeout
 	}
 	c.client = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
+	if own != nil {
+		c.idle = own
+	}
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
 		c.red.secrets, c.red.params = h.secrets()
@@ -141,6 +147,15 @@ func (c *Conn) BaseURL() *url.URL { u := *c.base; return &u }
 // String describes the connection without secrets (the base URL is
 // redacted like URLs in errors).
 func (c *Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.url(c.base)) }
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// transport the connection built for itself (not of Options.Transport).
+// Calls in flight are not affected, and later calls dial anew.
+func (c *Conn) CloseIdleConnections() {
+	if c.idle != nil {
+		c.idle.CloseIdleConnections()
+	}
+}
 
 // Format prints [Conn.String] whatever the verb, so that %#v shows no
 // credentials either.

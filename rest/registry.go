@@ -18,9 +18,10 @@ import (
 var ErrUnknownConnection = errors.New("rest: unknown connection")
 
 // Registry holds connections by name. It is safe for concurrent use.
-// Lookups are an atomic load of an immutable map; Put, Remove and Reload
-// publish a new map, so calls in flight finish on the *Conn they started
-// with while new calls get the new one.
+// Lookups are an atomic load of an immutable map; Put and Remove publish a
+// new map, so calls in flight finish on the *Conn they started with while
+// new calls get the new one. The connection replaced or removed has its
+// idle keep-alive connections closed (see [Conn.CloseIdleConnections]).
 type Registry struct {
 	conns    atomic.Pointer[map[string]*Conn]
 	mu       sync.Mutex // serialises writers
@@ -57,12 +58,16 @@ func (r *Registry) Names() []string {
 
 // Put adds c, replacing any connection of the same name.
 func (r *Registry) Put(c *Conn) {
-	r.update(func(m map[string]*Conn) { m[c.Name()] = c })
+	if old := r.update(c.Name(), c); old != nil && old != c {
+		old.CloseIdleConnections()
+	}
 }
 
 // Remove deletes the connection called name, if any.
 func (r *Registry) Remove(name string) {
-	r.update(func(m map[string]*Conn) { delete(m, name) })
+	if old := r.update(name, nil); old != nil {
+		old.CloseIdleConnections()
+	}
 }
 
 // Security returns the registry's OAuth security definitions, so that other
@@ -70,15 +75,23 @@ func (r *Registry) Remove(name string) {
 // [NewRegistry].
 func (r *Registry) Security() *oauthclient.Registry { return r.security }
 
-func (r *Registry) update(f func(map[string]*Conn)) {
+// update publishes a copy of the map with name set to c (deleted when c is
+// nil) and returns the connection it had.
+func (r *Registry) update(name string, c *Conn) (old *Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	next := map[string]*Conn{}
 	if m := r.conns.Load(); m != nil {
 		maps.Copy(next, *m)
 	}
-	f(next)
+	old = next[name]
+	if c == nil {
+		delete(next, name)
+	} else {
+		next[name] = c
+	}
 	r.conns.Store(&next)
+	return old
 }
 
 // replaceAll publishes exactly conns.
