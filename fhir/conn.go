@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,10 +103,22 @@ func (c *Conn) url(q url.Values, segs ...string) string {
 	return u.String()
 }
 
-// sameOrigin reports whether raw (a paging link) belongs to the server.
+// sameOrigin reports whether raw (a paging link) is on the server's
+// origin: scheme, host and port, compared without case and with the
+// scheme's default port made explicit.
 func (c *Conn) sameOrigin(raw string) bool {
 	u, err := url.Parse(raw)
-	return err == nil && u.Scheme == c.base.Scheme && strings.EqualFold(u.Host, c.base.Host)
+	return err == nil && u.Host != "" && origin(u) == origin(c.base)
+}
+
+// origin is u's "scheme://host:port", lower-cased, with the default port.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // call is one request to send.

@@ -217,5 +217,3 @@ func (d originDoer) Do(req *http.Request) (*http.Response, error) {
 	}
 	return http.DefaultClient.Do(req)
 }
-
-func origin(u *url.URL) string { return strings.ToLower(u.Scheme + "://" + u.Host) }

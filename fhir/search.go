@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -22,8 +23,25 @@ type searchOpts struct {
 // server's links.
 func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
 
-// MaxPages stops after n pages (0: follow "next" links to the end).
+// MaxPages stops quietly after n pages. 0 (the default) follows "next"
+// links for at most [DefaultMaxPages] pages, failing with [ErrTooManyPages]
+// if the server offers more; a negative n follows them to the end.
 func MaxPages(n int) SearchOption { return func(o *searchOpts) { o.maxPages = n } }
+
+// DefaultMaxPages bounds the pages of a search or history without
+// [MaxPages]: generous for a search (at _count=100, a hundred thousand
+// resources), it stops a server whose "next" links never end. Larger
+// extracts are the job of bulk export.
+const DefaultMaxPages = 1000
+
+var (
+	// ErrTooManyPages is returned after [DefaultMaxPages] pages when the
+	// server still offers a "next" link.
+	ErrTooManyPages = errors.New("fhir: too many pages (see MaxPages)")
+	// ErrPagingLoop is returned when a "next" link names a page already
+	// fetched by the same iteration.
+	ErrPagingLoop = errors.New("fhir: next link loops back to a page already fetched")
+)
 
 // Entry is one entry of a searchset or history page.
 type Entry struct {
@@ -38,7 +56,10 @@ type Entry struct {
 // [UsePost]; resourceType "" searches all types) and yields one Bundle per
 // page, following "next" links. Only the current page is held: a page is
 // released when the loop body moves on. Stop early by breaking out of the
-// loop.
+// loop. A next link must be on the base URL's origin and name a page not
+// yet fetched ([ErrPagingLoop]); see [MaxPages] for the page cap. The
+// sequence may be ranged again, or from several goroutines: each range
+// starts at the first page.
 func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
 	o := searchOpts{}
 	for _, f := range opts {
@@ -126,13 +147,24 @@ func (c *Conn) HistoryEntries(ctx context.Context, resourceType, id string, q *Q
 	return entries(c.History(ctx, resourceType, id, q, opts...))
 }
 
-func (c *Conn) pages(ctx context.Context, k call, err error, maxPages int) iter.Seq2[*models.Bundle, error] {
+// pages follows the "next" links from first. Each range starts again at
+// first, so a sequence may be ranged twice, or from several goroutines.
+func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) iter.Seq2[*models.Bundle, error] {
+	capped := maxPages == 0
+	if capped {
+		maxPages = DefaultMaxPages
+	}
 	return func(yield func(*models.Bundle, error) bool) {
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		for n := 0; maxPages <= 0 || n < maxPages; n++ {
+		k := first
+		seen := map[string]bool{}
+		for n := 0; ; n++ {
+			if k.method == http.MethodGet {
+				seen[k.url] = true
+			}
 			b, err := c.bundle(ctx, k)
 			if err != nil {
 				yield(nil, err)
@@ -142,13 +174,29 @@ func (c *Conn) pages(ctx context.Context, k call, err error, maxPages int) iter.
 			if !yield(b, nil) || next == "" {
 				return
 			}
-			if !c.sameOrigin(next) {
-				yield(nil, fmt.Errorf("fhir: %s: next link %s is outside the base URL %s", c.name, redactURL(next), c.BaseURL()))
+			if !capped && maxPages > 0 && n+1 >= maxPages {
+				return // MaxPages(n) stops quietly
+			}
+			if err := c.checkNext(next, seen, capped && n+1 >= maxPages); err != nil {
+				yield(nil, err)
 				return
 			}
 			k = call{method: http.MethodGet, url: next}
 		}
 	}
+}
+
+// checkNext vets a "next" link before it is followed.
+func (c *Conn) checkNext(next string, seen map[string]bool, overCap bool) error {
+	switch {
+	case !c.sameOrigin(next):
+		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
+	case seen[next]:
+		return fmt.Errorf("fhir: %s: next link %s: %w", c.name, redactURL(next), ErrPagingLoop)
+	case overCap:
+		return fmt.Errorf("fhir: %s: more than %d pages: %w", c.name, DefaultMaxPages, ErrTooManyPages)
+	}
+	return nil
 }
 
 func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
