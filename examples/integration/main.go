@@ -8,6 +8,7 @@
 //	go run ./examples/integration                      # in-process fakes, no network
 //	go run ./examples/integration -serve :8080         # the same, as an HTTP service
 //	go run ./examples/integration -config prod.yaml C001 C002
+//	go run ./examples/integration -h                   # usage
 //
 // With no -config it starts in-process fakes (an authorization server, the
 // CRM and billing APIs, and a FHIR server with its own SMART authorization
@@ -50,17 +51,30 @@ func main() {
 
 var demoIDs = []string{"C001", "C002", "C003", "C004", "C005", "C006", "C007", "C008"}
 
-// run is the whole program; the test calls it.
+// run is the whole program; the test calls it. -h prints the usage and
+// returns nil.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("integration", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	configFile := fs.String("config", "", "configuration `file` naming real crm and billing connections, and optionally an ehr FHIR connection (default: embedded, with in-process fakes)")
 	serve := fs.String("serve", "", "serve GET /customers/{id}/summary on `addr` instead of running the demo")
-	if err := fs.Parse(args); err != nil {
+	insecure := fs.Bool("insecure-http", false, "with -config: permit plain http:// URLs (local fakes and tests only)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: integration [-serve addr] | -config file [-serve addr | customer-id...]")
+		fs.PrintDefaults()
+	}
+	ids, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	if *configFile != "" {
-		return runConfigured(ctx, *configFile, *serve, fs.Args(), stdout)
+		return runConfigured(ctx, *configFile, *serve, *insecure, ids, stdout)
+	}
+	if len(ids) > 0 {
+		return fmt.Errorf("customer ids %s need -config (the demo picks its own)", strings.Join(ids, " "))
 	}
 
 	d, err := startDemo(ctx)
@@ -72,6 +86,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return serveHTTP(ctx, *serve, d.sz, stdout)
 	}
 	return d.run(ctx, stdout)
+}
+
+// parseArgs parses flags wherever they are among the positional arguments
+// ("C001 -serve :8080" is a flag, not two ids); after "--" everything is
+// positional. An unknown flag is an error.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		i := 0
+		for i < len(args) && (args[i] == "-" || !strings.HasPrefix(args[i], "-")) {
+			i++
+		}
+		pos = append(pos, args[:i]...)
+		args = args[i:]
+		switch {
+		case len(args) == 0:
+			return pos, nil
+		case args[0] == "--":
+			return append(pos, args[1:]...), nil
+		}
+	}
 }
 
 // demoEnv is the embedded configuration running against the fakes, with
@@ -120,12 +159,16 @@ func (d *demoEnv) Close() {
 }
 
 // runConfigured uses real backends from a configuration file.
-func runConfigured(ctx context.Context, file, addr string, ids []string, stdout io.Writer) error {
-	cfg, err := rest.LoadConfig(file)
+func runConfigured(ctx context.Context, file, addr string, insecure bool, ids []string, stdout io.Writer) error {
+	var copts []rest.ConfigOption
+	if insecure {
+		copts = append(copts, rest.AllowInsecureHTTP())
+	}
+	cfg, err := rest.LoadConfig(file, copts...)
 	if err != nil {
 		return err
 	}
-	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{})
+	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{Options: rest.Options{AllowInsecureHTTP: insecure}})
 	if err != nil {
 		return err
 	}
