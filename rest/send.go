@@ -26,7 +26,7 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 			closeIf(resp)
 			return nil, attempt, c.fail(req, cerr, attempt)
 		}
-		safe := notSent(err) || (mayRepeat && (err == nil || !conditionalWrite(req)))
+		safe := (err != nil && notSent(err)) || (mayRepeat && (err == nil || !conditionalWrite(req)))
 		if !retry || !safe || !canRewind || attempt >= p.MaxAttempts {
 			return c.result(req, resp, err, attempt)
 		}
