@@ -171,16 +171,18 @@ func decodeInto(data []byte, v any, rt string) error {
 	case errors.As(err, &se):
 		de.Offset = se.Offset
 	default:
-		// A model's enum rejected a code; find where that code sits.
+		// A model's enum rejected a code; find where that code sits, and
+		// drop the code from the message: it may be patient data.
 		if m := badCode.FindStringSubmatch(err.Error()); m != nil {
-			de.Path = locate(data, m[1])
+			de.Path = locate(data, m[2])
+			de.Err = fmt.Errorf("unknown %s code", m[1])
 		}
 	}
 	return de
 }
 
 // badCode matches the models' enum errors: "unknown AdministrativeGender code `x`".
-var badCode = regexp.MustCompile("unknown \\w+ code `(.*)`$")
+var badCode = regexp.MustCompile("(?s)unknown (\\w+) code `(.*)`$")
 
 // locate returns the path of the first string value equal to s, or "".
 func locate(data []byte, s string) string {
@@ -220,42 +222,67 @@ func find(v any, s, path string) (string, bool) {
 
 // peekType returns the top-level "resourceType" of a JSON object without
 // decoding it: a scan that skips the other members' values. ok is false
-// when the input is not an object or has no such member.
+// when the input is not an object or has no such member, and whenever
+// encoding/json could read it differently (an escaped key or value, a key
+// equal to "resourceType" but for case), so that the caller falls back to
+// encoding/json. Like encoding/json, the last of duplicate members wins.
+// Malformed JSON after a resourceType member yields that member (decoding
+// the data fails anyway, and the error can then name the type).
 func peekType(data []byte) (rt string, ok bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return "", false
 	}
-	i++
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return "", false
+	}
 	for {
-		i = skipSpace(data, i)
 		if i >= len(data) || data[i] != '"' {
-			return "", false
+			return rt, ok
 		}
 		end := skipString(data, i)
 		key := data[i+1 : max(i+1, end-1)]
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
-			return "", false
+			return rt, ok
 		}
 		i = skipSpace(data, i+1)
-		if string(key) == "resourceType" {
-			if i >= len(data) || data[i] != '"' {
+		if bytes.EqualFold(key, resourceTypeKey) || bytes.IndexByte(key, '\\') >= 0 {
+			v, vok := peekString(data, i)
+			if !vok || !bytes.Equal(key, resourceTypeKey) {
 				return "", false
 			}
-			end = skipString(data, i)
-			v := data[i+1 : max(i+1, end-1)]
-			if bytes.IndexByte(v, '\\') >= 0 {
-				return "", false // escaped: let encoding/json decide
-			}
-			return string(v), true
+			rt, ok = v, true
 		}
 		i = skipSpace(data, skipValue(data, i))
-		if i >= len(data) || data[i] != ',' {
-			return "", false
+		if i < len(data) && data[i] == '}' {
+			return rt, ok
 		}
-		i++
+		if i >= len(data) || data[i] != ',' {
+			return rt, ok
+		}
+		i = skipSpace(data, i+1)
 	}
+}
+
+var resourceTypeKey = []byte("resourceType")
+
+// peekString returns the string starting at data[i], unless it is not a
+// string or holds an escape.
+func peekString(data []byte, i int) (string, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return "", false
+	}
+	end := skipString(data, i)
+	if end > len(data) || data[end-1] != '"' || end-1 == i {
+		return "", false
+	}
+	v := data[i+1 : end-1]
+	if bytes.IndexByte(v, '\\') >= 0 {
+		return "", false // escaped: let encoding/json decide
+	}
+	return string(v), true
 }
 
 func skipSpace(data []byte, i int) int {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinels matched by [Error] through errors.Is, by HTTP status.
@@ -161,9 +162,13 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
+// excerpt cuts s to at most n bytes, on a rune boundary.
 func excerpt(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

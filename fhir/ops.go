@@ -22,6 +22,9 @@ func (c *Conn) Transaction(ctx context.Context, b *models.Bundle) (*models.Bundl
 }
 
 func (c *Conn) bundleRequest(ctx context.Context, b *models.Bundle, t models.BundleType) (*models.Bundle, error) {
+	if b == nil {
+		return nil, fmt.Errorf("fhir: %s: %s: nil bundle", c.name, t.Code())
+	}
 	cp := *b
 	cp.Type = t
 	body, err := marshal(cp)

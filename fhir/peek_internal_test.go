@@ -1,7 +1,9 @@
 package fhir
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -34,6 +36,8 @@ func TestPeekType(t *testing.T) {
 func FuzzPeekType(f *testing.F) {
 	f.Add(`{"resourceType":"Patient"}`)
 	f.Add(`{"a":[{"b":"}"}],"resourceType":"X"}`)
+	f.Add(`{"resourceType":"A","resourceType":"B"}`)
+	f.Add(`{"resourceType":"A","ResourceType":"B"}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		rt, ok := peekType([]byte(s))
 		if !ok {
@@ -44,4 +48,13 @@ func FuzzPeekType(f *testing.F) {
 			t.Fatalf("peek %q, encoding/json %q", rt, want)
 		}
 	})
+}
+
+func TestExcerptKeepsRunesWhole(t *testing.T) {
+	for n := 1; n < 12; n++ {
+		got := excerpt("aéé€€😀😀é", n)
+		assert.True(t, utf8.ValidString(got), "n=%d: %q", n, got)
+		assert.LessOrEqual(t, len(strings.TrimSuffix(got, "…")), n)
+	}
+	assert.Equal(t, "abc", excerpt("abc", 3))
 }
