@@ -22,7 +22,7 @@ const DefaultTimeout = 30 * time.Second
 type ConnConfig struct {
 	BaseURL  string            `yaml:"base_url"`
 	Security string            `yaml:"security"` // name of a security definition; empty means none
-	Headers  map[string]string `yaml:"headers"`  // sent with every request to the base URL's origin unless the call sets them
+	Headers  map[string]string `yaml:"headers"`  // sent with every request to the base URL's origin unless the call sets them; not secret (they print): put credentials in a security definition (apikey in: header)
 	Timeout  time.Duration     `yaml:"timeout"`  // per attempt, body included; default DefaultTimeout
 	TLS      TLSConfig         `yaml:"tls"`
 	Pool     PoolConfig        `yaml:"pool"`
