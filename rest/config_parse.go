@@ -205,24 +205,8 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 // yamlFields maps the yaml keys of struct t to their field types.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch {
-		case name == "-":
-			continue
-		case strings.Contains(opts, "inline"):
-			for k, v := range yamlFields(f.Type) {
-				out[k] = v
-			}
-			continue
-		case name == "":
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = f.Type
+	for name, idx := range yamlFieldIndex(t) {
+		out[name] = t.FieldByIndex(idx).Type
 	}
 	return out
 }
