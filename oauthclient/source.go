@@ -296,19 +296,3 @@ func (s *Source) delay(err error) time.Duration {
 	}
 	return d
 }
-
-// BackoffError is returned to a caller without a valid token while the
-// source waits before retrying a failed fetch. It wraps the last error, so
-// errors.Is(err, ErrInvalidClient) and the like still work.
-type BackoffError struct {
-	Definition string
-	Until      time.Time
-	Err        error
-}
-
-func (e *BackoffError) Error() string {
-	return fmt.Sprintf("oauthclient: definition %q: no valid token; next attempt after %s: %v",
-		e.Definition, e.Until.UTC().Format(time.RFC3339), e.Err)
-}
-
-func (e *BackoffError) Unwrap() error { return e.Err }
