@@ -80,9 +80,6 @@ func Start(tb testing.TB, args ...string) *Server {
 	return s
 }
 
-// Dir is the server's working directory (a fresh temporary directory).
-func (s *Server) Dir() string { return s.dir }
-
 // Addr is the server's "127.0.0.1:port" address; it does not change across
 // Stop and Restart.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
