@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/origin"
 )
 
 // MediaType is the FHIR JSON media type sent in Accept and Content-Type.
@@ -35,7 +36,6 @@ type Conn struct {
 	base    *url.URL
 	doer    Doer
 	maxBody int64
-	header  http.Header
 }
 
 // Option configures a [Conn].
@@ -46,17 +46,6 @@ func WithMaxBody(n int64) Option {
 	return func(c *Conn) {
 		if n > 0 {
 			c.maxBody = n
-		}
-	}
-}
-
-// WithHeader adds a header sent with every request (for example a
-// User-Agent or an X-Request-Source). Authorization is the Doer's business
-// and is refused here.
-func WithHeader(key, value string) Option {
-	return func(c *Conn) {
-		if !strings.EqualFold(key, "Authorization") {
-			c.header.Add(key, value)
 		}
 	}
 }
@@ -77,7 +66,7 @@ func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
-	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody, header: http.Header{}}
+	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody}
 	for _, o := range opts {
 		o(c)
 	}
@@ -108,17 +97,7 @@ func (c *Conn) url(q url.Values, segs ...string) string {
 // scheme's default port made explicit.
 func (c *Conn) sameOrigin(raw string) bool {
 	u, err := url.Parse(raw)
-	return err == nil && u.Host != "" && origin(u) == origin(c.base)
-}
-
-// origin is u's "scheme://host:port", lower-cased, with the default port.
-func origin(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[scheme]
-	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return err == nil && origin.New(c.base).Match(u)
 }
 
 // call is one request to send.
@@ -146,10 +125,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
 	if err != nil {
-		return nil, fmt.Errorf("fhir: %s: %s %s: %w", c.name, k.method, redactURL(k.url), doerCause(err, k.scrubber()))
-	}
-	for key, vs := range c.header {
-		req.Header[key] = append([]string(nil), vs...)
+		return nil, c.failed(k, err)
 	}
 	for key, vs := range k.header {
 		req.Header[key] = vs
@@ -164,7 +140,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	resp, err := c.doer.Do(req)
 	if err != nil {
-		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), Err: doerCause(err, k.scrubber())}
+		return nil, c.failed(k, err)
 	}
 	defer resp.Body.Close()
 	b, err := readBounded(resp.Body, c.maxBody)
@@ -172,7 +148,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), StatusCode: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode >= 400 {
-		return nil, newError(c.name, k.method, k.url, resp.StatusCode, b, k.scrubber())
+		return nil, c.statusError(k, resp, b)
 	}
 	return &reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
@@ -202,3 +178,10 @@ func marshal(v any) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// String names the connection and its server; it never shows a
+// credential (the Doer holding them is not printed).
+func (c *Conn) String() string { return fmt.Sprintf("fhir.Conn(%s %s)", c.name, redactURL(c.base.String())) }
+
+// Format prints [Conn.String] whatever the verb.
+func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

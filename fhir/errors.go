@@ -5,35 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"sort"
 	"strings"
 	"unicode/utf8"
-)
 
-// Sentinels matched by [Error] through errors.Is, by HTTP status.
-var (
-	ErrBadRequest         = errors.New("fhir: bad request")          // 400
-	ErrUnauthorized       = errors.New("fhir: unauthorized")         // 401
-	ErrForbidden          = errors.New("fhir: forbidden")            // 403
-	ErrNotFound           = errors.New("fhir: not found")            // 404
-	ErrConflict           = errors.New("fhir: conflict")             // 409
-	ErrGone               = errors.New("fhir: resource deleted")     // 410
-	ErrPreconditionFailed = errors.New("fhir: precondition failed")  // 412
-	ErrUnprocessable      = errors.New("fhir: unprocessable entity") // 422
-	ErrServer             = errors.New("fhir: server error")         // 5xx
+	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/rest"
 )
-
-var statusSentinel = map[int]error{
-	http.StatusBadRequest:          ErrBadRequest,
-	http.StatusUnauthorized:        ErrUnauthorized,
-	http.StatusForbidden:           ErrForbidden,
-	http.StatusNotFound:            ErrNotFound,
-	http.StatusConflict:            ErrConflict,
-	http.StatusGone:                ErrGone,
-	http.StatusPreconditionFailed:  ErrPreconditionFailed,
-	http.StatusUnprocessableEntity: ErrUnprocessable,
-}
 
 // Issue is one OperationOutcome issue.
 type Issue struct {
@@ -45,17 +22,23 @@ type Issue struct {
 
 // Error is a failed FHIR interaction: the server answered with a status
 // >= 400 (Issues holds its OperationOutcome, if any), or the request did not
-// complete (Err). No part of it holds user info or search values: URL keeps
-// only the query parameter names, Err is the cause without the URL that
-// *url.Error and *rest.Error wrappers repeat, and search values a server or
-// a Doer echoes (in diagnostics, in a transport error) are blanked out.
+// complete. Either way Err is the connection's *rest.Error, so the one
+// taxonomy of HTTP outcomes applies: errors.Is(err, rest.ErrNotFound),
+// rest.ErrGone, rest.ErrPreconditionFailed, rest.ErrServerError,
+// rest.ErrTransport… hold for FHIR calls as for REST ones. A body that
+// could not be read leaves Err as that error.
+//
+// No part of it holds user info, search values or the credential sent: URL
+// keeps only the query parameter names, and search values a server or a
+// Doer echoes (in diagnostics, in an excerpt, in a transport error) are
+// blanked out.
 type Error struct {
 	Conn       string // connection name
 	Method     string
 	URL        string
 	StatusCode int // 0 when no response
 	Issues     []Issue
-	Err        error // transport or body error, if any
+	Err        error // the connection's *rest.Error, or a body error
 }
 
 func (e *Error) Error() string {
@@ -77,23 +60,31 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, " at %s", strings.Join(is.Expression, ", "))
 		}
 	}
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
+	if cause := e.cause(); cause != nil {
+		fmt.Fprintf(&b, ": %v", cause)
 	}
 	return b.String()
 }
 
-// Unwrap returns the transport or body error.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is matches the status sentinels (ErrNotFound for 404, ErrGone for 410…).
-func (e *Error) Is(target error) bool {
-	if target == ErrServer {
-		return e.StatusCode >= 500
+// cause is what Error adds after the status: the body error, or the reason
+// a call got no response, without the prefix of the *rest.Error around it
+// (its connection, method and URL are this error's own).
+func (e *Error) cause() error {
+	var re *rest.Error
+	if errors.As(e.Err, &re) {
+		if re.Err == nil {
+			return nil
+		}
+		if re.Attempts > 1 {
+			return fmt.Errorf("%w (after %d attempts)", re.Err, re.Attempts)
+		}
+		return re.Err
 	}
-	s, ok := statusSentinel[e.StatusCode]
-	return ok && s == target
+	return e.Err
 }
+
+// Unwrap returns the connection's *rest.Error, or the body error.
+func (e *Error) Unwrap() error { return e.Err }
 
 // outcome is the wire shape of an OperationOutcome; codes are kept as
 // strings so that an unknown code never hides the error.
@@ -111,14 +102,15 @@ type outcome struct {
 	} `json:"issue"`
 }
 
-// newError is the *Error of a status >= 400; scrub blanks the search values
-// a server may echo in its diagnostics.
-func newError(conn, method, rawURL string, status int, body []byte, scrub *strings.Replacer) *Error {
+// newError is the *Error of a status >= 400 around the connection's error
+// re; scrub blanks the search values a server may echo in its diagnostics,
+// sent the credential the request carried.
+func newError(re *rest.Error, body []byte, scrub *strings.Replacer, sent []string) *Error {
 	issues := parseIssues(body)
 	for i := range issues {
-		issues[i].Diagnostics = scrub.Replace(issues[i].Diagnostics)
+		issues[i].Diagnostics = redact.Values(scrub.Replace(issues[i].Diagnostics), sent...)
 	}
-	return &Error{Conn: conn, Method: method, URL: redactURL(rawURL), StatusCode: status, Issues: issues}
+	return &Error{Conn: re.Conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
 }
 
 // parseIssues reads the issues of an OperationOutcome body, or nil.
@@ -143,24 +135,7 @@ func parseIssues(body []byte) []Issue {
 
 // redactURL drops user info and query values (search values may hold
 // patient data or secrets); parameter names are kept.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<invalid URL>"
-	}
-	u.User = nil
-	u.Fragment = ""
-	if u.RawQuery != "" {
-		q, _ := url.ParseQuery(u.RawQuery)
-		names := make([]string, 0, len(q))
-		for k := range q {
-			names = append(names, k+"=REDACTED")
-		}
-		sort.Strings(names)
-		u.RawQuery = strings.Join(names, "&")
-	}
-	return u.String()
-}
+func redactURL(raw string) string { return redact.URLString(raw, nil) }
 
 // excerpt cuts s to at most n bytes, on a rune boundary.
 func excerpt(s string, n int) string {

@@ -1,18 +1,18 @@
 package fhir
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/rest"
 )
-
-const redacted = "REDACTED"
 
 // scrubber blanks a call's search values (URL query, form body) out of text
 // that a server or a Doer wrote: diagnostics echoing a search value, a
@@ -48,36 +48,54 @@ func (k call) scrubber() *strings.Replacer {
 	pairs := make([]string, 0, 2*len(olds))
 	for _, o := range olds {
 		if o != "" {
-			pairs = append(pairs, o, redacted)
+			pairs = append(pairs, o, redact.Mark)
 		}
 	}
 	return strings.NewReplacer(pairs...)
 }
 
-// doerCause returns what a failed Do reports without the request URL: the
-// *rest.Error and *url.Error wrappers repeat it with its query values, so
-// only their cause is kept, and any search value left in the cause's text
-// is blanked out (the cause stays reachable with errors.Is and errors.As).
-func doerCause(err error, scrub *strings.Replacer) error {
-	attempts := 0
-	var re *rest.Error
-	if errors.As(err, &re) {
-		if re.Err == nil {
-			return fmt.Errorf("rest: %d %s", re.StatusCode, http.StatusText(re.StatusCode))
+// failed is the *Error of a call that got no response. Its Err is the
+// connection's *rest.Error (or one made for a plain Doer's failure, so that
+// errors.Is(err, rest.ErrTransport) holds either way), with the URL's search
+// values dropped and the cause's text scrubbed of them (the cause stays
+// reachable with errors.Is and errors.As).
+func (c *Conn) failed(k call, err error) *Error {
+	scrub := k.scrubber()
+	re := rest.Error{Conn: c.name, Method: k.method, Err: err}
+	if e := (*rest.Error)(nil); errors.As(err, &e) {
+		re = *e
+	}
+	re.URL = redactURL(k.url)
+	re.Excerpt = scrub.Replace(re.Excerpt)
+	cause := redact.URLCause(re.Err)
+	if cause != nil {
+		if msg := scrub.Replace(cause.Error()); msg != cause.Error() {
+			cause = &scrubbedError{msg: msg, err: cause}
 		}
-		err, attempts = re.Err, re.Attempts
 	}
-	var ue *url.Error
-	for errors.As(err, &ue) && ue.Err != nil {
-		err = ue.Err
+	re.Err = cause
+	return &Error{Conn: c.name, Method: k.method, URL: re.URL, Err: &re}
+}
+
+// statusError is the *Error of a status >= 400 whose body is body. A
+// connection that checks its own responses (a *rest.Conn) makes the
+// *rest.Error inside, scrubbed of its secrets; for any other Doer it is
+// made here, scrubbed of the credential the request carried.
+func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
+	scrub := k.scrubber()
+	sent := redact.Sent(resp.Request)
+	var re *rest.Error
+	if ch, ok := c.doer.(interface{ Check(*http.Response) error }); ok {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		errors.As(ch.Check(resp), &re)
 	}
-	if msg := scrub.Replace(err.Error()); msg != err.Error() {
-		err = &scrubbedError{msg: msg, err: err}
+	if re == nil {
+		text := strings.Join(strings.Fields(excerpt(string(body), rest.MaxExcerpt)), " ")
+		re = &rest.Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: 1, Excerpt: redact.Values(text, sent...)}
 	}
-	if attempts > 1 {
-		err = fmt.Errorf("%w (after %d attempts)", err, attempts)
-	}
-	return err
+	cp := *re
+	cp.Method, cp.URL, cp.Excerpt = k.method, redactURL(k.url), scrub.Replace(cp.Excerpt)
+	return newError(&cp, body, scrub, sent)
 }
 
 // scrubbedError is an error whose text had search values blanked out.

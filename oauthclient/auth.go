@@ -126,9 +126,9 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 			return nil, bad("client_secret", "missing for "+string(m))
 		}
 		if m == AuthClientSecretPost {
-			return postAuth{cfg.ClientID, cfg.ClientSecret}, nil
+			return postAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}, nil
 		}
-		return basicAuth{cfg.ClientID, cfg.ClientSecret}, nil
+		return basicAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}, nil
 	case AuthPrivateKeyJWT:
 		return newJWTAuth(cfg, now)
 	case AuthTLSClientAuth:
@@ -158,7 +158,7 @@ func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		if len(cfg.PrivateKeyPEM) == 0 {
 			return nil, bad("private_key", "missing for private_key_jwt")
 		}
-		k, err := parsePrivateKey(cfg.PrivateKeyPEM)
+		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))
 		if err != nil {
 			return nil, bad("private_key", err.Error())
 		}

@@ -49,8 +49,7 @@ func newRecorder(t *testing.T) *recorder {
 
 func fetchWith(t *testing.T, cfg Config) *Token {
 	t.Helper()
-	cfg.AllowInsecureHTTP = true
-	s, err := NewSource(cfg, Options{Now: func() time.Time { return t0 }})
+	s, err := NewSource(cfg, Options{Now: func() time.Time { return t0 }, AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	tok, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
@@ -114,7 +113,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			require.NoError(t, err)
 			pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 			fetchWith(t, Config{Name: "ehr", TokenURL: r.URL, ClientID: "cid", AuthMethod: AuthPrivateKeyJWT,
-				PrivateKeyPEM: pemKey, KeyID: "k1", SigningAlg: tc.alg})
+				PrivateKeyPEM: Secret(pemKey), KeyID: "k1", SigningAlg: tc.alg})
 			seen := map[string]bool{}
 			for range 2 { // a fresh assertion each time
 				assertion := r.form.Get("client_assertion")
@@ -134,7 +133,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 				assert.False(t, seen[claims.ID], "jti reused")
 				seen[claims.ID] = true
 				fetchWith(t, Config{Name: "ehr", TokenURL: r.URL, ClientID: "cid", AuthMethod: AuthPrivateKeyJWT,
-					PrivateKeyPEM: pemKey, KeyID: "k1", SigningAlg: tc.alg})
+					PrivateKeyPEM: Secret(pemKey), KeyID: "k1", SigningAlg: tc.alg})
 			}
 		})
 	}
@@ -182,9 +181,9 @@ func TestConfigValidation(t *testing.T) {
 		{"unknown method", func(c *Config) { c.AuthMethod = "client_secret_jwt2" }, "auth_method"},
 		{"jwt without key", func(c *Config) { c.AuthMethod = AuthPrivateKeyJWT }, "private_key"},
 		{"unparsable key", func(c *Config) {
-			c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+			c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 		}, "private_key"},
-		{"not pem", func(c *Config) { c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, []byte("sekrit-key-bytes") }, "private_key"},
+		{"not pem", func(c *Config) { c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, "sekrit-key-bytes" }, "private_key"},
 		{"tls without cert", func(c *Config) { c.AuthMethod = AuthTLSClientAuth }, "certificate"},
 		{"assertion too long", func(c *Config) { c.AssertionLifetime = time.Hour }, "assertion_lifetime"},
 	} {
@@ -204,8 +203,8 @@ func TestConfigValidation(t *testing.T) {
 	_, err := NewSource(good, Options{})
 	assert.NoError(t, err)
 	c := good
-	c.TokenURL, c.AllowInsecureHTTP = "http://127.0.0.1:1/token", true
-	_, err = NewSource(c, Options{})
+	c.TokenURL = "http://127.0.0.1:1/token"
+	_, err = NewSource(c, Options{AllowInsecureHTTP: true})
 	assert.NoError(t, err)
 }
 
@@ -257,7 +256,7 @@ func (customAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 
 func TestCustomClientAuthValuesAreScrubbed(t *testing.T) {
 	srv := newEchoServer(t)
-	s, err := NewSource(Config{Name: "v", TokenURL: srv.URL, ClientAuth: customAuth{}, AllowInsecureHTTP: true}, Options{})
+	s, err := NewSource(Config{Name: "v", TokenURL: srv.URL, ClientAuth: customAuth{}}, Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	_, err = s.TokenContext(context.Background())
 	require.Error(t, err)

@@ -184,12 +184,13 @@ func BenchmarkRenewalWindow(b *testing.B) {
 	const latency = 200 * time.Millisecond
 	as, _ := newAuthServer(b)
 	ctx := context.Background()
-	cfg := oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: testSecret, AllowInsecureHTTP: true}
+	cfg := oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: testSecret}
 
 	b.Run("tokenwire", func(b *testing.B) {
 		sig := signalRT{done: make(chan struct{}, 2)}
 		opts := oauthclient.Options{
-			HTTPClient:  &http.Client{Transport: sig},
+			HTTPClient:        &http.Client{Transport: sig},
+			AllowInsecureHTTP: true,
 			RenewWindow: func(life time.Duration) time.Duration { return life }, // always renewing
 		}
 		var worst time.Duration

@@ -5,11 +5,15 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // AuthMethod is how the client authenticates to the token endpoint, named
@@ -33,23 +37,38 @@ const (
 	MaxAssertionLifetime     = 5 * time.Minute
 )
 
+// Secret holds a client secret, a private key or any other credential: it
+// prints as "[redacted]" under every fmt verb, log/slog, encoding/json and
+// YAML. Convert a string to set one: Secret(os.Getenv("CRM_SECRET")).
+type Secret = redact.Secret
+
 // Config is one security definition: the client-credentials grant (RFC 6749
 // §4.4) against one token endpoint. Its zero fields take the documented
 // defaults. Config never prints its secrets: see [Config.String].
 type Config struct {
 	Name     string // definition name, used in errors and logs
-	TokenURL string // token endpoint; must be https unless AllowInsecureHTTP
-	// TokenURLFunc, used when TokenURL is empty, finds the token endpoint
-	// before each fetch, for example by SMART discovery (which caches it).
-	// Its result is checked as TokenURL is.
+	TokenURL string // token endpoint; must be https unless Options.AllowInsecureHTTP
+	// DiscoveryURL, used when TokenURL is empty, is a discovery document
+	// that names the token endpoint: a SMART configuration
+	// (<fhir base>/.well-known/smart-configuration, see
+	// [SMARTBackendServices]), RFC 8414 authorization server metadata or an
+	// OpenID configuration. It is read before the first fetch and kept for
+	// [DiscoveryTTL]; a document that lists the token endpoint's
+	// authentication methods or signing algorithms must list the ones this
+	// definition uses.
+	DiscoveryURL string
+	// DiscoveryClient reads the discovery document, for a server that needs
+	// TLS settings of its own. Default: the client of token requests.
+	DiscoveryClient *http.Client
+	// TokenURLFunc, used when TokenURL and DiscoveryURL are empty, finds the
+	// token endpoint before each fetch. Its result is checked as TokenURL is.
 	TokenURLFunc func(ctx context.Context) (string, error)
-	// Issuer names the server a discovered token endpoint belongs to (for
-	// example the FHIR base URL); with TokenURLFunc it stands for the token
-	// endpoint in the cache key, so that tokens of different servers are
-	// never shared. Default: Name.
+	// Issuer names the server a TokenURLFunc endpoint belongs to; it stands
+	// for the token endpoint in the cache key, so that tokens of different
+	// servers are never shared. Default: Name.
 	Issuer       string
 	ClientID     string     // client_id
-	ClientSecret string     // for client_secret_basic and client_secret_post
+	ClientSecret Secret     // for client_secret_basic and client_secret_post
 	Scopes       []string   // sent space-separated as "scope"
 	Audience     string     // "audience" parameter (Auth0, Okta custom servers…)
 	Resources    []string   // RFC 8707 "resource" indicators, one parameter each
@@ -57,7 +76,7 @@ type Config struct {
 	AuthMethod   AuthMethod // default AuthClientSecretBasic
 
 	// private_key_jwt (RFC 7523). PrivateKey wins over PrivateKeyPEM.
-	PrivateKeyPEM     []byte        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
+	PrivateKeyPEM     Secret        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
 	PrivateKey        crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey
 	KeyID             string        // "kid" header
 	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384; default RS384 for RSA, by curve for EC
@@ -69,9 +88,8 @@ type Config struct {
 	Certificate *tls.Certificate
 	RootCAs     *x509.CertPool
 
-	Timeout           time.Duration // one token call; default 10s
-	DefaultLifetime   time.Duration // when the response has no expires_in; default 1h
-	AllowInsecureHTTP bool          // permit an http:// token URL (tests only)
+	Timeout         time.Duration // one token call; default 10s
+	DefaultLifetime time.Duration // when the response has no expires_in; default 1h
 
 	// ClientAuth replaces AuthMethod with a custom client authentication
 	// (for example DPoP-bound or vendor-specific schemes).
@@ -87,7 +105,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("oauthclient: definition %q: %s: %s", e.Definition, e.Field, e.Reason)
+	return fmt.Sprintf("security definition %q: %s: %s", e.Definition, e.Field, e.Reason)
 }
 
 // String describes the definition without any secret.
@@ -97,14 +115,21 @@ func (c Config) String() string {
 		method = AuthClientSecretBasic
 	}
 	return fmt.Sprintf("oauthclient.Config{Name:%q TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
-		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redacted(c.ClientSecret != ""), redacted(c.PrivateKey != nil || len(c.PrivateKeyPEM) > 0))
+		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redact.Set(c.ClientSecret != ""), redact.Set(c.PrivateKey != nil || c.PrivateKeyPEM != ""))
 }
 
 // GoString makes %#v as safe as %v.
 func (c Config) GoString() string { return c.String() }
 
-// Format makes every verb (%v, %+v, %#v, %s) print the redacted form.
-func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+// Format makes every verb (%v, %+v, %#v, %s, %d…) print the redacted form.
+func (c Config) Format(f fmt.State, _ rune) { redact.Format(f, c.String()) }
+
+// MarshalJSON writes the redacted description, so that encoding/json and
+// slog's JSON handler never see the secret or the key.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// MarshalYAML writes the redacted description.
+func (c Config) MarshalYAML() (any, error) { return c.String(), nil }
 
 // LogValue implements [slog.LogValuer] with the same redaction.
 func (c Config) LogValue() slog.Value {
@@ -115,13 +140,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("auth_method", string(c.authMethod())),
 		slog.String("scope", strings.Join(c.Scopes, " ")),
 	)
-}
-
-func redacted(set bool) string {
-	if set {
-		return "[REDACTED]"
-	}
-	return "[none]"
 }
 
 func (c Config) authMethod() AuthMethod {
@@ -146,23 +164,26 @@ func (c Config) withDefaults() Config {
 }
 
 // validate checks the fields that do not depend on the auth method.
-func (c Config) validate() error {
+func (c Config) validate(insecure bool) error {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
 	}
 	if c.AssertionLifetime > MaxAssertionLifetime {
 		return bad("assertion_lifetime", "at most 5m")
 	}
+	if c.TokenURL == "" && c.DiscoveryURL != "" {
+		return c.checkURL("discovery_url", c.DiscoveryURL, insecure)
+	}
 	if c.TokenURL == "" && c.TokenURLFunc != nil {
 		return nil
 	}
-	return c.checkTokenURL(c.TokenURL)
+	return c.checkURL("token_url", c.TokenURL, insecure)
 }
 
-// checkTokenURL validates a configured or discovered token endpoint.
-func (c Config) checkTokenURL(raw string) error {
+// checkURL validates a configured or discovered endpoint.
+func (c Config) checkURL(field, raw string, insecure bool) error {
 	bad := func(reason string) error {
-		return &ConfigError{Definition: c.Name, Field: "token_url", Reason: reason}
+		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
 	}
 	if raw == "" {
 		return bad("missing")
@@ -174,7 +195,7 @@ func (c Config) checkTokenURL(raw string) error {
 	if u.User != nil {
 		return bad("must not carry credentials")
 	}
-	if u.Scheme == "http" && !c.AllowInsecureHTTP {
+	if u.Scheme == "http" && !insecure {
 		return bad("must use https (plain http is allowed only with AllowInsecureHTTP, for tests)")
 	}
 	return nil

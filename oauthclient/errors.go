@@ -28,6 +28,10 @@ var ErrMalformedResponse = errors.New("malformed token response")
 // ErrUnknownDefinition matches a lookup of a name no definition has.
 var ErrUnknownDefinition = errors.New("unknown security definition")
 
+// ErrClosed matches a token asked of a source that was closed (its
+// definition removed, or its registry closed).
+var ErrClosed = errors.New("closed")
+
 var codes = map[error]string{
 	ErrInvalidRequest:       "invalid_request",
 	ErrInvalidClient:        "invalid_client",
@@ -54,7 +58,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "oauthclient: definition %q: token request failed", e.Definition)
+	fmt.Fprintf(&b, "security definition %q: token request failed", e.Definition)
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
@@ -111,7 +115,7 @@ type BackoffError struct {
 }
 
 func (e *BackoffError) Error() string {
-	return fmt.Sprintf("oauthclient: definition %q: no valid token; next attempt after %s: %v",
+	return fmt.Sprintf("security definition %q: no valid token; next attempt after %s: %v",
 		e.Definition, e.Until.UTC().Format(time.RFC3339), e.Err)
 }
 

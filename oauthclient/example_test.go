@@ -24,10 +24,10 @@ func Example() {
 	})))
 	defer crm.Close()
 
-	reg := oauthclient.NewRegistry(oauthclient.Options{})
+	reg := oauthclient.NewRegistry(oauthclient.Options{AllowInsecureHTTP: true}) // test server only
 	err := reg.Define(oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: "integration", ClientSecret: "s3cret",
-		Scopes: []string{"customers.read"}, AllowInsecureHTTP: true, // test server only
+		Scopes: []string{"customers.read"},
 	})
 	if err != nil {
 		panic(err)
@@ -59,8 +59,8 @@ func ExampleSource_TokenContext() {
 	as.AddClient("svc", "pw", "read")
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "pw",
-		Scopes: []string{"read"}, AllowInsecureHTTP: true,
-	}, oauthclient.Options{})
+		Scopes: []string{"read"},
+	}, oauthclient.Options{AllowInsecureHTTP: true})
 	if err != nil {
 		panic(err)
 	}
@@ -84,7 +84,7 @@ func ExampleRegistry_Source() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// oauthclient: unknown security definition "billing" (known: crm, erp)
+	// unknown security definition "billing" (known: crm, erp)
 }
 
 func ExampleError() {
@@ -92,8 +92,8 @@ func ExampleError() {
 	defer as.Close()
 	as.AddClient("svc", "right-secret")
 	src, _ := oauthclient.NewSource(oauthclient.Config{
-		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "wrong-secret", AllowInsecureHTTP: true,
-	}, oauthclient.Options{})
+		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "wrong-secret",
+	}, oauthclient.Options{AllowInsecureHTTP: true})
 	_, err := src.TokenContext(context.Background())
 	var e *oauthclient.Error
 	fmt.Println(errors.Is(err, oauthclient.ErrInvalidClient), errors.As(err, &e) && e.StatusCode == 401)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // maxBody bounds how much of a token response is read.
@@ -43,10 +45,12 @@ func FromOAuth2(ts oauth2.TokenSource) Fetcher {
 
 // clientCredentials performs the RFC 6749 §4.4 token request.
 type clientCredentials struct {
-	cfg  Config
-	auth ClientAuth
-	hc   *http.Client
-	now  func() time.Time
+	cfg      Config
+	auth     ClientAuth
+	hc       *http.Client
+	now      func() time.Time
+	insecure bool       // plain-http endpoints allowed (tests)
+	disc     *discovery // when the token endpoint comes from Config.DiscoveryURL
 }
 
 func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
@@ -58,23 +62,23 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	}
 	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
 	if err := c.auth.Authenticate(ctx, tr); err != nil {
-		return nil, fmt.Errorf("oauthclient: definition %q: client authentication: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("security definition %q: client authentication: %w", c.cfg.Name, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(tr.Form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: definition %q: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("security definition %q: %w", c.cfg.Name, err)
 	}
 	req.Header = tr.Header.Clone()
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: definition %q: token request: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("security definition %q: token request: %w", c.cfg.Name, redact.URLCause(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, fmt.Errorf("oauthclient: definition %q: reading token response: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("security definition %q: reading token response: %w", c.cfg.Name, err)
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: body}
 	return parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, c.secrets(tr)...)
@@ -82,14 +86,17 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 
 // tokenURL returns the configured token endpoint or discovers it.
 func (c *clientCredentials) tokenURL(ctx context.Context) (string, error) {
-	if c.cfg.TokenURL != "" {
+	switch {
+	case c.cfg.TokenURL != "":
 		return c.cfg.TokenURL, nil
+	case c.disc != nil:
+		return c.disc.tokenURL(ctx)
 	}
 	u, err := c.cfg.TokenURLFunc(ctx)
 	if err != nil {
-		return "", fmt.Errorf("oauthclient: definition %q: finding the token endpoint: %w", c.cfg.Name, err)
+		return "", fmt.Errorf("security definition %q: finding the token endpoint: %w", c.cfg.Name, err)
 	}
-	if err := c.cfg.checkTokenURL(u); err != nil {
+	if err := c.cfg.checkURL("token_url", u, c.insecure); err != nil {
 		return "", err
 	}
 	return u, nil

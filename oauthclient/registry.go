@@ -3,28 +3,30 @@ package oauthclient
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
+
+	"github.com/tokenwire/tokenwire/internal/registry"
 )
 
 // Registry holds security definitions by name, each with its cached source.
-// Define them once at start-up (or again after a config reload); look them
-// up by name from anywhere. It is safe for concurrent use.
+// Define them once at start-up; look them up by name from anywhere. It is
+// safe for concurrent use: a lookup is one atomic load, and Define, Remove
+// and Close publish a new set of definitions without disturbing calls in
+// flight, which finish with the source they started with.
 type Registry struct {
 	opts Options
-	mu   sync.RWMutex
-	srcs map[string]*Source
+	srcs registry.Map[*Source]
 }
 
 // NewRegistry returns an empty registry whose sources share opts (the same
 // store, clock and logger).
 func NewRegistry(opts Options) *Registry {
-	return &Registry{opts: opts, srcs: map[string]*Source{}}
+	return &Registry{opts: opts}
 }
 
-// Define validates cfg and registers it under cfg.Name, replacing any
-// definition of that name. Sources already handed out keep working.
+// Define validates cfg and registers it under cfg.Name. A definition it
+// replaces is closed (its timers stopped, its token dropped) once the new
+// one is in place.
 func (r *Registry) Define(cfg Config) error {
 	if cfg.Name == "" {
 		return &ConfigError{Definition: "", Field: "name", Reason: "missing"}
@@ -33,27 +35,50 @@ func (r *Registry) Define(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	r.Add(src)
+	return r.Add(src)
+}
+
+// Add registers an existing source under its name, closing the one it
+// replaces. After [Registry.Close] it closes src and fails with ErrClosed.
+func (r *Registry) Add(src *Source) error {
+	old, replaced, closed := r.srcs.Put(src.name, src)
+	if closed {
+		src.Close()
+		return fmt.Errorf("security definition %q: %w", src.name, ErrClosed)
+	}
+	if replaced && old != src {
+		old.Close()
+	}
 	return nil
 }
 
-// Add registers an existing source under its name, replacing any other.
-func (r *Registry) Add(src *Source) {
-	r.mu.Lock()
-	r.srcs[src.name] = src
-	r.mu.Unlock()
+// Remove closes and forgets the named definition, if there is one.
+func (r *Registry) Remove(name string) {
+	if old, ok := r.srcs.Delete(name); ok {
+		old.Close()
+	}
+}
+
+// Close closes every source and refuses later definitions. It always
+// returns nil; it exists so that a Registry is an io.Closer.
+func (r *Registry) Close() error {
+	for _, s := range r.srcs.Close() {
+		s.Close()
+	}
+	return nil
 }
 
 // Source returns the source of the named definition. An unknown name gives
 // an error matching ErrUnknownDefinition that lists the known names.
 func (r *Registry) Source(name string) (*Source, error) {
-	r.mu.RLock()
-	s, ok := r.srcs[name]
-	r.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("oauthclient: %w %q (known: %s)", ErrUnknownDefinition, name, strings.Join(r.Names(), ", "))
+	if s, ok := r.srcs.Get(name); ok {
+		return s, nil
 	}
-	return s, nil
+	known := r.Names()
+	if len(known) == 0 {
+		return nil, fmt.Errorf("%w %q: none is defined", ErrUnknownDefinition, name)
+	}
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownDefinition, name, strings.Join(known, ", "))
 }
 
 // Client returns an *http.Client attaching the named definition's tokens to
@@ -67,13 +92,12 @@ func (r *Registry) Client(name string, origins ...string) (*http.Client, error) 
 }
 
 // Names returns the defined names, sorted.
-func (r *Registry) Names() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.srcs))
-	for n := range r.srcs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+func (r *Registry) Names() []string { return r.srcs.Names() }
+
+// String names the definitions; it never shows a secret or a token.
+func (r *Registry) String() string {
+	return fmt.Sprintf("oauthclient.Registry%v", r.Names())
 }
+
+// Format prints [Registry.String] whatever the verb.
+func (r *Registry) Format(f fmt.State, _ rune) { fmt.Fprint(f, r.String()) }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // Source is a cached token source for one security definition. It is safe
@@ -46,10 +47,11 @@ type Source struct {
 	dropped   atomic.Pointer[string] // the last invalidated access token
 	lastDrop  atomic.Int64           // unix nanos of the last invalidation
 
-	mu       sync.Mutex // guards inflight, failures, lastErr
+	mu       sync.Mutex // guards inflight, failures, lastErr, closed
 	inflight *call
 	failures int
 	lastErr  error
+	closed   bool
 }
 
 // call is one shared fetch.
@@ -63,8 +65,7 @@ type call struct {
 // client-credentials grant. Its errors are *ConfigError.
 func NewSource(cfg Config, opts Options) (*Source, error) {
 	cfg = cfg.withDefaults()
-	cfg.AllowInsecureHTTP = cfg.AllowInsecureHTTP || opts.AllowInsecureHTTP
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(opts.AllowInsecureHTTP); err != nil {
 		return nil, err
 	}
 	timed := opts.Now == nil
@@ -77,10 +78,12 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now}
+	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
+	if cfg.TokenURL == "" && cfg.DiscoveryURL != "" {
+		f.disc = newDiscovery(cfg, auth, hc, opts)
+	}
 	s := NewSourceFrom(cfg.Name, f, opts)
 	s.timed = timed
-	s.insecureOK = cfg.AllowInsecureHTTP
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	if opts.Store != nil {
 		s.key = CacheKey(cfg)
@@ -113,6 +116,30 @@ func sharedFetchBound(call time.Duration, opts Options) time.Duration {
 
 // Name returns the definition's name.
 func (s *Source) Name() string { return s.name }
+
+// Close stops the source: its timers are released and its token dropped at
+// once, a fetch in flight is discarded when it ends, and later calls fail
+// with an error matching [ErrClosed]. Callers that already hold a token
+// keep it. Close is idempotent.
+func (s *Source) Close() {
+	s.mu.Lock()
+	s.closed = true
+	c := s.cur.Swap(nil)
+	s.mu.Unlock()
+	if c != nil {
+		c.stop()
+	}
+}
+
+// String names the source's definition; it never shows a secret or a token.
+func (s *Source) String() string { return fmt.Sprintf("oauthclient.Source(%s)", s.name) }
+
+// Format prints [Source.String] whatever the verb, so that no fmt verb
+// reaches the client secret, key or token inside.
+func (s *Source) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+
+// LogValue implements [slog.LogValuer]: the definition's name only.
+func (s *Source) LogValue() slog.Value { return slog.GroupValue(slog.String("definition", s.name)) }
 
 // TokenContext returns a valid token. While the current token is fresh this
 // is an atomic load; ctx bounds only this caller's wait for a fetch.
@@ -202,7 +229,7 @@ func (s *Source) wait(ctx context.Context) (*Token, error) {
 	case <-cl.done:
 		return cl.tok, cl.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("oauthclient: definition %q: waiting for a token: %w", s.name, context.Cause(ctx))
+		return nil, fmt.Errorf("security definition %q: waiting for a token: %w", s.name, context.Cause(ctx))
 	}
 }
 
@@ -211,6 +238,9 @@ func (s *Source) wait(ctx context.Context) (*Token, error) {
 func (s *Source) start() (*call, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("security definition %q: %w", s.name, ErrClosed)
+	}
 	if s.inflight != nil {
 		return s.inflight, nil
 	}
@@ -235,11 +265,14 @@ func (s *Source) run(cl *call) {
 	tok, err := s.bounded()
 	var logErr error
 	s.mu.Lock()
-	if err == nil {
+	switch {
+	case s.closed:
+		tok, err = nil, fmt.Errorf("security definition %q: %w", s.name, ErrClosed)
+	case err == nil:
 		s.failures, s.lastErr = 0, nil
 		s.notBefore.Store(0)
 		s.setCurrent(tok)
-	} else {
+	default:
 		s.failures++
 		s.lastErr = err
 		s.notBefore.Store(s.opts.Now().Add(s.delay(err)).UnixNano())
@@ -275,11 +308,11 @@ func (s *Source) bounded() (*Token, error) {
 	select {
 	case r := <-ch:
 		if r.err == nil && !s.opts.Now().Before(r.tok.expiry) {
-			return nil, fmt.Errorf("oauthclient: definition %q: the token fetched has already expired (%s)", s.name, r.tok.expiry.UTC().Format(time.RFC3339))
+			return nil, fmt.Errorf("security definition %q: the token fetched has already expired (%s)", s.name, r.tok.expiry.UTC().Format(time.RFC3339))
 		}
 		return r.tok, r.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("oauthclient: definition %q: token fetch did not finish within %s", s.name, s.timeout)
+		return nil, fmt.Errorf("security definition %q: token fetch did not finish within %s", s.name, s.timeout)
 	}
 }
 

@@ -260,11 +260,11 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := newEchoServer(t)
-	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: secret, AllowInsecureHTTP: true}
+	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: secret}
 	var errs []string
 	for _, m := range []AuthMethod{AuthClientSecretBasic, AuthClientSecretPost} {
 		cfg.AuthMethod = m
-		s, err := NewSource(cfg, Options{Logger: logger})
+		s, err := NewSource(cfg, Options{Logger: logger, AllowInsecureHTTP: true})
 		require.NoError(t, err)
 		_, err = s.TokenContext(context.Background())
 		require.Error(t, err)

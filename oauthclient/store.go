@@ -26,7 +26,11 @@ func CacheKey(cfg Config) string {
 	res := slices.Clone(cfg.Resources)
 	slices.Sort(res)
 	endpoint := cfg.TokenURL
-	if endpoint == "" { // discovered at fetch time: the name stands for it
+	switch {
+	case endpoint != "":
+	case cfg.DiscoveryURL != "": // discovered at fetch time: the document stands for it
+		endpoint = "discovery:" + cfg.DiscoveryURL
+	default:
 		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}
 	return keyOf("cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
@@ -80,7 +84,7 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker) (*Token, err
 			return s.fetchHolding(ctx, unlock)
 		}
 		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("oauthclient: definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
+			return nil, fmt.Errorf("security definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // Token is an access token as the authorization server issued it. It is
@@ -65,27 +67,31 @@ func (t *Token) Scope() string { return t.scope }
 // vendor field, or nil.
 func (t *Token) Extra(key string) any { return t.extra[key] }
 
+// The renderers have value receivers, so that a dereferenced Token prints
+// as safely as a *Token (and a nil *Token prints "<nil>").
+
 // String describes the token without its value.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil token>"
-	}
-	return fmt.Sprintf("Token{type:%q scope:%q expiry:%s value:[REDACTED]}", t.tokenType, t.scope, t.expiry.UTC().Format(time.RFC3339))
+func (t Token) String() string {
+	return fmt.Sprintf("Token{type:%q scope:%q expiry:%s value:%s}", t.tokenType, t.scope, t.expiry.UTC().Format(time.RFC3339), redact.Mark)
 }
 
 // GoString makes %#v as safe as %v.
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
 
 // Format makes every fmt verb print the redacted form.
-func (t *Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
+func (t Token) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
 
 // LogValue implements [slog.LogValuer] without the token value.
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil token>")
-	}
+func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("type", t.tokenType), slog.String("scope", t.scope), slog.Time("expiry", t.expiry))
 }
+
+// MarshalJSON writes the redacted description: a token is never encoded
+// with its value (the store keeps its own serialized form).
+func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// MarshalYAML writes the redacted description.
+func (t Token) MarshalYAML() (any, error) { return t.String(), nil }
 
 // OAuth2 converts the token for use with golang.org/x/oauth2.
 func (t *Token) OAuth2() *oauth2.Token {

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/origin"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // AnyOrigin, given as an origin, lets a transport attach tokens to every
@@ -22,11 +25,9 @@ const AnyOrigin = "*"
 type Transport struct {
 	src     *Source
 	base    http.RoundTripper
-	origins []origin
+	origins []origin.Origin
 	any     bool
 }
-
-type origin struct{ scheme, host, hostPort string }
 
 // NewTransport returns a transport over base (http.DefaultTransport when
 // nil) attaching src's tokens to the given origins ("https://api.example.com"
@@ -36,7 +37,7 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 		return nil, errors.New("oauthclient: NewTransport: nil source")
 	}
 	if len(origins) == 0 {
-		return nil, fmt.Errorf("oauthclient: definition %q: transport needs at least one origin", src.name)
+		return nil, fmt.Errorf("security definition %q: transport needs at least one origin", src.name)
 	}
 	if base == nil {
 		base = http.DefaultTransport
@@ -49,12 +50,12 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 		}
 		u, err := url.Parse(o)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return nil, fmt.Errorf("oauthclient: definition %q: origin %q is not an absolute http(s) URL", src.name, o)
+			return nil, fmt.Errorf("security definition %q: origin %q is not an absolute http(s) URL", src.name, o)
 		}
 		if u.Scheme == "http" && !src.insecureOK {
-			return nil, fmt.Errorf("oauthclient: definition %q: origin %q: plain http would send tokens in clear (allowed only with AllowInsecureHTTP, for tests)", src.name, o)
+			return nil, fmt.Errorf("security definition %q: origin %q: plain http would send tokens in clear (allowed only with AllowInsecureHTTP, for tests)", src.name, o)
 		}
-		t.origins = append(t.origins, newOrigin(u))
+		t.origins = append(t.origins, origin.New(u))
 	}
 	return t, nil
 }
@@ -69,37 +70,26 @@ func NewClient(src *Source, origins ...string) (*http.Client, error) {
 	return &http.Client{Transport: t}, nil
 }
 
-func newOrigin(u *url.URL) origin {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[scheme]
-	}
-	o := origin{scheme: scheme, host: host, hostPort: host + ":" + port}
-	if strings.Contains(host, ":") { // IPv6 literal
-		o.host = "[" + host + "]"
-		o.hostPort = o.host + ":" + port
-	}
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		return o
-	}
-	o.host = o.hostPort // a non-default port must match exactly
-	return o
-}
-
 // allowed reports, without allocating, whether u is one of the origins.
 func (t *Transport) allowed(u *url.URL) bool {
 	if t.any {
 		return t.src.insecureOK || strings.EqualFold(u.Scheme, "https")
 	}
 	for _, o := range t.origins {
-		if strings.EqualFold(u.Scheme, o.scheme) && (strings.EqualFold(u.Host, o.host) || strings.EqualFold(u.Host, o.hostPort)) {
+		if o.Match(u) {
 			return true
 		}
 	}
 	return false
 }
+
+// String names the transport's definition and origins, never a token.
+func (t *Transport) String() string {
+	return fmt.Sprintf("oauthclient.Transport(%s %v)", t.src.name, t.origins)
+}
+
+// Format prints [Transport.String] whatever the verb.
+func (t *Transport) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {

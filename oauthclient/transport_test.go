@@ -36,8 +36,7 @@ func newAuthServer(t testing.TB) (*oauthtest.Server, *oauthclient.Source) {
 	as.AddClient(testClient, testSecret)
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: testSecret,
-		AllowInsecureHTTP: true,
-	}, oauthclient.Options{})
+	}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	return as, src
 }

@@ -1,22 +1,27 @@
 package rest
 
 import (
-	"fmt"
-	"io"
+	"encoding/json"
 	"time"
 
-	"github.com/tokenwire/tokenwire/cache/redis"
+	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
-// Config is a parsed configuration file: security definitions and the
-// connections that use them. See the package documentation for the format.
-// After [ParseConfig] or [LoadConfig], every ${VAR} and file: reference is
-// resolved and the whole file has been validated.
+// Config is a parsed configuration file: security definitions, the REST
+// and FHIR connections that use them, and the token store. See the package
+// documentation for the format. After [ParseConfig] or [LoadConfig], every
+// ${VAR} and file: reference is resolved and the whole file has been
+// validated; [Open] builds it. A Config built in code is validated by Open.
+// Printed, logged or marshalled, a Config shows no secret.
 type Config struct {
-	Security map[string]SecurityConfig `yaml:"security"`
-	REST     map[string]ConnConfig     `yaml:"rest"`
-	FHIR     map[string]FHIRConfig     `yaml:"fhir"`
-	Store    StoreConfig               `yaml:"store"`
+	Security map[string]SecurityConfig `yaml:"security" json:"security,omitempty"`
+	REST     map[string]ConnConfig     `yaml:"rest" json:"rest,omitempty"`
+	FHIR     map[string]FHIRConfig     `yaml:"fhir" json:"fhir,omitempty"`
+	Store    StoreConfig               `yaml:"store" json:"store"`
+
+	opts    []Option // given to the loader, applied by Open before its own
+	checked bool     // validated by the loader
 }
 
 // Security definition types.
@@ -28,90 +33,101 @@ const (
 	TypeNone   = "none"
 )
 
+// Secret is the type of every secret field: oauthclient.Secret, which
+// never prints. In the file, such a field may be file:/path.
+type Secret = oauthclient.Secret
+
 // SecurityConfig is one security definition. Which fields apply depends on
 // Type; a field set for another type is reported as a problem.
 type SecurityConfig struct {
-	Type string `yaml:"type"` // oauth2, basic, apikey, bearer or none
+	Type string `yaml:"type" json:"type"` // oauth2, basic, apikey, bearer or none
 
 	// oauth2 (client credentials); see oauthclient.Config.
-	TokenURL          string            `yaml:"token_url"`
-	ClientID          string            `yaml:"client_id"`
-	ClientSecret      Secret            `yaml:"client_secret"`
-	Scopes            []string          `yaml:"scopes"`
-	Audience          string            `yaml:"audience"`
-	Resources         []string          `yaml:"resources"`
-	Params            map[string]Secret `yaml:"params"` // extra form fields; may come from ${VAR}, so printed redacted
-	AuthMethod        string            `yaml:"auth_method"`
-	PrivateKey        Secret            `yaml:"private_key"` // PEM, usually file:/path
-	KeyID             string            `yaml:"key_id"`
-	SigningAlg        string            `yaml:"signing_alg"`
-	AssertionAudience string            `yaml:"assertion_audience"`
-	AssertionLifetime time.Duration     `yaml:"assertion_lifetime"`
-	CertFile          string            `yaml:"cert_file"` // tls_client_auth certificate (PEM)
-	KeyFile           string            `yaml:"key_file"`  // and its key
-	CAFile            string            `yaml:"ca_file"`   // roots for the token endpoint
-	Timeout           time.Duration     `yaml:"timeout"`
-	DefaultLifetime   time.Duration     `yaml:"default_lifetime"`
+	TokenURL          string            `yaml:"token_url" json:"token_url,omitempty"`
+	ClientID          string            `yaml:"client_id" json:"client_id,omitempty"`
+	ClientSecret      Secret            `yaml:"client_secret" json:"client_secret,omitempty"`
+	Scopes            []string          `yaml:"scopes" json:"scopes,omitempty"`
+	Audience          string            `yaml:"audience" json:"audience,omitempty"`
+	Resources         []string          `yaml:"resources" json:"resources,omitempty"`
+	Params            map[string]Secret `yaml:"params" json:"params,omitempty"` // extra form fields; may come from ${VAR}, so printed redacted
+	AuthMethod        string            `yaml:"auth_method" json:"auth_method,omitempty"`
+	PrivateKey        Secret            `yaml:"private_key" json:"private_key,omitempty"` // PEM, usually file:/path
+	KeyID             string            `yaml:"key_id" json:"key_id,omitempty"`
+	SigningAlg        string            `yaml:"signing_alg" json:"signing_alg,omitempty"`
+	AssertionAudience string            `yaml:"assertion_audience" json:"assertion_audience,omitempty"`
+	AssertionLifetime time.Duration     `yaml:"assertion_lifetime" json:"assertion_lifetime,omitempty"`
+	CertFile          string            `yaml:"cert_file" json:"cert_file,omitempty"` // tls_client_auth certificate (PEM)
+	KeyFile           string            `yaml:"key_file" json:"key_file,omitempty"`   // and its key
+	CAFile            string            `yaml:"ca_file" json:"ca_file,omitempty"`     // roots for the token endpoint
+	Timeout           time.Duration     `yaml:"timeout" json:"timeout,omitempty"`
+	DefaultLifetime   time.Duration     `yaml:"default_lifetime" json:"default_lifetime,omitempty"`
 
 	// basic
-	Username string `yaml:"username"`
-	Password Secret `yaml:"password"`
+	Username string `yaml:"username" json:"username,omitempty"`
+	Password Secret `yaml:"password" json:"password,omitempty"`
 
 	// apikey
-	In    string `yaml:"in"`   // header (default) or query
-	Name  string `yaml:"name"` // header or parameter name
-	Value Secret `yaml:"value"`
+	In    string `yaml:"in" json:"in,omitempty"`     // header (default) or query
+	Name  string `yaml:"name" json:"name,omitempty"` // header or parameter name
+	Value Secret `yaml:"value" json:"value,omitempty"`
 
 	// bearer
-	Token Secret `yaml:"token"`
+	Token Secret `yaml:"token" json:"token,omitempty"`
 }
 
-// FHIRConfig is a FHIR connection: the connection settings plus SMART
-// discovery. The fhir package builds it; rest only parses and validates it.
+// FHIRConfig is a FHIR connection: the settings of any connection plus
+// SMART discovery. Package fhir speaks FHIR over it ([fhir.Lookup]).
 type FHIRConfig struct {
 	ConnConfig `yaml:",inline"`
-	SMART      bool `yaml:"smart"` // discover endpoints from .well-known/smart-configuration
+	// SMART completes an oauth2 definition without token_url as SMART
+	// Backend Services (oauthclient.SMARTBackendServices): the token
+	// endpoint is read from <base_url>/.well-known/smart-configuration.
+	SMART bool `yaml:"smart" json:"smart,omitempty"`
 }
 
 // StoreConfig selects the token store shared by the OAuth definitions: at
-// most one of Memory and Redis. Neither: each source keeps its own token.
+// most one of Memory and a driver's section (Shared). Neither: each source
+// keeps its own token.
 type StoreConfig struct {
-	Memory *MemoryStoreConfig `yaml:"memory"`
-	Redis  *redis.Config      `yaml:"redis"`
+	Memory *MemoryStoreConfig `yaml:"memory" json:"memory,omitempty"`
+	// Shared is the section of a store kept in another package, decoded
+	// by its [StoreDriver] (for example *redis.Config under "redis").
+	Shared cache.Config `yaml:"-" json:"-"`
+	// SharedName is the key Shared was written under ("redis").
+	SharedName string `yaml:"-" json:"-"`
+}
+
+// MarshalJSON writes the section as the file has it: memory, or the shared
+// store's section under its name (secrets redacted by their type).
+func (sc StoreConfig) MarshalJSON() ([]byte, error) { return json.Marshal(sc.asMap()) }
+
+// MarshalYAML writes the section like MarshalJSON.
+func (sc StoreConfig) MarshalYAML() (any, error) { return sc.asMap(), nil }
+
+func (sc StoreConfig) asMap() map[string]any {
+	m := map[string]any{}
+	if sc.Memory != nil {
+		m["memory"] = sc.Memory
+	}
+	if sc.Shared != nil {
+		m[sc.SharedName] = sc.Shared
+	}
+	return m
 }
 
 // MemoryStoreConfig sizes the in-process store.
 type MemoryStoreConfig struct {
-	Size int `yaml:"size"` // entries; default cache.DefaultSize
+	Size int `yaml:"size" json:"size"` // entries; default cache.DefaultSize
 }
 
-// Secret is a configuration value that must never be printed: every
-// fmt verb, JSON and YAML show it as "[redacted]" (or "" when empty). The
-// value itself is [Secret.Reveal].
-type Secret string
-
-// Reveal returns the secret value.
-func (s Secret) Reveal() string { return string(s) }
-
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
+// StoreDriver is a token store that the store section may name while its
+// code lives in another package (cache/redis's [redis.Driver]), so that
+// rest links none of it unless the program passes [WithStoreDriver].
+type StoreDriver interface {
+	// StoreName is the key of the section it reads ("redis").
+	StoreName() string
+	// NewStoreConfig returns a pointer to a zero configuration (a struct
+	// with yaml tags) to decode the section into. Its fields of type
+	// [Secret] may be file: references and never print.
+	NewStoreConfig() cache.Config
 }
-
-// GoString implements fmt.GoStringer.
-func (s Secret) GoString() string { return s.String() }
-
-// Format prints [Secret.String] whatever the verb.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
-
-// MarshalText makes encoders (JSON, YAML) write the redacted form.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// MarshalYAML writes the redacted form.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// UnmarshalText keeps decoders reading the plain value (MarshalText would
-// otherwise make encoding/json expect the redacted form back).
-func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -24,40 +25,31 @@ var typeFields = map[string][]string{
 	TypeNone:   {},
 }
 
-// check resolves references and validates everything decoded.
+// check validates everything decoded and resolved.
 func (r *configReader) check(cfg *Config) {
 	// Connections first: whether an oauth2 definition may leave token_url
 	// out depends on who uses it.
 	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
-		cc := cfg.REST[name]
 		if where := fmt.Sprintf("rest %q", name); !r.broken[where] {
-			r.checkConn(where, &cc, cfg.Security)
+			r.checkConn(where, cfg.REST[name], cfg.Security)
 		}
-		cfg.REST[name] = cc
 	}
+	r.users = securityUsers(cfg)
 	for _, name := range slices.Sorted(maps.Keys(cfg.FHIR)) {
 		fc := cfg.FHIR[name]
 		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
-			r.checkConn(where, &fc.ConnConfig, cfg.Security)
+			r.checkConn(where, fc.ConnConfig, cfg.Security)
 			if fc.SMART {
 				r.checkSMARTConn(where, fc, cfg.Security)
 			}
 		}
-		cfg.FHIR[name] = fc
 	}
-	users := securityUsers(cfg)
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
-		sc := cfg.Security[name]
-		where := fmt.Sprintf("security %q", name)
-		if r.broken[where] {
-			continue
+		if where := fmt.Sprintf("security %q", name); !r.broken[where] {
+			r.checkSecurity(where, name, cfg.Security[name], r.users)
 		}
-		r.resolve(where, &sc)
-		cfg.Security[name] = sc
-		r.checkSecurity(where, name, sc, users)
 	}
 	if !r.broken["store"] {
-		r.resolve("store", &cfg.Store)
 		r.checkStore(cfg.Store)
 	}
 }
@@ -75,22 +67,28 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 	}
 	switch sc.Type {
 	case TypeOAuth2:
-		if sc.TokenURL == "" {
-			if users.smartOnly(name) {
-				r.checkSMART(where, name, sc)
-			} else {
-				r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
-			}
+		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout,
+			"default_lifetime": sc.DefaultLifetime, "assertion_lifetime": sc.AssertionLifetime})
+		if sc.TokenURL == "" && !users.smartOnly(name) {
+			r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
 			return
 		}
-		cfg, errs := oauthConfig(name, sc, r.readFile, r.allowHTTP)
+		cfg, errs := oauthConfig(name, sc, r.set.read)
 		for _, e := range errs {
 			r.add(where, e.field, 0, "%s", e.reason)
 		}
-		if len(errs) == 0 {
-			if _, err := oauthclient.NewSource(cfg, oauthclient.Options{}); err != nil {
+		if len(errs) > 0 {
+			return
+		}
+		if sc.TokenURL == "" {
+			var err error
+			if cfg, err = oauthclient.SMARTBackendServices(users.smartBase(name), cfg); err != nil {
 				r.addOAuthError(where, err)
+				return
 			}
+		}
+		if _, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.insecure}); err != nil {
+			r.addOAuthError(where, err)
 		}
 	case TypeBasic:
 		r.require(where, "username", sc.Username)
@@ -108,6 +106,15 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		}
 	case TypeBearer:
 		r.require(where, "token", string(sc.Token))
+	}
+}
+
+// checkDurations reports negative durations by field.
+func (r *configReader) checkDurations(where string, ds map[string]time.Duration) {
+	for field, d := range ds {
+		if d < 0 {
+			r.add(where, field, 0, "must not be negative")
+		}
 	}
 }
 
@@ -146,9 +153,8 @@ func setFields(sc SecurityConfig) []string {
 	return out
 }
 
-func (r *configReader) checkConn(where string, cc *ConnConfig, security map[string]SecurityConfig) {
-	r.resolve(where, cc)
-	if _, err := parseBaseURL(cc.BaseURL, r.allowHTTP); err != nil {
+func (r *configReader) checkConn(where string, cc ConnConfig, security map[string]SecurityConfig) {
+	if _, err := parseBaseURL(cc.BaseURL, r.set.insecure); err != nil {
 		r.add(where, "base_url", 0, "%v", err)
 	}
 	if _, ok := security[cc.Security]; cc.Security != "" && !ok {
@@ -160,17 +166,13 @@ func (r *configReader) checkConn(where string, cc *ConnConfig, security map[stri
 			r.add(where, "headers", 0, "%q is not a valid header name", k)
 		}
 	}
-	if _, err := cc.TLS.build(r.readFile); err != nil {
+	if _, err := cc.TLS.build(r.set.read); err != nil {
 		r.add(where, "", 0, "%v", err)
 	}
-	for field, d := range map[string]int64{"timeout": int64(cc.Timeout), "pool.max_idle_conns_per_host": int64(cc.Pool.MaxIdleConnsPerHost),
-		"pool.max_conns_per_host": int64(cc.Pool.MaxConnsPerHost), "pool.idle_conn_timeout": int64(cc.Pool.IdleConnTimeout),
-		"retry.max_attempts": int64(cc.Retry.MaxAttempts), "retry.max_elapsed": int64(cc.Retry.MaxElapsed),
-		"retry.min_wait": int64(cc.Retry.MinWait), "retry.max_wait": int64(cc.Retry.MaxWait)} {
-		if d < 0 {
-			r.add(where, field, 0, "must not be negative")
-		}
-	}
+	r.checkDurations(where, map[string]time.Duration{"timeout": cc.Timeout, "pool.max_idle_conns_per_host": time.Duration(cc.Pool.MaxIdleConnsPerHost),
+		"pool.max_conns_per_host": time.Duration(cc.Pool.MaxConnsPerHost), "pool.idle_conn_timeout": cc.Pool.IdleConnTimeout,
+		"retry.max_attempts": time.Duration(cc.Retry.MaxAttempts), "retry.max_elapsed": cc.Retry.MaxElapsed,
+		"retry.min_wait": cc.Retry.MinWait, "retry.max_wait": cc.Retry.MaxWait})
 	r.checkWaits(where, cc.Retry)
 }
 
@@ -209,15 +211,15 @@ func validHeaderName(k string) bool {
 }
 
 func (r *configReader) checkStore(sc StoreConfig) {
-	if sc.Memory != nil && sc.Redis != nil {
-		r.add("store", "", 0, "set memory or redis, not both")
+	if sc.Memory != nil && sc.Shared != nil {
+		r.add("store", "", 0, "set memory or %s, not both", sc.SharedName)
 	}
 	if sc.Memory != nil && sc.Memory.Size < 0 {
 		r.add("store", "memory.size", 0, "must not be negative")
 	}
-	if sc.Redis != nil {
-		if _, err := sc.Redis.Options(); err != nil {
-			r.add("store", "redis", 0, "%s", strings.TrimPrefix(err.Error(), "redis: "))
+	if sc.Shared != nil {
+		if err := sc.Shared.Check(r.set.storeEnv()); err != nil {
+			r.add("store", sc.SharedName, 0, "%s", strings.TrimPrefix(err.Error(), sc.SharedName+": "))
 		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // decodeFields decodes the values of mapping n one key at a time into the
@@ -19,11 +19,18 @@ func (r *configReader) decodeFields(where, prefix string, n *yaml.Node, v reflec
 	fields := yamlFieldIndex(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if k.Value == "<<" {
+			for _, m := range merged(val) {
+				r.decodeFields(where, prefix, m, v)
+			}
+			continue
+		}
 		idx, ok := fields[k.Value]
 		if !ok {
 			continue // unknown keys are checkKeys' problem
 		}
 		f := v.FieldByIndex(idx)
+		val = deref(val)
 		if nestedStruct(f.Type()) && val.Kind == yaml.MappingNode {
 			if f.Kind() == reflect.Pointer {
 				if f.IsNil() {

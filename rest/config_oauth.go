@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/url"
-	"os"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -13,19 +12,12 @@ import (
 type fieldError struct{ field, reason string }
 
 // oauthConfig converts an oauth2 definition, reading its certificate files.
-func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, error), allowHTTP bool) (oauthclient.Config, []fieldError) {
-	if readFile == nil {
-		readFile = os.ReadFile
-	}
+func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, error)) (oauthclient.Config, []fieldError) {
 	cfg := oauthclient.Config{
-		Name: name, TokenURL: sc.TokenURL, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret.Reveal(),
+		Name: name, TokenURL: sc.TokenURL, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, PrivateKeyPEM: sc.PrivateKey,
 		Scopes: sc.Scopes, Audience: sc.Audience, Resources: sc.Resources, AuthMethod: oauthclient.AuthMethod(sc.AuthMethod),
 		KeyID: sc.KeyID, SigningAlg: sc.SigningAlg, AssertionAudience: sc.AssertionAudience,
 		AssertionLifetime: sc.AssertionLifetime, Timeout: sc.Timeout, DefaultLifetime: sc.DefaultLifetime,
-		AllowInsecureHTTP: allowHTTP,
-	}
-	if sc.PrivateKey != "" {
-		cfg.PrivateKeyPEM = []byte(sc.PrivateKey.Reveal())
 	}
 	if len(sc.Params) > 0 {
 		cfg.Params = url.Values{}

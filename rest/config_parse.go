@@ -4,48 +4,29 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
-// ConfigOption adjusts how a configuration file is read.
-type ConfigOption func(*configReader)
-
-// WithLookupEnv replaces os.LookupEnv for ${VAR} references, e.g. to fill
-// in the URLs of test servers.
-func WithLookupEnv(lookup func(name string) (string, bool)) ConfigOption {
-	return func(r *configReader) { r.lookupEnv = lookup }
-}
-
-// WithReadFile replaces os.ReadFile for file: references and TLS files.
-func WithReadFile(read func(path string) ([]byte, error)) ConfigOption {
-	return func(r *configReader) { r.readFile = read }
-}
-
-// AllowInsecureHTTP accepts http:// URLs (tests and local fakes); the
-// registry must then be built with Options.AllowInsecureHTTP as well.
-func AllowInsecureHTTP() ConfigOption {
-	return func(r *configReader) { r.allowHTTP = true }
-}
-
 type configReader struct {
-	lookupEnv func(string) (string, bool)
-	readFile  func(string) ([]byte, error)
-	allowHTTP bool
+	set   *settings
+	users users // of the configuration being checked
 	problems
 	broken map[string]bool // entries that did not decode: not checked further
 }
 
 // LoadConfig reads and validates the configuration file at path (YAML or
-// JSON). A *[ConfigError] lists every problem found.
-func LoadConfig(path string, opts ...ConfigOption) (*Config, error) {
-	data, err := os.ReadFile(path)
+// JSON), through the same bounded reader as every file it names. A
+// *[ConfigError] lists every problem found. The options are remembered for
+// [Open].
+func LoadConfig(path string, opts ...Option) (*Config, error) {
+	data, err := newSettings(nil, opts).read(path)
 	if err != nil {
-		return nil, fmt.Errorf("rest: config: %w", err)
+		return nil, fmt.Errorf("rest: config %s: %w", path, unwrapPathError(err))
 	}
 	cfg, err := ParseConfig(data, opts...)
 	if ce, ok := err.(*ConfigError); ok {
@@ -55,12 +36,10 @@ func LoadConfig(path string, opts ...ConfigOption) (*Config, error) {
 }
 
 // ParseConfig parses and validates a configuration (YAML, or JSON which is
-// valid YAML). A *[ConfigError] lists every problem found.
-func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
-	r := &configReader{lookupEnv: os.LookupEnv, readFile: os.ReadFile, broken: map[string]bool{}}
-	for _, o := range opts {
-		o(r)
-	}
+// valid YAML). A *[ConfigError] lists every problem found. The options are
+// remembered for [Open].
+func ParseConfig(data []byte, opts ...Option) (*Config, error) {
+	r := &configReader{set: newSettings(nil, opts), broken: map[string]bool{}}
 	doc, ok := r.parseDocument(data)
 	if !ok {
 		return nil, r.err("")
@@ -72,10 +51,12 @@ func ParseConfig(data []byte, opts ...ConfigOption) (*Config, error) {
 	if r.broken["config"] {
 		return nil, r.err("")
 	}
+	r.resolveAll(cfg)
 	r.check(cfg)
 	if err := r.err(""); err != nil {
 		return nil, err
 	}
+	cfg.opts, cfg.checked = append([]Option(nil), opts...), true
 	return cfg, nil
 }
 
@@ -104,8 +85,15 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 		r.broken["config"] = true
 		return
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if l, dup := seen[k.Value]; dup {
+			r.add("config", k.Value, k.Line, "section defined twice (first at line %d)", l)
+			r.broken["config"] = true
+			continue
+		}
+		seen[k.Value] = k.Line
 		switch k.Value {
 		case "security":
 			cfg.Security = decodeSection[SecurityConfig](r, "security", v)
@@ -114,11 +102,59 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 		case "fhir":
 			cfg.FHIR = decodeSection[FHIRConfig](r, "fhir", v)
 		case "store":
-			r.decodeEntry("store", v, &cfg.Store)
+			r.decodeStore(v, &cfg.Store)
 		default:
 			r.add("config", k.Value, k.Line, "unknown section (want security, rest, fhir or store)")
 		}
 	}
+}
+
+// decodeStore decodes the store section: memory, or the section of a
+// store driver given with WithStoreDriver.
+func (r *configReader) decodeStore(n *yaml.Node, sc *StoreConfig) {
+	n = deref(n)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		r.add("store", "", n.Line, "must be a mapping with memory or a store such as redis")
+		r.broken["store"] = true
+		return
+	}
+	r.checkDuplicates("store", "", n)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "memory" {
+			sc.Memory = &MemoryStoreConfig{}
+			r.decodeEntry("store", v, sc.Memory, "memory.")
+			continue
+		}
+		d, ok := r.set.drivers[k.Value]
+		if !ok {
+			r.add("store", k.Value, k.Line, "%s", r.unknownStore(k.Value))
+			r.broken["store"] = true
+			continue
+		}
+		if sc.Shared != nil {
+			r.add("store", k.Value, k.Line, "set one shared store, not both %s and %s", sc.SharedName, k.Value)
+			continue
+		}
+		sc.Shared, sc.SharedName = d.NewStoreConfig(), k.Value
+		r.decodeEntry("store", v, sc.Shared, k.Value+".")
+	}
+}
+
+// unknownStore explains a store key that no driver reads.
+func (r *configReader) unknownStore(name string) string {
+	if name == "redis" {
+		return `the Redis store is not linked into this program: import "github.com/tokenwire/tokenwire/cache/redis" and pass rest.WithStoreDriver(redis.Driver{}) when loading`
+	}
+	known := []string{"memory"}
+	for n := range r.set.drivers {
+		known = append(known, n)
+	}
+	slices.Sort(known)
+	return fmt.Sprintf("unknown store (want %s, or a store whose driver is passed with rest.WithStoreDriver)", strings.Join(known, ", "))
 }
 
 // decodeSection decodes a mapping of named entries.
@@ -145,22 +181,26 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 		}
 		lines[k.Value] = k.Line
 		var e T
-		r.decodeEntry(where, v, &e)
+		r.decodeEntry(where, v, &e, "")
 		out[k.Value] = e
 	}
 	return out
 }
 
-// decodeEntry checks n's keys against out's type, then decodes it. A
-// value of the wrong type is reported with its field and line, and the
-// rest of the entry is still decoded and checked.
-func (r *configReader) decodeEntry(where string, n *yaml.Node, out any) {
-	r.checkKeys(where, "", n, reflect.TypeOf(out).Elem())
+// decodeEntry checks n's keys against out's type (a pointer to a struct),
+// then decodes it. A value of the wrong type is reported with its field
+// and line, and the rest of the entry is still decoded and checked.
+// prefix starts the names of its fields in problems ("memory.").
+func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix string) {
+	if r.checkKeys(where, prefix, n, reflect.TypeOf(out).Elem()) {
+		r.broken[where] = true // a key defined twice: which value is meant is unknown
+		return
+	}
 	err := n.Decode(out)
 	if err == nil {
 		return
 	}
-	if _, ok := err.(*yaml.TypeError); ok && r.decodeFields(where, "", n, reflect.ValueOf(out).Elem()) {
+	if _, ok := err.(*yaml.TypeError); ok && r.decodeFields(where, prefix, deref(n), reflect.ValueOf(out).Elem()) {
 		return
 	}
 	r.broken[where] = true
@@ -173,22 +213,26 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any) {
 	r.add(where, "", n.Line, "%s", scrubYAML(err.Error()))
 }
 
-// checkKeys reports mapping keys that t has no field for, recursively, so
-// that a misspelt key fails instead of being ignored.
-func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.Type) {
+// checkKeys reports mapping keys that t has no field for, recursively and
+// through YAML merges (<<), so that a misspelt key fails instead of being
+// ignored, and keys defined twice. It returns whether a key was defined
+// twice.
+func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.Type) (dup bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
+	n = deref(n)
 	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || t.Implements(unmarshalerType) {
-		return
+		return false
 	}
+	dup = r.checkDuplicates(where, prefix, n)
 	fields := yamlFields(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value == "<<" {
+			for _, m := range merged(v) {
+				dup = r.checkKeys(where, prefix, m, t) || dup
+			}
 			continue
 		}
 		ft, ok := fields[k.Value]
@@ -196,8 +240,50 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 			r.add(where, prefix+k.Value, k.Line, "unknown field%s", suggest(k.Value, fields))
 			continue
 		}
-		r.checkKeys(where, prefix+k.Value+".", v, ft)
+		dup = r.checkKeys(where, prefix+k.Value+".", v, ft) || dup
 	}
+	return dup
+}
+
+// checkDuplicates reports the keys of mapping n defined twice.
+func (r *configReader) checkDuplicates(where, prefix string, n *yaml.Node) bool {
+	lines := map[string]int{}
+	dup := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value == "<<" {
+			continue
+		}
+		if l, ok := lines[k.Value]; ok {
+			r.add(where, prefix+k.Value, k.Line, "defined twice (first at line %d)", l)
+			dup = true
+			continue
+		}
+		lines[k.Value] = k.Line
+	}
+	return dup
+}
+
+// merged returns the mappings a merge key (<<) brings in: one alias, or a
+// sequence of them.
+func merged(v *yaml.Node) []*yaml.Node {
+	v = deref(v)
+	if v.Kind == yaml.SequenceNode {
+		out := make([]*yaml.Node, 0, len(v.Content))
+		for _, e := range v.Content {
+			out = append(out, deref(e))
+		}
+		return out
+	}
+	return []*yaml.Node{v}
+}
+
+// deref follows an alias to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()

@@ -2,29 +2,51 @@ package rest
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 )
 
-// secretFields are the yaml keys whose values may be file: references and
-// are never echoed (ours, and cache/redis's).
-var secretFields = map[string]bool{
-	"client_secret": true, "private_key": true, "password": true, "value": true, "token": true,
-	"sentinel_password": true, "encryption_keys": true,
+// secretType is the type of every secret field: only such a field may be
+// a file: reference, and its value is never echoed.
+var secretType = reflect.TypeFor[Secret]()
+
+// resolveAll expands the references of every decoded entry.
+func (r *configReader) resolveAll(cfg *Config) {
+	for name, cc := range cfg.REST {
+		r.resolve(fmt.Sprintf("rest %q", name), &cc)
+		cfg.REST[name] = cc
+	}
+	for name, fc := range cfg.FHIR {
+		r.resolve(fmt.Sprintf("fhir %q", name), &fc)
+		cfg.FHIR[name] = fc
+	}
+	for name, sc := range cfg.Security {
+		r.resolve(fmt.Sprintf("security %q", name), &sc)
+		cfg.Security[name] = sc
+	}
+	if cfg.Store.Memory != nil {
+		r.resolve("store", cfg.Store.Memory)
+	}
+	if cfg.Store.Shared != nil {
+		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem(), false)
+	}
 }
 
-// maxSecretFile bounds what a file: reference reads.
-const maxSecretFile = 1 << 20
-
 // resolve expands ${VAR} references in every string of v (a pointer to a
-// decoded entry), and file: references in secret fields.
+// decoded entry), and file: references in secret fields. Entries that did
+// not decode are left alone.
 func (r *configReader) resolve(where string, v any) {
+	if r.broken[where] {
+		return
+	}
 	r.resolveValue(where, "", reflect.ValueOf(v).Elem(), false)
 }
 
 func (r *configReader) resolveValue(where, field string, v reflect.Value, secret bool) {
+	secret = secret || v.Type() == secretType
 	switch v.Kind() {
-	case reflect.Pointer:
+	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
 			r.resolveValue(where, field, v.Elem(), secret)
 		}
@@ -40,7 +62,7 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value, secret
 			if !strings.Contains(opts, "inline") {
 				sub = joinField(field, name)
 			}
-			r.resolveValue(where, sub, v.Field(i), secretFields[name])
+			r.resolveValue(where, sub, v.Field(i), secret)
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
@@ -57,6 +79,9 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value, secret
 			v.SetMapIndex(k, e)
 		}
 	case reflect.String:
+		if !v.CanSet() {
+			return
+		}
 		s, ok := r.resolveString(where, field, v.String(), secret)
 		if ok {
 			v.SetString(s)
@@ -71,24 +96,28 @@ func joinField(a, b string) string {
 	return a + "." + b
 }
 
-// resolveString expands s; ok is false after a problem was reported.
+// resolveString expands s; ok is false after a problem was reported. A
+// secret written as file:/path is read from the file; "file:" is
+// recognised before ${VAR} expansion (which may still build the path), so
+// a value that comes from the environment is never taken for a path.
 func (r *configReader) resolveString(where, field, s string, secret bool) (string, bool) {
-	s, err := expandEnv(s, r.lookupEnv)
+	path, isFile := strings.CutPrefix(s, "file:")
+	if !secret || !isFile {
+		s, err := expandEnv(s, r.set.lookupEnv)
+		if err != nil {
+			r.add(where, field, 0, "%v", err)
+			return "", false
+		}
+		return s, true
+	}
+	path, err := expandEnv(path, r.set.lookupEnv)
 	if err != nil {
 		r.add(where, field, 0, "%v", err)
 		return "", false
 	}
-	if !secret || !strings.HasPrefix(s, "file:") {
-		return s, true
-	}
-	path := strings.TrimPrefix(s, "file:")
-	b, err := r.readFile(path)
-	switch {
-	case err != nil:
+	b, err := r.set.read(path)
+	if err != nil {
 		r.add(where, field, 0, "cannot read %s: %v", path, unwrapPathError(err))
-		return "", false
-	case len(b) > maxSecretFile:
-		r.add(where, field, 0, "%s is larger than 1 MiB", path)
 		return "", false
 	}
 	return strings.TrimRight(string(b), "\r\n"), true
@@ -97,6 +126,9 @@ func (r *configReader) resolveString(where, field, s string, secret bool) (strin
 // expandEnv replaces ${NAME} and ${NAME:-default} using lookup; "$$"
 // stands for "$". A "$" followed by anything else is kept.
 func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}

@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/origin"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // DefaultTimeout bounds one attempt of a call (until the response body is
@@ -29,28 +32,12 @@ type ConnConfig struct {
 	Retry    RetryPolicy       `yaml:"retry"`
 }
 
-// Options are the run-time knobs shared by a registry's connections. The
-// zero value is ready for production use.
-type Options struct {
-	// Transport is the base transport under every connection's security,
-	// for tests or instrumentation. Default: one *http.Transport per
-	// connection, built from its TLS and Pool settings.
-	Transport http.RoundTripper
-	// Now and Sleep replace the clock and the wait between retries (tests).
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Logger receives retries at debug level; never a secret. Default: none.
-	Logger *slog.Logger
-	// AllowInsecureHTTP permits http:// base URLs (tests and local fakes).
-	AllowInsecureHTTP bool
-}
-
 // Conn is a named connection to one REST backend. It is immutable and safe
 // for concurrent use; replace it in a [Registry] to change it.
 type Conn struct {
 	name    string
 	base    *url.URL
-	origin  string      // of base: where default headers go
+	origin  origin.Origin // of base: where default headers go
 	headers http.Header // defaults, only for origin
 	client  *http.Client
 	idle    interface{ CloseIdleConnections() } // the transport the Conn built, if it did
@@ -64,28 +51,46 @@ type Conn struct {
 
 // NewConn builds the connection name from cfg, authenticating with sec
 // (nil means [None]); cfg.Security is not consulted. Credentials go only to
-// the origin of cfg.BaseURL.
-func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, error) {
-	base, err := parseBaseURL(cfg.BaseURL, opts.AllowInsecureHTTP)
+// the origin of cfg.BaseURL. The options that matter are [WithTransport],
+// [WithClock], [WithSleep], [WithLogger], [WithReadFile] and
+// [AllowInsecureHTTP].
+func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, error) {
+	set := newSettings(nil, opts)
+	rt, own, err := baseTransport(cfg, set)
+	if err != nil {
+		return nil, fmt.Errorf("rest: connection %q: %w", name, err)
+	}
+	return newConn(name, cfg, sec, set, rt, own)
+}
+
+// baseTransport is what a connection sends through, under its security:
+// the injected transport, or its own built from its tls and pool settings.
+func baseTransport(cfg ConnConfig, set *settings) (http.RoundTripper, *http.Transport, error) {
+	if set.transport != nil {
+		return set.transport, nil, nil
+	}
+	own, err := newTransport(cfg.TLS, cfg.Pool, set.read)
+	if err != nil {
+		return nil, nil, err
+	}
+	return own, own, nil
+}
+
+// newConn builds a connection over rt (own when the connection built it).
+func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.RoundTripper, own *http.Transport) (*Conn, error) {
+	base, err := parseBaseURL(cfg.BaseURL, set.insecure)
 	if err != nil {
 		return nil, fmt.Errorf("rest: connection %q: base_url: %w", name, err)
-	}
-	rt := opts.Transport
-	var own *http.Transport
-	if rt == nil {
-		if own, err = newTransport(cfg.TLS, cfg.Pool); err != nil {
-			return nil, fmt.Errorf("rest: connection %q: %w", name, err)
-		}
-		rt = own
 	}
 	if sec == nil {
 		sec = None()
 	}
-	if rt, err = sec.RoundTripper(rt, origin(base)); err != nil { // credentials only to the origin
+	o := origin.New(base)
+	if rt, err = sec.RoundTripper(rt, o.String()); err != nil { // credentials only to the origin
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
 	}
-	c := &Conn{name: name, base: base, origin: origin(base), headers: http.Header{}, retry: cfg.Retry.withDefaults(),
-		now: opts.Now, sleep: opts.Sleep, log: opts.Logger}
+	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(),
+		now: set.now, sleep: set.sleep, log: set.logger}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
 	}
@@ -99,7 +104,7 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts Options) (*Conn, er
 	}
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
-		c.red.secrets, c.red.params = h.secrets()
+		c.red.secrets, c.red.params, c.red.headers = h.secrets()
 	}
 	c.setDefaults()
 	return c, nil
@@ -141,8 +146,8 @@ func parseBaseURL(s string, allowHTTP bool) (*url.URL, error) {
 // Name returns the connection's name.
 func (c *Conn) Name() string { return c.name }
 
-// BaseURL returns a copy of the connection's base URL.
-func (c *Conn) BaseURL() *url.URL { u := *c.base; return &u }
+// BaseURL returns the connection's base URL.
+func (c *Conn) BaseURL() string { return c.base.String() }
 
 // String describes the connection without secrets (the base URL is
 // redacted like URLs in errors).
@@ -180,7 +185,7 @@ func (c *Conn) Do(req *http.Request) (*http.Response, error) {
 		}
 		r.URL, r.Host = u, ""
 	}
-	if sameOrigin(r.URL, c.origin) {
+	if c.origin.Match(r.URL) {
 		for k, v := range c.headers {
 			if _, ok := r.Header[k]; !ok {
 				r.Header[k] = v
@@ -200,7 +205,7 @@ func (c *Conn) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	if !sameOrigin(req.URL, c.origin) {
+	if !c.origin.Match(req.URL) {
 		for k, v := range c.headers {
 			if slices.Equal(req.Header[k], v) {
 				delete(req.Header, k)
@@ -217,11 +222,28 @@ func (c *Conn) fail(req *http.Request, err error, attempts int) error {
 		Err: &redactedError{msg: c.red.text(err.Error()), err: err}}
 }
 
+// Check returns nil for a 2xx response. Otherwise it reads a bounded
+// excerpt of the body, closes it, and returns the *[Error] that [Conn.Get]
+// would have: for the responses of [Conn.Do]. The excerpt is scrubbed of
+// the connection's secrets and of the credential the request actually
+// carried (a backend that echoes "token Bearer eyJ… lacks scope" never puts
+// the token in an error).
+func (c *Conn) Check(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return c.statusError(resp, 1)
+}
+
 // statusError consumes and closes resp, returning its *Error.
 func (c *Conn) statusError(resp *http.Response, attempts int) error {
 	defer resp.Body.Close()
-	return &Error{Conn: c.name, Method: resp.Request.Method, URL: c.red.url(resp.Request.URL),
-		StatusCode: resp.StatusCode, Excerpt: c.red.excerpt(resp.Body), Attempts: attempts}
+	e := &Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: attempts}
+	if req := resp.Request; req != nil {
+		e.Method, e.URL = req.Method, c.red.url(req.URL)
+	}
+	e.Excerpt = c.red.excerpt(resp.Body, redact.Sent(resp.Request, c.red.headers...))
+	return e
 }
 
 // drain reads a little of a discarded body so the connection can be reused.

@@ -9,20 +9,28 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // MaxExcerpt is the largest response-body excerpt kept in an [Error].
 const MaxExcerpt = 512
 
-// Sentinels matched by [Error] with errors.Is, by status code or class.
+// Sentinels matched by [Error] with errors.Is, by status code or class:
+// the one taxonomy of HTTP outcomes, for REST and FHIR connections alike
+// (a *fhir.Error wraps the connection's *Error).
 var (
-	ErrUnauthorized    = errors.New("rest: 401 unauthorized")
-	ErrForbidden       = errors.New("rest: 403 forbidden")
-	ErrNotFound        = errors.New("rest: 404 not found")
-	ErrConflict        = errors.New("rest: 409 conflict")
-	ErrTooManyRequests = errors.New("rest: 429 too many requests")
-	ErrClientError     = errors.New("rest: 4xx client error")
-	ErrServerError     = errors.New("rest: 5xx server error")
+	ErrBadRequest         = errors.New("rest: 400 bad request")
+	ErrUnauthorized       = errors.New("rest: 401 unauthorized")
+	ErrForbidden          = errors.New("rest: 403 forbidden")
+	ErrNotFound           = errors.New("rest: 404 not found")
+	ErrConflict           = errors.New("rest: 409 conflict")
+	ErrGone               = errors.New("rest: 410 gone")
+	ErrPreconditionFailed = errors.New("rest: 412 precondition failed")
+	ErrUnprocessable      = errors.New("rest: 422 unprocessable entity")
+	ErrTooManyRequests    = errors.New("rest: 429 too many requests")
+	ErrClientError        = errors.New("rest: 4xx client error")
+	ErrServerError        = errors.New("rest: 5xx server error")
 	// ErrTransport matches an Error for which no response arrived
 	// (connection refused, timeout, TLS failure, token fetch failure...).
 	ErrTransport = errors.New("rest: no response")
@@ -72,8 +80,16 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTransport:
 		return c == 0
+	case ErrBadRequest:
+		return c == http.StatusBadRequest
 	case ErrUnauthorized:
 		return c == http.StatusUnauthorized
+	case ErrGone:
+		return c == http.StatusGone
+	case ErrPreconditionFailed:
+		return c == http.StatusPreconditionFailed
+	case ErrUnprocessable:
+		return c == http.StatusUnprocessableEntity
 	case ErrForbidden:
 		return c == http.StatusForbidden
 	case ErrNotFound:
@@ -94,39 +110,16 @@ func (e *Error) Is(target error) bool {
 type redactor struct {
 	params  []string // query parameter names whose values are secret
 	secrets []string // literal secret values never to be echoed
+	headers []string // header names that carry the connection's credential
 }
 
-// defaultSecretParams are redacted from every URL in an error.
-var defaultSecretParams = []string{"access_token", "api_key", "apikey", "key", "token", "client_secret", "password", "sig", "signature"}
-
-const redacted = "REDACTED"
-
-// url returns u without user info and with secret query values replaced.
+// url returns u without user info and fragment, with secret query values
+// replaced.
 func (r *redactor) url(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = r.query(c.RawQuery)
-	}
-	return r.text(c.String())
-}
-
-// query returns raw with secret values replaced; all of it when it does
-// not parse.
-func (r *redactor) query(raw string) string {
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return redacted
-	}
-	for k := range q {
-		if r.secretParam(k) {
-			q[k] = []string{redacted}
-		}
-	}
-	return q.Encode()
+	return r.text(redact.URL(u, r.showParam))
 }
 
 // path returns a request path as given by a caller, with its query
@@ -135,44 +128,37 @@ func (r *redactor) path(p string) string {
 	p, frag, hasFrag := strings.Cut(p, "#")
 	p, q, hasQuery := strings.Cut(p, "?")
 	if hasQuery {
-		p += "?" + r.query(q)
+		p += "?" + redact.Query(q, r.showParam)
 	}
 	if hasFrag && frag != "" {
-		p += "#" + redacted
+		p += "#" + redact.Mark
 	}
 	return r.text(p)
 }
 
-func (r *redactor) secretParam(k string) bool {
+// showParam reports whether the value of query parameter k may be shown.
+func (r *redactor) showParam(k string) bool {
 	for _, p := range r.params {
 		if strings.EqualFold(p, k) {
-			return true
+			return false
 		}
 	}
-	for _, p := range defaultSecretParams {
-		if strings.EqualFold(p, k) {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
-// text replaces every known secret value in s.
-func (r *redactor) text(s string) string {
-	for _, v := range r.secrets {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, redacted)
-		}
-	}
-	return s
+// text replaces every known secret value in s, and the extra ones given
+// (the credential a request carried).
+func (r *redactor) text(s string, extra ...string) string {
+	return redact.Values(redact.Values(s, r.secrets...), extra...)
 }
 
 // excerpt reads at most MaxExcerpt bytes of body and returns them as one
 // printable line.
-func (r *redactor) excerpt(body io.Reader) string {
+// Values sent with the request (sent) are scrubbed too.
+func (r *redactor) excerpt(body io.Reader, sent []string) string {
 	buf := make([]byte, MaxExcerpt)
 	n, _ := io.ReadFull(body, buf)
-	return r.text(printable(buf[:n]))
+	return r.text(printable(buf[:n]), sent...)
 }
 
 // printable keeps valid UTF-8, folds control characters and runs of space
@@ -214,10 +200,4 @@ func (e *redactedError) Unwrap() error { return e.err }
 
 // transportError strips the *url.Error wrapper added by http.Client (it
 // holds the unredacted URL) and keeps its cause.
-func transportError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
-	}
-	return err
-}
+func transportError(err error) error { return redact.URLCause(err) }

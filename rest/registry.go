@@ -7,9 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/internal/registry"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -17,28 +17,30 @@ import (
 // [Registry.Conn] for a name that is not defined.
 var ErrUnknownConnection = errors.New("rest: unknown connection")
 
-// Registry holds connections by name. It is safe for concurrent use.
-// Lookups are an atomic load of an immutable map; Put and Remove publish a
-// new map, so calls in flight finish on the *Conn they started with while
-// new calls get the new one. The connection replaced or removed has its
-// idle keep-alive connections closed (see [Conn.CloseIdleConnections]).
+// ErrClosed matches what a closed [Registry] answers to [Registry.Put].
+var ErrClosed = errors.New("rest: registry closed")
+
+// Registry holds every outgoing connection of a configuration by name —
+// REST and FHIR ones alike, since both are HTTP connections with a security
+// definition — with the security definitions and the token store they
+// share. It is safe for concurrent use: a lookup is one atomic load of an
+// immutable map; Put and Remove publish a new map, so calls in flight
+// finish on the *Conn they started with while new calls get the new one.
+// The connection replaced or removed has its idle keep-alive connections
+// closed (see [Conn.CloseIdleConnections]). Close releases everything.
 type Registry struct {
-	conns    atomic.Pointer[map[string]*Conn]
-	mu       sync.Mutex // serialises writers
-	security *oauthclient.Registry
-	secs     map[string]Security // immutable after NewRegistry
-	smart    map[string]bool     // SMART definitions left to package fhir; immutable
-	opts     Options
-	closer   io.Closer // the store, when the registry built it
+	conns    registry.Map[*Conn]
+	security *oauthclient.Registry // the OAuth definitions' sources
+	secs     map[string]Security   // every definition by name; immutable after Open
+	store    io.Closer             // the store Open opened, if it must be closed
+	set      *settings
 }
 
 // Conn returns the connection called name. For an unknown name the error
 // lists the known ones.
 func (r *Registry) Conn(name string) (*Conn, error) {
-	if m := r.conns.Load(); m != nil {
-		if c, ok := (*m)[name]; ok {
-			return c, nil
-		}
+	if c, ok := r.conns.Get(name); ok {
+		return c, nil
 	}
 	known := r.Names()
 	if len(known) == 0 {
@@ -48,65 +50,78 @@ func (r *Registry) Conn(name string) (*Conn, error) {
 }
 
 // Names returns the connection names, sorted.
-func (r *Registry) Names() []string {
-	m := r.conns.Load()
-	if m == nil {
-		return nil
+func (r *Registry) Names() []string { return r.conns.Names() }
+
+// Security returns the security definition called name, as the registry
+// built it ("" is [None]), to build a connection that replaces one at run
+// time with [NewConn] and [Registry.Put]. Its tokens are shared with the
+// connections already using it.
+func (r *Registry) Security(name string) (Security, error) {
+	if name == "" {
+		return None(), nil
 	}
-	return slices.Sorted(maps.Keys(*m))
+	if s, ok := r.secs[name]; ok {
+		return s, nil
+	}
+	known := slices.Sorted(maps.Keys(r.secs))
+	return nil, fmt.Errorf("%w %q (known: %s)", oauthclient.ErrUnknownDefinition, name, listOrNone(known))
 }
 
-// Put adds c, replacing any connection of the same name.
-func (r *Registry) Put(c *Conn) {
-	if old := r.update(c.Name(), c); old != nil && old != c {
+// Put adds c, replacing any connection of the same name. After Close it
+// fails with ErrClosed.
+func (r *Registry) Put(c *Conn) error {
+	old, replaced, closed := r.conns.Put(c.Name(), c)
+	if closed {
+		return fmt.Errorf("%w: connection %q not added", ErrClosed, c.Name())
+	}
+	if replaced && old != c {
 		old.CloseIdleConnections()
 	}
+	return nil
 }
 
 // Remove deletes the connection called name, if any.
 func (r *Registry) Remove(name string) {
-	if old := r.update(name, nil); old != nil {
+	if old, ok := r.conns.Delete(name); ok {
 		old.CloseIdleConnections()
 	}
 }
 
-// Security returns the registry's OAuth security definitions, so that other
-// packages (fhir) can reuse them. It is nil for a registry built without
-// [NewRegistry].
-func (r *Registry) Security() *oauthclient.Registry { return r.security }
-
-// update publishes a copy of the map with name set to c (deleted when c is
-// nil) and returns the connection it had.
-func (r *Registry) update(name string, c *Conn) (old *Conn) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	next := map[string]*Conn{}
-	if m := r.conns.Load(); m != nil {
-		maps.Copy(next, *m)
-	}
-	old = next[name]
-	if c == nil {
-		delete(next, name)
-	} else {
-		next[name] = c
-	}
-	r.conns.Store(&next)
-	return old
-}
-
-// replaceAll publishes exactly conns.
-func (r *Registry) replaceAll(conns map[string]*Conn) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.conns.Store(&conns)
-}
-
-// Close releases what the registry opened (the Redis store of the
-// configuration's store section). Connections stay usable for calls that
-// do not need the store.
+// Close releases what the registry holds: every token source stops its
+// timers and drops its token, idle keep-alive connections are closed, and
+// the store Open opened from the store section (Redis) is closed. Lookups
+// then find nothing; calls already running finish, and token requests they
+// still need fail. Close is idempotent.
 func (r *Registry) Close() error {
-	if r.closer != nil {
-		return r.closer.Close()
+	for _, c := range r.conns.Close() {
+		c.CloseIdleConnections()
+	}
+	if r.security != nil {
+		_ = r.security.Close()
+	}
+	if r.store != nil {
+		err := r.store.Close()
+		r.store = nil
+		return err
 	}
 	return nil
 }
+
+// String lists the connections; it never shows a secret.
+func (r *Registry) String() string {
+	var b strings.Builder
+	b.WriteString("rest.Registry{")
+	for i, name := range r.Names() {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		if c, ok := r.conns.Get(name); ok {
+			b.WriteString(c.String())
+		}
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// Format prints [Registry.String] whatever the verb.
+func (r *Registry) Format(f fmt.State, _ rune) { redact.Format(f, r.String()) }

@@ -7,7 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/origin"
 )
 
 // Security authenticates a connection's requests. RoundTripper returns base
@@ -20,9 +21,10 @@ type Security interface {
 }
 
 // secretHolder is implemented by the package's static kinds so that errors
-// can redact their values.
+// can redact their values: the literal values, the query parameters and the
+// headers that carry them.
 type secretHolder interface {
-	secrets() (values, params []string)
+	secrets() (values, params, headers []string)
 }
 
 // None sends requests without credentials.
@@ -54,7 +56,7 @@ func APIKeyHeader(header, key string) Security {
 }
 
 // APIKeyQuery sends key as the named query parameter. Errors show the
-// parameter's value as REDACTED.
+// parameter's value as [redacted].
 func APIKeyQuery(param, key string) Security {
 	return &querySecurity{param: param, key: key}
 }
@@ -66,16 +68,17 @@ type headerSecurity struct {
 
 func (s *headerSecurity) String() string { return s.kind }
 
-func (s *headerSecurity) secrets() ([]string, []string) {
-	return append([]string{s.value}, s.raw...), nil
+func (s *headerSecurity) secrets() ([]string, []string, []string) {
+	return append([]string{s.value}, s.raw...), nil, []string{s.name}
 }
 
-func (s *headerSecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
-	if err := checkOrigin(origin); err != nil {
+func (s *headerSecurity) RoundTripper(base http.RoundTripper, to string) (http.RoundTripper, error) {
+	o, err := parseOrigin(to)
+	if err != nil {
 		return nil, err
 	}
 	vals := []string{s.value} // shared, never modified
-	return &originTransport{base: base, origin: origin, set: func(r *http.Request) {
+	return &originTransport{base: base, origin: o, set: func(r *http.Request) {
 		r.Header[s.name] = vals
 	}}, nil
 }
@@ -84,15 +87,16 @@ type querySecurity struct{ param, key string }
 
 func (s *querySecurity) String() string { return "apikey" }
 
-func (s *querySecurity) secrets() ([]string, []string) {
-	return []string{s.key, url.QueryEscape(s.key)}, []string{s.param}
+func (s *querySecurity) secrets() ([]string, []string, []string) {
+	return []string{s.key, url.QueryEscape(s.key)}, []string{s.param}, nil
 }
 
-func (s *querySecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
-	if err := checkOrigin(origin); err != nil {
+func (s *querySecurity) RoundTripper(base http.RoundTripper, to string) (http.RoundTripper, error) {
+	o, err := parseOrigin(to)
+	if err != nil {
 		return nil, err
 	}
-	return &originTransport{base: base, origin: origin, set: func(r *http.Request) {
+	return &originTransport{base: base, origin: o, set: func(r *http.Request) {
 		u := *r.URL
 		q := u.Query()
 		q.Set(s.param, s.key)
@@ -104,12 +108,12 @@ func (s *querySecurity) RoundTripper(base http.RoundTripper, origin string) (htt
 // originTransport applies set to a clone of each request bound for origin.
 type originTransport struct {
 	base   http.RoundTripper
-	origin string
+	origin origin.Origin
 	set    func(*http.Request)
 }
 
 func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !sameOrigin(req.URL, t.origin) {
+	if !t.origin.Match(req.URL) {
 		return t.base.RoundTrip(req)
 	}
 	// A shallow copy with its own header map: the caller's request is
@@ -124,34 +128,15 @@ func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// origin returns "scheme://host" with the host lower-cased and a default
-// port removed.
-func origin(u *url.URL) string {
-	host := strings.ToLower(u.Host)
-	switch {
-	case u.Scheme == "https" && strings.HasSuffix(host, ":443"):
-		host = strings.TrimSuffix(host, ":443")
-	case u.Scheme == "http" && strings.HasSuffix(host, ":80"):
-		host = strings.TrimSuffix(host, ":80")
-	}
-	return strings.ToLower(u.Scheme) + "://" + host
-}
-
-func sameOrigin(u *url.URL, o string) bool {
-	if len(o) < len(u.Scheme)+3 || !strings.EqualFold(o[:len(u.Scheme)], u.Scheme) {
-		return false
-	}
-	return origin(u) == o
-}
-
 var errBadOrigin = errors.New("rest: origin must be scheme://host[:port]")
 
-func checkOrigin(o string) error {
+// parseOrigin parses an origin given to [Security.RoundTripper].
+func parseOrigin(o string) (origin.Origin, error) {
 	u, err := url.Parse(o)
-	if err != nil || u.Scheme == "" || u.Host == "" || origin(u) != o {
-		return fmt.Errorf("%w: %q", errBadOrigin, o)
+	if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return origin.Origin{}, fmt.Errorf("%w: %q", errBadOrigin, o)
 	}
-	return nil
+	return origin.New(u), nil
 }
 
 // Format prints only the kind, whatever the verb (%v, %+v, %#v...).

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
@@ -16,9 +18,12 @@ type oauthSecurity struct{ src *oauthclient.Source }
 
 func (s oauthSecurity) String() string { return "oauth2(" + s.src.Name() + ")" }
 
-func (s oauthSecurity) RoundTripper(base http.RoundTripper, origin string) (http.RoundTripper, error) {
-	if err := checkOrigin(origin); err != nil {
+func (s oauthSecurity) RoundTripper(base http.RoundTripper, to string) (http.RoundTripper, error) {
+	if _, err := parseOrigin(to); err != nil {
 		return nil, err
 	}
-	return oauthclient.NewTransport(s.src, base, origin)
+	return oauthclient.NewTransport(s.src, base, to)
 }
+
+// Format prints only the kind and the definition, whatever the verb.
+func (s oauthSecurity) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }

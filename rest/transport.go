@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 )
 
@@ -28,8 +27,8 @@ type PoolConfig struct {
 const DefaultMaxIdleConnsPerHost = 16
 
 // newTransport builds a connection's own *http.Transport.
-func newTransport(tc TLSConfig, pc PoolConfig) (*http.Transport, error) {
-	cfg, err := tc.build(nil)
+func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, error)) (*http.Transport, error) {
+	cfg, err := tc.build(readFile)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +49,8 @@ func newTransport(tc TLSConfig, pc PoolConfig) (*http.Transport, error) {
 }
 
 // build returns the *tls.Config described by c, reading files with
-// readFile (os.ReadFile when nil). Errors name the field.
+// readFile (the bounded reader of regular files when nil). Errors name the
+// field.
 func (c TLSConfig) build(readFile func(string) ([]byte, error)) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch c.MinVersion {
@@ -61,7 +61,7 @@ func (c TLSConfig) build(readFile func(string) ([]byte, error)) (*tls.Config, er
 		return nil, fmt.Errorf("tls.min_version: %q is not 1.2 or 1.3", c.MinVersion)
 	}
 	if readFile == nil {
-		readFile = os.ReadFile
+		readFile = readRegularFile
 	}
 	if c.CAFile != "" {
 		pool, err := loadCAs(c.CAFile, readFile)

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -12,11 +13,21 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// Config is the Redis store's part of a configuration file. Secrets
-// (Password, EncryptionKeys) are expected already resolved from wherever
-// the application keeps them; Config never prints them.
+// Secret is the type of the secret fields (passwords, encryption keys):
+// the one redacting type of tokenwire (oauthclient.Secret is the same
+// type). It prints as "[redacted]" under every fmt verb, log/slog,
+// encoding/json and YAML.
+type Secret = redact.Secret
+
+// Config is the Redis store's section of a configuration file, and
+// implements cache.Config so that package rest can load and open it
+// (pass rest.WithStoreDriver(redis.Driver{})). In the file, its secret
+// fields may be file:/path or ${VAR}. Config never prints its secrets.
 //
 //	redis:
 //	  addrs: ["redis-1:6379"]
@@ -36,10 +47,10 @@ type Config struct {
 	// MasterName selects Sentinel: the name of the monitored master.
 	MasterName       string `yaml:"master_name"`
 	SentinelUsername string `yaml:"sentinel_username"`
-	SentinelPassword string `yaml:"sentinel_password"`
+	SentinelPassword Secret `yaml:"sentinel_password"`
 
 	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Password Secret `yaml:"password"`
 	DB       int    `yaml:"db"` // not for Cluster
 
 	TLS           bool   `yaml:"tls"`             // connect with TLS 1.2 or later
@@ -49,19 +60,56 @@ type Config struct {
 	Prefix string `yaml:"prefix"` // Options.Prefix
 	// EncryptionKeys are base64 (standard or URL alphabet, padded or not)
 	// encodings of 32-byte keys; the first encrypts (Options.Keys).
-	EncryptionKeys []string      `yaml:"encryption_keys"`
+	EncryptionKeys []Secret      `yaml:"encryption_keys"`
 	Plaintext      bool          `yaml:"plaintext"`  // Options.Plaintext
 	OpTimeout      time.Duration `yaml:"op_timeout"` // Options.OpTimeout
 }
 
+// Driver lets a configuration file's store section name the Redis store:
+// rest.LoadConfig(path, rest.WithStoreDriver(redis.Driver{})). A program
+// that does not pass it links no Redis code.
+type Driver struct{}
+
+// StoreName is the key of the section: "redis".
+func (Driver) StoreName() string { return "redis" }
+
+// NewStoreConfig returns a zero *Config to decode the section into.
+func (Driver) NewStoreConfig() cache.Config { return &Config{} }
+
+// Check implements cache.Config: it validates the section without
+// connecting, reading tls_ca_file with env.ReadFile.
+func (c *Config) Check(env cache.Env) error {
+	if _, err := c.Options(); err != nil {
+		return err
+	}
+	_, err := c.tlsConfig(env.ReadFile)
+	if err == nil && c.DB != 0 && (c.Cluster || (len(c.addrs()) > 1 && c.MasterName == "")) {
+		err = errors.New("redis: db: a Cluster has only database 0")
+	}
+	return err
+}
+
+// Open implements cache.Config: it builds the client and the store with
+// the assembly's clock and logger; [Store.Close] closes the client.
+func (c *Config) Open(_ context.Context, env cache.Env) (cache.Store, error) {
+	st, err := c.open(env)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return st, nil
+}
+
 // NewFromConfig builds the client and the store; [Store.Close] closes the
 // client.
-func NewFromConfig(cfg Config) (*Store, error) {
-	opts, err := cfg.Options()
+func NewFromConfig(cfg Config) (*Store, error) { return cfg.open(cache.Env{}) }
+
+func (c Config) open(env cache.Env) (*Store, error) {
+	opts, err := c.Options()
 	if err != nil {
 		return nil, err
 	}
-	client, err := cfg.Client()
+	opts.Now, opts.Logger = env.Now, env.Logger
+	client, err := c.client(env.ReadFile)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +127,7 @@ func NewFromConfig(cfg Config) (*Store, error) {
 func (c Config) Options() (Options, error) {
 	o := Options{Prefix: c.Prefix, Plaintext: c.Plaintext, OpTimeout: c.OpTimeout}
 	for i, s := range c.EncryptionKeys {
-		k, err := decodeKey(s)
+		k, err := decodeKey(s.Reveal())
 		if err != nil {
 			return Options{}, fmt.Errorf("redis: encryption_keys[%d]: %w", i, err)
 		}
@@ -93,11 +141,9 @@ func (c Config) Options() (Options, error) {
 // client when MasterName is set, a Cluster client for several addresses or
 // Cluster, else a single-node client. Context deadlines are honoured, so
 // that OpTimeout cuts off a slow server.
-func (c Config) Client() (goredis.UniversalClient, error) {
-	tlsConf, err := c.tlsConfig()
-	if err != nil {
-		return nil, err
-	}
+func (c Config) Client() (goredis.UniversalClient, error) { return c.client(nil) }
+
+func (c Config) addrs() []string {
 	addrs := append([]string(nil), c.Addrs...)
 	if c.Addr != "" {
 		addrs = append(addrs, c.Addr)
@@ -105,6 +151,15 @@ func (c Config) Client() (goredis.UniversalClient, error) {
 	if len(addrs) == 0 {
 		addrs = []string{"127.0.0.1:6379"}
 	}
+	return addrs
+}
+
+func (c Config) client(readFile func(string) ([]byte, error)) (goredis.UniversalClient, error) {
+	tlsConf, err := c.tlsConfig(readFile)
+	if err != nil {
+		return nil, err
+	}
+	addrs := c.addrs()
 	if c.DB != 0 && (c.Cluster || (len(addrs) > 1 && c.MasterName == "")) {
 		return nil, errors.New("redis: db: a Cluster has only database 0")
 	}
@@ -113,16 +168,16 @@ func (c Config) Client() (goredis.UniversalClient, error) {
 		IsClusterMode:         c.Cluster,
 		MasterName:            c.MasterName,
 		SentinelUsername:      c.SentinelUsername,
-		SentinelPassword:      c.SentinelPassword,
+		SentinelPassword:      c.SentinelPassword.Reveal(),
 		Username:              c.Username,
-		Password:              c.Password,
+		Password:              c.Password.Reveal(),
 		DB:                    c.DB,
 		TLSConfig:             tlsConf,
 		ContextTimeoutEnabled: true,
 	}), nil
 }
 
-func (c Config) tlsConfig() (*tls.Config, error) {
+func (c Config) tlsConfig(readFile func(string) ([]byte, error)) (*tls.Config, error) {
 	if !c.TLS {
 		if c.TLSCAFile != "" || c.TLSServerName != "" {
 			return nil, errors.New("redis: tls_ca_file and tls_server_name need tls: true")
@@ -131,7 +186,10 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	}
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
 	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
+		if readFile == nil {
+			readFile = os.ReadFile
+		}
+		pem, err := readFile(c.TLSCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("redis: tls_ca_file: %w", err)
 		}
@@ -158,21 +216,18 @@ func decodeKey(s string) ([]byte, error) {
 	return nil, errors.New("not valid base64")
 }
 
-// String redacts the password and the encryption keys.
+// String redacts the passwords and the encryption keys.
 func (c Config) String() string {
-	return fmt.Sprintf("redis.Config{Addrs:%v Addr:%q Cluster:%t MasterName:%q Username:%q Password:%s DB:%d TLS:%t Prefix:%q EncryptionKeys:%d redacted Plaintext:%t OpTimeout:%s}",
-		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redacted(c.Password), c.DB, c.TLS, c.Prefix, len(c.EncryptionKeys), c.Plaintext, c.OpTimeout)
+	return fmt.Sprintf("redis.Config{Addrs:%v Addr:%q Cluster:%t MasterName:%q Username:%q Password:%s SentinelPassword:%s DB:%d TLS:%t Prefix:%q EncryptionKeys:%d %s Plaintext:%t OpTimeout:%s}",
+		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redact.Set(c.Password != ""), redact.Set(c.SentinelPassword != ""),
+		c.DB, c.TLS, c.Prefix, len(c.EncryptionKeys), redact.Mark, c.Plaintext, c.OpTimeout)
 }
 
 // GoString redacts like String, for %#v.
 func (c Config) GoString() string { return c.String() }
 
+// Format redacts like String whatever the verb.
+func (c Config) Format(f fmt.State, _ rune) { redact.Format(f, c.String()) }
+
 // LogValue redacts like String, for log/slog.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-func redacted(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[redacted]"
-}

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // Defaults applied by [New] to zero fields of [Options].
@@ -59,12 +61,21 @@ type Options struct {
 
 // String redacts the encryption keys, so that Options may be printed.
 func (o Options) String() string {
-	return fmt.Sprintf("redis.Options{Prefix:%q Keys:%d redacted Plaintext:%t OpTimeout:%s Cooldown:%s}",
-		o.Prefix, len(o.Keys), o.Plaintext, o.OpTimeout, o.Cooldown)
+	return fmt.Sprintf("redis.Options{Prefix:%q Keys:%d %s Plaintext:%t OpTimeout:%s Cooldown:%s}",
+		o.Prefix, len(o.Keys), redact.Mark, o.Plaintext, o.OpTimeout, o.Cooldown)
 }
 
 // GoString redacts like String, for %#v.
 func (o Options) GoString() string { return o.String() }
+
+// Format redacts like String whatever the verb.
+func (o Options) Format(f fmt.State, _ rune) { redact.Format(f, o.String()) }
+
+// MarshalJSON writes the redacted description: the keys are never encoded.
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+
+// MarshalYAML writes the redacted description.
+func (o Options) MarshalYAML() (any, error) { return o.String(), nil }
 
 // LogValue redacts like String, for log/slog.
 func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -46,7 +45,7 @@ func startEHR(now func() time.Time) (*fakeEHR, error) {
 	e := &fakeEHR{keyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	e.auth = oauthtest.NewServer(oauthtest.WithClock(now), oauthtest.WithTokenLifetime(tokenLifetime))
 	e.auth.AddJWTClient(ehrClientID, key.Public(), ehrKeyID, "system/Patient.rs", "system/Observation.rs")
-	e.fhir = fhirtest.NewServer(fhirtest.WithTokenCheck(e.auth.Valid), fhirtest.WithSmartConfiguration(&fhir.SmartConfiguration{
+	e.fhir = fhirtest.NewServer(fhirtest.WithTokenCheck(e.auth.Valid), fhirtest.WithSmartConfiguration(&fhirtest.SmartConfiguration{
 		TokenEndpoint:                     e.auth.TokenURL(),
 		TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"},
 		TokenEndpointAuthSigningAlgs:      []string{"RS384", "ES384"},

@@ -32,8 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tokenwire/tokenwire/fhir"
-	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/cache/redis"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
@@ -130,19 +129,14 @@ func startDemo(ctx context.Context) (*demoEnv, error) {
 		return nil, err
 	}
 	d.fakes = fakes
-	cfg, err := rest.ParseConfig(defaultConfig, rest.WithLookupEnv(d.fakes.env), rest.AllowInsecureHTTP())
+	cfg, err := rest.ParseConfig(defaultConfig, rest.WithLookupEnv(d.fakes.env),
+		rest.AllowInsecureHTTP(), // the fakes speak plain HTTP
+		rest.WithClock(d.clk.Now))
 	if err == nil {
-		d.reg, err = rest.NewRegistry(ctx, cfg, rest.RegistryOptions{
-			Options: rest.Options{AllowInsecureHTTP: true}, // the fakes speak plain HTTP
-			OAuth:   oauthclient.Options{Now: d.clk.Now},
-		})
-	}
-	var fhirReg *fhir.Registry
-	if err == nil {
-		fhirReg, err = fhir.NewRegistry(ctx, cfg, d.reg) // the same security definitions and token store
+		d.reg, err = rest.Open(ctx, cfg)
 	}
 	if err == nil {
-		d.sz, err = NewSummarizer(d.reg, fhirReg)
+		d.sz, err = NewSummarizer(d.reg)
 	}
 	if err != nil {
 		d.Close()
@@ -160,24 +154,20 @@ func (d *demoEnv) Close() {
 
 // runConfigured uses real backends from a configuration file.
 func runConfigured(ctx context.Context, file, addr string, insecure bool, ids []string, stdout io.Writer) error {
-	var copts []rest.ConfigOption
+	opts := []rest.Option{rest.WithStoreDriver(redis.Driver{})} // a file may name a Redis store
 	if insecure {
-		copts = append(copts, rest.AllowInsecureHTTP())
+		opts = append(opts, rest.AllowInsecureHTTP())
 	}
-	cfg, err := rest.LoadConfig(file, copts...)
+	cfg, err := rest.LoadConfig(file, opts...)
 	if err != nil {
 		return err
 	}
-	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{Options: rest.Options{AllowInsecureHTTP: insecure}})
+	reg, err := rest.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
-	fhirReg, err := fhir.NewRegistry(ctx, cfg, reg)
-	if err != nil {
-		return err
-	}
-	sz, err := NewSummarizer(reg, fhirReg)
+	sz, err := NewSummarizer(reg)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tokenwire/tokenwire/fhir"
-	"github.com/tokenwire/tokenwire/rest"
 )
 
 func TestRunDemo(t *testing.T) {
@@ -52,9 +50,8 @@ func TestSummarizerWithoutEHR(t *testing.T) {
 	d, err := startDemo(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(d.Close)
-	noEHR, err := fhir.NewRegistry(context.Background(), &rest.Config{}, d.reg)
-	require.NoError(t, err)
-	sz, err := NewSummarizer(d.reg, noEHR)
+	d.reg.Remove("ehr") // as if the file had no fhir section
+	sz, err := NewSummarizer(d.reg)
 	require.NoError(t, err)
 	s, err := sz.Summary(context.Background(), "C001")
 	require.NoError(t, err)

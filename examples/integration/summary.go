@@ -59,7 +59,7 @@ type Summarizer struct {
 // NewSummarizer looks up the connections the summary needs, by name: the
 // REST connections "crm" and "billing", and the FHIR connection "ehr" if
 // the configuration has one.
-func NewSummarizer(reg *rest.Registry, fhirReg *fhir.Registry) (*Summarizer, error) {
+func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
 	crm, err := reg.Conn("crm")
 	if err != nil {
 		return nil, err
@@ -86,9 +86,9 @@ func NewSummarizer(reg *rest.Registry, fhirReg *fhir.Registry) (*Summarizer, err
 			return err
 		}},
 	}}
-	ehr, err := fhirReg.Conn("ehr")
+	ehr, err := fhir.Lookup(reg, "ehr")
 	switch {
-	case errors.Is(err, fhir.ErrUnknownConnection):
+	case errors.Is(err, rest.ErrUnknownConnection):
 		return sz, nil // no EHR configured: summaries without a patient part
 	case err != nil:
 		return nil, err

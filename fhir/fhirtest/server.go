@@ -23,7 +23,7 @@ type Server struct {
 	now        func() time.Time
 	tokenCheck func(string) bool
 	pageSize   int
-	smart      *fhir.SmartConfiguration
+	smart      *SmartConfiguration
 	ops        map[string]Operation
 
 	statsMu    sync.Mutex
@@ -63,8 +63,22 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // (default 10; _count overrides it).
 func WithPageSize(n int) Option { return func(s *Server) { s.pageSize = n } }
 
+// SmartConfiguration is what the server serves at
+// .well-known/smart-configuration (SMART App Launch, Backend Services):
+// the members a client reads to find and use the token endpoint.
+type SmartConfiguration struct {
+	Issuer                            string   `json:"issuer,omitempty"`
+	JWKSURI                           string   `json:"jwks_uri,omitempty"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	GrantTypesSupported               []string `json:"grant_types_supported,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	Capabilities                      []string `json:"capabilities,omitempty"`
+}
+
 // WithSmartConfiguration serves cfg at .well-known/smart-configuration.
-func WithSmartConfiguration(cfg *fhir.SmartConfiguration) Option {
+func WithSmartConfiguration(cfg *SmartConfiguration) Option {
 	return func(s *Server) { s.smart = cfg }
 }
 

@@ -1,0 +1,125 @@
+// Package redact is tokenwire's one way of keeping secrets out of what it
+// prints: the redaction mark, the Secret type every secret configuration
+// value is held in, and helpers that scrub known values out of text.
+package redact
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Mark replaces every secret that would otherwise be printed.
+const Mark = "[redacted]"
+
+// Secret is a value that must never be printed: client secrets, private
+// keys, passwords, API keys, bearer tokens, encryption keys. Every fmt verb,
+// log/slog (text and JSON), encoding/json and YAML show it as [Mark] (or
+// "" when it is empty); [Secret.Reveal] returns the value.
+type Secret string
+
+// Reveal returns the secret value, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns [Mark], or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return Mark
+}
+
+// GoString makes %#v print the redacted form.
+func (s Secret) GoString() string { return s.String() }
+
+// Format prints the redacted form whatever the verb (%v %+v %#v %s %q %d…).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue keeps log/slog handlers from seeing the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText makes encoders (JSON, YAML, slog's JSON handler) write the
+// redacted form.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalYAML writes the redacted form.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// UnmarshalText keeps decoders reading the plain value (MarshalText would
+// otherwise make encoding/json expect the redacted form back).
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+
+// Set returns Mark when set is true, and "none" otherwise: how types that
+// hold a secret say whether they have one.
+func Set(set bool) string {
+	if set {
+		return Mark
+	}
+	return "none"
+}
+
+// Format writes s whatever the verb: the Format method of a type that holds
+// a secret and prints a redacted description of itself.
+func Format(f fmt.State, s string) { _, _ = io.WriteString(f, s) }
+
+// Values replaces every occurrence of each non-empty value in s with Mark,
+// longest first so that a value is never half replaced through a shorter one.
+func Values(s string, values ...string) string {
+	if s == "" || len(values) == 0 {
+		return s
+	}
+	vs := make([]string, 0, len(values))
+	for _, v := range values {
+		if v != "" && strings.Contains(s, v) {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return s
+	}
+	sortLongestFirst(vs)
+	for _, v := range vs {
+		s = strings.ReplaceAll(s, v, Mark)
+	}
+	return s
+}
+
+func sortLongestFirst(vs []string) {
+	for i := 1; i < len(vs); i++ {
+		for j := i; j > 0 && len(vs[j]) > len(vs[j-1]); j-- {
+			vs[j], vs[j-1] = vs[j-1], vs[j]
+		}
+	}
+}
+
+// credentialHeaders are the request headers that carry a credential.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Dpop", "Cookie"}
+
+// Sent returns the credentials a request actually carried: the value of
+// each credential header and, for "Scheme value" ones, the value alone,
+// plus the values of the extra headers named. Errors built from a response
+// scrub them, so that a backend echoing the token it was sent ("token
+// Bearer eyJ… lacks scope") never puts it in an error.
+func Sent(req *http.Request, extra ...string) []string {
+	if req == nil {
+		return nil
+	}
+	var out []string
+	add := func(name string) {
+		for _, v := range req.Header.Values(name) {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
+		}
+	}
+	for _, h := range credentialHeaders {
+		add(h)
+	}
+	for _, h := range extra {
+		add(h)
+	}
+	return out
+}

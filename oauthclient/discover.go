@@ -1,0 +1,109 @@
+package oauthclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
+)
+
+// DiscoveryTTL is how long a token endpoint read from a discovery document
+// ([Config.DiscoveryURL]) is used before the document is read again.
+const DiscoveryTTL = time.Hour
+
+// document is what a discovery document says about the token endpoint: the
+// members SMART configurations, RFC 8414 metadata and OpenID configurations
+// share.
+type document struct {
+	TokenEndpoint string   `json:"token_endpoint"`
+	AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+	SigningAlgs   []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+}
+
+// discovery finds a definition's token endpoint in its discovery document
+// and keeps it for DiscoveryTTL. It is only called from the source's one
+// shared fetch; the mutex keeps it safe for any other caller too.
+type discovery struct {
+	cfg      Config
+	hc       *http.Client
+	now      func() time.Time
+	insecure bool
+	alg      string // the signing algorithm of the client assertion, if any
+
+	mu       sync.Mutex
+	endpoint string
+	expires  time.Time
+}
+
+func newDiscovery(cfg Config, auth ClientAuth, hc *http.Client, opts Options) *discovery {
+	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
+	if cfg.DiscoveryClient != nil {
+		d.hc = &http.Client{}
+		*d.hc = *cfg.DiscoveryClient
+		d.hc.CheckRedirect = noRedirect
+	}
+	if a, ok := auth.(*jwtAuth); ok {
+		d.alg = a.method.Alg()
+	}
+	return d
+}
+
+// tokenURL returns the discovered token endpoint, reading the document
+// when it is not known or older than DiscoveryTTL. Failures are not kept.
+func (d *discovery) tokenURL(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.endpoint != "" && d.now().Before(d.expires) {
+		return d.endpoint, nil
+	}
+	doc, err := d.read(ctx)
+	if err != nil {
+		return "", fmt.Errorf("security definition %q: discovery at %s: %w", d.cfg.Name, redact.URLString(d.cfg.DiscoveryURL, nil), err)
+	}
+	if err := d.cfg.checkURL("token_endpoint", doc.TokenEndpoint, d.insecure); err != nil {
+		return "", err
+	}
+	method := string(d.cfg.authMethod())
+	if len(doc.AuthMethods) > 0 && d.cfg.ClientAuth == nil && !slices.Contains(doc.AuthMethods, method) {
+		return "", fmt.Errorf("security definition %q: the token endpoint does not accept %s (it lists %v)", d.cfg.Name, method, doc.AuthMethods)
+	}
+	if d.alg != "" && len(doc.SigningAlgs) > 0 && !slices.Contains(doc.SigningAlgs, d.alg) {
+		return "", fmt.Errorf("security definition %q: the token endpoint does not accept %s assertions (it lists %v)", d.cfg.Name, d.alg, doc.SigningAlgs)
+	}
+	d.endpoint, d.expires = doc.TokenEndpoint, d.now().Add(DiscoveryTTL)
+	return d.endpoint, nil
+}
+
+func (d *discovery) read(ctx context.Context) (*document, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.cfg.DiscoveryURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return nil, redact.URLCause(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var doc document
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON discovery document", ErrMalformedResponse)
+	}
+	if doc.TokenEndpoint == "" {
+		return nil, fmt.Errorf("%w: the discovery document names no token_endpoint", ErrMalformedResponse)
+	}
+	return &doc, nil
+}
