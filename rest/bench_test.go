@@ -22,8 +22,8 @@ func BenchmarkGet(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	url := crm.BaseURL().String() + "/customers/42"
-	src, err := reg.Security().Source("crm-oauth")
+	url := crm.BaseURL() + "/customers/42"
+	src, err := reg.security.Source("crm-oauth")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 	header := "Bearer " + tok.AccessToken()
 	raw := func(timeout time.Duration) func() error {
-		tr, _ := newTransport(TLSConfig{}, PoolConfig{})
+		tr, _ := newTransport(TLSConfig{}, PoolConfig{}, nil)
 		client := &http.Client{Transport: tr, Timeout: timeout}
 		return func() error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

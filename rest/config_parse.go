@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -149,12 +150,12 @@ func (r *configReader) unknownStore(name string) string {
 	if name == "redis" {
 		return `the Redis store is not linked into this program: import "github.com/tokenwire/tokenwire/cache/redis" and pass rest.WithStoreDriver(redis.Driver{}) when loading`
 	}
-	known := []string{"memory"}
+	known := map[string]reflect.Type{"memory": nil}
 	for n := range r.set.drivers {
-		known = append(known, n)
+		known[n] = nil
 	}
-	slices.Sort(known)
-	return fmt.Sprintf("unknown store (want %s, or a store whose driver is passed with rest.WithStoreDriver)", strings.Join(known, ", "))
+	names := slices.Sorted(maps.Keys(known))
+	return fmt.Sprintf("unknown store%s (want %s, or a store whose driver is passed with rest.WithStoreDriver)", suggest(name, known), strings.Join(names, ", "))
 }
 
 // decodeSection decodes a mapping of named entries.

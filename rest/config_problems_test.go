@@ -114,7 +114,7 @@ func TestConfigParamsNeverPrinted(t *testing.T) {
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, sc, sc), string(j), string(y)} {
 		assert.NotContains(t, out, "PARAM-SECRET")
 	}
-	oc, errs := oauthConfig("s", sc, nil, false)
+	oc, errs := oauthConfig("s", sc, readRegularFile)
 	require.Empty(t, errs)
 	assert.Equal(t, "PARAM-SECRET", oc.Params.Get("tenant"), "sent as given")
 }

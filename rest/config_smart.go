@@ -48,10 +48,13 @@ func (u users) smartOnly(name string) bool {
 	return len(list) > 0 && !slices.ContainsFunc(list, func(x user) bool { return !x.smart })
 }
 
-// smartBase is the base URL whose discovery a SMART definition reads.
+// smartBase is the base URL whose discovery a SMART definition reads: that
+// of its first smart connection.
 func (u users) smartBase(name string) string {
-	if list := u[name]; len(list) > 0 {
-		return list[0].base
+	for _, x := range u[name] {
+		if x.smart {
+			return x.base
+		}
 	}
 	return ""
 }
@@ -85,13 +88,10 @@ func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[
 		r.add(where, "security", 0, "missing: smart: true needs an oauth2 security definition")
 	case ok && sc.Type != TypeOAuth2:
 		r.add(where, "security", 0, "smart: true needs an oauth2 security definition (%q is %s)", fc.Security, sc.Type)
-	case ok && sc.TokenURL == "":
-		for _, other := range r.users[fc.Security] {
-			if other.smart && other.base != strings.TrimSuffix(fc.BaseURL, "/") {
-				r.add(where, "security", 0, "%q discovers its token endpoint at %s; a server at another base URL needs its own definition (or a token_url)",
-					fc.Security, redact.URLString(other.base, nil))
-				return
-			}
+	case ok && sc.TokenURL == "" && r.users.smartOnly(fc.Security):
+		if base := r.users.smartBase(fc.Security); base != strings.TrimSuffix(fc.BaseURL, "/") {
+			r.add(where, "security", 0, "%q discovers its token endpoint at %s; a server at another base URL needs its own definition (or a token_url)",
+				fc.Security, redact.URLString(base, nil))
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,7 +26,7 @@ func pemKey(t *testing.T, key any) string {
 
 // smartEnv gives the ${KEY} of the SMART configs below: an EC key of the
 // given curve.
-func smartEnv(t *testing.T, curve elliptic.Curve) ConfigOption {
+func smartEnv(t *testing.T, curve elliptic.Curve) Option {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(curve, rand.Reader)
 	require.NoError(t, err)
@@ -43,26 +43,19 @@ rest:
   crm: {base_url: 'https://crm.example.com', security: crm}
 `
 
-func TestSMARTDefinitionLeftToFHIR(t *testing.T) {
+func TestSMARTDefinitionBuiltWithItsConnection(t *testing.T) {
 	cfg, err := ParseConfig([]byte(smartYAML), smartEnv(t, elliptic.P384()))
 	require.NoError(t, err)
-	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	reg, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"crm"}, reg.Security().Names(), "the SMART definition is built by package fhir")
-
-	_, err = reg.SecurityFor("ehr-smart")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `security definition "ehr-smart" has no token_url`)
-	assert.Contains(t, err.Error(), "smart: true FHIR connections")
-	_, err = reg.SecurityFor("nope")
+	t.Cleanup(func() { _ = reg.Close() })
+	assert.Equal(t, []string{"crm", "ehr"}, reg.Names(), "REST and FHIR connections in one registry")
+	assert.Equal(t, []string{"crm", "ehr-smart"}, reg.security.Names(), "the SMART definition is built with its connection")
+	_, err = reg.Security("ehr-smart")
+	assert.NoError(t, err)
+	_, err = reg.Security("nope")
+	assert.ErrorIs(t, err, oauthclient.ErrUnknownDefinition)
 	assert.ErrorContains(t, err, `unknown security definition "nope" (known: crm, ehr-smart)`)
-
-	oc, err := OAuthConfig("ehr-smart", cfg.Security["ehr-smart"], false)
-	require.NoError(t, err)
-	assert.Equal(t, "ehr-client", oc.ClientID)
-	assert.Equal(t, "k1", oc.KeyID)
-	assert.Contains(t, string(oc.PrivateKeyPEM), "BEGIN PRIVATE KEY")
-	assert.Equal(t, []string{"system/Patient.rs"}, oc.Scopes)
 }
 
 func TestSMARTDefinitionWithRSAKey(t *testing.T) {
@@ -88,7 +81,9 @@ func TestSMARTConfigProblems(t *testing.T) {
 		{"unused", elliptic.P384(), def + "}\n",
 			[]string{`security "s": token_url: missing (only a definition used by smart: true FHIR connections alone may leave it out`}},
 		{"signing alg", elliptic.P384(), def + ", signing_alg: RS256}\n" + ehr,
-			[]string{`security "s": signing_alg: "RS256": SMART Backend Services signs with RS384 or ES384`}},
+			[]string{`security "s": signing_alg: SMART Backend Services signs with RS384 or ES384`}},
+		{"two base URLs", elliptic.P384(), def + "}\n" + ehr + "  ehr2: {base_url: 'https://other.example.org/fhir', security: s, smart: true}\n",
+			[]string{`fhir "ehr2": security: "s" discovers its token endpoint at https://ehr.example.org/fhir; a server at another base URL needs its own definition`}},
 		{"no key id", elliptic.P384(), "security:\n  s: {type: oauth2, client_id: c, private_key: '${KEY}'}\n" + ehr,
 			[]string{`security "s": key_id: missing`}},
 		{"secret method", elliptic.P384(), def + ", auth_method: client_secret_basic}\n" + ehr,
@@ -123,42 +118,38 @@ func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
 		"fhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', security: s, smart: true}\n"
 	cfg, err := ParseConfig([]byte(in))
 	require.NoError(t, err)
-	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	reg, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
-	_, err = reg.SecurityFor("s")
+	t.Cleanup(func() { _ = reg.Close() })
+	_, err = reg.Security("s")
 	assert.NoError(t, err, "a token_url makes it an ordinary definition")
 }
 
-func TestNewRegistryRefusesTokenURLLessDefinitionForREST(t *testing.T) {
-	// Built in code, past the checker: the REST connection still fails.
+func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	cfg := &Config{
 		Security: map[string]SecurityConfig{"s": {Type: TypeOAuth2, ClientID: "c", ClientSecret: "x"}},
 		REST:     map[string]ConnConfig{"crm": {BaseURL: "https://crm.example.com", Security: "s"}},
 		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}, SMART: true}},
 	}
-	_, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
-	var ce *oauthclient.ConfigError
+	_, err := Open(context.Background(), cfg)
+	var ce *ConfigError
 	require.ErrorAs(t, err, &ce, "%v", err)
-	assert.Equal(t, "token_url", ce.Field)
+	require.Len(t, ce.Problems, 1)
+	assert.Equal(t, `security "s"`, ce.Problems[0].Where)
+	assert.Equal(t, "token_url", ce.Problems[0].Field)
+	assert.Contains(t, ce.Problems[0].Reason, `rest "crm" cannot discover it`)
 }
 
-func TestOAuthConfigErrors(t *testing.T) {
-	_, err := OAuthConfig("k", SecurityConfig{Type: TypeAPIKey}, false)
-	var ce *oauthclient.ConfigError
-	require.True(t, errors.As(err, &ce))
-	assert.Equal(t, "k", ce.Definition)
-	assert.Equal(t, "type", ce.Field)
+func TestOAuthConfigConversion(t *testing.T) {
+	_, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, CertFile: "/x.crt"}, readRegularFile)
+	require.Len(t, errs, 1)
+	assert.Equal(t, fieldError{"cert_file", "cert_file and key_file go together"}, errs[0])
 
-	_, err = OAuthConfig("o", SecurityConfig{Type: TypeOAuth2, CertFile: "/x.crt"}, false)
-	require.True(t, errors.As(err, &ce))
-	assert.Equal(t, "cert_file", ce.Field)
-	assert.EqualError(t, err, `oauthclient: definition "o": cert_file: cert_file and key_file go together`)
-
-	oc, err := OAuthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
-		Params: map[string]Secret{"tenant": "acme"}}, true)
-	require.NoError(t, err)
-	assert.True(t, oc.AllowInsecureHTTP)
-	assert.Equal(t, "S3CRET", oc.ClientSecret)
+	oc, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
+		Params: map[string]Secret{"tenant": "acme"}}, readRegularFile)
+	require.Empty(t, errs)
+	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
 	assert.Equal(t, "acme", oc.Params.Get("tenant"))
 	assert.NotContains(t, oc.String(), "S3CRET")
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s %d", oc, oc, oc, oc, oc), "S3CRET")
 }

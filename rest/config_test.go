@@ -46,8 +46,16 @@ func secretsDir(t *testing.T) string {
 	return dir
 }
 
+// caPEM is a self-signed certificate, as a CA file holds.
+func caPEM(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(secretsDir(t), "client.crt"))
+	require.NoError(t, err)
+	return b
+}
+
 // env is a fake environment for WithLookupEnv.
-func env(vars map[string]string) ConfigOption {
+func env(vars map[string]string) Option {
 	return WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 }
 
@@ -82,12 +90,14 @@ func TestLoadConfigGoodFile(t *testing.T) {
 	require.NotNil(t, cfg.Store.Memory)
 	assert.Equal(t, 256, cfg.Store.Memory.Size)
 
-	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	reg, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"billing", "crm", "legacy", "partner", "status", "weather"}, reg.Names())
-	assert.ElementsMatch(t, []string{"crm-oauth", "ehr-jwt", "mtls"}, reg.Security().Names())
-	_, err = reg.SecurityFor("ehr-jwt")
-	assert.NoError(t, err, "FHIR connections find their security definitions")
+	t.Cleanup(func() { _ = reg.Close() })
+	assert.Equal(t, []string{"billing", "crm", "ehr", "legacy", "partner", "status", "weather"}, reg.Names(),
+		"REST and FHIR connections in one registry")
+	assert.ElementsMatch(t, []string{"crm-oauth", "ehr-jwt", "mtls"}, reg.security.Names())
+	_, err = reg.Security("ehr-jwt")
+	assert.NoError(t, err, "a definition can be had to build a replacement connection")
 }
 
 func TestConfigNeverPrintsSecrets(t *testing.T) {
@@ -162,10 +172,23 @@ func TestConfigProblems(t *testing.T) {
 		{"oauth cert without key", "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, auth_method: tls_client_auth, cert_file: /x.crt}\n",
 			[]string{`security "s": cert_file: cert_file and key_file go together`}},
 		{"duplicate name", "rest:\n  crm: {base_url: 'https://a.example'}\n  crm: {base_url: 'https://b.example'}\n", []string{`rest "crm": defined twice (first at line 2)`}},
-		{"both stores", "store: {memory: {size: 1}, redis: {addr: 'localhost:6379', plaintext: true}}\n", []string{`store: set memory or redis, not both`}},
-		{"unknown store field", "store: {memroy: {size: 1}}\n", []string{`store: memroy: unknown field (did you mean "memory"?)`}},
-		{"unknown redis field", "store: {redis: {adr: 'localhost:6379', plaintext: true}}\n", []string{`store: redis.adr: unknown field (did you mean "addr"?)`}},
-		{"redis checked", "store: {redis: {addr: 'localhost:6379'}}\n", []string{`store: redis: no encryption key`}},
+		{"both stores", "store: {memory: {size: 1}, fake: {size: 1}}\n", []string{`store: set memory or fake, not both`}},
+		{"unknown store field", "store: {memroy: {size: 1}}\n", []string{`store: memroy: unknown store (did you mean "memory"?`}},
+		{"unknown driver field", "store: {fake: {sise: 1}}\n", []string{`store: fake.sise: unknown field (did you mean "size"?)`}},
+		{"driver checks its section", "store: {fake: {size: -1}}\n", []string{`store: fake: size must not be negative`}},
+		{"memory size", "store: {memory: {size: -1}}\n", []string{`store: memory.size: must not be negative`}},
+		{"redis not linked", "store: {redis: {addr: 'localhost:6379'}}\n",
+			[]string{`store: redis: the Redis store is not linked into this program: import "github.com/tokenwire/tokenwire/cache/redis" and pass rest.WithStoreDriver(redis.Driver{})`}},
+		{"store twice", "store: {memory: {size: 1}}\nstore: {memory: {size: 2}}\n", []string{`config: store: section defined twice (first at line 1) (line 2)`}},
+		{"key twice", "rest:\n  crm:\n    base_url: https://a.example\n    base_url: https://b.example\n",
+			[]string{`rest "crm": base_url: defined twice (first at line 3) (line 4)`}},
+		{"key twice in a nested mapping", "rest:\n  crm: {base_url: 'https://a.example', retry: {max_attempts: 2, max_attempts: 3}}\n",
+			[]string{`rest "crm": retry.max_attempts: defined twice (first at line 2) (line 2)`}},
+		{"unknown key in a merge", "base: &b {timeout: 5s, timout: 6s}\n", []string{`config: base: unknown section`}},
+		{"unknown key through a merge", "rest:\n  a: &b {base_url: 'https://a.example', timout: 6s}\n  c: {<<: *b}\n",
+			[]string{`rest "a": timout: unknown field (did you mean "timeout"?)`, `rest "c": timout: unknown field (did you mean "timeout"?)`}},
+		{"negative security timeout", "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, timeout: -1s, default_lifetime: -1m}\n",
+			[]string{`security "s": default_lifetime: must not be negative`, `security "s": timeout: must not be negative`}},
 		{"fhir checked too", "fhir:\n  ehr: {base_url: 'https://e.example', security: nope, smart: true, smrt: 1}\n",
 			[]string{`fhir "ehr": security: unknown security definition "nope" (known: none defined)`,
 				`fhir "ehr": smrt: unknown field (did you mean "smart"?)`}},
@@ -174,7 +197,7 @@ func TestConfigProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig([]byte(tt.yaml), env(nil))
+			_, err := ParseConfig([]byte(tt.yaml), env(nil), WithStoreDriver(fakeDriver{}))
 			var ce *ConfigError
 			require.ErrorAs(t, err, &ce, "%v", err)
 			require.Len(t, ce.Problems, len(tt.want), "%v", err)

@@ -52,7 +52,7 @@ func TestSecurityKinds(t *testing.T) {
 				tt.check(t, r)
 				_, _ = io.WriteString(w, "ok")
 			})
-			c, _ := newConn(t, srv.URL+"/api", tt.sec, ConnConfig{})
+			c, _ := testConn(t, srv.URL+"/api", tt.sec, ConnConfig{})
 			resp, err := c.Get(context.Background(), "customers", Query("status", "open"))
 			require.NoError(t, err)
 			defer resp.Body.Close()
@@ -73,7 +73,7 @@ func TestCredentialsOnlyToBaseOrigin(t *testing.T) {
 			base := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
 			})
-			c, _ := newConn(t, base.URL, sec, ConnConfig{})
+			c, _ := testConn(t, base.URL, sec, ConnConfig{})
 			resp, err := c.Get(context.Background(), "start")
 			require.NoError(t, err)
 			body, _ := io.ReadAll(resp.Body)
@@ -95,7 +95,7 @@ func TestDefaultHeadersAndOverrides(t *testing.T) {
 		assert.Equal(t, "override", r.Header.Get("X-Tenant"))
 		assert.Equal(t, "application/json", r.Header.Get("Accept"))
 	})
-	c, _ := newConn(t, srv.URL, nil, ConnConfig{Headers: map[string]string{
+	c, _ := testConn(t, srv.URL, nil, ConnConfig{Headers: map[string]string{
 		"user-agent": "tokenwire-test", "X-Tenant": "default", "Accept": "application/json"}})
 	resp, err := c.Get(context.Background(), "x", Header("X-Tenant", "override"))
 	require.NoError(t, err)
@@ -110,7 +110,7 @@ func TestDoRelativeAndAbsolute(t *testing.T) {
 		assert.Equal(t, "d", r.Header.Get("X-Default"))
 		w.WriteHeader(http.StatusNotFound) // Do returns any status
 	})
-	c, _ := newConn(t, srv.URL+"/fhir", Bearer("t"), ConnConfig{Headers: map[string]string{"X-Default": "d"}})
+	c, _ := testConn(t, srv.URL+"/fhir", Bearer("t"), ConnConfig{Headers: map[string]string{"X-Default": "d"}})
 	rel, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "Patient/1?_format=json", nil)
 	require.NoError(t, err)
 	resp, err := c.Do(rel)
@@ -132,11 +132,11 @@ func TestDoRelativeAndAbsolute(t *testing.T) {
 }
 
 func TestPlainHTTPRefusedByDefault(t *testing.T) {
-	_, err := NewConn("crm", ConnConfig{BaseURL: "http://crm.example.com"}, nil, Options{})
+	_, err := NewConn("crm", ConnConfig{BaseURL: "http://crm.example.com"}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"crm"`)
 	assert.Contains(t, err.Error(), "https required")
-	_, err = NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com"}, nil, Options{})
+	_, err = NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com"}, nil)
 	assert.NoError(t, err)
 }
 
@@ -156,7 +156,7 @@ func TestErrorContentsHoldNoSecret(t *testing.T) {
 	}
 	for name, sec := range secs {
 		t.Run(name, func(t *testing.T) {
-			c, _ := newConn(t, srv.URL, sec, ConnConfig{})
+			c, _ := testConn(t, srv.URL, sec, ConnConfig{})
 			_, err := c.Get(context.Background(), "customers/42", Query("token", secret))
 			var e *Error
 			require.ErrorAs(t, err, &e)
@@ -181,7 +181,7 @@ func TestTransportErrorIsRedactedAndUnwraps(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // connection refused from now on
-	c, clk := newConn(t, url, APIKeyQuery("api_key", "SECRET"), ConnConfig{Retry: RetryPolicy{MaxAttempts: 2}})
+	c, clk := testConn(t, url, APIKeyQuery("api_key", "SECRET"), ConnConfig{Retry: RetryPolicy{MaxAttempts: 2}})
 	_, err := c.Get(context.Background(), "x", Query("api_key", "SECRET"))
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -190,14 +190,14 @@ func TestTransportErrorIsRedactedAndUnwraps(t *testing.T) {
 	assert.Equal(t, 2, e.Attempts)
 	assert.Len(t, clk.Sleeps(), 1)
 	assert.NotContains(t, err.Error(), "SECRET")
-	assert.Contains(t, err.Error(), "api_key=REDACTED")
+	assert.Contains(t, err.Error(), "api_key=[redacted]")
 	var netErr interface{ Timeout() bool }
 	assert.True(t, errors.As(err, &netErr), "the cause stays reachable: %v", err)
 }
 
 func TestTimeoutPerAttempt(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	c, _ := newConn(t, srv.URL, nil, ConnConfig{Timeout: 50 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 2}})
+	c, _ := testConn(t, srv.URL, nil, ConnConfig{Timeout: 50 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 2}})
 	_, err := c.Get(context.Background(), "slow")
 	var e *Error
 	require.ErrorAs(t, err, &e)

@@ -49,11 +49,12 @@ rest:
 		return
 	}
 	ctx := context.Background()
-	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{Options: rest.Options{AllowInsecureHTTP: true}})
+	reg, err := rest.Open(ctx, cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	defer reg.Close()
 	conn, err := reg.Conn("crm")
 	if err != nil {
 		fmt.Println(err)
@@ -106,7 +107,7 @@ func ExampleNewConn() {
 	defer backend.Close()
 
 	conn, err := rest.NewConn("billing", rest.ConnConfig{BaseURL: backend.URL + "/v1"},
-		rest.APIKeyHeader("X-API-Key", "k-123"), rest.Options{AllowInsecureHTTP: true})
+		rest.APIKeyHeader("X-API-Key", "k-123"), rest.AllowInsecureHTTP())
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -124,7 +125,7 @@ func ExampleNewConn() {
 func ExampleRegistry_Conn() {
 	var reg rest.Registry
 	for _, name := range []string{"crm", "billing"} {
-		c, err := rest.NewConn(name, rest.ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil, rest.Options{})
+		c, err := rest.NewConn(name, rest.ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return

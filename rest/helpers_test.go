@@ -50,12 +50,12 @@ func newServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-// newConn builds a test connection to url with a fake clock.
-func newConn(t *testing.T, url string, sec Security, cfg ConnConfig) (*Conn, *fakeClock) {
+// testConn builds a test connection to url with a fake clock.
+func testConn(t *testing.T, url string, sec Security, cfg ConnConfig) (*Conn, *fakeClock) {
 	t.Helper()
 	clk := newFakeClock()
 	cfg.BaseURL = url
-	c, err := NewConn("crm", cfg, sec, Options{AllowInsecureHTTP: true, Now: clk.Now, Sleep: clk.Sleep})
+	c, err := NewConn("crm", cfg, sec, AllowInsecureHTTP(), WithClock(clk.Now), WithSleep(clk.Sleep))
 	require.NoError(t, err)
 	return c, clk
 }

@@ -39,7 +39,7 @@ store:
   memory: {size: 16}
 `), env(vars), AllowInsecureHTTP())
 	require.NoError(t, err)
-	reg, err := NewRegistry(context.Background(), cfg, RegistryOptions{Options: Options{AllowInsecureHTTP: true}})
+	reg, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reg.Close() })
 	return as, reg

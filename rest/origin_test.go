@@ -12,7 +12,7 @@ import (
 )
 
 func TestBadPathErrorRedactsQuery(t *testing.T) {
-	c, _ := newConn(t, "http://127.0.0.1:1/api?key=BASESECRET", nil, ConnConfig{})
+	c, _ := testConn(t, "http://127.0.0.1:1/api?key=BASESECRET", nil, ConnConfig{})
 	for _, p := range []string{
 		"x?access_token=SUPERSECRET#frag",
 		"../x?token=SUPERSECRET",
@@ -27,7 +27,7 @@ func TestBadPathErrorRedactsQuery(t *testing.T) {
 }
 
 func TestConnStringRedactsBaseURL(t *testing.T) {
-	c, _ := newConn(t, "http://127.0.0.1:1/api?key=BASESECRET&tenant=t1", nil, ConnConfig{})
+	c, _ := testConn(t, "http://127.0.0.1:1/api?key=BASESECRET&tenant=t1", nil, ConnConfig{})
 	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c)} {
 		assert.NotContains(t, s, "BASESECRET")
 		assert.Contains(t, s, "tenant=t1")
@@ -55,7 +55,7 @@ func TestDefaultHeadersOnlyToOrigin(t *testing.T) {
 			_, _ = io.WriteString(w, "home")
 		}
 	})
-	c, _ := newConn(t, base.URL, nil, ConnConfig{Headers: map[string]string{hdr: "tk-1"}})
+	c, _ := testConn(t, base.URL, nil, ConnConfig{Headers: map[string]string{hdr: "tk-1"}})
 	for path, want := range map[string]string{"start": "elsewhere", "roundtrip": "home"} {
 		resp, err := c.Get(context.Background(), path)
 		require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestRedirectLimitKept(t *testing.T) {
 	var srvURL string
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, srvURL+"/again", http.StatusFound) })
 	srvURL = srv.URL
-	c, _ := newConn(t, srv.URL, nil, ConnConfig{})
+	c, _ := testConn(t, srv.URL, nil, ConnConfig{})
 	_, err := c.Get(context.Background(), "x")
 	assert.ErrorContains(t, err, "stopped after 10 redirects")
 }

@@ -13,8 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
-	"github.com/tokenwire/tokenwire/oauthclient"
-)
+	)
 
 // idleServer counts closed connections on a channel.
 func idleServer(t *testing.T) (*httptest.Server, <-chan struct{}) {
@@ -45,7 +44,7 @@ func TestRegistryClosesIdleConnectionsOfReplaced(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			srv, closed := idleServer(t)
 			var r Registry
-			old, _ := newConn(t, srv.URL, nil, ConnConfig{})
+			old, _ := testConn(t, srv.URL, nil, ConnConfig{})
 			r.Put(old)
 			resp, err := old.Get(context.Background(), "x")
 			require.NoError(t, err)
@@ -57,7 +56,7 @@ func TestRegistryClosesIdleConnectionsOfReplaced(t *testing.T) {
 			default:
 			}
 			if op == "put" {
-				next, _ := newConn(t, srv.URL, nil, ConnConfig{})
+				next, _ := testConn(t, srv.URL, nil, ConnConfig{})
 				r.Put(next)
 			} else {
 				r.Remove("crm")
@@ -74,17 +73,46 @@ type closerStore struct {
 
 func (s closerStore) Close() error { close(s.closed); return nil }
 
-func TestNewRegistryClosesItsStoreOnFailure(t *testing.T) {
+// fakeDriver is a store driver whose section opens st.
+type fakeDriver struct{ st cache.Store }
+
+func (d fakeDriver) StoreName() string           { return "fake" }
+func (d fakeDriver) NewStoreConfig() cache.Config { return &fakeSection{st: d.st} }
+
+type fakeSection struct {
+	Size int `yaml:"size"`
+	st   cache.Store
+}
+
+func (f *fakeSection) Check(cache.Env) error {
+	if f.Size < 0 {
+		return errors.New("fake: size must not be negative")
+	}
+	return nil
+}
+
+func (f *fakeSection) Open(context.Context, cache.Env) (cache.Store, error) { return f.st, nil }
+
+func TestOpenClosesItsStoreOnFailure(t *testing.T) {
 	st := closerStore{Store: cache.NewMemory(1), closed: make(chan struct{})}
-	defer func(f func(StoreConfig, oauthclient.Options) (cache.Store, error)) { openStore = f }(openStore)
-	openStore = func(StoreConfig, oauthclient.Options) (cache.Store, error) { return st, nil }
-	cfg := &Config{REST: map[string]ConnConfig{"crm": {BaseURL: "ftp://crm.example.com"}}}
-	_, err := NewRegistry(context.Background(), cfg, RegistryOptions{})
+	reads := 0
+	ca := caPEM(t)
+	read := func(string) ([]byte, error) { // the CA file vanishes between loading and opening
+		reads++
+		if reads > 1 {
+			return nil, errors.New("gone")
+		}
+		return ca, nil
+	}
+	cfg, err := ParseConfig([]byte("rest:\n  crm: {base_url: 'https://crm.example.com', tls: {ca_file: /ca.pem}}\nstore:\n  fake: {size: 1}\n"),
+		WithStoreDriver(fakeDriver{st}), WithReadFile(read))
+	require.NoError(t, err)
+	_, err = Open(context.Background(), cfg)
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), `connection "crm"`)
 	select {
 	case <-st.closed:
 	default:
 		t.Fatal("the store the registry opened was left open")
 	}
-	assert.False(t, errors.Is(err, context.Canceled))
 }

@@ -19,7 +19,7 @@ func TestRegistryUnknownNameListsKnown(t *testing.T) {
 	assert.Contains(t, err.Error(), "no connections are defined")
 
 	for _, name := range []string{"crm", "billing"} {
-		c, err := NewConn(name, ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil, Options{})
+		c, err := NewConn(name, ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil)
 		require.NoError(t, err)
 		r.Put(c)
 	}
@@ -46,7 +46,7 @@ func TestRegistryReplaceWhileCalling(t *testing.T) {
 		_, _ = io.WriteString(w, "new")
 	})
 	mk := func(url string) *Conn {
-		c, err := NewConn("crm", ConnConfig{BaseURL: url}, Bearer("t"), Options{AllowInsecureHTTP: true})
+		c, err := NewConn("crm", ConnConfig{BaseURL: url}, Bearer("t"), AllowInsecureHTTP())
 		require.NoError(t, err)
 		return c
 	}

@@ -87,7 +87,7 @@ func TestRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, url := flaky(t, tt.hdr, tt.statuses...)
-			c, clk := newConn(t, url, nil, ConnConfig{Retry: tt.policy})
+			c, clk := testConn(t, url, nil, ConnConfig{Retry: tt.policy})
 			resp, err := c.Send(context.Background(), tt.method, "r", strings.NewReader("payload"), tt.opts...)
 			assert.Equal(t, tt.wantAttempts, n.Load(), "attempts")
 			if tt.wantStatus != 0 {
@@ -120,8 +120,8 @@ func TestDefaultBackoffIsCappedExponentialWithJitter(t *testing.T) {
 
 func TestRetryStopsWhenContextEnds(t *testing.T) {
 	n, url := flaky(t, nil, 503, 503, 503)
-	c, err := NewConn("crm", ConnConfig{BaseURL: url}, nil, Options{AllowInsecureHTTP: true,
-		Sleep: func(ctx context.Context, _ time.Duration) error { return context.Canceled }})
+	c, err := NewConn("crm", ConnConfig{BaseURL: url}, nil, AllowInsecureHTTP(),
+		WithSleep(func(ctx context.Context, _ time.Duration) error { return context.Canceled }))
 	require.NoError(t, err)
 	_, err = c.Get(context.Background(), "x")
 	assert.ErrorIs(t, err, context.Canceled)
@@ -132,7 +132,7 @@ func TestConnectionRefusedRetriedEvenForPost(t *testing.T) {
 	srv := newServer(t, http.NotFound)
 	url := srv.URL
 	srv.Close()
-	c, clk := newConn(t, url, nil, ConnConfig{})
+	c, clk := testConn(t, url, nil, ConnConfig{})
 	_, err := c.Post(context.Background(), "x", strings.NewReader("payload"))
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -142,7 +142,7 @@ func TestConnectionRefusedRetriedEvenForPost(t *testing.T) {
 
 func TestUnreplayableBodyNotRetried(t *testing.T) {
 	n, url := flaky(t, nil, 503)
-	c, _ := newConn(t, url, nil, ConnConfig{})
+	c, _ := testConn(t, url, nil, ConnConfig{})
 	_, err := c.Put(context.Background(), "x", io.MultiReader(strings.NewReader("payload")))
 	assert.ErrorIs(t, err, ErrServerError)
 	assert.Equal(t, int32(1), n.Load())
@@ -175,7 +175,7 @@ func TestSecurityErrorsNotRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, clk := newConn(t, "http://127.0.0.1:1", errSecurity{tt.err}, ConnConfig{})
+			c, clk := testConn(t, "http://127.0.0.1:1", errSecurity{tt.err}, ConnConfig{})
 			_, err := c.Get(context.Background(), "x")
 			var e *Error
 			require.ErrorAs(t, err, &e)
@@ -192,10 +192,10 @@ func TestOAuthInvalidClientNotRetried(t *testing.T) {
 	as.AddClient("svc", "svc-secret")
 	as.FailNext(1, oauthtest.OAuthError(http.StatusUnauthorized, "invalid_client", "bad secret"))
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
-		ClientSecret: "svc-secret", AllowInsecureHTTP: true}, oauthclient.Options{})
+		ClientSecret: "svc-secret"}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	backend := newServer(t, func(http.ResponseWriter, *http.Request) { t.Error("no token, no call") })
-	c, clk := newConn(t, backend.URL, OAuth(src), ConnConfig{})
+	c, clk := testConn(t, backend.URL, OAuth(src), ConnConfig{})
 	_, err = c.Get(context.Background(), "x")
 	require.ErrorIs(t, err, oauthclient.ErrInvalidClient)
 	assert.NotContains(t, err.Error(), "attempts")

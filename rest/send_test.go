@@ -17,7 +17,7 @@ import (
 
 func TestRewindFailureIsAnErrorNotAPanic(t *testing.T) {
 	n, url := flaky(t, nil, 503)
-	c, _ := newConn(t, url, nil, ConnConfig{})
+	c, _ := testConn(t, url, nil, ConnConfig{})
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPut, "r", bytes.NewReader([]byte("payload")))
 	require.NoError(t, err)
 	errGetBody := errors.New("body source gone")
@@ -40,7 +40,7 @@ func TestHugeRetryAfterGivesUpAtOnce(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			n, url := flaky(t, http.Header{"Retry-After": {v}}, 503, 503)
-			c, clk := newConn(t, url, nil, ConnConfig{Retry: RetryPolicy{MaxElapsed: 30 * time.Second}})
+			c, clk := testConn(t, url, nil, ConnConfig{Retry: RetryPolicy{MaxElapsed: 30 * time.Second}})
 			_, err := c.Get(context.Background(), "x")
 			var e *Error
 			require.ErrorAs(t, err, &e)
@@ -53,7 +53,7 @@ func TestHugeRetryAfterGivesUpAtOnce(t *testing.T) {
 
 func TestAttemptBoundedByMaxElapsed(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	c, _ := newConn(t, srv.URL, nil, ConnConfig{Timeout: time.Minute,
+	c, _ := testConn(t, srv.URL, nil, ConnConfig{Timeout: time.Minute,
 		Retry: RetryPolicy{MaxAttempts: 1, MaxElapsed: 100 * time.Millisecond}})
 	start := time.Now()
 	_, err := c.Get(context.Background(), "slow")
@@ -96,7 +96,7 @@ func TestConditionalWritesAndTransportErrors(t *testing.T) {
 				}
 				w.WriteHeader(tt.status)
 			})
-			c, _ := newConn(t, srv.URL, nil, ConnConfig{})
+			c, _ := testConn(t, srv.URL, nil, ConnConfig{})
 			var opts []RequestOption
 			if tt.header != "" {
 				opts = append(opts, Header(tt.header, `W/"1"`))
@@ -115,7 +115,7 @@ func TestConditionalWriteRetriedWhenNotSent(t *testing.T) {
 	srv := newServer(t, http.NotFound)
 	url := srv.URL
 	srv.Close()
-	c, clk := newConn(t, url, nil, ConnConfig{})
+	c, clk := testConn(t, url, nil, ConnConfig{})
 	_, err := c.Put(context.Background(), "x", strings.NewReader("x"), Header("If-Match", `"1"`))
 	var e *Error
 	require.ErrorAs(t, err, &e)
