@@ -191,7 +191,7 @@ func BenchmarkRenewalWindow(b *testing.B) {
 		opts := oauthclient.Options{
 			HTTPClient:        &http.Client{Transport: sig},
 			AllowInsecureHTTP: true,
-			RenewWindow: func(life time.Duration) time.Duration { return life }, // always renewing
+			RenewWindow:       func(life time.Duration) time.Duration { return life }, // always renewing
 		}
 		var worst time.Duration
 		for b.Loop() {

@@ -38,7 +38,7 @@ type Conn struct {
 	name    string
 	base    *url.URL
 	origin  origin.Origin // of base: where default headers go
-	headers http.Header // defaults, only for origin
+	headers http.Header   // defaults, only for origin
 	client  *http.Client
 	idle    interface{ CloseIdleConnections() } // the transport the Conn built, if it did
 	timeout time.Duration                       // per attempt, body included

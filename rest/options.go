@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
@@ -22,16 +22,16 @@ type Option func(*settings)
 
 // settings is what the options set; the zero value is production.
 type settings struct {
-	lookupEnv  func(string) (string, bool)
-	readFile   func(string) ([]byte, error)
-	insecure   bool
-	drivers    map[string]StoreDriver
-	store      cache.Store
-	now        func() time.Time
-	sleep      func(context.Context, time.Duration) error
-	logger     *slog.Logger
-	transport  http.RoundTripper
-	tokenOpts  oauthclient.Options
+	lookupEnv func(string) (string, bool)
+	readFile  func(string) ([]byte, error)
+	insecure  bool
+	drivers   map[string]StoreDriver
+	store     cache.Store
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+	logger    *slog.Logger
+	transport http.RoundTripper
+	tokenOpts oauthclient.Options
 }
 
 func newSettings(inherited []Option, opts []Option) *settings {

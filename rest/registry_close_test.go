@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
-	)
+)
 
 // idleServer counts closed connections on a channel.
 func idleServer(t *testing.T) (*httptest.Server, <-chan struct{}) {
@@ -76,7 +76,7 @@ func (s closerStore) Close() error { close(s.closed); return nil }
 // fakeDriver is a store driver whose section opens st.
 type fakeDriver struct{ st cache.Store }
 
-func (d fakeDriver) StoreName() string           { return "fake" }
+func (d fakeDriver) StoreName() string            { return "fake" }
 func (d fakeDriver) NewStoreConfig() cache.Config { return &fakeSection{st: d.st} }
 
 type fakeSection struct {
