@@ -12,6 +12,7 @@ import (
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // protected returns an authorization server, a FHIR server that accepts
@@ -25,7 +26,7 @@ func protected(t *testing.T) (*oauthtest.Server, *fhirtest.Server, *fhir.Conn) {
 	t.Cleanup(fs.Close)
 
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "ehr", TokenURL: as.TokenURL(), ClientID: "ehr-client",
-		ClientSecret: "s3cret", Scopes: []string{"system/*.read"}, AllowInsecureHTTP: true}, oauthclient.Options{})
+		ClientSecret: oauthclient.Secret("s3cret"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	client, err := oauthclient.NewClient(src, fs.URL())
 	require.NoError(t, err)
@@ -69,7 +70,7 @@ func TestUnauthorizedRenewsAndRetries(t *testing.T) {
 
 			_, err = fhir.Read[models.Patient](ctx(t), conn, "example")
 			if tt.wantErr {
-				assert.ErrorIs(t, err, fhir.ErrUnauthorized)
+				assert.ErrorIs(t, err, rest.ErrUnauthorized)
 				assert.NotContains(t, err.Error(), fs.LastToken(), "no token in errors")
 			} else {
 				assert.NoError(t, err)

@@ -181,7 +181,9 @@ func marshal(v any) ([]byte, error) {
 
 // String names the connection and its server; it never shows a
 // credential (the Doer holding them is not printed).
-func (c *Conn) String() string { return fmt.Sprintf("fhir.Conn(%s %s)", c.name, redactURL(c.base.String())) }
+func (c *Conn) String() string {
+	return fmt.Sprintf("fhir.Conn(%s %s)", c.name, redactURL(c.base.String()))
+}
 
 // Format prints [Conn.String] whatever the verb.
 func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

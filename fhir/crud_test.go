@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func TestCreateReadVRead(t *testing.T) {
@@ -71,7 +72,7 @@ func TestConditionalCreate(t *testing.T) {
 	_, err = srv.Seed(examplePatient(t)) // a second "12345"
 	require.NoError(t, err)
 	_, err = fhir.Create(ctx(t), conn, examplePatient(t), fhir.IfNoneExist(q))
-	assert.ErrorIs(t, err, fhir.ErrPreconditionFailed, "several matches")
+	assert.ErrorIs(t, err, rest.ErrPreconditionFailed, "several matches")
 }
 
 func TestUpdateVersionConflict(t *testing.T) {
@@ -87,7 +88,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 
 	_, err = fhir.Update(ctx(t), conn, stale) // still says versionId 1
 	require.Error(t, err)
-	assert.ErrorIs(t, err, fhir.ErrPreconditionFailed)
+	assert.ErrorIs(t, err, rest.ErrPreconditionFailed)
 	var fe *fhir.Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, http.StatusPreconditionFailed, fe.StatusCode)
@@ -99,7 +100,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 	assert.NoError(t, err, "last writer wins without If-Match")
 
 	_, err = fhir.Update(ctx(t), conn, stale, fhir.IfMatch("99"))
-	assert.ErrorIs(t, err, fhir.ErrPreconditionFailed)
+	assert.ErrorIs(t, err, rest.ErrPreconditionFailed)
 }
 
 func TestUpdateWhere(t *testing.T) {
@@ -138,9 +139,9 @@ func TestPatch(t *testing.T) {
 	assert.Len(t, out.Resource.Telecom, 3)
 
 	_, err = fhir.Patch[models.Patient](ctx(t), conn, res.ID, ops, fhir.IfMatch("1"))
-	assert.ErrorIs(t, err, fhir.ErrPreconditionFailed)
+	assert.ErrorIs(t, err, rest.ErrPreconditionFailed)
 	_, err = fhir.Patch[models.Patient](ctx(t), conn, res.ID, []fhir.PatchOp{{Op: "remove", Path: "/nope"}})
-	assert.ErrorIs(t, err, fhir.ErrUnprocessable)
+	assert.ErrorIs(t, err, rest.ErrUnprocessable)
 }
 
 func TestDeleteThenGone(t *testing.T) {
@@ -150,11 +151,11 @@ func TestDeleteThenGone(t *testing.T) {
 
 	require.NoError(t, conn.Delete(ctx(t), "Patient", res.ID))
 	_, err = fhir.Read[models.Patient](ctx(t), conn, res.ID)
-	assert.ErrorIs(t, err, fhir.ErrGone)
-	assert.NotErrorIs(t, err, fhir.ErrNotFound)
+	assert.ErrorIs(t, err, rest.ErrGone)
+	assert.NotErrorIs(t, err, rest.ErrNotFound)
 
 	_, err = fhir.Read[models.Patient](ctx(t), conn, "404")
-	assert.ErrorIs(t, err, fhir.ErrNotFound)
+	assert.ErrorIs(t, err, rest.ErrNotFound)
 
 	v1, err := fhir.VRead[models.Patient](ctx(t), conn, res.ID, "1")
 	require.NoError(t, err, "old versions stay readable")

@@ -103,12 +103,12 @@ type outcome struct {
 }
 
 // newError is the *Error of a status >= 400 around the connection's error
-// re; scrub blanks the search values a server may echo in its diagnostics,
-// sent the credential the request carried.
-func newError(re *rest.Error, body []byte, scrub *strings.Replacer, sent []string) *Error {
+// re; clean blanks what a server may echo in its diagnostics: search
+// values, the credential the request carried.
+func newError(re *rest.Error, body []byte, clean func(string) string) *Error {
 	issues := parseIssues(body)
 	for i := range issues {
-		issues[i].Diagnostics = redact.Values(scrub.Replace(issues[i].Diagnostics), sent...)
+		issues[i].Diagnostics = clean(issues[i].Diagnostics)
 	}
 	return &Error{Conn: re.Conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
 }

@@ -14,13 +14,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 const outcomeJSON = `{"resourceType":"OperationOutcome","issue":[
  {"severity":"error","code":"invalid","diagnostics":"Patient.birthDate: not a date","expression":["Patient.birthDate"]},
  {"severity":"warning","code":"business-rule","details":{"text":"check the name"},"location":["Patient.name[0]"]}]}`
 
-func statusServer(t *testing.T, status int, body string) *fhir.Conn {
+// statusServer answers every request with status and body.
+func statusServer(t *testing.T, status int, body string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", fhir.MediaType)
@@ -28,36 +31,107 @@ func statusServer(t *testing.T, status int, body string) *fhir.Conn {
 		_, _ = fmt.Fprint(w, body)
 	}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// statusConn is a connection, through a plain http.Client, to a server that
+// answers every request with status and body.
+func statusConn(t *testing.T, status int, body string) *fhir.Conn {
+	t.Helper()
+	srv := statusServer(t, status, body)
 	conn, err := fhir.New("ehr", srv.URL+"/fhir", srv.Client())
 	require.NoError(t, err)
 	return conn
 }
 
+// The status sentinels are rest's, and hold alike whatever the connection
+// sends its requests through.
 func TestErrorSentinels(t *testing.T) {
 	tests := []struct {
 		status int
 		want   error
 	}{
-		{400, fhir.ErrBadRequest}, {401, fhir.ErrUnauthorized}, {403, fhir.ErrForbidden},
-		{404, fhir.ErrNotFound}, {409, fhir.ErrConflict}, {410, fhir.ErrGone},
-		{412, fhir.ErrPreconditionFailed}, {422, fhir.ErrUnprocessable}, {503, fhir.ErrServer},
+		{400, rest.ErrBadRequest}, {401, rest.ErrUnauthorized}, {403, rest.ErrForbidden},
+		{404, rest.ErrNotFound}, {409, rest.ErrConflict}, {410, rest.ErrGone},
+		{412, rest.ErrPreconditionFailed}, {422, rest.ErrUnprocessable}, {503, rest.ErrServerError},
 	}
-	all := []error{fhir.ErrBadRequest, fhir.ErrUnauthorized, fhir.ErrForbidden, fhir.ErrNotFound, fhir.ErrConflict,
-		fhir.ErrGone, fhir.ErrPreconditionFailed, fhir.ErrUnprocessable, fhir.ErrServer}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			conn := statusServer(t, tt.status, outcomeJSON)
-			_, err := fhir.Read[models.Patient](ctx(t), conn, "1")
-			require.Error(t, err)
-			for _, s := range all {
-				assert.Equal(t, s == tt.want, errors.Is(err, s), "%v", s)
-			}
-		})
+	all := []error{rest.ErrBadRequest, rest.ErrUnauthorized, rest.ErrForbidden, rest.ErrNotFound, rest.ErrConflict,
+		rest.ErrGone, rest.ErrPreconditionFailed, rest.ErrUnprocessable, rest.ErrServerError, rest.ErrTransport}
+	for _, kind := range connKinds {
+		for _, tt := range tests {
+			t.Run(fmt.Sprint(kind.name, "/", tt.status), func(t *testing.T) {
+				srv := statusServer(t, tt.status, outcomeJSON)
+				conn := kind.conn(t, srv.URL+"/fhir")
+				_, err := fhir.Read[models.Patient](ctx(t), conn, "1")
+				require.Error(t, err)
+				for _, s := range all {
+					assert.Equal(t, s == tt.want, errors.Is(err, s), "%v", s)
+				}
+				assert.Equal(t, tt.status < 500, errors.Is(err, rest.ErrClientError), "4xx class")
+				var fe *fhir.Error
+				require.ErrorAs(t, err, &fe)
+				assert.Equal(t, tt.status, fe.StatusCode)
+				assert.Len(t, fe.Issues, 2)
+				var re *rest.Error
+				require.ErrorAs(t, err, &re, "a *fhir.Error wraps the connection's *rest.Error")
+				assert.Equal(t, tt.status, re.StatusCode)
+				assert.Equal(t, "GET", re.Method)
+			})
+		}
+	}
+}
+
+// One taxonomy: a 404 and a refused connection give the same errors, with
+// one prefix, whatever the connection sends its requests through.
+func TestErrorTaxonomy(t *testing.T) {
+	fs := fhirtest.NewServer()
+	t.Cleanup(fs.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // dialling it is refused
+
+	tests := []struct {
+		name   string
+		base   string
+		is     error
+		isNot  error
+		status int
+		want   string
+	}{
+		{"404 from fhirtest", fs.URL(), rest.ErrNotFound, rest.ErrTransport, http.StatusNotFound, "404 Not Found; error not-found"},
+		{"connection refused", closed.URL + "/fhir", rest.ErrTransport, rest.ErrNotFound, 0, "connection refused"},
+	}
+	for _, kind := range connKinds {
+		for _, tt := range tests {
+			t.Run(kind.name+"/"+tt.name, func(t *testing.T) {
+				conn := kind.conn(t, tt.base)
+				_, err := fhir.Read[models.Patient](ctx(t), conn, "missing")
+				require.Error(t, err)
+				assert.ErrorIs(t, err, tt.is)
+				assert.NotErrorIs(t, err, tt.isNot)
+
+				var fe *fhir.Error
+				require.ErrorAs(t, err, &fe)
+				var re *rest.Error
+				require.ErrorAs(t, err, &re)
+				assert.Same(t, re, fe.Err, "the *rest.Error is the one wrapped")
+				assert.Equal(t, tt.status, re.StatusCode)
+				assert.Equal(t, tt.status, fe.StatusCode)
+				assert.Equal(t, "ehr", re.Conn)
+				assert.Equal(t, "GET", re.Method)
+				assert.Equal(t, tt.base+"/Patient/missing", re.URL)
+
+				msg := err.Error()
+				t.Log(msg)
+				assert.True(t, strings.HasPrefix(msg, "fhir: ehr: GET "+tt.base+"/Patient/missing: "), msg)
+				assert.NotContains(t, msg, "rest: ", "no stacked prefixes")
+				assert.Contains(t, msg, tt.want)
+			})
+		}
 	}
 }
 
 func TestErrorOperationOutcome(t *testing.T) {
-	conn := statusServer(t, 422, outcomeJSON)
+	conn := statusConn(t, 422, outcomeJSON)
 	_, err := fhir.Create(ctx(t), conn, &models.Patient{BirthDate: ptr("x")})
 	var fe *fhir.Error
 	require.ErrorAs(t, err, &fe)
@@ -74,21 +148,24 @@ func TestErrorOperationOutcome(t *testing.T) {
 }
 
 func TestErrorNonFHIRBody(t *testing.T) {
-	conn := statusServer(t, 502, "<html>Bad Gateway</html>")
+	conn := statusConn(t, 502, "<html>Bad Gateway</html>")
 	_, err := fhir.Read[models.Patient](ctx(t), conn, "1")
 	var fe *fhir.Error
 	require.ErrorAs(t, err, &fe)
 	assert.Empty(t, fe.Issues)
-	assert.ErrorIs(t, err, fhir.ErrServer)
+	assert.ErrorIs(t, err, rest.ErrServerError)
+	var re *rest.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "<html>Bad Gateway</html>", re.Excerpt, "the body is kept as the excerpt")
 }
 
 func TestErrorRedactsURL(t *testing.T) {
-	conn := statusServer(t, 400, outcomeJSON)
+	conn := statusConn(t, 400, outcomeJSON)
 	for _, err := range conn.Pages(ctx(t), "Patient", fhir.Params().Add("family", "Secretname").Add("birthdate", "1970")) {
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "Secretname")
 		assert.NotContains(t, err.Error(), "1970")
-		assert.Contains(t, err.Error(), "birthdate=REDACTED&family=REDACTED")
+		assert.Contains(t, err.Error(), "birthdate=[redacted]&family=[redacted]")
 	}
 }
 
@@ -99,7 +176,11 @@ func TestErrorTransport(t *testing.T) {
 	var fe *fhir.Error
 	require.ErrorAs(t, err, &fe)
 	assert.Zero(t, fe.StatusCode)
-	assert.NotNil(t, fe.Err)
+	assert.ErrorIs(t, err, rest.ErrTransport, "no response")
+	var re *rest.Error
+	require.ErrorAs(t, err, &re)
+	assert.Zero(t, re.StatusCode)
+	assert.Error(t, re.Err, "the cause")
 
 	for _, err := range conn.Pages(ctx(t), "Patient", fhir.Params().Add("family", "Secretname")) {
 		require.Error(t, err)
@@ -110,6 +191,7 @@ func TestErrorTransport(t *testing.T) {
 	cancel()
 	_, err = fhir.Read[models.Patient](cctx, conn, "1")
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, err, rest.ErrTransport)
 }
 
 func TestBodyBound(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func Example() {
@@ -32,7 +33,7 @@ func Example() {
 	fmt.Println("updated to version", upd.VersionID)
 
 	_, err = fhir.Update(ctx, conn, p) // p still says version 1
-	fmt.Println("stale update:", errors.Is(err, fhir.ErrPreconditionFailed))
+	fmt.Println("stale update:", errors.Is(err, rest.ErrPreconditionFailed))
 	// Output:
 	// created 1 version 1
 	// updated to version 2
@@ -88,26 +89,9 @@ func ExampleError() {
 	_, err := fhir.Read[models.Patient](context.Background(), conn, "missing")
 	var fe *fhir.Error
 	if errors.As(err, &fe) {
-		fmt.Println(fe.StatusCode, fe.Issues[0].Code, errors.Is(err, fhir.ErrNotFound))
+		fmt.Println(fe.StatusCode, fe.Issues[0].Code, errors.Is(err, rest.ErrNotFound))
 	}
 	// Output: 404 not-found true
-}
-
-func ExampleDiscovery() {
-	srv := fhirtest.NewServer(fhirtest.WithSmartConfiguration(&fhir.SmartConfiguration{
-		TokenEndpoint:                     "https://auth.example.com/token",
-		TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"},
-		GrantTypesSupported:               []string{"client_credentials"},
-	}))
-	defer srv.Close()
-	d := fhir.NewDiscovery(srv.Client()) // one per process; cached for an hour
-	cfg, err := d.Discover(context.Background(), srv.URL())
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(cfg.TokenEndpoint, cfg.SupportsBackendServices())
-	// Output: https://auth.example.com/token true
 }
 
 func ExampleConn_Transaction() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func entry(t *testing.T, method, url string, res any) models.BundleEntry {
@@ -53,7 +54,7 @@ func TestTransactionRollsBack(t *testing.T) {
 		entry(t, "GET", "Patient/none", nil),
 	}}
 	_, err = conn.Transaction(ctx(t), b)
-	assert.ErrorIs(t, err, fhir.ErrNotFound)
+	assert.ErrorIs(t, err, rest.ErrNotFound)
 	_, ok := srv.Resource("Patient", "example")
 	assert.True(t, ok, "the delete was rolled back")
 	_, ok = srv.Resource("Patient", "1")
@@ -110,9 +111,9 @@ func TestOperations(t *testing.T) {
 	assert.True(t, *out.(*models.Parameters).Parameter[0].ValueBoolean)
 
 	_, err = conn.Operation(ctx(t), "Patient", "fail", nil)
-	assert.ErrorIs(t, err, fhir.ErrBadRequest)
+	assert.ErrorIs(t, err, rest.ErrBadRequest)
 	_, err = conn.Operation(ctx(t), "Patient", "missing", nil)
-	assert.ErrorIs(t, err, fhir.ErrNotFound)
+	assert.ErrorIs(t, err, rest.ErrNotFound)
 	_, err = conn.Operation(ctx(t), "Patient/1/x", "echo", nil)
 	assert.ErrorContains(t, err, "invalid operation target")
 }
@@ -126,6 +127,6 @@ func TestCapabilitiesAndPing(t *testing.T) {
 	assert.NotEmpty(t, cs.Rest[0].Resource)
 	assert.Equal(t, 2, srv.Hits("GET", "metadata"))
 
-	bad := statusServer(t, 200, `{"resourceType":"Patient"}`)
+	bad := statusConn(t, 200, `{"resourceType":"Patient"}`)
 	assert.ErrorContains(t, bad.Ping(ctx(t)), "not a CapabilityStatement")
 }

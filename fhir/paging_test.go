@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // pageIDs ranges a sequence of pages to the end and lists the entries'
@@ -203,6 +204,53 @@ func TestPagesNextLinkOrigin(t *testing.T) {
 			assert.Equal(t, 1, pages)
 			assert.ErrorContains(t, last, "is not on the origin of the base URL")
 			assert.NotContains(t, last.Error(), "page=2")
+		})
+	}
+}
+
+// roundTripFunc is an in-memory http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The paging check and the connection's credential check share one origin
+// normaliser: a next link that the paging follows (explicit default port,
+// other letter case) gets the connection's credential too, so it is not
+// answered 401.
+func TestPagesNextLinkOnTheOriginCarriesTheCredential(t *testing.T) {
+	tests := []struct{ base, next string }{
+		{"https://ehr.example/fhir", "https://ehr.example:443/fhir/Patient?page=2"},
+		{"https://ehr.example:443/fhir", "https://ehr.example/fhir/Patient?page=2"},
+		{"https://EHR.example/fhir", "HTTPS://ehr.EXAMPLE/fhir/Patient?page=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base+" "+tt.next, func(t *testing.T) {
+			var mu sync.Mutex
+			var auth []string
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				auth = append(auth, r.Header.Get("Authorization"))
+				mu.Unlock()
+				body := `{"resourceType":"Bundle","type":"searchset"}`
+				if r.URL.Query().Get("page") == "" {
+					body = fmt.Sprintf(`{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":%q}]}`, tt.next)
+				}
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r,
+					Body: io.NopCloser(bytes.NewReader([]byte(body)))}, nil
+			})
+			rc, err := rest.NewConn("ehr", rest.ConnConfig{BaseURL: tt.base}, rest.Bearer("tok-1"), rest.WithTransport(rt))
+			require.NoError(t, err)
+			conn, err := fhir.New("ehr", tt.base, rc)
+			require.NoError(t, err)
+			pages := 0
+			for _, err := range conn.Pages(ctx(t), "Patient", nil) {
+				require.NoError(t, err)
+				pages++
+			}
+			assert.Equal(t, 2, pages)
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{"Bearer tok-1", "Bearer tok-1"}, auth, "both pages carry the token")
 		})
 	}
 }

@@ -84,6 +84,12 @@ func (c *Conn) failed(k call, err error) *Error {
 func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
 	scrub := k.scrubber()
 	sent := redact.Sent(resp.Request)
+	clean := func(s string) string { return redact.Values(scrub.Replace(s), sent...) }
+	if r, ok := c.doer.(interface {
+		Redact(string, ...string) string
+	}); ok {
+		clean = func(s string) string { return r.Redact(scrub.Replace(s), sent...) } // its API keys, passwords too
+	}
 	var re *rest.Error
 	if ch, ok := c.doer.(interface{ Check(*http.Response) error }); ok {
 		resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -91,11 +97,11 @@ func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
 	}
 	if re == nil {
 		text := strings.Join(strings.Fields(excerpt(string(body), rest.MaxExcerpt)), " ")
-		re = &rest.Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: 1, Excerpt: redact.Values(text, sent...)}
+		re = &rest.Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: 1, Excerpt: text}
 	}
 	cp := *re
-	cp.Method, cp.URL, cp.Excerpt = k.method, redactURL(k.url), scrub.Replace(cp.Excerpt)
-	return newError(&cp, body, scrub, sent)
+	cp.Method, cp.URL, cp.Excerpt = k.method, redactURL(k.url), clean(cp.Excerpt)
+	return newError(&cp, body, clean)
 }
 
 // scrubbedError is an error whose text had search values blanked out.

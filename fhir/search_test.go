@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func TestQueryEncode(t *testing.T) {
@@ -162,7 +163,7 @@ func TestSearchObservations(t *testing.T) {
 func TestSearchUnknownParameter(t *testing.T) {
 	_, conn := setup(t)
 	for _, err := range fhir.Search[models.Patient](ctx(t), conn, fhir.Params().Add("shoe-size", "9")) {
-		assert.ErrorIs(t, err, fhir.ErrBadRequest)
+		assert.ErrorIs(t, err, rest.ErrBadRequest)
 		var fe *fhir.Error
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, "not-supported", fe.Issues[0].Code)

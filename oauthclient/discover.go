@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,10 +101,10 @@ func (d *discovery) read(ctx context.Context) (*document, error) {
 	}
 	var doc document
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("%w: not a JSON discovery document", ErrMalformedResponse)
+		return nil, errors.New("not a JSON document")
 	}
 	if doc.TokenEndpoint == "" {
-		return nil, fmt.Errorf("%w: the discovery document names no token_endpoint", ErrMalformedResponse)
+		return nil, errors.New("no token_endpoint")
 	}
 	return &doc, nil
 }

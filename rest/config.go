@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
@@ -131,3 +132,23 @@ type StoreDriver interface {
 	// [Secret] may be file: references and never print.
 	NewStoreConfig() cache.Config
 }
+
+// Format prints the configuration with its secrets redacted, whatever the
+// verb (a secret field prints as "[redacted]" on its own, but fmt skips the
+// fields' own formatting when a verb does not fit a struct).
+func (c Config) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "rest.Config{Security:%v REST:%v FHIR:%v Store:%v}", c.Security, c.REST, c.FHIR, c.Store)
+}
+
+// plainSecurity is SecurityConfig without its methods, for Format.
+type plainSecurity SecurityConfig
+
+// Format prints the definition with its secrets redacted, whatever the verb.
+func (sc SecurityConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainSecurity(sc)) }
+
+// plainStore is StoreConfig without its methods, for Format.
+type plainStore StoreConfig
+
+// Format prints the store section with its secrets redacted, whatever the
+// verb.
+func (sc StoreConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainStore(sc)) }

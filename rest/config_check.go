@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -39,6 +40,9 @@ func (r *configReader) check(cfg *Config) {
 		fc := cfg.FHIR[name]
 		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
 			r.checkConn(where, fc.ConnConfig, cfg.Security)
+			if u, err := url.Parse(fc.BaseURL); err == nil && (u.RawQuery != "" || u.ForceQuery) {
+				r.add(where, "base_url", 0, "a FHIR base URL has no query")
+			}
 			if fc.SMART {
 				r.checkSMARTConn(where, fc, cfg.Security)
 			}

@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -19,7 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
+
+	"github.com/tokenwire/tokenwire/internal/rendertest"
 )
 
 // secretsDir writes the files that testdata/config.yaml refers to.
@@ -100,17 +99,31 @@ func TestLoadConfigGoodFile(t *testing.T) {
 	assert.NoError(t, err, "a definition can be had to build a replacement connection")
 }
 
-func TestConfigNeverPrintsSecrets(t *testing.T) {
+// Every exported type that holds a secret, rendered every way (fmt verbs,
+// slog text and JSON, nested; encoding/json; YAML), shows none of it.
+func TestRenderingsShowNoSecret(t *testing.T) {
 	cfg, err := LoadConfig("testdata/config.yaml", env(goodEnv(t)))
 	require.NoError(t, err)
-	j, err := json.Marshal(cfg)
+	secrets := []string{"CRM-SECRET", "WEATHER-SECRET", "LEGACY-SECRET", "BILLING-SECRET-KEY", "fallback-token", "BEGIN PRIVATE KEY",
+		"acme" /* params may come from ${VAR}: printed redacted */}
+	reg, err := Open(context.Background(), cfg)
 	require.NoError(t, err)
-	y, err := yaml.Marshal(cfg)
+	t.Cleanup(func() { _ = reg.Close() })
+	crm, err := reg.Conn("crm")
 	require.NoError(t, err)
-	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), string(j), string(y)} {
-		for _, secret := range []string{"CRM-SECRET", "WEATHER-SECRET", "LEGACY-SECRET", "BILLING-SECRET-KEY", "fallback-token", "BEGIN PRIVATE KEY"} {
-			assert.NotContains(t, out, secret)
-		}
+	billing, err := reg.Conn("billing")
+	require.NoError(t, err)
+	oauth, err := reg.Security("crm-oauth")
+	require.NoError(t, err)
+	sc := cfg.Security["crm-oauth"]
+	for name, v := range map[string]any{
+		"Config": *cfg, "*Config": cfg, "SecurityConfig": sc, "*SecurityConfig": &sc,
+		"Security map": cfg.Security, "*Registry": reg, "*Conn crm": crm, "*Conn billing": billing,
+		"Basic": Basic("u", "LEGACY-SECRET"), "Bearer": Bearer("fallback-token"), "OAuth": oauth,
+		"APIKeyHeader": APIKeyHeader("X-API-Key", "WEATHER-SECRET"), "APIKeyQuery": APIKeyQuery("api_key", "BILLING-SECRET-KEY"),
+		"Secret": Secret("CRM-SECRET"),
+	} {
+		rendertest.NoSecret(t, name, v, secrets...)
 	}
 }
 

@@ -222,6 +222,11 @@ func (c *Conn) fail(req *http.Request, err error, attempts int) error {
 		Err: &redactedError{msg: c.red.text(err.Error()), err: err}}
 }
 
+// Redact returns s with the connection's own secrets (an API key, a
+// password, a fixed token) and the credentials named in sent replaced by
+// "[redacted]": for text taken from a response that a caller logs or keeps.
+func (c *Conn) Redact(s string, sent ...string) string { return c.red.text(s, sent...) }
+
 // Check returns nil for a 2xx response. Otherwise it reads a bounded
 // excerpt of the body, closes it, and returns the *[Error] that [Conn.Get]
 // would have: for the responses of [Conn.Do]. The excerpt is scrubbed of

@@ -149,21 +149,30 @@ func (s *settings) read(path string) ([]byte, error) {
 // checking before reading: a device (/dev/zero), a FIFO or a huge sparse
 // file is refused without reading it.
 func readRegularFile(path string) ([]byte, error) {
+	if err := checkRegular(os.Stat(path)); err != nil { // before opening: opening a FIFO blocks
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
+	if err := checkRegular(f.Stat()); err != nil { // what was opened, should the path have changed
 		return nil, err
-	case !fi.Mode().IsRegular():
-		return nil, errNotRegular
-	case fi.Size() > MaxFileSize:
-		return nil, errTooLarge
 	}
 	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+func checkRegular(fi os.FileInfo, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return errNotRegular
+	case fi.Size() > MaxFileSize:
+		return errTooLarge
+	}
+	return nil
 }
 
 // storeEnv is what a shared store's section is checked and opened with.

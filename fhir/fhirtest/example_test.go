@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func Example() {
@@ -23,7 +24,7 @@ func Example() {
 
 	_ = conn.Delete(ctx, "Patient", "example")
 	_, err := fhir.Read[models.Patient](ctx, conn, "example")
-	fmt.Println(errors.Is(err, fhir.ErrGone), srv.Requests())
+	fmt.Println(errors.Is(err, rest.ErrGone), srv.Requests())
 	// Output:
 	// Chalmers 1
 	// true 3
@@ -37,7 +38,7 @@ func ExampleWithTokenCheck() {
 	defer srv.Close()
 
 	_, err := fhir.Read[models.Patient](context.Background(), srv.Conn("ehr"), "1")
-	fmt.Println(errors.Is(err, fhir.ErrUnauthorized))
+	fmt.Println(errors.Is(err, rest.ErrUnauthorized))
 	srv.RejectTokens(1) // the next request gets 401 whatever its token
 	// Output: true
 }

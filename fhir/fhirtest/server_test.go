@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // bearer attaches a fixed token.
@@ -48,16 +49,16 @@ func TestTokenChecks(t *testing.T) {
 		_, err := fhir.Read[models.Patient](context.Background(), c, "1")
 		return err
 	}
-	assert.ErrorIs(t, read(conn("bad")), fhir.ErrUnauthorized)
-	assert.ErrorIs(t, read(conn("good")), fhir.ErrNotFound, "authorized, then not found")
+	assert.ErrorIs(t, read(conn("bad")), rest.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), rest.ErrNotFound, "authorized, then not found")
 
 	srv.RejectTokens(2)
-	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
-	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
-	assert.ErrorIs(t, read(conn("good")), fhir.ErrNotFound)
+	assert.ErrorIs(t, read(conn("good")), rest.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), rest.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), rest.ErrNotFound)
 
 	srv.RejectToken("good")
-	assert.ErrorIs(t, read(conn("good")), fhir.ErrUnauthorized)
+	assert.ErrorIs(t, read(conn("good")), rest.ErrUnauthorized)
 	assert.Equal(t, "good", srv.LastToken())
 	assert.Equal(t, 6, srv.Hits("GET", "Patient/1"))
 	assert.Equal(t, 6, srv.Requests())

@@ -1,0 +1,66 @@
+package oauthclient_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/internal/rendertest"
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
+)
+
+// Every exported type that holds a secret, rendered every way (fmt verbs,
+// slog text and JSON, nested; encoding/json; YAML), shows none of it.
+func TestRenderingsShowNoSecret(t *testing.T) {
+	const secret = "client-SECRET-4711"
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	keyBody := strings.Split(keyPEM, "\n")[1] // a line of the key's base64
+	keyD := key.D.String()
+
+	as := oauthtest.NewServer()
+	t.Cleanup(as.Close)
+	as.AddClient("svc", secret)
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: secret},
+		oauthclient.Options{AllowInsecureHTTP: true})
+	require.NoError(t, err)
+	tok, err := src.TokenContext(context.Background())
+	require.NoError(t, err)
+	access := tok.AccessToken()
+	api := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(api.Close)
+	tr, err := oauthclient.NewTransport(src, nil, api.URL)
+	require.NoError(t, err)
+	reg := oauthclient.NewRegistry(oauthclient.Options{AllowInsecureHTTP: true})
+	t.Cleanup(func() { _ = reg.Close() })
+	require.NoError(t, reg.Add(src))
+
+	cfg := oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/t", ClientID: "erp", ClientSecret: secret,
+		PrivateKeyPEM: oauthclient.Secret(keyPEM), PrivateKey: key, AuthMethod: oauthclient.AuthPrivateKeyJWT,
+		Certificate: &tls.Certificate{PrivateKey: key}}
+	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY"}
+	for name, v := range map[string]any{
+		"Config": cfg, "*Config": &cfg,
+		"Token": *tok, "*Token": tok,
+		"*Source": src, "*Transport": tr, "*Registry": reg,
+		"Secret":        oauthclient.Secret(secret),
+		"Token expired": *oauthclient.NewToken(access, "DPoP", time.Now(), time.Now().Add(-time.Hour)),
+	} {
+		rendertest.NoSecret(t, name, v, secrets...)
+	}
+}
