@@ -89,7 +89,7 @@ func modelType[T any]() (string, error) {
 }
 
 // Read reads the current version of a resource: GET [type]/[id]. A deleted
-// resource gives an error matching ErrGone, a missing one ErrNotFound.
+// resource gives an error matching rest.ErrGone, a missing one rest.ErrNotFound.
 func Read[T any](ctx context.Context, c *Conn, id string) (*T, error) {
 	return VRead[T](ctx, c, id, "")
 }
@@ -168,7 +168,7 @@ func Create[T any](ctx context.Context, c *Conn, res *T, opts ...WriteOption) (*
 
 // Update replaces a resource: PUT [type]/[id]. When the resource carries
 // meta.versionId it is sent as If-Match (optimistic locking): a concurrent
-// change gives an error matching ErrPreconditionFailed (or ErrConflict).
+// change gives an error matching rest.ErrPreconditionFailed (or rest.ErrConflict).
 func Update[T any](ctx context.Context, c *Conn, res *T, opts ...WriteOption) (*Result[T], error) {
 	body, id, err := encode(res)
 	if err != nil {

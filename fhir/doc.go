@@ -2,9 +2,10 @@
 // github.com/samply/golang-fhir-models (imported here as models).
 //
 // A [Conn] is a named connection to one server's base URL. It sends
-// requests through a [Doer] — an *http.Client, typically one from
-// oauthclient that attaches (and on 401 renews) the access token — so the
-// connection itself never sees a credential.
+// requests through a [Doer] — the *rest.Conn of a configuration file's
+// fhir section ([Lookup]), or any *http.Client (one from oauthclient
+// attaches, and on 401 renews, the access token) — so the FHIR layer
+// itself never sees a credential.
 //
 // The interactions of the RESTful API are generic functions over the model
 // type, whose Go name is the resource type:
@@ -18,32 +19,37 @@
 //	}
 //
 // Failures are *[Error] values carrying the status and the server's
-// OperationOutcome issues; errors.Is matches [ErrNotFound], [ErrGone],
-// [ErrConflict], [ErrPreconditionFailed] and the other status sentinels.
-// A resource that does not fit its model gives a *[DecodeError] naming the
-// resource type and the JSON path. Resources of unknown type (Bundle
-// entries, operation results) are decoded by [DecodeResource].
+// OperationOutcome issues. Each wraps the connection's *rest.Error, so the
+// one taxonomy of HTTP outcomes applies to FHIR calls as to REST ones:
+// errors.Is matches rest.ErrNotFound, rest.ErrGone, rest.ErrConflict,
+// rest.ErrPreconditionFailed, rest.ErrServerError, rest.ErrTransport (no
+// response at all) and the other rest sentinels. A resource that does not
+// fit its model gives a *[DecodeError] naming the resource type and the
+// JSON path. Resources of unknown type (Bundle entries, operation results)
+// are decoded by [DecodeResource]. No error holds a search value or the
+// credential the request carried.
 //
 // # Connections from the configuration file
 //
 // The fhir section of a rest configuration file declares FHIR connections
-// with the same settings as REST ones. [NewRegistry] builds them: each
-// sends its requests through a rest.Conn, so FHIR calls get the same TLS,
-// pool, timeout, retries and tokens (cached, renewed, 401 → renew → resend
-// once) as REST calls, from the security definitions of the rest.Registry.
+// with the same settings as REST ones, in the same rest.Registry: one load,
+// one open, one lookup. [Lookup] speaks FHIR over the registry's
+// connection, so FHIR calls get the same TLS, pool, timeout, retries and
+// tokens (cached, renewed, 401 → renew → resend once) as REST calls.
 //
 //	cfg, err := rest.LoadConfig("tokenwire.yaml")
-//	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{})
-//	fhirReg, err := fhir.NewRegistry(ctx, cfg, reg)
-//	ehr, err := fhirReg.Conn("ehr") // unknown name: errors.Is ErrUnknownConnection
+//	reg, err := rest.Open(ctx, cfg)
+//	defer reg.Close()
+//	ehr, err := fhir.Lookup(reg, "ehr") // unknown name: errors.Is rest.ErrUnknownConnection
 //
 // # SMART Backend Services
 //
-// A connection with smart: true whose oauth2 definition has no token_url is
-// SMART Backend Services: client credentials with a private_key_jwt
-// assertion (RS384 or ES384, kid required), the token endpoint discovered
-// from the server's .well-known/smart-configuration when the first token
-// is needed, and cached by a [Discovery] shared by the registry:
+// A connection with smart: true whose oauth2 definition has no token_url
+// is SMART Backend Services: client credentials with a private_key_jwt
+// assertion (RS384 or ES384, kid required), the token endpoint read from
+// the server's .well-known/smart-configuration when the first token is
+// needed, and kept for an hour (oauthclient.SMARTBackendServices, which
+// also completes a definition built in code):
 //
 //	security:
 //	  ehr-smart:
@@ -59,8 +65,7 @@
 //	    smart: true
 //
 // Such a definition serves only smart FHIR connections to one base URL;
-// the configuration loader refuses it for anything else. In code,
-// [BackendServices] completes an oauthclient.Config the same way.
+// the configuration loader refuses it for anything else.
 //
 // Package fhir/fhirtest is an in-memory FHIR server for tests.
 package fhir

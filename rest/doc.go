@@ -1,34 +1,70 @@
-// Package rest provides named outgoing REST connections: a service names
-// its backends once (base URL, security, headers, timeout, TLS, pool,
-// retries) and then calls them by name, never touching a credential.
+// Package rest is where a service's outgoing connections are assembled:
+// it owns the configuration file and the [Registry] of every backend it
+// declares, REST and FHIR alike, and the REST protocol over them. A service
+// names its backends once (base URL, security, headers, timeout, TLS,
+// pool, retries) and then calls them by name, never touching a
+// credential.
 //
-//	cfg, err := rest.LoadConfig("tokenwire.yaml")
-//	reg, err := rest.NewRegistry(ctx, cfg, rest.RegistryOptions{})
+//	cfg, err := rest.LoadConfig("tokenwire.yaml")  // every problem listed, by entry and field
+//	reg, err := rest.Open(ctx, cfg)                 // store, security definitions, connections
+//	defer reg.Close()
 //	crm, err := reg.Conn("crm")
 //	c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+id)
+//	ehr, err := fhir.Lookup(reg, "ehr")             // a FHIR connection of the same registry
+//
+// Why here: every outgoing connection — REST or FHIR — is an HTTP
+// connection with a security definition, as in an integration platform,
+// and rest sits between oauthclient (tokens) and fhir (a protocol over a
+// connection), so the one package that reads the file can build all of it
+// without importing fhir. Packages below it own their concern and nothing
+// else: oauthclient tokens (SMART discovery included, see
+// oauthclient.SMARTBackendServices), cache the stores, fhir the FHIR
+// protocol. A store kept in another package is named by the file only when
+// the program passes its driver ([WithStoreDriver]), so a service on the
+// memory store links no Redis code.
+//
+// Options ([Option]) are given to the loader and remembered for [Open]:
+// [AllowInsecureHTTP] is the one switch for tests against plain-http
+// fakes, [WithClock] the one clock, [WithReadFile] the one file reader
+// (every file the configuration names goes through it), [WithLogger] the
+// one logger. [NewConn] builds a single connection in code, and
+// [Registry.Put] and [Registry.Remove] replace connections at run time
+// without disturbing calls in flight.
 //
 // Paths are joined to the base URL safely: never above its path (".." is
 // refused, even percent-encoded), without double slashes, with query
 // values encoded. A non-2xx status is an *[Error] (connection, method,
-// redacted URL, status, bounded body excerpt; errors.Is matches
-// [ErrNotFound], [ErrClientError]...). Idempotent calls are retried on
+// redacted URL, status, bounded body excerpt scrubbed of the connection's
+// secrets and of the credential the request carried). Its sentinels —
+// [ErrNotFound], [ErrGone], [ErrPreconditionFailed], [ErrClientError],
+// [ErrServerError], [ErrTransport] for no response at all… — are the one
+// taxonomy of HTTP outcomes: a FHIR error wraps the connection's *Error, so
+// errors.Is works the same for both. Idempotent calls are retried on
 // connection errors, 429 and 503, honouring Retry-After, with capped
 // exponential backoff and jitter ([RetryPolicy]). OAuth tokens come from
 // oauthclient: cached, renewed in the background, attached only to the
 // connection's origin, renewed once after a 401. [Conn.Do] lets other
-// packages drive a connection as an HTTP Doer.
+// packages drive a connection as an HTTP Doer, with [Conn.Check] for its
+// responses.
 //
 // # Configuration file
 //
-// YAML or JSON. Four sections: security definitions, REST connections,
-// FHIR connections (parsed and validated here, built by package fhir) and
-// the token store. Unknown keys are errors; loading reports every problem,
-// each naming the definition or connection and the field. Any string may
-// use ${VAR} (or ${VAR:-default}; $$ is a literal $), resolved from the
-// environment at load time; secret fields (client_secret, private_key,
-// password, value, token) may instead be file:/path, read at load time
-// (e.g. a mounted Kubernetes secret; a trailing newline is dropped).
-// Secrets never appear in errors or in the printed configuration.
+// YAML or JSON, read with go.yaml.in/yaml/v3 (the maintained continuation
+// of gopkg.in/yaml.v3). Four sections, each at most once: security
+// definitions, REST connections, FHIR connections and the token store.
+// Unknown keys are errors, also inside a YAML merge (<<), and so is a key
+// written twice in an entry; loading reports every problem, each naming
+// the definition or connection and the field, with its line. Any string
+// may use ${VAR} (or ${VAR:-default}; $$ is a literal $), resolved from
+// the environment at load time. A secret field (client_secret,
+// private_key, password, value, token, params, and the store's passwords
+// and keys: every field of type [Secret]) may instead be file:/path, read
+// at load time (e.g. a mounted Kubernetes secret; a trailing newline is
+// dropped); "file:" counts only when written in the file, never when it
+// comes out of a ${VAR}. Every file — secrets, keys, certificates, CAs,
+// the configuration itself — must be a regular file of at most
+// [MaxFileSize] (1 MiB). Secrets never appear in errors, logs or the
+// printed, logged or marshalled configuration.
 //
 //	security:
 //	  crm-oauth:                       # OAuth 2.0 client credentials
@@ -73,6 +109,13 @@
 //	    token: ${PARTNER_TOKEN}
 //	  public:
 //	    type: none
+//	  ehr-smart:                       # SMART Backend Services: no token_url, see below
+//	    type: oauth2
+//	    client_id: ehr-client
+//	    private_key: file:/run/secrets/ehr-key.pem # RSA, or EC P-384
+//	    key_id: key-2026                           # required: the kid of the JWKS entry
+//	    signing_alg: ES384                         # RS384 or ES384; default from the key
+//	    scopes: [system/Patient.rs, system/Observation.rs]
 //
 //	rest:
 //	  crm:
@@ -96,14 +139,6 @@
 //	    base_url: https://billing.example.com/v1
 //	    security: billing-key
 //
-//	  ehr-smart:                       # SMART Backend Services: no token_url, see below
-//	    type: oauth2
-//	    client_id: ehr-client
-//	    private_key: file:/run/secrets/ehr-key.pem # RSA, or EC P-384
-//	    key_id: key-2026                           # required: the kid of the JWKS entry
-//	    signing_alg: ES384                         # RS384 or ES384; default from the key
-//	    scopes: [system/Patient.rs, system/Observation.rs]
-//
 //	fhir:
 //	  ehr:
 //	    base_url: https://ehr.example.org/fhir/r4
@@ -113,19 +148,25 @@
 //
 //	store:                             # where OAuth tokens are cached: one of
 //	  memory: {size: 1024}             # this process only
-//	  # redis:                         # or shared by all replicas (see cache/redis.Config)
-//	  #   addrs: ["redis-1:6379"]
+//	  # redis:                         # or shared by all replicas: needs
+//	  #   addrs: ["redis-1:6379"]      # rest.WithStoreDriver(redis.Driver{})
 //	  #   password: ${REDIS_PASSWORD}
 //	  #   encryption_keys: [file:/run/secrets/token-key]
 //
 // An oauth2 definition may leave token_url out only when the connections
-// using it are all FHIR connections with smart: true: it is then SMART
-// Backend Services (private_key_jwt signed RS384 or ES384, key_id
-// required), which package fhir completes by discovering the token
-// endpoint; [NewRegistry] skips it and [Registry.SecurityFor] refuses it.
-// With a token_url, a definition used by a smart connection is an ordinary
-// one.
+// using it are all FHIR connections with smart: true to one base URL: it
+// is then SMART Backend Services (private_key_jwt signed RS384 or ES384,
+// key_id required), its token endpoint read from the server's
+// .well-known/smart-configuration through that connection's TLS settings
+// when the first token is needed. With a token_url, a definition used by a
+// smart connection is an ordinary one.
 //
-// Plain http:// URLs are refused unless [AllowInsecureHTTP] (loading) and
-// Options.AllowInsecureHTTP (building) are both given, for tests.
+// Plain http:// URLs are refused unless [AllowInsecureHTTP] is given, for
+// tests.
+//
+// # Lifetime
+//
+// [Registry.Close] releases everything the registry holds at once: token
+// sources stop their timers and drop their tokens, idle keep-alive
+// connections close, and a store opened from the store section closes.
 package rest

@@ -1,9 +1,12 @@
 package rest
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tokenwire/tokenwire/cache"
 )
 
 // FuzzParseConfig feeds arbitrary bytes to the loader: it must never
@@ -26,6 +29,9 @@ func FuzzParseConfig(f *testing.F) {
 		"rest: &a {crm: {base_url: 'https://x.example'}}\nfhir: *a\n",
 		"- a\n- b\n",
 		"rest:\n  crm:\n    <<: {base_url: 'https://x.example'}\n",
+		"rest:\n  a: &b {base_url: 'https://a.example', timout: 1s}\n  c: {<<: [*b, *b], retry: {max_attempts: 2, max_attempts: 3}}\n",
+		"store: {fake: {size: 1}}\nstore: {memory: {}}\n",
+		"security:\n  s: {type: oauth2, client_id: c, private_key: 'file:${T}', key_id: k}\nfhir:\n  e: {base_url: 'https://e.example/fhir?x=1', security: s, smart: true}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -37,10 +43,15 @@ func FuzzParseConfig(f *testing.F) {
 	})
 	files := WithReadFile(func(string) ([]byte, error) { return []byte("FILESECRET"), nil })
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := ParseConfig(data, lookup, files)
+		cfg, err := ParseConfig(data, lookup, files, WithStoreDriver(fakeDriver{st: cache.NewMemory(1)}))
 		if err == nil {
 			if cfg == nil {
 				t.Fatal("nil config without error")
+			}
+			if reg, err := Open(context.Background(), cfg); err == nil { // what loads also opens, or says why
+				_ = reg.Close()
+			} else if strings.Contains(err.Error(), "FILESECRET") || strings.Contains(err.Error(), "HUNTER2") {
+				t.Fatalf("a secret leaked into the open error: %v", err)
 			}
 			return
 		}
