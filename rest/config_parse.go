@@ -17,7 +17,8 @@ type configReader struct {
 	set   *settings
 	users users // of the configuration being checked
 	problems
-	broken map[string]bool // entries that did not decode: not checked further
+	broken  map[string]bool     // entries that did not decode: not checked further
+	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
 }
 
 // LoadConfig reads and validates the configuration file at path (YAML or
@@ -226,6 +227,15 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || t.Implements(unmarshalerType) {
 		return false
 	}
+	if r.walking[n] {
+		r.add(where, strings.TrimSuffix(prefix, "."), n.Line, "an alias refers to a mapping that contains it")
+		return true
+	}
+	if r.walking == nil {
+		r.walking = map[*yaml.Node]bool{}
+	}
+	r.walking[n] = true
+	defer delete(r.walking, n)
 	dup = r.checkDuplicates(where, prefix, n)
 	fields := yamlFields(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
