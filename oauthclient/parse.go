@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // MaxLifetime caps the lifetime taken from expires_in, so that an absurd
@@ -145,7 +146,7 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 var tokenMember = regexp.MustCompile(`((?:access|refresh|id)_token"?\s*[:=]\s*"?)[^"&\s,}]+`)
 
 // redactTokens hides any token value in an excerpt of an error body.
-func redactTokens(s string) string { return tokenMember.ReplaceAllString(s, "${1}[REDACTED]") }
+func redactTokens(s string) string { return tokenMember.ReplaceAllString(s, "${1}"+redact.Mark) }
 
 // scope reads "scope" as a string, or a JSON array some servers send.
 func scope(v any) string {
@@ -193,7 +194,7 @@ func replaceSecrets(s string, secrets []string) string {
 		quoted, _ := json.Marshal(sec)
 		for _, form := range []string{sec, url.QueryEscape(sec), collapse(sec), strings.Trim(string(quoted), `"`)} {
 			if form != "" {
-				s = strings.ReplaceAll(s, form, "[REDACTED]")
+				s = strings.ReplaceAll(s, form, redact.Mark)
 			}
 		}
 	}
