@@ -38,31 +38,31 @@ type Secret = redact.Secret
 type Config struct {
 	// Addrs is one address (single node), several (Cluster), or the
 	// Sentinels when MasterName is set. Default "127.0.0.1:6379".
-	Addrs []string `yaml:"addrs"`
+	Addrs []string `yaml:"addrs" json:"addrs,omitempty"`
 	// Addr is a shorthand for a single address, added to Addrs.
-	Addr string `yaml:"addr"`
+	Addr string `yaml:"addr" json:"addr,omitempty"`
 	// Cluster forces a Cluster client for a single address (a cluster's
 	// configuration endpoint).
-	Cluster bool `yaml:"cluster"`
+	Cluster bool `yaml:"cluster" json:"cluster,omitempty"`
 	// MasterName selects Sentinel: the name of the monitored master.
-	MasterName       string `yaml:"master_name"`
-	SentinelUsername string `yaml:"sentinel_username"`
-	SentinelPassword Secret `yaml:"sentinel_password"`
+	MasterName       string `yaml:"master_name" json:"master_name,omitempty"`
+	SentinelUsername string `yaml:"sentinel_username" json:"sentinel_username,omitempty"`
+	SentinelPassword Secret `yaml:"sentinel_password" json:"sentinel_password,omitempty"`
 
-	Username string `yaml:"username"`
-	Password Secret `yaml:"password"`
-	DB       int    `yaml:"db"` // not for Cluster
+	Username string `yaml:"username" json:"username,omitempty"`
+	Password Secret `yaml:"password" json:"password,omitempty"`
+	DB       int    `yaml:"db" json:"db,omitempty"` // not for Cluster
 
-	TLS           bool   `yaml:"tls"`             // connect with TLS 1.2 or later
-	TLSCAFile     string `yaml:"tls_ca_file"`     // PEM roots; default the system roots
-	TLSServerName string `yaml:"tls_server_name"` // default the host of the address
+	TLS           bool   `yaml:"tls" json:"tls,omitempty"`                         // connect with TLS 1.2 or later
+	TLSCAFile     string `yaml:"tls_ca_file" json:"tls_ca_file,omitempty"`         // PEM roots; default the system roots
+	TLSServerName string `yaml:"tls_server_name" json:"tls_server_name,omitempty"` // default the host of the address
 
-	Prefix string `yaml:"prefix"` // Options.Prefix
+	Prefix string `yaml:"prefix" json:"prefix,omitempty"` // Options.Prefix
 	// EncryptionKeys are base64 (standard or URL alphabet, padded or not)
 	// encodings of 32-byte keys; the first encrypts (Options.Keys).
-	EncryptionKeys []Secret      `yaml:"encryption_keys"`
-	Plaintext      bool          `yaml:"plaintext"`  // Options.Plaintext
-	OpTimeout      time.Duration `yaml:"op_timeout"` // Options.OpTimeout
+	EncryptionKeys []Secret      `yaml:"encryption_keys" json:"encryption_keys,omitempty"`
+	Plaintext      bool          `yaml:"plaintext" json:"plaintext,omitempty"`   // Options.Plaintext
+	OpTimeout      time.Duration `yaml:"op_timeout" json:"op_timeout,omitempty"` // Options.OpTimeout
 }
 
 // Driver lets a configuration file's store section name the Redis store:
@@ -83,6 +83,9 @@ func (c *Config) Check(env cache.Env) error {
 		return err
 	}
 	_, err := c.tlsConfig(env.ReadFile)
+	if err == nil && c.Cluster && c.MasterName != "" {
+		err = errors.New("redis: cluster and master_name: a Cluster has no Sentinel master; set one of them")
+	}
 	if err == nil && c.DB != 0 && (c.Cluster || (len(c.addrs()) > 1 && c.MasterName == "")) {
 		err = errors.New("redis: db: a Cluster has only database 0")
 	}

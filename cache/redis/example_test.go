@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/cache/redis"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // New wraps a client you build; the store falls back to memory when Redis
@@ -39,7 +40,7 @@ func ExampleNewFromConfig() {
 		Addrs:          []string{"redis-1:6379", "redis-2:6379", "redis-3:6379"}, // a Cluster
 		Password:       "resolved-from-secret-store",
 		TLS:            true,
-		EncryptionKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="},
+		EncryptionKeys: []redis.Secret{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="},
 		OpTimeout:      200 * time.Millisecond,
 	})
 	if err != nil {
@@ -66,4 +67,27 @@ func ExampleStore_TryLock() {
 	}
 	defer unlock(ctx)
 	// fetch the token, then store.Set it
+}
+
+// Driver lets a configuration file name the Redis store. Its secrets may
+// be ${VAR} or file:/path, and never print; rest.Open then builds the store
+// and reg.Close closes its client.
+func ExampleDriver() {
+	file := []byte(`
+store:
+  redis:
+    addr: redis-1:6379
+    password: ${REDIS_PASSWORD}
+    encryption_keys: ["${TOKEN_KEY}"]
+`)
+	env := map[string]string{"REDIS_PASSWORD": "from-the-vault", "TOKEN_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="}
+	cfg, err := rest.ParseConfig(file, rest.WithStoreDriver(redis.Driver{}),
+		rest.WithLookupEnv(func(name string) (string, bool) { v, ok := env[name]; return v, ok }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.Store.SharedName, cfg.Store.Shared)
+	// Output:
+	// redis redis.Config{Addrs:[] Addr:"redis-1:6379" Cluster:false MasterName:"" Username:"" Password:[redacted] SentinelPassword:none DB:0 TLS:false Prefix:"" EncryptionKeys:1 [redacted] Plaintext:false OpTimeout:0s}
 }

@@ -17,3 +17,9 @@ func UniquePrefix(tb testing.TB) string { return uniquePrefix(tb) }
 
 // TestOpTimeout is the OpTimeout for tests that are not about timeouts.
 const TestOpTimeout = testOpTimeout
+
+// VersionGCM is the first byte of a value sealed with a key.
+const VersionGCM = versionGCM
+
+// KeyID is the second byte of a value sealed with key.
+func KeyID(key []byte) byte { return keyID(key) }

@@ -59,7 +59,7 @@ type replicaOpts struct {
 func crmConfig(as *oauthtest.Server) oauthclient.Config {
 	return oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: fleetClientID, ClientSecret: fleetSecret,
-		Scopes: []string{"read"}, AllowInsecureHTTP: true,
+		Scopes: []string{"read"},
 	}
 }
 
@@ -67,7 +67,7 @@ func crmConfig(as *oauthtest.Server) oauthclient.Config {
 // store is nil when o.noStore is set.
 func newReplica(tb testing.TB, as *oauthtest.Server, o replicaOpts) (*oauthclient.Source, *redis.Store) {
 	tb.Helper()
-	opts := oauthclient.Options{LockTTL: o.lockTTL, HTTPClient: o.hc}
+	opts := oauthclient.Options{LockTTL: o.lockTTL, HTTPClient: o.hc, AllowInsecureHTTP: true}
 	var now func() time.Time
 	if o.clock != nil {
 		now = o.clock.Now

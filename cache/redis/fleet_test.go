@@ -24,7 +24,7 @@ func fleet(t *testing.T, as *oauthtest.Server, addr, prefix string, opTimeout ti
 	t.Helper()
 	cfg := oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: "crm-client", ClientSecret: "s3cret-value",
-		Scopes: []string{"read"}, AllowInsecureHTTP: true,
+		Scopes: []string{"read"},
 	}
 	sources := make([]*oauthclient.Source, replicas)
 	for i := range sources {
@@ -32,7 +32,7 @@ func fleet(t *testing.T, as *oauthtest.Server, addr, prefix string, opTimeout ti
 		t.Cleanup(func() { _ = client.Close() })
 		store, err := redis.New(client, redis.Options{Prefix: prefix, Keys: [][]byte{make([]byte, redis.KeySize)}, OpTimeout: opTimeout})
 		require.NoError(t, err)
-		src, err := oauthclient.NewSource(cfg, oauthclient.Options{Store: store})
+		src, err := oauthclient.NewSource(cfg, oauthclient.Options{Store: store, AllowInsecureHTTP: true})
 		require.NoError(t, err)
 		sources[i] = src
 	}
