@@ -1,17 +1,9 @@
 package redis_test
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"math"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -36,112 +28,19 @@ const (
 // shows as text.
 var renderKeys = [][]byte{[]byte("raw-aes-key-for-render-test-0042"), []byte("old-aes-key-for-render-test-0043")}
 
-// forms is every way the bytes of a secret could leak as text: the bytes
-// as a string, base64 (encoding/json writes []byte so), hex (%x).
-// bytesAsNumbers covers the rest.
-func forms(secret []byte) []string {
-	return []string{
-		string(secret),
-		base64.StdEncoding.EncodeToString(secret),
-		base64.RawURLEncoding.EncodeToString(secret),
-		hex.EncodeToString(secret),
-	}
-}
-
-var numberRE = regexp.MustCompile(`0[xX][0-9a-fA-F]+|[0-9]+`)
-
-// bytesAsNumbers reports whether out lists the first bytes of secret as
-// consecutive numbers, decimal or 0x hex, whatever separates them: how fmt
-// (%v, %d, %#v) and YAML write a []byte.
-func bytesAsNumbers(out string, secret []byte) bool {
-	want := secret[:min(8, len(secret))]
-	var nums []uint64
-	for _, m := range numberRE.FindAllString(out, -1) {
-		var n uint64
-		var err error
-		if h, ok := strings.CutPrefix(strings.ToLower(m), "0x"); ok {
-			n, err = strconv.ParseUint(h, 16, 64)
-		} else {
-			n, err = strconv.ParseUint(m, 10, 64)
-		}
-		if err != nil {
-			n = math.MaxUint64
-		}
-		nums = append(nums, n)
-	}
-	for i := 0; i+len(want) <= len(nums); i++ {
-		if slices.Equal(nums[i:i+len(want)], widen(want)) {
-			return true
-		}
-	}
-	return false
-}
-
-func widen(b []byte) []uint64 {
-	out := make([]uint64, len(b))
-	for i, c := range b {
-		out[i] = uint64(c)
-	}
-	return out
-}
-
-func TestBytesAsNumbers(t *testing.T) {
-	secret := []byte("raw-secret")
-	for _, out := range []string{fmt.Sprint(secret), fmt.Sprintf("%d", [][]byte{secret}), fmt.Sprintf("%#v", secret),
-		"value:\n    - 114\n    - 97\n    - 119\n    - 45\n    - 115\n    - 101\n    - 99\n    - 114\n"} {
-		assert.True(t, bytesAsNumbers(out, secret), out)
-	}
-	assert.False(t, bytesAsNumbers(fmt.Sprint([]byte("raw-other!")), secret))
-}
-
-// renderings is rendertest.All(v) (every fmt verb, log/slog's text and
-// JSON handlers, encoding/json, YAML) plus what it leaves out: each slog
-// attribute on a line of its own, fmt in a map, encoding/json and YAML in a
-// struct; and a marshaller's error fails the test instead of being
-// rendered as text.
-func renderings(t *testing.T, v any) map[string]string {
-	t.Helper()
-	out := rendertest.All(v)
-	for _, verb := range rendertest.Verbs {
-		if verb != "%d" && verb != "%x" { // which would also apply to the key
-			out["fmt "+verb+" in a map"] = fmt.Sprintf(verb, map[string]any{"k": v})
-		}
-	}
-	handlers := map[string]func(io.Writer) slog.Handler{
-		"text": func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
-		"json": func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
-	}
-	for name, handler := range handlers {
-		for _, attr := range []slog.Attr{slog.Any("v", v), slog.Any("x", []any{v}), slog.Any("m", map[string]any{"k": v})} {
-			var b bytes.Buffer
-			slog.New(handler(&b)).Info("render", attr)
-			out["slog "+name+" "+attr.Key] = b.String()
-		}
-	}
-	for name, x := range map[string]any{"": v, " in a slice": []any{v}, " in a map": map[string]any{"k": v}, " in a struct": struct{ V any }{v}} {
-		j, err := json.Marshal(x)
-		require.NoError(t, err, "json.Marshal%s", name)
-		out["json"+name] = string(j)
-		y, err := yaml.Marshal(x)
-		require.NoError(t, err, "yaml.Marshal%s", name)
-		out["yaml"+name] = string(y)
-	}
-	return out
-}
-
 // assertHidden fails for every rendering of v that contains a secret, in
 // any of its forms.
 func assertHidden(t *testing.T, v any, secrets [][]byte) {
 	t.Helper()
 	require.NotEmpty(t, secrets)
-	for how, out := range renderings(t, v) {
+	for how, out := range rendertest.All(t, v) {
 		require.NotEmpty(t, out, how)
 		assert.NotContains(t, out, "%!", "%s: a verb or method failed: %s", how, out)
 		for _, s := range secrets {
-			for _, f := range forms(s) {
+			for _, f := range rendertest.Forms(s) {
 				assert.NotContains(t, out, f, "%s leaks a secret: %s", how, out)
 			}
-			assert.False(t, bytesAsNumbers(out, s), "%s leaks the bytes of %q: %s", how, s, out)
+			assert.False(t, rendertest.BytesAsNumbers(out, s), "%s leaks the bytes of %q: %s", how, s, out)
 		}
 	}
 }
