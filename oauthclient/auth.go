@@ -11,14 +11,20 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // TokenRequest is a token request being built. A [ClientAuth] adds the
@@ -29,6 +35,28 @@ type TokenRequest struct {
 	Form     url.Values
 	Header   http.Header
 }
+
+// String shows the token URL, the client and the names of the form fields
+// and headers, never their values (a secret or an assertion may be there).
+func (r TokenRequest) String() string {
+	return fmt.Sprintf("oauthclient.TokenRequest{TokenURL:%q ClientID:%q Form:%v Header:%v}",
+		r.TokenURL, r.ClientID, slices.Sorted(maps.Keys(r.Form)), slices.Sorted(maps.Keys(r.Header)))
+}
+
+// GoString makes %#v as safe as %v.
+func (r TokenRequest) GoString() string { return r.String() }
+
+// Format prints [TokenRequest.String] whatever the verb.
+func (r TokenRequest) Format(f fmt.State, _ rune) { redact.Format(f, r.String()) }
+
+// LogValue implements slog.LogValuer like String.
+func (r TokenRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// MarshalJSON writes String's description.
+func (r TokenRequest) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
+
+// MarshalYAML writes String's description.
+func (r TokenRequest) MarshalYAML() (any, error) { return r.String(), nil }
 
 // ClientAuth authenticates the client on a token request. The built-in
 // methods are chosen with [Config.AuthMethod]; a custom one (for example a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -18,6 +19,10 @@ import (
 // ([Config.DiscoveryURL]) is used before the document is read again.
 const DiscoveryTTL = time.Hour
 
+// discoveryRetry is how soon a document that failed to be read again is
+// tried once more, while the endpoint found before keeps serving.
+const discoveryRetry = time.Minute
+
 // document is what a discovery document says about the token endpoint: the
 // members SMART configurations, RFC 8414 metadata and OpenID configurations
 // share.
@@ -28,7 +33,8 @@ type document struct {
 }
 
 // discovery finds a definition's token endpoint in its discovery document
-// and keeps it for DiscoveryTTL. It is only called from the source's one
+// and keeps it for DiscoveryTTL; when reading it again fails, the endpoint
+// found before keeps serving. It is only called from the source's one
 // shared fetch; the mutex keeps it safe for any other caller too.
 type discovery struct {
 	cfg      Config
@@ -36,6 +42,7 @@ type discovery struct {
 	now      func() time.Time
 	insecure bool
 	alg      string // the signing algorithm of the client assertion, if any
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	endpoint string
@@ -43,7 +50,7 @@ type discovery struct {
 }
 
 func newDiscovery(cfg Config, auth ClientAuth, hc *http.Client, opts Options) *discovery {
-	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
+	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP, log: opts.Logger}
 	if cfg.DiscoveryClient != nil {
 		d.hc = &http.Client{}
 		*d.hc = *cfg.DiscoveryClient
@@ -65,7 +72,13 @@ func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 	}
 	doc, err := d.read(ctx)
 	if err != nil {
-		return "", fmt.Errorf("security definition %q: discovery at %s: %w", d.cfg.Name, redact.URLString(d.cfg.DiscoveryURL, nil), err)
+		err = fmt.Errorf("security definition %q: discovery at %s: %w", d.cfg.Name, redact.URLString(d.cfg.DiscoveryURL, nil), err)
+		if d.endpoint != "" { // stale if error: the endpoint known keeps serving; read again later
+			d.expires = d.now().Add(discoveryRetry)
+			d.log.Warn("oauthclient: discovery failed; using the token endpoint found before", slog.String("definition", d.cfg.Name), slog.String("error", err.Error()))
+			return d.endpoint, nil
+		}
+		return "", err
 	}
 	if err := d.cfg.checkURL("token_endpoint", doc.TokenEndpoint, d.insecure); err != nil {
 		return "", err

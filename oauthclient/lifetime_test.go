@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,20 +58,27 @@ func TestDefineRemoveCyclesKeepMemoryFlat(t *testing.T) {
 	assert.Less(t, growth, int64(2<<20), "heap grew by %d bytes over 20000 define/remove cycles", growth)
 }
 
-// A removed or replaced definition's source is closed: it no longer
-// serves, and asks nothing of the authorization server.
-func TestRemovedAndReplacedSourcesAreClosed(t *testing.T) {
+// A replaced definition's source is released — its token dropped, its
+// timers stopped — but whoever still holds it keeps working; a removed one
+// is closed: it no longer serves.
+func TestRemovedAndReplacedSources(t *testing.T) {
 	reg := oauthclient.NewRegistry(oauthclient.Options{})
-	first := oauthclient.NewSourceFrom("crm", longLived(), oauthclient.Options{})
+	var fetches atomic.Int32
+	counting := oauthclient.FetcherFunc(func(ctx context.Context) (*oauthclient.Token, error) {
+		fetches.Add(1)
+		return longLived().Fetch(ctx)
+	})
+	first := oauthclient.NewSourceFrom("crm", counting, oauthclient.Options{})
 	require.NoError(t, reg.Add(first))
-	_, err := first.TokenContext(context.Background())
+	tok1, err := first.TokenContext(context.Background())
 	require.NoError(t, err)
 
 	second := oauthclient.NewSourceFrom("crm", longLived(), oauthclient.Options{})
 	require.NoError(t, reg.Add(second))
-	_, err = first.TokenContext(context.Background())
-	assert.ErrorIs(t, err, oauthclient.ErrClosed, "the replaced source")
-	assert.ErrorContains(t, err, `security definition "crm"`)
+	tok2, err := first.TokenContext(context.Background())
+	require.NoError(t, err, "a client still holding the replaced source keeps working")
+	assert.NotSame(t, tok1, tok2, "its token was dropped at the replacement")
+	assert.Equal(t, int32(2), fetches.Load())
 
 	got, err := reg.Source("crm")
 	require.NoError(t, err)
@@ -127,4 +135,21 @@ func TestCloseDuringAFetch(t *testing.T) {
 	}
 	_, err := src.TokenContext(context.Background())
 	assert.ErrorIs(t, err, oauthclient.ErrClosed)
+}
+
+// A Fetcher that panics, or returns neither a token nor an error, fails
+// the fetch with an error; the process goes on.
+func TestMisbehavingFetcher(t *testing.T) {
+	for name, f := range map[string]oauthclient.FetcherFunc{
+		"panics":     func(context.Context) (*oauthclient.Token, error) { panic("vendor SDK bug") },
+		"nil, nil":   func(context.Context) (*oauthclient.Token, error) { return nil, nil },
+		"nil struct": func(context.Context) (*oauthclient.Token, error) { var m map[string]int; m["x"]++; return nil, nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := oauthclient.NewSourceFrom("vendor", f, oauthclient.Options{})
+			_, err := src.TokenContext(context.Background())
+			require.Error(t, err)
+			assert.ErrorContains(t, err, `security definition "vendor"`)
+		})
+	}
 }

@@ -10,9 +10,11 @@ import (
 
 // Registry holds security definitions by name, each with its cached source.
 // Define them once at start-up; look them up by name from anywhere. It is
-// safe for concurrent use: a lookup is one atomic load, and Define, Remove
-// and Close publish a new set of definitions without disturbing calls in
-// flight, which finish with the source they started with.
+// safe for concurrent use: a lookup is one atomic load, and Define
+// publishes a new set of definitions without disturbing calls in flight,
+// which finish with the source they started with. Remove and Close stop
+// the sources they drop: later token requests on them fail with
+// [ErrClosed].
 type Registry struct {
 	opts Options
 	srcs registry.Map[*Source]
@@ -25,8 +27,10 @@ func NewRegistry(opts Options) *Registry {
 }
 
 // Define validates cfg and registers it under cfg.Name. A definition it
-// replaces is closed (its timers stopped, its token dropped) once the new
-// one is in place.
+// replaces is released once the new one is in place: its timers stop and
+// its token is dropped, while clients and calls that still hold it keep
+// working (a call fetches a token anew if it needs one). Look the
+// definition up again to use the new one.
 func (r *Registry) Define(cfg Config) error {
 	if cfg.Name == "" {
 		return &ConfigError{Definition: "", Field: "name", Reason: "missing"}
@@ -38,8 +42,9 @@ func (r *Registry) Define(cfg Config) error {
 	return r.Add(src)
 }
 
-// Add registers an existing source under its name, closing the one it
-// replaces. After [Registry.Close] it closes src and fails with ErrClosed.
+// Add registers an existing source under its name, releasing the one it
+// replaces as Define does. After [Registry.Close] it closes src and fails
+// with ErrClosed.
 func (r *Registry) Add(src *Source) error {
 	old, replaced, closed := r.srcs.Put(src.name, src)
 	if closed {
@@ -47,7 +52,7 @@ func (r *Registry) Add(src *Source) error {
 		return fmt.Errorf("security definition %q: %w", src.name, ErrClosed)
 	}
 	if replaced && old != src {
-		old.Close()
+		old.release()
 	}
 	return nil
 }

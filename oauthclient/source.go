@@ -124,9 +124,15 @@ func (s *Source) Name() string { return s.name }
 func (s *Source) Close() {
 	s.mu.Lock()
 	s.closed = true
-	c := s.cur.Swap(nil)
 	s.mu.Unlock()
-	if c != nil {
+	s.release()
+}
+
+// release drops the current token and stops its timers without closing
+// the source: a later call fetches anew. A registry releases the source a
+// new definition replaced, which clients handed out may still use.
+func (s *Source) release() {
+	if c := s.cur.Swap(nil); c != nil {
 		c.stop()
 	}
 }
@@ -302,8 +308,17 @@ func (s *Source) bounded() (*Token, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		t, err := s.obtain(ctx)
-		ch <- result{t, err}
+		var r result
+		defer func() { // a panicking Fetcher or ClientAuth fails this fetch, not the process
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("security definition %q: token fetch panicked: %v", s.name, p)}
+			}
+			ch <- r
+		}()
+		r.tok, r.err = s.obtain(ctx)
+		if r.tok == nil && r.err == nil {
+			r.err = fmt.Errorf("security definition %q: the fetcher returned no token and no error", s.name)
+		}
 	}()
 	select {
 	case r := <-ch:
