@@ -59,7 +59,9 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 		"Config": cfg, "*Config": &cfg,
 		"Token": *tok, "*Token": tok,
 		"*Source": src, "*Transport": tr, "*Registry": reg,
-		"Secret":        oauthclient.Secret(secret),
+		"Secret": oauthclient.Secret(secret),
+		"TokenRequest": oauthclient.TokenRequest{TokenURL: "https://t", ClientID: "svc", Form: url.Values{"client_secret": {secret}},
+			Header: http.Header{"Authorization": {"Basic " + secret}}},
 		"Token expired": *oauthclient.NewToken(access, "DPoP", time.Now(), time.Now().Add(-time.Hour)),
 	} {
 		rendertest.NoSecret(t, name, v, secrets...)
