@@ -260,7 +260,7 @@ fhir:
 	}{
 		{"the known ones are listed", some, "pharmacy", `rest: unknown connection "pharmacy" (known: crm, ehr, lab)`, false},
 		{"none defined", "", "ehr", `rest: unknown connection "ehr": no connections are defined`, false},
-		{"registry closed", some, "ehr", `rest: unknown connection "ehr": no connections are defined`, true},
+		{"registry closed", some, "ehr", `rest: connection "ehr": closed`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +270,11 @@ fhir:
 			}
 			conn, err := fhir.Lookup(reg, tt.lookup)
 			assert.Nil(t, conn)
-			assert.ErrorIs(t, err, rest.ErrUnknownConnection)
+			if tt.closed {
+				assert.ErrorIs(t, err, rest.ErrClosed, "a closed registry says so")
+			} else {
+				assert.ErrorIs(t, err, rest.ErrUnknownConnection)
+			}
 			assert.EqualError(t, err, tt.want)
 		})
 	}

@@ -101,7 +101,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(withToken(req, tok))
+	sent := withToken(req, tok)
+	resp, err := t.base.RoundTrip(sent)
+	if resp != nil && resp.Request == nil {
+		resp.Request = sent // the request sent: errors scrub the token it carried
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -130,7 +134,11 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	return t.base.RoundTrip(r2)
+	resp2, err := t.base.RoundTrip(r2)
+	if resp2 != nil && resp2.Request == nil {
+		resp2.Request = r2
+	}
+	return resp2, err
 }
 
 // withToken is a shallow copy of req with its own header map carrying the

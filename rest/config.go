@@ -21,8 +21,7 @@ type Config struct {
 	FHIR     map[string]FHIRConfig     `yaml:"fhir" json:"fhir,omitempty"`
 	Store    StoreConfig               `yaml:"store" json:"store"`
 
-	opts    []Option // given to the loader, applied by Open before its own
-	checked bool     // validated by the loader
+	opts []Option // given to the loader, applied by Open before its own
 }
 
 // Security definition types.

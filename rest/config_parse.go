@@ -58,7 +58,7 @@ func ParseConfig(data []byte, opts ...Option) (*Config, error) {
 	if err := r.err(""); err != nil {
 		return nil, err
 	}
-	cfg.opts, cfg.checked = append([]Option(nil), opts...), true
+	cfg.opts = append([]Option(nil), opts...)
 	return cfg, nil
 }
 

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"github.com/tokenwire/tokenwire/internal/files"
+
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -114,7 +116,7 @@ func TestConfigParamsNeverPrinted(t *testing.T) {
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, sc, sc), string(j), string(y)} {
 		assert.NotContains(t, out, "PARAM-SECRET")
 	}
-	oc, errs := oauthConfig("s", sc, readRegularFile)
+	oc, errs := oauthConfig("s", sc, files.Read)
 	require.Empty(t, errs)
 	assert.Equal(t, "PARAM-SECRET", oc.Params.Get("tenant"), "sent as given")
 }

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"github.com/tokenwire/tokenwire/internal/files"
+
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -141,12 +143,12 @@ func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 }
 
 func TestOAuthConfigConversion(t *testing.T) {
-	_, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, CertFile: "/x.crt"}, readRegularFile)
+	_, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, CertFile: "/x.crt"}, files.Read)
 	require.Len(t, errs, 1)
 	assert.Equal(t, fieldError{"cert_file", "cert_file and key_file go together"}, errs[0])
 
 	oc, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
-		Params: map[string]Secret{"tenant": "acme"}}, readRegularFile)
+		Params: map[string]Secret{"tenant": "acme"}}, files.Read)
 	require.Empty(t, errs)
 	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
 	assert.Equal(t, "acme", oc.Params.Get("tenant"))

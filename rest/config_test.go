@@ -118,7 +118,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	sc := cfg.Security["crm-oauth"]
 	for name, v := range map[string]any{
 		"Config": *cfg, "*Config": cfg, "SecurityConfig": sc, "*SecurityConfig": &sc,
-		"Security map": cfg.Security, "*Registry": reg, "*Conn crm": crm, "*Conn billing": billing,
+		"Security map": cfg.Security, "*Registry": reg, "*Conn crm": crm, "*Conn billing": billing, "Conn dereferenced": *billing,
 		"Basic": Basic("u", "LEGACY-SECRET"), "Bearer": Bearer("fallback-token"), "OAuth": oauth,
 		"APIKeyHeader": APIKeyHeader("X-API-Key", "WEATHER-SECRET"), "APIKeyQuery": APIKeyQuery("api_key", "BILLING-SECRET-KEY"),
 		"Secret": Secret("CRM-SECRET"),

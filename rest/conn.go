@@ -46,7 +46,7 @@ type Conn struct {
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
 	log     *slog.Logger
-	red     redactor
+	red     *redactor
 }
 
 // NewConn builds the connection name from cfg, authenticating with sec
@@ -89,7 +89,7 @@ func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.R
 	if rt, err = sec.RoundTripper(rt, o.String()); err != nil { // credentials only to the origin
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
 	}
-	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(),
+	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(), red: &redactor{},
 		now: set.now, sleep: set.sleep, log: set.logger}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
@@ -122,7 +122,7 @@ func (c *Conn) setDefaults() {
 	}
 }
 
-var errInsecureURL = errors.New("plain http:// is refused (https required; Options.AllowInsecureHTTP is for tests)")
+var errInsecureURL = errors.New("plain http:// is refused (https required; rest.AllowInsecureHTTP() is for tests)")
 
 func parseBaseURL(s string, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(s)
@@ -151,10 +151,11 @@ func (c *Conn) BaseURL() string { return c.base.String() }
 
 // String describes the connection without secrets (the base URL is
 // redacted like URLs in errors).
-func (c *Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.url(c.base)) }
+func (c Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.url(c.base)) }
 
 // CloseIdleConnections closes the idle keep-alive connections of the
-// transport the connection built for itself (not of Options.Transport).
+// transport the connection built for itself (not of one given with
+// [WithTransport]).
 // Calls in flight are not affected, and later calls dial anew.
 func (c *Conn) CloseIdleConnections() {
 	if c.idle != nil {
@@ -163,8 +164,10 @@ func (c *Conn) CloseIdleConnections() {
 }
 
 // Format prints [Conn.String] whatever the verb, so that %#v shows no
-// credentials either.
-func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+// credentials either. String and Format have value receivers: a
+// dereferenced Conn prints as safely.
+
+func (c Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // Do sends req through the connection: default headers (to the base URL's
 // origin only, like credentials), security, timeout and retries apply, and
@@ -244,7 +247,7 @@ func (c *Conn) Check(resp *http.Response) error {
 func (c *Conn) statusError(resp *http.Response, attempts int) error {
 	defer resp.Body.Close()
 	e := &Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: attempts}
-	if req := resp.Request; req != nil {
+	if req := resp.Request; req != nil { // set by every transport of ours, and by net/http's
 		e.Method, e.URL = req.Method, c.red.url(req.URL)
 	}
 	e.Excerpt = c.red.excerpt(resp.Body, redact.Sent(resp.Request, c.red.headers...))

@@ -156,9 +156,24 @@ func (r *redactor) text(s string, extra ...string) string {
 // printable line.
 // Values sent with the request (sent) are scrubbed too.
 func (r *redactor) excerpt(body io.Reader, sent []string) string {
-	buf := make([]byte, MaxExcerpt)
+	longest := 0 // read past the bound by the longest secret, scrub, then cut:
+	for _, s := range append(append([]string(nil), r.secrets...), sent...) {
+		longest = max(longest, len(s)) // a secret across the bound is never shown in part
+	}
+	buf := make([]byte, MaxExcerpt+longest)
 	n, _ := io.ReadFull(body, buf)
-	return r.text(printable(buf[:n]), sent...)
+	return cut(r.text(printable(buf[:n]), sent...), MaxExcerpt)
+}
+
+// cut shortens s to at most n bytes, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // printable keeps valid UTF-8, folds control characters and runs of space

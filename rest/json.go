@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // MaxJSONBody bounds the response bodies decoded by the JSON helpers.
@@ -62,7 +63,11 @@ func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, 
 	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, MaxJSONBody))
 	if err := dec.Decode(&out); err != nil && err != io.EOF {
-		return out, &Error{Conn: c.name, Method: method, URL: c.red.url(resp.Request.URL), StatusCode: resp.StatusCode,
+		var u *url.URL
+		if resp.Request != nil {
+			u = resp.Request.URL
+		}
+		return out, &Error{Conn: c.name, Method: method, URL: c.red.url(u), StatusCode: resp.StatusCode,
 			Err: fmt.Errorf("decoding JSON response: %w", err)}
 	}
 	return out, nil

@@ -29,12 +29,10 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Registry, error) {
 		cfg = &Config{}
 	}
 	set := newSettings(cfg.opts, opts)
-	if !cfg.checked {
-		cr := &configReader{set: set, broken: map[string]bool{}}
-		cr.check(cfg)
-		if err := cr.err(""); err != nil {
-			return nil, err
-		}
+	cr := &configReader{set: set, broken: map[string]bool{}} // again: cfg may have changed since it was loaded
+	cr.check(cfg)
+	if err := cr.err(""); err != nil {
+		return nil, err
 	}
 	st, closer, err := openStore(ctx, cfg.Store, set)
 	if err != nil {
@@ -130,7 +128,11 @@ func (r *Registry) define(name string, sc SecurityConfig) (Security, error) {
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("rest: security %q: %s: %s", name, errs[0].field, errs[0].reason)
 		}
-		return r.oauth(cfg)
+		s, err := r.oauth(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("rest: %w", err)
+		}
+		return s, nil
 	case TypeBasic:
 		return Basic(sc.Username, sc.Password.Reveal()), nil
 	case TypeAPIKey:
@@ -149,11 +151,11 @@ func (r *Registry) define(name string, sc SecurityConfig) (Security, error) {
 // oauth defines cfg in the registry's token sources.
 func (r *Registry) oauth(cfg oauthclient.Config) (Security, error) {
 	if err := r.security.Define(cfg); err != nil {
-		return nil, fmt.Errorf("rest: %w", err)
+		return nil, err
 	}
 	src, err := r.security.Source(cfg.Name)
 	if err != nil {
-		return nil, fmt.Errorf("rest: %w", err)
+		return nil, err
 	}
 	return OAuth(src), nil
 }

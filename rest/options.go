@@ -2,14 +2,12 @@ package rest
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/files"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -121,58 +119,24 @@ func (s *settings) oauthOptions(st cache.Store) oauthclient.Options {
 
 // MaxFileSize bounds every file the configuration names, and the
 // configuration file itself: 1 MiB.
-const MaxFileSize = 1 << 20
-
-var (
-	errTooLarge   = errors.New("larger than 1 MiB")
-	errNotRegular = errors.New("not a regular file")
-)
+const MaxFileSize = files.MaxSize
 
 // read reads a file the configuration names, through the injected reader
-// or the bounded default, and refuses more than MaxFileSize bytes.
+// or the bounded reader of regular files, and refuses more than
+// MaxFileSize bytes either way.
 func (s *settings) read(path string) ([]byte, error) {
 	read := s.readFile
 	if read == nil {
-		read = readRegularFile
+		read = files.Read
 	}
 	b, err := read(path)
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > MaxFileSize {
-		return nil, errTooLarge
+		return nil, files.ErrTooLarge
 	}
 	return b, nil
-}
-
-// readRegularFile reads a regular file of at most MaxFileSize bytes,
-// checking before reading: a device (/dev/zero), a FIFO or a huge sparse
-// file is refused without reading it.
-func readRegularFile(path string) ([]byte, error) {
-	if err := checkRegular(os.Stat(path)); err != nil { // before opening: opening a FIFO blocks
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := checkRegular(f.Stat()); err != nil { // what was opened, should the path have changed
-		return nil, err
-	}
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-}
-
-func checkRegular(fi os.FileInfo, err error) error {
-	switch {
-	case err != nil:
-		return err
-	case !fi.Mode().IsRegular():
-		return errNotRegular
-	case fi.Size() > MaxFileSize:
-		return errTooLarge
-	}
-	return nil
 }
 
 // storeEnv is what a shared store's section is checked and opened with.

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/registry"
@@ -17,8 +19,10 @@ import (
 // [Registry.Conn] for a name that is not defined.
 var ErrUnknownConnection = errors.New("rest: unknown connection")
 
-// ErrClosed matches what a closed [Registry] answers to [Registry.Put].
-var ErrClosed = errors.New("rest: registry closed")
+// ErrClosed matches what a closed [Registry] answers: to lookups, to
+// [Registry.Put], and to token requests of its connections. It is
+// oauthclient.ErrClosed, the one sentinel for both.
+var ErrClosed = oauthclient.ErrClosed
 
 // Registry holds every outgoing connection of a configuration by name —
 // REST and FHIR ones alike, since both are HTTP connections with a security
@@ -34,6 +38,9 @@ type Registry struct {
 	secs     map[string]Security   // every definition by name; immutable after Open
 	store    io.Closer             // the store Open opened, if it must be closed
 	set      *settings
+	closed   atomic.Bool
+	once     sync.Once // closes the store once
+	closeErr error
 }
 
 // Conn returns the connection called name. For an unknown name the error
@@ -41,6 +48,9 @@ type Registry struct {
 func (r *Registry) Conn(name string) (*Conn, error) {
 	if c, ok := r.conns.Get(name); ok {
 		return c, nil
+	}
+	if r.closed.Load() {
+		return nil, fmt.Errorf("rest: connection %q: %w", name, ErrClosed)
 	}
 	known := r.Names()
 	if len(known) == 0 {
@@ -57,6 +67,9 @@ func (r *Registry) Names() []string { return r.conns.Names() }
 // time with [NewConn] and [Registry.Put]. Its tokens are shared with the
 // connections already using it.
 func (r *Registry) Security(name string) (Security, error) {
+	if r.closed.Load() {
+		return nil, fmt.Errorf("security definition %q: %w", name, ErrClosed)
+	}
 	if name == "" {
 		return None(), nil
 	}
@@ -67,12 +80,42 @@ func (r *Registry) Security(name string) (Security, error) {
 	return nil, fmt.Errorf("%w %q (known: %s)", oauthclient.ErrUnknownDefinition, name, listOrNone(known))
 }
 
+// NewConn builds the connection name from cfg as [Open] would: with the
+// registry's security definition cfg.Security and its options (transport,
+// clock, logger, AllowInsecureHTTP…), checked like an entry of the file. Put
+// it in place to replace a connection at run time.
+func (r *Registry) NewConn(name string, cfg ConnConfig) (*Conn, error) {
+	cr := &configReader{set: r.set, broken: map[string]bool{}}
+	cr.checkConn(fmt.Sprintf("rest %q", name), cfg, r.securityConfigs())
+	if err := cr.err(""); err != nil {
+		return nil, err
+	}
+	sec, err := r.Security(cfg.Security)
+	if err != nil {
+		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
+	}
+	rt, own, err := baseTransport(cfg, r.set)
+	if err != nil {
+		return nil, fmt.Errorf("rest: connection %q: %w", name, err)
+	}
+	return newConn(name, cfg, sec, r.set, rt, own)
+}
+
+// securityConfigs stands for the definitions by name, for checkConn.
+func (r *Registry) securityConfigs() map[string]SecurityConfig {
+	m := make(map[string]SecurityConfig, len(r.secs))
+	for name := range r.secs {
+		m[name] = SecurityConfig{}
+	}
+	return m
+}
+
 // Put adds c, replacing any connection of the same name. After Close it
 // fails with ErrClosed.
 func (r *Registry) Put(c *Conn) error {
 	old, replaced, closed := r.conns.Put(c.Name(), c)
 	if closed {
-		return fmt.Errorf("%w: connection %q not added", ErrClosed, c.Name())
+		return fmt.Errorf("rest: connection %q not added: registry %w", c.Name(), ErrClosed)
 	}
 	if replaced && old != c {
 		old.CloseIdleConnections()
@@ -93,18 +136,19 @@ func (r *Registry) Remove(name string) {
 // then find nothing; calls already running finish, and token requests they
 // still need fail. Close is idempotent.
 func (r *Registry) Close() error {
+	r.closed.Store(true)
 	for _, c := range r.conns.Close() {
 		c.CloseIdleConnections()
 	}
-	if r.security != nil {
-		_ = r.security.Close()
-	}
-	if r.store != nil {
-		err := r.store.Close()
-		r.store = nil
-		return err
-	}
-	return nil
+	r.once.Do(func() {
+		if r.security != nil {
+			_ = r.security.Close()
+		}
+		if r.store != nil {
+			r.closeErr = r.store.Close()
+		}
+	})
+	return r.closeErr
 }
 
 // String lists the connections; it never shows a secret.

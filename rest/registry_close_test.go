@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ func TestOpenClosesItsStoreOnFailure(t *testing.T) {
 	ca := caPEM(t)
 	read := func(string) ([]byte, error) { // the CA file vanishes between loading and opening
 		reads++
-		if reads > 1 {
+		if reads > 2 { // read at load, checked again at open, gone when building
 			return nil, errors.New("gone")
 		}
 		return ca, nil
@@ -116,3 +117,13 @@ func TestOpenClosesItsStoreOnFailure(t *testing.T) {
 		t.Fatal("the store the registry opened was left open")
 	}
 }
+
+// countingStore counts its Close calls.
+type countingStore struct {
+	cache.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (s *countingStore) Close() error { s.mu.Lock(); s.n++; s.mu.Unlock(); return nil }
+func (s *countingStore) closes() int  { s.mu.Lock(); defer s.mu.Unlock(); return s.n }

@@ -125,7 +125,11 @@ func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header[k] = v
 	}
 	t.set(r)
-	return t.base.RoundTrip(r)
+	resp, err := t.base.RoundTrip(r)
+	if resp != nil && resp.Request == nil {
+		resp.Request = r // the request sent: errors scrub the credential it carried
+	}
+	return resp, err
 }
 
 var errBadOrigin = errors.New("rest: origin must be scheme://host[:port]")

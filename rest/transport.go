@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"github.com/tokenwire/tokenwire/internal/files"
+
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -61,7 +63,7 @@ func (c TLSConfig) build(readFile func(string) ([]byte, error)) (*tls.Config, er
 		return nil, fmt.Errorf("tls.min_version: %q is not 1.2 or 1.3", c.MinVersion)
 	}
 	if readFile == nil {
-		readFile = readRegularFile
+		readFile = files.Read
 	}
 	if c.CAFile != "" {
 		pool, err := loadCAs(c.CAFile, readFile)

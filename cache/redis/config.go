@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/files"
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
@@ -190,7 +190,7 @@ func (c Config) tlsConfig(readFile func(string) ([]byte, error)) (*tls.Config, e
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
 	if c.TLSCAFile != "" {
 		if readFile == nil {
-			readFile = os.ReadFile
+			readFile = files.Read // bounded, regular files only
 		}
 		pem, err := readFile(c.TLSCAFile)
 		if err != nil {
