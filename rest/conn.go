@@ -166,7 +166,6 @@ func (c *Conn) CloseIdleConnections() {
 // Format prints [Conn.String] whatever the verb, so that %#v shows no
 // credentials either. String and Format have value receivers: a
 // dereferenced Conn prints as safely.
-
 func (c Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // Do sends req through the connection: default headers (to the base URL's
