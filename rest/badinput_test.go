@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -168,4 +169,19 @@ func TestMemoryOnlyServiceLinksNoRedis(t *testing.T) {
 	for _, dep := range []string{"github.com/redis/go-redis", "github.com/cespare/xxhash", "go.uber.org/atomic", "tokenwire/cache/redis"} {
 		assert.False(t, strings.Contains(deps, dep), "%s is linked", dep)
 	}
+}
+
+// Anchors that each merge the one before twice (a "billion laughs" of
+// merges) are checked in linear time, not exponential.
+func TestMergeBombIsChecked(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x0: &a0 {base_url: 'https://a.example', timout: 1s}\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d {<<: [*a%d, *a%d]}\n", i, i, i-1, i-1)
+	}
+	in := "rest:\n" + strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "\n", "\n  ")
+	in = strings.Replace(in, "rest:\nx0", "rest:\n  x0", 1) + "\n"
+	_, err := ParseConfig([]byte(in)) // 2^40 walks without the memo: it would never return
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `rest "x40": timout: unknown field`)
 }

@@ -21,6 +21,14 @@ func (r *configReader) decodeFields(where, prefix string, n *yaml.Node, v reflec
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Value == "<<" {
 			for _, m := range merged(val) {
+				w := walked{where: where, prefix: prefix, n: m, t: v.Type()}
+				if r.applied[w] {
+					continue // applying a mapping twice changes nothing
+				}
+				if r.applied == nil {
+					r.applied = map[walked]bool{}
+				}
+				r.applied[w] = true
 				r.decodeFields(where, prefix, m, v)
 			}
 			continue

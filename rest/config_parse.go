@@ -19,6 +19,17 @@ type configReader struct {
 	problems
 	broken  map[string]bool     // entries that did not decode: not checked further
 	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
+	checked map[walked]bool     // what checkKeys has seen, and whether it found a key twice
+	applied map[walked]bool     // the merged mappings decodeFields has applied
+}
+
+// walked is a mapping checked (or applied) at a place: anchors merged into
+// each other twice would otherwise be walked an exponential number of
+// times.
+type walked struct {
+	where, prefix string
+	n             *yaml.Node
+	t             reflect.Type
 }
 
 // LoadConfig reads and validates the configuration file at path (YAML or
@@ -231,11 +242,15 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		r.add(where, strings.TrimSuffix(prefix, "."), n.Line, "an alias refers to a mapping that contains it")
 		return true
 	}
+	w := walked{where, prefix, n, t}
+	if d, ok := r.checked[w]; ok {
+		return d
+	}
 	if r.walking == nil {
-		r.walking = map[*yaml.Node]bool{}
+		r.walking, r.checked = map[*yaml.Node]bool{}, map[walked]bool{}
 	}
 	r.walking[n] = true
-	defer delete(r.walking, n)
+	defer func() { delete(r.walking, n); r.checked[w] = dup }()
 	dup = r.checkDuplicates(where, prefix, n)
 	fields := yamlFields(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -248,7 +263,7 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		}
 		ft, ok := fields[k.Value]
 		if !ok {
-			r.add(where, prefix+k.Value, k.Line, "unknown field%s", suggest(k.Value, fields))
+			r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field%s", suggest(k.Value, fields))
 			continue
 		}
 		dup = r.checkKeys(where, prefix+k.Value+".", v, ft) || dup
@@ -345,10 +360,20 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-var yamlValue = regexp.MustCompile("`[^`]*`")
+var yamlValue = regexp.MustCompile("`[^`]*`|'[^']*'|\"[^\"]*\"")
 
-// scrubYAML removes the quoted values that yaml.v3 puts in its messages, in
-// case a secret was written where a number was expected.
+// scrubYAML removes the quoted values that yaml.v3 puts in its messages
+// (`…`, '…' and "…": a value, an anchor name, a key), in case a secret was
+// written where something else was expected.
 func scrubYAML(msg string) string {
 	return strings.TrimPrefix(yamlValue.ReplaceAllString(msg, "value"), "yaml: ")
+}
+
+// shortKey is a key as problems name it: a long one (a value written where
+// a key was expected, perhaps a secret) is cut to its first characters.
+func shortKey(k string) string {
+	if len(k) <= 32 {
+		return k
+	}
+	return cut(k, 8) + "…"
 }

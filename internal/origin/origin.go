@@ -6,7 +6,6 @@ package origin
 import (
 	"net"
 	"net/url"
-	"strings"
 )
 
 // Origin is a URL's scheme, host and port, normalised: scheme and host
@@ -20,8 +19,8 @@ func New(u *url.URL) Origin {
 	if u == nil || u.Host == "" {
 		return Origin{}
 	}
-	scheme := strings.ToLower(u.Scheme)
-	return Origin{scheme: scheme, host: strings.ToLower(u.Hostname()), port: port(scheme, u.Port())}
+	scheme := lowerASCII(u.Scheme)
+	return Origin{scheme: scheme, host: lowerASCII(u.Hostname()), port: port(scheme, u.Port())}
 }
 
 // Parse returns the origin of the absolute URL raw; ok is false when raw
@@ -63,10 +62,49 @@ func (o Origin) String() string {
 
 // Match reports, without allocating, whether u is on origin o.
 func (o Origin) Match(u *url.URL) bool {
-	if o.IsZero() || u == nil || !strings.EqualFold(u.Scheme, o.scheme) {
+	if o.IsZero() || u == nil || !equalFoldASCII(u.Scheme, o.scheme) {
 		return false
 	}
-	return strings.EqualFold(u.Hostname(), o.host) && port(o.scheme, u.Port()) == o.port
+	return equalFoldASCII(u.Hostname(), o.host) && port(o.scheme, u.Port()) == o.port
+}
+
+// Case is folded in ASCII only: Unicode folding would make "K" (U+212A
+// KELVIN SIGN) the host letter k, and two different hosts one origin.
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// equalFoldASCII reports, without allocating, whether a and b are equal
+// under ASCII case folding; any other byte must match exactly.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Of returns u's origin as a string, "" for a URL without a host.

@@ -20,6 +20,8 @@ func TestOrigin(t *testing.T) {
 		{"other host", "https://a.example.com", "https://b.example.com", false},
 		{"ipv6", "http://[::1]:8080/", "http://[::1]:8080/x", true},
 		{"ipv6 default", "https://[2001:db8::1]/", "https://[2001:DB8::1]:443", true},
+		{"kelvin sign is not k", "https://kms.example.com", "https://\u212ams.example.com", false},
+		{"long s is not s", "https://sso.example.com", "https://\u017fso.example.com", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := url.Parse(tt.a)
