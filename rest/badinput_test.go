@@ -51,7 +51,7 @@ func TestFilesAreBoundedAndRegular(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, field := range []struct{ yaml, where, field string }{
 				{"security:\n  b: {type: bearer, token: 'file:" + tt.path + "'}\n", `security "b"`, "token"},
-				{"rest:\n  c: {base_url: 'https://c.example', tls: {ca_file: '" + tt.path + "'}}\n", `rest "c"`, ""},
+				{"rest:\n  c: {base_url: 'https://c.example', tls: {ca_file: '" + tt.path + "'}}\n", `rest "c"`, "tls.ca_file"},
 				{"security:\n  m: {type: oauth2, token_url: 'https://l.example/t', client_id: c, auth_method: tls_client_auth, cert_file: '" +
 					tt.path + "', key_file: '" + tt.path + "'}\n", `security "m"`, "cert_file"},
 			} {

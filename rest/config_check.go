@@ -26,6 +26,11 @@ var typeFields = map[string][]string{
 	TypeNone:   {},
 }
 
+// reservedParams are the token request's form fields that params may not
+// set: tokenwire sends them itself.
+var reservedParams = map[string]bool{"grant_type": true, "client_id": true, "client_secret": true, "client_assertion": true,
+	"client_assertion_type": true, "scope": true, "audience": true, "resource": true}
+
 // check validates everything decoded and resolved.
 func (r *configReader) check(cfg *Config) {
 	// Connections first: whether an oauth2 definition may leave token_url
@@ -71,6 +76,11 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 	}
 	switch sc.Type {
 	case TypeOAuth2:
+		for k := range sc.Params {
+			if reservedParams[k] {
+				r.add(where, "params."+k, 0, "is set by tokenwire (use the field of its own, if any)")
+			}
+		}
 		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout,
 			"default_lifetime": sc.DefaultLifetime, "assertion_lifetime": sc.AssertionLifetime})
 		if sc.TokenURL == "" && !users.smartOnly(name) {
@@ -171,7 +181,8 @@ func (r *configReader) checkConn(where string, cc ConnConfig, security map[strin
 		}
 	}
 	if _, err := cc.TLS.build(r.set.read); err != nil {
-		r.add(where, "", 0, "%v", err)
+		field, reason, _ := strings.Cut(err.Error(), ": ") // "tls.ca_file: …"
+		r.add(where, field, 0, "%s", reason)
 	}
 	r.checkDurations(where, map[string]time.Duration{"timeout": cc.Timeout, "pool.max_idle_conns_per_host": time.Duration(cc.Pool.MaxIdleConnsPerHost),
 		"pool.max_conns_per_host": time.Duration(cc.Pool.MaxConnsPerHost), "pool.idle_conn_timeout": cc.Pool.IdleConnTimeout,

@@ -172,6 +172,7 @@ func (r *configReader) unknownStore(name string) string {
 
 // decodeSection decodes a mapping of named entries.
 func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[string]T {
+	n = deref(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
@@ -184,6 +185,10 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		where := fmt.Sprintf("%s %q", section, k.Value)
+		if k.Value == "<<" {
+			r.add(section, "", k.Line, "a merge (<<) of whole entries is not supported here; merge inside an entry")
+			continue
+		}
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
 			r.add(section, "", k.Line, "entry names must be non-empty strings")
 			continue

@@ -23,13 +23,13 @@ const DefaultTimeout = 30 * time.Second
 // (see the package documentation) or built in code. FHIR connections share
 // it.
 type ConnConfig struct {
-	BaseURL  string            `yaml:"base_url"`
-	Security string            `yaml:"security"` // name of a security definition; empty means none
-	Headers  map[string]string `yaml:"headers"`  // sent with every request to the base URL's origin unless the call sets them; not secret (they print): put credentials in a security definition (apikey in: header)
-	Timeout  time.Duration     `yaml:"timeout"`  // per attempt, body included; default DefaultTimeout
-	TLS      TLSConfig         `yaml:"tls"`
-	Pool     PoolConfig        `yaml:"pool"`
-	Retry    RetryPolicy       `yaml:"retry"`
+	BaseURL  string            `yaml:"base_url" json:"base_url,omitempty"`
+	Security string            `yaml:"security" json:"security,omitempty"` // name of a security definition; empty means none
+	Headers  map[string]string `yaml:"headers" json:"headers,omitempty"`   // sent with every request to the base URL's origin unless the call sets them; not secret (they print): put credentials in a security definition (apikey in: header)
+	Timeout  time.Duration     `yaml:"timeout" json:"timeout,omitempty"`   // per attempt, body included; default DefaultTimeout
+	TLS      TLSConfig         `yaml:"tls" json:"tls,omitempty"`
+	Pool     PoolConfig        `yaml:"pool" json:"pool,omitempty"`
+	Retry    RetryPolicy       `yaml:"retry" json:"retry,omitempty"`
 }
 
 // Conn is a named connection to one REST backend. It is immutable and safe

@@ -40,13 +40,13 @@ type Backoff func(min, max time.Duration, attempt int, resp *http.Response) time
 // its own backoff. The transport's one retry after a 401 with a fresh
 // token is not counted here.
 type RetryPolicy struct {
-	MaxAttempts        int           `yaml:"max_attempts"`         // attempts including the first; default 3
-	MaxElapsed         time.Duration `yaml:"max_elapsed"`          // no new attempt after this long; default 30s
-	MinWait            time.Duration `yaml:"min_wait"`             // first backoff; default 100ms
-	MaxWait            time.Duration `yaml:"max_wait"`             // backoff cap; default 5s (Retry-After may ask for more, within MaxElapsed)
-	RetryNonIdempotent bool          `yaml:"retry_non_idempotent"` // retry POST and PATCH too
-	CheckRetry         CheckRetry    `yaml:"-" json:"-"`           // default DefaultCheckRetry
-	Backoff            Backoff       `yaml:"-" json:"-"`           // default DefaultBackoff
+	MaxAttempts        int           `yaml:"max_attempts" json:"max_attempts,omitempty"`                 // attempts including the first; default 3
+	MaxElapsed         time.Duration `yaml:"max_elapsed" json:"max_elapsed,omitempty"`                   // no new attempt after this long; default 30s
+	MinWait            time.Duration `yaml:"min_wait" json:"min_wait,omitempty"`                         // first backoff; default 100ms
+	MaxWait            time.Duration `yaml:"max_wait" json:"max_wait,omitempty"`                         // backoff cap; default 5s (Retry-After may ask for more, within MaxElapsed)
+	RetryNonIdempotent bool          `yaml:"retry_non_idempotent" json:"retry_non_idempotent,omitempty"` // retry POST and PATCH too
+	CheckRetry         CheckRetry    `yaml:"-" json:"-"`                                                 // default DefaultCheckRetry
+	Backoff            Backoff       `yaml:"-" json:"-"`                                                 // default DefaultBackoff
 }
 
 // Policy defaults.

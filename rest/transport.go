@@ -12,17 +12,17 @@ import (
 
 // TLSConfig holds a connection's TLS settings. Files are PEM.
 type TLSConfig struct {
-	CAFile     string `yaml:"ca_file"`     // trusted CAs instead of the system pool
-	CertFile   string `yaml:"cert_file"`   // client certificate (mutual TLS)
-	KeyFile    string `yaml:"key_file"`    // its private key
-	MinVersion string `yaml:"min_version"` // "1.2" (default) or "1.3"
+	CAFile     string `yaml:"ca_file" json:"ca_file,omitempty"`         // trusted CAs instead of the system pool
+	CertFile   string `yaml:"cert_file" json:"cert_file,omitempty"`     // client certificate (mutual TLS)
+	KeyFile    string `yaml:"key_file" json:"key_file,omitempty"`       // its private key
+	MinVersion string `yaml:"min_version" json:"min_version,omitempty"` // "1.2" (default) or "1.3"
 }
 
 // PoolConfig sizes a connection's pool of keep-alive connections.
 type PoolConfig struct {
-	MaxIdleConnsPerHost int           `yaml:"max_idle_conns_per_host"` // default 16
-	MaxConnsPerHost     int           `yaml:"max_conns_per_host"`      // default 0: unlimited
-	IdleConnTimeout     time.Duration `yaml:"idle_conn_timeout"`       // default 90s
+	MaxIdleConnsPerHost int           `yaml:"max_idle_conns_per_host" json:"max_idle_conns_per_host,omitempty"` // default 16
+	MaxConnsPerHost     int           `yaml:"max_conns_per_host" json:"max_conns_per_host,omitempty"`           // default 0: unlimited
+	IdleConnTimeout     time.Duration `yaml:"idle_conn_timeout" json:"idle_conn_timeout,omitempty"`             // default 90s
 }
 
 // DefaultMaxIdleConnsPerHost is the idle pool size of a connection.
