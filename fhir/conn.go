@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokenwire/tokenwire/internal/origin"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // MediaType is the FHIR JSON media type sent in Accept and Content-Type.
@@ -144,8 +145,10 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	}
 	defer resp.Body.Close()
 	b, err := readBounded(resp.Body, c.maxBody)
-	if err != nil {
-		return nil, &Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), StatusCode: resp.StatusCode, Err: err}
+	if err != nil { // the status still counts: a 404 too large to read is a 404
+		u := redactURL(k.url)
+		return nil, &Error{Conn: c.name, Method: k.method, URL: u, StatusCode: resp.StatusCode,
+			Err: &rest.Error{Conn: c.name, Method: k.method, URL: u, StatusCode: resp.StatusCode, Attempts: 1, Err: err}}
 	}
 	if resp.StatusCode >= 400 {
 		return nil, c.statusError(k, resp, b)
@@ -154,12 +157,12 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 }
 
 // ErrBodyTooLarge is wrapped when a response body exceeds the bound.
-var ErrBodyTooLarge = errors.New("fhir: response body too large")
+var ErrBodyTooLarge = errors.New("response body too large")
 
 func readBounded(r io.Reader, max int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("fhir: reading response body: %w", err)
+		return nil, fmt.Errorf("reading the response body: %w", err)
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%w (more than %d bytes)", ErrBodyTooLarge, max)

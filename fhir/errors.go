@@ -105,12 +105,12 @@ type outcome struct {
 // newError is the *Error of a status >= 400 around the connection's error
 // re; clean blanks what a server may echo in its diagnostics: search
 // values, the credential the request carried.
-func newError(re *rest.Error, body []byte, clean func(string) string) *Error {
+func newError(conn string, re *rest.Error, body []byte, clean func(string) string) *Error {
 	issues := parseIssues(body)
 	for i := range issues {
 		issues[i].Diagnostics = clean(issues[i].Diagnostics)
 	}
-	return &Error{Conn: re.Conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
+	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
 }
 
 // parseIssues reads the issues of an OperationOutcome body, or nil.

@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -219,4 +220,22 @@ func TestNewValidates(t *testing.T) {
 	}
 	_, err := fhir.New("ehr", "https://h/fhir", nil)
 	assert.ErrorContains(t, err, "nil Doer")
+}
+
+// A 404 whose body is too large to read is still a 404, and its text does
+// not stack prefixes; the error names the FHIR connection.
+func TestTooLargeErrorBodyKeepsItsStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 2048))
+	}))
+	t.Cleanup(srv.Close)
+	conn, err := fhir.New("ehr", srv.URL, srv.Client(), fhir.WithMaxBody(1000))
+	require.NoError(t, err)
+	_, err = fhir.Read[models.Patient](context.Background(), conn, "1")
+	assert.ErrorIs(t, err, rest.ErrNotFound)
+	assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
+	assert.Equal(t, 1, strings.Count(err.Error(), "fhir:"), err.Error())
+	assert.NotContains(t, err.Error(), "rest:")
+	assert.True(t, strings.HasPrefix(err.Error(), "fhir: ehr: GET "), err.Error())
 }

@@ -101,7 +101,7 @@ func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
 	}
 	cp := *re
 	cp.Method, cp.URL, cp.Excerpt = k.method, redactURL(k.url), clean(cp.Excerpt)
-	return newError(&cp, body, clean)
+	return newError(c.name, &cp, body, clean)
 }
 
 // scrubbedError is an error whose text had search values blanked out.
