@@ -187,18 +187,11 @@ func scrub(s string, secrets []string) string {
 }
 
 func replaceSecrets(s string, secrets []string) string {
+	forms := make([]string, 0, 2*len(secrets))
 	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		quoted, _ := json.Marshal(sec)
-		for _, form := range []string{sec, url.QueryEscape(sec), collapse(sec), strings.Trim(string(quoted), `"`)} {
-			if form != "" {
-				s = strings.ReplaceAll(s, form, redact.Mark)
-			}
-		}
+		forms = append(forms, sec, collapse(sec)) // also as the excerpt folds its whitespace
 	}
-	return s
+	return redact.Values(s, forms...)
 }
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }

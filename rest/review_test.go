@@ -2,8 +2,11 @@ package rest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -113,4 +116,19 @@ func TestRegistryNewConnInheritsTheSettings(t *testing.T) {
 	_, err = reg.NewConn("x", ConnConfig{BaseURL: "https://x.example", Security: "nope"})
 	ps := loadProblems(t, err)
 	assert.Equal(t, "security", ps[0].Field)
+}
+
+// A credential echoed escaped (in a query string, in a JSON string) is
+// scrubbed too.
+func TestEscapedCredentialScrubbed(t *testing.T) {
+	echo := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		q, _ := json.Marshal(r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, `{"q":"`+url.QueryEscape(r.Header.Get("Authorization"))+`","j":`+string(q)+`}`)
+	})
+	c, _ := testConn(t, echo.URL, Basic("svc", `p/w+x?"<`), ConnConfig{})
+	_, err := c.Get(context.Background(), "x")
+	require.ErrorIs(t, err, ErrForbidden)
+	sent := "Basic " + base64.StdEncoding.EncodeToString([]byte(`svc:p/w+x?"<`))
+	assert.NotContains(t, err.Error(), sent[6:12], "no part of the Basic credential, in any form")
 }

@@ -4,10 +4,12 @@
 package redact
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -64,26 +66,44 @@ func Set(set bool) string {
 // a secret and prints a redacted description of itself.
 func Format(f fmt.State, s string) { _, _ = io.WriteString(f, s) }
 
-// Values replaces every occurrence of each non-empty value in s with Mark,
-// longest first so that a value is never half replaced through a shorter one.
+// Values replaces in s every occurrence of each value with Mark, in each
+// of the forms a server may echo it: as it is, URL-query-escaped and
+// JSON-escaped. Longer forms go first, so that a value is never half
+// replaced through a shorter one; values shorter than 4 bytes are left
+// alone (replacing them would garble the text and protect nothing).
 func Values(s string, values ...string) string {
 	if s == "" || len(values) == 0 {
 		return s
 	}
-	vs := make([]string, 0, len(values))
+	var forms []string
 	for _, v := range values {
-		if v != "" && strings.Contains(s, v) {
-			vs = append(vs, v)
+		if len(v) < 4 {
+			continue
+		}
+		for _, f := range []string{v, url.QueryEscape(v), jsonEscaped(v, true), jsonEscaped(v, false)} {
+			if strings.Contains(s, f) {
+				forms = append(forms, f)
+			}
 		}
 	}
-	if len(vs) == 0 {
+	if len(forms) == 0 {
 		return s
 	}
-	sortLongestFirst(vs)
-	for _, v := range vs {
-		s = strings.ReplaceAll(s, v, Mark)
+	sortLongestFirst(forms)
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, Mark)
 	}
 	return s
+}
+
+// jsonEscaped is v as it stands inside a JSON string, with or without
+// HTML escaping (encoding/json's default escapes <, > and &).
+func jsonEscaped(v string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	_ = enc.Encode(v)
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`)
 }
 
 func sortLongestFirst(vs []string) {

@@ -48,8 +48,11 @@ func TestSecretNeverPrints(t *testing.T) {
 }
 
 func TestValuesLongestFirst(t *testing.T) {
-	assert.Equal(t, "a "+Mark+" b "+Mark, Values("a abcdef b abc", "abc", "abcdef", ""))
+	assert.Equal(t, "a "+Mark+" b "+Mark, Values("a abcdefgh b abcd", "abcd", "abcdefgh", ""))
 	assert.Equal(t, "nothing", Values("nothing", "x1"))
+	assert.Equal(t, "q="+Mark+" j="+Mark, Values(`q=p%2Fw%2Bx%3F j=p/w+x?`, "p/w+x?"), "escaped forms")
+	assert.Equal(t, `{"s":"`+Mark+`"}`, Values(`{"s":"a\"b<c"}`, `a"b<c`), "JSON-escaped form")
+	assert.Equal(t, "abc", Values("abc", "a"), "too short to scrub")
 }
 
 func TestSent(t *testing.T) {
