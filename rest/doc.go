@@ -63,7 +63,9 @@
 // dropped); "file:" counts only when written in the file, never when it
 // comes out of a ${VAR}. Every file — secrets, keys, certificates, CAs,
 // the configuration itself — must be a regular file of at most
-// [MaxFileSize] (1 MiB). Secrets never appear in errors, logs or the
+// [MaxFileSize] (1 MiB); certificate, key and CA files are read when
+// loading, to check them, and again through the same reader by [Open].
+// Secrets never appear in errors, logs or the
 // printed, logged or marshalled configuration.
 //
 //	security:
