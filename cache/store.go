@@ -22,7 +22,10 @@ type Entry struct {
 	Expiry time.Time
 }
 
-// The value of an entry is a token, so an Entry never prints it ("[redacted]",
+// The value of an entry is a token, so an Entry never prints it under
+// %v %+v %#v %s %q %d %x, slog, JSON or YAML (fmt's %p of an Entry value,
+// which no method can intercept, shows the exported bytes: print a
+// pointer, or nothing) ("[redacted]",
 // the mark of internal/redact, which this package may not import): every fmt
 // verb, log/slog, encoding/json and YAML show its size and expiry only.
 

@@ -26,7 +26,7 @@ func protected(t *testing.T) (*oauthtest.Server, *fhirtest.Server, *fhir.Conn) {
 	t.Cleanup(fs.Close)
 
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "ehr", TokenURL: as.TokenURL(), ClientID: "ehr-client",
-		ClientSecret: oauthclient.Secret("s3cret"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
+		ClientSecret: oauthclient.NewSecret("s3cret"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	client, err := oauthclient.NewClient(src, fs.URL())
 	require.NoError(t, err)

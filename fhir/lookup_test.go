@@ -376,7 +376,7 @@ fhir:
 // A configuration built in code skips the loader; Open checks it the same
 // way, so that what cannot work is never built.
 func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
-	smartDef := rest.SecurityConfig{Type: rest.TypeOAuth2, ClientID: "ehr-client", PrivateKey: rest.Secret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
+	smartDef := rest.SecurityConfig{Type: rest.TypeOAuth2, ClientID: "ehr-client", PrivateKey: rest.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
 	conn := func(base, sec string) rest.FHIRConfig {
 		return rest.FHIRConfig{ConnConfig: rest.ConnConfig{BaseURL: base, Security: sec}, SMART: true}
 	}
@@ -388,7 +388,7 @@ func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
 		want []problem
 	}{
 		{"smart with an API key", rest.Config{
-			Security: map[string]rest.SecurityConfig{"key": {Type: rest.TypeAPIKey, Name: "X-Key", Value: "v"}},
+			Security: map[string]rest.SecurityConfig{"key": {Type: rest.TypeAPIKey, Name: "X-Key", Value: rest.NewSecret("v")}},
 			FHIR:     map[string]rest.FHIRConfig{"ehr": conn("https://ehr.example.com/fhir", "key")},
 		}, []problem{{`fhir "ehr"`, "security", `smart: true needs an oauth2 security definition ("key" is apikey)`}}},
 		{"smart without security", rest.Config{

@@ -142,7 +142,7 @@ func TestErrorsScrubTheCredentialSent(t *testing.T) {
 	}{
 		{"rest.Conn with OAuth", func(t *testing.T) *fhir.Conn {
 			src, err := oauthclient.NewSource(oauthclient.Config{Name: "ehr", TokenURL: as.TokenURL(), ClientID: "ehr-client",
-				ClientSecret: oauthclient.Secret("s3cret-77"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
+				ClientSecret: oauthclient.NewSecret("s3cret-77"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
 			require.NoError(t, err)
 			t.Cleanup(src.Close)
 			rc, err := rest.NewConn("ehr", rest.ConnConfig{BaseURL: backend.URL}, rest.OAuth(src), rest.AllowInsecureHTTP())

@@ -38,6 +38,9 @@ type TokenRequest struct {
 
 // String shows the token URL, the client and the names of the form fields
 // and headers, never their values (a secret or an assertion may be there).
+// Form and Header are the ClientAuth's to fill, so they are plain maps: a
+// TokenRequest is handled by pointer, and fmt's %p of a dereferenced one
+// shows them.
 func (r TokenRequest) String() string {
 	return fmt.Sprintf("oauthclient.TokenRequest{TokenURL:%q ClientID:%q Form:%v Header:%v}",
 		r.TokenURL, r.ClientID, slices.Sorted(maps.Keys(r.Form)), slices.Sorted(maps.Keys(r.Header)))
@@ -150,7 +153,7 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 	}
 	switch m {
 	case AuthClientSecretBasic, AuthClientSecretPost:
-		if cfg.ClientSecret == "" {
+		if cfg.ClientSecret.IsZero() {
 			return nil, bad("client_secret", "missing for "+string(m))
 		}
 		if m == AuthClientSecretPost {
@@ -183,7 +186,7 @@ func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 	}
 	key := cfg.PrivateKey
 	if key == nil {
-		if len(cfg.PrivateKeyPEM) == 0 {
+		if cfg.PrivateKeyPEM.IsZero() {
 			return nil, bad("private_key", "missing for private_key_jwt")
 		}
 		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))

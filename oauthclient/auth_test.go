@@ -58,7 +58,7 @@ func fetchWith(t *testing.T, cfg Config) *Token {
 
 func TestClientSecretBasicEncodesBeforeBase64(t *testing.T) {
 	r := newRecorder(t)
-	fetchWith(t, Config{Name: "crm", TokenURL: r.URL, ClientID: "id:with space", ClientSecret: "p@ss:w%rd+",
+	fetchWith(t, Config{Name: "crm", TokenURL: r.URL, ClientID: "id:with space", ClientSecret: NewSecret("p@ss:w%rd+"),
 		Scopes: []string{"read", "write"}, Audience: "api://crm", Resources: []string{"https://a", "https://b"},
 		Params: url.Values{"tenant": {"t1"}}})
 	req := &http.Request{Header: r.header}
@@ -78,7 +78,7 @@ func TestClientSecretBasicEncodesBeforeBase64(t *testing.T) {
 
 func TestClientSecretPost(t *testing.T) {
 	r := newRecorder(t)
-	fetchWith(t, Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: "sec", AuthMethod: AuthClientSecretPost})
+	fetchWith(t, Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: NewSecret("sec"), AuthMethod: AuthClientSecretPost})
 	assert.Equal(t, "id", r.form.Get("client_id"))
 	assert.Equal(t, "sec", r.form.Get("client_secret"))
 	assert.Empty(t, r.header.Get("Authorization"))
@@ -113,7 +113,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			require.NoError(t, err)
 			pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 			fetchWith(t, Config{Name: "ehr", TokenURL: r.URL, ClientID: "cid", AuthMethod: AuthPrivateKeyJWT,
-				PrivateKeyPEM: Secret(pemKey), KeyID: "k1", SigningAlg: tc.alg})
+				PrivateKeyPEM: NewSecret(string(pemKey)), KeyID: "k1", SigningAlg: tc.alg})
 			seen := map[string]bool{}
 			for range 2 { // a fresh assertion each time
 				assertion := r.form.Get("client_assertion")
@@ -133,7 +133,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 				assert.False(t, seen[claims.ID], "jti reused")
 				seen[claims.ID] = true
 				fetchWith(t, Config{Name: "ehr", TokenURL: r.URL, ClientID: "cid", AuthMethod: AuthPrivateKeyJWT,
-					PrivateKeyPEM: Secret(pemKey), KeyID: "k1", SigningAlg: tc.alg})
+					PrivateKeyPEM: NewSecret(string(pemKey)), KeyID: "k1", SigningAlg: tc.alg})
 			}
 		})
 	}
@@ -165,7 +165,7 @@ func TestTLSClientAuthPresentsCertificate(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	good := Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "id", ClientSecret: "sec"}
+	good := Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "id", ClientSecret: NewSecret("sec")}
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Config)
@@ -177,13 +177,13 @@ func TestConfigValidation(t *testing.T) {
 		{"plain http", func(c *Config) { c.TokenURL = "http://idp.example.com/token" }, "token_url"},
 		{"credentials in url", func(c *Config) { c.TokenURL = "https://u:p@idp.example.com/token" }, "token_url"},
 		{"missing client id", func(c *Config) { c.ClientID = "" }, "client_id"},
-		{"missing secret", func(c *Config) { c.ClientSecret = "" }, "client_secret"},
+		{"missing secret", func(c *Config) { c.ClientSecret = NewSecret("") }, "client_secret"},
 		{"unknown method", func(c *Config) { c.AuthMethod = "client_secret_jwt2" }, "auth_method"},
 		{"jwt without key", func(c *Config) { c.AuthMethod = AuthPrivateKeyJWT }, "private_key"},
 		{"unparsable key", func(c *Config) {
-			c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+			c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, NewSecret("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
 		}, "private_key"},
-		{"not pem", func(c *Config) { c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, "sekrit-key-bytes" }, "private_key"},
+		{"not pem", func(c *Config) { c.AuthMethod, c.PrivateKeyPEM = AuthPrivateKeyJWT, NewSecret("sekrit-key-bytes") }, "private_key"},
 		{"tls without cert", func(c *Config) { c.AuthMethod = AuthTLSClientAuth }, "certificate"},
 		{"assertion too long", func(c *Config) { c.AssertionLifetime = time.Hour }, "assertion_lifetime"},
 	} {
@@ -237,7 +237,7 @@ func TestTokenURLFuncDiscoversEndpoint(t *testing.T) {
 		"failing":   func(context.Context) (string, error) { return "", errors.New("no smart-configuration") },
 		"plainhttp": func(context.Context) (string, error) { return "http://idp.example.com/token", nil },
 	} {
-		s, err := NewSource(Config{Name: "ehr", TokenURLFunc: d, ClientID: "cid", ClientSecret: "x"}, Options{})
+		s, err := NewSource(Config{Name: "ehr", TokenURLFunc: d, ClientID: "cid", ClientSecret: NewSecret("x")}, Options{})
 		require.NoError(t, err, name)
 		_, err = s.TokenContext(context.Background())
 		require.Error(t, err, name)

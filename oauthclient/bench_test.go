@@ -184,7 +184,7 @@ func BenchmarkRenewalWindow(b *testing.B) {
 	const latency = 200 * time.Millisecond
 	as, _ := newAuthServer(b)
 	ctx := context.Background()
-	cfg := oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: testSecret}
+	cfg := oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: oauthclient.NewSecret(testSecret)}
 
 	b.Run("tokenwire", func(b *testing.B) {
 		sig := signalRT{done: make(chan struct{}, 2)}

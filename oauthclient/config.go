@@ -38,9 +38,13 @@ const (
 )
 
 // Secret holds a client secret, a private key or any other credential: it
-// prints as "[redacted]" under every fmt verb, log/slog, encoding/json and
-// YAML. Convert a string to set one: Secret(os.Getenv("CRM_SECRET")).
+// prints as "[redacted]" under every fmt verb (%p included), log/slog,
+// encoding/json and YAML. Make one with [NewSecret]. It is the one
+// redacting type of tokenwire: rest and cache/redis use it too.
 type Secret = redact.Secret
+
+// NewSecret holds s as a [Secret]: NewSecret(os.Getenv("CRM_SECRET")).
+func NewSecret(s string) Secret { return redact.NewSecret(s) }
 
 // Config is one security definition: the client-credentials grant (RFC 6749
 // §4.4) against one token endpoint. Its zero fields take the documented
@@ -115,7 +119,7 @@ func (c Config) String() string {
 		method = AuthClientSecretBasic
 	}
 	return fmt.Sprintf("oauthclient.Config{Name:%q TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
-		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redact.Set(c.ClientSecret != ""), redact.Set(c.PrivateKey != nil || c.PrivateKeyPEM != ""))
+		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redact.Set(!c.ClientSecret.IsZero()), redact.Set(c.PrivateKey != nil || !c.PrivateKeyPEM.IsZero()))
 }
 
 // GoString makes %#v as safe as %v.

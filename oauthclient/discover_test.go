@@ -35,7 +35,7 @@ func TestDiscoveryStaleIfError(t *testing.T) {
 		_, _ = io.WriteString(w, `{"token_endpoint":"`+as.TokenURL()+`","token_endpoint_auth_methods_supported":["client_secret_basic"]}`)
 	}))
 	t.Cleanup(doc.Close)
-	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", DiscoveryURL: doc.URL, ClientID: "svc", ClientSecret: "pw"},
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", DiscoveryURL: doc.URL, ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw")},
 		oauthclient.Options{Now: clk.now, AllowInsecureHTTP: true})
 	require.NoError(t, err)
 
@@ -62,7 +62,7 @@ func TestDiscoveryStaleIfError(t *testing.T) {
 func TestDiscoveryFailureWithoutEndpoint(t *testing.T) {
 	doc := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(doc.Close)
-	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", DiscoveryURL: doc.URL + "/.well-known/x?k=v", ClientID: "svc", ClientSecret: "pw"},
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", DiscoveryURL: doc.URL + "/.well-known/x?k=v", ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw")},
 		oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	_, err = src.TokenContext(context.Background())

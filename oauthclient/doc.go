@@ -24,7 +24,7 @@
 //		Name:         "crm",
 //		TokenURL:     "https://login.example.com/oauth2/token",
 //		ClientID:     "integration",
-//		ClientSecret: oauthclient.Secret(os.Getenv("CRM_SECRET")),
+//		ClientSecret: oauthclient.NewSecret(os.Getenv("CRM_SECRET")),
 //		Scopes:       []string{"customers.read"},
 //	})
 //	client, err := reg.Client("crm", "https://crm.example.com")

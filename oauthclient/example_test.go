@@ -26,7 +26,7 @@ func Example() {
 
 	reg := oauthclient.NewRegistry(oauthclient.Options{AllowInsecureHTTP: true}) // test server only
 	err := reg.Define(oauthclient.Config{
-		Name: "crm", TokenURL: as.TokenURL(), ClientID: "integration", ClientSecret: "s3cret",
+		Name: "crm", TokenURL: as.TokenURL(), ClientID: "integration", ClientSecret: oauthclient.NewSecret("s3cret"),
 		Scopes: []string{"customers.read"},
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ func ExampleSource_TokenContext() {
 	defer as.Close()
 	as.AddClient("svc", "pw", "read")
 	src, err := oauthclient.NewSource(oauthclient.Config{
-		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "pw",
+		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"),
 		Scopes: []string{"read"},
 	}, oauthclient.Options{AllowInsecureHTTP: true})
 	if err != nil {
@@ -77,8 +77,8 @@ func ExampleSource_TokenContext() {
 
 func ExampleRegistry_Source() {
 	reg := oauthclient.NewRegistry(oauthclient.Options{})
-	_ = reg.Define(oauthclient.Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"})
-	_ = reg.Define(oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/token", ClientID: "c", ClientSecret: "d"})
+	_ = reg.Define(oauthclient.Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: oauthclient.NewSecret("b")})
+	_ = reg.Define(oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/token", ClientID: "c", ClientSecret: oauthclient.NewSecret("d")})
 	_, err := reg.Source("billing")
 	fmt.Println(errors.Is(err, oauthclient.ErrUnknownDefinition))
 	fmt.Println(err)
@@ -92,7 +92,7 @@ func ExampleError() {
 	defer as.Close()
 	as.AddClient("svc", "right-secret")
 	src, _ := oauthclient.NewSource(oauthclient.Config{
-		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "wrong-secret",
+		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("wrong-secret"),
 	}, oauthclient.Options{AllowInsecureHTTP: true})
 	_, err := src.TokenContext(context.Background())
 	var e *oauthclient.Error

@@ -30,7 +30,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	base := &http.Transport{}
 
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc",
-		ClientSecret: "pw"}, oauthclient.Options{AllowInsecureHTTP: true, Store: cache.NewMemory(4), MinBackoff: time.Nanosecond,
+		ClientSecret: oauthclient.NewSecret("pw")}, oauthclient.Options{AllowInsecureHTTP: true, Store: cache.NewMemory(4), MinBackoff: time.Nanosecond,
 		HTTPClient: &http.Client{Transport: base}})
 	require.NoError(t, err)
 	tr, err := oauthclient.NewTransport(src, base, api.URL)

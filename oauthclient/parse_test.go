@@ -45,7 +45,7 @@ func TestParseResponseTokens(t *testing.T) {
 			assert.Equal(t, t0.Add(tc.wantLife), tok.Expiry())
 			assert.Equal(t, tc.wantType, tok.Type())
 			assert.Equal(t, "Bearer", tok.Scheme())
-			assert.Equal(t, []string{"Bearer a1"}, tok.header)
+			assert.Equal(t, []string{"Bearer a1"}, tok.cred.header)
 			assert.Equal(t, tc.scope, tok.Scope())
 		})
 	}

@@ -37,7 +37,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
 	as.AddClient("svc", secret)
-	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: secret},
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret(secret)},
 		oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	tok, err := src.TokenContext(context.Background())
@@ -51,16 +51,16 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	t.Cleanup(func() { _ = reg.Close() })
 	require.NoError(t, reg.Add(src))
 
-	cfg := oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/t", ClientID: "erp", ClientSecret: secret,
-		PrivateKeyPEM: oauthclient.Secret(keyPEM), PrivateKey: key, AuthMethod: oauthclient.AuthPrivateKeyJWT,
+	cfg := oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/t", ClientID: "erp", ClientSecret: oauthclient.NewSecret(secret),
+		PrivateKeyPEM: oauthclient.NewSecret(keyPEM), PrivateKey: key, AuthMethod: oauthclient.AuthPrivateKeyJWT,
 		Certificate: &tls.Certificate{PrivateKey: key}}
 	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY"}
 	for name, v := range map[string]any{
 		"Config": cfg, "*Config": &cfg,
 		"Token": *tok, "*Token": tok,
 		"*Source": src, "*Transport": tr, "*Registry": reg,
-		"Secret": oauthclient.Secret(secret),
-		"TokenRequest": oauthclient.TokenRequest{TokenURL: "https://t", ClientID: "svc", Form: url.Values{"client_secret": {secret}},
+		"Secret": oauthclient.NewSecret(secret),
+		"*TokenRequest": &oauthclient.TokenRequest{TokenURL: "https://t", ClientID: "svc", Form: url.Values{"client_secret": {secret}},
 			Header: http.Header{"Authorization": {"Basic " + secret}}},
 		"Token expired": *oauthclient.NewToken(access, "DPoP", time.Now(), time.Now().Add(-time.Hour)),
 	} {

@@ -30,7 +30,7 @@ func TestConcurrent401RecoveryWithStore(t *testing.T) {
 	})))
 	t.Cleanup(api.Close)
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc",
-		ClientSecret: "pw"}, oauthclient.Options{AllowInsecureHTTP: true, Store: cache.NewMemory(8), Now: clk.now})
+		ClientSecret: oauthclient.NewSecret("pw")}, oauthclient.Options{AllowInsecureHTTP: true, Store: cache.NewMemory(8), Now: clk.now})
 	require.NoError(t, err)
 	client, err := oauthclient.NewClient(src, api.URL)
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestAlways401DoesNotFetchPerRequest(t *testing.T) {
 	t.Cleanup(api.Close)
 	clk := &manualClock{t: time.Now()}
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc",
-		ClientSecret: "pw"}, oauthclient.Options{AllowInsecureHTTP: true, Now: clk.now})
+		ClientSecret: oauthclient.NewSecret("pw")}, oauthclient.Options{AllowInsecureHTTP: true, Now: clk.now})
 	require.NoError(t, err)
 	client, err := oauthclient.NewClient(src, api.URL)
 	require.NoError(t, err)

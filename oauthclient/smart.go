@@ -50,7 +50,7 @@ func SMARTBackendServices(fhirBaseURL string, cfg Config) (Config, error) {
 // when there is no key to look at (NewSource then reports that).
 func smartKey(cfg Config) (ok, known bool) {
 	key := cfg.PrivateKey
-	if key == nil && cfg.PrivateKeyPEM != "" {
+	if key == nil && !cfg.PrivateKeyPEM.IsZero() {
 		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))
 		if err != nil {
 			return false, false

@@ -192,7 +192,7 @@ func (s *Source) Token() (*oauth2.Token, error) {
 // cause a token request per call).
 func (s *Source) Invalidate(t *Token) {
 	c := s.cur.Load()
-	if t == nil || c == nil || c.tok.accessToken != t.accessToken {
+	if t == nil || c == nil || c.tok.cred.access != t.cred.access {
 		return
 	}
 	now := s.opts.Now().UnixNano()
@@ -200,7 +200,7 @@ func (s *Source) Invalidate(t *Token) {
 		return // at most one invalidation per MinBackoff: a backend rejecting every token cannot cause a fetch per request
 	}
 	s.lastDrop.Store(now)
-	s.dropped.Store(&t.accessToken) // before the swap: a fetch it triggers must not take t back from the store
+	s.dropped.Store(&t.cred.access) // before the swap: a fetch it triggers must not take t back from the store
 	if !s.cur.CompareAndSwap(c, nil) {
 		return
 	}
@@ -210,7 +210,7 @@ func (s *Source) Invalidate(t *Token) {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
 		if e, err := s.opts.Store.Get(ctx, s.key); err == nil {
-			if st, err := unmarshalToken(e.Value); err == nil && st.accessToken == t.accessToken {
+			if st, err := unmarshalToken(e.Value); err == nil && st.cred.access == t.cred.access {
 				_ = s.opts.Store.Delete(ctx, s.key)
 			}
 		}
@@ -288,12 +288,12 @@ func (s *Source) run(cl *call) {
 	s.inflight = nil
 	s.fetching.Store(false)
 	s.mu.Unlock()
-	cl.tok, cl.err = tok, err
-	close(cl.done)
-	if logErr != nil {
+	if logErr != nil { // before the waiters wake: what they then read of the log has it
 		s.opts.Logger.Warn("oauthclient: token fetch failed", slog.String("definition", s.name),
 			slog.Int("failures", failures), slog.String("error", logErr.Error()))
 	}
+	cl.tok, cl.err = tok, err
+	close(cl.done)
 }
 
 // bounded runs obtain with the shared-fetch timeout. A fetcher that ignores

@@ -260,7 +260,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := newEchoServer(t)
-	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: secret}
+	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: NewSecret(secret)}
 	var errs []string
 	for _, m := range []AuthMethod{AuthClientSecretBasic, AuthClientSecretPost} {
 		cfg.AuthMethod = m
@@ -314,10 +314,10 @@ func TestRealClockTimersRenew(t *testing.T) {
 }
 
 func TestNewSourceWithRealClockUsesTimers(t *testing.T) {
-	s, err := NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"}, Options{})
+	s, err := NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: NewSecret("b")}, Options{})
 	require.NoError(t, err)
 	assert.True(t, s.timed, "no clock read on the hot path")
-	s, err = NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: "b"}, Options{Now: time.Now})
+	s, err = NewSource(Config{Name: "crm", TokenURL: "https://idp.example.com/token", ClientID: "a", ClientSecret: NewSecret("b")}, Options{Now: time.Now})
 	require.NoError(t, err)
 	assert.False(t, s.timed)
 }

@@ -134,10 +134,10 @@ func (s *Source) fromStore(ctx context.Context) *Token {
 	if !s.opts.Now().Before(t.expiry.Add(-s.opts.RenewWindow(life))) {
 		return nil
 	}
-	if c := s.cur.Load(); c != nil && c.tok.accessToken == t.accessToken {
+	if c := s.cur.Load(); c != nil && c.tok.cred.access == t.cred.access {
 		return nil // the token being renewed: not an answer
 	}
-	if d := s.dropped.Load(); d != nil && *d == t.accessToken {
+	if d := s.dropped.Load(); d != nil && *d == t.cred.access {
 		return nil // rejected by a backend: not an answer either
 	}
 	return t

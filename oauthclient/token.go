@@ -15,13 +15,18 @@ import (
 // Token is an access token as the authorization server issued it. It is
 // immutable and safe to share; it never prints its value (see [Token.String]).
 type Token struct {
-	accessToken string
-	tokenType   string // as sent, e.g. "bearer", "BearerToken", ""
-	issued      time.Time
-	expiry      time.Time
-	scope       string
-	extra       map[string]any // every member of the response
-	header      []string       // precomputed Authorization header value
+	cred      *credential // behind a pointer: no fmt verb, not even %p, reaches it
+	tokenType string      // as sent, e.g. "bearer", "BearerToken", ""
+	issued    time.Time
+	expiry    time.Time
+	scope     string
+}
+
+// credential is what of a token is secret.
+type credential struct {
+	access string
+	header []string       // precomputed Authorization header value
+	extra  map[string]any // every member of the response (refresh_token, id_token…)
 }
 
 // NewToken returns a token for a custom [Fetcher]: its value, token_type as
@@ -33,13 +38,13 @@ func NewToken(accessToken, tokenType string, issuedAt, expiry time.Time) *Token 
 
 // newToken builds a token and precomputes its header value.
 func newToken(access, typ, scope string, issued, expiry time.Time, extra map[string]any) *Token {
-	t := &Token{accessToken: access, tokenType: typ, scope: scope, issued: issued, expiry: expiry, extra: extra}
-	t.header = []string{t.Scheme() + " " + access}
+	t := &Token{tokenType: typ, scope: scope, issued: issued, expiry: expiry}
+	t.cred = &credential{access: access, header: []string{t.Scheme() + " " + access}, extra: extra}
 	return t
 }
 
 // AccessToken returns the token value to send to the backend.
-func (t *Token) AccessToken() string { return t.accessToken }
+func (t *Token) AccessToken() string { return t.cred.access }
 
 // Type returns token_type exactly as the server sent it (may be empty).
 func (t *Token) Type() string { return t.tokenType }
@@ -65,7 +70,7 @@ func (t *Token) Scope() string { return t.scope }
 
 // Extra returns a member of the token response, such as "id_token" or a
 // vendor field, or nil.
-func (t *Token) Extra(key string) any { return t.extra[key] }
+func (t *Token) Extra(key string) any { return t.cred.extra[key] }
 
 // The renderers have value receivers, so that a dereferenced Token prints
 // as safely as a *Token (and a nil *Token prints "<nil>").
@@ -95,8 +100,8 @@ func (t Token) MarshalYAML() (any, error) { return t.String(), nil }
 
 // OAuth2 converts the token for use with golang.org/x/oauth2.
 func (t *Token) OAuth2() *oauth2.Token {
-	o := &oauth2.Token{AccessToken: t.accessToken, TokenType: t.Scheme(), Expiry: t.expiry}
-	return o.WithExtra(t.extra)
+	o := &oauth2.Token{AccessToken: t.cred.access, TokenType: t.Scheme(), Expiry: t.expiry}
+	return o.WithExtra(t.cred.extra)
 }
 
 // fromOAuth2 converts an x/oauth2 token; a zero expiry gets lifetime def.
@@ -130,7 +135,7 @@ func (t *Token) marshal(now time.Time) ([]byte, error) {
 	if issued.IsZero() {
 		issued = now
 	}
-	return json.Marshal(stored{t.accessToken, t.tokenType, t.scope, issued.UnixNano(), t.expiry.UnixNano(), t.extra})
+	return json.Marshal(stored{t.cred.access, t.tokenType, t.scope, issued.UnixNano(), t.expiry.UnixNano(), t.cred.extra})
 }
 
 func unmarshalToken(b []byte) (*Token, error) {

@@ -121,7 +121,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*http.Response, error) {
 	t.src.Invalidate(tok)
 	fresh, err := t.src.TokenContext(req.Context())
-	if err != nil || fresh.accessToken == tok.accessToken {
+	if err != nil || fresh.cred.access == tok.cred.access {
 		return resp, nil
 	}
 	r2 := withToken(req, fresh)
@@ -150,7 +150,7 @@ func withToken(req *http.Request, tok *Token) *http.Request {
 	for k, v := range req.Header {
 		h[k] = v
 	}
-	h["Authorization"] = tok.header
+	h["Authorization"] = tok.cred.header
 	r.Header = h
 	return r
 }

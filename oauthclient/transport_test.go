@@ -35,7 +35,7 @@ func newAuthServer(t testing.TB) (*oauthtest.Server, *oauthclient.Source) {
 	t.Cleanup(as.Close)
 	as.AddClient(testClient, testSecret)
 	src, err := oauthclient.NewSource(oauthclient.Config{
-		Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: testSecret,
+		Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: oauthclient.NewSecret(testSecret),
 	}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	return as, src

@@ -124,7 +124,7 @@ func TestErrorsScrubTheCredentialSent(t *testing.T) {
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = io.WriteString(w, `{"detail":"token `+r.Header.Get("Authorization")+` / key `+r.Header.Get("X-Api-Key")+` lacks scope"}`)
 	})
-	src, err := oauthclient.NewSource(oauthclient.Config{Name: "o", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: "pw"},
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "o", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw")},
 		oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	tok, err := src.TokenContext(context.Background())

@@ -37,6 +37,9 @@ const (
 // never prints. In the file, such a field may be file:/path.
 type Secret = oauthclient.Secret
 
+// NewSecret holds s as a [Secret].
+func NewSecret(s string) Secret { return oauthclient.NewSecret(s) }
+
 // SecurityConfig is one security definition. Which fields apply depends on
 // Type; a field set for another type is reported as a problem.
 type SecurityConfig struct {

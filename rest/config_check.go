@@ -108,7 +108,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		r.require(where, "username", sc.Username)
 	case TypeAPIKey:
 		r.require(where, "name", sc.Name)
-		r.require(where, "value", string(sc.Value))
+		r.require(where, "value", sc.Value.Reveal())
 		switch sc.In {
 		case "", "header":
 			if sc.Name != "" && !validHeaderName(sc.Name) {
@@ -119,7 +119,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			r.add(where, "in", 0, "%q is not header or query", sc.In)
 		}
 	case TypeBearer:
-		r.require(where, "token", string(sc.Token))
+		r.require(where, "token", sc.Token.Reveal())
 	}
 }
 

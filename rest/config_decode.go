@@ -64,13 +64,17 @@ func nestedStruct(t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType) && t != reflect.TypeFor[time.Time]()
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType) && !reflect.PointerTo(t).Implements(textUnmarshalerType) &&
+		t != reflect.TypeFor[time.Time]()
 }
 
 // typeReason says what a field of type t wants, without the value given.
 func typeReason(t reflect.Type, err error) string {
 	if t == reflect.TypeFor[time.Duration]() {
 		return "want a duration such as 5s or 1m30s"
+	}
+	if t == secretType {
+		return "want a string"
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"encoding"
 	"fmt"
 	"io"
 	"maps"
@@ -218,8 +219,9 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix s
 	if err == nil {
 		return
 	}
-	if _, ok := err.(*yaml.TypeError); ok && r.decodeFields(where, prefix, deref(n), reflect.ValueOf(out).Elem()) {
-		return
+	before := len(r.problems) // a value of the wrong type (a *yaml.TypeError, or a field's own UnmarshalYAML)
+	if r.decodeFields(where, prefix, deref(n), reflect.ValueOf(out).Elem()) && len(r.problems) > before {
+		return // reported field by field; the rest of the entry is decoded
 	}
 	r.broken[where] = true
 	if te, ok := err.(*yaml.TypeError); ok {
@@ -240,7 +242,7 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		t = t.Elem()
 	}
 	n = deref(n)
-	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || t.Implements(unmarshalerType) {
+	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || !nestedStruct(t) {
 		return false
 	}
 	if r.walking[n] {
@@ -317,7 +319,10 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+var (
+	unmarshalerType     = reflect.TypeFor[yaml.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
 // yamlFields maps the yaml keys of struct t to their field types.
 func yamlFields(t reflect.Type) map[string]reflect.Type {

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"github.com/tokenwire/tokenwire/oauthclient"
+
 	"fmt"
 	"os"
 	"reflect"
@@ -29,7 +31,7 @@ func (r *configReader) resolveAll(cfg *Config) {
 		r.resolve("store", cfg.Store.Memory)
 	}
 	if cfg.Store.Shared != nil {
-		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem(), false)
+		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem())
 	}
 }
 
@@ -40,15 +42,22 @@ func (r *configReader) resolve(where string, v any) {
 	if r.broken[where] {
 		return
 	}
-	r.resolveValue(where, "", reflect.ValueOf(v).Elem(), false)
+	r.resolveValue(where, "", reflect.ValueOf(v).Elem())
 }
 
-func (r *configReader) resolveValue(where, field string, v reflect.Value, secret bool) {
-	secret = secret || v.Type() == secretType
+// resolveValue resolves v and what it holds: a Secret may be a file:
+// reference; any other string is only expanded.
+func (r *configReader) resolveValue(where, field string, v reflect.Value) {
+	if v.Type() == secretType {
+		if s, ok := r.resolveString(where, field, v.Interface().(Secret).Reveal(), true); ok && v.CanSet() {
+			v.Set(reflect.ValueOf(oauthclient.NewSecret(s)))
+		}
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			r.resolveValue(where, field, v.Elem(), secret)
+			r.resolveValue(where, field, v.Elem())
 		}
 	case reflect.Struct:
 		t := v.Type()
@@ -62,28 +71,24 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value, secret
 			if !strings.Contains(opts, "inline") {
 				sub = joinField(field, name)
 			}
-			r.resolveValue(where, sub, v.Field(i), secret)
+			r.resolveValue(where, sub, v.Field(i))
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			r.resolveValue(where, fmt.Sprintf("%s[%d]", field, i), v.Index(i), secret)
+			r.resolveValue(where, fmt.Sprintf("%s[%d]", field, i), v.Index(i))
 		}
 	case reflect.Map:
-		if v.Type().Elem().Kind() != reflect.String {
+		if et := v.Type().Elem(); et.Kind() != reflect.String && et != secretType {
 			return
 		}
 		for _, k := range v.MapKeys() {
 			e := reflect.New(v.Type().Elem()).Elem()
 			e.Set(v.MapIndex(k))
-			r.resolveValue(where, joinField(field, k.String()), e, secret)
+			r.resolveValue(where, joinField(field, k.String()), e)
 			v.SetMapIndex(k, e)
 		}
 	case reflect.String:
-		if !v.CanSet() {
-			return
-		}
-		s, ok := r.resolveString(where, field, v.String(), secret)
-		if ok {
+		if s, ok := r.resolveString(where, field, v.String(), false); ok && v.CanSet() {
 			v.SetString(s)
 		}
 	}

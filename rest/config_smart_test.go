@@ -129,7 +129,7 @@ func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
 
 func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	cfg := &Config{
-		Security: map[string]SecurityConfig{"s": {Type: TypeOAuth2, ClientID: "c", ClientSecret: "x"}},
+		Security: map[string]SecurityConfig{"s": {Type: TypeOAuth2, ClientID: "c", ClientSecret: NewSecret("x")}},
 		REST:     map[string]ConnConfig{"crm": {BaseURL: "https://crm.example.com", Security: "s"}},
 		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}, SMART: true}},
 	}
@@ -147,8 +147,8 @@ func TestOAuthConfigConversion(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Equal(t, fieldError{"cert_file", "cert_file and key_file go together"}, errs[0])
 
-	oc, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: "S3CRET",
-		Params: map[string]Secret{"tenant": "acme"}}, files.Read)
+	oc, errs := oauthConfig("o", SecurityConfig{Type: TypeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: NewSecret("S3CRET"),
+		Params: map[string]Secret{"tenant": NewSecret("acme")}}, files.Read)
 	require.Empty(t, errs)
 	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
 	assert.Equal(t, "acme", oc.Params.Get("tenant"))

@@ -70,7 +70,7 @@ func TestLoadConfigGoodFile(t *testing.T) {
 	crm := cfg.Security["crm-oauth"]
 	assert.Equal(t, "CRM-SECRET", crm.ClientSecret.Reveal(), "${VAR} resolved")
 	assert.Equal(t, []string{"crm.read", "crm.write"}, crm.Scopes)
-	assert.Equal(t, map[string]Secret{"tenant": "acme"}, crm.Params)
+	assert.Equal(t, map[string]Secret{"tenant": NewSecret("acme")}, crm.Params)
 	assert.Equal(t, 5*time.Second, crm.Timeout)
 	assert.Equal(t, "BILLING-SECRET-KEY", cfg.Security["billing-key"].Value.Reveal(), "file: resolved, newline trimmed")
 	assert.Contains(t, cfg.Security["ehr-jwt"].PrivateKey.Reveal(), "BEGIN PRIVATE KEY")
@@ -121,7 +121,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 		"Security map": cfg.Security, "*Registry": reg, "*Conn crm": crm, "*Conn billing": billing, "Conn dereferenced": *billing,
 		"Basic": Basic("u", "LEGACY-SECRET"), "Bearer": Bearer("fallback-token"), "OAuth": oauth,
 		"APIKeyHeader": APIKeyHeader("X-API-Key", "WEATHER-SECRET"), "APIKeyQuery": APIKeyQuery("api_key", "BILLING-SECRET-KEY"),
-		"Secret": Secret("CRM-SECRET"),
+		"Secret": NewSecret("CRM-SECRET"),
 	} {
 		rendertest.NoSecret(t, name, v, secrets...)
 	}

@@ -192,7 +192,7 @@ func TestOAuthInvalidClientNotRetried(t *testing.T) {
 	as.AddClient("svc", "svc-secret")
 	as.FailNext(1, oauthtest.OAuthError(http.StatusUnauthorized, "invalid_client", "bad secret"))
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
-		ClientSecret: "svc-secret"}, oauthclient.Options{AllowInsecureHTTP: true})
+		ClientSecret: oauthclient.NewSecret("svc-secret")}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
 	backend := newServer(t, func(http.ResponseWriter, *http.Request) { t.Error("no token, no call") })
 	c, clk := testConn(t, backend.URL, OAuth(src), ConnConfig{})

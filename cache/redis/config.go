@@ -24,6 +24,9 @@ import (
 // encoding/json and YAML.
 type Secret = redact.Secret
 
+// NewSecret holds s as a [Secret].
+func NewSecret(s string) Secret { return redact.NewSecret(s) }
+
 // Config is the Redis store's section of a configuration file, and
 // implements cache.Config so that package rest can load and open it
 // (pass rest.WithStoreDriver(redis.Driver{})). In the file, its secret
@@ -222,7 +225,7 @@ func decodeKey(s string) ([]byte, error) {
 // String redacts the passwords and the encryption keys.
 func (c Config) String() string {
 	return fmt.Sprintf("redis.Config{Addrs:%v Addr:%q Cluster:%t MasterName:%q Username:%q Password:%s SentinelPassword:%s DB:%d TLS:%t Prefix:%q EncryptionKeys:%d %s Plaintext:%t OpTimeout:%s}",
-		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redact.Set(c.Password != ""), redact.Set(c.SentinelPassword != ""),
+		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redact.Set(!c.Password.IsZero()), redact.Set(!c.SentinelPassword.IsZero()),
 		c.DB, c.TLS, c.Prefix, len(c.EncryptionKeys), redact.Mark, c.Plaintext, c.OpTimeout)
 }
 

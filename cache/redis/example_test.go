@@ -38,9 +38,9 @@ func ExampleNew() {
 func ExampleNewFromConfig() {
 	store, err := redis.NewFromConfig(redis.Config{
 		Addrs:          []string{"redis-1:6379", "redis-2:6379", "redis-3:6379"}, // a Cluster
-		Password:       "resolved-from-secret-store",
+		Password:       redis.NewSecret("resolved-from-secret-store"),
 		TLS:            true,
-		EncryptionKeys: []redis.Secret{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="},
+		EncryptionKeys: []redis.Secret{redis.NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")},
 		OpTimeout:      200 * time.Millisecond,
 	})
 	if err != nil {

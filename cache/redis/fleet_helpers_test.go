@@ -58,7 +58,7 @@ type replicaOpts struct {
 
 func crmConfig(as *oauthtest.Server) oauthclient.Config {
 	return oauthclient.Config{
-		Name: "crm", TokenURL: as.TokenURL(), ClientID: fleetClientID, ClientSecret: fleetSecret,
+		Name: "crm", TokenURL: as.TokenURL(), ClientID: fleetClientID, ClientSecret: oauthclient.NewSecret(fleetSecret),
 		Scopes: []string{"read"},
 	}
 }

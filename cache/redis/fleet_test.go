@@ -23,7 +23,7 @@ const replicas = 20
 func fleet(t *testing.T, as *oauthtest.Server, addr, prefix string, opTimeout time.Duration) []*oauthclient.Source {
 	t.Helper()
 	cfg := oauthclient.Config{
-		Name: "crm", TokenURL: as.TokenURL(), ClientID: "crm-client", ClientSecret: "s3cret-value",
+		Name: "crm", TokenURL: as.TokenURL(), ClientID: "crm-client", ClientSecret: oauthclient.NewSecret("s3cret-value"),
 		Scopes: []string{"read"},
 	}
 	sources := make([]*oauthclient.Source, replicas)

@@ -59,7 +59,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// String redacts the encryption keys, so that Options may be printed.
+// String redacts the encryption keys, so that Options may be printed (with
+// any verb but %p, which fmt handles before any method: Keys are exported
+// bytes).
 func (o Options) String() string {
 	return fmt.Sprintf("redis.Options{Prefix:%q Keys:%d %s Plaintext:%t OpTimeout:%s Cooldown:%s}",
 		o.Prefix, len(o.Keys), redact.Mark, o.Plaintext, o.OpTimeout, o.Cooldown)

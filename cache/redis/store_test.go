@@ -237,7 +237,7 @@ func TestPrintingRedacts(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789ABCDEF")
 	opts := Options{Keys: [][]byte{key}}
 	s := newStore(t, client, opts)
-	cfg := Config{Password: "hunter2-redis-pw", EncryptionKeys: []Secret{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="}}
+	cfg := Config{Password: NewSecret("hunter2-redis-pw"), EncryptionKeys: []Secret{NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")}}
 	var logs logBuffer
 	logs.Logger().Info("config", "redis", cfg, "opts", opts)
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {

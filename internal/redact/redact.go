@@ -5,29 +5,51 @@ package redact
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Mark replaces every secret that would otherwise be printed.
 const Mark = "[redacted]"
 
 // Secret is a value that must never be printed: client secrets, private
-// keys, passwords, API keys, bearer tokens, encryption keys. Every fmt verb,
-// log/slog (text and JSON), encoding/json and YAML show it as [Mark] (or
-// "" when it is empty); [Secret.Reveal] returns the value.
-type Secret string
+// keys, passwords, API keys, bearer tokens, encryption keys. Every fmt verb
+// — even %p, which no method can intercept: the value sits behind a
+// pointer, which fmt shows as an address — log/slog (text and JSON),
+// encoding/json and YAML show it as [Mark] (or "" when it is empty);
+// [Secret.Reveal] returns the value. The zero Secret is empty; make one
+// with [NewSecret], or decode one (JSON, YAML, text).
+type Secret struct{ v *string }
+
+// NewSecret holds s; an empty s gives the zero (empty) Secret.
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{v: &s}
+}
 
 // Reveal returns the secret value, for the one place that sends it.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+
+// IsZero reports whether s is empty.
+func (s Secret) IsZero() bool { return s.v == nil || *s.v == "" }
 
 // String returns [Mark], or "" for an empty secret.
 func (s Secret) String() string {
-	if s == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return Mark
@@ -49,9 +71,18 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // MarshalYAML writes the redacted form.
 func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
-// UnmarshalText keeps decoders reading the plain value (MarshalText would
-// otherwise make encoding/json expect the redacted form back).
-func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+// UnmarshalText keeps decoders (JSON, text) reading the plain value.
+func (s *Secret) UnmarshalText(b []byte) error { *s = NewSecret(string(b)); return nil }
+
+// UnmarshalYAML reads a scalar; a mapping or a list is an error (which
+// says what was expected, never what was found).
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errors.New("want a string")
+	}
+	*s = NewSecret(n.Value)
+	return nil
+}
 
 // Set returns Mark when set is true, and "none" otherwise: how types that
 // hold a secret say whether they have one.

@@ -15,7 +15,7 @@ import (
 
 func TestSecretNeverPrints(t *testing.T) {
 	const v = "s3cr3t-value"
-	s := Secret(v)
+	s := NewSecret(v)
 	type holder struct {
 		S  Secret
 		L  []Secret
@@ -25,7 +25,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 	h := holder{S: s, L: []Secret{s}, M: map[string]Secret{"k": s}, P: &s, In: s}
 	var out []string
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%p"} {
 		out = append(out, fmt.Sprintf(verb, s), fmt.Sprintf(verb, h))
 	}
 	j, err := json.Marshal(h)
@@ -44,7 +44,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	var back Secret
 	require.NoError(t, json.Unmarshal([]byte(`"plain"`), &back))
 	assert.Equal(t, "plain", back.Reveal())
-	assert.Equal(t, "", Secret("").String())
+	assert.Equal(t, "", NewSecret("").String())
 }
 
 func TestValuesLongestFirst(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 )
 
 // Verbs are the fmt verbs every value is printed with.
-var Verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"}
+var Verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%p"}
 
 // All returns v rendered with every fmt verb (alone, in a slice, a struct
 // and a map), by log/slog's text and JSON handlers (alone, in a slice, a
