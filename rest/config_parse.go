@@ -242,6 +242,9 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		t = t.Elem()
 	}
 	n = deref(n)
+	if t.Kind() == reflect.Map && n.Kind == yaml.MappingNode {
+		return r.checkDuplicates(where, prefix, n) // headers: {Accept: a, Accept: b}
+	}
 	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode || !nestedStruct(t) {
 		return false
 	}

@@ -200,6 +200,8 @@ func TestConfigProblems(t *testing.T) {
 		{"unknown key in a merge", "base: &b {timeout: 5s, timout: 6s}\n", []string{`config: base: unknown section`}},
 		{"unknown key through a merge", "rest:\n  a: &b {base_url: 'https://a.example', timout: 6s}\n  c: {<<: *b}\n",
 			[]string{`rest "a": timout: unknown field (did you mean "timeout"?)`, `rest "c": timout: unknown field (did you mean "timeout"?)`}},
+		{"key twice in a map field", "rest:\n  crm: {base_url: 'https://a.example', headers: {Accept: a, Accept: b}}\n",
+			[]string{`rest "crm": headers.Accept: defined twice (first at line 2) (line 2)`}},
 		{"alias cycle", "rest:\n  a: &b {base_url: 'https://a.example', retry: *b}\n",
 			[]string{`rest "a": retry: an alias refers to a mapping that contains it (line 2)`}},
 		{"merge cycle (found by fuzzing)", "rest:\n  a: &b {<<: [b, *b], retry: {max_attempts: 1}}\n",
