@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -53,7 +54,10 @@ type Error struct {
 	URI         string        // "error_uri"
 	Excerpt     string        // start of a body that was not an RFC error
 	RetryAfter  time.Duration // from a Retry-After header, if any
-	Err         error         // ErrMalformedResponse, or nil
+	// Header keeps the response's WWW-Authenticate, Retry-After and
+	// DPoP-Nonce headers, scrubbed like the excerpt; nil when it had none.
+	Header http.Header
+	Err    error // ErrMalformedResponse, or nil
 }
 
 func (e *Error) Error() string {

@@ -2,6 +2,7 @@ package oauthclient
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ type response struct {
 func parseResponse(def string, r response, now time.Time, defLifetime time.Duration, secrets ...string) (*Token, error) {
 	fail := func(cause error, excerpt string) *Error {
 		return &Error{Definition: def, StatusCode: r.status, Err: cause, Excerpt: scrub(excerpt, secrets),
-			RetryAfter: backoff.RetryAfter(r.header.Get("Retry-After"), now)}
+			RetryAfter: backoff.RetryAfter(r.header.Get("Retry-After"), now), Header: keptHeaders(r.header, secrets)}
 	}
 	body := bytes.TrimSpace(bytes.TrimPrefix(r.body, []byte("\xef\xbb\xbf"))) // a BOM
 	excerpt := string(body)
@@ -68,11 +69,78 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 	if !validToken(access) {
 		return nil, fail(fmt.Errorf("%w: access_token has characters not allowed in a header", ErrMalformedResponse), "")
 	}
-	life, err := lifetime(fields["expires_in"], defLifetime)
+	life, err := tokenLifetime(fields, access, now, defLifetime)
 	if err != nil {
 		return nil, fail(fmt.Errorf("%w: %s", ErrMalformedResponse, scrub(err.Error(), secrets)), "")
 	}
 	return newToken(access, str(fields["token_type"]), scope(fields["scope"]), now, now.Add(life), fields), nil
+}
+
+// tokenLifetime is how long a token lives: expires_in; else the legacy
+// form's "expires" (seconds, as Facebook's older API sent); else the exp
+// claim of a JWT access token; else def. None is trusted past MaxLifetime.
+func tokenLifetime(fields map[string]any, access string, now time.Time, def time.Duration) (time.Duration, error) {
+	for _, name := range []string{"expires_in", "expires"} {
+		life, err := lifetime(fields[name], 0)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		if life > 0 {
+			return life, nil
+		}
+	}
+	if life := jwtLifetime(access, now); life > 0 {
+		return life, nil
+	}
+	return def, nil
+}
+
+// jwtLifetime reads the exp claim of an access token that is a JWT, without
+// verifying it (it only sizes the cache); 0 when the token is opaque, does
+// not parse, has no exp or has expired. A token stays opaque otherwise.
+func jwtLifetime(access string, now time.Time) time.Duration {
+	parts := strings.Split(access, ".")
+	if len(parts) != 3 || len(parts[1]) > 8<<10 {
+		return 0
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return 0
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return 0
+	}
+	exp, err := claims.Exp.Float64()
+	if err != nil || math.IsNaN(exp) || math.IsInf(exp, 0) {
+		return 0
+	}
+	life := time.Duration((exp - float64(now.UnixNano())/1e9) * float64(time.Second))
+	if exp-float64(now.Unix()) >= MaxLifetime.Seconds() {
+		return MaxLifetime
+	}
+	return max(life, 0)
+}
+
+// errorHeaders are the response headers an *Error keeps: what a caller
+// needs to react (a challenge, when to retry, a DPoP nonce).
+var errorHeaders = []string{"Www-Authenticate", "Retry-After", "Dpop-Nonce"}
+
+// keptHeaders returns the errorHeaders of h, scrubbed of secrets and cut to
+// a bounded length; nil when there are none.
+func keptHeaders(h http.Header, secrets []string) http.Header {
+	var out http.Header
+	for _, k := range errorHeaders {
+		for _, v := range h.Values(k) {
+			if out == nil {
+				out = http.Header{}
+			}
+			out.Add(k, scrub(v, secrets))
+		}
+	}
+	return out
 }
 
 // decodeFields reads a JSON object or a form-encoded body into a map.
@@ -121,14 +189,14 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 	case float64:
 		s = strconv.FormatFloat(x, 'f', -1, 64)
 	default:
-		return 0, fmt.Errorf("expires_in is a %T", v)
+		return 0, fmt.Errorf("a %T", v)
 	}
 	if s == "" {
 		return def, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if (err != nil && !math.IsInf(f, 0)) || math.IsNaN(f) { // ±Inf: out of range, capped below
-		return 0, fmt.Errorf("expires_in %q is not a number", s)
+		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	if f <= 0 {
 		return def, nil
