@@ -104,14 +104,20 @@ func (a idOnly) Authenticate(_ context.Context, r *TokenRequest) error {
 	return nil
 }
 
-// jwtAuth signs a fresh RFC 7523 client assertion for every request.
+// jwtAuth signs a fresh RFC 7523 client assertion for every request: with
+// a private key (private_key_jwt) or with the client secret
+// (client_secret_jwt).
 type jwtAuth struct {
 	id, kid, aud string
 	method       jwt.SigningMethod
-	key          crypto.Signer
+	key          any // crypto.Signer, or the secret's bytes for HMAC
+	secret       string
 	life         time.Duration
 	now          func() time.Time
 }
+
+// secrets lists the secret of client_secret_jwt, never to be echoed.
+func (a *jwtAuth) secrets() []string { return []string{a.secret} }
 
 const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -162,6 +168,8 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		return basicAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}, nil
 	case AuthPrivateKeyJWT:
 		return newJWTAuth(cfg, now)
+	case AuthClientSecretJWT:
+		return newSecretJWTAuth(cfg, now)
 	case AuthTLSClientAuth:
 		if cfg.Certificate == nil {
 			return nil, bad("certificate", "missing for tls_client_auth")
@@ -173,7 +181,7 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		}
 		return idOnly{cfg.ClientID}, nil
 	}
-	return nil, bad("auth_method", fmt.Sprintf("unknown method %q (want client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or none)", m))
+	return nil, bad("auth_method", fmt.Sprintf("unknown method %q (want client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none)", m))
 }
 
 type noAuth struct{}
@@ -200,6 +208,26 @@ func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		return nil, bad("signing_alg", err.Error())
 	}
 	return &jwtAuth{id: cfg.ClientID, kid: cfg.KeyID, aud: cfg.AssertionAudience, method: method, key: key, life: cfg.AssertionLifetime, now: now}, nil
+}
+
+// newSecretJWTAuth builds client_secret_jwt: an assertion signed HS256
+// (default), HS384 or HS512 with the client secret, as platforms that sign
+// with a shared secret expect.
+func newSecretJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
+	if cfg.ClientSecret.IsZero() {
+		return nil, bad("client_secret", "missing for client_secret_jwt")
+	}
+	alg := cmp.Or(cfg.SigningAlg, "HS256")
+	method, ok := jwt.GetSigningMethod(alg).(*jwt.SigningMethodHMAC)
+	if !ok {
+		return nil, bad("signing_alg", fmt.Sprintf("%q does not fit client_secret_jwt (want HS256, HS384 or HS512)", alg))
+	}
+	secret := cfg.ClientSecret.Reveal()
+	return &jwtAuth{id: cfg.ClientID, kid: cfg.KeyID, aud: cfg.AssertionAudience, method: method, key: []byte(secret), secret: secret,
+		life: cfg.AssertionLifetime, now: now}, nil
 }
 
 // parsePrivateKey reads an RSA or EC private key from PEM. Its errors never

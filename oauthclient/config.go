@@ -24,7 +24,8 @@ type AuthMethod string
 const (
 	AuthClientSecretBasic AuthMethod = "client_secret_basic" // RFC 6749 §2.3.1, the default
 	AuthClientSecretPost  AuthMethod = "client_secret_post"  // RFC 6749 §2.3.1, secret in the form
-	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"     // RFC 7523 signed assertion
+	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"     // RFC 7523 assertion signed with a private key
+	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"   // RFC 7523 assertion signed with the secret (HS256, HS384, HS512)
 	AuthTLSClientAuth     AuthMethod = "tls_client_auth"     // RFC 8705 client certificate
 	AuthNone              AuthMethod = "none"                // public client
 )
@@ -72,7 +73,7 @@ type Config struct {
 	// servers are never shared. Default: Name.
 	Issuer       string
 	ClientID     string     // client_id
-	ClientSecret Secret     // for client_secret_basic and client_secret_post
+	ClientSecret Secret     // for client_secret_basic, client_secret_post and client_secret_jwt
 	Scopes       []string   // sent space-separated as "scope"
 	Audience     string     // "audience" parameter (Auth0, Okta custom servers…)
 	Resources    []string   // RFC 8707 "resource" indicators, one parameter each
@@ -83,7 +84,7 @@ type Config struct {
 	PrivateKeyPEM     Secret        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
 	PrivateKey        crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey
 	KeyID             string        // "kid" header
-	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384; default RS384 for RSA, by curve for EC
+	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384 (default RS384 for RSA, by curve for EC); HS256 (default), HS384, HS512 for client_secret_jwt
 	AssertionAudience string        // "aud" claim; default TokenURL
 	AssertionLifetime time.Duration // "exp" − "iat"; default 1m, at most 5m
 

@@ -202,6 +202,8 @@ func TestConfigProblems(t *testing.T) {
 			[]string{`rest "a": timout: unknown field (did you mean "timeout"?)`, `rest "c": timout: unknown field (did you mean "timeout"?)`}},
 		{"key twice in a map field", "rest:\n  crm: {base_url: 'https://a.example', headers: {Accept: a, Accept: b}}\n",
 			[]string{`rest "crm": headers.Accept: defined twice (first at line 2) (line 2)`}},
+		{"client_secret_jwt alg", "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, auth_method: client_secret_jwt, signing_alg: HS999}\n",
+			[]string{`security "s": signing_alg: "HS999" does not fit client_secret_jwt (want HS256, HS384 or HS512)`}},
 		{"alias cycle", "rest:\n  a: &b {base_url: 'https://a.example', retry: *b}\n",
 			[]string{`rest "a": retry: an alias refers to a mapping that contains it (line 2)`}},
 		{"merge cycle (found by fuzzing)", "rest:\n  a: &b {<<: [b, *b], retry: {max_attempts: 1}}\n",

@@ -79,7 +79,7 @@
 //	    resources: [https://crm.example.com/api]   # optional, RFC 8707
 //	    params: {tenant: acme}                     # optional extra form fields
 //	    auth_method: client_secret_basic           # or client_secret_post,
-//	                                               # private_key_jwt, tls_client_auth, none
+//	                                               # client_secret_jwt, private_key_jwt, tls_client_auth, none
 //	    timeout: 10s                               # token call
 //	  ehr-jwt:                         # private_key_jwt (RFC 7523)
 //	    type: oauth2

@@ -20,7 +20,7 @@ const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 // may be.
 const MaxAssertionLifetime = 5 * time.Minute
 
-var assertionAlgs = []string{"RS256", "RS384", "PS256", "ES256", "ES384"}
+var assertionAlgs = []string{"RS256", "RS384", "PS256", "ES256", "ES384", "HS256", "HS384", "HS512"}
 
 // publicKey validates a key given to AddJWTClient and returns its public
 // half.
@@ -68,8 +68,8 @@ func (s *Server) authAssertion(form url.Values) (*client, string, *Response) {
 		return nil, "", invalidClient("client_id does not match the assertion issuer", false)
 	}
 	c := s.lookup(id)
-	if c == nil || c.kind != jwtClient {
-		return nil, "", invalidClient("unknown client or not a private_key_jwt client", false)
+	if c == nil || (c.kind != jwtClient && c.kind != secretJWTClient) {
+		return nil, "", invalidClient("unknown client or not a private_key_jwt or client_secret_jwt client", false)
 	}
 	now := s.clock()
 	claims, err := s.verifyAssertion(c, raw, now)
@@ -78,6 +78,9 @@ func (s *Server) authAssertion(form url.Values) (*client, string, *Response) {
 	}
 	if !s.useJTI(c.id, claims.ID, claims.ExpiresAt.Time, now) {
 		return nil, "", invalidClient("client assertion replayed (jti seen before)", false)
+	}
+	if c.kind == secretJWTClient {
+		return c, AuthClientSecretJWT, nil
 	}
 	return c, AuthPrivateKeyJWT, nil
 }
@@ -108,6 +111,12 @@ func (s *Server) verifyAssertion(c *client, raw string, now time.Time) (*jwt.Reg
 func (c *client) keyFunc(t *jwt.Token) (any, error) {
 	if kid, _ := t.Header["kid"].(string); c.kid != "" && kid != "" && kid != c.kid {
 		return nil, errors.New("unknown kid")
+	}
+	if c.kind == secretJWTClient {
+		if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok {
+			return nil, fmt.Errorf("algorithm %s is not HMAC: this client signs with its secret", t.Method.Alg())
+		}
+		return []byte(c.secret), nil
 	}
 	var ok bool
 	switch k := c.key.(type) {

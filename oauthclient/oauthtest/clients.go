@@ -17,6 +17,7 @@ const (
 	AuthClientSecretBasic = "client_secret_basic"
 	AuthClientSecretPost  = "client_secret_post"
 	AuthPrivateKeyJWT     = "private_key_jwt"
+	AuthClientSecretJWT   = "client_secret_jwt"
 	AuthTLSClientAuth     = "tls_client_auth"
 	AuthNone              = "none"
 )
@@ -28,6 +29,7 @@ const (
 	publicClient
 	jwtClient
 	tlsClient
+	secretJWTClient
 )
 
 type client struct {
@@ -62,6 +64,15 @@ func (s *Server) AddPublicClient(id string, scopes ...string) {
 // header is rejected. AddJWTClient panics on any other key type.
 func (s *Server) AddJWTClient(id string, key crypto.PublicKey, kid string, scopes ...string) {
 	s.add(&client{id: id, kind: jwtClient, key: publicKey(key), kid: kid, scopes: scopes})
+}
+
+// AddSecretJWTClient registers a client that authenticates with a JWT
+// assertion signed with its secret (client_secret_jwt, RFC 7523 and OpenID
+// Connect Core §9: HS256, HS384 or HS512), with the same checks as
+// AddJWTClient's (iss = sub = client_id, aud, exp at most 5 minutes ahead,
+// a jti never seen before).
+func (s *Server) AddSecretJWTClient(id, secret string, scopes ...string) {
+	s.add(&client{id: id, kind: secretJWTClient, secret: secret, scopes: scopes})
 }
 
 // AddTLSClient registers a client that authenticates with a TLS client
