@@ -88,6 +88,16 @@ type Config struct {
 	AssertionAudience string        // "aud" claim; default TokenURL
 	AssertionLifetime time.Duration // "exp" − "iat"; default 1m, at most 5m
 
+	// DPoP (RFC 9449): sender-constrained tokens. With DPoP set (or a key
+	// given), token requests carry a proof of possession of the key, and a
+	// DPoP-bound token goes out as "Authorization: DPoP …" with a fresh
+	// proof on every request. Without a key, an EC key (P-256, or P-384 for
+	// ES384) is generated in memory. DPoPKey wins over DPoPKeyPEM.
+	DPoP       bool
+	DPoPKey    crypto.Signer // *ecdsa.PrivateKey or *rsa.PrivateKey
+	DPoPKeyPEM Secret        // PKCS#1, PKCS#8 or SEC 1 PEM
+	DPoPAlg    string        // ES256 (default for EC P-256), ES384, RS256, PS256 (default for RSA)
+
 	// tls_client_auth (RFC 8705): the client certificate presented to the
 	// token endpoint. RootCAs, when set, verifies the token endpoint.
 	Certificate *tls.Certificate

@@ -20,6 +20,9 @@ var (
 	ErrUnsupportedGrantType = errors.New("unsupported_grant_type")
 	ErrInvalidScope         = errors.New("invalid_scope")
 	ErrInvalidTarget        = errors.New("invalid_target")
+	// RFC 9449 (DPoP).
+	ErrUseDPoPNonce     = errors.New("use_dpop_nonce")
+	ErrInvalidDPoPProof = errors.New("invalid_dpop_proof")
 )
 
 // ErrMalformedResponse matches token responses that could not be understood:
@@ -41,6 +44,8 @@ var codes = map[error]string{
 	ErrUnsupportedGrantType: "unsupported_grant_type",
 	ErrInvalidScope:         "invalid_scope",
 	ErrInvalidTarget:        "invalid_target",
+	ErrUseDPoPNonce:         "use_dpop_nonce",
+	ErrInvalidDPoPProof:     "invalid_dpop_proof",
 }
 
 // Error is a failed token request: the HTTP status, the RFC 6749 §5.2

@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,8 +50,9 @@ type clientCredentials struct {
 	auth     ClientAuth
 	hc       *http.Client
 	now      func() time.Time
-	insecure bool       // plain-http endpoints allowed (tests)
-	disc     *discovery // when the token endpoint comes from Config.DiscoveryURL
+	insecure bool        // plain-http endpoints allowed (tests)
+	disc     *discovery  // when the token endpoint comes from Config.DiscoveryURL
+	dpop     *dpopProver // when the definition uses DPoP
 }
 
 func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
@@ -60,6 +62,19 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	tok, err := c.request(ctx, tokenURL)
+	if c.dpop != nil && errors.Is(err, ErrUseDPoPNonce) {
+		var e *Error
+		if errors.As(err, &e) && e.Header.Get("DPoP-Nonce") != "" {
+			tok, err = c.request(ctx, tokenURL) // once, with the nonce the server named
+		}
+	}
+	return tok, err
+}
+
+// request sends one token request, authenticated anew (a fresh assertion
+// and DPoP proof each time).
+func (c *clientCredentials) request(ctx context.Context, tokenURL string) (*Token, error) {
 	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
 	if err := c.auth.Authenticate(ctx, tr); err != nil {
 		return nil, fmt.Errorf("security definition %q: client authentication: %w", c.cfg.Name, err)
@@ -67,6 +82,13 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(tr.Form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("security definition %q: %w", c.cfg.Name, err)
+	}
+	if c.dpop != nil {
+		proof, err := c.dpop.proof(http.MethodPost, req.URL, "")
+		if err != nil {
+			return nil, fmt.Errorf("security definition %q: signing a DPoP proof: %w", c.cfg.Name, err)
+		}
+		tr.Header.Set("DPoP", proof)
 	}
 	req.Header = tr.Header.Clone()
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -76,6 +98,9 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 		return nil, fmt.Errorf("security definition %q: token request: %w", c.cfg.Name, redact.URLCause(err))
 	}
 	defer resp.Body.Close()
+	if c.dpop != nil {
+		c.dpop.noteNonce(req.URL, resp.Header)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return nil, fmt.Errorf("security definition %q: reading token response: %w", c.cfg.Name, err)

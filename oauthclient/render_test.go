@@ -53,7 +53,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 
 	cfg := oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/t", ClientID: "erp", ClientSecret: oauthclient.NewSecret(secret),
 		PrivateKeyPEM: oauthclient.NewSecret(keyPEM), PrivateKey: key, AuthMethod: oauthclient.AuthPrivateKeyJWT,
-		Certificate: &tls.Certificate{PrivateKey: key}}
+		Certificate: &tls.Certificate{PrivateKey: key}, DPoPKey: key, DPoPKeyPEM: oauthclient.NewSecret(keyPEM)}
 	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY"}
 	for name, v := range map[string]any{
 		"Config": cfg, "*Config": &cfg,

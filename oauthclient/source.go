@@ -39,6 +39,7 @@ type Source struct {
 	// insecureOK lets transports attach tokens to plain-http origins.
 	insecureOK bool
 	policy     backoff.Policy
+	dpop       *dpopProver   // proves the key DPoP-bound tokens are bound to
 	timeout    time.Duration // bound of one shared fetch
 
 	cur       atomic.Pointer[current]
@@ -79,14 +80,20 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 		return nil, err
 	}
 	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
+	if cfg.DPoP || cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() {
+		if f.dpop, err = newDPoPProver(cfg, opts.Now); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.TokenURL == "" && cfg.DiscoveryURL != "" {
 		f.disc = newDiscovery(cfg, auth, hc, opts)
 	}
 	s := NewSourceFrom(cfg.Name, f, opts)
+	s.dpop = f.dpop
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	if opts.Store != nil {
-		s.key = CacheKey(cfg)
+		s.key = cacheKey(cfg, f.dpop)
 	}
 	return s, nil
 }

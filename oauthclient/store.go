@@ -18,9 +18,27 @@ import (
 
 // CacheKey derives the store key of a definition from its identity: token
 // URL, client id, auth method, scopes, audience, resources and extra
-// parameters. It is a SHA-256 hash: it never reveals the client id and never
-// depends on (or contains) the secret or key.
+// parameters, and for DPoP the thumbprint of its key, so that a replica
+// never takes a token bound to a key it does not hold (a key generated in
+// memory is each replica's own: such tokens are not shared). It is a
+// SHA-256 hash: it never reveals the client id and never depends on (or
+// contains) the secret or key.
 func CacheKey(cfg Config) string {
+	var p *dpopProver
+	if cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() {
+		p, _ = newDPoPProver(cfg, time.Now) // a key that does not parse fails NewSource anyway
+	} else if cfg.DPoP {
+		return keyOf("dpop-generated", cfg.Name) // known only to the source that generates it
+	}
+	return cacheKey(cfg, p)
+}
+
+// cacheKey is CacheKey with the DPoP prover the source really uses.
+func cacheKey(cfg Config, p *dpopProver) string {
+	jkt := ""
+	if p != nil {
+		jkt = p.jkt
+	}
 	scopes := slices.Clone(cfg.Scopes)
 	slices.Sort(scopes)
 	res := slices.Clone(cfg.Resources)
@@ -33,8 +51,12 @@ func CacheKey(cfg Config) string {
 	default:
 		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}
-	return keyOf("cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
-		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode())
+	parts := []string{"cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
+		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode()}
+	if jkt != "" { // keys of definitions without DPoP stay what they were
+		parts = append(parts, "jkt", jkt)
+	}
+	return keyOf(parts...)
 }
 
 // keyOf hashes parts unambiguously (length-prefixed) into a store key.

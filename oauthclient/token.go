@@ -27,6 +27,7 @@ type credential struct {
 	access string
 	header []string       // precomputed Authorization header value
 	extra  map[string]any // every member of the response (refresh_token, id_token…)
+	dpop   bool           // token_type DPoP: sent with a proof of possession
 }
 
 // NewToken returns a token for a custom [Fetcher]: its value, token_type as
@@ -39,7 +40,7 @@ func NewToken(accessToken, tokenType string, issuedAt, expiry time.Time) *Token 
 // newToken builds a token and precomputes its header value.
 func newToken(access, typ, scope string, issued, expiry time.Time, extra map[string]any) *Token {
 	t := &Token{tokenType: typ, scope: scope, issued: issued, expiry: expiry}
-	t.cred = &credential{access: access, header: []string{t.Scheme() + " " + access}, extra: extra}
+	t.cred = &credential{access: access, header: []string{t.Scheme() + " " + access}, extra: extra, dpop: t.Scheme() == "DPoP"}
 	return t
 }
 

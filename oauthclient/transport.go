@@ -101,10 +101,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	sent := withToken(req, tok)
-	resp, err := t.base.RoundTrip(sent)
-	if resp != nil && resp.Request == nil {
-		resp.Request = sent // the request sent: errors scrub the token it carried
+	resp, err := t.send(req, tok, false)
+	if err == nil && t.dpopBound(tok) && resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {
+		// The resource server wants a (new) nonce, which it sent: prove again
+		// once with it; the token stays (RFC 9449 §9).
+		if fresh := t.src.dpop.sawNonce(req.URL); fresh && replayable(req) {
+			discard(resp)
+			if resp, err = t.send(req, tok, true); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
@@ -116,6 +122,41 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.retry(req, tok, resp)
 }
 
+// send sends req with tok (and, for a DPoP-bound token, a fresh proof)
+// through the base transport; again is true for a resend, whose body comes
+// from GetBody. It notes the DPoP nonce of the response.
+func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Response, error) {
+	sent := withToken(req, tok)
+	if again && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		sent.Body = body
+	}
+	if t.dpopBound(tok) {
+		proof, err := t.src.dpop.proof(req.Method, req.URL, tok.cred.access)
+		if err != nil {
+			closeBody(sent)
+			return nil, fmt.Errorf("security definition %q: signing a DPoP proof: %w", t.src.name, err)
+		}
+		sent.Header["Dpop"] = []string{proof}
+	}
+	resp, err := t.base.RoundTrip(sent)
+	if resp != nil {
+		if resp.Request == nil {
+			resp.Request = sent // the request sent: errors scrub the token it carried
+		}
+		if t.dpopBound(tok) {
+			t.src.dpop.noteResponse(req.URL, resp.Header)
+		}
+	}
+	return resp, err
+}
+
+// dpopBound reports whether tok goes out with DPoP proofs.
+func (t *Transport) dpopBound(tok *Token) bool { return t.src.dpop != nil && tok.cred.dpop }
+
 // retry handles a 401: drop tok, get a fresh token, send once more. If no
 // fresh token can be had, the original 401 is returned.
 func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*http.Response, error) {
@@ -124,21 +165,18 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 	if err != nil || fresh.cred.access == tok.cred.access {
 		return resp, nil
 	}
-	r2 := withToken(req, fresh)
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
-			return resp, nil
-		}
-		r2.Body = body
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp, nil
 	}
+	discard(resp)
+	return t.send(req, fresh, true)
+}
+
+// discard drains a little of a response that is answered by a resend, so
+// that its connection can be reused, and closes it.
+func discard(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	resp.Body.Close()
-	resp2, err := t.base.RoundTrip(r2)
-	if resp2 != nil && resp2.Request == nil {
-		resp2.Request = r2
-	}
-	return resp2, err
 }
 
 // withToken is a shallow copy of req with its own header map carrying the
@@ -146,7 +184,7 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 func withToken(req *http.Request, tok *Token) *http.Request {
 	r := new(http.Request)
 	*r = *req
-	h := make(http.Header, len(req.Header)+1)
+	h := make(http.Header, len(req.Header)+2)
 	for k, v := range req.Header {
 		h[k] = v
 	}

@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -91,27 +92,57 @@ func (s *Server) RevokeAll() {
 }
 
 // RequireToken wraps the handler of a fake backend: a request passes to next
-// only with an "Authorization: Bearer" token that is [Server.Valid].
-// Otherwise it answers 401 with a WWW-Authenticate challenge (RFC 6750 §3):
-// error="invalid_token" for a token that is not valid, no error code when
-// there is no bearer token at all. Every bearer token seen is recorded (see
-// [Server.SeenTokens]).
+// only with a token that is [Server.Valid]: "Authorization: Bearer <token>"
+// for a bearer token, "Authorization: DPoP <token>" with a DPoP proof of the
+// key the token is bound to (RFC 9449: htm, htu, ath, a fresh jti, and the
+// server's nonce with [WithDPoPNonce]) for a DPoP-bound one. Otherwise it
+// answers 401 with a WWW-Authenticate challenge (RFC 6750 §3, RFC 9449 §7):
+// error="invalid_token" for a token that is not valid, "use_dpop_nonce"
+// (with a DPoP-Nonce header) or "invalid_dpop_proof" for a proof that is
+// not right, no error code when there is no token at all. Every token seen
+// is recorded (see [Server.SeenTokens]).
 func (s *Server) RequireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearer(r)
+		scheme, tok, ok := authorization(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="oauthtest"`)
-			http.Error(w, "missing bearer token", http.StatusUnauthorized)
+			w.Header().Add("WWW-Authenticate", `DPoP algs="ES256 ES384 RS256 PS256"`)
+			http.Error(w, "missing access token", http.StatusUnauthorized)
 			return
 		}
 		s.mu.Lock()
 		s.seen = append(s.seen, tok)
+		t, known := s.tokens[tok]
+		var jkt string
+		if known {
+			jkt = t.JKT
+		}
 		s.mu.Unlock()
-		if !s.Valid(tok) {
-			w.Header().Set("WWW-Authenticate",
-				`Bearer realm="oauthtest", error="invalid_token", error_description="the access token is not valid"`)
-			http.Error(w, "invalid bearer token", http.StatusUnauthorized)
+		deny := func(challenge, msg string) {
+			w.Header().Set("WWW-Authenticate", challenge)
+			http.Error(w, msg, http.StatusUnauthorized)
+		}
+		switch {
+		case !s.Valid(tok):
+			deny(scheme+` realm="oauthtest", error="invalid_token", error_description="the access token is not valid"`, "invalid token")
 			return
+		case (jkt != "") != (scheme == "DPoP"):
+			deny(scheme+` realm="oauthtest", error="invalid_token", error_description="wrong authorization scheme for this token"`, "invalid token")
+			return
+		case jkt != "":
+			got, err := s.checkProof(r, htu(r), tok)
+			if errors.Is(err, errNonce) {
+				s.nonceHeader(w.Header())
+				deny(`DPoP error="use_dpop_nonce", error_description="a DPoP nonce is required"`, "nonce required")
+				return
+			}
+			if err == nil && got != jkt {
+				err = errors.New("the proof's key is not the token's")
+			}
+			if err != nil {
+				deny(`DPoP error="invalid_dpop_proof", error_description="`+strings.ReplaceAll(err.Error(), `"`, "'")+`"`, "invalid proof")
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -125,11 +156,18 @@ func (s *Server) SeenTokens() []string {
 	return slices.Clone(s.seen)
 }
 
-func bearer(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+// authorization reads "Bearer <token>" or "DPoP <token>"; scheme comes out
+// as "Bearer" or "DPoP".
+func authorization(r *http.Request) (scheme, tok string, ok bool) {
+	scheme, tok, ok = strings.Cut(r.Header.Get("Authorization"), " ")
 	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", false
+	switch {
+	case !ok || tok == "":
+		return "", "", false
+	case strings.EqualFold(scheme, "Bearer"):
+		return "Bearer", tok, true
+	case strings.EqualFold(scheme, "DPoP"):
+		return "DPoP", tok, true
 	}
-	return tok, true
+	return "", "", false
 }

@@ -64,6 +64,7 @@ type Token struct {
 	Scope       string    // granted scopes, space separated; may be empty
 	IssuedAt    time.Time // by the server's clock
 	Expiry      time.Time // zero if the token never expires
+	JKT         string    // DPoP: the thumbprint of the key it is bound to; "" for a bearer token
 }
 
 // ExpiresIn returns the lifetime of the token in whole seconds, or 0 if it
@@ -123,6 +124,9 @@ func FormEncoded(t Token) Response {
 
 func fields(t Token) map[string]any {
 	m := map[string]any{"access_token": t.AccessToken, "token_type": "Bearer"}
+	if t.JKT != "" {
+		m["token_type"] = "DPoP"
+	}
 	if n := t.ExpiresIn(); n > 0 {
 		m["expires_in"] = n
 	}

@@ -35,17 +35,19 @@ type Server struct {
 	total    atomic.Int64
 	perCount sync.Map // client id → *atomic.Int64
 
-	mu       sync.Mutex
-	now      func() time.Time
-	lifetime time.Duration
-	latency  time.Duration
-	shape    Shape
-	failures []failure
-	clients  map[string]*client
-	tokens   map[string]*Token
-	jtis     map[string]time.Time // client id + "\x00" + jti → assertion expiry
-	last     *Request
-	seen     []string
+	mu              sync.Mutex
+	now             func() time.Time
+	lifetime        time.Duration
+	latency         time.Duration
+	shape           Shape
+	failures        []failure
+	clients         map[string]*client
+	tokens          map[string]*Token
+	jtis            map[string]time.Time // client id + "\x00" + jti → assertion expiry
+	dpopNonce       string               // required in DPoP proofs when set
+	nonceChallenges atomic.Int64
+	last            *Request
+	seen            []string
 }
 
 // Option configures a [Server] at construction.

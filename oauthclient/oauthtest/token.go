@@ -3,6 +3,7 @@ package oauthtest
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"mime"
 	"net/http"
 	"slices"
@@ -67,7 +68,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		f.write(w)
 		return
 	}
-	s.token(r, formErr, rec).write(w)
+	resp := s.token(r, formErr, rec)
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	s.nonceHeader(resp.Header)
+	resp.write(w)
 }
 
 // token serves one token request that was not answered by an injected
@@ -97,7 +103,16 @@ func (s *Server) token(r *http.Request, formErr error, rec *Request) Response {
 	if !ok {
 		return OAuthError(http.StatusBadRequest, "invalid_scope", "a requested scope is not allowed for this client")
 	}
-	t, shape := s.issue(c.id, scope)
+	var jkt string
+	if r.Header.Get("DPoP") != "" {
+		var err error
+		if jkt, err = s.checkProof(r, s.TokenURL(), ""); errors.Is(err, errNonce) {
+			return OAuthError(http.StatusBadRequest, "use_dpop_nonce", "the DPoP proof needs the server's nonce")
+		} else if err != nil {
+			return OAuthError(http.StatusBadRequest, "invalid_dpop_proof", err.Error())
+		}
+	}
+	t, shape := s.issue(c.id, scope, jkt)
 	return shape(t)
 }
 
@@ -164,9 +179,9 @@ func grantScope(allowed []string, requested string) (string, bool) {
 	return strings.Join(req, " "), true
 }
 
-func (s *Server) issue(clientID, scope string) (Token, Shape) {
+func (s *Server) issue(clientID, scope, jkt string) (Token, Shape) {
 	now := s.clock()
-	t := Token{AccessToken: rand.Text(), ClientID: clientID, Scope: scope, IssuedAt: now}
+	t := Token{AccessToken: rand.Text(), ClientID: clientID, Scope: scope, IssuedAt: now, JKT: jkt}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lifetime > 0 {

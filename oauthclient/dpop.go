@@ -1,0 +1,148 @@
+package oauthclient
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokenwire/tokenwire/internal/jose"
+	"github.com/tokenwire/tokenwire/internal/origin"
+)
+
+// dpopProver proves possession of a definition's DPoP key (RFC 9449): a
+// fresh proof JWT per request, never cached, and the nonces servers ask
+// for, kept per origin and refreshed from every response that carries one.
+type dpopProver struct {
+	key     crypto.Signer
+	method  jwt.SigningMethod
+	jwk     map[string]any
+	jkt     string // the key's thumbprint: what tokens are bound to
+	now     func() time.Time
+	nonces  sync.Map // origin string → nonce string
+	changed sync.Map // origin string → true: a new nonce came since the last check
+}
+
+// newDPoPProver builds the prover of cfg: its DPoPKey or DPoPKeyPEM, or a
+// new EC P-256 key kept in memory. Errors are *ConfigError.
+func newDPoPProver(cfg Config, now func() time.Time) (*dpopProver, error) {
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
+	key := cfg.DPoPKey
+	switch {
+	case key != nil:
+	case !cfg.DPoPKeyPEM.IsZero():
+		k, err := parsePrivateKey([]byte(cfg.DPoPKeyPEM.Reveal()))
+		if err != nil {
+			return nil, bad("dpop_key", err.Error())
+		}
+		key = k
+	default:
+		curve := elliptic.P256()
+		if cfg.DPoPAlg == "ES384" {
+			curve = elliptic.P384()
+		}
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			return nil, bad("dpop_key", "generating a key: "+err.Error())
+		}
+		key = k
+	}
+	alg := cfg.DPoPAlg
+	if _, isEC := key.(*ecdsa.PrivateKey); alg == "" && !isEC {
+		alg = "PS256" // RS384 is no DPoP default; PS256 is
+	}
+	method, err := signingMethod(alg, key)
+	if err != nil {
+		return nil, bad("dpop_alg", err.Error())
+	}
+	switch method.Alg() {
+	case "ES256", "ES384", "RS256", "PS256":
+	default:
+		return nil, bad("dpop_alg", fmt.Sprintf("%s is not a DPoP algorithm here (want ES256, ES384, RS256 or PS256)", method.Alg()))
+	}
+	jwk, err := jose.PublicJWK(key.Public())
+	if err != nil {
+		return nil, bad("dpop_key", err.Error())
+	}
+	jkt, err := jose.Thumbprint(jwk)
+	if err != nil {
+		return nil, bad("dpop_key", err.Error())
+	}
+	return &dpopProver{key: key, method: method, jwk: jwk, jkt: jkt, now: now}, nil
+}
+
+// proof signs a DPoP proof for method and u (htu without query and
+// fragment), with the nonce known for u's origin and, for a resource
+// request, ath: the hash of the access token.
+func (p *dpopProver) proof(method string, u *url.URL, accessToken string) (string, error) {
+	jti := make([]byte, 16)
+	if _, err := rand.Read(jti); err != nil {
+		return "", err
+	}
+	htu := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	if htu.Path == "" {
+		htu.Path = "/" // as the request line sends it (RFC 9449 §4.3, RFC 3986 §6.2.3)
+	}
+	claims := jwt.MapClaims{"jti": hex.EncodeToString(jti), "htm": method, "htu": htu.String(), "iat": p.now().Unix()}
+	if n, ok := p.nonces.Load(origin.Of(u)); ok {
+		claims["nonce"] = n
+	}
+	if accessToken != "" {
+		sum := sha256.Sum256([]byte(accessToken))
+		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	t := jwt.NewWithClaims(p.method, claims)
+	t.Header["typ"] = "dpop+jwt"
+	t.Header["jwk"] = p.jwk
+	return t.SignedString(p.key)
+}
+
+// noteNonce keeps the DPoP-Nonce a response from u's origin carried.
+func (p *dpopProver) noteNonce(u *url.URL, h http.Header) {
+	if n := h.Get("DPoP-Nonce"); n != "" {
+		p.nonces.Store(origin.Of(u), n)
+	}
+}
+
+// noteResponse notes a resource response's nonce and remembers whether it
+// changed, for sawNonce.
+func (p *dpopProver) noteResponse(u *url.URL, h http.Header) {
+	n := h.Get("DPoP-Nonce")
+	if n == "" {
+		return
+	}
+	o := origin.Of(u)
+	if old, loaded := p.nonces.Swap(o, n); !loaded || old != n {
+		p.changed.Store(o, true)
+	}
+}
+
+// sawNonce reports, once, whether the last response from u's origin
+// brought a nonce other than the one the request was proved with.
+func (p *dpopProver) sawNonce(u *url.URL) bool {
+	_, changed := p.changed.LoadAndDelete(origin.Of(u))
+	return changed
+}
+
+// nonceChallenge reports whether a 401 asks for a DPoP nonce (RFC 9449 §9).
+func nonceChallenge(resp *http.Response) bool {
+	for _, v := range resp.Header.Values("WWW-Authenticate") {
+		if scheme, params, _ := strings.Cut(v, " "); strings.EqualFold(scheme, "DPoP") && strings.Contains(params, `error="use_dpop_nonce"`) {
+			return true
+		}
+	}
+	return false
+}
