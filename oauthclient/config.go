@@ -92,7 +92,8 @@ type Config struct {
 	// given), token requests carry a proof of possession of the key, and a
 	// DPoP-bound token goes out as "Authorization: DPoP …" with a fresh
 	// proof on every request. Without a key, an EC key (P-256, or P-384 for
-	// ES384) is generated in memory. DPoPKey wins over DPoPKeyPEM.
+	// ES384) is generated in memory. DPoPKey wins over DPoPKeyPEM. A key or
+	// an algorithm implies DPoP.
 	DPoP       bool
 	DPoPKey    crypto.Signer // *ecdsa.PrivateKey or *rsa.PrivateKey
 	DPoPKeyPEM Secret        // PKCS#1, PKCS#8 or SEC 1 PEM

@@ -80,7 +80,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 		return nil, err
 	}
 	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
-	if cfg.DPoP || cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() {
+	if cfg.DPoP || cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() || cfg.DPoPAlg != "" {
 		if f.dpop, err = newDPoPProver(cfg, opts.Now); err != nil {
 			return nil, err
 		}

@@ -27,7 +27,7 @@ func CacheKey(cfg Config) string {
 	var p *dpopProver
 	if cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() {
 		p, _ = newDPoPProver(cfg, time.Now) // a key that does not parse fails NewSource anyway
-	} else if cfg.DPoP {
+	} else if cfg.DPoP || cfg.DPoPAlg != "" {
 		return keyOf("dpop-generated", cfg.Name) // known only to the source that generates it
 	}
 	return cacheKey(cfg, p)

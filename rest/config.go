@@ -64,6 +64,9 @@ type SecurityConfig struct {
 	CAFile            string            `yaml:"ca_file" json:"ca_file,omitempty"`     // roots for the token endpoint
 	Timeout           time.Duration     `yaml:"timeout" json:"timeout,omitempty"`
 	DefaultLifetime   time.Duration     `yaml:"default_lifetime" json:"default_lifetime,omitempty"`
+	DPoP              bool              `yaml:"dpop" json:"dpop,omitempty"`         // sender-constrained tokens (RFC 9449)
+	DPoPKey           Secret            `yaml:"dpop_key" json:"dpop_key,omitempty"` // PEM, usually file:/path; default: generated in memory
+	DPoPAlg           string            `yaml:"dpop_alg" json:"dpop_alg,omitempty"` // ES256 (default), ES384, RS256, PS256
 
 	// basic
 	Username string `yaml:"username" json:"username,omitempty"`

@@ -19,7 +19,7 @@ import (
 var typeFields = map[string][]string{
 	TypeOAuth2: {"token_url", "client_id", "client_secret", "scopes", "audience", "resources", "params", "auth_method",
 		"private_key", "key_id", "signing_alg", "assertion_audience", "assertion_lifetime", "cert_file", "key_file",
-		"ca_file", "timeout", "default_lifetime"},
+		"ca_file", "timeout", "default_lifetime", "dpop", "dpop_key", "dpop_alg"},
 	TypeBasic:  {"username", "password"},
 	TypeAPIKey: {"in", "name", "value"},
 	TypeBearer: {"token"},

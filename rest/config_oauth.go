@@ -18,6 +18,7 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 		Scopes: sc.Scopes, Audience: sc.Audience, Resources: sc.Resources, AuthMethod: oauthclient.AuthMethod(sc.AuthMethod),
 		KeyID: sc.KeyID, SigningAlg: sc.SigningAlg, AssertionAudience: sc.AssertionAudience,
 		AssertionLifetime: sc.AssertionLifetime, Timeout: sc.Timeout, DefaultLifetime: sc.DefaultLifetime,
+		DPoP: sc.DPoP, DPoPKeyPEM: sc.DPoPKey, DPoPAlg: sc.DPoPAlg,
 	}
 	if len(sc.Params) > 0 {
 		cfg.Params = url.Values{}

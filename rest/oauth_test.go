@@ -110,3 +110,37 @@ func TestOAuthFailureIsTypedAndRedacted(t *testing.T) {
 	assert.Contains(t, err.Error(), "invalid_client")
 	assert.NotContains(t, err.Error(), "svc-secret")
 }
+
+// A definition with dpop: true gets DPoP-bound tokens, proved on every call
+// through the connection; a bad dpop_alg is a load problem naming it.
+func TestDPoPFromTheConfigurationFile(t *testing.T) {
+	as := oauthtest.NewServer(oauthtest.WithDPoPNonce())
+	t.Cleanup(as.Close)
+	as.AddClient("svc", "svc-secret")
+	backend := newServer(t, as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Regexp(t, `^DPoP `, r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, `{"id":"1"}`)
+	})).ServeHTTP)
+	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": backend.URL}
+	cfg, err := ParseConfig([]byte(`
+security:
+  d: {type: oauth2, token_url: '${TOKEN_URL}', client_id: svc, client_secret: svc-secret, dpop: true}
+rest:
+  crm: {base_url: '${CRM_URL}', security: d}
+`), env(vars), AllowInsecureHTTP())
+	require.NoError(t, err)
+	reg, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reg.Close() })
+	crm, err := reg.Conn("crm")
+	require.NoError(t, err)
+	for range 3 {
+		_, err := GetJSON[customer](context.Background(), crm, "customers/1")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 2, as.TotalRequests(), "one token, asked twice for the nonce")
+
+	_, err = ParseConfig([]byte("security:\n  d: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, dpop_alg: HS256}\n"))
+	ps := loadProblems(t, err)
+	assert.Equal(t, "dpop_alg", ps[0].Field)
+}
