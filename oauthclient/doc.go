@@ -17,6 +17,9 @@
 //
 // A [Transport] attaches the token to requests for the origins it is given,
 // and only those; on a 401 it invalidates that token and retries once. A
+// DPoP definition ([Config.DPoP], RFC 9449) gets sender-constrained tokens:
+// every request carries a fresh proof of the definition's key, and a
+// use_dpop_nonce challenge is answered once with the server's nonce. A
 // [Registry] holds definitions by name:
 //
 //	reg := oauthclient.NewRegistry(oauthclient.Options{Store: cache.NewMemory(0)})

@@ -81,6 +81,7 @@
 //	    auth_method: client_secret_basic           # or client_secret_post,
 //	                                               # client_secret_jwt, private_key_jwt, tls_client_auth, none
 //	    timeout: 10s                               # token call
+//	    dpop: true                                 # DPoP-bound tokens (RFC 9449); dpop_key, dpop_alg
 //	  ehr-jwt:                         # private_key_jwt (RFC 7523)
 //	    type: oauth2
 //	    token_url: https://ehr.example.org/token
