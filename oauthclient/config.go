@@ -68,9 +68,13 @@ type Config struct {
 	// TokenURLFunc, used when TokenURL and DiscoveryURL are empty, finds the
 	// token endpoint before each fetch. Its result is checked as TokenURL is.
 	TokenURLFunc func(ctx context.Context) (string, error)
-	// Issuer names the server a TokenURLFunc endpoint belongs to; it stands
-	// for the token endpoint in the cache key, so that tokens of different
-	// servers are never shared. Default: Name.
+	// Issuer is the authorization server's issuer identifier. With no
+	// TokenURL, DiscoveryURL or TokenURLFunc, the token endpoint is read from
+	// its metadata: <issuer host>/.well-known/oauth-authorization-server<path>
+	// (RFC 8414), else <issuer>/.well-known/openid-configuration (OpenID
+	// Connect Discovery), whose "issuer" must be this one; kept like
+	// DiscoveryURL's. With TokenURLFunc it names the server in the cache key,
+	// so that tokens of different servers are never shared (default Name).
 	Issuer       string
 	ClientID     string     // client_id
 	ClientSecret Secret     // for client_secret_basic, client_secret_post and client_secret_jwt
@@ -192,6 +196,9 @@ func (c Config) validate(insecure bool) error {
 	}
 	if c.TokenURL == "" && c.TokenURLFunc != nil {
 		return nil
+	}
+	if c.TokenURL == "" && c.Issuer != "" {
+		return c.checkURL("issuer", c.Issuer, insecure)
 	}
 	return c.checkURL("token_url", c.TokenURL, insecure)
 }

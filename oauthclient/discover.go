@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ const discoveryRetry = time.Minute
 // members SMART configurations, RFC 8414 metadata and OpenID configurations
 // share.
 type document struct {
+	Issuer        string   `json:"issuer"`
 	TokenEndpoint string   `json:"token_endpoint"`
 	AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 	SigningAlgs   []string `json:"token_endpoint_auth_signing_alg_values_supported"`
@@ -43,6 +46,8 @@ type discovery struct {
 	insecure bool
 	alg      string // the signing algorithm of the client assertion, if any
 	log      *slog.Logger
+	urls     []string // the documents to try, in order (a 404 tries the next)
+	issuer   string   // the issuer the document must name, if any
 
 	mu       sync.Mutex
 	endpoint string
@@ -50,7 +55,10 @@ type discovery struct {
 }
 
 func newDiscovery(cfg Config, auth ClientAuth, hc *http.Client, opts Options) *discovery {
-	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP, log: opts.Logger}
+	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP, log: opts.Logger, urls: []string{cfg.DiscoveryURL}}
+	if cfg.DiscoveryURL == "" { // from the issuer's metadata
+		d.urls, d.issuer = wellKnown(cfg.Issuer), strings.TrimSuffix(cfg.Issuer, "/")
+	}
 	if cfg.DiscoveryClient != nil {
 		d.hc = &http.Client{}
 		*d.hc = *cfg.DiscoveryClient
@@ -72,7 +80,7 @@ func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 	}
 	doc, err := d.read(ctx)
 	if err != nil {
-		err = fmt.Errorf("security definition %q: discovery at %s: %w", d.cfg.Name, redact.URLString(d.cfg.DiscoveryURL, nil), err)
+		err = fmt.Errorf("security definition %q: discovery: %w", d.cfg.Name, err)
 		if d.endpoint != "" { // stale if error: the endpoint known keeps serving; read again later
 			d.expires = d.now().Add(discoveryRetry)
 			d.log.Warn("oauthclient: discovery failed; using the token endpoint found before", slog.String("definition", d.cfg.Name), slog.String("error", err.Error()))
@@ -94,8 +102,27 @@ func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 	return d.endpoint, nil
 }
 
+// read fetches the first document of d.urls that exists.
 func (d *discovery) read(ctx context.Context) (*document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.cfg.DiscoveryURL, nil)
+	var err error
+	for _, u := range d.urls {
+		var doc *document
+		doc, err = d.readOne(ctx, u)
+		if err == nil {
+			return doc, nil
+		}
+		err = fmt.Errorf("%s: %w", redact.URLString(u, nil), err)
+		if !errors.Is(err, errNoDocument) {
+			break
+		}
+	}
+	return nil, err
+}
+
+var errNoDocument = errors.New("status 404")
+
+func (d *discovery) readOne(ctx context.Context, u string) (*document, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +136,10 @@ func (d *discovery) read(ctx context.Context) (*document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, errNoDocument
+	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("status %d", resp.StatusCode)
 	}
 	var doc document
@@ -119,5 +149,20 @@ func (d *discovery) read(ctx context.Context) (*document, error) {
 	if doc.TokenEndpoint == "" {
 		return nil, errors.New("no token_endpoint")
 	}
+	if d.issuer != "" && strings.TrimSuffix(doc.Issuer, "/") != d.issuer {
+		return nil, errors.New("the document is another issuer's (its issuer member differs)")
+	}
 	return &doc, nil
+}
+
+// wellKnown lists the metadata documents of an issuer: RFC 8414's, with
+// the well-known segment between host and path, then OpenID's.
+func wellKnown(issuer string) []string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	rfc := url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/.well-known/oauth-authorization-server" + path}
+	return []string{rfc.String(), strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"}
 }

@@ -85,7 +85,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 			return nil, err
 		}
 	}
-	if cfg.TokenURL == "" && cfg.DiscoveryURL != "" {
+	if cfg.TokenURL == "" && (cfg.DiscoveryURL != "" || (cfg.Issuer != "" && cfg.TokenURLFunc == nil)) {
 		f.disc = newDiscovery(cfg, auth, hc, opts)
 	}
 	s := NewSourceFrom(cfg.Name, f, opts)

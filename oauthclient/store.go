@@ -48,6 +48,8 @@ func cacheKey(cfg Config, p *dpopProver) string {
 	case endpoint != "":
 	case cfg.DiscoveryURL != "": // discovered at fetch time: the document stands for it
 		endpoint = "discovery:" + cfg.DiscoveryURL
+	case cfg.Issuer != "" && cfg.TokenURLFunc == nil:
+		endpoint = "issuer:" + cfg.Issuer
 	default:
 		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}

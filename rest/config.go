@@ -47,6 +47,7 @@ type SecurityConfig struct {
 
 	// oauth2 (client credentials); see oauthclient.Config.
 	TokenURL          string            `yaml:"token_url" json:"token_url,omitempty"`
+	Issuer            string            `yaml:"issuer" json:"issuer,omitempty"` // instead of token_url: discovered (RFC 8414, OpenID)
 	ClientID          string            `yaml:"client_id" json:"client_id,omitempty"`
 	ClientSecret      Secret            `yaml:"client_secret" json:"client_secret,omitempty"`
 	Scopes            []string          `yaml:"scopes" json:"scopes,omitempty"`

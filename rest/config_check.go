@@ -17,7 +17,7 @@ import (
 
 // typeFields lists the yaml keys each security type accepts besides "type".
 var typeFields = map[string][]string{
-	TypeOAuth2: {"token_url", "client_id", "client_secret", "scopes", "audience", "resources", "params", "auth_method",
+	TypeOAuth2: {"token_url", "issuer", "client_id", "client_secret", "scopes", "audience", "resources", "params", "auth_method",
 		"private_key", "key_id", "signing_alg", "assertion_audience", "assertion_lifetime", "cert_file", "key_file",
 		"ca_file", "timeout", "default_lifetime", "dpop", "dpop_key", "dpop_alg"},
 	TypeBasic:  {"username", "password"},
@@ -83,7 +83,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		}
 		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout,
 			"default_lifetime": sc.DefaultLifetime, "assertion_lifetime": sc.AssertionLifetime})
-		if sc.TokenURL == "" && !users.smartOnly(name) {
+		if sc.TokenURL == "" && sc.Issuer == "" && !users.smartOnly(name) {
 			r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
 			return
 		}
@@ -94,7 +94,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		if len(errs) > 0 {
 			return
 		}
-		if sc.TokenURL == "" {
+		if sc.TokenURL == "" && sc.Issuer == "" {
 			var err error
 			if cfg, err = oauthclient.SMARTBackendServices(users.smartBase(name), cfg); err != nil {
 				r.addOAuthError(where, err)

@@ -14,7 +14,7 @@ type fieldError struct{ field, reason string }
 // oauthConfig converts an oauth2 definition, reading its certificate files.
 func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, error)) (oauthclient.Config, []fieldError) {
 	cfg := oauthclient.Config{
-		Name: name, TokenURL: sc.TokenURL, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, PrivateKeyPEM: sc.PrivateKey,
+		Name: name, TokenURL: sc.TokenURL, Issuer: sc.Issuer, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, PrivateKeyPEM: sc.PrivateKey,
 		Scopes: sc.Scopes, Audience: sc.Audience, Resources: sc.Resources, AuthMethod: oauthclient.AuthMethod(sc.AuthMethod),
 		KeyID: sc.KeyID, SigningAlg: sc.SigningAlg, AssertionAudience: sc.AssertionAudience,
 		AssertionLifetime: sc.AssertionLifetime, Timeout: sc.Timeout, DefaultLifetime: sc.DefaultLifetime,

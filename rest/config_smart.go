@@ -61,7 +61,7 @@ func (u users) smartBase(name string) string {
 
 // isSMART reports whether sc, called name, is a SMART definition.
 func (u users) isSMART(name string, sc SecurityConfig) bool {
-	return sc.Type == TypeOAuth2 && sc.TokenURL == "" && u.smartOnly(name)
+	return sc.Type == TypeOAuth2 && sc.TokenURL == "" && sc.Issuer == "" && u.smartOnly(name)
 }
 
 // missingTokenURL explains why a definition without token_url is refused.
@@ -73,7 +73,7 @@ func (u users) missingTokenURL(name string) string {
 		}
 	}
 	if len(others) == 0 {
-		return "missing (only a definition used by smart: true FHIR connections alone may leave it out, to discover it)"
+		return "missing (give token_url or issuer; only a definition used by smart: true FHIR connections alone may leave both out, to discover it)"
 	}
 	return fmt.Sprintf("missing, and %s cannot discover it (only smart: true FHIR connections can)", listOrNone(others))
 }
@@ -88,7 +88,7 @@ func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[
 		r.add(where, "security", 0, "missing: smart: true needs an oauth2 security definition")
 	case ok && sc.Type != TypeOAuth2:
 		r.add(where, "security", 0, "smart: true needs an oauth2 security definition (%q is %s)", fc.Security, sc.Type)
-	case ok && sc.TokenURL == "" && r.users.smartOnly(fc.Security):
+	case ok && sc.TokenURL == "" && sc.Issuer == "" && r.users.smartOnly(fc.Security):
 		if base := r.users.smartBase(fc.Security); base != strings.TrimSuffix(fc.BaseURL, "/") {
 			r.add(where, "security", 0, "%q discovers its token endpoint at %s; a server at another base URL needs its own definition (or a token_url)",
 				fc.Security, redact.URLString(base, nil))

@@ -81,7 +81,7 @@ func TestSMARTConfigProblems(t *testing.T) {
 		{"used by a non-smart FHIR connection", elliptic.P384(), def + "}\nfhir:\n  ehr: {base_url: 'https://ehr.example.org/fhir', security: s}\n",
 			[]string{`security "s": token_url: missing, and fhir "ehr" cannot discover it`}},
 		{"unused", elliptic.P384(), def + "}\n",
-			[]string{`security "s": token_url: missing (only a definition used by smart: true FHIR connections alone may leave it out`}},
+			[]string{`security "s": token_url: missing (give token_url or issuer; only a definition used by smart: true FHIR connections alone may leave both out`}},
 		{"signing alg", elliptic.P384(), def + ", signing_alg: RS256}\n" + ehr,
 			[]string{`security "s": signing_alg: SMART Backend Services signs with RS384 or ES384`}},
 		{"two base URLs", elliptic.P384(), def + "}\n" + ehr + "  ehr2: {base_url: 'https://other.example.org/fhir', security: s, smart: true}\n",

@@ -204,6 +204,8 @@ func TestConfigProblems(t *testing.T) {
 			[]string{`rest "crm": headers.Accept: defined twice (first at line 2) (line 2)`}},
 		{"client_secret_jwt alg", "security:\n  s: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, auth_method: client_secret_jwt, signing_alg: HS999}\n",
 			[]string{`security "s": signing_alg: "HS999" does not fit client_secret_jwt (want HS256, HS384 or HS512)`}},
+		{"issuer must be https", "security:\n  s: {type: oauth2, issuer: 'http://idp.example', client_id: c, client_secret: x}\n",
+			[]string{`security "s": issuer: must use https`}},
 		{"alias cycle", "rest:\n  a: &b {base_url: 'https://a.example', retry: *b}\n",
 			[]string{`rest "a": retry: an alias refers to a mapping that contains it (line 2)`}},
 		{"merge cycle (found by fuzzing)", "rest:\n  a: &b {<<: [b, *b], retry: {max_attempts: 1}}\n",

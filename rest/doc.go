@@ -71,7 +71,8 @@
 //	security:
 //	  crm-oauth:                       # OAuth 2.0 client credentials
 //	    type: oauth2
-//	    token_url: https://login.example.com/oauth2/token
+//	    token_url: https://login.example.com/oauth2/token  # or issuer: https://login.example.com
+//	                                               # (token endpoint from RFC 8414 or OpenID discovery)
 //	    client_id: integration-service
 //	    client_secret: ${CRM_CLIENT_SECRET}
 //	    scopes: [crm.read, crm.write]
