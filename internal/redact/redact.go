@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf16"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -111,7 +113,7 @@ func Values(s string, values ...string) string {
 		if len(v) < 4 {
 			continue
 		}
-		for _, f := range []string{v, url.QueryEscape(v), jsonEscaped(v, true), jsonEscaped(v, false)} {
+		for _, f := range []string{v, url.QueryEscape(v), jsonEscaped(v, true), jsonEscaped(v, false), jsonASCII(v), html.EscapeString(v)} {
 			if strings.Contains(s, f) {
 				forms = append(forms, f)
 			}
@@ -135,6 +137,31 @@ func jsonEscaped(v string, html bool) string {
 	enc.SetEscapeHTML(html)
 	_ = enc.Encode(v)
 	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`)
+}
+
+// jsonASCII is v as a JSON encoder that escapes "/" and every non-ASCII
+// character writes it (\/, \u00f6), as PHP and some Java servers do.
+func jsonASCII(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		switch {
+		case r == '/':
+			b.WriteString(`\/`)
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r > 0x7e || r == '<' || r == '>' || r == '&':
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func sortLongestFirst(vs []string) {

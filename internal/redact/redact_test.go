@@ -53,6 +53,12 @@ func TestValuesLongestFirst(t *testing.T) {
 	assert.Equal(t, "q="+Mark+" j="+Mark, Values(`q=p%2Fw%2Bx%3F j=p/w+x?`, "p/w+x?"), "escaped forms")
 	assert.Equal(t, `{"s":"`+Mark+`"}`, Values(`{"s":"a\"b<c"}`, `a"b<c`), "JSON-escaped form")
 	assert.Equal(t, "abc", Values("abc", "a"), "too short to scrub")
+	for name, echoed := range map[string]string{
+		"escaped slash and non-ASCII": `{"e":"p\/w\u00f6rd\u0026x"}`,
+		"HTML entities":               `<p>p/wörd&amp;x</p>`,
+	} {
+		assert.NotContains(t, Values(echoed, "p/wörd&x"), "rd", name)
+	}
 }
 
 func TestSent(t *testing.T) {
