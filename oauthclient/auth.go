@@ -170,9 +170,9 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		return newJWTAuth(cfg, now)
 	case AuthClientSecretJWT:
 		return newSecretJWTAuth(cfg, now)
-	case AuthTLSClientAuth:
+	case AuthTLSClientAuth, AuthSelfSignedTLS:
 		if cfg.Certificate == nil {
-			return nil, bad("certificate", "missing for tls_client_auth")
+			return nil, bad("certificate", "missing for "+string(m))
 		}
 		return idOnly{cfg.ClientID}, nil
 	case AuthNone:
@@ -181,7 +181,7 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 		}
 		return idOnly{cfg.ClientID}, nil
 	}
-	return nil, bad("auth_method", fmt.Sprintf("unknown method %q (want client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none)", m))
+	return nil, bad("auth_method", fmt.Sprintf("unknown method %q (want client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none)", m))
 }
 
 type noAuth struct{}

@@ -22,12 +22,13 @@ type AuthMethod string
 
 // The client authentication methods tokenwire supports.
 const (
-	AuthClientSecretBasic AuthMethod = "client_secret_basic" // RFC 6749 §2.3.1, the default
-	AuthClientSecretPost  AuthMethod = "client_secret_post"  // RFC 6749 §2.3.1, secret in the form
-	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"     // RFC 7523 assertion signed with a private key
-	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"   // RFC 7523 assertion signed with the secret (HS256, HS384, HS512)
-	AuthTLSClientAuth     AuthMethod = "tls_client_auth"     // RFC 8705 client certificate
-	AuthNone              AuthMethod = "none"                // public client
+	AuthClientSecretBasic AuthMethod = "client_secret_basic"         // RFC 6749 §2.3.1, the default
+	AuthClientSecretPost  AuthMethod = "client_secret_post"          // RFC 6749 §2.3.1, secret in the form
+	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"             // RFC 7523 assertion signed with a private key
+	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"           // RFC 7523 assertion signed with the secret (HS256, HS384, HS512)
+	AuthTLSClientAuth     AuthMethod = "tls_client_auth"             // RFC 8705 client certificate (PKI)
+	AuthSelfSignedTLS     AuthMethod = "self_signed_tls_client_auth" // RFC 8705 self-signed client certificate
+	AuthNone              AuthMethod = "none"                        // public client
 )
 
 // Defaults applied by [NewSource] to zero fields of [Config].

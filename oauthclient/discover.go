@@ -33,6 +33,11 @@ type document struct {
 	TokenEndpoint string   `json:"token_endpoint"`
 	AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 	SigningAlgs   []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	// MTLSAliases are the endpoints a client authenticating with a TLS
+	// client certificate uses instead (RFC 8705 §5).
+	MTLSAliases struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	} `json:"mtls_endpoint_aliases"`
 }
 
 // discovery finds a definition's token endpoint in its discovery document
@@ -88,10 +93,13 @@ func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 		}
 		return "", err
 	}
+	method := string(d.cfg.authMethod())
+	if a := doc.MTLSAliases.TokenEndpoint; a != "" && (method == string(AuthTLSClientAuth) || method == string(AuthSelfSignedTLS)) {
+		doc.TokenEndpoint = a
+	}
 	if err := d.cfg.checkURL("token_endpoint", doc.TokenEndpoint, d.insecure); err != nil {
 		return "", err
 	}
-	method := string(d.cfg.authMethod())
 	if len(doc.AuthMethods) > 0 && d.cfg.ClientAuth == nil && !slices.Contains(doc.AuthMethods, method) {
 		return "", fmt.Errorf("security definition %q: the token endpoint does not accept %s (it lists %v)", d.cfg.Name, method, doc.AuthMethods)
 	}
