@@ -66,6 +66,15 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// CompareDeleter is implemented by stores shared by several processes, so
+// that dropping a token that a backend rejected never drops the one another
+// replica has just stored in its place.
+type CompareDeleter interface {
+	// DeleteIf removes the entry under key only if its value is still
+	// value, atomically with respect to other writers.
+	DeleteIf(ctx context.Context, key string, value []byte) error
+}
+
 // Locker is implemented by stores shared by several processes, so that only
 // one of them fetches a token while the others wait for it to appear in the
 // store.

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/backoff"
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
@@ -218,7 +219,11 @@ func (s *Source) Invalidate(t *Token) {
 		defer cancel()
 		if e, err := s.opts.Store.Get(ctx, s.key); err == nil {
 			if st, err := unmarshalToken(e.Value); err == nil && st.cred.access == t.cred.access {
-				_ = s.opts.Store.Delete(ctx, s.key)
+				if cd, ok := s.opts.Store.(cache.CompareDeleter); ok {
+					_ = cd.DeleteIf(ctx, s.key, e.Value) // atomic: keeps a token another replica stored meanwhile
+				} else {
+					_ = s.opts.Store.Delete(ctx, s.key)
+				}
 			}
 		}
 	}

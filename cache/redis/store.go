@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -168,6 +169,44 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		s.record(ctx, "delete", err)
 	}
 	return s.fallback.Delete(ctx, key)
+}
+
+// deleteIfScript deletes KEYS[1] only if it still holds ARGV[1].
+var deleteIfScript = goredis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0
+`)
+
+// DeleteIf implements [cache.CompareDeleter]: the entry is deleted only if
+// it still holds value — decrypted here, compared, and deleted by a script
+// that checks the stored bytes have not changed since, so that a token
+// another replica stored meanwhile is kept. A Redis failure is logged, not
+// returned; the fallback store's copy is dropped when it holds value.
+func (s *Store) DeleteIf(ctx context.Context, key string, value []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.health.allow() {
+		rk := s.valueKey(key)
+		opCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		raw, err := s.client.Get(opCtx, rk).Bytes()
+		if err == nil {
+			if v, _, oerr := s.codec.open(rk, raw); oerr == nil && bytes.Equal(v, value) {
+				err = deleteIfScript.Run(opCtx, s.client, []string{rk}, raw).Err()
+			}
+		}
+		cancel()
+		if errors.Is(err, goredis.Nil) {
+			err = nil
+		}
+		s.record(ctx, "delete", err)
+	}
+	if e, err := s.fallback.Get(ctx, key); err == nil && bytes.Equal(e.Value, value) {
+		return s.fallback.Delete(ctx, key)
+	}
+	return nil
 }
 
 // valueKey is the Redis key of a caller's key: the prefix and the hex
