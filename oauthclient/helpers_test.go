@@ -27,3 +27,11 @@ func newEchoServer(t *testing.T) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// scheduled reports whether an attempt is scheduled for the end of a
+// backoff (a caller waits for it).
+func (s *Source) scheduled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next != nil
+}

@@ -39,7 +39,15 @@ type Options struct {
 	// LockTTL bounds how long a fleet lock is held and how long others wait
 	// for its holder. Default 10s.
 	LockTTL time.Duration
+	// MaxBackoffWait is how long a caller with no valid token waits, during
+	// a backoff, for the next permitted attempt (sharing it with every other
+	// waiter) instead of failing at once with a *BackoffError — if its
+	// context's deadline leaves room for it too. Default 3s; negative: never.
+	MaxBackoffWait time.Duration
 }
+
+// DefaultMaxBackoffWait is the default of Options.MaxBackoffWait.
+const DefaultMaxBackoffWait = 3 * time.Second
 
 // DefaultRenewWindow renews a token when 10 % of its lifetime is left,
 // at least 10s and at most 5m before expiry, and never earlier than half
@@ -68,6 +76,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTTL <= 0 {
 		o.LockTTL = 10 * time.Second
+	}
+	if o.MaxBackoffWait == 0 {
+		o.MaxBackoffWait = DefaultMaxBackoffWait
 	}
 	return o
 }

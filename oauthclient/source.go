@@ -49,8 +49,10 @@ type Source struct {
 	dropped   atomic.Pointer[string] // the last invalidated access token
 	lastDrop  atomic.Int64           // unix nanos of the last invalidation
 
-	mu       sync.Mutex // guards inflight, failures, lastErr, closed
+	mu       sync.Mutex // guards inflight, next, failures, lastErr, closed
 	inflight *call
+	next     *call       // the attempt scheduled for the end of a backoff, waited for
+	nextAt   *time.Timer // starts next
 	failures int
 	lastErr  error
 	closed   bool
@@ -132,6 +134,12 @@ func (s *Source) Name() string { return s.name }
 func (s *Source) Close() {
 	s.mu.Lock()
 	s.closed = true
+	if cl := s.next; cl != nil { // a scheduled attempt will not be made
+		s.nextAt.Stop()
+		s.next = nil
+		cl.err = fmt.Errorf("security definition %q: %w", s.name, ErrClosed)
+		close(cl.done)
+	}
 	s.mu.Unlock()
 	s.release()
 }
@@ -240,6 +248,10 @@ func (s *Source) renewInBackground() {
 // wait joins (or starts) the shared fetch and waits for it or for ctx.
 func (s *Source) wait(ctx context.Context) (*Token, error) {
 	cl, err := s.start()
+	var be *BackoffError
+	if errors.As(err, &be) {
+		cl, err = s.later(ctx, be)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +287,50 @@ func (s *Source) start() (*call, error) {
 	s.fetching.Store(true)
 	go s.run(cl)
 	return cl, nil
+}
+
+// later returns the attempt scheduled for the end of the backoff be, and
+// schedules it if no caller has yet, when it starts within MaxBackoffWait
+// and before ctx's deadline; otherwise be.
+func (s *Source) later(ctx context.Context, be *BackoffError) (*call, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := be.Until.Sub(s.opts.Now())
+	if s.closed || s.opts.MaxBackoffWait < 0 || d > s.opts.MaxBackoffWait {
+		return nil, be
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return nil, be
+	}
+	if s.inflight != nil {
+		return s.inflight, nil
+	}
+	if s.next == nil {
+		cl := &call{done: make(chan struct{})}
+		s.next, s.nextAt = cl, time.AfterFunc(max(d, 0), func() { s.launch(cl) })
+	}
+	return s.next, nil
+}
+
+// launch starts the scheduled attempt cl, at the end of a backoff.
+func (s *Source) launch(cl *call) {
+	s.mu.Lock()
+	if s.next != cl { // the source closed meanwhile: cl was answered
+		s.mu.Unlock()
+		return
+	}
+	s.next = nil
+	if in := s.inflight; in != nil { // a fetch started meanwhile: share it
+		s.mu.Unlock()
+		<-in.done
+		cl.tok, cl.err = in.tok, in.err
+		close(cl.done)
+		return
+	}
+	s.inflight = cl
+	s.fetching.Store(true)
+	s.mu.Unlock()
+	s.run(cl)
 }
 
 // run performs one shared fetch, detached from every caller's context and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,7 +197,7 @@ func TestPermanentErrorsBackOffLonger(t *testing.T) {
 func TestRetryAfterIsHonoured(t *testing.T) {
 	f := &fakeFetcher{clk: newClock(), life: time.Hour}
 	f.setFail(&Error{Definition: "crm", StatusCode: 429, RetryAfter: 30 * time.Second})
-	s := newTestSource(f, Options{MinBackoff: time.Second})
+	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoffWait: -1}) // fail fast: TestCallerWaitsForTheNextAttempt waits
 	_, err := s.TokenContext(context.Background())
 	require.Error(t, err)
 	f.clk.Add(29 * time.Second)
@@ -340,4 +341,57 @@ func TestInvalidatedTokenNotReadBackFromStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, old.AccessToken(), fresh.AccessToken())
 	assert.Equal(t, int32(2), f.calls.Load())
+}
+
+// A caller with no valid token, during a backoff that ends soon (within
+// MaxBackoffWait and its context's deadline), waits for the next permitted
+// attempt instead of failing at once; all such callers share that one
+// attempt. A caller whose deadline comes first fails at once.
+func TestCallerWaitsForTheNextAttempt(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 503, RetryAfter: 50 * time.Millisecond})
+	s := newTestSource(f, Options{MinBackoff: 10 * time.Millisecond})
+	_, err := s.TokenContext(context.Background())
+	require.Error(t, err)
+	require.Equal(t, int32(1), f.calls.Load())
+
+	short, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err = s.TokenContext(short)
+	require.ErrorAs(t, err, new(*BackoffError), "its deadline comes before the next attempt")
+
+	f.setFail(nil) // the server answers again
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, errs[i] = s.TokenContext(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		assert.NoError(t, err, "waited for the next attempt")
+	}
+	assert.Equal(t, int32(2), f.calls.Load(), "one attempt shared by every waiter")
+}
+
+// Closing a source answers the callers waiting for a scheduled attempt.
+func TestCloseAnswersScheduledWaiters(t *testing.T) {
+	f := &fakeFetcher{clk: newClock(), life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 503, RetryAfter: 2 * time.Second})
+	s := newTestSource(f, Options{MinBackoff: time.Second})
+	_, err := s.TokenContext(context.Background())
+	require.Error(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := s.TokenContext(context.Background()); done <- err }()
+	for !s.scheduled() {
+		runtime.Gosched()
+	}
+	s.Close()
+	assert.ErrorIs(t, <-done, ErrClosed)
+	assert.Equal(t, int32(1), f.calls.Load())
 }
