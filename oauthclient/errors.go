@@ -32,6 +32,20 @@ var ErrMalformedResponse = errors.New("malformed token response")
 // ErrUnknownDefinition matches a lookup of a name no definition has.
 var ErrUnknownDefinition = errors.New("unknown security definition")
 
+// ErrNoToken matches the error of a request a [Transport] did not send
+// because no token could be had; the cause (an *Error, a *BackoffError…)
+// is wrapped too. A caller's retry policy should not repeat such a
+// request: the source has its own backoff, and waits for its next attempt
+// when that comes soon enough (Options.MaxBackoffWait).
+var ErrNoToken = errors.New("no token")
+
+// noTokenError marks a token failure as ErrNoToken; its text is its cause's.
+type noTokenError struct{ err error }
+
+func (e noTokenError) Error() string        { return e.err.Error() }
+func (e noTokenError) Unwrap() error        { return e.err }
+func (e noTokenError) Is(target error) bool { return target == ErrNoToken }
+
 // ErrClosed matches a token asked of a source that was closed (its
 // definition removed, or its registry closed).
 var ErrClosed = errors.New("closed")

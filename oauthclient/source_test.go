@@ -138,7 +138,7 @@ func TestCancelledCallerDoesNotCancelSharedFetch(t *testing.T) {
 
 func TestOutageKeepsServingValidTokenThenRecovers(t *testing.T) {
 	f := &fakeFetcher{clk: newClock(), life: time.Hour}
-	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoff: time.Minute})
+	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoff: time.Minute, MaxBackoffWait: -1}) // fail fast: TestCallerWaitsForTheNextAttempt waits
 	_, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
 	f.setFail(&Error{Definition: "crm", StatusCode: 503})

@@ -99,7 +99,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.src.TokenContext(req.Context())
 	if err != nil {
 		closeBody(req)
-		return nil, err
+		return nil, noTokenError{err}
 	}
 	resp, err := t.send(req, tok, false)
 	if err == nil && t.dpopBound(tok) && resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {

@@ -119,15 +119,17 @@ func retryableError(err error) bool {
 	return true
 }
 
-// securityError reports whether err comes from the token source and will
-// not go away within a retry's wait: the source has its own backoff.
+// securityError reports whether err comes from the token source (no token
+// could be had, a backoff, a definition error): the source has its own
+// backoff and waits for its next attempt itself, so a retry here would only
+// add an attempt.
 func securityError(err error) bool {
 	var (
 		oe *oauthclient.Error
 		be *oauthclient.BackoffError
 		ce *oauthclient.ConfigError
 	)
-	return errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
+	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
 }
 
 // DefaultBackoff is a capped exponential delay with jitter: between half
