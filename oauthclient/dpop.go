@@ -8,9 +8,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,7 @@ type dpopProver struct {
 	method  jwt.SigningMethod
 	jwk     map[string]any
 	jkt     string // the key's thumbprint: what tokens are bound to
+	header  string // the proof's JOSE header, encoded once: typ, alg, jwk
 	now     func() time.Time
 	nonces  sync.Map // origin string → nonce string
 	changed sync.Map // origin string → true: a new nonce came since the last check
@@ -81,33 +84,60 @@ func newDPoPProver(cfg Config, now func() time.Time) (*dpopProver, error) {
 	if err != nil {
 		return nil, bad("dpop_key", err.Error())
 	}
-	return &dpopProver{key: key, method: method, jwk: jwk, jkt: jkt, now: now}, nil
+	h, err := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": method.Alg(), "jwk": jwk})
+	if err != nil {
+		return nil, bad("dpop_key", err.Error())
+	}
+	return &dpopProver{key: key, method: method, jwk: jwk, jkt: jkt, now: now, header: b64.EncodeToString(h)}, nil
 }
 
 // proof signs a DPoP proof for method and u (htu without query and
 // fragment), with the nonce known for u's origin and, for a resource
-// request, ath: the hash of the access token.
+// request, ath: the hash of the access token. The header is encoded once;
+// the claims are written directly, never through a map.
 func (p *dpopProver) proof(method string, u *url.URL, accessToken string) (string, error) {
-	jti := make([]byte, 16)
-	if _, err := rand.Read(jti); err != nil {
+	var jti [16]byte
+	if _, err := rand.Read(jti[:]); err != nil {
 		return "", err
 	}
 	htu := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	if htu.Path == "" {
 		htu.Path = "/" // as the request line sends it (RFC 9449 §4.3, RFC 3986 §6.2.3)
 	}
-	claims := jwt.MapClaims{"jti": hex.EncodeToString(jti), "htm": method, "htu": htu.String(), "iat": p.now().Unix()}
+	c := make([]byte, 0, 256)
+	c = append(c, `{"jti":"`...)
+	c = hex.AppendEncode(c, jti[:])
+	c = append(c, `","htm":`...)
+	c = appendJSONString(c, method)
+	c = append(c, `,"htu":`...)
+	c = appendJSONString(c, htu.String())
+	c = append(c, `,"iat":`...)
+	c = strconv.AppendInt(c, p.now().Unix(), 10)
 	if n, ok := p.nonces.Load(origin.Of(u)); ok {
-		claims["nonce"] = n
+		c = append(c, `,"nonce":`...)
+		c = appendJSONString(c, n.(string))
 	}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
+		c = append(c, `,"ath":"`...)
+		c = b64.AppendEncode(c, sum[:])
+		c = append(c, '"')
 	}
-	t := jwt.NewWithClaims(p.method, claims)
-	t.Header["typ"] = "dpop+jwt"
-	t.Header["jwk"] = p.jwk
-	return t.SignedString(p.key)
+	c = append(c, '}')
+	signing := p.header + "." + b64.EncodeToString(c)
+	sig, err := p.method.Sign(signing, p.key)
+	if err != nil {
+		return "", err
+	}
+	return signing + "." + b64.EncodeToString(sig), nil
+}
+
+var b64 = base64.RawURLEncoding
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }
 
 // noteNonce keeps the DPoP-Nonce a response from u's origin carried.
