@@ -39,12 +39,21 @@ type Options struct {
 	// LockTTL bounds how long a fleet lock is held and how long others wait
 	// for its holder. Default 10s.
 	LockTTL time.Duration
+	// MaxRecovery caps the wait after failures that may fix themselves
+	// (an unreachable server, 5xx, 429 without Retry-After): how late a
+	// server that answers again is noticed after a long outage. A
+	// Retry-After is still honoured up to MaxBackoff, and errors that will
+	// not go away (invalid_client…) back off up to MaxBackoff. Default 30s.
+	MaxRecovery time.Duration
 	// MaxBackoffWait is how long a caller with no valid token waits, during
 	// a backoff, for the next permitted attempt (sharing it with every other
 	// waiter) instead of failing at once with a *BackoffError — if its
 	// context's deadline leaves room for it too. Default 3s; negative: never.
 	MaxBackoffWait time.Duration
 }
+
+// DefaultMaxRecovery is the default of Options.MaxRecovery.
+const DefaultMaxRecovery = 30 * time.Second
 
 // DefaultMaxBackoffWait is the default of Options.MaxBackoffWait.
 const DefaultMaxBackoffWait = 3 * time.Second
@@ -76,6 +85,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTTL <= 0 {
 		o.LockTTL = 10 * time.Second
+	}
+	if o.MaxRecovery <= 0 {
+		o.MaxRecovery = DefaultMaxRecovery
 	}
 	if o.MaxBackoffWait == 0 {
 		o.MaxBackoffWait = DefaultMaxBackoffWait

@@ -408,6 +408,9 @@ func (s *Source) delay(err error) time.Duration {
 		attempt += 5
 	}
 	d := s.policy.Delay(attempt)
+	if e == nil || e.Temporary() { // it may answer any moment: notice it soon
+		d = min(d, s.opts.MaxRecovery)
+	}
 	if e != nil && e.RetryAfter > d {
 		d = min(e.RetryAfter, s.opts.MaxBackoff)
 	}
