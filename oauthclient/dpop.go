@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -27,14 +28,13 @@ import (
 // fresh proof JWT per request, never cached, and the nonces servers ask
 // for, kept per origin and refreshed from every response that carries one.
 type dpopProver struct {
-	key     crypto.Signer
-	method  jwt.SigningMethod
-	jwk     map[string]any
-	jkt     string // the key's thumbprint: what tokens are bound to
-	header  string // the proof's JOSE header, encoded once: typ, alg, jwk
-	now     func() time.Time
-	nonces  sync.Map // origin string → nonce string
-	changed sync.Map // origin string → true: a new nonce came since the last check
+	key    crypto.Signer
+	method jwt.SigningMethod
+	jwk    map[string]any
+	jkt    string // the key's thumbprint: what tokens are bound to
+	header string // the proof's JOSE header, encoded once: typ, alg, jwk
+	now    func() time.Time
+	nonces sync.Map // origin string → nonce string
 }
 
 // newDPoPProver builds the prover of cfg: its DPoPKey or DPoPKeyPEM, or a
@@ -50,6 +50,12 @@ func newDPoPProver(cfg Config, now func() time.Time) (*dpopProver, error) {
 		k, err := parsePrivateKey([]byte(cfg.DPoPKeyPEM.Reveal()))
 		if err != nil {
 			return nil, bad("dpop_key", err.Error())
+		}
+		key = k
+	case cfg.DPoPAlg == "RS256" || cfg.DPoPAlg == "PS256":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, bad("dpop_key", "generating a key: "+err.Error())
 		}
 		key = k
 	default:
@@ -96,9 +102,16 @@ func newDPoPProver(cfg Config, now func() time.Time) (*dpopProver, error) {
 // request, ath: the hash of the access token. The header is encoded once;
 // the claims are written directly, never through a map.
 func (p *dpopProver) proof(method string, u *url.URL, accessToken string) (string, error) {
+	proof, _, err := p.proofNonce(method, u, accessToken)
+	return proof, err
+}
+
+// proofNonce is proof, also returning the nonce the proof carries ("" for
+// none), so that a challenge can tell a new nonce from the one it used.
+func (p *dpopProver) proofNonce(method string, u *url.URL, accessToken string) (proof, nonce string, err error) {
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {
-		return "", err
+		return "", "", err
 	}
 	htu := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	if htu.Path == "" {
@@ -114,8 +127,9 @@ func (p *dpopProver) proof(method string, u *url.URL, accessToken string) (strin
 	c = append(c, `,"iat":`...)
 	c = strconv.AppendInt(c, p.now().Unix(), 10)
 	if n, ok := p.nonces.Load(origin.Of(u)); ok {
+		nonce = n.(string)
 		c = append(c, `,"nonce":`...)
-		c = appendJSONString(c, n.(string))
+		c = appendJSONString(c, nonce)
 	}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
@@ -127,9 +141,9 @@ func (p *dpopProver) proof(method string, u *url.URL, accessToken string) (strin
 	signing := p.header + "." + b64.EncodeToString(c)
 	sig, err := p.method.Sign(signing, p.key)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return signing + "." + b64.EncodeToString(sig), nil
+	return signing + "." + b64.EncodeToString(sig), nonce, nil
 }
 
 var b64 = base64.RawURLEncoding
@@ -147,30 +161,13 @@ func (p *dpopProver) noteNonce(u *url.URL, h http.Header) {
 	}
 }
 
-// noteResponse notes a resource response's nonce and remembers whether it
-// changed, for sawNonce.
-func (p *dpopProver) noteResponse(u *url.URL, h http.Header) {
-	n := h.Get("DPoP-Nonce")
-	if n == "" {
-		return
-	}
-	o := origin.Of(u)
-	if old, loaded := p.nonces.Swap(o, n); !loaded || old != n {
-		p.changed.Store(o, true)
-	}
-}
-
-// sawNonce reports, once, whether the last response from u's origin
-// brought a nonce other than the one the request was proved with.
-func (p *dpopProver) sawNonce(u *url.URL) bool {
-	_, changed := p.changed.LoadAndDelete(origin.Of(u))
-	return changed
-}
-
-// nonceChallenge reports whether a 401 asks for a DPoP nonce (RFC 9449 §9).
+// nonceChallenge reports whether a 401 asks for a DPoP nonce (RFC 9449
+// §9): a DPoP challenge with error use_dpop_nonce, quoted or not, on any
+// WWW-Authenticate line (which may hold several challenges).
 func nonceChallenge(resp *http.Response) bool {
 	for _, v := range resp.Header.Values("WWW-Authenticate") {
-		if scheme, params, _ := strings.Cut(v, " "); strings.EqualFold(scheme, "DPoP") && strings.Contains(params, `error="use_dpop_nonce"`) {
+		l := strings.ToLower(v)
+		if i := strings.Index(l, "dpop"); i >= 0 && strings.Contains(l[i:], "use_dpop_nonce") {
 			return true
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,4 +206,66 @@ func TestDPoPCacheKeyHasTheThumbprint(t *testing.T) {
 	gen := base
 	gen.DPoP = true
 	assert.NotEqual(t, oauthclient.CacheKey(base), oauthclient.CacheKey(gen))
+}
+
+// Concurrent requests that all meet a nonce rotation at the resource
+// server each prove again once with the new nonce: none fails and none
+// drops the token.
+func TestDPoPConcurrentNonceRotation(t *testing.T) {
+	as, api, client, _ := dpopSetup(t, oauthclient.Config{DPoP: true}, oauthtest.WithDPoPNonce())
+	for range 2 {
+		require.Equal(t, http.StatusOK, get(t, client, api.URL))
+	}
+	tokens := as.TotalRequests()
+	var failed atomic.Int32
+	for range 20 {
+		as.RotateDPoPNonce()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := client.Get(api.URL)
+				if !assert.NoError(t, err) {
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	assert.Zero(t, failed.Load())
+	assert.Equal(t, tokens, as.TotalRequests(), "a nonce rotation never costs a token")
+}
+
+// A nonce challenge on a request whose body cannot be sent again keeps the
+// token: the challenge is about the nonce, not the token.
+func TestDPoPNonceChallengeKeepsTheToken(t *testing.T) {
+	as, api, client, _ := dpopSetup(t, oauthclient.Config{DPoP: true}, oauthtest.WithDPoPNonce())
+	require.Equal(t, http.StatusOK, get(t, client, api.URL))
+	tokens := as.TotalRequests()
+	as.RotateDPoPNonce()
+	req, err := http.NewRequest(http.MethodPost, api.URL, io.NopCloser(strings.NewReader("once"))) // no GetBody
+	require.NoError(t, err)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the body could not be sent again")
+	assert.Equal(t, http.StatusOK, get(t, client, api.URL), "the next request carries the new nonce")
+	assert.Equal(t, tokens, as.TotalRequests(), "the token was kept")
+}
+
+// dpop_alg RS256 or PS256 without a key generates an RSA key.
+func TestDPoPRSAWithoutKey(t *testing.T) {
+	for _, alg := range []string{"RS256", "PS256"} {
+		_, api, client, seen := dpopSetup(t, oauthclient.Config{DPoPAlg: alg})
+		require.Equal(t, http.StatusOK, get(t, client, api.URL), alg)
+		tok, _, err := jwt.NewParser().ParseUnverified((*seen)[0].Get("DPoP"), jwt.MapClaims{})
+		require.NoError(t, err)
+		assert.Equal(t, alg, tok.Method.Alg())
+	}
 }

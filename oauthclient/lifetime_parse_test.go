@@ -27,8 +27,11 @@ func TestLifetimeWithoutExpiresIn(t *testing.T) {
 		want              time.Duration
 	}{
 		{"legacy form expires", "text/plain", `access_token=a1&expires=604799`, 604799 * time.Second},
-		{"legacy json expires", "application/json", `{"access_token":"a1","expires":"600"}`, 10 * time.Minute},
-		{"expires_in wins", "application/json", `{"access_token":"a1","expires_in":60,"expires":600}`, time.Minute},
+		{"json expires is not the legacy form", "application/json", `{"access_token":"a1","expires":"600"}`, 42 * time.Minute},
+		{"json expires as a date", "application/json", `{"access_token":"a1","expires":"2026-03-01T10:00:00Z"}`, 42 * time.Minute},
+		{"form expires as a timestamp", "text/plain", `access_token=a1&expires=1772360000`, 42 * time.Minute},
+		{"form expires not a number", "text/plain", `access_token=a1&expires=soon`, 42 * time.Minute},
+		{"expires_in wins", "text/plain", `access_token=a1&expires_in=60&expires=600`, time.Minute},
 		{"jwt exp", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(fmt.Sprintf(`{"sub":"s","exp":%d}`, in(15*time.Minute)))), 15 * time.Minute},
 		{"jwt exp past max", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(`{"exp":99999999999}`)), MaxLifetime},
 		{"jwt expired", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(fmt.Sprintf(`{"exp":%d}`, in(-time.Minute)))), 42 * time.Minute},
@@ -45,10 +48,10 @@ func TestLifetimeWithoutExpiresIn(t *testing.T) {
 			assert.Equal(t, t0.Add(tc.want), tok.Expiry())
 		})
 	}
-	r := response{status: 200, header: http.Header{}, body: []byte(`{"access_token":"a1","expires":"soon"}`)}
+	r := response{status: 200, header: http.Header{}, body: []byte(`{"access_token":"a1","expires_in":"soon"}`)}
 	_, err := parseResponse("crm", r, t0, time.Hour)
 	require.ErrorIs(t, err, ErrMalformedResponse)
-	assert.ErrorContains(t, err, `expires: "soon" is not a number`)
+	assert.ErrorContains(t, err, `expires_in: "soon" is not a number`)
 }
 
 // An *Error keeps the headers a caller needs to react, scrubbed; no other.

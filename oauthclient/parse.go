@@ -69,24 +69,29 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 	if !validToken(access) {
 		return nil, fail(fmt.Errorf("%w: access_token has characters not allowed in a header", ErrMalformedResponse), "")
 	}
-	life, err := tokenLifetime(fields, access, now, defLifetime)
+	life, err := tokenLifetime(fields, body[0] != '{', access, now, defLifetime)
 	if err != nil {
 		return nil, fail(fmt.Errorf("%w: %s", ErrMalformedResponse, scrub(err.Error(), secrets)), "")
 	}
 	return newToken(access, str(fields["token_type"]), scope(fields["scope"]), now, now.Add(life), fields), nil
 }
 
-// tokenLifetime is how long a token lives: expires_in; else the legacy
-// form's "expires" (seconds, as Facebook's older API sent); else the exp
-// claim of a JWT access token; else def. None is trusted past MaxLifetime.
-func tokenLifetime(fields map[string]any, access string, now time.Time, def time.Duration) (time.Duration, error) {
-	for _, name := range []string{"expires_in", "expires"} {
-		life, err := lifetime(fields[name], 0)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", name, err)
-		}
-		if life > 0 {
-			return life, nil
+// tokenLifetime is how long a token lives: expires_in; else, in a
+// form-encoded body, the legacy "expires" (seconds, as Facebook's older API
+// sent; ignored when it is not a number or reads as a Unix time); else the
+// exp claim of a JWT access token; else def. None is trusted past
+// MaxLifetime.
+func tokenLifetime(fields map[string]any, form bool, access string, now time.Time, def time.Duration) (time.Duration, error) {
+	life, err := lifetime(fields["expires_in"], 0)
+	if err != nil {
+		return 0, fmt.Errorf("expires_in: %w", err)
+	}
+	if life > 0 {
+		return life, nil
+	}
+	if form {
+		if l, err := lifetime(fields["expires"], 0); err == nil && l > 0 && l < MaxLifetime {
+			return l, nil // a value past the cap is a timestamp more likely than a lifetime
 		}
 	}
 	if life := jwtLifetime(access, now); life > 0 {

@@ -44,8 +44,8 @@ func TestRecoveryAfterALongOutageIsBounded(t *testing.T) {
 	assert.LessOrEqual(t, recovery, DefaultMaxRecovery+time.Second)
 	assert.LessOrEqual(t, attempts, int32(2*time.Hour/(DefaultMaxRecovery/2)), "about one attempt per MaxRecovery, never a storm")
 
-	recovery, _ = outage(t, Options{MaxRecovery: 5 * time.Minute}, 2*time.Hour, time.Second)
-	assert.Greater(t, recovery, DefaultMaxRecovery, "without the cap a recovered server waits out the long backoff")
+	// (Without the cap the wait is jittered up to MaxBackoff: see
+	// BenchmarkRecoveryAfterOutage for the two side by side.)
 }
 
 // Errors that will not go away by themselves still back off up to

@@ -295,7 +295,16 @@ func (s *Source) start() (*call, error) {
 func (s *Source) later(ctx context.Context, be *BackoffError) (*call, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := be.Until.Sub(s.opts.Now())
+	now := s.opts.Now()
+	if c := s.cur.Load(); c != nil && now.Before(c.tok.expiry) { // a fetch ended meanwhile
+		done := &call{done: make(chan struct{}), tok: c.tok}
+		close(done.done)
+		return done, nil
+	}
+	if nb := s.notBefore.Load(); nb != 0 { // the backoff as it is now, not as be saw it
+		be.Until = time.Unix(0, nb)
+	}
+	d := be.Until.Sub(now)
 	if s.closed || s.opts.MaxBackoffWait < 0 || d > s.opts.MaxBackoffWait {
 		return nil, be
 	}

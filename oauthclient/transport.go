@@ -101,15 +101,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, noTokenError{err}
 	}
-	resp, err := t.send(req, tok, false)
+	resp, used, err := t.send(req, tok, false)
 	if err == nil && t.dpopBound(tok) && resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {
-		// The resource server wants a (new) nonce, which it sent: prove again
-		// once with it; the token stays (RFC 9449 §9).
-		if fresh := t.src.dpop.sawNonce(req.URL); fresh && replayable(req) {
-			discard(resp)
-			if resp, err = t.send(req, tok, true); err != nil {
-				return nil, err
-			}
+		// The resource server wants a nonce it sent; the token is fine (RFC
+		// 9449 §9): prove again, once, if the nonce is not the one used.
+		if n := resp.Header.Get("DPoP-Nonce"); n == "" || n == used || !replayable(req) {
+			return resp, nil
+		}
+		discard(resp)
+		if resp, _, err = t.send(req, tok, true); err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {
+			return resp, nil // not the token's fault either
 		}
 	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -124,23 +128,26 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // send sends req with tok (and, for a DPoP-bound token, a fresh proof)
 // through the base transport; again is true for a resend, whose body comes
-// from GetBody. It notes the DPoP nonce of the response.
-func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Response, error) {
+// from GetBody. It notes the DPoP nonce of the response and returns the
+// nonce the proof carried.
+func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Response, string, error) {
 	sent := withToken(req, tok)
 	if again && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		sent.Body = body
 	}
+	var nonce string
 	if t.dpopBound(tok) {
-		proof, err := t.src.dpop.proof(req.Method, req.URL, tok.cred.access)
+		proof, n, err := t.src.dpop.proofNonce(req.Method, req.URL, tok.cred.access)
 		if err != nil {
 			closeBody(sent)
-			return nil, fmt.Errorf("security definition %q: signing a DPoP proof: %w", t.src.name, err)
+			return nil, "", fmt.Errorf("security definition %q: signing a DPoP proof: %w", t.src.name, err)
 		}
 		sent.Header["Dpop"] = []string{proof}
+		nonce = n
 	}
 	resp, err := t.base.RoundTrip(sent)
 	if resp != nil {
@@ -148,10 +155,10 @@ func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Respo
 			resp.Request = sent // the request sent: errors scrub the token it carried
 		}
 		if t.dpopBound(tok) {
-			t.src.dpop.noteResponse(req.URL, resp.Header)
+			t.src.dpop.noteNonce(req.URL, resp.Header)
 		}
 	}
-	return resp, err
+	return resp, nonce, err
 }
 
 // dpopBound reports whether tok goes out with DPoP proofs.
@@ -169,7 +176,8 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 		return resp, nil
 	}
 	discard(resp)
-	return t.send(req, fresh, true)
+	resp2, _, err := t.send(req, fresh, true)
+	return resp2, err
 }
 
 // discard drains a little of a response that is answered by a resend, so

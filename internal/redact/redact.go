@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 
@@ -113,7 +114,7 @@ func Values(s string, values ...string) string {
 		if len(v) < 4 {
 			continue
 		}
-		for _, f := range []string{v, url.QueryEscape(v), jsonEscaped(v, true), jsonEscaped(v, false), jsonASCII(v), html.EscapeString(v)} {
+		for _, f := range echoForms(v) {
 			if strings.Contains(s, f) {
 				forms = append(forms, f)
 			}
@@ -139,9 +140,24 @@ func jsonEscaped(v string, html bool) string {
 	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`)
 }
 
+// echoForms are the ways a server may echo v: as it is, URL-escaped (both
+// hex cases), JSON-escaped (Go's, with or without HTML escaping; ASCII-only
+// in both hex cases, as Jackson and PHP write; PHP's \/ with raw Unicode)
+// and HTML-escaped (numeric or named quotes).
+func echoForms(v string) []string {
+	q := url.QueryEscape(v)
+	h := html.EscapeString(v)
+	php := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "/", `\/`).Replace(v)
+	return []string{v, q, lowerHex.ReplaceAllStringFunc(q, strings.ToLower), url.PathEscape(v),
+		jsonEscaped(v, true), jsonEscaped(v, false), jsonASCII(v, "%04x"), jsonASCII(v, "%04X"), php,
+		h, strings.NewReplacer("&#34;", "&quot;", "&#39;", "&apos;").Replace(h)}
+}
+
+var lowerHex = regexp.MustCompile(`%[0-9A-F]{2}`)
+
 // jsonASCII is v as a JSON encoder that escapes "/" and every non-ASCII
 // character writes it (\/, \u00f6), as PHP and some Java servers do.
-func jsonASCII(v string) string {
+func jsonASCII(v, hexFormat string) string {
 	var b strings.Builder
 	for _, r := range v {
 		switch {
@@ -153,9 +169,9 @@ func jsonASCII(v string) string {
 		case r < 0x20 || r > 0x7e || r == '<' || r == '>' || r == '&':
 			if r > 0xffff {
 				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+				fmt.Fprintf(&b, `\u`+hexFormat+`\u`+hexFormat, r1, r2)
 			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
+				fmt.Fprintf(&b, `\u`+hexFormat, r)
 			}
 		default:
 			b.WriteRune(r)

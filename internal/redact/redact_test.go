@@ -54,6 +54,10 @@ func TestValuesLongestFirst(t *testing.T) {
 	assert.Equal(t, `{"s":"`+Mark+`"}`, Values(`{"s":"a\"b<c"}`, `a"b<c`), "JSON-escaped form")
 	assert.Equal(t, "abc", Values("abc", "a"), "too short to scrub")
 	for name, echoed := range map[string]string{
+		"Jackson upper hex":           `{"e":"p\/w\u00F6rd\u0026x"}`,
+		"PHP unescaped unicode":       `{"e":"p\/wörd&x"}`,
+		"named HTML quote":            `<p>&quot;p/wörd&amp;x&quot;</p>`,
+		"lowercase percent escape":    `q=p%2fw%c3%b6rd%26x`,
 		"escaped slash and non-ASCII": `{"e":"p\/w\u00f6rd\u0026x"}`,
 		"HTML entities":               `<p>p/wörd&amp;x</p>`,
 	} {
