@@ -215,11 +215,12 @@ func (s *Source) Invalidate(t *Token) {
 	if last := s.lastDrop.Load(); last != 0 && now-last < int64(s.opts.MinBackoff) {
 		return // at most one invalidation per MinBackoff: a backend rejecting every token cannot cause a fetch per request
 	}
-	s.lastDrop.Store(now)
 	s.dropped.Store(&t.cred.access) // before the swap: a fetch it triggers must not take t back from the store
 	if !s.cur.CompareAndSwap(c, nil) {
-		return
+		return // another caller dropped it (or a new token came): nothing to do
 	}
+	s.lastDrop.Store(now) // only by the caller that dropped it: the others wait for the fetch
+
 	c.stop()
 	s.opts.Logger.Info("oauthclient: token invalidated", slog.String("definition", s.name))
 	if s.key != "" {
