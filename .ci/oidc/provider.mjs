@@ -3,6 +3,7 @@
 // private keys of its JWT clients to the directory $OIDC_OUT.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import Provider from 'oidc-provider';
 
@@ -29,7 +30,7 @@ const clients = [
   { ...cc, client_id: 'jwt-es384', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES384', jwks: { keys: [{ ...ec.jwk, kid: 'ec', use: 'sig' }] } },
 ];
 
-const provider = new Provider('http://127.0.0.1:' + (process.env.OIDC_PORT || '0'), {
+const config = {
   clients,
   jwks: { keys: [{ ...signing, kid: 'at', use: 'sig', alg: 'ES256' }] },
   scopes: ['api:read'],
@@ -52,10 +53,16 @@ const provider = new Provider('http://127.0.0.1:' + (process.env.OIDC_PORT || '0
       }),
     },
   },
-});
-provider.proxy = false;
-const server = provider.listen(Number(process.env.OIDC_PORT || 0), '127.0.0.1', () => {
+};
+
+// Listen first, on a port the kernel picks, then serve the provider whose
+// issuer is that very address: no port can be taken in between.
+const server = createServer();
+server.listen(0, '127.0.0.1', () => {
   const url = 'http://127.0.0.1:' + server.address().port;
+  const provider = new Provider(url, config);
+  provider.proxy = false;
+  server.on('request', provider.callback());
   writeFileSync(join(out, 'url'), url);
   console.log('oidc-provider at', url);
 });
