@@ -56,18 +56,36 @@ func FuzzParseResponse(f *testing.F) {
 		{200, "application/octet-stream", "\x00\xff\xfe garbage"},
 		{429, "application/json", `{"error":"slow_down"}`},
 		{200, "application/json", `[{"access_token":"abc"}]`},
+		{200, "text/plain", `access_token=abc&expires=5183999`},
+		{200, "text/plain", `access_token=abc&expires=1772360000`},
+		{200, "application/json", `{"access_token":"abc","expires":"2026-03-01T10:00:00Z"}`},
+		{200, "application/json", `{"access_token":"eyJhbGciOiJFUzI1NiJ9.eyJleHAiOjE3NzIzNTk4MDB9.c2ln"}`},
+		{200, "application/json", `{"access_token":"a.eyJleHAiOiJzb29uIn0.c"}`},
+		{400, "application/json", `{"error":"use_dpop_nonce"}`},
 	}
 	for _, s := range seeds {
-		f.Add(s.status, s.ct, []byte(s.body))
+		f.Add(s.status, s.ct, []byte(s.body), `DPoP error="use_dpop_nonce"`)
 	}
-	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
-		r := response{status: status, header: http.Header{"Content-Type": {contentType}}, body: body}
+	f.Add(401, "application/json", []byte(`{"error":"invalid_client"}`), `Basic realm="`+fuzzSecret+`"`)
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte, challenge string) {
+		r := response{status: status, header: http.Header{"Content-Type": {contentType}, "Www-Authenticate": {challenge},
+			"Dpop-Nonce": {challenge}, "Retry-After": {challenge}}, body: body}
 		tok, err := parseResponse("fuzz", r, fuzzNow, DefaultLifetime, fuzzSecret, fuzzAssertion)
 		if err != nil {
 			if tok != nil {
 				t.Fatalf("both a token and an error: %v", err)
 			}
 			checkNoSecret(t, err, contentType)
+			var e *Error
+			if errors.As(err, &e) && !strings.Contains(contentType, fuzzSecret) {
+				for _, vs := range e.Header {
+					for _, v := range vs {
+						if strings.Contains(v, fuzzSecret) || strings.Contains(v, fuzzAssertion) {
+							t.Fatalf("a secret in a kept header: %q", v)
+						}
+					}
+				}
+			}
 			return
 		}
 		if tok == nil {
