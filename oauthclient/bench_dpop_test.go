@@ -1,7 +1,6 @@
 package oauthclient_test
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,30 +32,9 @@ func BenchmarkDPoPGET(b *testing.B) {
 		require.NoError(b, err)
 		return &http.Client{Transport: tr}
 	}
-	get := func(c *http.Client, header string) func() error {
-		return func() error {
-			req, err := http.NewRequest(http.MethodGet, api.URL+"/customers/42", nil)
-			if err != nil {
-				return err
-			}
-			if header != "" {
-				req.Header.Set("Authorization", header)
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return nil
-		}
-	}
 	runPeers(b, []peer{
-		{"raw-fixed-header", get(&http.Client{Transport: newBase()}, "Bearer tok")},
-		{"tokenwire-Bearer", get(client(false), "")},
-		{"tokenwire-DPoP-ES256", get(client(true), "")},
+		{"raw-fixed-header", getter(&http.Client{Transport: newBase()}, api.URL+"/customers/42", "Bearer tok")},
+		{"tokenwire-Bearer", getter(client(false), api.URL+"/customers/42", "")},
+		{"tokenwire-DPoP-ES256", getter(client(true), api.URL+"/customers/42", "")},
 	})
 }

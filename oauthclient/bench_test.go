@@ -113,31 +113,10 @@ func BenchmarkTransportGET(b *testing.B) {
 	ours := &http.Client{Transport: ourTr}
 	xo := &http.Client{Transport: &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, staticOAuth2("tok")), Base: newBase()}}
 	auth := "Bearer tok"
-	get := func(c *http.Client, header bool) func() error {
-		return func() error {
-			req, err := http.NewRequest(http.MethodGet, api.URL+"/customers/42", nil)
-			if err != nil {
-				return err
-			}
-			if header {
-				req.Header.Set("Authorization", auth)
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return nil
-		}
-	}
 	runPeers(b, []peer{
-		{"raw-fixed-header", get(raw, true)},
-		{"tokenwire-Transport", get(ours, false)},
-		{"xoauth2-Transport", get(xo, false)},
+		{"raw-fixed-header", getter(raw, api.URL+"/customers/42", auth)},
+		{"tokenwire-Transport", getter(ours, api.URL+"/customers/42", "")},
+		{"xoauth2-Transport", getter(xo, api.URL+"/customers/42", "")},
 	})
 }
 
@@ -285,4 +264,28 @@ func TestRenewalNoCallerWaits(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "tok-2", fresh.AccessToken())
 	assert.EqualValues(t, 2, fetches.Load())
+}
+
+// getter is one GET of url through c, with the Authorization header auth
+// when it is not empty; any status but 200 is an error.
+func getter(c *http.Client, url, auth string) func() error {
+	return func() error {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
 }
