@@ -108,6 +108,7 @@ type call struct {
 	body   []byte
 	ctype  string
 	header http.Header
+	safe   bool // a read sent by POST (_search): retried like a GET
 }
 
 // reply is what came back: the status, headers and the bounded body.
@@ -123,6 +124,9 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	var body io.Reader
 	if k.body != nil {
 		body = bytes.NewReader(k.body)
+	}
+	if k.safe {
+		ctx = rest.RetryableContext(ctx)
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
 	if err != nil {

@@ -66,8 +66,10 @@ func (o *writeOpts) headers(version string) http.Header {
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
 func checkID(kind, id string) error {
-	if !idPattern.MatchString(id) {
-		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - .)", kind, id)
+	if !idPattern.MatchString(id) || strings.Trim(id, ".") == "" {
+		// "." and ".." would be path segments, not ids: behind a front end
+		// that cleans paths, DELETE Patient/. deletes Patient.
+		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots)", kind, id)
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func (c *Conn) searchCall(resourceType string, q *Query, post bool) (call, error
 		return call{method: http.MethodGet, url: c.url(q.Values(), resourceType)}, nil
 	}
 	return call{method: http.MethodPost, url: c.url(nil, resourceType, "_search"),
-		body: []byte(q.Encode()), ctype: "application/x-www-form-urlencoded"}, nil
+		body: []byte(q.Encode()), ctype: "application/x-www-form-urlencoded", safe: true}, nil
 }
 
 // Entries yields the entries of every page of a search (matches and

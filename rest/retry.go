@@ -147,6 +147,22 @@ func retryAfter(resp *http.Response, now time.Time) time.Duration {
 }
 
 // idempotent reports whether req may be sent twice without harm.
+// retryableKey marks a context made by RetryableContext.
+type retryableKey struct{}
+
+// RetryableContext returns ctx marked so that a request sent with it — by
+// [Conn.Do] or any call — may be repeated by the retry policy even when its
+// method is not idempotent: a read sent by POST, such as a FHIR _search or
+// a GraphQL query. It is [Retryable] for requests built outside a call.
+func RetryableContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retryableKey{}, true)
+}
+
+func retryableContext(ctx context.Context) bool {
+	v, _ := ctx.Value(retryableKey{}).(bool)
+	return v
+}
+
 func idempotent(req *http.Request) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:

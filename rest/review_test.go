@@ -132,3 +132,24 @@ func TestEscapedCredentialScrubbed(t *testing.T) {
 	sent := "Basic " + base64.StdEncoding.EncodeToString([]byte(`svc:p/w+x?"<`))
 	assert.NotContains(t, err.Error(), sent[6:12], "no part of the Basic credential, in any form")
 }
+
+// A POST sent through Do with RetryableContext is retried like a read.
+func TestRetryableContextForDo(t *testing.T) {
+	n, url := flaky(t, nil, 503)
+	c, _ := testConn(t, url, nil, ConnConfig{})
+	for name, ctx := range map[string]context.Context{"plain": context.Background(), "retryable": RetryableContext(context.Background())} {
+		n.Store(0)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/q", strings.NewReader("payload"))
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		if name == "plain" {
+			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+			assert.Equal(t, int32(1), n.Load(), "a POST is not repeated")
+		} else {
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, int32(2), n.Load(), "marked safe: retried")
+		}
+	}
+}

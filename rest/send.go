@@ -15,7 +15,7 @@ import (
 func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) {
 	ctx := req.Context()
 	p := c.retry
-	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req)
+	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req) || retryableContext(ctx)
 	canRewind := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	start := c.now()
 	var elapsed time.Duration // before this attempt
