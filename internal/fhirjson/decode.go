@@ -1,0 +1,187 @@
+// Package fhirjson decodes JSON into the FHIR models of
+// github.com/samply/golang-fhir-models several times faster than
+// encoding/json, with exactly its results.
+//
+// The models are plain structs of strings, booleans, ints, json.Number,
+// json.RawMessage, pointers, slices and code enums with their own
+// UnmarshalJSON. For those the fast path compiles a plan per type (field
+// offsets and a name table), validates and decodes in one pass, reads
+// codes from a table built from each enum's own Code and UnmarshalJSON
+// methods, and takes strings without escapes straight from one private
+// copy of the input rather than allocating each. Whatever it is not sure
+// to decode exactly as encoding/json would — a syntax error, a duplicate
+// or case-folded member name, a type mismatch, an unknown code, a string
+// that needs unescaping into invalid UTF-8 — makes it start again with
+// encoding/json, which then gives its own result and its own error. A
+// differential test and a fuzz target compare both.
+package fhirjson
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"unsafe"
+)
+
+// ErrTooLong is returned when an array is longer than Options.MaxArray.
+var ErrTooLong = errors.New("array too long")
+
+// Options adjust a decode. The zero value decodes as encoding/json does.
+type Options struct {
+	// MaxArray, when > 0, bounds the length of every array in the input;
+	// a longer one fails with ErrTooLong before anything is allocated
+	// for it.
+	MaxArray int
+	// UnknownCode, when set, makes a code outside its enum's value set
+	// not an error: a pointer field is left nil, a required one gets -1
+	// (whose Code is "<unknown>"), and UnknownCode is told the member's
+	// path and the code. Inputs that the fast path hands to encoding/json
+	// still fail on such a code.
+	UnknownCode func(path, code string)
+	// Owned hands data over to the decode: it is not copied, the decoded
+	// strings and raw values point into it, and the caller must never
+	// change it afterwards.
+	Owned bool
+}
+
+// Unmarshal decodes data into v, a non-nil pointer to a zero value, as
+// json.Unmarshal does.
+func Unmarshal(data []byte, v any) error { return UnmarshalOptions(data, v, Options{}) }
+
+// errFallback means: decode this input with encoding/json instead.
+var errFallback = errors.New("fhirjson: fall back")
+
+// UnmarshalOptions is [Unmarshal] with options.
+func UnmarshalOptions(data []byte, v any, o Options) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return json.Unmarshal(data, v)
+	}
+	p := planFor(rv.Type().Elem())
+	if p.ok && rv.Elem().IsZero() {
+		d := &decoder{data: data, opts: o}
+		err := d.top(p, rv.UnsafePointer())
+		if err == nil || errors.Is(err, ErrTooLong) {
+			return err
+		}
+		rv.Elem().SetZero()
+	}
+	if tooLong(data, o.MaxArray) {
+		return ErrTooLong
+	}
+	return json.Unmarshal(data, v)
+}
+
+// decoder is one decode's state.
+type decoder struct {
+	data  []byte // a private copy (or Owned): strings and raw values point into it
+	opts  Options
+	path  []frame
+	strs  []string // slabs for *string, *bool, *int fields
+	bools []bool
+	ints  []int
+	depth int
+}
+
+type frame struct {
+	name string
+	idx  int // -1 for a member
+}
+
+func (d *decoder) top(p *plan, ptr unsafe.Pointer) error {
+	if !d.opts.Owned {
+		d.data = append([]byte(nil), d.data...)
+	}
+	i := skipSpace(d.data, 0)
+	i, err := d.value(p, ptr, i)
+	if err != nil {
+		return err
+	}
+	if skipSpace(d.data, i) != len(d.data) {
+		return errFallback
+	}
+	return nil
+}
+
+// value decodes the value at i into ptr (of plan p).
+func (d *decoder) value(p *plan, ptr unsafe.Pointer, i int) (int, error) {
+	if i >= len(d.data) {
+		return 0, errFallback
+	}
+	c := d.data[i]
+	if c == 'n' {
+		return d.null(p, ptr, i)
+	}
+	switch p.kind {
+	case kString, kNumber:
+		return d.stringValue(p, ptr, i)
+	case kBool:
+		return d.boolValue(ptr, i)
+	case kInt:
+		return d.intValue(ptr, i)
+	case kRaw:
+		end := skipValue(d.data, i, d.counter())
+		if end < 0 {
+			return 0, d.tooLongOr()
+		}
+		*(*[]byte)(ptr) = d.data[i:end:end]
+		return end, nil
+	case kCode:
+		end, known, err := d.codeValue(p, ptr, i)
+		if err == nil && !known {
+			*(*int)(ptr) = -1 // required, and outside the value set
+		}
+		return end, err
+	case kStruct:
+		return d.object(p, ptr, i)
+	case kPtr:
+		return d.pointer(p, ptr, i)
+	case kSlice:
+		return d.array(p, ptr, i)
+	}
+	return 0, errFallback
+}
+
+// null stores a null as encoding/json does where that is simple: a nil
+// pointer or slice, or the bytes "null" for a json.RawMessage.
+func (d *decoder) null(p *plan, ptr unsafe.Pointer, i int) (int, error) {
+	end := scanLiteral(d.data, i, "null")
+	if end < 0 {
+		return 0, errFallback
+	}
+	switch p.kind {
+	case kPtr:
+		*(*unsafe.Pointer)(ptr) = nil
+	case kSlice:
+		*(*[]byte)(ptr) = nil // the header of any slice type
+	case kRaw:
+		*(*[]byte)(ptr) = d.data[i:end:end]
+	default:
+		return 0, errFallback
+	}
+	return end, nil
+}
+
+func (d *decoder) counter() func(int) bool {
+	if d.opts.MaxArray <= 0 {
+		return nil
+	}
+	return func(n int) bool { return n <= d.opts.MaxArray }
+}
+
+// tooLongOr tells a syntax error (fall back) from an array over the bound.
+func (d *decoder) tooLongOr() error {
+	if tooLong(d.data, d.opts.MaxArray) {
+		return ErrTooLong
+	}
+	return errFallback
+}
+
+// tooLong reports whether data is valid JSON with an array longer than max.
+func tooLong(data []byte, max int) bool {
+	if max <= 0 {
+		return false
+	}
+	i := skipSpace(data, 0)
+	return skipValue(data, i, func(n int) bool { return n <= max }) < 0 && skipValue(data, i, nil) >= 0
+}

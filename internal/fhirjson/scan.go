@@ -1,0 +1,242 @@
+package fhirjson
+
+import "encoding/binary"
+
+// The scanner: strict JSON syntax (RFC 8259, as encoding/json accepts it)
+// over a byte slice. Every function returns the index after what it
+// scanned, or -1 when the input is not valid JSON there.
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+func skipSpace(d []byte, i int) int {
+	for i < len(d) && isSpace(d[i]) {
+		i++
+	}
+	return i
+}
+
+// scanString scans the string starting at d[i] == '"'. esc reports a
+// backslash; high a byte >= 0x80.
+func scanString(d []byte, i int) (end int, esc, high bool) {
+	j := i + 1
+	for {
+		for j+8 <= len(d) && plain8(binary.LittleEndian.Uint64(d[j:])) {
+			j += 8
+		}
+		for j < len(d) && plainByte[d[j]] { // at most 8, but for a false alarm
+			j++
+		}
+		if j >= len(d) {
+			return -1, esc, high
+		}
+		c := d[j]
+		switch {
+		case c == '"':
+			return j + 1, esc, high
+		case c == '\\':
+			esc = true
+			if j = escape(d, j); j < 0 {
+				return -1, esc, high
+			}
+			continue
+		case c < 0x20:
+			return -1, esc, high
+		case c >= 0x80:
+			high = true
+		}
+		j++
+	}
+}
+
+// plainByte marks the bytes a string holds as they are: not a quote, a
+// backslash, a control character or a byte >= 0x80.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plain8 reports whether none of 8 bytes is a quote, a backslash, a
+// control character or a byte >= 0x80.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	b := x ^ (ones * '\\')
+	return (x|((q-ones)&^q)|((b-ones)&^b)|((x-ones*0x20)&^x))&highs == 0
+}
+
+// escape checks the escape at d[j] == '\\' and returns the index after it.
+func escape(d []byte, j int) int {
+	j++
+	if j >= len(d) {
+		return -1
+	}
+	switch d[j] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return j + 1
+	case 'u':
+		if j+4 >= len(d) || !isHex(d[j+1]) || !isHex(d[j+2]) || !isHex(d[j+3]) || !isHex(d[j+4]) {
+			return -1
+		}
+		return j + 5
+	}
+	return -1
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanNumber scans a number; plain reports an integer without fraction or
+// exponent.
+func scanNumber(d []byte, i int) (end int, plain bool) {
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	default:
+		return -1, false
+	}
+	plain = true
+	if i < len(d) && d[i] == '.' {
+		plain = false
+		i++
+		if i >= len(d) || !isDigit(d[i]) {
+			return -1, false
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		plain = false
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || !isDigit(d[i]) {
+			return -1, false
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	return i, plain
+}
+
+func scanLiteral(d []byte, i int, lit string) int {
+	if len(d)-i < len(lit) || string(d[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+// maxDepth is encoding/json's nesting limit; deeper input falls back to it.
+const maxDepth = 10000
+
+// skipValue scans one value of any kind, validating it, without
+// recursion. count, when not nil, is told the length of every array.
+func skipValue(d []byte, i int, count func(n int) bool) int {
+	var stack []byte // '{' or '['
+	var lens []int
+	for {
+		i = skipSpace(d, i)
+		if i >= len(d) {
+			return -1
+		}
+		switch c := d[i]; {
+		case c == '{' || c == '[':
+			if len(stack) >= maxDepth {
+				return -1
+			}
+			stack, lens = append(stack, c), append(lens, 0)
+			i = skipSpace(d, i+1)
+			if i < len(d) && (d[i] == '}' && c == '{' || d[i] == ']' && c == '[') {
+				stack, lens = stack[:len(stack)-1], lens[:len(lens)-1]
+				if c == '[' && count != nil && !count(0) {
+					return -1
+				}
+				i++
+				goto after
+			}
+			if c == '{' {
+				if i = objectKey(d, i); i < 0 {
+					return -1
+				}
+			}
+			continue
+		case c == '"':
+			if i, _, _ = scanString(d, i); i < 0 {
+				return -1
+			}
+		case c == '-' || isDigit(c):
+			if i, _ = scanNumber(d, i); i < 0 {
+				return -1
+			}
+		case c == 't':
+			i = scanLiteral(d, i, "true")
+		case c == 'f':
+			i = scanLiteral(d, i, "false")
+		case c == 'n':
+			i = scanLiteral(d, i, "null")
+		default:
+			return -1
+		}
+		if i < 0 {
+			return -1
+		}
+	after:
+		for {
+			if len(stack) == 0 {
+				return i
+			}
+			top := len(stack) - 1
+			lens[top]++
+			i = skipSpace(d, i)
+			if i >= len(d) {
+				return -1
+			}
+			switch {
+			case d[i] == ',':
+				i = skipSpace(d, i+1)
+				if stack[top] == '{' {
+					if i = objectKey(d, i); i < 0 {
+						return -1
+					}
+				}
+			case d[i] == '}' && stack[top] == '{', d[i] == ']' && stack[top] == '[':
+				if stack[top] == '[' && count != nil && !count(lens[top]) {
+					return -1
+				}
+				stack, lens = stack[:top], lens[:top]
+				i++
+				continue
+			default:
+				return -1
+			}
+			break
+		}
+	}
+}
+
+// objectKey scans `"key" :` at i and returns the index after the colon.
+func objectKey(d []byte, i int) int {
+	if i >= len(d) || d[i] != '"' {
+		return -1
+	}
+	if i, _, _ = scanString(d, i); i < 0 {
+		return -1
+	}
+	i = skipSpace(d, i)
+	if i >= len(d) || d[i] != ':' {
+		return -1
+	}
+	return i + 1
+}
