@@ -3,9 +3,9 @@ package fhirjson
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 

@@ -33,7 +33,7 @@ type plan struct {
 
 	// kStruct
 	fields  map[string]*field
-	order   []*field // in declaration order, which FHIR JSON follows
+	order   []*field        // in declaration order, which FHIR JSON follows
 	folded  map[string]bool // ASCII-lower-cased names, to detect case-folded matches
 	nfields int
 	maxName int
