@@ -16,6 +16,8 @@ import (
 )
 
 // MediaType is the FHIR JSON media type sent in Accept and Content-Type.
+// JSON is the only format a [Conn] speaks, and the Accept header asks for
+// it, so no request needs a _format parameter.
 const MediaType = "application/fhir+json"
 
 // DefaultMaxBody bounds every response body read by a [Conn] (16 MiB),
@@ -37,6 +39,7 @@ type Conn struct {
 	base    *url.URL
 	doer    Doer
 	maxBody int64
+	caps    capCache // the server's CapabilityStatement, read once
 }
 
 // Option configures a [Conn].

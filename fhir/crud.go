@@ -11,11 +11,12 @@ import (
 
 // Result is what a create, update or patch returned.
 type Result[T any] struct {
-	Resource  *T     // the server's representation; nil when it sent none
-	ID        string // from Location (or the representation)
-	VersionID string // from ETag W/"n" (or Location …/_history/n)
-	Location  string // the Location or Content-Location header
-	Status    int    // 201 Created; 200 OK for an update or a matched conditional create
+	Resource  *T      // the server's representation; nil when it sent none
+	ID        string  // from Location (or the representation)
+	VersionID string  // from ETag W/"n" (or Location …/_history/n)
+	Location  string  // the Location or Content-Location header
+	Status    int     // 201 Created; 200 OK for an update or a matched conditional create
+	Issues    []Issue // the OperationOutcome sent instead (ReturnOutcome), else nil
 }
 
 // WriteOption adjusts a create, update or patch.
@@ -25,15 +26,19 @@ type writeOpts struct {
 	ifNoneExist *Query
 	ifMatch     string
 	unlocked    bool
-	minimal     bool
+	prefer      string // the Prefer return= value; "" is representation
 }
 
 // IfNoneExist makes a create conditional: the server creates the resource
 // only if no resource matches q (If-None-Exist).
 func IfNoneExist(q *Query) WriteOption { return func(o *writeOpts) { o.ifNoneExist = q } }
 
-// IfMatch sends If-Match: W/"versionID", overriding the resource's
-// meta.versionId.
+// IfMatch makes an update, patch or delete conditional on the version:
+// If-Match: W/"versionID" (an update sends the resource's meta.versionId
+// by itself; IfMatch overrides it). versionID may also be an ETag as a
+// server sent it (W/"3" or "3", such as [Versioned].ETag), which is sent
+// as it is. When the resource has changed meanwhile the server answers 412
+// and the error matches rest.ErrPreconditionFailed.
 func IfMatch(versionID string) WriteOption { return func(o *writeOpts) { o.ifMatch = versionID } }
 
 // Unlocked sends an update without If-Match even when the resource carries
@@ -42,25 +47,39 @@ func Unlocked() WriteOption { return func(o *writeOpts) { o.unlocked = true } }
 
 // ReturnMinimal asks the server not to send the resource back
 // (Prefer: return=minimal instead of return=representation).
-func ReturnMinimal() WriteOption { return func(o *writeOpts) { o.minimal = true } }
+func ReturnMinimal() WriteOption { return func(o *writeOpts) { o.prefer = "minimal" } }
+
+// ReturnOutcome asks the server for an OperationOutcome instead of the
+// resource (Prefer: return=OperationOutcome); its issues (warnings,
+// information) are in [Result].Issues.
+func ReturnOutcome() WriteOption { return func(o *writeOpts) { o.prefer = "OperationOutcome" } }
 
 func (o *writeOpts) headers(version string) http.Header {
 	h := http.Header{}
-	if o.minimal {
-		h.Set("Prefer", "return=minimal")
-	} else {
-		h.Set("Prefer", "return=representation")
+	prefer := o.prefer
+	if prefer == "" {
+		prefer = "representation"
 	}
+	h.Set("Prefer", "return="+prefer)
 	if o.ifNoneExist != nil {
 		h.Set("If-None-Exist", o.ifNoneExist.Encode())
 	}
 	switch {
 	case o.ifMatch != "":
-		h.Set("If-Match", `W/"`+o.ifMatch+`"`)
+		h.Set("If-Match", entityTag(o.ifMatch))
 	case version != "" && !o.unlocked:
-		h.Set("If-Match", `W/"`+version+`"`)
+		h.Set("If-Match", entityTag(version))
 	}
 	return h
+}
+
+// entityTag is the ETag of a version id (W/"3"); a value that already is
+// an entity tag (W/"3", "3") is kept as it is.
+func entityTag(v string) string {
+	if strings.HasPrefix(v, `W/"`) || strings.HasPrefix(v, `"`) {
+		return v
+	}
+	return `W/"` + v + `"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
@@ -137,11 +156,14 @@ func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
 
 // identity is what a marshalled resource says about itself.
 type identity struct {
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id"`
-	Meta         *struct {
-		VersionID string `json:"versionId"`
-	} `json:"meta"`
+	ResourceType string        `json:"resourceType"`
+	ID           string        `json:"id"`
+	Meta         *identityMeta `json:"meta"`
+}
+
+type identityMeta struct {
+	VersionID   string `json:"versionId"`
+	LastUpdated string `json:"lastUpdated"`
 }
 
 func identify(body []byte) (identity, error) {
@@ -150,9 +172,7 @@ func identify(body []byte) (identity, error) {
 		return id, fmt.Errorf("fhir: reading resource identity: %w", err)
 	}
 	if id.Meta == nil {
-		id.Meta = &struct {
-			VersionID string `json:"versionId"`
-		}{}
+		id.Meta = &identityMeta{}
 	}
 	return id, checkType(id.ResourceType)
 }
@@ -195,43 +215,23 @@ func UpdateWhere[T any](ctx context.Context, c *Conn, res *T, q *Query, opts ...
 	return write[T](ctx, c, call{method: http.MethodPut, url: c.url(q.Values(), id.ResourceType), body: body, header: o.headers(id.Meta.VersionID)})
 }
 
-// PatchOp is one JSON Patch (RFC 6902) operation.
-type PatchOp struct {
-	Op    string `json:"op"` // add, remove, replace, move, copy, test
-	Path  string `json:"path"`
-	Value any    `json:"value,omitempty"`
-	From  string `json:"from,omitempty"`
-}
-
-// Patch applies a JSON Patch to a resource: PATCH [type]/[id] with
-// Content-Type application/json-patch+json. Use [IfMatch] to lock.
-func Patch[T any](ctx context.Context, c *Conn, id string, ops []PatchOp, opts ...WriteOption) (*Result[T], error) {
-	rt, err := modelType[T]()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkID("id", id); err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(ops)
-	if err != nil {
-		return nil, fmt.Errorf("fhir: encoding patch: %w", err)
-	}
-	o := apply(opts)
-	return write[T](ctx, c, call{method: http.MethodPatch, url: c.url(nil, rt, id), body: body,
-		ctype: "application/json-patch+json", header: o.headers("")})
-}
-
 // Delete deletes a resource: DELETE [type]/[id]. Deleting a missing or
-// already deleted resource is not an error on most servers.
-func (c *Conn) Delete(ctx context.Context, resourceType, id string) error {
+// already deleted resource is not an error on most servers. With
+// [IfMatch] the delete is conditional on the version: a resource changed
+// meanwhile gives an error matching rest.ErrPreconditionFailed. Other
+// write options do not apply to a delete and are ignored.
+func (c *Conn) Delete(ctx context.Context, resourceType, id string, opts ...WriteOption) error {
 	if err := checkType(resourceType); err != nil {
 		return err
 	}
 	if err := checkID("id", id); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(nil, resourceType, id)})
+	var h http.Header
+	if o := apply(opts); o.ifMatch != "" {
+		h = http.Header{"If-Match": {entityTag(o.ifMatch)}}
+	}
+	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(nil, resourceType, id), header: h})
 	return err
 }
 

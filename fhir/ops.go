@@ -135,17 +135,10 @@ func decodeOptional(body []byte) (any, error) {
 	return DecodeResource(body)
 }
 
-// Capabilities reads the server's CapabilityStatement (GET [base]/metadata).
-func (c *Conn) Capabilities(ctx context.Context) (*models.CapabilityStatement, error) {
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
-	if err != nil {
-		return nil, err
-	}
-	return Decode[models.CapabilityStatement](r.body)
-}
-
-// Ping is a health check: the server answers metadata with a
-// CapabilityStatement. Only the resource type is checked.
+// Ping is a health check: the server answers GET [base]/metadata with a
+// CapabilityStatement. Only the resource type is checked. Every Ping
+// sends a request: it neither uses nor changes the statement that
+// [Conn.Capabilities] keeps.
 func (c *Conn) Ping(ctx context.Context) error {
 	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
 	if err != nil {
@@ -156,7 +149,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 		return err
 	}
 	if rt != "CapabilityStatement" {
-		return fmt.Errorf("fhir: %s: metadata returned %s, not a CapabilityStatement", c.name, rt)
+		return notCapabilities(c.name, rt)
 	}
 	return nil
 }

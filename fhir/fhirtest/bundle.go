@@ -236,6 +236,7 @@ func (s *Server) capabilities() map[string]any {
 		res = append(res, map[string]any{
 			"type": typ, "versioning": "versioned", "readHistory": true, "updateCreate": true,
 			"conditionalCreate": true, "conditionalUpdate": true, "conditionalDelete": "single",
+			"conditionalRead": "full-support",
 			"interaction": []any{
 				map[string]any{"code": "read"}, map[string]any{"code": "vread"}, map[string]any{"code": "update"},
 				map[string]any{"code": "patch"}, map[string]any{"code": "delete"}, map[string]any{"code": "history-instance"},

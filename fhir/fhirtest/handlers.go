@@ -48,21 +48,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rel string) {
 		err = s.conditionalUpdate(w, r, segs[0])
 	case "DELETE T":
 		err = s.conditionalDelete(w, r, segs[0])
+	case "PATCH T":
+		err = s.conditionalPatch(w, r, segs[0])
 	case "GET T/_history":
 		err = s.history(w, r, segs[0], "")
 	case "GET T/I":
-		err = s.read(w, segs[0], segs[1], "")
+		err = s.read(w, r, segs[0], segs[1], "")
 	case "PUT T/I":
 		err = s.update(w, r, segs[0], segs[1])
 	case "PATCH T/I":
 		err = s.patch(w, r, segs[0], segs[1])
 	case "DELETE T/I":
-		s.remove(segs[0], segs[1])
-		w.WriteHeader(http.StatusNoContent)
+		err = s.deleteOne(w, r, segs[0], segs[1])
 	case "GET T/I/_history":
 		err = s.history(w, r, segs[0], segs[1])
 	case "GET T/I/_history/V":
-		err = s.read(w, segs[0], segs[1], segs[3])
+		err = s.read(w, r, segs[0], segs[1], segs[3])
 	default:
 		err = fail(http.StatusMethodNotAllowed, "not-supported", "%s %s is not supported", r.Method, rel)
 	}
@@ -89,7 +90,9 @@ func shape(segs []string) string {
 	return strings.Join(out, "/")
 }
 
-func (s *Server) read(w http.ResponseWriter, typ, id, vid string) error {
+// read answers a read or vread; a conditional one (If-None-Match,
+// If-Modified-Since) gets 304 with no body when the version is unchanged.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, typ, id, vid string) error {
 	rec := s.record(typ, id)
 	if rec == nil {
 		return fail(http.StatusNotFound, "not-found", "%s/%s is not known", typ, id)
@@ -106,6 +109,10 @@ func (s *Server) read(w http.ResponseWriter, typ, id, vid string) error {
 		return fail(http.StatusGone, "deleted", "%s/%s was deleted", typ, id)
 	}
 	s.versionHeaders(w, typ, id, v)
+	if notModified(r, v) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
 	writeJSON(w, http.StatusOK, v.body)
 	return nil
 }
@@ -197,10 +204,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, typ, id string) 
 func (s *Server) store(w http.ResponseWriter, r *http.Request, typ, id string, doc map[string]any) error {
 	rec := s.record(typ, id)
 	existed := rec != nil && rec.live()
-	if m := r.Header.Get("If-Match"); m != "" {
-		if !existed || m != fmt.Sprintf(`W/"%d"`, rec.current().vid) {
-			return fail(http.StatusPreconditionFailed, "conflict", "version conflict: If-Match %s does not match the current version", m)
-		}
+	if err := ifMatch(r, rec); err != nil {
+		return err
 	}
 	rec, err := s.put(typ, id, doc, "PUT")
 	if err != nil {
@@ -214,47 +219,6 @@ func (s *Server) store(w http.ResponseWriter, r *http.Request, typ, id string, d
 	return nil
 }
 
-func (s *Server) conditionalUpdate(w http.ResponseWriter, r *http.Request, typ string) error {
-	doc, err := resourceBody(r, typ)
-	if err != nil {
-		return err
-	}
-	matches, err := s.match(typ, r.URL.Query())
-	if err != nil {
-		return err
-	}
-	bid, _ := doc["id"].(string)
-	switch len(matches) {
-	case 0:
-		if bid == "" {
-			bid = s.newID()
-		}
-		return s.store(w, r, typ, bid, doc)
-	case 1:
-		if bid != "" && bid != matches[0].id {
-			return fail(http.StatusBadRequest, "invalid", "resource id %q does not match the matched resource", bid)
-		}
-		return s.store(w, r, typ, matches[0].id, doc)
-	default:
-		return fail(http.StatusPreconditionFailed, "multiple-matches", "conditional update matches %d resources", len(matches))
-	}
-}
-
-func (s *Server) conditionalDelete(w http.ResponseWriter, r *http.Request, typ string) error {
-	matches, err := s.match(typ, r.URL.Query())
-	if err != nil {
-		return err
-	}
-	if len(matches) > 1 {
-		return fail(http.StatusPreconditionFailed, "multiple-matches", "conditional delete matches %d resources", len(matches))
-	}
-	for _, m := range matches {
-		s.remove(typ, m.id)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, typ, id string) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json-patch+json") {
 		return fail(http.StatusUnsupportedMediaType, "not-supported", "PATCH needs application/json-patch+json, not %q", ct)
@@ -265,6 +229,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, typ, id string) e
 	}
 	if !rec.live() {
 		return fail(http.StatusGone, "deleted", "%s/%s was deleted", typ, id)
+	}
+	if err := ifMatch(r, rec); err != nil { // before the patch is applied: 412 wins over 422
+		return err
 	}
 	body, err := readBody(r)
 	if err != nil {

@@ -1,0 +1,125 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Versioned is a resource as read, with the version metadata the server
+// sent beside it. Keep it to read the resource again cheaply ([Refresh])
+// or to lock a later write ([IfMatch] with its VersionID or ETag).
+type Versioned[T any] struct {
+	Resource     *T
+	ID           string    // the id that was read
+	VersionID    string    // meta.versionId, else the version of the ETag
+	ETag         string    // the ETag header as sent (W/"3" or "3"); "" when none
+	LastModified time.Time // the Last-Modified header, else meta.lastUpdated; zero when neither
+	// NotModified is true when a conditional read got 304 Not Modified:
+	// the server sent no resource. [Refresh] then returns the caller's
+	// copy; [ReadMeta] leaves Resource nil.
+	NotModified bool
+}
+
+// ReadOption adjusts a [ReadMeta].
+type ReadOption func(*readOpts)
+
+type readOpts struct {
+	ifNoneMatch     string
+	ifModifiedSince time.Time
+}
+
+// IfNoneMatch makes a read conditional: the server answers 304 Not
+// Modified, with no resource, when the current version is still etag (an
+// ETag as a server sent it, W/"3" or "3", or a bare version id "3").
+func IfNoneMatch(etag string) ReadOption { return func(o *readOpts) { o.ifNoneMatch = etag } }
+
+// IfModifiedSince makes a read conditional: the server answers 304 Not
+// Modified, with no resource, when the resource has not changed since t
+// (to the second). Servers ignore it when If-None-Match is also sent.
+func IfModifiedSince(t time.Time) ReadOption { return func(o *readOpts) { o.ifModifiedSince = t } }
+
+func (o *readOpts) header() http.Header {
+	h := http.Header{}
+	if o.ifNoneMatch != "" {
+		h.Set("If-None-Match", entityTag(o.ifNoneMatch))
+	}
+	if !o.ifModifiedSince.IsZero() {
+		h.Set("If-Modified-Since", o.ifModifiedSince.UTC().Format(http.TimeFormat))
+	}
+	return h
+}
+
+// ReadMeta reads the current version of a resource (GET [type]/[id]) with
+// its version metadata: meta.versionId or the ETag, and Last-Modified.
+// With [IfNoneMatch] or [IfModifiedSince] the read is conditional, and a
+// 304 Not Modified is no error: the result has NotModified set and no
+// Resource. Errors are those of [Read] (rest.ErrNotFound, rest.ErrGone…).
+//
+// Resources are exchanged as JSON (application/fhir+json) only, so no
+// _format parameter is ever needed.
+func ReadMeta[T any](ctx context.Context, c *Conn, id string, opts ...ReadOption) (*Versioned[T], error) {
+	rt, err := modelType[T]()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
+	o := &readOpts{}
+	for _, f := range opts {
+		f(o)
+	}
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, rt, id), header: o.header()})
+	if err != nil {
+		return nil, err
+	}
+	v := &Versioned[T]{ID: id, ETag: r.header.Get("ETag"), VersionID: parseETag(r.header.Get("ETag"))}
+	v.LastModified, _ = http.ParseTime(r.header.Get("Last-Modified"))
+	if r.status == http.StatusNotModified {
+		v.NotModified = true
+		return v, nil
+	}
+	if v.Resource, err = Decode[T](r.body); err != nil {
+		return nil, err
+	}
+	if meta, err := identify(r.body); err == nil {
+		if meta.Meta.VersionID != "" {
+			v.VersionID = meta.Meta.VersionID
+		}
+		if t, err := time.Parse(time.RFC3339, meta.Meta.LastUpdated); err == nil && v.LastModified.IsZero() {
+			v.LastModified = t
+		}
+	}
+	return v, nil
+}
+
+// Refresh reads prev's resource again, conditionally: If-None-Match with
+// prev's ETag (or its VersionID) and If-Modified-Since with its
+// LastModified. When the server answers 304 Not Modified, Refresh returns
+// a copy of prev with NotModified set, whose Resource is prev.Resource
+// (the same pointer); otherwise it returns the new version as [ReadMeta]
+// does. This is the cheap way to keep a local copy current.
+func Refresh[T any](ctx context.Context, c *Conn, prev *Versioned[T]) (*Versioned[T], error) {
+	if prev == nil || prev.Resource == nil {
+		return nil, fmt.Errorf("fhir: %s: refresh needs a previous read with its resource", c.name)
+	}
+	var opts []ReadOption
+	switch {
+	case prev.ETag != "":
+		opts = append(opts, IfNoneMatch(prev.ETag))
+	case prev.VersionID != "":
+		opts = append(opts, IfNoneMatch(prev.VersionID))
+	}
+	if !prev.LastModified.IsZero() {
+		opts = append(opts, IfModifiedSince(prev.LastModified))
+	}
+	v, err := ReadMeta[T](ctx, c, prev.ID, opts...)
+	if err != nil || !v.NotModified {
+		return v, err
+	}
+	cp := *prev
+	cp.NotModified = true
+	return &cp, nil
+}
