@@ -32,7 +32,8 @@ func searchset(b *testing.B, n int) []byte {
 }
 
 // BenchmarkDecodeSearchset decodes a 100-entry searchset into typed models,
-// beside the peer: the same bytes into map[string]any.
+// beside the peers: encoding/json into the same models, and the same bytes
+// into map[string]any.
 func BenchmarkDecodeSearchset(b *testing.B) {
 	data := searchset(b, 100)
 	b.Run("typed", func(b *testing.B) {
@@ -60,6 +61,22 @@ func BenchmarkDecodeSearchset(b *testing.B) {
 			}
 			for _, e := range bundle.Entry {
 				if _, err := fhir.DecodeResource(e.Resource); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("peer=encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var bundle models.Bundle
+			if err := json.Unmarshal(data, &bundle); err != nil {
+				b.Fatal(err)
+			}
+			for _, e := range bundle.Entry {
+				var p models.Patient
+				if err := json.Unmarshal(e.Resource, &p); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -40,6 +40,8 @@ type Conn struct {
 	doer    Doer
 	maxBody int64
 	caps    capCache // the server's CapabilityStatement, read once
+	dec     decoding // strict or lenient codes (Lenient)
+	limits  pageLimits
 }
 
 // Option configures a [Conn].
@@ -70,7 +72,7 @@ func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
-	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody}
+	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody, limits: defaultPageLimits}
 	for _, o := range opts {
 		o(c)
 	}

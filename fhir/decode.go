@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
 // DecodeError names the resource type and the JSON path of a field that
@@ -91,17 +93,20 @@ func KnownType(resourceType string) bool {
 // DecodeResource decodes one resource by dispatch on its "resourceType":
 // a pointer to the model for the common types (*models.Patient,
 // *models.Observation, …) and json.RawMessage for the others.
-func DecodeResource(data []byte) (any, error) {
+func DecodeResource(data []byte) (any, error) { return decodeResource(data, decoding{}) }
+
+func decodeResource(data []byte, dc decoding) (any, error) {
 	rt, err := ResourceType(data)
 	if err != nil {
 		return nil, err
 	}
+	o := dc.options(rt)
 	mk, ok := registry[rt]
 	if !ok {
 		return json.RawMessage(bytes.Clone(data)), nil
 	}
 	v := mk()
-	if err := decodeInto(data, v, rt); err != nil {
+	if err := decodeInto(data, v, rt, o); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -126,8 +131,11 @@ func ResourceType(data []byte) (string, error) {
 
 // Decode decodes data into a resource of type T, checking that its
 // resourceType matches T (when T is a model type).
-func Decode[T any](data []byte) (*T, error) {
+func Decode[T any](data []byte) (*T, error) { return decode[T](data, decoding{}) }
+
+func decode[T any](data []byte, dc decoding) (*T, error) {
 	want := typeName[T]()
+	o := dc.options(want)
 	if want != "" {
 		rt, err := ResourceType(data)
 		if err != nil {
@@ -138,7 +146,7 @@ func Decode[T any](data []byte) (*T, error) {
 		}
 	}
 	v := new(T)
-	if err := decodeInto(data, v, want); err != nil {
+	if err := decodeInto(data, v, want, o); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -154,11 +162,14 @@ func typeName[T any]() string {
 	return t.Name()
 }
 
-func decodeInto(data []byte, v any, rt string) error {
+// decodeInto decodes with internal/fhirjson: the results of encoding/json
+// (a differential test and a fuzz target hold it to that), several times
+// faster.
+func decodeInto(data []byte, v any, rt string, o fhirjson.Options) error {
 	if rt == "" {
 		rt = "resource"
 	}
-	err := json.Unmarshal(data, v)
+	err := fhirjson.UnmarshalOptions(data, v, o)
 	if err == nil {
 		return nil
 	}

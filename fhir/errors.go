@@ -133,9 +133,10 @@ func parseIssues(body []byte) []Issue {
 	return issues
 }
 
-// redactURL drops user info and query values (search values may hold
-// patient data or secrets); parameter names are kept.
-func redactURL(raw string) string { return redact.URLString(raw, nil) }
+// redactURL drops user info and the values of search parameters that may
+// hold patient data or secrets; parameter names, and the values of those
+// that only shape the result (_count, _sort, _include…), are kept.
+func redactURL(raw string) string { return redact.URLString(raw, safeParam) }
 
 // excerpt cuts s to at most n bytes, on a rune boundary.
 func excerpt(s string, n int) string {

@@ -9,30 +9,48 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// scrubber blanks a call's search values (URL query, form body) out of text
-// that a server or a Doer wrote: diagnostics echoing a search value, a
-// transport error naming the URL. Search values may be patient data.
-func (k call) scrubber() *strings.Replacer {
+// safeParams are the search parameters whose values shape a result rather
+// than select data: page size, order, what to include or return. Their
+// values stay in error URLs and are never blanked from a server's text;
+// the values of every other parameter (identifiers, names, dates, free
+// text, chained queries) may be personal data, and are.
+var safeParams = map[string]bool{
+	"_count": true, "_sort": true, "_include": true, "_revinclude": true, "_summary": true,
+	"_elements": true, "_total": true, "_contained": true, "_containedType": true,
+	"_format": true, "_pretty": true, "_type": true, "_outputFormat": true,
+}
+
+// safeParam reports whether the values of the parameter name (with any
+// modifier, as in _include:iterate) may be shown.
+func safeParam(name string) bool {
+	name, _, _ = strings.Cut(name, ":")
+	return safeParams[name]
+}
+
+// scrubber returns what blanks a call's sensitive search values (URL
+// query, form body) out of text that a server or a Doer wrote:
+// diagnostics echoing a value, a transport error naming the URL. A value
+// is blanked only as a whole token — never where it is part of a longer
+// word or number — so "4" never eats into "400"; each value is also
+// blanked in its parts (a token's code, each of a list) and with its
+// search prefix removed, and in its URL-encoded form.
+func (k call) scrubber() func(string) string {
 	var olds []string
 	add := func(raw string) {
-		if raw == "" {
-			return
-		}
-		olds = append(olds, raw)
 		q, _ := url.ParseQuery(raw)
-		for _, vs := range q {
+		for name, vs := range q {
+			if safeParam(name) {
+				continue
+			}
 			for _, v := range vs {
-				olds = append(olds, v, url.QueryEscape(v))
-				for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '|' || r == ',' }) {
-					if len(part) >= 3 {
-						olds = append(olds, part, url.QueryEscape(part))
-					}
-				}
+				olds = append(olds, valueForms(v)...)
 			}
 		}
 	}
@@ -45,14 +63,76 @@ func (k call) scrubber() *strings.Replacer {
 	// Longest first, so that a whole value is blanked before its parts.
 	slices.SortFunc(olds, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	olds = slices.Compact(olds)
-	pairs := make([]string, 0, 2*len(olds))
-	for _, o := range olds {
-		if o != "" {
-			pairs = append(pairs, o, redact.Mark)
+	return func(s string) string {
+		for _, o := range olds {
+			s = replaceWhole(s, o)
+		}
+		return s
+	}
+}
+
+// valueForms are the forms of one search value a server may echo.
+func valueForms(v string) []string {
+	forms := []string{v, url.QueryEscape(v)}
+	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '|' || r == ',' }) {
+		part = strings.TrimSuffix(part, `\`)
+		forms = append(forms, part, url.QueryEscape(part))
+		if len(part) > 2 && isPrefix(part[:2]) && part[2] >= '0' && part[2] <= '9' {
+			forms = append(forms, part[2:]) // ge1970-01-01 → 1970-01-01
 		}
 	}
-	return strings.NewReplacer(pairs...)
+	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
 }
+
+func isPrefix(p string) bool {
+	switch Prefix(p) {
+	case Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap:
+		return true
+	}
+	return false
+}
+
+// replaceWhole replaces each occurrence of old in s that is a whole token:
+// not preceded or followed by a letter or digit (where old itself begins
+// or ends with one).
+func replaceWhole(s, old string) string {
+	var b strings.Builder
+	from := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], old)
+		if j < 0 {
+			break
+		}
+		j += i
+		end := j + len(old)
+		if wordEdge(s, j, old, true) && wordEdge(s, end, old, false) {
+			b.WriteString(s[from:j])
+			b.WriteString(redact.Mark)
+			from = end
+		}
+		i = j + 1
+	}
+	if from == 0 {
+		return s
+	}
+	b.WriteString(s[from:])
+	return b.String()
+}
+
+// wordEdge reports whether position i of s (the start or the end of a
+// match of old) is a token boundary.
+func wordEdge(s string, i int, old string, start bool) bool {
+	if start {
+		first, _ := utf8.DecodeRuneInString(old)
+		prev, _ := utf8.DecodeLastRuneInString(s[:i])
+		return i == 0 || !isWord(first) || !isWord(prev)
+	}
+	last, _ := utf8.DecodeLastRuneInString(old)
+	next, _ := utf8.DecodeRuneInString(s[i:])
+	return i == len(s) || !isWord(last) || !isWord(next)
+}
+
+func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // failed is the *Error of a call that got no response. Its Err is the
 // connection's *rest.Error (or one made for a plain Doer's failure, so that
@@ -66,10 +146,10 @@ func (c *Conn) failed(k call, err error) *Error {
 		re = *e
 	}
 	re.URL = redactURL(k.url)
-	re.Excerpt = scrub.Replace(re.Excerpt)
+	re.Excerpt = scrub(re.Excerpt)
 	cause := redact.URLCause(re.Err)
 	if cause != nil {
-		if msg := scrub.Replace(cause.Error()); msg != cause.Error() {
+		if msg := scrub(cause.Error()); msg != cause.Error() {
 			cause = &scrubbedError{msg: msg, err: cause}
 		}
 	}
@@ -84,11 +164,11 @@ func (c *Conn) failed(k call, err error) *Error {
 func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
 	scrub := k.scrubber()
 	sent := redact.Sent(resp.Request)
-	clean := func(s string) string { return redact.Values(scrub.Replace(s), sent...) }
+	clean := func(s string) string { return redact.Values(scrub(s), sent...) }
 	if r, ok := c.doer.(interface {
 		Redact(string, ...string) string
 	}); ok {
-		clean = func(s string) string { return r.Redact(scrub.Replace(s), sent...) } // its API keys, passwords too
+		clean = func(s string) string { return r.Redact(scrub(s), sent...) } // its API keys, passwords too
 	}
 	var re *rest.Error
 	if ch, ok := c.doer.(interface{ Check(*http.Response) error }); ok {

@@ -2,12 +2,15 @@ package fhir
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
 // SearchOption adjusts a search or history iteration.
@@ -41,7 +44,30 @@ var (
 	// ErrPagingLoop is returned when a "next" link names a page already
 	// fetched by the same iteration.
 	ErrPagingLoop = errors.New("fhir: next link loops back to a page already fetched")
+	// ErrPageTooLarge is returned for a page with more entries (or links)
+	// than the connection's bound (see [WithMaxEntries]).
+	ErrPageTooLarge = errors.New("fhir: page too large")
 )
+
+// DefaultMaxEntries bounds the entries (and the links) of one page: ten
+// times the largest page size servers commonly allow.
+const DefaultMaxEntries = 10000
+
+type pageLimits struct{ maxEntries int }
+
+var defaultPageLimits = pageLimits{maxEntries: DefaultMaxEntries}
+
+// WithMaxEntries bounds the entries and links of each page of a search or
+// history to n (default [DefaultMaxEntries]). A page over the bound fails
+// with [ErrPageTooLarge] before memory is taken for its entries: a 16 MiB
+// page of empty entries would otherwise cost gigabytes.
+func WithMaxEntries(n int) Option {
+	return func(c *Conn) {
+		if n > 0 {
+			c.limits.maxEntries = n
+		}
+	}
+}
 
 // Entry is one entry of a searchset or history page.
 type Entry struct {
@@ -85,7 +111,7 @@ func (c *Conn) searchCall(resourceType string, q *Query, post bool) (call, error
 // Entries yields the entries of every page of a search (matches and
 // included resources), decoded by dispatch on resourceType.
 func (c *Conn) Entries(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
-	return entries(c.Pages(ctx, resourceType, q, opts...))
+	return c.entries(c.Pages(ctx, resourceType, q, opts...))
 }
 
 // Search yields the matches of type T of a search, page by page, following
@@ -102,26 +128,45 @@ func Search[T any](ctx context.Context, c *Conn, q *Query, opts ...SearchOption)
 			yield(nil, err)
 			return
 		}
+		n := 0
 		for b, err := range c.Pages(ctx, rt, q, opts...) {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
+			n++
 			for i := range b.Entry {
 				e := &b.Entry[i]
-				if e.Search != nil && e.Search.Mode != nil && *e.Search.Mode != models.SearchEntryModeMatch {
+				if mode(e) != models.SearchEntryModeMatch {
 					continue
 				}
 				if t, _ := ResourceType(e.Resource); t != rt {
 					continue
 				}
-				v, err := Decode[T](e.Resource)
-				if !yield(v, err) || err != nil {
+				v, err := decode[T](e.Resource, c.dec)
+				if err != nil {
+					err = c.entryError(n, i, err)
+				}
+				if !yield(v, err) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// mode is an entry's search mode; an entry without one is a match.
+func mode(e *models.BundleEntry) models.SearchEntryMode {
+	if e.Search == nil || e.Search.Mode == nil {
+		return models.SearchEntryModeMatch
+	}
+	return *e.Search.Mode
+}
+
+// entryError names the page and the entry whose resource did not decode;
+// the iteration goes on with the next entry.
+func (c *Conn) entryError(page, entry int, err error) error {
+	return fmt.Errorf("fhir: %s: page %d, entry %d: %w", c.name, page, entry, err)
 }
 
 // History yields the history of one resource (GET [type]/[id]/_history),
@@ -144,11 +189,12 @@ func (c *Conn) History(ctx context.Context, resourceType, id string, q *Query, o
 
 // HistoryEntries is [Conn.History] flattened to entries.
 func (c *Conn) HistoryEntries(ctx context.Context, resourceType, id string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
-	return entries(c.History(ctx, resourceType, id, q, opts...))
+	return c.entries(c.History(ctx, resourceType, id, q, opts...))
 }
 
 // pages follows the "next" links from first. Each range starts again at
 // first, so a sequence may be ranged twice, or from several goroutines.
+// Only hashes of the links followed are kept.
 func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) iter.Seq2[*models.Bundle, error] {
 	capped := maxPages == 0
 	if capped {
@@ -160,10 +206,10 @@ func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) i
 			return
 		}
 		k := first
-		seen := map[string]bool{}
+		seen := map[[sha256.Size]byte]bool{}
 		for n := 0; ; n++ {
 			if k.method == http.MethodGet {
-				seen[k.url] = true
+				seen[sha256.Sum256([]byte(k.url))] = true
 			}
 			b, err := c.bundle(ctx, k)
 			if err != nil {
@@ -186,12 +232,17 @@ func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) i
 	}
 }
 
+// MaxLinkLength bounds the length of a "next" link.
+const MaxLinkLength = 32 << 10
+
 // checkNext vets a "next" link before it is followed.
-func (c *Conn) checkNext(next string, seen map[string]bool, overCap bool) error {
+func (c *Conn) checkNext(next string, seen map[[sha256.Size]byte]bool, overCap bool) error {
 	switch {
+	case len(next) > MaxLinkLength:
+		return fmt.Errorf("fhir: %s: next link longer than %d bytes", c.name, MaxLinkLength)
 	case !c.sameOrigin(next):
 		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
-	case seen[next]:
+	case seen[sha256.Sum256([]byte(next))]:
 		return fmt.Errorf("fhir: %s: next link %s: %w", c.name, redactURL(next), ErrPagingLoop)
 	case overCap:
 		return fmt.Errorf("fhir: %s: more than %d pages: %w", c.name, DefaultMaxPages, ErrTooManyPages)
@@ -199,6 +250,9 @@ func (c *Conn) checkNext(next string, seen map[string]bool, overCap bool) error 
 	return nil
 }
 
+// bundle fetches and decodes one page. The body is the page's own: the
+// decoded Bundle points into it rather than copying, and no array in it
+// may be longer than the connection's entry bound.
 func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -207,7 +261,13 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode[models.Bundle](r.body)
+	dc := c.dec
+	dc.maxArray, dc.owned = c.limits.maxEntries, true
+	b, err := decode[models.Bundle](r.body, dc)
+	if errors.Is(err, fhirjson.ErrTooLong) {
+		return nil, fmt.Errorf("fhir: %s: a page with more than %d entries or links (see WithMaxEntries): %w", c.name, c.limits.maxEntries, ErrPageTooLarge)
+	}
+	return b, err
 }
 
 func link(b *models.Bundle, rel string) string {
@@ -219,16 +279,21 @@ func link(b *models.Bundle, rel string) string {
 	return ""
 }
 
-func entries(pages iter.Seq2[*models.Bundle, error]) iter.Seq2[Entry, error] {
+func (c *Conn) entries(pages iter.Seq2[*models.Bundle, error]) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
+		n := 0
 		for b, err := range pages {
 			if err != nil {
 				yield(Entry{}, err)
 				return
 			}
+			n++
 			for i := range b.Entry {
-				e, err := toEntry(&b.Entry[i])
-				if !yield(e, err) || err != nil {
+				e, err := toEntry(&b.Entry[i], c.dec)
+				if err != nil {
+					err = c.entryError(n, i, err)
+				}
+				if !yield(e, err) {
 					return
 				}
 			}
@@ -236,7 +301,7 @@ func entries(pages iter.Seq2[*models.Bundle, error]) iter.Seq2[Entry, error] {
 	}
 }
 
-func toEntry(be *models.BundleEntry) (Entry, error) {
+func toEntry(be *models.BundleEntry, dec decoding) (Entry, error) {
 	e := Entry{}
 	if be.FullUrl != nil {
 		e.FullURL = *be.FullUrl
@@ -253,7 +318,7 @@ func toEntry(be *models.BundleEntry) (Entry, error) {
 	if len(be.Resource) == 0 {
 		return e, nil
 	}
-	v, err := DecodeResource(be.Resource)
+	v, err := decodeResource(be.Resource, dec)
 	e.Resource = v
 	return e, err
 }

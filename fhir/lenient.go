@@ -1,0 +1,62 @@
+package fhir
+
+import (
+	"strconv"
+
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
+)
+
+// UnknownCode is a code outside its value set that a lenient decode went
+// past (see [Lenient] and [DecodeLenient]). Servers that do not check
+// bindings store and send such codes; the models' enums cannot hold them.
+type UnknownCode struct {
+	ResourceType string // e.g. "Patient"
+	Path         string // e.g. "name[0].use"
+	Code         string // the code as sent; may be patient data
+}
+
+// String names the type and the path, not the code.
+func (u UnknownCode) String() string {
+	return "unknown code in " + u.ResourceType + " at " + strconv.Quote(u.Path)
+}
+
+// Lenient makes the connection decode codes outside their value set
+// instead of failing on them: an optional code (a pointer field) is left
+// nil, a required one gets the value -1, whose Code() is "<unknown>" and
+// which no server accepts back, so a resource read leniently is never
+// written back with a wrong code. report, when not nil, is told each such
+// code. Without Lenient such a resource fails with a *[DecodeError] naming
+// the path, and a search yields that error for the one entry and goes on.
+func Lenient(report func(UnknownCode)) Option {
+	return func(c *Conn) { c.dec.lenient, c.dec.report = true, report }
+}
+
+// DecodeLenient is [Decode] with [Lenient]'s rules; it returns the codes
+// it went past.
+func DecodeLenient[T any](data []byte) (*T, []UnknownCode, error) {
+	var unknown []UnknownCode
+	v, err := decode[T](data, decoding{lenient: true, report: func(u UnknownCode) { unknown = append(unknown, u) }})
+	return v, unknown, err
+}
+
+// decoding is how a connection decodes: strict or lenient, and for pages
+// with a bound on entries and without copying the body it owns.
+type decoding struct {
+	lenient  bool
+	report   func(UnknownCode)
+	maxArray int
+	owned    bool
+}
+
+func (dc decoding) options(rt string) fhirjson.Options {
+	o := fhirjson.Options{MaxArray: dc.maxArray, Owned: dc.owned}
+	if dc.lenient {
+		report := dc.report
+		o.UnknownCode = func(path, code string) {
+			if report != nil {
+				report(UnknownCode{ResourceType: rt, Path: path, Code: code})
+			}
+		}
+	}
+	return o
+}
