@@ -57,7 +57,7 @@ func (c *Conn) Capabilities(ctx context.Context) (*models.CapabilityStatement, e
 	if err != nil {
 		return nil, err
 	}
-	return Decode[models.CapabilityStatement](sc.body)
+	return decode[models.CapabilityStatement](sc.body, c.dec)
 }
 
 // RefreshCapabilities reads the CapabilityStatement again (sharing a read

@@ -135,7 +135,7 @@ func VRead[T any](ctx context.Context, c *Conn, id, versionID string) (*T, error
 	if err != nil {
 		return nil, err
 	}
-	return Decode[T](r.body)
+	return decode[T](r.body, c.owned())
 }
 
 // Get reads any resource by its path relative to the base URL (such as
@@ -151,7 +151,7 @@ func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeResource(r.body)
+	return decodeResource(r.body, c.owned())
 }
 
 // identity is what a marshalled resource says about itself.

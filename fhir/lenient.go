@@ -60,3 +60,11 @@ func (dc decoding) options(rt string) fhirjson.Options {
 	}
 	return o
 }
+
+// owned is the connection's decoding of a response body read for this one
+// decode: the result points into the body instead of copying it.
+func (c *Conn) owned() decoding {
+	dc := c.dec
+	dc.owned = true
+	return dc
+}

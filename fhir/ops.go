@@ -35,7 +35,7 @@ func (c *Conn) bundleRequest(ctx context.Context, b *models.Bundle, t models.Bun
 	if err != nil {
 		return nil, err
 	}
-	return Decode[models.Bundle](r.body)
+	return decode[models.Bundle](r.body, c.owned())
 }
 
 // NewEntry returns a batch or transaction entry: method and url (relative,
@@ -88,7 +88,7 @@ func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Pa
 	if err != nil {
 		return nil, err
 	}
-	return decodeOptional(r.body)
+	return decodeOptional(r.body, c.owned())
 }
 
 // OperationGet invokes $name with GET and simple parameters in the query
@@ -102,7 +102,7 @@ func (c *Conn) OperationGet(ctx context.Context, target, name string, q *Query) 
 	if err != nil {
 		return nil, err
 	}
-	return decodeOptional(r.body)
+	return decodeOptional(r.body, c.owned())
 }
 
 func opPath(target, name string) ([]string, error) {
@@ -128,11 +128,11 @@ func opPath(target, name string) ([]string, error) {
 	return append(segs, "$"+name), nil
 }
 
-func decodeOptional(body []byte) (any, error) {
+func decodeOptional(body []byte, dc decoding) (any, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, nil
 	}
-	return DecodeResource(body)
+	return decodeResource(body, dc)
 }
 
 // Ping is a health check: the server answers GET [base]/metadata with a

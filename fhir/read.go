@@ -81,7 +81,7 @@ func ReadMeta[T any](ctx context.Context, c *Conn, id string, opts ...ReadOption
 		v.NotModified = true
 		return v, nil
 	}
-	if v.Resource, err = Decode[T](r.body); err != nil {
+	if v.Resource, err = decode[T](r.body, c.owned()); err != nil {
 		return nil, err
 	}
 	if meta, err := identify(r.body); err == nil {

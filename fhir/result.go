@@ -31,7 +31,7 @@ func write[T any](ctx context.Context, c *Conn, k call) (*Result[T], error) {
 	if want := typeName[T](); want != "" && id.ResourceType != want {
 		return res, nil
 	}
-	v, err := Decode[T](r.body)
+	v, err := decode[T](r.body, c.owned())
 	if err != nil {
 		return nil, err
 	}

@@ -261,8 +261,8 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	dc := c.dec
-	dc.maxArray, dc.owned = c.limits.maxEntries, true
+	dc := c.owned()
+	dc.maxArray = c.limits.maxEntries
 	b, err := decode[models.Bundle](r.body, dc)
 	if errors.Is(err, fhirjson.ErrTooLong) {
 		return nil, fmt.Errorf("fhir: %s: a page with more than %d entries or links (see WithMaxEntries): %w", c.name, c.limits.maxEntries, ErrPageTooLarge)

@@ -1,0 +1,204 @@
+package fhir_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/fhir"
+)
+
+// serveBundle answers every request with body (and counts them).
+func serveBundle(t *testing.T, body func(r *http.Request) string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", fhir.MediaType)
+		_, _ = w.Write([]byte(body(r)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// unboundBundle has three Patients; the second has a gender outside the
+// value set, as a server that does not check bindings stores and sends.
+const unboundBundle = `{"resourceType":"Bundle","type":"searchset","total":3,"entry":[
+ {"resource":{"resourceType":"Patient","id":"a","gender":"female"},"search":{"mode":"match"}},
+ {"resource":{"resourceType":"Patient","id":"b","gender":"robot"},"search":{"mode":"match"}},
+ {"resource":{"resourceType":"Patient","id":"c"},"search":{"mode":"match"}}]}`
+
+func TestSearchGoesOnPastAnEntryThatDoesNotDecode(t *testing.T) {
+	srv, _ := serveBundle(t, func(*http.Request) string { return unboundBundle })
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+
+	var ids []string
+	var errs []error
+	for p, err := range fhir.Search[models.Patient](ctx(t), conn, nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, *p.Id)
+	}
+	assert.Equal(t, []string{"a", "c"}, ids, "the entry after the bad one still comes")
+	require.Len(t, errs, 1)
+	var de *fhir.DecodeError
+	require.ErrorAs(t, errs[0], &de)
+	assert.Equal(t, "gender", de.Path)
+	assert.Contains(t, errs[0].Error(), "page 1, entry 1")
+	assert.NotContains(t, errs[0].Error(), "robot", "a code may be patient data")
+
+	var entryErrs int
+	for _, err := range conn.Entries(ctx(t), "Patient", nil) {
+		if err != nil {
+			entryErrs++
+		}
+	}
+	assert.Equal(t, 1, entryErrs)
+}
+
+func TestLenientKeepsEveryEntry(t *testing.T) {
+	srv, _ := serveBundle(t, func(*http.Request) string { return unboundBundle })
+	var unknown []fhir.UnknownCode
+	conn, err := fhir.New("ehr", srv.URL, srv.Client(), fhir.Lenient(func(u fhir.UnknownCode) { unknown = append(unknown, u) }))
+	require.NoError(t, err)
+	var got []*models.Patient
+	for p, err := range fhir.Search[models.Patient](ctx(t), conn, nil) {
+		require.NoError(t, err)
+		got = append(got, p)
+	}
+	require.Len(t, got, 3)
+	assert.Nil(t, got[1].Gender, "an optional unknown code is left out, never read as another code")
+	assert.Equal(t, []fhir.UnknownCode{{ResourceType: "Patient", Path: "gender", Code: "robot"}}, unknown)
+	assert.NotContains(t, unknown[0].String(), "robot")
+
+	p, codes, err := fhir.DecodeLenient[models.Patient]([]byte(`{"resourceType":"Patient","link":[{"type":"twin","other":{}}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "<unknown>", p.Link[0].Type.Code(), "a required unknown code is marked, not zero (replaced-by)")
+	assert.Equal(t, "link[0].type", codes[0].Path)
+}
+
+func TestPageOfTooManyEntriesIsRefused(t *testing.T) {
+	empties := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, fhir.DefaultMaxEntries) + `{}]}`
+	srv, _ := serveBundle(t, func(*http.Request) string { return empties })
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	for _, err := range conn.Pages(ctx(t), "Patient", nil) {
+		require.ErrorIs(t, err, fhir.ErrPageTooLarge)
+		assert.Contains(t, err.Error(), "ehr")
+	}
+	bigger, err := fhir.New("ehr", srv.URL, srv.Client(), fhir.WithMaxEntries(fhir.DefaultMaxEntries+1))
+	require.NoError(t, err)
+	for b, err := range bigger.Pages(ctx(t), "Patient", nil) {
+		require.NoError(t, err)
+		assert.Len(t, b.Entry, fhir.DefaultMaxEntries+1)
+	}
+}
+
+func TestNextLinkTooLongIsRefused(t *testing.T) {
+	var srv *httptest.Server
+	srv, hits := serveBundle(t, func(*http.Request) string {
+		next := srv.URL + "/Patient?page=" + strings.Repeat("x", fhir.MaxLinkLength)
+		return `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"` + next + `"}]}`
+	})
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	var last error
+	for _, err := range conn.Pages(ctx(t), "Patient", nil) {
+		last = err
+	}
+	require.Error(t, last)
+	assert.Contains(t, last.Error(), "longer than")
+	assert.Equal(t, int32(1), hits.Load())
+}
+
+func TestSearchPagesSeparatesIncludesAndResolves(t *testing.T) {
+	var srv *httptest.Server
+	srv, hits := serveBundle(t, func(r *http.Request) string {
+		if r.URL.Path == "/Medication/m2" {
+			return `{"resourceType":"Medication","id":"m2"}`
+		}
+		return fmt.Sprintf(`{"resourceType":"Bundle","type":"searchset","total":2,
+		 "link":[{"relation":"self","url":"%[1]s/MedicationRequest?_include=MedicationRequest:medication"}],
+		 "entry":[
+		 {"fullUrl":"%[1]s/MedicationRequest/r1","resource":{"resourceType":"MedicationRequest","id":"r1","status":"active","intent":"order",
+		   "medicationReference":{"reference":"Medication/m1"},"subject":{"reference":"Patient/p"}},"search":{"mode":"match"}},
+		 {"fullUrl":"%[1]s/MedicationRequest/r2","resource":{"resourceType":"MedicationRequest","id":"r2","status":"active","intent":"order",
+		   "medicationReference":{"reference":"%[1]s/Medication/m2"},"subject":{"reference":"Patient/p"}},"search":{"mode":"match"}},
+		 {"fullUrl":"%[1]s/Medication/m1","resource":{"resourceType":"Medication","id":"m1"},"search":{"mode":"include"}},
+		 {"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"processing","diagnostics":"_sort ignored"}]},"search":{"mode":"outcome"}}]}`, srv.URL)
+	})
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	q := fhir.Params().Include("MedicationRequest:medication")
+	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx(t), conn, q) {
+		require.NoError(t, err)
+		require.NotNil(t, page.Total)
+		assert.Equal(t, 2, *page.Total)
+		assert.Contains(t, page.Links["self"], "/MedicationRequest")
+		require.Len(t, page.Matches, 2)
+		require.Len(t, page.Included, 1)
+		assert.Empty(t, page.Errors)
+		require.Len(t, page.Outcome, 1)
+		assert.Equal(t, "_sort ignored", page.Outcome[0].Diagnostics)
+
+		before := hits.Load()
+		m1, err := page.Resolve(ctx(t), page.Matches[0].MedicationReference)
+		require.NoError(t, err)
+		assert.Equal(t, "m1", *m1.(*models.Medication).Id)
+		assert.Equal(t, before, hits.Load(), "an included resource is not read again")
+
+		m2, err := page.Resolve(ctx(t), page.Matches[1].MedicationReference)
+		require.NoError(t, err, "an absolute reference on the base URL is read from the server")
+		assert.Equal(t, "m2", *m2.(*models.Medication).Id)
+		assert.Equal(t, before+1, hits.Load())
+
+		for _, ref := range []string{"https://elsewhere.example/Medication/x", "#contained", "Medication", "Medication/x?y=1"} {
+			_, err := page.Resolve(ctx(t), models.Reference{Reference: &ref})
+			assert.Error(t, err, ref)
+		}
+		assert.Equal(t, before+1, hits.Load(), "no request for a reference that is not on the base URL")
+	}
+}
+
+func TestSearchPagesListsEntryErrors(t *testing.T) {
+	srv, _ := serveBundle(t, func(*http.Request) string { return unboundBundle })
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	for page, err := range fhir.SearchPages[models.Patient](ctx(t), conn, nil) {
+		require.NoError(t, err)
+		assert.Len(t, page.Matches, 2)
+		require.Len(t, page.Errors, 1)
+		var de *fhir.DecodeError
+		assert.True(t, errors.As(page.Errors[0], &de))
+	}
+}
+
+// TestHugePageOfEmptyEntriesCostsLittle: 16 MiB of {"entry":[{},{},…]}
+// once took 1.9 GB of heap; now it is refused after reading it, before
+// memory is taken for its entries.
+func TestHugePageOfEmptyEntriesCostsLittle(t *testing.T) {
+	body := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, (fhir.DefaultMaxBody-100)/3) + `{}]}`
+	srv, _ := serveBundle(t, func(*http.Request) string { return body })
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, err := range conn.Pages(ctx(t), "Patient", nil) {
+		require.ErrorIs(t, err, fhir.ErrPageTooLarge)
+	}
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	assert.Less(t, allocated, uint64(8*fhir.DefaultMaxBody), "allocated %d MiB", allocated>>20)
+}
