@@ -96,17 +96,24 @@ func KnownType(resourceType string) bool {
 func DecodeResource(data []byte) (any, error) { return decodeResource(data, decoding{}) }
 
 func decodeResource(data []byte, dc decoding) (any, error) {
+	if rt, ok := firstType(data); ok && registry[rt] != nil {
+		v := registry[rt]()
+		got, gotOK, err := fhirjson.UnmarshalResource(data, v, dc.options(rt))
+		if err == nil && gotOK && got == rt {
+			return v, nil
+		}
+	}
+	// The fast path could not confirm the type it chose: the slow way.
 	rt, err := ResourceType(data)
 	if err != nil {
 		return nil, err
 	}
-	o := dc.options(rt)
-	mk, ok := registry[rt]
-	if !ok {
+	mk, known := registry[rt]
+	if !known {
 		return json.RawMessage(bytes.Clone(data)), nil
 	}
 	v := mk()
-	if err := decodeInto(data, v, rt, o); err != nil {
+	if err := decodeInto(data, v, rt, dc.options(rt)); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -135,21 +142,52 @@ func Decode[T any](data []byte) (*T, error) { return decode[T](data, decoding{})
 
 func decode[T any](data []byte, dc decoding) (*T, error) {
 	want := typeName[T]()
-	o := dc.options(want)
-	if want != "" {
-		rt, err := ResourceType(data)
-		if err != nil {
-			return nil, err
-		}
-		if rt != want {
-			return nil, &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
-		}
-	}
 	v := new(T)
-	if err := decodeInto(data, v, want, o); err != nil {
-		return nil, err
+	rt, ok, err := fhirjson.UnmarshalResource(data, v, dc.options(want))
+	if want == "" || !ok {
+		// Not a model, or the fast path could not tell the type: check
+		// it as a scan sees it, before any decode error.
+		if want != "" {
+			if err := checkResourceType(data, want); err != nil {
+				return nil, err
+			}
+		}
+	} else if rt != want {
+		return nil, &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
+	}
+	if err != nil {
+		return nil, decodeError(data, want, err)
 	}
 	return v, nil
+}
+
+func checkResourceType(data []byte, want string) error {
+	rt, err := ResourceType(data)
+	if err != nil {
+		return err
+	}
+	if rt != want {
+		return &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
+	}
+	return nil
+}
+
+// firstType reads a "resourceType" that is the first member, as resources
+// are written; ok is false when it is not.
+func firstType(data []byte) (string, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	if !bytes.HasPrefix(data[i:], []byte(`"resourceType"`)) {
+		return "", false
+	}
+	i = skipSpace(data, i+len(`"resourceType"`))
+	if i >= len(data) || data[i] != ':' {
+		return "", false
+	}
+	return peekString(data, skipSpace(data, i+1))
 }
 
 // typeName is the FHIR resource type of a model type (its Go name), or ""
@@ -166,12 +204,19 @@ func typeName[T any]() string {
 // (a differential test and a fuzz target hold it to that), several times
 // faster.
 func decodeInto(data []byte, v any, rt string, o fhirjson.Options) error {
+	if err := fhirjson.UnmarshalOptions(data, v, o); err != nil {
+		return decodeError(data, rt, err)
+	}
+	return nil
+}
+
+// decodeError is the *DecodeError of err, the failed decode of data.
+func decodeError(data []byte, rt string, err error) error {
+	if errors.Is(err, fhirjson.ErrTooLong) {
+		return err
+	}
 	if rt == "" {
 		rt = "resource"
-	}
-	err := fhirjson.UnmarshalOptions(data, v, o)
-	if err == nil {
-		return nil
 	}
 	de := &DecodeError{ResourceType: rt, Err: err}
 	var te *json.UnmarshalTypeError

@@ -58,9 +58,8 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 			seen[f.idx/64] |= 1 << (f.idx % 64)
 			i, err = d.member(f, ptr, i)
 		} else if string(key) == "resourceType" { // not a field of the models
-			i = skipValue(d.data, i, nil)
-			if i < 0 {
-				return 0, errFallback
+			if i, err = d.resourceType(i); err != nil {
+				return 0, err
 			}
 		} else {
 			i, err = d.unknown(p, key, high, i)
@@ -81,6 +80,35 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 			return 0, errFallback
 		}
 	}
+}
+
+// resourceType skips the value of a "resourceType" member, keeping the
+// top-level one for [UnmarshalResource].
+func (d *decoder) resourceType(i int) (int, error) {
+	end := skipValue(d.data, i, nil)
+	if end < 0 {
+		return 0, errFallback
+	}
+	if d.depth == 1 {
+		d.rt, d.rtOK = "", false
+		if s, ok := plainString(d.data[i:end]); ok {
+			d.rt, d.rtOK = s, true
+		}
+	}
+	return end, nil
+}
+
+// plainString is the text of a string token without escapes.
+func plainString(tok []byte) (string, bool) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", false
+	}
+	for _, c := range tok[1 : len(tok)-1] {
+		if c == '\\' || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(tok[1 : len(tok)-1]), true
 }
 
 func (d *decoder) member(f *field, ptr unsafe.Pointer, i int) (int, error) {

@@ -44,8 +44,9 @@ type Options struct {
 	Owned bool
 }
 
-// Unmarshal decodes data into v, a non-nil pointer to a zero value, as
-// json.Unmarshal does.
+// Unmarshal decodes data into v, a non-nil pointer, as json.Unmarshal
+// decodes into a zero value: v is zeroed first (encoding/json would merge
+// into what it holds).
 func Unmarshal(data []byte, v any) error { return UnmarshalOptions(data, v, Options{}) }
 
 // errFallback means: decode this input with encoding/json instead.
@@ -53,23 +54,33 @@ var errFallback = errors.New("fhirjson: fall back")
 
 // UnmarshalOptions is [Unmarshal] with options.
 func UnmarshalOptions(data []byte, v any, o Options) error {
+	_, _, err := UnmarshalResource(data, v, o)
+	return err
+}
+
+// UnmarshalResource is [UnmarshalOptions] that also returns the value of
+// the top-level "resourceType" member as the fast path saw it (the last
+// one, if repeated); ok is false when it could not tell (no such member,
+// an escaped one, or the input went to encoding/json).
+func UnmarshalResource(data []byte, v any, o Options) (rt string, ok bool, err error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return json.Unmarshal(data, v)
+		return "", false, json.Unmarshal(data, v)
 	}
 	p := planFor(rv.Type().Elem())
-	if p.ok && rv.Elem().IsZero() {
+	rv.Elem().SetZero()
+	if p.ok {
 		d := &decoder{data: data, opts: o}
 		err := d.top(p, rv.UnsafePointer())
 		if err == nil || errors.Is(err, ErrTooLong) {
-			return err
+			return d.rt, d.rtOK && err == nil, err
 		}
 		rv.Elem().SetZero()
 	}
 	if tooLong(data, o.MaxArray) {
-		return ErrTooLong
+		return "", false, ErrTooLong
 	}
-	return json.Unmarshal(data, v)
+	return "", false, json.Unmarshal(data, v)
 }
 
 // decoder is one decode's state.
@@ -77,6 +88,8 @@ type decoder struct {
 	data  []byte // a private copy (or Owned): strings and raw values point into it
 	opts  Options
 	path  []frame
+	rt    string // the top-level resourceType, when rtOK
+	rtOK  bool
 	strs  []string // slabs for *string, *bool, *int fields
 	bools []bool
 	ints  []int
