@@ -32,6 +32,7 @@ type Server struct {
 	rejectNext int
 	rejected   map[string]bool
 	lastToken  string
+	bulk       exportState // $export jobs (export.go)
 
 	mu     sync.Mutex // guards the store
 	types  map[string]map[string]*record
@@ -179,6 +180,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rel != "metadata" && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		outcome(w, http.StatusUnauthorized, "login", "missing, invalid or expired access token")
+		return
+	}
+	if s.serveExport(w, r, rel) {
 		return
 	}
 	if i := strings.LastIndex(rel, "$"); i >= 0 {

@@ -1,0 +1,150 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"iter"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// ExportLineError is a line of an output file that could not be used: too
+// long ([ErrLineTooLong]) or not a resource of the wanted type (a
+// *[DecodeError]). Iteration goes on with the next line. It names the file
+// (without query values) and the line, never the line's content.
+type ExportLineError struct {
+	Conn string // connection name
+	URL  string // the file's URL, query values redacted
+	Line int    // from 1
+	Err  error
+}
+
+func (e *ExportLineError) Error() string {
+	return fmt.Sprintf("fhir: %s: export file %s line %d: %v", e.Conn, e.URL, e.Line, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ExportLineError) Unwrap() error { return e.Err }
+
+// ExportIssue is one issue of an OperationOutcome in an error file.
+type ExportIssue struct {
+	Issue
+	Line int // the line of the file, from 1
+	// Outcome is the decoded resource, shared by the issues of its line;
+	// nil when it does not fit the model (an issue code unknown to it).
+	Outcome *models.OperationOutcome
+}
+
+// ExportFile streams the resources of one output file of m (from
+// m.Output or m.Deleted) decoded as T, at constant memory: the file is
+// read line by line, never whole. A line that does not decode as T, or is
+// longer than [ExportMaxLine], yields an *[ExportLineError] and the
+// iteration continues; any other error ends it. A download cut short, or
+// answered 429 or 5xx, is retried ([ExportRetries]) and resumed after the
+// last complete line, so no resource is yielded twice or lost.
+//
+// The file is downloaded with the connection's token when
+// m.RequiresAccessToken is set, and only then: such a file must be on the
+// base URL's origin ([ErrCrossOrigin], nothing is sent); other files are
+// downloaded by a client without credentials ([ExportFileClient]).
+//
+//	for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f) {
+//		var le *fhir.ExportLineError
+//		if errors.As(err, &le) { log(le); continue } // a bad line
+//		if err != nil { return err }
+//		…
+//	}
+func ExportFile[T any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[*T, error] {
+	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (*T, error) { return Decode[T](line) })
+}
+
+// ExportResources is [ExportFile] decoding each line by dispatch on its
+// resourceType, as [DecodeResource] does.
+func (c *Conn) ExportResources(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[any, error] {
+	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (any, error) { return DecodeResource(line) })
+}
+
+// ExportLines is [ExportFile] without decoding: it yields each non-blank
+// line as it is (without its line end), in a buffer reused for the next
+// line — copy what you keep. For storing the files unchanged.
+func (c *Conn) ExportLines(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[[]byte, error] {
+	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) ([]byte, error) { return line, nil })
+}
+
+// ExportIssues streams the issues of an error file (m.Error): one
+// OperationOutcome per line, each issue yielded with its line and
+// resource. Bad lines and failures are as for [ExportFile].
+func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[ExportIssue, error] {
+	outcomes := exportDecode(ctx, c, m, f, opts, outcomeIssues)
+	return func(yield func(ExportIssue, error) bool) {
+		for issues, err := range outcomes {
+			if err != nil {
+				if !yield(ExportIssue{}, err) {
+					return
+				}
+				continue // a bad line; a failure ends outcomes
+			}
+			for _, is := range issues {
+				if !yield(is, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// outcomeIssues decodes one line of an error file.
+func outcomeIssues(n int, line []byte) ([]ExportIssue, error) {
+	oo, err := Decode[models.OperationOutcome](line)
+	issues := parseIssues(line)
+	if err != nil && len(issues) == 0 {
+		return nil, err
+	}
+	out := make([]ExportIssue, len(issues))
+	for i, is := range issues {
+		out[i] = ExportIssue{Issue: is, Line: n, Outcome: oo}
+	}
+	return out, nil
+}
+
+// exportDecode streams the non-blank lines of f through decode.
+func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts []ExportOption,
+	decode func(n int, line []byte) (V, error)) iter.Seq2[V, error] {
+	return func(yield func(V, error) bool) {
+		var zero V
+		o := exportOptions(opts)
+		r, release, err := c.openFile(m, f, &o)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer release()
+		defer r.close()
+		for {
+			line, long, err := r.next(ctx)
+			switch {
+			case err == io.EOF:
+				return
+			case err != nil:
+				yield(zero, err)
+				return
+			case long:
+				if !yield(zero, r.lineError(fmt.Errorf("%w (more than %d bytes)", ErrLineTooLong, o.maxLine))) {
+					return
+				}
+				continue
+			case len(bytes.TrimSpace(line)) == 0:
+				continue
+			}
+			v, err := decode(r.line, line)
+			if err != nil {
+				err = r.lineError(err)
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}

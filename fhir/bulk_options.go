@@ -1,0 +1,177 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ExportOption adjusts a bulk export: its kick-off parameters, the polling
+// of its status URL and the download of its files. Options that do not
+// concern a step are ignored by it, so one list may be passed to every
+// step.
+type ExportOption func(*exportOpts)
+
+type exportOpts struct {
+	types, filters []string
+	since          time.Time
+	format         string
+	extra          url.Values
+
+	wait, minWait, maxWait time.Duration
+	progress               func(ExportStatus)
+	sleep                  func(context.Context, time.Duration) error
+	now                    func() time.Time
+
+	maxLine int
+	client  *http.Client
+	retries int
+}
+
+// ExportTypes asks only for resources of these types (_type; the types of
+// several ExportTypes add up).
+func ExportTypes(types ...string) ExportOption {
+	return func(o *exportOpts) { o.types = append(o.types, types...) }
+}
+
+// ExportSince asks only for resources changed after t (_since, sent as a
+// FHIR instant in UTC).
+func ExportSince(t time.Time) ExportOption { return func(o *exportOpts) { o.since = t } }
+
+// ExportTypeFilter adds a _typeFilter, a search query restricting one
+// type, such as "Observation?category=vital-signs" (repeatable).
+func ExportTypeFilter(filters ...string) ExportOption {
+	return func(o *exportOpts) { o.filters = append(o.filters, filters...) }
+}
+
+// ExportOutputFormat sets _outputFormat (default [NDJSONType]).
+func ExportOutputFormat(mediaType string) ExportOption {
+	return func(o *exportOpts) { o.format = mediaType }
+}
+
+// ExportParam adds any other kick-off parameter, such as _elements,
+// patient or includeAssociatedData.
+func ExportParam(name, value string) ExportOption {
+	return func(o *exportOpts) {
+		if o.extra == nil {
+			o.extra = url.Values{}
+		}
+		o.extra.Add(name, value)
+	}
+}
+
+// ExportPolling sets the wait between polls when the server sends no
+// Retry-After (default [DefaultExportWait]) and the bounds a Retry-After
+// is held within (defaults [DefaultExportMinWait], [DefaultExportMaxWait]).
+// A zero argument keeps its default.
+func ExportPolling(wait, minWait, maxWait time.Duration) ExportOption {
+	return func(o *exportOpts) {
+		o.wait = cmpOr(wait, o.wait)
+		o.minWait = cmpOr(minWait, o.minWait)
+		o.maxWait = cmpOr(maxWait, o.maxWait)
+	}
+}
+
+// ExportProgress calls fn with every answer [Export.Wait] polls: the
+// in-progress ones (X-Progress, the wait to come) and the final one.
+func ExportProgress(fn func(ExportStatus)) ExportOption {
+	return func(o *exportOpts) { o.progress = fn }
+}
+
+// ExportSleep replaces the wait between polls and between download
+// retries (default: a timer that ends early with ctx). Tests inject one
+// that records the waits and returns at once.
+func ExportSleep(sleep func(ctx context.Context, d time.Duration) error) ExportOption {
+	return func(o *exportOpts) { o.sleep = sleep }
+}
+
+// ExportClock sets the clock a Retry-After HTTP date is read against
+// (default time.Now).
+func ExportClock(now func() time.Time) ExportOption { return func(o *exportOpts) { o.now = now } }
+
+// ExportMaxLine bounds the lines of an output file to n bytes, line end
+// included (default [DefaultMaxLine]); a longer line is skipped with an
+// error wrapping [ErrLineTooLong].
+func ExportMaxLine(n int) ExportOption {
+	return func(o *exportOpts) {
+		if n > 0 {
+			o.maxLine = n
+		}
+	}
+}
+
+// ExportFileClient sets the client that downloads files of a manifest
+// with requiresAccessToken false (default: a client of its own with dial,
+// TLS and response-header timeouts, which never attaches a credential).
+// Files that need the token are downloaded through the connection's Doer.
+func ExportFileClient(c *http.Client) ExportOption { return func(o *exportOpts) { o.client = c } }
+
+// ExportRetries sets how many transient failures in a row (no response, a
+// body cut short, 429 or 5xx) a poll or a download survives (default
+// [DefaultExportRetries]; 0 or less: none). A 202, or a 429 or 503 with
+// Retry-After while polling, is no failure: it is waited out.
+func ExportRetries(n int) ExportOption {
+	return func(o *exportOpts) { o.retries = max(n, 0) }
+}
+
+func cmpOr(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func exportOptions(opts []ExportOption) exportOpts {
+	o := exportOpts{format: NDJSONType, wait: DefaultExportWait, minWait: DefaultExportMinWait,
+		maxWait: DefaultExportMaxWait, sleep: sleepContext, now: time.Now, maxLine: DefaultMaxLine,
+		retries: DefaultExportRetries}
+	for _, f := range opts {
+		f(&o)
+	}
+	o.maxWait = max(o.maxWait, o.minWait)
+	return o
+}
+
+// query is the kick-off's parameters.
+func (o *exportOpts) query() (url.Values, error) {
+	q := url.Values{}
+	for k, vs := range o.extra {
+		q[k] = append([]string(nil), vs...)
+	}
+	for _, t := range o.types {
+		if checkType(t) != nil {
+			return nil, fmt.Errorf("invalid _type %q", t)
+		}
+	}
+	if len(o.types) > 0 {
+		q.Set("_type", strings.Join(o.types, ","))
+	}
+	if !o.since.IsZero() {
+		q.Set("_since", o.since.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+	}
+	for _, f := range o.filters {
+		q.Add("_typeFilter", f)
+	}
+	if o.format != "" {
+		q.Set("_outputFormat", o.format)
+	}
+	return q, nil
+}
+
+// sleepContext waits d or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
