@@ -57,13 +57,13 @@ type ExportIssue struct {
 //		…
 //	}
 func ExportFile[T any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[*T, error] {
-	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (*T, error) { return Decode[T](line) })
+	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (*T, error) { return decode[T](line, c.dec) })
 }
 
 // ExportResources is [ExportFile] decoding each line by dispatch on its
 // resourceType, as [DecodeResource] does.
 func (c *Conn) ExportResources(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[any, error] {
-	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (any, error) { return DecodeResource(line) })
+	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (any, error) { return decodeResource(line, c.dec) })
 }
 
 // ExportLines is [ExportFile] without decoding: it yields each non-blank

@@ -70,6 +70,29 @@
 // never written back with a wrong code) and reports each code;
 // [DecodeLenient] does the same for one resource.
 //
+// # Bulk Data export
+//
+// [Conn.Export], [Conn.ExportGroup] and [Conn.ExportPatients] start a
+// Bulk Data Access (IG v2.0.0) export with Prefer: respond-async; the
+// returned [Export] is known by its status URL (kept and resumed with
+// [Conn.ResumeExport], stopped with [Export.Cancel]). [Export.Wait] polls
+// it as the server asks (Retry-After, bounded by [ExportPolling]; 429 and
+// 503 are waited out) until the [Manifest] is ready, and ctx bounds the
+// whole export. Each output file is then streamed at constant memory by
+// [ExportFile] (typed), [Conn.ExportResources] (any type) or
+// [Conn.ExportIssues] (error files), decoded as the connection decodes
+// ([Lenient] included): a bad line yields an [ExportLineError] and the
+// iteration goes on, and a download cut short resumes after its last
+// complete line (Range). The access token goes with a file only when the
+// manifest requires it, and then only to the base URL's origin
+// ([ErrCrossOrigin]).
+//
+//	x, err := conn.Export(ctx, fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last))
+//	m, err := x.Wait(ctx)
+//	for _, f := range m.Output {
+//		for r, err := range conn.ExportResources(ctx, m, f) { … }
+//	}
+//
 // # Errors
 //
 // Failures are *[Error] values carrying the status and the server's

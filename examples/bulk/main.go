@@ -122,7 +122,8 @@ func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.Expor
 	}
 	fmt.Fprintf(w, "complete: %d files, requiresAccessToken %v\n", len(m.Output), m.RequiresAccessToken)
 	total := 0
-	for _, f := range m.Output {
+	for i, f := range m.Output {
+		fmt.Fprintf(w, "  downloading %s (file %d of %d)…\n", f.Type, i+1, len(m.Output))
 		n, bad, err := count(ctx, conn, m, f, opts)
 		if err != nil {
 			return err

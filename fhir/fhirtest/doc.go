@@ -4,7 +4,9 @@
 // It stores resources of any type as JSON and implements what a client
 // test needs: create (also If-None-Exist), read, vread, update with
 // versioning (meta.versionId, meta.lastUpdated, ETag W/"n") and If-Match
-// (412 on a mismatch), conditional update and delete, JSON Patch, delete
+// (412 on a mismatch), conditional read (If-None-Match, If-Modified-Since:
+// 304 with no body), If-Match on DELETE and PATCH, conditional update,
+// delete and patch (404 on no match, 412 on several), JSON Patch, delete
 // (then read answers 410), instance/type/system history, search on _id and
 // a few common parameters (Patient family, given, name, birthdate,
 // identifier, gender; Observation subject/patient, code, date with
@@ -12,6 +14,12 @@
 // links, batch and transaction Bundles, operations registered with
 // [WithOperation], and a CapabilityStatement at metadata. Errors are
 // OperationOutcome resources.
+//
+// $export at system, Patient and Group level answers asynchronously like a
+// real Bulk Data server ([WithExportPolls]): 202 with X-Progress and
+// Retry-After while it "works", then the manifest; its NDJSON files honour
+// Range requests ([WithoutExportRanges] turns that off), and
+// [Server.CutNextDownload] cuts one mid-body to exercise a client's resume.
 //
 // [WithTokenCheck] makes it a protected resource server; [Server.RejectTokens]
 // and [Server.RejectToken] answer 401 to exercise a client's renew-and-retry.
