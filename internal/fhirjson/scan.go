@@ -144,8 +144,9 @@ const maxDepth = 10000
 // skipValue scans one value of any kind, validating it, without
 // recursion. count, when not nil, is told the length of every array.
 func skipValue(d []byte, i int, count func(n int) bool) int {
-	var stack []byte // '{' or '['
-	var lens []int
+	var stackBuf [64]byte // '{' or '['
+	var lensBuf [64]int
+	stack, lens := stackBuf[:0], lensBuf[:0]
 	for {
 		i = skipSpace(d, i)
 		if i >= len(d) {
