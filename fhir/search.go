@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -76,6 +77,9 @@ type Entry struct {
 	Method   string // history: the request method (PUT, DELETE …)
 	Status   string // history: the response status
 	Resource any    // decoded by DecodeResource; nil for a deleted version
+	// Raw is the resource as the server sent it: the codes a Lenient
+	// decode went past are there. It points into the page's body.
+	Raw json.RawMessage
 }
 
 // Pages runs a search (GET [type]?[q], or POST [type]/_search with
@@ -318,6 +322,7 @@ func toEntry(be *models.BundleEntry, dec decoding) (Entry, error) {
 	if len(be.Resource) == 0 {
 		return e, nil
 	}
+	e.Raw = be.Resource
 	v, err := decodeResource(be.Resource, dec)
 	e.Resource = v
 	return e, err
