@@ -44,6 +44,9 @@ func (r *configReader) check(cfg *Config) {
 	for _, name := range slices.Sorted(maps.Keys(cfg.FHIR)) {
 		fc := cfg.FHIR[name]
 		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
+			if _, dup := cfg.REST[name]; dup {
+				r.add(where, "", 0, "a rest connection has the same name (REST and FHIR connections share one name space)")
+			}
 			r.checkConn(where, fc.ConnConfig, cfg.Security)
 			if u, err := url.Parse(fc.BaseURL); err == nil && (u.RawQuery != "" || u.ForceQuery) {
 				r.add(where, "base_url", 0, "a FHIR base URL has no query")

@@ -31,16 +31,22 @@ var ErrClosed = oauthclient.ErrClosed
 // immutable map; Put and Remove publish a new map, so calls in flight
 // finish on the *Conn they started with while new calls get the new one.
 // The connection replaced or removed has its idle keep-alive connections
-// closed (see [Conn.CloseIdleConnections]). Close releases everything.
+// closed (see [Conn.CloseIdleConnections]). [Registry.Reload] applies a
+// new configuration the same way. Close releases everything.
 type Registry struct {
-	conns    registry.Map[*Conn]
-	security *oauthclient.Registry // the OAuth definitions' sources
-	secs     map[string]Security   // every definition by name; immutable after Open
-	store    io.Closer             // the store Open opened, if it must be closed
-	set      *settings
-	closed   atomic.Bool
-	once     sync.Once // closes the store once
-	closeErr error
+	conns     registry.Map[*Conn]
+	security  *oauthclient.Registry               // the OAuth definitions' sources
+	secs      atomic.Pointer[map[string]Security] // every definition by name; replaced whole by a reload
+	store     io.Closer                           // the store Open opened, if it must be closed
+	set       *settings
+	opts      []Option            // what Open applied (the loader's, then its own): ReloadFile loads with them
+	tokenOpts oauthclient.Options // of every token source
+	reloadMu  sync.Mutex          // serialises reloads, and Close with them
+	running   *running            // what Open or the last reload applied; guarded by reloadMu
+	done      chan struct{}       // closed by Close: watchers end
+	closed    atomic.Bool
+	once      sync.Once // closes the store once
+	closeErr  error
 }
 
 // Conn returns the connection called name. For an unknown name the error
@@ -73,10 +79,11 @@ func (r *Registry) Security(name string) (Security, error) {
 	if name == "" {
 		return None(), nil
 	}
-	if s, ok := r.secs[name]; ok {
+	secs := r.definitions()
+	if s, ok := secs[name]; ok {
 		return s, nil
 	}
-	known := slices.Sorted(maps.Keys(r.secs))
+	known := slices.Sorted(maps.Keys(secs))
 	return nil, fmt.Errorf("%w %q (known: %s)", oauthclient.ErrUnknownDefinition, name, listOrNone(known))
 }
 
@@ -101,10 +108,20 @@ func (r *Registry) NewConn(name string, cfg ConnConfig) (*Conn, error) {
 	return newConn(name, cfg, sec, r.set, rt, own)
 }
 
+// definitions returns every security definition by name; the map is not
+// modified.
+func (r *Registry) definitions() map[string]Security {
+	if p := r.secs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // securityConfigs stands for the definitions by name, for checkConn.
 func (r *Registry) securityConfigs() map[string]SecurityConfig {
-	m := make(map[string]SecurityConfig, len(r.secs))
-	for name := range r.secs {
+	secs := r.definitions()
+	m := make(map[string]SecurityConfig, len(secs))
+	for name := range secs {
 		m[name] = SecurityConfig{}
 	}
 	return m
@@ -132,15 +149,21 @@ func (r *Registry) Remove(name string) {
 
 // Close releases what the registry holds: every token source stops its
 // timers and drops its token, idle keep-alive connections are closed, and
-// the store Open opened from the store section (Redis) is closed. Lookups
-// then find nothing; calls already running finish, and token requests they
-// still need fail. Close is idempotent.
+// the store Open opened from the store section (Redis) is closed, and
+// watchers ([Registry.Watch]) end. Lookups then find nothing; calls
+// already running finish, and token requests they still need fail. A
+// reload in progress finishes first. Close is idempotent.
 func (r *Registry) Close() error {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
 	r.closed.Store(true)
 	for _, c := range r.conns.Close() {
 		c.CloseIdleConnections()
 	}
 	r.once.Do(func() {
+		if r.done != nil {
+			close(r.done)
+		}
 		if r.security != nil {
 			_ = r.security.Close()
 		}
