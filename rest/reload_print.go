@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -95,9 +96,20 @@ func (p printer) files(h hash.Hash, paths ...string) {
 	}
 }
 
+// maxDepth bounds value's descent: configuration is shallow, and a store
+// driver's section with a pointer cycle must not loop.
+const maxDepth = 16
+
 // value writes v: exported fields by name, maps in key order, a nil map or
 // slice like an empty one, a Secret by its value.
-func (p printer) value(h hash.Hash, v reflect.Value) {
+func (p printer) value(h hash.Hash, v reflect.Value) { p.walk(h, v, 0) }
+
+func (p printer) walk(h hash.Hash, v reflect.Value, depth int) {
+	if depth > maxDepth {
+		p.str(h, "…")
+		return
+	}
+	depth++
 	if v.Type() == secretType {
 		p.str(h, v.Interface().(Secret).Reveal())
 		return
@@ -110,26 +122,26 @@ func (p printer) value(h hash.Hash, v reflect.Value) {
 		}
 		p.int(h, 1)
 		p.str(h, v.Elem().Type().String())
-		p.value(h, v.Elem())
+		p.walk(h, v.Elem(), depth)
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if f := v.Type().Field(i); f.IsExported() {
 				p.str(h, f.Name)
-				p.value(h, v.Field(i))
+				p.walk(h, v.Field(i), depth)
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		p.int(h, uint64(v.Len()))
 		for i := range v.Len() {
-			p.value(h, v.Index(i))
+			p.walk(h, v.Index(i), depth)
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return compareKeys(a, b) })
+		slices.SortFunc(keys, compareKeys)
 		p.int(h, uint64(len(keys)))
 		for _, k := range keys {
-			p.value(h, k)
-			p.value(h, v.MapIndex(k))
+			p.walk(h, k, depth)
+			p.walk(h, v.MapIndex(k), depth)
 		}
 	default:
 		p.scalar(h, v)
@@ -141,7 +153,11 @@ func (p printer) scalar(h hash.Hash, v reflect.Value) {
 	case reflect.String:
 		p.str(h, v.String())
 	case reflect.Bool:
-		p.int(h, map[bool]uint64{false: 0, true: 1}[v.Bool()])
+		var b uint64
+		if v.Bool() {
+			b = 1
+		}
+		p.int(h, b)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		p.int(h, uint64(v.Int()))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -156,17 +172,10 @@ func (p printer) scalar(h hash.Hash, v reflect.Value) {
 // compareKeys orders map keys: strings as such, others by their printed
 // form (no configuration map has secret keys).
 func compareKeys(a, b reflect.Value) int {
-	sa, sb := a.String(), b.String()
-	if a.Kind() != reflect.String {
-		sa, sb = fmt.Sprint(a), fmt.Sprint(b)
+	if a.Kind() == reflect.String {
+		return cmp.Compare(a.String(), b.String())
 	}
-	switch {
-	case sa < sb:
-		return -1
-	case sa > sb:
-		return 1
-	}
-	return 0
+	return cmp.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
 func (p printer) str(h hash.Hash, s string) {
