@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // ErrNotFound is returned by [Store.Get] when the key holds no entry, or
@@ -102,4 +104,6 @@ type Env struct {
 	Now      func() time.Time                  // the clock; nil for time.Now
 	Logger   *slog.Logger                      // nil for none
 	ReadFile func(path string) ([]byte, error) // reads the files the section names (bounded)
+	// MeterProvider receives the store's instruments; nil for the global one.
+	MeterProvider metric.MeterProvider
 }

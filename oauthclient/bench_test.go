@@ -13,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -60,16 +63,29 @@ func staticOAuth2(access string) oauth2.TokenSource {
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)})
 }
 
-// BenchmarkToken compares getting a warm token: our source against
-// x/oauth2's ReuseTokenSource and clientcredentials token source.
+// sdkOptions installs a real OpenTelemetry SDK: a meter provider on a
+// manual reader (nothing collects during the benchmark, as between two
+// scrapes) and a tracer provider sampling every span.
+func sdkOptions(b *testing.B) oauthclient.Options {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) })
+	return oauthclient.Options{MeterProvider: mp, TracerProvider: tp}
+}
+
+// BenchmarkToken compares getting a warm token: our source (with the
+// global no-op telemetry, and with a real SDK installed) against x/oauth2's
+// ReuseTokenSource and clientcredentials token source.
 func BenchmarkToken(b *testing.B) {
 	ctx := context.Background()
 	ours := oauthclient.NewSourceFrom("bench", oauthclient.FromOAuth2(staticOAuth2("tok")), oauthclient.Options{})
+	withSDK := oauthclient.NewSourceFrom("bench-sdk", oauthclient.FromOAuth2(staticOAuth2("tok")), sdkOptions(b))
 	reuse := oauth2.ReuseTokenSource(nil, staticOAuth2("tok"))
 	as, _ := newAuthServer(b)
 	cc := (&clientcredentials.Config{ClientID: testClient, ClientSecret: testSecret, TokenURL: as.TokenURL()}).TokenSource(ctx)
 	for _, warm := range []func() error{
 		func() error { _, err := ours.TokenContext(ctx); return err },
+		func() error { _, err := withSDK.TokenContext(ctx); return err },
 		func() error { _, err := reuse.Token(); return err },
 		func() error { _, err := cc.Token(); return err },
 	} {
@@ -78,6 +94,8 @@ func BenchmarkToken(b *testing.B) {
 	runPeers(b, []peer{
 		{"tokenwire-TokenContext", func() error { _, err := ours.TokenContext(ctx); return err }},
 		{"tokenwire-Token", func() error { _, err := ours.Token(); return err }},
+		{"tokenwire-TokenContext-otel-sdk", func() error { _, err := withSDK.TokenContext(ctx); return err }},
+		{"tokenwire-Token-otel-sdk", func() error { _, err := withSDK.Token(); return err }},
 		{"xoauth2-ReuseTokenSource", func() error { _, err := reuse.Token(); return err }},
 		{"xoauth2-clientcredentials", func() error { _, err := cc.Token(); return err }},
 	})
@@ -111,11 +129,16 @@ func BenchmarkTransportGET(b *testing.B) {
 	ourTr, err := oauthclient.NewTransport(src, newBase(), api.URL)
 	require.NoError(b, err)
 	ours := &http.Client{Transport: ourTr}
+	opts := sdkOptions(b)
+	opts.AllowInsecureHTTP = true
+	sdkTr, err := oauthclient.NewTransport(oauthclient.NewSourceFrom("bench-sdk", oauthclient.FromOAuth2(staticOAuth2("tok")), opts), newBase(), api.URL)
+	require.NoError(b, err)
 	xo := &http.Client{Transport: &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, staticOAuth2("tok")), Base: newBase()}}
 	auth := "Bearer tok"
 	runPeers(b, []peer{
 		{"raw-fixed-header", getter(raw, api.URL+"/customers/42", auth)},
 		{"tokenwire-Transport", getter(ours, api.URL+"/customers/42", "")},
+		{"tokenwire-Transport-otel-sdk", getter(&http.Client{Transport: sdkTr}, api.URL+"/customers/42", "")},
 		{"xoauth2-Transport", getter(xo, api.URL+"/customers/42", "")},
 	})
 }

@@ -1,7 +1,6 @@
 package oauthclient
 
 import (
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +56,6 @@ func (s *Source) setCurrent(t *Token) {
 	if old := s.cur.Swap(c); old != nil {
 		old.stop()
 	}
-	s.opts.Logger.Debug("oauthclient: token ready", slog.String("definition", s.name), slog.Time("expiry", t.expiry))
 }
 
 // stop releases c's timers once it is no longer served.

@@ -41,4 +41,59 @@
 // registry, releases its source's timers and token at once ([Source.Close]). A Source is an
 // oauth2.TokenSource, and [FromOAuth2] feeds any oauth2.TokenSource into a
 // Source. Tests use package oauthtest, a fake authorization server.
+//
+// # Telemetry
+//
+// Each source reports through the OpenTelemetry providers of its Options
+// (default: the global ones, so a service that installs OpenTelemetry gets
+// everything, and one that does not pays next to nothing). No convention
+// exists for tokens yet; these instruments, on the meter
+// "github.com/tokenwire/tokenwire/oauthclient", are tokenwire's:
+//
+//	name                             kind                unit        attributes                                    meaning
+//	tokenwire.token.requests         Counter             {request}   definition, grant, outcome                    token requests the fetcher made (a token from the shared store makes none)
+//	tokenwire.token.request.duration Histogram           s           definition, grant, outcome                    their duration
+//	tokenwire.token.cache.lookups    ObservableCounter   {lookup}    definition, cache.result                      lookups by result: fresh, stale (served while renewing), miss (the caller waited), store (a fetch found the token in the shared store)
+//	tokenwire.token.fetches          Counter             {fetch}     definition, grant, fetch.trigger              shared fetches started: background (renewal ahead of expiry, nobody waits) or caller (callers without a valid token wait)
+//	tokenwire.token.wait.duration    Histogram           s           definition, grant, outcome                    how long each caller without a valid token waited (its count is the callers that waited)
+//	tokenwire.token.resends          Counter             {resend}    definition, grant, resend.reason              requests the Transport sent again: unauthorized (401, fresh token) or dpop_nonce (new proof)
+//	tokenwire.token.expiry           ObservableGauge     s           definition                                    seconds until the current token expires (negative once expired; absent without a token)
+//	tokenwire.token.backoff          ObservableGauge     s           definition                                    seconds until the next token request is permitted after failures (0: not backing off)
+//
+// Attribute keys are tokenwire.definition, tokenwire.grant
+// (client_credentials, or custom for [NewSourceFrom]), tokenwire.outcome
+// (success, an RFC 6749/8707/9449 error code such as invalid_client,
+// other_code for a vendor's own code, malformed_response, http_error,
+// timeout, canceled, closed, error; for waits success or error),
+// tokenwire.cache.result, tokenwire.fetch.trigger and
+// tokenwire.resend.reason. Their values are bounded sets: never a secret,
+// a token, a URL or a client id. The hot path records nothing: warm
+// lookups are counted with atomics and reported by the observable counter
+// at collection time, and fresh lookups only by the [Transport] (one atomic
+// add in front of an HTTP call; on a bare Token or TokenContext it would
+// double the cost), so a warm Token stays an atomic load with a real SDK
+// installed. A closed or released source unregisters its observable
+// instruments.
+//
+// A shared fetch is a span "tokenwire.token.fetch" of its own (a root: it
+// outlives any one caller), with the definition, grant, trigger and outcome
+// and an error status on failure; each caller that waits for it links its
+// span to the fetch (trace.Link) and gets a "tokenwire.token.wait" event,
+// and a token found in the shared store is a "tokenwire.store.hit" event.
+// The token request's context carries the fetch span, so an instrumented
+// Options.HTTPClient nests its own span under it. A Transport resend is a
+// "tokenwire.token.resend" event on the request's span.
+//
+// The Logger receives: "token obtained" (Info, with the trigger and
+// expiry), "renewing the token in the background" and "token taken from
+// the shared store" (Debug), "token fetch failed; backing off" (Warn, with
+// the consecutive failures, the wait and the error scrubbed of the
+// definition's secrets), store read, write and lock failures (Warn), "token
+// invalidated" and a 401 resend (Info), a DPoP nonce resend (Debug); each
+// with the definition's name, never a secret or a token.
+//
+// [Source.Status] and [Registry.Status] are snapshots for a status page or
+// a health check: the token's state ([TokenState]: fresh, stale, expired,
+// backing_off, none), expiry, last fetch, last error, counts and the
+// store's [cache.Status].
 package oauthclient

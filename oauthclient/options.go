@@ -1,10 +1,13 @@
 package oauthclient
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenwire/tokenwire/cache"
 )
@@ -19,9 +22,18 @@ type Options struct {
 	Store cache.Store
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Logger receives fetch and renewal events, never a secret or token.
-	// Default: discard.
+	// Logger receives fetch, renewal, backoff, store and resend events
+	// (see the package documentation), never a secret or token. Default:
+	// discard.
 	Logger *slog.Logger
+	// MeterProvider receives the tokenwire.token.* instruments listed in
+	// the package documentation. Default otel.GetMeterProvider(): a service
+	// that installs a global provider gets them, one that does not pays
+	// next to nothing.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the spans of token fetches. Default
+	// otel.GetTracerProvider().
+	TracerProvider trace.TracerProvider
 	// HTTPClient makes the token requests. Default: a new client that does
 	// not follow redirects.
 	HTTPClient *http.Client
@@ -72,7 +84,13 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MeterProvider == nil {
+		o.MeterProvider = otel.GetMeterProvider()
+	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = otel.GetTracerProvider()
 	}
 	if o.RenewWindow == nil {
 		o.RenewWindow = DefaultRenewWindow

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 
 	"github.com/tokenwire/tokenwire/cache"
@@ -42,6 +43,11 @@ type Source struct {
 	policy     backoff.Policy
 	dpop       *dpopProver   // proves the key DPoP-bound tokens are bound to
 	timeout    time.Duration // bound of one shared fetch
+	grant      string        // as telemetry and Status name it
+	method     AuthMethod    // client authentication, for Status; "" for NewSourceFrom
+	secrets    []string      // never shown: scrubbed from error texts
+	tel        *telemetry
+	counts     *counts
 
 	cur       atomic.Pointer[current]
 	fetching  atomic.Bool            // a fetch is in flight
@@ -60,9 +66,26 @@ type Source struct {
 
 // call is one shared fetch.
 type call struct {
-	done chan struct{}
-	tok  *Token
-	err  error
+	done    chan struct{}
+	tok     *Token
+	err     error
+	trigger string       // triggerBackground or triggerCaller
+	span    trace.Span   // once started
+	links   []trace.Link // to the spans of callers that joined before it started
+}
+
+// join links the span of the caller waiting on cl (under s.mu, while cl
+// is not done) to cl's span.
+func (cl *call) join(ctx context.Context) {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return
+	}
+	if l := (trace.Link{SpanContext: sc}); cl.span != nil {
+		cl.span.AddLink(l)
+	} else {
+		cl.links = append(cl.links, l)
+	}
 }
 
 // NewSource validates cfg and returns a source fetching tokens with the
@@ -91,7 +114,11 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if cfg.TokenURL == "" && (cfg.DiscoveryURL != "" || (cfg.Issuer != "" && cfg.TokenURLFunc == nil)) {
 		f.disc = newDiscovery(cfg, auth, hc, opts)
 	}
-	s := NewSourceFrom(cfg.Name, f, opts)
+	s := newSource(cfg.Name, f, opts, grantClientCredentials)
+	s.method = cfg.authMethod()
+	if so, ok := auth.(secretsOf); ok {
+		s.secrets = so.secrets()
+	}
 	s.dpop = f.dpop
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
@@ -105,13 +132,18 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 // opts, tokens are shared under a key derived from name only: use
 // [NewSource] for keys derived from a definition's identity.
 func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
+	return newSource(name, f, opts, grantCustom)
+}
+
+func newSource(name string, f Fetcher, opts Options, grant string) *Source {
 	timed := opts.Now == nil
 	opts = opts.withDefaults()
 	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, insecureOK: opts.AllowInsecureHTTP, timeout: sharedFetchBound(DefaultTimeout, opts),
-		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}}
+		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}, grant: grant, counts: &counts{}}
 	if opts.Store != nil {
 		s.key = keyOf("fetcher", name)
 	}
+	s.tel = newTelemetry(s, grant)
 	return s
 }
 
@@ -147,10 +179,13 @@ func (s *Source) Close() {
 // release drops the current token and stops its timers without closing
 // the source: a later call fetches anew. A registry releases the source a
 // new definition replaced, which clients handed out may still use.
+// Its observable instruments are unregistered: the source replacing it
+// reports under the same definition name.
 func (s *Source) release() {
 	if c := s.cur.Swap(nil); c != nil {
 		c.stop()
 	}
+	s.tel.unregister()
 }
 
 // String names the source's definition; it never shows a secret or a token.
@@ -171,6 +206,7 @@ func (s *Source) TokenContext(ctx context.Context) (*Token, error) {
 		case fresh:
 			return c.tok, nil
 		case stale:
+			s.counts.stale.Add(1)
 			s.renewInBackground()
 			return c.tok, nil
 		}
@@ -187,6 +223,7 @@ func (s *Source) Token() (*oauth2.Token, error) {
 		case fresh:
 			return c.o2, nil
 		case stale:
+			s.counts.stale.Add(1)
 			s.renewInBackground()
 			return c.o2, nil
 		}
@@ -222,7 +259,7 @@ func (s *Source) Invalidate(t *Token) {
 	s.lastDrop.Store(now) // only by the caller that dropped it: the others wait for the fetch
 
 	c.stop()
-	s.opts.Logger.Info("oauthclient: token invalidated", slog.String("definition", s.name))
+	s.opts.Logger.Info("oauthclient: token invalidated: a backend rejected it", slog.String("definition", s.name))
 	if s.key != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
@@ -243,12 +280,22 @@ func (s *Source) renewInBackground() {
 	if s.fetching.Load() || s.opts.Now().UnixNano() < s.notBefore.Load() {
 		return
 	}
-	s.start()
+	_, _ = s.start(context.Background(), triggerBackground)
 }
 
-// wait joins (or starts) the shared fetch and waits for it or for ctx.
+// wait joins (or starts) the shared fetch and waits for it or for ctx; it
+// counts the miss and records how long the caller waited.
 func (s *Source) wait(ctx context.Context) (*Token, error) {
-	cl, err := s.start()
+	s.counts.miss.Add(1)
+	begin := s.opts.Now()
+	tok, err := s.waitShared(ctx)
+	s.tel.waited(ctx, s.opts.Now().Sub(begin), err)
+	return tok, err
+}
+
+// waitShared is wait without the accounting.
+func (s *Source) waitShared(ctx context.Context) (*Token, error) {
+	cl, err := s.start(ctx, triggerCaller)
 	var be *BackoffError
 	if errors.As(err, &be) {
 		cl, err = s.later(ctx, be)
@@ -264,15 +311,17 @@ func (s *Source) wait(ctx context.Context) (*Token, error) {
 	}
 }
 
-// start returns the fetch in flight, or starts one; during backoff it
-// returns the last error instead.
-func (s *Source) start() (*call, error) {
+// start returns the fetch in flight, or starts one for trigger; during
+// backoff it returns the last error instead. The span of ctx's caller is
+// linked to the fetch's.
+func (s *Source) start(ctx context.Context, trigger string) (*call, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, fmt.Errorf("security definition %q: %w", s.name, ErrClosed)
 	}
 	if s.inflight != nil {
+		s.inflight.join(ctx)
 		return s.inflight, nil
 	}
 	if c := s.cur.Load(); c != nil && s.opts.Now().Before(c.renewAt) {
@@ -283,11 +332,22 @@ func (s *Source) start() (*call, error) {
 	if nb := s.notBefore.Load(); s.opts.Now().UnixNano() < nb {
 		return nil, &BackoffError{Definition: s.name, Until: time.Unix(0, nb), Err: s.lastErr}
 	}
-	cl := &call{done: make(chan struct{})}
-	s.inflight = cl
-	s.fetching.Store(true)
+	cl := &call{done: make(chan struct{}), trigger: trigger}
+	cl.join(ctx)
+	s.begin(cl)
 	go s.run(cl)
 	return cl, nil
+}
+
+// begin makes cl the fetch in flight and starts its span (under s.mu).
+func (s *Source) begin(cl *call) {
+	s.inflight = cl
+	s.fetching.Store(true)
+	_, cl.span = s.tel.fetchStarted(cl.trigger, cl.links)
+	cl.links = nil
+	if cl.trigger == triggerBackground {
+		s.opts.Logger.Debug("oauthclient: renewing the token in the background", slog.String("definition", s.name))
+	}
 }
 
 // later returns the attempt scheduled for the end of the backoff be, and
@@ -313,12 +373,14 @@ func (s *Source) later(ctx context.Context, be *BackoffError) (*call, error) {
 		return nil, be
 	}
 	if s.inflight != nil {
+		s.inflight.join(ctx)
 		return s.inflight, nil
 	}
 	if s.next == nil {
-		cl := &call{done: make(chan struct{})}
+		cl := &call{done: make(chan struct{}), trigger: triggerCaller}
 		s.next, s.nextAt = cl, time.AfterFunc(max(d, 0), func() { s.launch(cl) })
 	}
+	s.next.join(ctx)
 	return s.next, nil
 }
 
@@ -331,14 +393,16 @@ func (s *Source) launch(cl *call) {
 	}
 	s.next = nil
 	if in := s.inflight; in != nil { // a fetch started meanwhile: share it
+		for _, l := range cl.links {
+			in.span.AddLink(l)
+		}
 		s.mu.Unlock()
 		<-in.done
 		cl.tok, cl.err = in.tok, in.err
 		close(cl.done)
 		return
 	}
-	s.inflight = cl
-	s.fetching.Store(true)
+	s.begin(cl)
 	s.mu.Unlock()
 	s.run(cl)
 }
@@ -346,8 +410,8 @@ func (s *Source) launch(cl *call) {
 // run performs one shared fetch, detached from every caller's context and
 // bounded by s.timeout even if the fetcher ignores its context.
 func (s *Source) run(cl *call) {
-	tok, err := s.bounded()
-	var logErr error
+	tok, err := s.bounded(trace.ContextWithSpan(context.Background(), cl.span))
+	var wait time.Duration
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -359,26 +423,40 @@ func (s *Source) run(cl *call) {
 	default:
 		s.failures++
 		s.lastErr = err
-		s.notBefore.Store(s.opts.Now().Add(s.delay(err)).UnixNano())
-		logErr = err
+		wait = s.delay(err)
+		s.notBefore.Store(s.opts.Now().Add(wait).UnixNano())
 	}
 	failures := s.failures
 	s.inflight = nil
 	s.fetching.Store(false)
 	s.mu.Unlock()
-	if logErr != nil { // before the waiters wake: what they then read of the log has it
-		s.opts.Logger.Warn("oauthclient: token fetch failed", slog.String("definition", s.name),
-			slog.Int("failures", failures), slog.String("error", logErr.Error()))
-	}
+	s.ended(cl, tok, err, failures, wait) // before the waiters wake: what they then read of the log has it
 	cl.tok, cl.err = tok, err
 	close(cl.done)
+}
+
+// ended notes, logs and traces the end of the shared fetch cl.
+func (s *Source) ended(cl *call, tok *Token, err error, failures int, wait time.Duration) {
+	fetchEnded(cl.span, err)
+	switch {
+	case err == nil:
+		s.counts.lastFetch.Store(s.opts.Now().UnixNano())
+		s.opts.Logger.Info("oauthclient: token obtained", slog.String("definition", s.name),
+			slog.String("trigger", cl.trigger), slog.Time("expiry", tok.expiry))
+	case errors.Is(err, ErrClosed):
+	default:
+		s.noteError(err)
+		s.opts.Logger.Warn("oauthclient: token fetch failed; backing off", slog.String("definition", s.name),
+			slog.String("trigger", cl.trigger), slog.Int("failures", failures), slog.Duration("retry_in", wait),
+			slog.String("error", s.errText(err)))
+	}
 }
 
 // bounded runs obtain with the shared-fetch timeout. A fetcher that ignores
 // its context is abandoned at the deadline: its goroutine ends whenever the
 // fetcher returns, and its late result is dropped.
-func (s *Source) bounded() (*Token, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+func (s *Source) bounded(parent context.Context) (*Token, error) {
+	ctx, cancel := context.WithTimeout(parent, s.timeout)
 	defer cancel()
 	type result struct {
 		tok *Token

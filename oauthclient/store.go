@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tokenwire/tokenwire/cache"
 )
 
@@ -79,7 +81,7 @@ func keyOf(parts ...string) string {
 // fresh one, else from the fetcher, under the store's lock when it has one.
 func (s *Source) obtain(ctx context.Context) (*Token, error) {
 	if s.key == "" {
-		return s.fetcher.Fetch(ctx)
+		return s.request(ctx)
 	}
 	if t := s.fromStore(ctx); t != nil {
 		return t, nil
@@ -164,11 +166,26 @@ func (s *Source) fromStore(ctx context.Context) *Token {
 	if d := s.dropped.Load(); d != nil && *d == t.cred.access {
 		return nil // rejected by a backend: not an answer either
 	}
+	s.counts.store.Add(1)
+	trace.SpanFromContext(ctx).AddEvent("tokenwire.store.hit")
+	s.opts.Logger.Debug("oauthclient: token taken from the shared store", slog.String("definition", s.name))
 	return t
 }
 
-func (s *Source) fetchAndStore(ctx context.Context) (*Token, error) {
+// request makes one token request through the fetcher, counted and timed.
+func (s *Source) request(ctx context.Context) (*Token, error) {
+	begin := s.opts.Now()
 	t, err := s.fetcher.Fetch(ctx)
+	s.counts.requests.Add(1)
+	if err != nil {
+		s.counts.failures.Add(1)
+	}
+	s.tel.requested(ctx, s.opts.Now().Sub(begin), err)
+	return t, err
+}
+
+func (s *Source) fetchAndStore(ctx context.Context) (*Token, error) {
+	t, err := s.request(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 package oauthclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,7 +98,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.allowed(req.URL) {
 		return t.base.RoundTrip(req)
 	}
-	tok, err := t.src.TokenContext(req.Context())
+	tok, err := t.src.transportToken(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, noTokenError{err}
@@ -109,6 +111,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		discard(resp)
+		t.src.resent(req, reasonDPoPNonce)
 		if resp, _, err = t.send(req, tok, true); err != nil {
 			return nil, err
 		}
@@ -176,8 +179,39 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 		return resp, nil
 	}
 	discard(resp)
+	t.src.resent(req, reasonUnauthorized)
 	resp2, _, err := t.send(req, fresh, true)
 	return resp2, err
+}
+
+// The reasons of a resend.
+const (
+	reasonUnauthorized = "unauthorized" // a 401: the token was rejected, a fresh one is sent
+	reasonDPoPNonce    = "dpop_nonce"   // a 401 use_dpop_nonce challenge: the same token, a new proof
+)
+
+// transportToken is TokenContext for the Transport, which also counts a
+// fresh lookup: there an atomic add is lost in the HTTP call, while on
+// Token and TokenContext it would double the cost of the hot path.
+func (s *Source) transportToken(ctx context.Context) (*Token, error) {
+	if c := s.cur.Load(); c != nil && s.phase(c) == fresh {
+		s.counts.fresh.Add(1)
+		return c.tok, nil
+	}
+	return s.TokenContext(ctx)
+}
+
+// resent counts, traces and logs a resend of req for reason.
+func (s *Source) resent(req *http.Request, reason string) {
+	ctx := req.Context()
+	s.counts.resends.Add(1)
+	s.tel.resent(ctx, reason)
+	level, msg := slog.LevelInfo, "oauthclient: the backend rejected the token (401); resending once with a fresh one"
+	if reason == reasonDPoPNonce {
+		level, msg = slog.LevelDebug, "oauthclient: the backend asked for a DPoP nonce; resending once with a new proof"
+	}
+	s.opts.Logger.LogAttrs(ctx, level, msg, slog.String("definition", s.name), slog.String("method", req.Method),
+		slog.String("host", req.URL.Host))
 }
 
 // discard drains a little of a response that is answered by a resend, so

@@ -114,7 +114,7 @@ func (c Config) open(env cache.Env) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts.Now, opts.Logger = env.Now, env.Logger
+	opts.Now, opts.Logger, opts.MeterProvider = env.Now, env.Logger, env.MeterProvider
 	client, err := c.client(env.ReadFile)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,8 @@ func (c Config) open(env cache.Env) (*Store, error) {
 }
 
 // Options returns the store options the configuration describes. Fields
-// Config does not cover (Fallback, Now, Logger) are left to their defaults.
+// Config does not cover (Fallback, Now, Logger, MeterProvider) are left to
+// their defaults.
 func (c Config) Options() (Options, error) {
 	o := Options{Prefix: c.Prefix, Plaintext: c.Plaintext, OpTimeout: c.OpTimeout}
 	for i, s := range c.EncryptionKeys {

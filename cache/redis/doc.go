@@ -22,4 +22,20 @@
 //	store, err := redis.New(client, redis.Options{Keys: [][]byte{key}})
 //
 // or, from a configuration file, [NewFromConfig] with a [Config].
+//
+// # Telemetry
+//
+// The store reports through Options.MeterProvider (default: the global
+// one), on the meter "github.com/tokenwire/tokenwire/cache/redis":
+//
+//	name                      kind             unit         attributes                                   meaning
+//	tokenwire.store.fallbacks Counter          {operation}  store, store.operation, store.cause          operations the local fallback served: cause error (Redis failed) or breaker_open (skipped in the cool-down)
+//	tokenwire.store.errors    Counter          {error}      store, store.operation                       failed Redis operations (the caller's own cancellation is not one)
+//	tokenwire.store.breaker   ObservableGauge  1            store, store.breaker.state                   1 for the breaker's current state (closed, open, half_open), 0 for the others
+//
+// with the keys tokenwire.store ("redis"), tokenwire.store.operation (get,
+// set, delete, lock, unlock), tokenwire.store.cause and
+// tokenwire.store.breaker.state. [Store.Status] is the same state as a
+// [cache.Status] for a status page. Close unregisters the gauge. The Logger
+// warns when an outage starts and says when Redis is reachable again.
 package redis

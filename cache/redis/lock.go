@@ -29,6 +29,7 @@ func (s *Store) TryLock(ctx context.Context, key string, ttl time.Duration) (unl
 		return nil, false, errors.New("redis: lock ttl must be positive")
 	}
 	if !s.health.allow() {
+		s.tel.fellBack(ctx, "lock", causeBreaker)
 		return noUnlock, true, nil
 	}
 	lk, owner := s.lockKey(key), rand.Text()
@@ -37,6 +38,7 @@ func (s *Store) TryLock(ctx context.Context, key string, ttl time.Duration) (unl
 	cancel()
 	if err != nil {
 		s.failed(ctx, "lock", err)
+		s.tel.fellBack(ctx, "lock", causeError)
 		return noUnlock, true, nil
 	}
 	s.succeeded()

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -57,6 +59,10 @@ type Options struct {
 	// Logger receives failures and recoveries, never a key or a value.
 	// Default: discard.
 	Logger *slog.Logger
+
+	// MeterProvider receives the tokenwire.store.* instruments (see the
+	// package documentation). Default otel.GetMeterProvider().
+	MeterProvider metric.MeterProvider
 }
 
 // String redacts the encryption keys, so that Options may be printed (with
@@ -115,7 +121,10 @@ func (o Options) withDefaults() (Options, error) {
 		o.Fallback = cache.NewMemory(0, cache.WithClock(o.Now))
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MeterProvider == nil {
+		o.MeterProvider = otel.GetMeterProvider()
 	}
 	return o, nil
 }

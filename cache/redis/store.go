@@ -25,6 +25,7 @@ type Store struct {
 	now      func() time.Time
 	log      *slog.Logger
 	health   *health
+	tel      *telemetry
 }
 
 var (
@@ -51,6 +52,7 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 		fallback: o.Fallback, now: o.Now, log: o.Logger,
 		health: newHealth(o.Now, o.Cooldown),
 	}
+	s.tel = newTelemetry(s, o.MeterProvider)
 	if !honoursDeadlines(client) {
 		s.log.Warn("redis: client has ContextTimeoutEnabled off; a slow Redis is cut off by its ReadTimeout, not OpTimeout")
 	}
@@ -74,8 +76,10 @@ func honoursDeadlines(client goredis.UniversalClient) bool {
 func (s *Store) Healthy() bool { return s.health.healthy.Load() }
 
 // Close closes the Redis client if the store created it ([NewFromConfig]);
-// a client passed to [New] is left to its owner.
+// a client passed to [New] is left to its owner. The store's gauge is
+// unregistered either way.
 func (s *Store) Close() error {
+	s.tel.unregister()
 	if s.owned {
 		return s.client.Close()
 	}
@@ -111,6 +115,9 @@ func (s *Store) Get(ctx context.Context, key string) (cache.Entry, error) {
 			return s.decode(ctx, key, rk, b)
 		}
 		s.failed(ctx, "get", err)
+		s.tel.fellBack(ctx, "get", causeError)
+	} else {
+		s.tel.fellBack(ctx, "get", causeBreaker)
 	}
 	return s.fallback.Get(ctx, key)
 }
@@ -145,6 +152,7 @@ func (s *Store) Set(ctx context.Context, key string, e cache.Entry) error {
 		return err
 	}
 	if !s.health.allow() {
+		s.tel.fellBack(ctx, "set", causeBreaker)
 		return nil
 	}
 	rk := s.valueKey(key)
@@ -152,7 +160,7 @@ func (s *Store) Set(ctx context.Context, key string, e cache.Entry) error {
 	opCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	err := s.client.Set(opCtx, rk, stored, roundUpMs(ttl)).Err()
 	cancel()
-	s.record(ctx, "set", err)
+	s.recordOrFallBack(ctx, "set", err)
 	return nil
 }
 
@@ -166,7 +174,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		opCtx, cancel := context.WithTimeout(ctx, s.timeout)
 		err := s.client.Del(opCtx, s.valueKey(key)).Err()
 		cancel()
-		s.record(ctx, "delete", err)
+		s.recordOrFallBack(ctx, "delete", err)
+	} else {
+		s.tel.fellBack(ctx, "delete", causeBreaker)
 	}
 	return s.fallback.Delete(ctx, key)
 }
@@ -201,7 +211,9 @@ func (s *Store) DeleteIf(ctx context.Context, key string, value []byte) error {
 		if errors.Is(err, goredis.Nil) {
 			err = nil
 		}
-		s.record(ctx, "delete", err)
+		s.recordOrFallBack(ctx, "delete", err)
+	} else {
+		s.tel.fellBack(ctx, "delete", causeBreaker)
 	}
 	if e, err := s.fallback.Get(ctx, key); err == nil && bytes.Equal(e.Value, value) {
 		return s.fallback.Delete(ctx, key)
@@ -229,6 +241,15 @@ func (s *Store) record(ctx context.Context, op string, err error) {
 	s.failed(ctx, op, err)
 }
 
+// recordOrFallBack is record for an operation that the fallback store
+// then serves alone when Redis failed.
+func (s *Store) recordOrFallBack(ctx context.Context, op string, err error) {
+	s.record(ctx, op, err)
+	if err != nil {
+		s.tel.fellBack(ctx, op, causeError)
+	}
+}
+
 func (s *Store) succeeded() {
 	if s.health.succeeded() {
 		s.log.Info("redis: reachable again, shared cache resumed")
@@ -236,8 +257,11 @@ func (s *Store) succeeded() {
 }
 
 func (s *Store) failed(ctx context.Context, op string, err error) {
+	if ctx.Err() == nil { // the caller's own cancellation is not Redis's failure
+		s.tel.failed(ctx, op, err, s.now())
+	}
 	if s.health.failed(ctx) {
-		s.log.Warn("redis: operation failed, using the local fallback cache",
+		s.log.WarnContext(ctx, "redis: operation failed, using the local fallback cache",
 			"op", op, "error", err.Error(), "retry_after", s.health.cooldown)
 		return
 	}
