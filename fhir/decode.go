@@ -98,9 +98,14 @@ func DecodeResource(data []byte) (any, error) { return decodeResource(data, deco
 func decodeResource(data []byte, dc decoding) (any, error) {
 	if rt, ok := firstType(data); ok && registry[rt] != nil {
 		v := registry[rt]()
-		got, gotOK, err := fhirjson.UnmarshalResource(data, v, dc.options(rt))
+		got, gotOK, err := fhirjson.UnmarshalResource(data, v, dc.options(rt, len(data)))
 		if err == nil && gotOK && got == rt {
 			return v, nil
+		}
+		if err != nil {
+			if last, terr := ResourceType(data); terr == nil && last == rt {
+				return nil, decodeError(data, rt, err) // the type was right: do not decode twice
+			}
 		}
 	}
 	// The fast path could not confirm the type it chose: the slow way.
@@ -113,7 +118,7 @@ func decodeResource(data []byte, dc decoding) (any, error) {
 		return json.RawMessage(bytes.Clone(data)), nil
 	}
 	v := mk()
-	if err := decodeInto(data, v, rt, dc.options(rt)); err != nil {
+	if err := decodeInto(data, v, rt, dc.options(rt, len(data))); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -143,7 +148,7 @@ func Decode[T any](data []byte) (*T, error) { return decode[T](data, decoding{})
 func decode[T any](data []byte, dc decoding) (*T, error) {
 	want := typeName[T]()
 	v := new(T)
-	rt, ok, err := fhirjson.UnmarshalResource(data, v, dc.options(want))
+	rt, ok, err := fhirjson.UnmarshalResource(data, v, dc.options(want, len(data)))
 	if want == "" || !ok {
 		// Not a model, or the fast path could not tell the type: check
 		// it as a scan sees it, before any decode error.
@@ -212,13 +217,13 @@ func decodeInto(data []byte, v any, rt string, o fhirjson.Options) error {
 
 // decodeError is the *DecodeError of err, the failed decode of data.
 func decodeError(data []byte, rt string, err error) error {
-	if errors.Is(err, fhirjson.ErrTooLong) {
-		return err
-	}
 	if rt == "" {
 		rt = "resource"
 	}
 	de := &DecodeError{ResourceType: rt, Err: err}
+	if errors.Is(err, fhirjson.ErrTooLong) || errors.Is(err, fhirjson.ErrTooLarge) {
+		return de
+	}
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {

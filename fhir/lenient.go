@@ -42,14 +42,23 @@ func DecodeLenient[T any](data []byte) (*T, []UnknownCode, error) {
 // decoding is how a connection decodes: strict or lenient, and for pages
 // with a bound on entries and without copying the body it owns.
 type decoding struct {
-	lenient  bool
-	report   func(UnknownCode)
-	maxArray int
-	owned    bool
+	lenient    bool
+	report     func(UnknownCode)
+	maxArray   int
+	owned      bool
+	allocExtra int64 // more room, for pages of up to maxArray entries
 }
 
-func (dc decoding) options(rt string) fhirjson.Options {
-	o := fhirjson.Options{MaxArray: dc.maxArray, Owned: dc.owned}
+// allocFactor bounds what a decode may allocate: this many times the
+// size of its input, plus allocSlack. Real resources take 3-10 times
+// their JSON; {"extension":[{},{},…]} would take 150 times.
+const (
+	allocFactor = 16
+	allocSlack  = 1 << 20
+)
+
+func (dc decoding) options(rt string, size int) fhirjson.Options {
+	o := fhirjson.Options{MaxArray: dc.maxArray, Owned: dc.owned, MaxAlloc: allocFactor*int64(size) + allocSlack + dc.allocExtra}
 	if dc.lenient {
 		report := dc.report
 		o.UnknownCode = func(path, code string) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"reflect"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
@@ -267,8 +268,9 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	}
 	dc := c.owned()
 	dc.maxArray = c.limits.maxEntries
+	dc.allocExtra = 4 * int64(c.limits.maxEntries) * int64(reflect.TypeFor[models.BundleEntry]().Size()) // growth by doubling
 	b, err := decode[models.Bundle](r.body, dc)
-	if errors.Is(err, fhirjson.ErrTooLong) {
+	if errors.Is(err, fhirjson.ErrTooLong) || errors.Is(err, fhirjson.ErrTooLarge) {
 		return nil, fmt.Errorf("fhir: %s: a page with more than %d entries or links (see WithMaxEntries): %w", c.name, c.limits.maxEntries, ErrPageTooLarge)
 	}
 	return b, err

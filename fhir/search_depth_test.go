@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
 // serveBundle answers every request with body (and counts them).
@@ -201,4 +202,38 @@ func TestHugePageOfEmptyEntriesCostsLittle(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
 	assert.Less(t, allocated, uint64(8*fhir.DefaultMaxBody), "allocated %d MiB", allocated>>20)
+}
+
+// TestAmplifiedPagesAndResourcesAreBounded: {} is 3 bytes of JSON and 448
+// bytes of Extension; a page or a resource made of them is refused before
+// it takes more than a bounded multiple of its size.
+func TestAmplifiedPagesAndResourcesAreBounded(t *testing.T) {
+	ext := `"extension":[` + strings.Repeat(`{},`, 9999) + `{}]`
+	entry := `{"resource":{"resourceType":"Patient",` + ext + `}}`
+	page := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(entry+",", 99) + entry + `]}`
+	srv, _ := serveBundle(t, func(*http.Request) string { return page })
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	errs := 0
+	for _, err := range fhir.Search[models.Patient](ctx(t), conn, nil) {
+		if err != nil {
+			errs++
+			var de *fhir.DecodeError
+			require.ErrorAs(t, err, &de)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, 100, errs, "each amplified resource is refused, the search goes on")
+	allocated := after.TotalAlloc - before.TotalAlloc
+	perResource := uint64(len(entry))*16 + 1<<20 // the bound of one resource's decode
+	assert.Less(t, allocated, 100*perResource+uint64(len(page))*8, "allocated %d MiB for a %d KiB page", allocated>>20, len(page)>>10)
+
+	// Through encoding/json (a duplicate id sends it there) the bound holds too.
+	_, err = fhir.Decode[models.Patient]([]byte(`{"resourceType":"Patient","id":"a","id":"b",` + ext + `}`))
+	assert.ErrorIs(t, err, fhirjson.ErrTooLarge)
+	few := `"extension":[` + strings.Repeat(`{},`, 999) + `{}]`
+	_, err = fhir.Decode[models.Patient]([]byte(`{"resourceType":"Patient","id":"a","id":"b",` + few + `}`))
+	assert.NoError(t, err, "a thousand empty extensions fit the bound")
 }

@@ -39,20 +39,24 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 			return 0, errFallback
 		}
 		end, esc, high := scanString(d.data, i)
-		if end < 0 || esc {
+		if end < 0 || esc && !d.measure {
 			return 0, errFallback
 		}
 		key := d.data[i+1 : end-1]
+		if esc {
+			key = []byte(unquote(key))
+		}
 		i = skipSpace(d.data, end)
 		if i >= len(d.data) || d.data[i] != ':' {
 			return 0, errFallback
 		}
 		i = skipSpace(d.data, i+1)
+		start := i
 		var err error
 		f := p.lookup(key, next)
 		if f != nil {
 			next = f.idx + 1
-			if seen[f.idx/64]&(1<<(f.idx%64)) != 0 {
+			if seen[f.idx/64]&(1<<(f.idx%64)) != 0 && !d.measure {
 				return 0, errFallback // a duplicate: encoding/json merges
 			}
 			seen[f.idx/64] |= 1 << (f.idx % 64)
@@ -62,7 +66,10 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 				return 0, err
 			}
 		} else {
-			i, err = d.unknown(p, key, high, i)
+			i, err = d.unknown(p, ptr, key, high, i)
+		}
+		if err == errFallback && d.measure { // what encoding/json does instead costs no more
+			i, err = d.skip(start)
 		}
 		if err != nil {
 			return 0, err
@@ -85,7 +92,7 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 // resourceType skips the value of a "resourceType" member, keeping the
 // top-level one for [UnmarshalResource].
 func (d *decoder) resourceType(i int) (int, error) {
-	end := skipValue(d.data, i, nil)
+	end := skipValue(d.data, i, d.depth, nil)
 	if end < 0 {
 		return 0, errFallback
 	}
@@ -123,8 +130,8 @@ func (d *decoder) member(f *field, ptr unsafe.Pointer, i int) (int, error) {
 
 // unknown skips the value of a member the struct does not have, unless
 // encoding/json would match its name to a field without regard to case.
-func (d *decoder) unknown(p *plan, key []byte, high bool, i int) (int, error) {
-	if high {
+func (d *decoder) unknown(p *plan, ptr unsafe.Pointer, key []byte, high bool, i int) (int, error) {
+	if high && !d.measure {
 		return 0, errFallback // Unicode case folding: let encoding/json match
 	}
 	if len(key) <= p.maxName {
@@ -138,11 +145,14 @@ func (d *decoder) unknown(p *plan, key []byte, high bool, i int) (int, error) {
 			}
 			low[j] = c
 		}
-		if p.folded[string(low[:len(key)])] {
+		if f := p.folded[string(low[:len(key)])]; f != nil {
+			if d.measure {
+				return d.member(f, ptr, i)
+			}
 			return 0, errFallback
 		}
 	}
-	end := skipValue(d.data, i, d.counter())
+	end := skipValue(d.data, i, d.depth, d.counter())
 	if end < 0 {
 		return 0, d.tooLongOr()
 	}
@@ -173,6 +183,9 @@ func (d *decoder) pointer(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 	case kInt:
 		q = unsafe.Pointer(d.newInt())
 	default:
+		if err := d.spend(e.typ.Size()); err != nil {
+			return 0, err
+		}
 		q = reflect.New(e.typ).UnsafePointer()
 	}
 	end, err := d.value(e, q, i)
@@ -184,6 +197,24 @@ func (d *decoder) pointer(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 }
 
 const slab = 32
+
+// skip skips the value at i.
+func (d *decoder) skip(i int) (int, error) {
+	end := skipValue(d.data, i, d.depth, d.counter())
+	if end < 0 {
+		return 0, d.tooLongOr()
+	}
+	return end, nil
+}
+
+// spend counts n bytes against the allocation budget.
+func (d *decoder) spend(n uintptr) error {
+	d.spent += int64(n)
+	if d.opts.MaxAlloc > 0 && d.spent > d.opts.MaxAlloc {
+		return ErrTooLarge
+	}
+	return nil
+}
 
 func (d *decoder) newString() *string {
 	if len(d.strs) == cap(d.strs) {
@@ -235,16 +266,22 @@ func (d *decoder) array(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 			return 0, d.tooLongOr()
 		}
 		if k == h.cap {
-			d.grow(p, h)
+			if err := d.grow(p, h); err != nil {
+				return 0, err
+			}
 		}
 		h.len = k + 1
 		var err error
 		if d.opts.UnknownCode != nil {
 			d.path = append(d.path, frame{idx: k})
 		}
+		start := i
 		i, err = d.value(p.elem, unsafe.Add(h.data, uintptr(k)*size), i)
 		if d.opts.UnknownCode != nil {
 			d.path = d.path[:len(d.path)-1]
+		}
+		if err == errFallback && d.measure { // encoding/json goes on with the next element
+			i, err = d.skip(start)
 		}
 		if err != nil {
 			return 0, err
@@ -278,8 +315,11 @@ func (p *plan) lookup(key []byte, next int) *field {
 }
 
 // grow doubles the capacity of the slice h (of plan p), moving what it holds.
-func (d *decoder) grow(p *plan, h *sliceHeader) {
+func (d *decoder) grow(p *plan, h *sliceHeader) error {
 	n := max(2*h.cap, 1)
+	if err := d.spend(uintptr(n) * p.elem.typ.Size()); err != nil {
+		return err
+	}
 	data := reflect.New(p.arrayOf(n)).UnsafePointer()
 	if h.len > 0 {
 		dst := reflect.NewAt(p.typ, unsafe.Pointer(&sliceHeader{data: data, len: h.len, cap: n})).Elem()
@@ -287,4 +327,5 @@ func (d *decoder) grow(p *plan, h *sliceHeader) {
 		reflect.Copy(dst, src)
 	}
 	h.data, h.cap = data, n
+	return nil
 }

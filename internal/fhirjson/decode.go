@@ -23,8 +23,13 @@ import (
 	"unsafe"
 )
 
-// ErrTooLong is returned when an array is longer than Options.MaxArray.
-var ErrTooLong = errors.New("array too long")
+var (
+	// ErrTooLong is returned when an array is longer than Options.MaxArray.
+	ErrTooLong = errors.New("array too long")
+	// ErrTooLarge is returned when decoding would allocate more than
+	// Options.MaxAlloc.
+	ErrTooLarge = errors.New("decoded value too large for its input")
+)
 
 // Options adjust a decode. The zero value decodes as encoding/json does.
 type Options struct {
@@ -38,6 +43,12 @@ type Options struct {
 	// path and the code. Inputs that the fast path hands to encoding/json
 	// still fail on such a code.
 	UnknownCode func(path, code string)
+	// MaxAlloc, when > 0, bounds the bytes the decoded value may take
+	// (structs, slices; strings point into the input): a few bytes of
+	// JSON such as {} can become hundreds of bytes of model. An input
+	// over it fails with ErrTooLarge, on the encoding/json path too (a
+	// measuring pass runs first there).
+	MaxAlloc int64
 	// Owned hands data over to the decode: it is not copied, the decoded
 	// strings and raw values point into it, and the caller must never
 	// change it afterwards.
@@ -72,10 +83,22 @@ func UnmarshalResource(data []byte, v any, o Options) (rt string, ok bool, err e
 	if p.ok {
 		d := &decoder{data: data, opts: o}
 		err := d.top(p, rv.UnsafePointer())
-		if err == nil || errors.Is(err, ErrTooLong) {
+		if err == nil {
+			d.report()
+		}
+		if err == nil || errors.Is(err, ErrTooLong) || errors.Is(err, ErrTooLarge) {
 			return d.rt, d.rtOK && err == nil, err
 		}
 		rv.Elem().SetZero()
+		if o.MaxAlloc > 0 {
+			// A tolerant pass measures what encoding/json would allocate.
+			m := &decoder{data: data, opts: Options{MaxArray: o.MaxArray, MaxAlloc: o.MaxAlloc, Owned: true}, measure: true}
+			if err := m.top(p, reflect.New(p.typ).UnsafePointer()); errors.Is(err, ErrTooLarge) || errors.Is(err, ErrTooLong) {
+				return "", false, err
+			}
+		}
+	} else if o.MaxAlloc > 0 {
+		return "", false, ErrTooLarge // cannot be measured
 	}
 	if tooLong(data, o.MaxArray) {
 		return "", false, ErrTooLong
@@ -83,18 +106,30 @@ func UnmarshalResource(data []byte, v any, o Options) (rt string, ok bool, err e
 	return "", false, json.Unmarshal(data, v)
 }
 
+// report tells Options.UnknownCode the codes a successful decode went past.
+func (d *decoder) report() {
+	for _, u := range d.pending {
+		d.opts.UnknownCode(u.path, u.code)
+	}
+}
+
 // decoder is one decode's state.
 type decoder struct {
-	data  []byte // a private copy (or Owned): strings and raw values point into it
-	opts  Options
-	path  []frame
-	rt    string // the top-level resourceType, when rtOK
-	rtOK  bool
-	strs  []string // slabs for *string, *bool, *int fields
-	bools []bool
-	ints  []int
-	depth int
+	data    []byte // a private copy (or Owned): strings and raw values point into it
+	opts    Options
+	path    []frame
+	pending []unknownCode // reported once the decode succeeded
+	spent   int64         // bytes allocated, against Options.MaxAlloc
+	measure bool          // only measure: go on past what would fall back
+	rt      string        // the top-level resourceType, when rtOK
+	rtOK    bool
+	strs    []string // slabs for *string, *bool, *int fields
+	bools   []bool
+	ints    []int
+	depth   int
 }
+
+type unknownCode struct{ path, code string }
 
 type frame struct {
 	name string
@@ -133,7 +168,7 @@ func (d *decoder) value(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 	case kInt:
 		return d.intValue(ptr, i)
 	case kRaw:
-		end := skipValue(d.data, i, d.counter())
+		end := skipValue(d.data, i, d.depth, d.counter())
 		if end < 0 {
 			return 0, d.tooLongOr()
 		}
@@ -169,8 +204,12 @@ func (d *decoder) null(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 		*(*[]byte)(ptr) = nil // the header of any slice type
 	case kRaw:
 		*(*[]byte)(ptr) = d.data[i:end:end]
+	case kCode:
+		return 0, errFallback // the model's UnmarshalJSON is called with null
 	default:
-		return 0, errFallback
+		// a string, number, boolean or struct: encoding/json leaves it be
+		// (FHIR writes nulls into primitive arrays whose items have
+		// extensions)
 	}
 	return end, nil
 }
@@ -196,5 +235,5 @@ func tooLong(data []byte, max int) bool {
 		return false
 	}
 	i := skipSpace(data, 0)
-	return skipValue(data, i, func(n int) bool { return n <= max }) < 0 && skipValue(data, i, nil) >= 0
+	return skipValue(data, i, 0, func(n int) bool { return n <= max }) < 0 && skipValue(data, i, 0, nil) >= 0
 }

@@ -100,3 +100,53 @@ func TestMaxArray(t *testing.T) {
 		t.Fatalf("a syntax error is not too long: %v", err)
 	}
 }
+
+func TestNestingLimitAsEncodingJSON(t *testing.T) {
+	for _, n := range []int{9997, 9998, 9999, 10000, 10001} {
+		for _, doc := range []string{
+			`{"foo":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`,
+			`{"entry":[{"resource":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}]}`,
+			`{"extension":` + strings.Repeat(`[{"extension":`, n/2) + `[]` + strings.Repeat(`}]`, n/2) + `}`,
+		} {
+			for _, typ := range []reflect.Type{reflect.TypeFor[models.Patient](), reflect.TypeFor[models.Bundle]()} {
+				same(t, typ, []byte(doc), Options{})
+			}
+		}
+	}
+}
+
+func TestNullsInPrimitiveArraysStayFast(t *testing.T) {
+	data := []byte(`{"resourceType":"Patient","gender":"robot","name":[{"given":[null,"James"],"_given":[{"id":"g"},null]}]}`)
+	var got []string
+	var p models.Patient
+	err := UnmarshalOptions(data, &p, Options{UnknownCode: func(path, code string) { got = append(got, path) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || p.Name[0].Given[1] != "James" || p.Name[0].Given[0] != "" {
+		t.Fatalf("got %v %+v", got, p.Name)
+	}
+	same(t, reflect.TypeFor[models.Patient](), []byte(`{"name":[{"given":[null,"J"]}],"active":null,"multipleBirthInteger":null,"text":null}`), Options{})
+	fastOnly(t, reflect.TypeFor[models.Patient](), []byte(`{"name":[{"given":[null,"J"]}]}`))
+}
+
+func TestMaxAllocBoundsBothPaths(t *testing.T) {
+	empties := strings.Repeat(`{},`, 20000) + `{}`
+	for name, doc := range map[string]string{
+		"fast":                     `{"extension":[` + empties + `]}`,
+		"duplicate key forces std": `{"id":"a","id":"b","extension":[` + empties + `]}`,
+		"bad element before them":  `{"extension":["x",` + empties + `]}`,
+		"case-folded name":         `{"EXTENSION":[` + empties + `]}`,
+		"escaped name":             `{"ext\u0065nsion":[` + empties + `]}`,
+		"nested in a bad member":   `{"contact":[{"gender":"robot","extension":[` + empties + `]}]}`,
+	} {
+		var p models.Patient
+		err := UnmarshalOptions([]byte(doc), &p, Options{MaxAlloc: 1 << 20})
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", name, err)
+		}
+		if err := UnmarshalOptions([]byte(doc), &p, Options{MaxAlloc: 64 << 20}); err != nil && errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: refused under a budget large enough: %v", name, err)
+		}
+	}
+}

@@ -33,8 +33,8 @@ type plan struct {
 
 	// kStruct
 	fields  map[string]*field
-	order   []*field        // in declaration order, which FHIR JSON follows
-	folded  map[string]bool // ASCII-lower-cased names, to detect case-folded matches
+	order   []*field          // in declaration order, which FHIR JSON follows
+	folded  map[string]*field // by ASCII-lower-cased name, to detect case-folded matches
 	nfields int
 	maxName int
 
@@ -138,7 +138,7 @@ func buildStruct(p *plan, t reflect.Type, building map[reflect.Type]*plan) bool 
 		return false
 	}
 	p.fields = map[string]*field{}
-	p.folded = map[string]bool{}
+	p.folded = map[string]*field{}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if sf.Anonymous {
@@ -165,7 +165,9 @@ func buildStruct(p *plan, t reflect.Type, building map[reflect.Type]*plan) bool 
 		p.nfields++
 		p.fields[name] = f
 		p.order = append(p.order, f)
-		p.folded[strings.ToLower(name)] = true
+		if low := strings.ToLower(name); p.folded[low] == nil {
+			p.folded[low] = f
+		}
 		p.maxName = max(p.maxName, len(name))
 	}
 	return true

@@ -142,8 +142,9 @@ func scanLiteral(d []byte, i int, lit string) int {
 const maxDepth = 10000
 
 // skipValue scans one value of any kind, validating it, without
-// recursion. count, when not nil, is told the length of every array.
-func skipValue(d []byte, i int, count func(n int) bool) int {
+// recursion; depth is the nesting it starts at. count, when not nil, is
+// told the length of every array.
+func skipValue(d []byte, i, depth int, count func(n int) bool) int {
 	var stackBuf [64]byte // '{' or '['
 	var lensBuf [64]int
 	stack, lens := stackBuf[:0], lensBuf[:0]
@@ -154,7 +155,7 @@ func skipValue(d []byte, i int, count func(n int) bool) int {
 		}
 		switch c := d[i]; {
 		case c == '{' || c == '[':
-			if len(stack) >= maxDepth {
+			if depth+len(stack) >= maxDepth {
 				return -1
 			}
 			stack, lens = append(stack, c), append(lens, 0)

@@ -136,7 +136,7 @@ func (d *decoder) intValue(ptr unsafe.Pointer, i int) (int, error) {
 	if lit[0] == '-' {
 		lit, neg = lit[1:], true
 	}
-	if len(lit) > 18 {
+	if len(lit) > 18 || strconv.IntSize == 32 && len(lit) > 9 {
 		return 0, errFallback // may overflow: let encoding/json decide
 	}
 	n := 0
@@ -175,7 +175,7 @@ func (d *decoder) codeValue(p *plan, ptr unsafe.Pointer, i int) (end int, known 
 	if d.opts.UnknownCode == nil {
 		return 0, false, errFallback
 	}
-	d.opts.UnknownCode(d.pathString(), string(code))
+	d.pending = append(d.pending, unknownCode{d.pathString(), string(code)})
 	return end, false, nil
 }
 
