@@ -65,10 +65,11 @@ func staticOAuth2(access string) oauth2.TokenSource {
 
 // sdkOptions installs a real OpenTelemetry SDK: a meter provider on a
 // manual reader (nothing collects during the benchmark, as between two
-// scrapes) and a tracer provider sampling every span.
+// scrapes) and a tracer provider sampling every span into a batch
+// processor whose exporter drops them.
 func sdkOptions(b *testing.B) oauthclient.Options {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) })
 	return oauthclient.Options{MeterProvider: mp, TracerProvider: tp}
 }

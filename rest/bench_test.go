@@ -7,6 +7,11 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // BenchmarkGet compares a GET through a named OAuth connection with the
@@ -14,9 +19,20 @@ import (
 // the same loopback server and the same kind of transport. "raw-timeout"
 // is that raw client with a timeout, as production clients have one; a
 // connection always bounds each attempt (Timeout, default 30s).
+//
+// "conn-oauth" runs with the global OpenTelemetry providers, which do
+// nothing until a service installs some (telemetry off);
+// "conn-oauth-otel" with a real SDK (telemetry on): a meter provider on a
+// manual reader, a tracer provider sampling every span into a batch
+// processor whose exporter drops them, and W3C trace context propagation.
 func BenchmarkGet(b *testing.B) {
 	const body = `{"id":"42","name":"Ada"}`
-	_, reg := oauthSetup(b, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) })
+	handler := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) }
+	_, reg := oauthSetup(b, handler)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) })
+	_, withOTel := oauthSetup(b, handler, WithMeterProvider(mp), WithTracerProvider(tp), WithPropagator(propagation.TraceContext{}))
 	ctx := context.Background()
 	crm, err := reg.Conn("crm")
 	if err != nil {
@@ -47,13 +63,8 @@ func BenchmarkGet(b *testing.B) {
 	}{
 		{"raw", raw(0)},
 		{"raw-timeout", raw(30 * time.Second)},
-		{"conn-oauth", func() error {
-			c, err := reg.Conn("crm")
-			if err != nil {
-				return err
-			}
-			return drainBody(c.Get(ctx, "customers/42"))
-		}},
+		{"conn-oauth", connGet(ctx, reg)},
+		{"conn-oauth-otel", connGet(ctx, withOTel)},
 	}
 	for _, p := range peers {
 		b.Run("serial/"+p.name, func(b *testing.B) {
@@ -78,6 +89,17 @@ func BenchmarkGet(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// connGet is a GET of customers/42 through reg's connection "crm".
+func connGet(ctx context.Context, reg *Registry) func() error {
+	return func() error {
+		c, err := reg.Conn("crm")
+		if err != nil {
+			return err
+		}
+		return drainBody(c.Get(ctx, "customers/42"))
 	}
 }
 

@@ -47,12 +47,17 @@ type Conn struct {
 	sleep   func(context.Context, time.Duration) error
 	log     *slog.Logger
 	red     *redactor
+	tel     *connTelemetry
+	stats   *connStats
+	secName string // the security definition's name, for Stats
+	secKind string
 }
 
 // NewConn builds the connection name from cfg, authenticating with sec
 // (nil means [None]); cfg.Security is not consulted. Credentials go only to
 // the origin of cfg.BaseURL. The options that matter are [WithTransport],
-// [WithClock], [WithSleep], [WithLogger], [WithReadFile] and
+// [WithClock], [WithSleep], [WithLogger], [WithReadFile],
+// [WithMeterProvider], [WithTracerProvider], [WithPropagator] and
 // [AllowInsecureHTTP].
 func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, error) {
 	set := newSettings(nil, opts)
@@ -90,7 +95,8 @@ func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.R
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
 	}
 	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(), red: &redactor{},
-		now: set.now, sleep: set.sleep, log: set.logger}
+		now: set.now, sleep: set.sleep, log: set.logger, tel: newConnTelemetry(name, base, set), stats: &connStats{},
+		secName: securityName(cfg, sec), secKind: securityKind(sec)}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
 	}

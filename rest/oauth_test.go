@@ -14,8 +14,9 @@ import (
 )
 
 // oauthSetup starts a fake authorization server and a backend that
-// requires its tokens, and a registry with connection "crm" to the backend.
-func oauthSetup(t testing.TB, handler http.HandlerFunc) (*oauthtest.Server, *Registry) {
+// requires its tokens, and a registry with connection "crm" to the backend,
+// opened with opts.
+func oauthSetup(t testing.TB, handler http.HandlerFunc, opts ...Option) (*oauthtest.Server, *Registry) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
@@ -39,7 +40,7 @@ store:
   memory: {size: 16}
 `), env(vars), AllowInsecureHTTP())
 	require.NoError(t, err)
-	reg, err := Open(context.Background(), cfg)
+	reg, err := Open(context.Background(), cfg, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reg.Close() })
 	return as, reg

@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/files"
 	"github.com/tokenwire/tokenwire/oauthclient"
@@ -30,6 +34,9 @@ type settings struct {
 	logger    *slog.Logger
 	transport http.RoundTripper
 	tokenOpts oauthclient.Options
+	meter     metric.MeterProvider          // nil: the global one
+	tracer    trace.TracerProvider          // nil: the global one
+	propagate propagation.TextMapPropagator // nil: the global one
 }
 
 func newSettings(inherited []Option, opts []Option) *settings {
@@ -92,9 +99,35 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(s *settings) { s.sleep = sleep }
 }
 
-// WithLogger receives retries, token fetches and renewals, store failures;
-// never a secret (opening, connections). Default: discard.
+// WithLogger receives retries, failed calls, token fetches, renewals,
+// backoffs and 401 resends, store failures and reloads; never a secret
+// (opening, connections). It is the one logger of the assembly: token
+// sources, connections and the store all log to it. Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithMeterProvider receives every instrument of the assembly: each
+// connection's http.client.request.duration, the token sources'
+// tokenwire.token.* and the store's tokenwire.store.* (opening,
+// connections). Default otel.GetMeterProvider(): a service that installs a
+// global provider needs no option.
+func WithMeterProvider(mp metric.MeterProvider) Option { return func(s *settings) { s.meter = mp } }
+
+// WithTracerProvider receives the spans of every call — one client span
+// per call, named after its method, with the HTTP semantic conventions'
+// attributes, its retries, 401 resends and token waits as events — and of
+// every token fetch (opening, connections). Default
+// otel.GetTracerProvider().
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(s *settings) { s.tracer = tp } }
+
+// WithPropagator writes the trace context of each call into its headers,
+// e.g. propagation.TraceContext{} for W3C traceparent (connections).
+// Default otel.GetTextMapPropagator(), which writes nothing until the
+// service sets one; propagation.NewCompositeTextMapPropagator() writes
+// nothing even then, for backends that must not see the service's trace
+// ids.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(s *settings) { s.propagate = p }
+}
 
 // WithTransport is the base transport under every connection's security,
 // for tests or instrumentation (opening, connections). Default: one
@@ -103,8 +136,9 @@ func WithTransport(rt http.RoundTripper) Option { return func(s *settings) { s.t
 
 // WithTokenOptions tunes the OAuth token sources (opening): renewal
 // window, backoff, fleet lock lifetime, the client of token requests. Its
-// Store, Now, Logger and AllowInsecureHTTP are ignored: they come from
-// [WithStore] (or the store section), [WithClock], [WithLogger] and
+// Store, Now, Logger, MeterProvider, TracerProvider and AllowInsecureHTTP
+// are ignored: they come from [WithStore] (or the store section),
+// [WithClock], [WithLogger], [WithMeterProvider], [WithTracerProvider] and
 // [AllowInsecureHTTP].
 func WithTokenOptions(o oauthclient.Options) Option {
 	return func(s *settings) { s.tokenOpts = o }
@@ -114,6 +148,7 @@ func WithTokenOptions(o oauthclient.Options) Option {
 func (s *settings) oauthOptions(st cache.Store) oauthclient.Options {
 	o := s.tokenOpts
 	o.Store, o.Now, o.Logger, o.AllowInsecureHTTP = st, s.now, s.logger, s.insecure
+	o.MeterProvider, o.TracerProvider = s.meter, s.tracer
 	return o
 }
 
@@ -141,5 +176,5 @@ func (s *settings) read(path string) ([]byte, error) {
 
 // storeEnv is what a shared store's section is checked and opened with.
 func (s *settings) storeEnv() cache.Env {
-	return cache.Env{Now: s.now, Logger: s.logger, ReadFile: s.read}
+	return cache.Env{Now: s.now, Logger: s.logger, ReadFile: s.read, MeterProvider: s.meter}
 }

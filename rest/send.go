@@ -10,9 +10,24 @@ import (
 	"time"
 )
 
-// send runs the attempts of one call. optIn allows retrying a
-// non-idempotent request.
+// send runs one call: its span, its attempts, its duration and counts.
+// optIn allows retrying a non-idempotent request.
 func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) {
+	req, span := c.tel.start(req)
+	begin := c.now()
+	resp, attempts, err := c.attempts(req, optIn)
+	end := c.now()
+	c.tel.end(req.Context(), span, req, resp, attempts, err, end.Sub(begin))
+	c.stats.record(req, resp, attempts, err, end.Sub(begin), end)
+	if err != nil && c.log.Enabled(req.Context(), slog.LevelWarn) {
+		c.log.LogAttrs(req.Context(), slog.LevelWarn, "rest: call failed", slog.String("conn", c.name), slog.String("method", req.Method),
+			slog.String("url", attrURL(req.URL)), slog.Int("attempts", attempts), slog.String("error", causeText(err)))
+	}
+	return resp, attempts, err
+}
+
+// attempts runs the attempts of one call.
+func (c *Conn) attempts(req *http.Request, optIn bool) (*http.Response, int, error) {
 	ctx := req.Context()
 	p := c.retry
 	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req) || retryableContext(ctx)
@@ -40,9 +55,12 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 			return c.result(req, resp, err, attempt)
 		}
 		elapsed += wait
+		retrying(ctx, attempt, resp, err, wait)
 		closeIf(resp)
-		c.log.LogAttrs(ctx, slog.LevelDebug, "rest: retrying", slog.String("conn", c.name), slog.String("method", req.Method),
-			slog.String("url", c.red.url(req.URL)), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "rest: retrying", slog.String("conn", c.name), slog.String("method", req.Method),
+				slog.String("url", attrURL(req.URL)), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, attempt, c.fail(req, err, attempt)
 		}
