@@ -345,9 +345,6 @@ func (s *Source) begin(cl *call) {
 	s.fetching.Store(true)
 	_, cl.span = s.tel.fetchStarted(cl.trigger, cl.links)
 	cl.links = nil
-	if cl.trigger == triggerBackground {
-		s.opts.Logger.Debug("oauthclient: renewing the token in the background", slog.String("definition", s.name))
-	}
 }
 
 // later returns the attempt scheduled for the end of the backoff be, and
@@ -410,6 +407,9 @@ func (s *Source) launch(cl *call) {
 // run performs one shared fetch, detached from every caller's context and
 // bounded by s.timeout even if the fetcher ignores its context.
 func (s *Source) run(cl *call) {
+	if cl.trigger == triggerBackground {
+		s.opts.Logger.Debug("oauthclient: renewing the token in the background", slog.String("definition", s.name))
+	}
 	tok, err := s.bounded(trace.ContextWithSpan(context.Background(), cl.span))
 	var wait time.Duration
 	s.mu.Lock()

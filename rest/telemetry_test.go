@@ -165,6 +165,8 @@ func TestCallTelemetry(t *testing.T) {
 		assert.Equal(t, waited[0], st.Latency.Max)
 	})
 
+	assert.Contains(t, logs.String(), `msg="oauthclient: token obtained" definition=crm-oauth`, "the one logger reaches the token sources")
+	assert.Contains(t, logs.String(), `msg="rest: retrying" conn=crm method=GET url="`+crm.BaseURL()+`/customers/42?q=[redacted]"`)
 	all := logs.String() + kit.Text(t)
 	for _, secret := range append(as.SeenTokens(), telClientSecret, telQueryValue) {
 		assert.NotContains(t, all, secret)
