@@ -50,7 +50,7 @@ type ExportStatus struct {
 	// 503 (or other 5xx with a transient OperationOutcome) of a server
 	// that asks, with Retry-After, to be polled later.
 	StatusCode int
-	// Progress is the server's X-Progress text (at most 100 bytes).
+	// Progress is the server's X-Progress text (cut to 100 bytes and an ellipsis).
 	Progress string
 	// RetryAfter is the wait the server asked for; 0 when it did not.
 	RetryAfter time.Duration
@@ -74,6 +74,10 @@ func (x *Export) Poll(ctx context.Context) (*ExportStatus, error) {
 	resp, body, err := c.exchange(ctx, c.doer, k, "application/json", c.maxBody)
 	if err != nil {
 		return nil, err
+	}
+	if resp.Request != nil && resp.Request.URL != nil && !c.sameOrigin(resp.Request.URL.String()) {
+		// redirected off the server: what answered there is not its status
+		return nil, fmt.Errorf("fhir: %s: the status URL redirected to %s: %w", c.name, redactURL(resp.Request.URL.String()), ErrCrossOrigin)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:

@@ -76,7 +76,7 @@ func (o *writeOpts) headers(version string) http.Header {
 // entityTag is the ETag of a version id (W/"3"); a value that already is
 // an entity tag (W/"3", "3") is kept as it is.
 func entityTag(v string) string {
-	if strings.HasPrefix(v, `W/"`) || strings.HasPrefix(v, `"`) {
+	if v == "*" || strings.HasPrefix(v, `W/"`) || strings.HasPrefix(v, `"`) { // * matches any version
 		return v
 	}
 	return `W/"` + v + `"`
@@ -142,7 +142,10 @@ func VRead[T any](ctx context.Context, c *Conn, id, versionID string) (*T, error
 // "Patient/123" or "Binary/7"), decoded by [DecodeResource].
 func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for _, s := range segs {
+	for i, s := range segs {
+		if i == 2 && len(segs) == 4 && s == "_history" {
+			continue // Type/id/_history/vid
+		}
 		if err := checkID("path segment", strings.TrimPrefix(s, "$")); err != nil {
 			return nil, err
 		}

@@ -109,6 +109,9 @@ func newError(conn string, re *rest.Error, body []byte, clean func(string) strin
 	issues := parseIssues(body)
 	for i := range issues {
 		issues[i].Diagnostics = clean(issues[i].Diagnostics)
+		for j, x := range issues[i].Expression { // FHIRPath may quote a value: where(value='…')
+			issues[i].Expression[j] = clean(x)
+		}
 	}
 	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
 }

@@ -2,15 +2,12 @@ package fhir
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/rest"
@@ -37,12 +34,13 @@ func safeParam(name string) bool {
 // scrubber returns what blanks a call's sensitive search values (URL
 // query, form body) out of text that a server or a Doer wrote:
 // diagnostics echoing a value, a transport error naming the URL. A value
-// is blanked only as a whole token — never where it is part of a longer
-// word or number — so "4" never eats into "400"; each value is also
-// blanked in its parts (a token's code, each of a list) and with its
-// search prefix removed, and in its URL-encoded form.
+// is blanked only as a whole token ([redact.Tokens]: "4" never eats into
+// "400"), without regard to case, in every form a server may echo it
+// (escaped for URLs, JSON or HTML; without its FHIR search escapes), and
+// also in its parts: each of a list, a token's code, a date without its
+// prefix, each word of a name.
 func (k call) scrubber() func(string) string {
-	var olds []string
+	var values []string
 	add := func(raw string) {
 		q, _ := url.ParseQuery(raw)
 		for name, vs := range q {
@@ -50,7 +48,7 @@ func (k call) scrubber() func(string) string {
 				continue
 			}
 			for _, v := range vs {
-				olds = append(olds, valueForms(v)...)
+				values = append(values, valueForms(v)...)
 			}
 		}
 	}
@@ -60,25 +58,31 @@ func (k call) scrubber() func(string) string {
 	if k.ctype == "application/x-www-form-urlencoded" {
 		add(string(k.body))
 	}
-	// Longest first, so that a whole value is blanked before its parts.
-	slices.SortFunc(olds, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	olds = slices.Compact(olds)
-	return func(s string) string {
-		for _, o := range olds {
-			s = replaceWhole(s, o)
-		}
-		return s
+	var forms []string
+	for _, v := range slices.Compact(slices.Sorted(slices.Values(values))) {
+		forms = append(forms, redact.EchoForms(v)...)
 	}
+	return func(s string) string { return redact.Tokens(s, forms...) }
 }
 
-// valueForms are the forms of one search value a server may echo.
+// unescapeFHIR undoes the search escapes of [Escape].
+var unescapeFHIR = strings.NewReplacer(`\\`, `\`, `\,`, `,`, `\|`, `|`, `\$`, `$`)
+
+// valueForms are one search value and its parts, as a server may echo them.
 func valueForms(v string) []string {
-	forms := []string{v, url.QueryEscape(v)}
+	forms := []string{v, unescapeFHIR.Replace(v)}
 	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '|' || r == ',' }) {
-		part = strings.TrimSuffix(part, `\`)
-		forms = append(forms, part, url.QueryEscape(part))
+		part = unescapeFHIR.Replace(strings.TrimSuffix(part, `\`))
+		forms = append(forms, part)
 		if len(part) > 2 && isPrefix(part[:2]) && part[2] >= '0' && part[2] <= '9' {
 			forms = append(forms, part[2:]) // ge1970-01-01 → 1970-01-01
+		}
+		if words := strings.Fields(part); len(words) > 1 {
+			for _, w := range words {
+				if len(w) >= 3 {
+					forms = append(forms, w)
+				}
+			}
 		}
 	}
 	return slices.DeleteFunc(forms, func(f string) bool { return f == "" })
@@ -91,48 +95,6 @@ func isPrefix(p string) bool {
 	}
 	return false
 }
-
-// replaceWhole replaces each occurrence of old in s that is a whole token:
-// not preceded or followed by a letter or digit (where old itself begins
-// or ends with one).
-func replaceWhole(s, old string) string {
-	var b strings.Builder
-	from := 0
-	for i := 0; ; {
-		j := strings.Index(s[i:], old)
-		if j < 0 {
-			break
-		}
-		j += i
-		end := j + len(old)
-		if wordEdge(s, j, old, true) && wordEdge(s, end, old, false) {
-			b.WriteString(s[from:j])
-			b.WriteString(redact.Mark)
-			from = end
-		}
-		i = j + 1
-	}
-	if from == 0 {
-		return s
-	}
-	b.WriteString(s[from:])
-	return b.String()
-}
-
-// wordEdge reports whether position i of s (the start or the end of a
-// match of old) is a token boundary.
-func wordEdge(s string, i int, old string, start bool) bool {
-	if start {
-		first, _ := utf8.DecodeRuneInString(old)
-		prev, _ := utf8.DecodeLastRuneInString(s[:i])
-		return i == 0 || !isWord(first) || !isWord(prev)
-	}
-	last, _ := utf8.DecodeLastRuneInString(old)
-	next, _ := utf8.DecodeRuneInString(s[i:])
-	return i == len(s) || !isWord(last) || !isWord(next)
-}
-
-func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // failed is the *Error of a call that got no response. Its Err is the
 // connection's *rest.Error (or one made for a plain Doer's failure, so that

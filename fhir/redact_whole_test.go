@@ -3,6 +3,7 @@ package fhir_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -48,4 +49,31 @@ func TestDiagnosticsRedactWholeTokensOnly(t *testing.T) {
 	assert.Contains(t, fe.URL, "_sort=-date")
 	assert.Contains(t, fe.URL, "family=[redacted]")
 	assert.NotContains(t, fe.URL, "Chalmers")
+}
+
+// TestEchoedFormsOfSearchValuesAreBlanked: case, URL, HTML and JSON
+// escapes, FHIR search escapes undone, words of a name, and FHIRPath
+// expressions that quote a value.
+func TestEchoedFormsOfSearchValuesAreBlanked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid",
+			"diagnostics":"no CHALMERS; van%20Houten M%c3%bcller O&#39;Brien ACME$991 James; M\u00fcller",
+			"expression":["Patient.identifier.where(value='4711-22')"]}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	conn, err := fhir.New("ehr", srv.URL, srv.Client())
+	require.NoError(t, err)
+	q := fhir.Params().Add("family", "Chalmers").Add("name", "van Houten").Add("given", "Müller").
+		Add("name", "O'Brien").Add("identifier", "ACME$991").Add("name", "Peter James").Add("identifier", "4711-22")
+	var got error
+	for _, err := range fhir.Search[models.Patient](context.Background(), conn, q) {
+		got = err
+	}
+	require.Error(t, got)
+	msg := got.Error()
+	for _, leak := range []string{"CHALMERS", "Houten", "M%c3%bcller", "O&#39;Brien", "ACME$991", "James", "Müller", "4711-22"} {
+		assert.NotContains(t, msg, leak)
+	}
+	assert.Contains(t, msg, "no [redacted]")
 }
