@@ -54,6 +54,7 @@ func (r *configReader) check(cfg *Config) {
 			if fc.SMART {
 				r.checkSMARTConn(where, fc, cfg.Security)
 			}
+			r.checkFHIRPing(where, fc.Ping)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
@@ -192,6 +193,7 @@ func (r *configReader) checkConn(where string, cc ConnConfig, security map[strin
 		"retry.max_attempts": time.Duration(cc.Retry.MaxAttempts), "retry.max_elapsed": cc.Retry.MaxElapsed,
 		"retry.min_wait": cc.Retry.MinWait, "retry.max_wait": cc.Retry.MaxWait})
 	r.checkWaits(where, cc.Retry)
+	r.checkPing(where, cc.Ping)
 }
 
 // checkWaits reports a backoff cap below the first backoff (which would

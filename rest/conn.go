@@ -30,6 +30,7 @@ type ConnConfig struct {
 	TLS      TLSConfig         `yaml:"tls" json:"tls,omitempty"`
 	Pool     PoolConfig        `yaml:"pool" json:"pool,omitempty"`
 	Retry    RetryPolicy       `yaml:"retry" json:"retry,omitempty"`
+	Ping     PingConfig        `yaml:"ping" json:"ping,omitzero"` // what Conn.Ping sends; REST connections only
 }
 
 // Conn is a named connection to one REST backend. It is immutable and safe
@@ -51,6 +52,8 @@ type Conn struct {
 	stats   *connStats
 	secName string // the security definition's name, for Stats
 	secKind string
+	ping    PingConfig // what Ping sends (a REST connection)
+	kind    string     // KindFHIR for a connection of the fhir section; "" for REST
 }
 
 // NewConn builds the connection name from cfg, authenticating with sec
@@ -96,7 +99,7 @@ func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.R
 	}
 	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(), red: &redactor{},
 		now: set.now, sleep: set.sleep, log: set.logger, tel: newConnTelemetry(name, base, set), stats: &connStats{},
-		secName: securityName(cfg, sec), secKind: securityKind(sec)}
+		secName: securityName(cfg, sec), secKind: securityKind(sec), ping: cfg.Ping}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
 	}

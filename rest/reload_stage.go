@@ -56,14 +56,14 @@ func (r *Registry) stage(p *plan) (*stage, error) {
 	build := p.report.Connections.build()
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.REST)) {
 		if slices.Contains(build, name) {
-			if err := r.stageConn(st, p, name, p.cfg.REST[name], false); err != nil {
+			if err := r.stageConn(st, p, name, KindREST, p.cfg.REST[name], false); err != nil {
 				return st, err
 			}
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.FHIR)) {
 		if fc := p.cfg.FHIR[name]; slices.Contains(build, name) {
-			if err := r.stageConn(st, p, name, fc.ConnConfig, fc.SMART); err != nil {
+			if err := r.stageConn(st, p, name, KindFHIR, fc.ConnConfig, fc.SMART); err != nil {
 				return st, err
 			}
 		}
@@ -71,8 +71,9 @@ func (r *Registry) stage(p *plan) (*stage, error) {
 	return st, nil
 }
 
-// stageConn builds one connection; smart is its FHIR smart setting.
-func (r *Registry) stageConn(st *stage, p *plan, name string, cc ConnConfig, smart bool) error {
+// stageConn builds one connection of the section kind; smart is its FHIR
+// smart setting.
+func (r *Registry) stageConn(st *stage, p *plan, name, kind string, cc ConnConfig, smart bool) error {
 	rt, own, err := baseTransport(cc, r.set)
 	if err != nil {
 		return fmt.Errorf("rest: connection %q: %w", name, err)
@@ -81,6 +82,7 @@ func (r *Registry) stageConn(st *stage, p *plan, name string, cc ConnConfig, sma
 	if err == nil {
 		var c *Conn
 		if c, err = newConn(name, cc, sec, r.set, rt, own); err == nil {
+			c.kind = kind
 			st.conns = append(st.conns, c)
 			return nil
 		}
