@@ -135,11 +135,21 @@ func requireBasic(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// get serves one request to h and returns the response.
+// get serves a GET of target to h and returns the response.
 func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
 	t.Helper()
+	return do(t, h, http.MethodGet, target, nil)
+}
+
+// do serves one request to h, with the headers given as name, value…
+func do(t *testing.T, h http.Handler, method, target string, body io.Reader, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, target, body)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+	h.ServeHTTP(w, r)
 	return w
 }
 
