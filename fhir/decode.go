@@ -96,7 +96,11 @@ func KnownType(resourceType string) bool {
 func DecodeResource(data []byte) (any, error) { return decodeResource(data, decoding{}) }
 
 func decodeResource(data []byte, dc decoding) (any, error) {
-	if rt, ok := firstType(data); ok && registry[rt] != nil {
+	rt, ok := firstType(data)
+	if !ok {
+		rt, ok = fhirjson.TopString(data, "resourceType")
+	}
+	if ok && registry[rt] != nil {
 		v := registry[rt]()
 		got, gotOK, err := fhirjson.UnmarshalResource(data, v, dc.options(rt, len(data)))
 		if err == nil && gotOK && got == rt {
@@ -126,6 +130,9 @@ func decodeResource(data []byte, dc decoding) (any, error) {
 
 // ResourceType returns the "resourceType" member of a JSON resource.
 func ResourceType(data []byte) (string, error) {
+	if rt, ok := fhirjson.TopString(data, "resourceType"); ok && rt != "" {
+		return rt, nil
+	}
 	if rt, ok := peekType(data); ok && rt != "" {
 		return rt, nil
 	}

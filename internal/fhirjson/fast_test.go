@@ -150,3 +150,20 @@ func TestMaxAllocBoundsBothPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestTopStringAsEncodingJSON(t *testing.T) {
+	for _, doc := range []string{
+		`{"resourceType":"Patient"}`, `{"a":{"resourceType":"X"},"resourceType":"Patient","b":[1]}`,
+		`{"resourceType":"A","resourceType":"B"}`, `{"resourcetype":"Patient"}`, `{"reſourceType":"Patient"}`,
+		`{"resourceType":"Pat\u0069ent"}`, `{"resourceType":1}`, `{"x":1}`, `[]`, `{"resourceType":"P"`, `{"resourceType":"Pé"}`,
+	} {
+		var probe struct {
+			ResourceType string `json:"resourceType"`
+		}
+		err := json.Unmarshal([]byte(doc), &probe)
+		got, ok := TopString([]byte(doc), "resourceType")
+		if ok && (err != nil || got != probe.ResourceType) {
+			t.Errorf("%s: TopString %q, encoding/json %q (%v)", doc, got, probe.ResourceType, err)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package fhirjson
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // The scanner: strict JSON syntax (RFC 8259, as encoding/json accepts it)
 // over a byte slice. Every function returns the index after what it
@@ -241,4 +244,59 @@ func objectKey(d []byte, i int) int {
 		return -1
 	}
 	return i + 1
+}
+
+// TopString returns the value of the top-level member key of a JSON
+// object, scanning past the other members' values without decoding them.
+// ok is false when data is not an object, has no such member, or holds a
+// form encoding/json might read differently (an escape in a key or in
+// the value, a key equal to key but for case); like encoding/json, the
+// last of repeated members wins.
+func TopString(data []byte, key string) (v string, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return "", false
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return "", false
+		}
+		end, esc, high := scanString(data, i)
+		if end < 0 || esc {
+			return "", false
+		}
+		k := data[i+1 : end-1]
+		if high && strings.EqualFold(string(k), key) {
+			return "", false // Unicode case folding: let encoding/json match
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return "", false
+		}
+		i = skipSpace(data, i+1)
+		vend := skipValue(data, i, 1, nil)
+		if vend < 0 {
+			return "", false
+		}
+		if len(k) == len(key) && strings.EqualFold(string(k), key) {
+			if string(k) != key {
+				return "", false
+			}
+			if v, ok = plainString(data[i:vend]); !ok {
+				return "", false
+			}
+		}
+		i = skipSpace(data, vend)
+		if i < len(data) && data[i] == '}' {
+			return v, ok
+		}
+		if i >= len(data) || data[i] != ',' {
+			return "", false
+		}
+		i = skipSpace(data, i+1)
+	}
 }
