@@ -1,17 +1,30 @@
-// Package redistest runs a real redis-server for tests: on a free loopback
-// port, in a temporary directory, without persistence, killed when the test
-// (or the test binary) ends.
+// Package redistest runs real Redis servers for tests: on free loopback
+// ports, in temporary directories, without persistence, killed when the
+// test (or the test binary) ends.
 //
 // A test that needs Redis calls [Start]; a package whose tests share one
 // server starts it in TestMain with [New] and closes it after m.Run. When
 // redis-server is not on PATH, [Start] skips the test with a message naming
-// the package to install, and [New] returns [ErrNotInstalled].
+// the package to install, and [New] returns [ErrNotInstalled]. With the
+// environment variable CI set, a missing binary fails the test instead
+// ([Skip]): CI installs them and must never pass by skipping.
 //
 //	srv := redistest.Start(t)
 //	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 //
-// [Server.Stop] and [Server.Restart] take the server down and bring it back
-// on the same port, for outage tests. Extra arguments configure the server,
-// e.g. Start(t, "--cluster-enabled", "yes") for a one-node Cluster (whose
-// slots the test then assigns with CLUSTER ADDSLOTSRANGE 0 16383).
+// Faults: [Server.Stop] kills the server (SIGKILL) and [Server.Restart]
+// brings it back on the same port; [Server.Pause] and [Server.Resume]
+// freeze and thaw it (SIGSTOP, SIGCONT) with its connections open.
+//
+// Topologies:
+//
+//   - Extra arguments configure the server, e.g. Start(t, "--cluster-enabled",
+//     "yes") for a one-node Cluster, or "--user", … for ACL users.
+//   - [NewCA] generates a CA and a server certificate for 127.0.0.1;
+//     [StartTLS] serves them on a TLS port ([Server.TLSAddr]).
+//   - [StartSentinels] runs a master, a replica and three Sentinels
+//     (redis-sentinel) that fail the master over a second after it dies.
+//   - [StartCluster] runs masters with replicas joined by
+//     redis-cli --cluster create (redis-tools), failed over a second after
+//     a master dies.
 package redistest

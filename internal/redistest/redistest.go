@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,13 +27,16 @@ var ErrNotInstalled = errors.New("redistest: " + InstallHint)
 // readyTimeout bounds how long a starting server may take to answer PING.
 const readyTimeout = 10 * time.Second
 
-// Server is one redis-server process. Its methods are safe for concurrent
-// use.
+// Server is one redis-server (or redis-sentinel) process. Its methods are
+// safe for concurrent use.
 type Server struct {
-	bin  string
-	dir  string
-	port int
-	args []string // extra server arguments
+	bin     string
+	dir     string
+	port    int
+	tlsPort int      // 0: no TLS port
+	ca      *CA      // certificates of the TLS port
+	conf    string   // a configuration file given first (Sentinel's), kept across restarts
+	args    []string // extra server arguments
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -43,49 +47,107 @@ type Server struct {
 // server's command line, e.g. "--cluster-enabled", "yes". The caller must
 // Close the server.
 func New(args ...string) (*Server, error) {
-	bin, err := exec.LookPath(Binary)
+	return newServer(Binary, ErrNotInstalled, nil, nil, args)
+}
+
+// newServer starts bin (errMissing when it is not on PATH) in a new
+// directory. writeConf, when not nil, writes the configuration file given
+// first on the command line, once the port is known.
+func newServer(bin string, errMissing error, ca *CA, writeConf func(dir string, port int) (string, error), args []string) (*Server, error) {
+	path, err := exec.LookPath(bin)
 	if err != nil {
-		return nil, ErrNotInstalled
+		return nil, errMissing
 	}
 	dir, err := os.MkdirTemp("", "redistest-")
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
-	s := &Server{bin: bin, dir: dir, args: args}
+	s := &Server{bin: path, dir: dir, ca: ca, args: args}
 	for attempt := 0; ; attempt++ {
-		if s.port, err = freePort(); err == nil {
+		err = s.pickPorts()
+		if err == nil && writeConf != nil {
+			s.conf, err = writeConf(dir, s.port)
+		}
+		if err == nil {
 			if err = s.start(); err == nil {
 				return s, nil
 			}
 		}
-		if attempt == 2 { // the free port may have been taken meanwhile
+		if attempt == 2 { // a free port may have been taken meanwhile
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
 	}
 }
 
+func (s *Server) pickPorts() (err error) {
+	if s.port, err = freePort(); err != nil || s.ca == nil {
+		return err
+	}
+	s.tlsPort, err = freePort()
+	return err
+}
+
 // Start starts a server for the test, with args as for [New], and stops it
-// when the test ends. It skips the test when redis-server is not installed.
+// when the test ends. It skips the test when redis-server is not installed
+// (see [Skip]).
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	s, err := New(args...)
-	if errors.Is(err, ErrNotInstalled) {
-		tb.Skip(InstallHint)
+	return must(tb, InstallHint)(New(args...))
+}
+
+// must returns a function that checks a constructor's result for the test:
+// a missing binary skips it (see [Skip]), any other error fails it, and a
+// server is closed when the test ends.
+func must(tb testing.TB, hint string) func(*Server, error) *Server {
+	return func(s *Server, err error) *Server {
+		tb.Helper()
+		var missing notInstalled
+		if errors.Is(err, ErrNotInstalled) || errors.As(err, &missing) {
+			Skip(tb, hint)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = s.Close() })
+		return s
 	}
-	if err != nil {
-		tb.Fatal(err)
+}
+
+// notInstalled is the error of a missing binary other than redis-server.
+type notInstalled string
+
+func (e notInstalled) Error() string { return "redistest: " + string(e) }
+
+// Skip skips the test because a binary is missing, hint saying how to
+// install it; when the environment variable CI is set it fails the test
+// instead, so that a CI run never passes without the real servers.
+func Skip(tb testing.TB, hint string) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("%s (CI is set: the Redis tests must run, not skip)", hint)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	tb.Skip(hint)
 }
 
 // Addr is the server's "127.0.0.1:port" address; it does not change across
 // Stop and Restart.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// Stop kills the server and waits for it to exit. Stopping a stopped
-// server does nothing.
+// TLSAddr is the address of the TLS port of a server started by
+// [StartTLS] or [NewTLS], "" for others.
+func (s *Server) TLSAddr() string {
+	if s.tlsPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tlsPort))
+}
+
+// Dir is the server's working directory, which Stop and Restart keep.
+func (s *Server) Dir() string { return s.dir }
+
+// Stop kills the server (SIGKILL, as a crash would) and waits for it to
+// exit. Stopping a stopped server does nothing.
 func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +155,8 @@ func (s *Server) Stop() error {
 }
 
 // Restart starts a stopped server again on the same port (a running one is
-// stopped first) and waits until it answers PING. Data is not kept.
+// stopped first) and waits until it answers PING. Data is not kept; a
+// Cluster node's nodes.conf and a Sentinel's configuration are.
 func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,6 +164,25 @@ func (s *Server) Restart() error {
 		return err
 	}
 	return s.startLocked()
+}
+
+// Pause stops the process (SIGSTOP): it keeps its connections and its
+// data, and answers nothing until [Server.Resume].
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused process run again (SIGCONT).
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("redistest: server not running")
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("redistest: %s: %w", sig, err)
+	}
+	return nil
 }
 
 // Close stops the server and removes its directory.
@@ -119,8 +201,17 @@ func (s *Server) start() error {
 }
 
 func (s *Server) startLocked() error {
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir}, s.args...)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	if s.ca != nil {
+		args = append(args, "--tls-port", strconv.Itoa(s.tlsPort), "--tls-cert-file", s.ca.CertFile,
+			"--tls-key-file", s.ca.KeyFile, "--tls-ca-cert-file", s.ca.CAFile, "--tls-auth-clients", "no")
+	}
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.SysProcAttr = sysProcAttr()
 	var out strings.Builder
@@ -154,15 +245,16 @@ func (s *Server) stopLocked() error {
 	return nil
 }
 
-// waitReady polls addr with PING until it answers PONG, the process exits
-// or readyTimeout passes.
+// waitReady polls addr with PING until it answers (PONG, or NOAUTH from a
+// server whose default user needs a password), the process exits or
+// readyTimeout passes.
 func waitReady(addr string, exited <-chan struct{}) error {
 	deadline := time.NewTimer(readyTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if Ping(addr) == nil {
+		if line, err := ping(addr); err == nil && (line == "+PONG" || strings.HasPrefix(line, "-NOAUTH")) {
 			return nil
 		}
 		select {
@@ -177,23 +269,32 @@ func waitReady(addr string, exited <-chan struct{}) error {
 
 // Ping sends PING to addr and reports whether PONG came back.
 func Ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	line, err := ping(addr)
 	if err != nil {
 		return err
+	}
+	if line != "+PONG" {
+		return fmt.Errorf("unexpected PING reply %q", line)
+	}
+	return nil
+}
+
+// ping sends PING to addr and returns the reply's first line.
+func ping(addr string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
+		return "", err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
-		return err
+		return "", err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("unexpected PING reply %q", line)
-	}
-	return nil
+	return strings.TrimSpace(line), nil
 }
 
 func freePort() (int, error) {
