@@ -96,20 +96,24 @@ func (c *Config) Check(env cache.Env) error {
 }
 
 // Open implements cache.Config: it builds the client and the store with
-// the assembly's clock and logger; [Store.Close] closes the client.
-func (c *Config) Open(_ context.Context, env cache.Env) (cache.Store, error) {
-	st, err := c.open(env)
+// the assembly's clock and logger, and checks the store ([Store.Check]):
+// a Redis that refuses it (credentials, ACL, TLS) fails Open with a
+// *CheckError, while a Redis that is down only logs a warning — the store
+// then serves from its fallback until Redis answers. [Store.Close] closes
+// the client.
+func (c *Config) Open(ctx context.Context, env cache.Env) (cache.Store, error) {
+	st, err := c.open(ctx, env)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}
 	return st, nil
 }
 
-// NewFromConfig builds the client and the store; [Store.Close] closes the
-// client.
-func NewFromConfig(cfg Config) (*Store, error) { return cfg.open(cache.Env{}) }
+// NewFromConfig builds the client and the store and checks it as
+// [Config.Open] does; [Store.Close] closes the client.
+func NewFromConfig(cfg Config) (*Store, error) { return cfg.open(context.Background(), cache.Env{}) }
 
-func (c Config) open(env cache.Env) (*Store, error) {
+func (c Config) open(ctx context.Context, env cache.Env) (*Store, error) {
 	opts, err := c.Options()
 	if err != nil {
 		return nil, err
@@ -124,7 +128,15 @@ func (c Config) open(env cache.Env) (*Store, error) {
 		_ = client.Close()
 		return nil, err
 	}
-	s.owned = true
+	s.owned, s.where = true, c.where()
+	checkCtx, cancel := context.WithTimeout(ctx, max(s.timeout, checkTimeout))
+	defer cancel()
+	if err := s.Check(checkCtx); errors.Is(err, ErrMisconfigured) {
+		_ = s.Close()
+		return nil, err
+	} else if err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "redis: not reachable when opened, using the local fallback cache until it is", "error", err.Error())
+	}
 	return s, nil
 }
 

@@ -15,6 +15,15 @@
 // failure Redis is skipped for Options.Cooldown, then tried again; the
 // store recovers by itself when Redis answers.
 //
+// A Redis that answers but refuses the store is another matter: a wrong
+// password, a user whose ACL does not cover the prefix or the store's
+// commands, a certificate the client does not trust. Retrying will not fix
+// it, so [Config.Open] and [NewFromConfig] check the store ([Store.Check])
+// and fail with a [*CheckError] naming the store and the cause (matching
+// [ErrMisconfigured]); a Redis that is merely down at open time is logged
+// and served around. A refusal that starts later (a password rotated on
+// the server) is logged as an error, not as an outage's warning.
+//
 // The store works with single-node, Sentinel and Cluster clients: every
 // operation touches one key, and a value and its lock share a hash tag.
 //

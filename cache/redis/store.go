@@ -26,6 +26,7 @@ type Store struct {
 	log      *slog.Logger
 	health   *health
 	tel      *telemetry
+	where    string // names the Redis in errors (see describe)
 }
 
 var (
@@ -50,7 +51,7 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	s := &Store{
 		client: client, codec: c, prefix: o.Prefix, timeout: o.OpTimeout,
 		fallback: o.Fallback, now: o.Now, log: o.Logger,
-		health: newHealth(o.Now, o.Cooldown),
+		health: newHealth(o.Now, o.Cooldown), where: describe(client),
 	}
 	s.tel = newTelemetry(s, o.MeterProvider)
 	if !honoursDeadlines(client) {
@@ -261,6 +262,11 @@ func (s *Store) failed(ctx context.Context, op string, err error) {
 		s.tel.failed(ctx, op, err, s.now())
 	}
 	if s.health.failed(ctx) {
+		if cause := refusal(err); cause != "" { // not an outage: it lasts until the configuration changes
+			s.log.ErrorContext(ctx, "redis: refused, using the local fallback cache",
+				"op", op, "cause", cause, "error", err.Error(), "retry_after", s.health.cooldown)
+			return
+		}
 		s.log.WarnContext(ctx, "redis: operation failed, using the local fallback cache",
 			"op", op, "error", err.Error(), "retry_after", s.health.cooldown)
 		return
