@@ -1,0 +1,126 @@
+package rest_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
+	"github.com/tokenwire/tokenwire/rest"
+)
+
+// openHealthDemo opens a CRM behind OAuth with a health endpoint and a FHIR
+// server, both in-process fakes.
+func openHealthDemo() (*rest.Registry, func(), error) {
+	as := oauthtest.NewServer()
+	as.AddClient("integration", "s3cret", "crm.read")
+	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/health" {
+			http.NotFound(w, r)
+		}
+	})))
+	ehr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1"}`)
+	}))
+	stop := func() { ehr.Close(); crm.Close(); as.Close() }
+	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": crm.URL, "EHR_URL": ehr.URL}
+	cfg, err := rest.ParseConfig([]byte(`
+security:
+  crm-oauth: {type: oauth2, token_url: "${TOKEN_URL}", client_id: integration, client_secret: s3cret, scopes: [crm.read]}
+rest:
+  crm:
+    base_url: ${CRM_URL}/api
+    security: crm-oauth
+    ping: {method: GET, path: health}   # default: HEAD of the base URL
+fhir:
+  ehr: {base_url: "${EHR_URL}/r4"}      # pinged with GET [base]/metadata
+`), rest.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }), rest.AllowInsecureHTTP())
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	reg, err := rest.Open(context.Background(), cfg)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return reg, func() { _ = reg.Close(); stop() }, nil
+}
+
+// Ping checks a backend through its connection: with its token, TLS
+// settings and default headers. A REST connection sends its ping setting;
+// a FHIR connection asks for its CapabilityStatement.
+func ExampleConn_Ping() {
+	reg, stop, err := openHealthDemo()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	for _, name := range reg.Names() {
+		conn, _ := reg.Conn(name)
+		fmt.Printf("%s (%s): %v\n", name, conn.Kind(), conn.Ping(context.Background()))
+	}
+	// Output:
+	// crm (rest): <nil>
+	// ehr (fhir): <nil>
+}
+
+// Check gets every token and pings every backend, concurrently, for a
+// readiness probe; HealthHandler serves it as 200 or 503 with the report.
+func ExampleHealthHandler() {
+	reg, stop, err := openHealthDemo()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	rep := reg.Check(context.Background(), rest.CheckTimeout(5*time.Second))
+	fmt.Println("ok:", rep.OK)
+	for _, r := range append(rep.Tokens, rep.Connections...) {
+		fmt.Printf("  %s %s: %t%s\n", r.Kind, r.Name, r.OK, r.Error) // Error is "" when OK
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", rest.HealthHandler(reg))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	fmt.Println("GET /readyz:", w.Code, w.Header().Get("Content-Type"))
+	// Output:
+	// ok: true
+	//   oauth2 crm-oauth: true
+	//   rest crm: true
+	//   fhir ehr: true
+	// GET /readyz: 200 application/json
+}
+
+// StatusHandler is a page for operators (and ?format=json for programs).
+// Mount it where the public cannot reach it; AllowRenew adds a "renew now"
+// button per OAuth definition, protected against cross-site requests.
+func ExampleStatusHandler() {
+	reg, stop, err := openHealthDemo()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	mux := http.NewServeMux()
+	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", rest.StatusHandler(reg, rest.AllowRenew())))
+
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/debug/tokenwire/", nil))
+	page := w.Body.String()
+	fmt.Println(w.Code, w.Header().Get("Content-Type"))
+	fmt.Println("shows the connections:", strings.Contains(page, "<td>crm</td>") && strings.Contains(page, "<td>ehr</td>"))
+	fmt.Println("renew button:", strings.Contains(page, "Renew now"))
+	fmt.Println(w.Header().Get("X-Frame-Options"), w.Header().Get("Cache-Control"))
+	// Output:
+	// 200 text/html; charset=utf-8
+	// shows the connections: true
+	// renew button: true
+	// DENY no-store
+}
