@@ -110,9 +110,11 @@ var customers = map[string]Customer{
 	"C008": {"C008", "Ken Thompson", "ken@example.com"},
 }
 
-// crmAPI serves /api/customers/{id} and /api/customers/{id}/orders.
+// crmAPI serves /api/customers/{id}, /api/customers/{id}/orders and
+// /api/health.
 func crmAPI() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /api/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := customers[r.PathValue("id")]; ok {
 			writeJSON(w, c)

@@ -6,7 +6,7 @@
 // tokens.
 //
 //	go run ./examples/integration                      # in-process fakes, no network
-//	go run ./examples/integration -serve :8080         # the same, as an HTTP service
+//	go run ./examples/integration -serve :8080         # the same, as an HTTP service (status page: /debug/tokenwire/)
 //	go run ./examples/integration -config prod.yaml C001 C002
 //	go run ./examples/integration -h                   # usage
 //
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("integration", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	configFile := fs.String("config", "", "configuration `file` naming real crm and billing connections, and optionally an ehr FHIR connection (default: embedded, with in-process fakes)")
-	serve := fs.String("serve", "", "serve GET /customers/{id}/summary on `addr` instead of running the demo")
+	serve := fs.String("serve", "", "serve GET /customers/{id}/summary, /readyz and the status page /debug/tokenwire/ on `addr` instead of running the demo")
 	insecure := fs.Bool("insecure-http", false, "with -config: permit plain http:// URLs (local fakes and tests only)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: integration [-serve addr] | -config file [-serve addr | customer-id...]")
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer d.Close()
 	if *serve != "" {
-		return serveHTTP(ctx, *serve, d.sz, stdout)
+		return serveHTTP(ctx, *serve, d.reg, d.sz, stdout)
 	}
 	return d.run(ctx, stdout)
 }
@@ -172,7 +172,7 @@ func runConfigured(ctx context.Context, file, addr string, insecure bool, ids []
 		return err
 	}
 	if addr != "" {
-		return serveHTTP(ctx, addr, sz, stdout)
+		return serveHTTP(ctx, addr, reg, sz, stdout)
 	}
 	if len(ids) == 0 {
 		return errors.New("name the customer ids to summarize, or -serve ADDR")

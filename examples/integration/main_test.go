@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 func TestRunDemo(t *testing.T) {
@@ -63,7 +66,7 @@ func TestServeHandler(t *testing.T) {
 	d, err := startDemo(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(d.Close)
-	srv := httptest.NewServer(handler(d.sz))
+	srv := httptest.NewServer(handler(d.reg, d.sz))
 	t.Cleanup(srv.Close)
 
 	resp, err := http.Get(srv.URL + "/customers/C007/summary")
@@ -92,4 +95,40 @@ func TestRunWithConfigFile(t *testing.T) {
 	assert.ErrorContains(t, err, "does-not-exist.yaml")
 	err = run(context.Background(), []string{"-bogus"}, &bytes.Buffer{})
 	assert.Error(t, err)
+}
+
+func TestServeReadinessAndStatusPage(t *testing.T) {
+	d, err := startDemo(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(d.Close)
+	srv := httptest.NewServer(handler(d.reg, d.sz))
+	t.Cleanup(srv.Close)
+
+	resp, err := http.Get(srv.URL + "/readyz")
+	require.NoError(t, err)
+	var rep rest.CheckReport
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, rep.OK, "%+v", rep)
+	assert.Len(t, rep.Tokens, 2)
+	assert.Len(t, rep.Connections, 3)
+
+	resp, err = http.Get(srv.URL + "/debug/tokenwire") // redirected to the page
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
+	for _, name := range []string{"crm", "billing", "ehr"} {
+		assert.Contains(t, string(page), "<td>"+name+"</td>")
+	}
+	assert.Contains(t, string(page), "Renew now")
+
+	d.fakes.crm.Close() // the CRM goes away: not ready
+	resp, err = http.Get(srv.URL + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 }

@@ -14,12 +14,20 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// handler serves the composite call:
+// handler serves the composite call, and what operators need:
 //
 //	GET /customers/{id}/summary  → Summary as JSON
-//	GET /healthz                 → 200
-func handler(sz *Summarizer) http.Handler {
+//	GET /healthz                 → 200 while the process runs (liveness)
+//	GET /readyz                  → 200 or 503: every token and backend checked (readiness)
+//	    /debug/tokenwire/        → the status page (?format=json), with "renew now"
+//
+// The status page shows no secret, but it names the backends: a real
+// service serves it on an address only operators reach.
+func handler(reg *rest.Registry, sz *Summarizer) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", rest.HealthHandler(reg, rest.CheckTimeout(5*time.Second)))
+	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", rest.StatusHandler(reg, rest.AllowRenew())))
+	mux.Handle("GET /debug/tokenwire", http.RedirectHandler("/debug/tokenwire/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /customers/{id}/summary", func(w http.ResponseWriter, r *http.Request) {
 		s, err := sz.Summary(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -39,13 +47,13 @@ func handler(sz *Summarizer) http.Handler {
 }
 
 // serveHTTP runs the service on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, sz *Summarizer, stdout io.Writer) error {
+func serveHTTP(ctx context.Context, addr string, reg *rest.Registry, sz *Summarizer, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler(sz), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "serving http://%s/customers/{id}/summary (Ctrl-C to stop)\n", ln.Addr())
+	srv := &http.Server{Handler: handler(reg, sz), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "serving http://%s/customers/{id}/summary, /readyz and the status page /debug/tokenwire/ (Ctrl-C to stop)\n", ln.Addr())
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
