@@ -14,7 +14,7 @@ import (
 var pageFuncs = template.FuncMap{
 	"ago":        ago,
 	"until":      until,
-	"ms":         func(d time.Duration) string { return roundDuration(d).String() },
+	"dur":        func(d time.Duration) string { return roundDuration(d).String() },
 	"tokenState": tokenState,
 	"stateClass": stateClass,
 	"statusText": statusText,

@@ -62,8 +62,7 @@ func (h *statusHandler) kind(name string) string {
 
 // pageData is what the HTML template shows.
 type pageData struct {
-	At          time.Time
-	Now         time.Time
+	Now         time.Time // of the page, on the registry's clock
 	Security    []secRow
 	Connections []connRow
 	Store       *cache.Status
@@ -86,7 +85,6 @@ type connRow struct {
 func (h *statusHandler) page(check *CheckReport, renewed string) pageData {
 	st := h.status()
 	p := pageData{Now: h.now(), Store: st.Store, Check: check, Renew: h.renew}
-	p.At = p.Now
 	if h.renew {
 		p.CSRF = h.csrf
 	}
