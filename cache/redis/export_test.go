@@ -23,3 +23,9 @@ const VersionGCM = versionGCM
 
 // KeyID is the second byte of a value sealed with key.
 func KeyID(key []byte) byte { return keyID(key) }
+
+// ValueKey is the Redis key of a caller's key.
+func (s *Store) ValueKey(key string) string { return s.valueKey(key) }
+
+// LockKey is the Redis key of the lock named key.
+func (s *Store) LockKey(key string) string { return s.lockKey(key) }

@@ -260,6 +260,7 @@ func (s *Store) succeeded() {
 func (s *Store) failed(ctx context.Context, op string, err error) {
 	if ctx.Err() == nil { // the caller's own cancellation is not Redis's failure
 		s.tel.failed(ctx, op, err, s.now())
+		reloadSlots(ctx, s.client)
 	}
 	if s.health.failed(ctx) {
 		if cause := refusal(err); cause != "" { // not an outage: it lasts until the configuration changes
