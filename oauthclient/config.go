@@ -49,10 +49,14 @@ type Secret = redact.Secret
 func NewSecret(s string) Secret { return redact.NewSecret(s) }
 
 // Config is one security definition: the client-credentials grant (RFC 6749
-// §4.4) against one token endpoint. Its zero fields take the documented
-// defaults. Config never prints its secrets: see [Config.String].
+// §4.4) against one token endpoint, or the [Grant] it names. Its zero
+// fields take the documented defaults. Config never prints its secrets:
+// see [Config.String].
 type Config struct {
-	Name     string // definition name, used in errors and logs
+	Name string // definition name, used in errors and logs
+	// Grant is how tokens are obtained: nil for client credentials, or
+	// [JWTBearer], [TokenExchange], [RefreshToken], [Login], [Imported].
+	Grant    Grant
 	TokenURL string // token endpoint; must be https unless Options.AllowInsecureHTTP
 	// DiscoveryURL, used when TokenURL is empty, is a discovery document
 	// that names the token endpoint: a SMART configuration
@@ -131,12 +135,8 @@ func (e *ConfigError) Error() string {
 
 // String describes the definition without any secret.
 func (c Config) String() string {
-	method := c.AuthMethod
-	if method == "" {
-		method = AuthClientSecretBasic
-	}
-	return fmt.Sprintf("oauthclient.Config{Name:%q TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
-		c.Name, c.TokenURL, c.ClientID, method, c.Scopes, redact.Set(!c.ClientSecret.IsZero()), redact.Set(c.PrivateKey != nil || !c.PrivateKeyPEM.IsZero()))
+	return fmt.Sprintf("oauthclient.Config{Name:%q Grant:%s TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
+		c.Name, grantName(c.Grant), c.TokenURL, c.ClientID, c.authMethod(), c.Scopes, redact.Set(!c.ClientSecret.IsZero()), redact.Set(c.PrivateKey != nil || !c.PrivateKeyPEM.IsZero()))
 }
 
 // GoString makes %#v as safe as %v.
@@ -156,6 +156,7 @@ func (c Config) MarshalYAML() (any, error) { return c.String(), nil }
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("name", c.Name),
+		slog.String("grant", grantName(c.Grant)),
 		slog.String("token_url", c.TokenURL),
 		slog.String("client_id", c.ClientID),
 		slog.String("auth_method", string(c.authMethod())),
@@ -163,11 +164,17 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// authMethod is the client authentication: AuthMethod, else
+// client_secret_basic; for the grants where it is optional (all but client
+// credentials), none when there is no client secret.
 func (c Config) authMethod() AuthMethod {
-	if c.AuthMethod == "" {
-		return AuthClientSecretBasic
+	switch {
+	case c.AuthMethod != "":
+		return c.AuthMethod
+	case c.Grant != nil && grantName(c.Grant) != grantClientCredentials && c.ClientSecret.IsZero() && c.ClientAuth == nil:
+		return AuthNone
 	}
-	return c.AuthMethod
+	return AuthClientSecretBasic
 }
 
 // withDefaults returns c with its zero durations set.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ import (
 const maxBody = 1 << 20
 
 // Fetcher obtains a new token from wherever tokens come from. The source
-// built by [NewSource] uses the client-credentials grant; [FromOAuth2]
-// adapts any oauth2.TokenSource.
+// built by [NewSource] uses the definition's [Grant]; [FromOAuth2] adapts
+// any oauth2.TokenSource.
 type Fetcher interface {
 	Fetch(ctx context.Context) (*Token, error)
 }
@@ -44,9 +45,12 @@ func FromOAuth2(ts oauth2.TokenSource) Fetcher {
 	})
 }
 
-// clientCredentials performs the RFC 6749 §4.4 token request.
-type clientCredentials struct {
+// tokenEndpoint performs the token requests of a definition's grant
+// (client credentials, JWT bearer, token exchange, refresh token) with its
+// client authentication, DPoP proofs and discovered endpoint.
+type tokenEndpoint struct {
 	cfg      Config
+	grant    endpointGrant
 	auth     ClientAuth
 	hc       *http.Client
 	now      func() time.Time
@@ -55,18 +59,38 @@ type clientCredentials struct {
 	dpop     *dpopProver // when the definition uses DPoP
 }
 
-func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
+// Fetch prepares a request of the grant and sends it.
+func (c *tokenEndpoint) Fetch(ctx context.Context) (*Token, error) {
+	p, err := c.grant.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.fetchPrepared(ctx, p)
+}
+
+// fetchPrepared sends the request p describes (through the grant, for one
+// that keeps state), within the definition's timeout.
+func (c *tokenEndpoint) fetchPrepared(ctx context.Context, p *prepared) (*Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	if sg, ok := c.grant.(statefulGrant); ok {
+		return sg.wrap(ctx, p, c.send)
+	}
+	return c.send(ctx, p)
+}
+
+// send finds the token endpoint and sends p's request, once more with the
+// server's DPoP nonce when it asks for one.
+func (c *tokenEndpoint) send(ctx context.Context, p *prepared) (*Token, error) {
 	tokenURL, err := c.tokenURL(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.request(ctx, tokenURL)
+	tok, err := c.request(ctx, tokenURL, p)
 	if c.dpop != nil && errors.Is(err, ErrUseDPoPNonce) {
 		var e *Error
 		if errors.As(err, &e) && e.Header.Get("DPoP-Nonce") != "" {
-			tok, err = c.request(ctx, tokenURL) // once, with the nonce the server named
+			tok, err = c.request(ctx, tokenURL, p) // once, with the nonce the server named
 		}
 	}
 	return tok, err
@@ -74,8 +98,16 @@ func (c *clientCredentials) Fetch(ctx context.Context) (*Token, error) {
 
 // request sends one token request, authenticated anew (a fresh assertion
 // and DPoP proof each time).
-func (c *clientCredentials) request(ctx context.Context, tokenURL string) (*Token, error) {
-	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(), Header: http.Header{}}
+func (c *tokenEndpoint) request(ctx context.Context, tokenURL string, p *prepared) (*Token, error) {
+	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(p), Header: http.Header{}}
+	secrets := slices.Clone(p.secrets)
+	if p.sign != nil {
+		signed, err := p.sign(tokenURL, tr.Form)
+		if err != nil {
+			return nil, fmt.Errorf("security definition %q: %w", c.cfg.Name, err)
+		}
+		secrets = append(secrets, signed)
+	}
 	if err := c.auth.Authenticate(ctx, tr); err != nil {
 		return nil, fmt.Errorf("security definition %q: client authentication: %w", c.cfg.Name, err)
 	}
@@ -106,11 +138,15 @@ func (c *clientCredentials) request(ctx context.Context, tokenURL string) (*Toke
 		return nil, fmt.Errorf("security definition %q: reading token response: %w", c.cfg.Name, err)
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: body}
-	return parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, c.secrets(tr)...)
+	tok, err := parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, append(secrets, c.secrets(tr)...)...)
+	if err != nil {
+		return nil, err
+	}
+	return tok.capped(p.notAfter), nil
 }
 
 // tokenURL returns the configured token endpoint or discovers it.
-func (c *clientCredentials) tokenURL(ctx context.Context) (string, error) {
+func (c *tokenEndpoint) tokenURL(ctx context.Context) (string, error) {
 	switch {
 	case c.cfg.TokenURL != "":
 		return c.cfg.TokenURL, nil
@@ -127,8 +163,13 @@ func (c *clientCredentials) tokenURL(ctx context.Context) (string, error) {
 	return u, nil
 }
 
-func (c *clientCredentials) form() url.Values {
-	f := url.Values{"grant_type": {"client_credentials"}}
+// form is the request's form: the grant's fields, then the scope,
+// audience, resources and extra parameters of the definition.
+func (c *tokenEndpoint) form(p *prepared) url.Values {
+	f := make(url.Values, len(p.form)+4)
+	for k, vs := range p.form {
+		f[k] = slices.Clone(vs)
+	}
 	if len(c.cfg.Scopes) > 0 {
 		f.Set("scope", strings.Join(c.cfg.Scopes, " "))
 	}
@@ -148,10 +189,11 @@ func (c *clientCredentials) form() url.Values {
 
 // publicForm lists the token request's form fields that are no secret.
 var publicForm = map[string]bool{"grant_type": true, "scope": true, "audience": true, "resource": true,
-	"client_id": true, "client_assertion_type": true}
+	"client_id": true, "client_assertion_type": true, "subject_token_type": true, "actor_token_type": true,
+	"requested_token_type": true, "redirect_uri": true}
 
 // secrets lists what must never be echoed: the secret and the assertion.
-func (c *clientCredentials) secrets(tr *TokenRequest) []string {
+func (c *tokenEndpoint) secrets(tr *TokenRequest) []string {
 	var s []string
 	for k, vs := range tr.Form { // whatever the client authentication added
 		if !publicForm[k] {

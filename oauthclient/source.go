@@ -1,6 +1,7 @@
 package oauthclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,8 +37,11 @@ type Source struct {
 	name    string
 	fetcher Fetcher
 	key     string // cache key; "" when there is no store
-	opts    Options
-	timed   bool // real clock: phases flip by timers, no clock read on the hot path
+	// identity is the definition's cache key even without a store: a
+	// grant's own parts (a subject token's hash) are added to it.
+	identity string
+	opts     Options
+	timed    bool // real clock: phases flip by timers, no clock read on the hot path
 	// insecureOK lets transports attach tokens to plain-http origins.
 	insecureOK bool
 	policy     backoff.Policy
@@ -88,15 +92,26 @@ func (cl *call) join(ctx context.Context) {
 	}
 }
 
-// NewSource validates cfg and returns a source fetching tokens with the
-// client-credentials grant. Its errors are *ConfigError.
+// NewSource validates cfg and returns a source fetching tokens with its
+// grant: client credentials, or [Config.Grant]. Its errors are
+// *ConfigError.
 func NewSource(cfg Config, opts Options) (*Source, error) {
 	cfg = cfg.withDefaults()
+	switch g := deref(cfg.Grant).(type) {
+	case Login:
+		return newLoginSource(cfg, g, opts)
+	case Imported:
+		return newImportedSource(cfg, g, opts)
+	}
 	if err := cfg.validate(opts.AllowInsecureHTTP); err != nil {
 		return nil, err
 	}
 	timed := opts.Now == nil
 	opts = opts.withDefaults()
+	grant, err := newEndpointGrant(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
 	auth, err := newClientAuth(cfg, opts.Now)
 	if err != nil {
 		return nil, err
@@ -105,7 +120,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &clientCredentials{cfg: cfg, auth: auth, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
+	f := &tokenEndpoint{cfg: cfg, grant: grant, auth: auth, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP}
 	if cfg.DPoP || cfg.DPoPKey != nil || !cfg.DPoPKeyPEM.IsZero() || cfg.DPoPAlg != "" {
 		if f.dpop, err = newDPoPProver(cfg, opts.Now); err != nil {
 			return nil, err
@@ -114,7 +129,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if cfg.TokenURL == "" && (cfg.DiscoveryURL != "" || (cfg.Issuer != "" && cfg.TokenURLFunc == nil)) {
 		f.disc = newDiscovery(cfg, auth, hc, opts)
 	}
-	s := newSource(cfg.Name, f, opts, grantClientCredentials)
+	s := newSource(cfg.Name, f, opts, grant.kind())
 	s.method = cfg.authMethod()
 	if so, ok := auth.(secretsOf); ok {
 		s.secrets = so.secrets()
@@ -122,8 +137,10 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	s.dpop = f.dpop
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
+	s.identity = cacheKey(cfg, f.dpop)
+	s.key = ""
 	if opts.Store != nil {
-		s.key = cacheKey(cfg, f.dpop)
+		s.key = s.identity
 	}
 	return s, nil
 }
@@ -260,15 +277,15 @@ func (s *Source) Invalidate(t *Token) {
 
 	c.stop()
 	s.opts.Logger.Info("oauthclient: token invalidated: a backend rejected it", slog.String("definition", s.name))
-	if s.key != "" {
+	if key := cmp.Or(c.tok.storeKey, s.key); s.key != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
-		if e, err := s.opts.Store.Get(ctx, s.key); err == nil {
+		if e, err := s.opts.Store.Get(ctx, key); err == nil {
 			if st, err := unmarshalToken(e.Value); err == nil && st.cred.access == t.cred.access {
 				if cd, ok := s.opts.Store.(cache.CompareDeleter); ok {
-					_ = cd.DeleteIf(ctx, s.key, e.Value) // atomic: keeps a token another replica stored meanwhile
+					_ = cd.DeleteIf(ctx, key, e.Value) // atomic: keeps a token another replica stored meanwhile
 				} else {
-					_ = s.opts.Store.Delete(ctx, s.key)
+					_ = s.opts.Store.Delete(ctx, key)
 				}
 			}
 		}
@@ -492,11 +509,12 @@ func (s *Source) bounded(parent context.Context) (*Token, error) {
 func (s *Source) delay(err error) time.Duration {
 	attempt := s.failures - 1
 	var e *Error
-	if errors.As(err, &e) && !e.Temporary() {
+	permanent := errors.Is(err, ErrReauthorize) || (errors.As(err, &e) && !e.Temporary())
+	if permanent {
 		attempt += 5
 	}
 	d := s.policy.Delay(attempt)
-	if e == nil || e.Temporary() { // it may answer any moment: notice it soon
+	if !permanent { // it may answer any moment: notice it soon
 		d = min(d, s.opts.MaxRecovery)
 	}
 	if e != nil && e.RetryAfter > d {

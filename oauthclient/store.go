@@ -79,35 +79,75 @@ func keyOf(parts ...string) string {
 
 // obtain gets a token for the shared fetch: from the store when it holds a
 // fresh one, else from the fetcher, under the store's lock when it has one.
+// A grant that reads what its request carries (a subject token) does so
+// first, and the token is looked for under the key that names it. The
+// requests of a grant that keeps state (a refresh token) are made under
+// its family's lock in the process, and under the store's lock or not at
+// all.
 func (s *Source) obtain(ctx context.Context) (*Token, error) {
-	if s.key == "" {
-		return s.request(ctx)
+	p, err := s.prepare(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if t := s.fromStore(ctx); t != nil {
+	ex := exclusive(s.fetcher)
+	if ex {
+		unlock, err := families.get(p.key).lock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("security definition %q: waiting for the refresh token's lock: %w", s.name, err)
+		}
+		defer unlock()
+	}
+	if s.key == "" {
+		return s.request(ctx, p)
+	}
+	key := p.key
+	if t := s.fromStore(ctx, key); t != nil {
 		return t, nil
 	}
 	if lk, ok := s.opts.Store.(cache.Locker); ok {
-		return s.fetchAsFleet(ctx, lk)
+		return s.fetchAsFleet(ctx, lk, key, p, ex)
 	}
-	return s.fetchAndStore(ctx)
+	return s.fetchAndStore(ctx, key, p)
+}
+
+// prepare reads what the fetch's request needs and names its token's key;
+// for a fetcher other than a token endpoint, the key is the source's.
+func (s *Source) prepare(ctx context.Context) (*prepared, error) {
+	te, ok := s.fetcher.(*tokenEndpoint)
+	if !ok {
+		return &prepared{key: s.key}, nil
+	}
+	p, err := te.grant.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.key = s.identity
+	if len(p.parts) > 0 {
+		p.key = keyOf(append([]string{s.identity}, p.parts...)...)
+	}
+	return p, nil
 }
 
 // fetchAsFleet lets the holder of the store's lock fetch while the other
 // replicas poll the store for its token and try the lock again: when the
 // holder dies, its lock expires and one waiter takes over. Waiting is
 // bounded by twice the lock's lifetime. A store whose lock fails (Redis
-// down) is bypassed: the replica fetches on its own.
-func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker) (*Token, error) {
+// down) is bypassed: the replica fetches on its own — unless the grant is
+// exclusive, whose requests are then not made.
+func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, p *prepared, ex bool) (*Token, error) {
 	deadline := time.Now().Add(2 * s.opts.LockTTL) // real time, as the lock's
 	wait := 10 * time.Millisecond
 	for {
-		unlock, ok, err := lk.TryLock(ctx, s.key, s.opts.LockTTL)
+		unlock, ok, err := s.tryLock(ctx, lk, key, ex)
+		if err != nil && ex {
+			return nil, fmt.Errorf("security definition %q: the store's lock cannot be taken, and a refresh token is never used without it: %w", s.name, err)
+		}
 		if err != nil {
 			s.opts.Logger.Warn("oauthclient: store lock failed; fetching directly", slog.String("definition", s.name), slog.String("error", err.Error()))
-			return s.fetchAndStore(ctx)
+			return s.fetchAndStore(ctx, key, p)
 		}
 		if ok {
-			return s.fetchHolding(ctx, unlock)
+			return s.fetchHolding(ctx, unlock, key, p)
 		}
 		if !time.Now().Before(deadline) {
 			return nil, fmt.Errorf("security definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
@@ -119,33 +159,43 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker) (*Token, err
 			return nil, ctx.Err()
 		case <-t.C:
 		}
-		if tok := s.fromStore(ctx); tok != nil {
+		if tok := s.fromStore(ctx, key); tok != nil {
 			return tok, nil
 		}
 		wait = min(wait*2, 200*time.Millisecond)
 	}
 }
 
+// tryLock takes the store's lock on key; for an exclusive grant, through
+// a strict store's StrictTryLock, which fails rather than let everyone
+// proceed.
+func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bool) (func(context.Context) error, bool, error) {
+	if st, ok := s.opts.Store.(cache.Strict); ok && ex {
+		return st.StrictTryLock(ctx, key, s.opts.LockTTL)
+	}
+	return lk.TryLock(ctx, key, s.opts.LockTTL)
+}
+
 // fetchHolding fetches while holding the fleet lock. After a failure the
 // lock is kept until it expires, so that the fleet makes at most one
 // attempt per lock lifetime against a failing authorization server.
-func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error) (*Token, error) {
+func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error, key string, p *prepared) (*Token, error) {
 	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
-	if t := s.fromStore(ctx); t != nil {
+	if t := s.fromStore(ctx, key); t != nil {
 		release()
 		return t, nil
 	}
-	t, err := s.fetchAndStore(ctx)
+	t, err := s.fetchAndStore(ctx, key, p)
 	if err == nil {
 		release()
 	}
 	return t, err
 }
 
-// fromStore returns the stored token if it is newer than the current one
-// and still before its own renewal time.
-func (s *Source) fromStore(ctx context.Context) *Token {
-	e, err := s.opts.Store.Get(ctx, s.key)
+// fromStore returns the token stored under key if it is newer than the
+// current one and still before its own renewal time.
+func (s *Source) fromStore(ctx context.Context, key string) *Token {
+	e, err := s.opts.Store.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, cache.ErrNotFound) {
 			s.opts.Logger.Warn("oauthclient: store read failed", slog.String("definition", s.name), slog.String("error", err.Error()))
@@ -169,13 +219,24 @@ func (s *Source) fromStore(ctx context.Context) *Token {
 	s.counts.store.Add(1)
 	trace.SpanFromContext(ctx).AddEvent("tokenwire.store.hit")
 	s.opts.Logger.Debug("oauthclient: token taken from the shared store", slog.String("definition", s.name))
-	return t
+	return t.keptUnder(key)
 }
 
 // request makes one token request through the fetcher, counted and timed.
-func (s *Source) request(ctx context.Context) (*Token, error) {
+// A request a refresh token's refusal kept from being sent is not counted.
+func (s *Source) request(ctx context.Context, p *prepared) (*Token, error) {
 	begin := s.opts.Now()
-	t, err := s.fetcher.Fetch(ctx)
+	var t *Token
+	var err error
+	if te, ok := s.fetcher.(*tokenEndpoint); ok {
+		t, err = te.fetchPrepared(ctx, p)
+	} else {
+		t, err = s.fetcher.Fetch(ctx)
+	}
+	var re *ReauthorizeError
+	if errors.As(err, &re) && !re.sent {
+		return nil, err
+	}
 	s.counts.requests.Add(1)
 	if err != nil {
 		s.counts.failures.Add(1)
@@ -184,15 +245,15 @@ func (s *Source) request(ctx context.Context) (*Token, error) {
 	return t, err
 }
 
-func (s *Source) fetchAndStore(ctx context.Context) (*Token, error) {
-	t, err := s.request(ctx)
+func (s *Source) fetchAndStore(ctx context.Context, key string, p *prepared) (*Token, error) {
+	t, err := s.request(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	if b, err := t.marshal(s.opts.Now()); err == nil {
-		if err := s.opts.Store.Set(ctx, s.key, cache.Entry{Value: b, Expiry: t.expiry}); err != nil {
+		if err := s.opts.Store.Set(ctx, key, cache.Entry{Value: b, Expiry: t.expiry}); err != nil {
 			s.opts.Logger.Warn("oauthclient: store write failed", slog.String("definition", s.name), slog.String("error", err.Error()))
 		}
 	}
-	return t, nil
+	return t.keptUnder(key), nil
 }

@@ -17,6 +17,8 @@ import (
 type Token struct {
 	cred      *credential // behind a pointer: no fmt verb, not even %p, reaches it
 	tokenType string      // as sent, e.g. "bearer", "BearerToken", ""
+	scheme    string      // the Authorization scheme a Login configures; "" follows tokenType
+	storeKey  string      // the store key it was kept under, when not the source's own
 	issued    time.Time
 	expiry    time.Time
 	scope     string
@@ -44,6 +46,14 @@ func newToken(access, typ, scope string, issued, expiry time.Time, extra map[str
 	return t
 }
 
+// newSchemeToken returns a token sent with the given Authorization scheme
+// (a Login's), whatever its type.
+func newSchemeToken(access, scheme string, issued, expiry time.Time) *Token {
+	t := &Token{tokenType: scheme, scheme: scheme, issued: issued, expiry: expiry}
+	t.cred = &credential{access: access, header: []string{scheme + " " + access}}
+	return t
+}
+
 // AccessToken returns the token value to send to the backend.
 func (t *Token) AccessToken() string { return t.cred.access }
 
@@ -51,9 +61,13 @@ func (t *Token) AccessToken() string { return t.cred.access }
 func (t *Token) Type() string { return t.tokenType }
 
 // Scheme returns the Authorization scheme to use: "DPoP" for DPoP-bound
-// tokens, "Bearer" for everything else (any case of "bearer", a missing
-// token_type, vendor spellings such as Apigee's "BearerToken").
+// tokens, the configured one for a [Login], "Bearer" for everything else
+// (any case of "bearer", a missing token_type, vendor spellings such as
+// Apigee's "BearerToken").
 func (t *Token) Scheme() string {
+	if t.scheme != "" {
+		return t.scheme
+	}
 	if strings.EqualFold(t.tokenType, "dpop") {
 		return "DPoP"
 	}
@@ -127,6 +141,7 @@ type stored struct {
 	Issued      int64          `json:"i"`
 	Expiry      int64          `json:"e"`
 	Extra       map[string]any `json:"x,omitempty"`
+	Scheme      string         `json:"c,omitempty"`
 }
 
 // marshal serializes t for a store; a token without an issue time is
@@ -136,7 +151,7 @@ func (t *Token) marshal(now time.Time) ([]byte, error) {
 	if issued.IsZero() {
 		issued = now
 	}
-	return json.Marshal(stored{t.cred.access, t.tokenType, t.scope, issued.UnixNano(), t.expiry.UnixNano(), t.cred.extra})
+	return json.Marshal(stored{t.cred.access, t.tokenType, t.scope, issued.UnixNano(), t.expiry.UnixNano(), t.cred.extra, t.scheme})
 }
 
 func unmarshalToken(b []byte) (*Token, error) {
@@ -147,5 +162,28 @@ func unmarshalToken(b []byte) (*Token, error) {
 	if s.AccessToken == "" || s.Expiry == 0 {
 		return nil, fmt.Errorf("incomplete cached token")
 	}
+	if s.Scheme != "" {
+		return newSchemeToken(s.AccessToken, s.Scheme, time.Unix(0, s.Issued), time.Unix(0, s.Expiry)), nil
+	}
 	return newToken(s.AccessToken, s.TokenType, s.Scope, time.Unix(0, s.Issued), time.Unix(0, s.Expiry), s.Extra), nil
+}
+
+// capped returns t expiring no later than notAfter (zero: no bound).
+func (t *Token) capped(notAfter time.Time) *Token {
+	if notAfter.IsZero() || !t.expiry.After(notAfter) {
+		return t
+	}
+	out := *t
+	out.expiry = notAfter
+	return &out
+}
+
+// keptUnder returns t noting the store key it is kept under.
+func (t *Token) keptUnder(key string) *Token {
+	if t.storeKey == key {
+		return t
+	}
+	out := *t
+	out.storeKey = key
+	return &out
 }

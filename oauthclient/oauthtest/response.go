@@ -65,6 +65,18 @@ type Token struct {
 	IssuedAt    time.Time // by the server's clock
 	Expiry      time.Time // zero if the token never expires
 	JKT         string    // DPoP: the thumbprint of the key it is bound to; "" for a bearer token
+	// Grant is the grant_type it was issued for ("client_credentials",
+	// "refresh_token"…, or "login" for the login endpoint).
+	Grant string
+	// Subject is who it stands for, when not its client: the sub of a JWT
+	// bearer assertion, the subject of an exchanged token, the user who
+	// authorised a code.
+	Subject string
+	Actor   string // token exchange: the subject of the actor token, if any
+	// RefreshToken is the refresh token issued with it, if any.
+	RefreshToken string
+	// IssuedTokenType is a token exchange's issued_token_type.
+	IssuedTokenType string
 }
 
 // ExpiresIn returns the lifetime of the token in whole seconds, or 0 if it
@@ -132,6 +144,12 @@ func fields(t Token) map[string]any {
 	}
 	if t.Scope != "" {
 		m["scope"] = t.Scope
+	}
+	if t.RefreshToken != "" {
+		m["refresh_token"] = t.RefreshToken
+	}
+	if t.IssuedTokenType != "" {
+		m["issued_token_type"] = t.IssuedTokenType
 	}
 	return m
 }

@@ -48,6 +48,7 @@ type Server struct {
 	nonceChallenges atomic.Int64
 	last            *Request
 	seen            []string
+	grants          grantState
 }
 
 // Option configures a [Server] at construction.
@@ -101,6 +102,7 @@ func newServer(opts []Option) *Server {
 		clients:  make(map[string]*client),
 		tokens:   make(map[string]*Token),
 		jtis:     make(map[string]time.Time),
+		grants:   newGrantState(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -111,6 +113,8 @@ func newServer(opts []Option) *Server {
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, s.serveToken)
+	mux.HandleFunc(AuthorizePath, s.serveAuthorize)
+	mux.HandleFunc(LoginPath, s.serveLogin)
 	return mux
 }
 

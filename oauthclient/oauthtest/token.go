@@ -87,33 +87,52 @@ func (s *Server) token(r *http.Request, formErr error, rec *Request) Response {
 	if formErr != nil {
 		return OAuthError(http.StatusBadRequest, "invalid_request", formErr.Error())
 	}
-	c, method, errResp := s.authenticate(r)
-	if errResp != nil {
-		return *errResp
+	gt := r.PostForm.Get("grant_type")
+	var c *client
+	if gt != GrantJWTBearer || hasClientAuth(r) { // client authentication is optional with an assertion grant
+		var method string
+		var errResp *Response
+		if c, method, errResp = s.authenticate(r); errResp != nil {
+			return *errResp
+		}
+		s.recordMethod(rec, method)
 	}
-	s.recordMethod(rec, method)
-	switch gt := r.PostForm.Get("grant_type"); gt {
+	var t Token
+	switch gt {
 	case "client_credentials":
+		scope, ok := grantScope(c.scopes, r.PostForm.Get("scope"))
+		if !ok {
+			return OAuthError(http.StatusBadRequest, "invalid_scope", "a requested scope is not allowed for this client")
+		}
+		t = Token{ClientID: c.id, Scope: scope}
+	case GrantJWTBearer, GrantTokenExchange, "refresh_token", "authorization_code":
+		var errResp *Response
+		if t, errResp = s.grant(gt, c, r.PostForm); errResp != nil {
+			return *errResp
+		}
 	case "":
 		return OAuthError(http.StatusBadRequest, "invalid_request", "grant_type is missing")
 	default:
-		return OAuthError(http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
+		return OAuthError(http.StatusBadRequest, "unsupported_grant_type", "grant_type is not supported")
 	}
-	scope, ok := grantScope(c.scopes, r.PostForm.Get("scope"))
-	if !ok {
-		return OAuthError(http.StatusBadRequest, "invalid_scope", "a requested scope is not allowed for this client")
-	}
-	var jkt string
+	t.Grant = gt
 	if r.Header.Get("DPoP") != "" {
 		var err error
-		if jkt, err = s.checkProof(r, s.TokenURL(), ""); errors.Is(err, errNonce) {
+		if t.JKT, err = s.checkProof(r, s.TokenURL(), ""); errors.Is(err, errNonce) {
 			return OAuthError(http.StatusBadRequest, "use_dpop_nonce", "the DPoP proof needs the server's nonce")
 		} else if err != nil {
 			return OAuthError(http.StatusBadRequest, "invalid_dpop_proof", err.Error())
 		}
 	}
-	t, shape := s.issue(c.id, scope, jkt)
+	t, shape := s.issueToken(t)
 	return shape(t)
+}
+
+// hasClientAuth reports whether r carries any client authentication.
+func hasClientAuth(r *http.Request) bool {
+	_, basic := basicCredentials(r)
+	f := r.PostForm
+	return basic || f.Has("client_id") || f.Has("client_assertion") || f.Has("client_assertion_type") || f.Has("client_secret")
 }
 
 // parseForm parses a POST body; it reports a body that is not
@@ -179,15 +198,18 @@ func grantScope(allowed []string, requested string) (string, bool) {
 	return strings.Join(req, " "), true
 }
 
-func (s *Server) issue(clientID, scope, jkt string) (Token, Shape) {
+// issueToken issues t (its value, issue time and expiry are the
+// server's) and returns it with the shape of the answer.
+func (s *Server) issueToken(t Token) (Token, Shape) {
 	now := s.clock()
-	t := Token{AccessToken: rand.Text(), ClientID: clientID, Scope: scope, IssuedAt: now, JKT: jkt}
+	t.AccessToken, t.IssuedAt = rand.Text(), now
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lifetime > 0 {
 		t.Expiry = now.Add(s.lifetime)
 	}
 	s.tokens[t.AccessToken] = &t
+	s.grants.noteAccess(t.RefreshToken, t.AccessToken)
 	shape := s.shape
 	if shape == nil {
 		shape = JSON

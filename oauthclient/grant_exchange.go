@@ -1,0 +1,126 @@
+package oauthclient
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Token type identifiers of RFC 8693 §3, for [TokenExchange].
+const (
+	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
+	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
+	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
+	TokenTypeSAML1        = "urn:ietf:params:oauth:token-type:saml1"
+	TokenTypeSAML2        = "urn:ietf:params:oauth:token-type:saml2"
+)
+
+// TokenExchange is the token exchange grant (RFC 8693): a token the
+// service holds — its own identity from another definition
+// ([Registry.Supplier], [SourceSupplier]), a workload token on disk
+// ([FileSupplier]) — is exchanged for one the backend accepts. The
+// definition's Audience, Resources and Scopes are the exchange's audience,
+// resource and scope parameters; it authenticates as client credentials
+// does (with no AuthMethod: client_secret_basic when it has a
+// ClientSecret, none otherwise).
+//
+// The subject token (and actor token) are read at each fetch. The cache
+// key holds a hash of each — never the value — so two subjects never share
+// an exchanged token, in one process or through the shared store; and an
+// exchanged token is never kept past its subject token's expiry when that
+// is known (the supplier's, else the JWT's exp). A subject token that has
+// already expired is refused before it is sent. A [Source] serves one
+// subject at a time: the one its supplier yields at its latest fetch.
+type TokenExchange struct {
+	SubjectToken       Supplier // required
+	SubjectTokenType   string   // default TokenTypeAccessToken
+	ActorToken         Supplier // optional: who acts on the subject's behalf
+	ActorTokenType     string   // default TokenTypeAccessToken when ActorToken is set
+	RequestedTokenType string   // optional, e.g. TokenTypeAccessToken
+}
+
+func (TokenExchange) grantKind() string { return grantTokenExchange }
+
+// String names the grant, its suppliers and token types, never a token.
+func (g TokenExchange) String() string {
+	return fmt.Sprintf("oauthclient.TokenExchange{SubjectToken:%v SubjectTokenType:%q ActorToken:%v RequestedTokenType:%q}",
+		g.SubjectToken, g.SubjectTokenType, g.ActorToken, g.RequestedTokenType)
+}
+
+// GoString makes %#v as safe as %v.
+func (g TokenExchange) GoString() string { return g.String() }
+
+// Format prints [TokenExchange.String] whatever the verb.
+func (g TokenExchange) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
+
+// LogValue implements slog.LogValuer with [TokenExchange.String].
+func (g TokenExchange) LogValue() slog.Value { return described(g.String()).logValue() }
+
+// MarshalJSON writes [TokenExchange.String].
+func (g TokenExchange) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
+
+// MarshalYAML writes [TokenExchange.String].
+func (g TokenExchange) MarshalYAML() (any, error) { return g.String(), nil }
+
+type exchangeGrant struct {
+	def                   string
+	g                     TokenExchange
+	subjectType, actorTyp string
+	now                   func() time.Time
+}
+
+func newTokenExchange(cfg Config, g TokenExchange, now func() time.Time) (endpointGrant, error) {
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
+	if g.SubjectToken == nil {
+		return nil, bad("subject_token", "missing: the token to exchange")
+	}
+	if g.ActorToken == nil && g.ActorTokenType != "" {
+		return nil, bad("actor_token_type", "given without actor_token")
+	}
+	e := &exchangeGrant{def: cfg.Name, g: g, subjectType: cmp.Or(g.SubjectTokenType, TokenTypeAccessToken), now: now}
+	if g.ActorToken != nil {
+		e.actorTyp = cmp.Or(g.ActorTokenType, TokenTypeAccessToken)
+	}
+	return e, nil
+}
+
+func (e *exchangeGrant) kind() string { return grantTokenExchange }
+
+func (e *exchangeGrant) identity() []string {
+	return []string{e.subjectType, e.actorTyp, e.g.RequestedTokenType}
+}
+
+func (e *exchangeGrant) prepare(ctx context.Context) (*prepared, error) {
+	subject, exp, err := supply(ctx, e.def, "subject token", e.g.SubjectToken)
+	if err != nil {
+		return nil, err
+	}
+	if exp.IsZero() {
+		exp = jwtExpiry(subject)
+	}
+	if !exp.IsZero() && !e.now().Before(exp) {
+		return nil, fmt.Errorf("security definition %q: subject token: expired at %s", e.def, exp.UTC().Format(time.RFC3339))
+	}
+	form := url.Values{"grant_type": {grantType[grantTokenExchange]}, "subject_token": {subject}, "subject_token_type": {e.subjectType}}
+	p := &prepared{form: form, notAfter: exp, parts: []string{hashed(subject), ""}, secrets: []string{subject}}
+	if e.g.ActorToken != nil {
+		actor, _, err := supply(ctx, e.def, "actor token", e.g.ActorToken)
+		if err != nil {
+			return nil, err
+		}
+		form.Set("actor_token", actor)
+		form.Set("actor_token_type", e.actorTyp)
+		p.parts[1] = hashed(actor)
+		p.secrets = append(p.secrets, actor)
+	}
+	if e.g.RequestedTokenType != "" {
+		form.Set("requested_token_type", e.g.RequestedTokenType)
+	}
+	return p, nil
+}
