@@ -168,6 +168,38 @@
 // Plain http:// URLs are refused unless [AllowInsecureHTTP] is given, for
 // tests.
 //
+// # Live reload
+//
+// [Registry.ReloadFile] (or [Registry.Reload] with a parsed [Config])
+// applies a new file while the registry runs: definitions and connections
+// are compared with what is running (every field, secrets by value, the
+// files they name), an unchanged definition keeps its token source and
+// token, an unchanged connection stays the same *Conn, changed ones are
+// rebuilt, removed ones are no longer found. Everything new is built
+// before anything is swapped in; a file that does not load or check, or
+// changes the store section, is refused with every problem listed and
+// the running configuration goes on. [Registry.Watch] reloads on a change
+// of the file (fsnotify on its directory: editors' rename-and-replace and
+// Kubernetes ConfigMap swaps) or on a signal. A *Conn kept across a
+// reload keeps its settings, but the sources of definitions the reload
+// changed or removed are closed: look connections up per call, or again
+// after a reload.
+//
+// # Operating
+//
+// Every call and token is observable without reading code: OpenTelemetry
+// metrics and client spans with the HTTP client semantic conventions
+// ([WithMeterProvider], [WithTracerProvider], [WithPropagator]; the global
+// providers by default), log/slog events through [WithLogger], and
+// snapshots: [Conn.Stats] and [Registry.Status]. [Conn.Ping] checks one
+// backend through its connection (its ping setting for REST, metadata for
+// FHIR); [Registry.Check] fetches every token and pings every backend
+// concurrently; [HealthHandler] answers a readiness probe with it, and
+// [StatusHandler] is a page and a JSON view of all of it for operators,
+// read-only unless [AllowRenew] turns on a "renew now" action protected
+// against cross-site requests. None of them ever shows a secret or a
+// token.
+//
 // # Lifetime
 //
 // [Registry.Close] releases everything the registry holds at once: token
