@@ -96,16 +96,17 @@ func (s fileSupplier) GoString() string             { return s.String() }
 // first line of the command's standard error, with anything that looks
 // like a JWT blanked.
 func CommandSupplier(name string, args ...string) Supplier {
-	return commandSupplier{name: name, args: append([]string(nil), args...)}
+	a := append([]string(nil), args...)
+	return commandSupplier{name: name, args: &a}
 }
 
 type commandSupplier struct {
 	name string
-	args []string
+	args *[]string // behind a pointer: no fmt verb, not even %p, reaches them
 }
 
 func (s commandSupplier) Supply(ctx context.Context) (string, time.Time, error) {
-	cmd := exec.CommandContext(ctx, s.name, s.args...)
+	cmd := exec.CommandContext(ctx, s.name, *s.args...)
 	var out, errOut limitedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = time.Second // a child that keeps the pipes open cannot hang the fetch
@@ -129,7 +130,7 @@ func (s commandSupplier) Supply(ctx context.Context) (string, time.Time, error) 
 }
 
 func (s commandSupplier) String() string {
-	return fmt.Sprintf("command(%s, %d args)", s.name, len(s.args))
+	return fmt.Sprintf("command(%s, %d args)", s.name, len(*s.args))
 }
 func (s commandSupplier) Format(f fmt.State, _ rune)   { redact.Format(f, s.String()) }
 func (s commandSupplier) GoString() string             { return s.String() }

@@ -81,9 +81,10 @@ type RefreshStats struct {
 // AddAssertionIssuer trusts JWTs that issuer signs with the private half
 // of key (an RSA or ECDSA P-256/P-384 public key; a private key's public
 // half is used): as JWT bearer assertions (RFC 7523 §2.1: iss, sub, aud =
-// the token endpoint or the server's URL, exp required, nbf, a jti never
-// seen before when there is one; the token is issued to the assertion's
-// sub, to an authenticated client or to none), and as subject or actor
+// the token endpoint or the server's URL, exp required, nbf; the token is
+// issued to the assertion's sub, and to the client when one authenticated)
+// — an assertion may be sent again until it expires, as a projected
+// service-account token is until it is rotated — and as subject or actor
 // tokens of type jwt or id_token in a token exchange.
 func (s *Server) AddAssertionIssuer(issuer string, key crypto.PublicKey) {
 	k := publicKey(key)
@@ -215,7 +216,7 @@ func (s *Server) jwtBearer(c *client, form url.Values) (Token, *Response) {
 }
 
 // verifyIssued verifies a JWT signed by a trusted issuer; as an
-// assertion, its aud must name the server and a jti is used once.
+// assertion, its aud must name the server.
 func (s *Server) verifyIssued(raw string, assertion bool) (*jwt.RegisteredClaims, error) {
 	iss := assertionIssuer(raw)
 	s.mu.Lock()
@@ -249,9 +250,6 @@ func (s *Server) verifyIssued(raw string, assertion bool) (*jwt.RegisteredClaims
 	}
 	if claims.Subject == "" {
 		return nil, errors.New("sub is missing")
-	}
-	if assertion && claims.ID != "" && !s.useJTI("assertion:"+iss, claims.ID, claims.ExpiresAt.Time, now) {
-		return nil, errors.New("assertion replayed (jti seen before)")
 	}
 	return &claims, nil
 }
