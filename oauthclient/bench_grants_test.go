@@ -23,7 +23,9 @@ func BenchmarkGrantToken(b *testing.B) {
 	as.AddAssertionIssuer("svc", key.Public())
 	as.AddLoginUser("user", "pw")
 	opts := oauthclient.Options{AllowInsecureHTTP: true}
-	val := func(s string) oauthclient.Supplier { return oauthclient.ValueSupplier(oauthclient.NewSecret(s), time.Time{}) }
+	val := func(s string) oauthclient.Supplier {
+		return oauthclient.ValueSupplier(oauthclient.NewSecret(s), time.Time{})
+	}
 	base := oauthclient.Config{TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("s3cret")}
 	cc, err := oauthclient.NewSource(withName(base, "cc", nil), opts)
 	require.NoError(b, err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -222,7 +223,8 @@ func claimTime(v any) time.Time {
 	switch x := v.(type) {
 	case float64:
 		if x > 0 && x < 1e11 {
-			return time.Unix(0, int64(x*1e9))
+			sec, frac := math.Modf(x)
+			return time.Unix(int64(sec), int64(frac*1e9))
 		}
 	case json.Number:
 		if f, err := x.Float64(); err == nil {

@@ -357,8 +357,11 @@ func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, er
 			return exp, nil
 		}
 	}
-	if life := jwtLifetime(tok, now); life > 0 {
-		return now.Add(life), nil
+	if exp := jwtExpiry(tok); exp.After(now) {
+		if limit := now.Add(MaxLifetime); exp.After(limit) {
+			return limit, nil
+		}
+		return exp, nil
 	}
 	return now.Add(f.cfg.DefaultLifetime), nil
 }
