@@ -127,7 +127,9 @@ func (c *tokenEndpoint) request(ctx context.Context, tokenURL string, p *prepare
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("security definition %q: token request: %w", c.cfg.Name, redact.URLCause(err))
+		// A transport may echo what it was sent (a proxy quoting the body).
+		cause := scrubCause(redact.URLCause(err), append(append(secrets, c.secrets(tr)...), redact.Sent(req)...))
+		return nil, fmt.Errorf("security definition %q: token request: %w", c.cfg.Name, cause)
 	}
 	defer resp.Body.Close()
 	if c.dpop != nil {
@@ -249,3 +251,24 @@ func httpClient(cfg Config, base *http.Client) (*http.Client, error) {
 // noRedirect makes a redirect from a token endpoint an answer, not a hop:
 // credentials are never re-sent to wherever it points.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// scrubCause returns err, or an error with its text scrubbed of secrets
+// (errors.Is and errors.As still reach err) when the text held one.
+func scrubCause(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	if msg := scrub(err.Error(), secrets); msg != err.Error() {
+		return &scrubbedError{msg: msg, err: err}
+	}
+	return err
+}
+
+// scrubbedError is an error whose text had secrets blanked out.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }

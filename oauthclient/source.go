@@ -454,7 +454,7 @@ func (s *Source) run(cl *call) {
 
 // ended notes, logs and traces the end of the shared fetch cl.
 func (s *Source) ended(cl *call, tok *Token, err error, failures int, wait time.Duration) {
-	fetchEnded(cl.span, err)
+	s.fetchEnded(cl.span, err)
 	switch {
 	case err == nil:
 		s.counts.lastFetch.Store(s.opts.Now().UnixNano())

@@ -85,8 +85,9 @@ func newTelemetry(s *Source, grant string) *telemetry {
 	}
 	wp := weak.Make(s)
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		// t, not s.tel: a collection may run before newTelemetry returns.
 		if s := wp.Value(); s != nil {
-			s.observe(o)
+			s.observe(o, t)
 		}
 		return nil
 	}, t.lookups, t.expiry, t.backoff)
@@ -160,8 +161,7 @@ func (t *telemetry) unregister() {
 }
 
 // observe reports s's counts and gauges at collection time.
-func (s *Source) observe(o metric.Observer) {
-	t := s.tel
+func (s *Source) observe(o metric.Observer, t *telemetry) {
 	for i, n := range s.counts.lookups() {
 		o.ObserveInt64(t.lookups, n, t.results[i]...)
 	}
@@ -195,11 +195,12 @@ func (t *telemetry) fetchStarted(trigger string, links []trace.Link) (context.Co
 		trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(kv...))
 }
 
-// fetchEnded ends a shared fetch's span.
-func fetchEnded(span trace.Span, err error) {
+// fetchEnded ends a shared fetch's span; the status text is scrubbed of
+// the definition's secrets (a transport may have echoed the request).
+func (s *Source) fetchEnded(span trace.Span, err error) {
 	span.SetAttributes(attrOutcome.String(outcome(err)))
 	if err != nil {
-		span.SetStatus(otelcodes.Error, err.Error()) // token errors never carry a secret
+		span.SetStatus(otelcodes.Error, s.errText(err))
 	}
 	span.End()
 }

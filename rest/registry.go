@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/registry"
@@ -47,6 +48,8 @@ type Registry struct {
 	closed    atomic.Bool
 	once      sync.Once // closes the store once
 	closeErr  error
+	retireMu  sync.Mutex
+	retiring  map[*oauthclient.Source]*time.Timer // sources a reload replaced, in their grace
 }
 
 // Conn returns the connection called name. For an unknown name the error
@@ -167,6 +170,7 @@ func (r *Registry) Close() error {
 		if r.security != nil {
 			_ = r.security.Close()
 		}
+		r.closeRetired()
 		if r.store != nil {
 			r.closeErr = r.store.Close()
 		}

@@ -28,12 +28,15 @@ import (
 // Nothing is fetched or dialled while reloading. Everything new is built
 // before anything is changed, and then published at once per entry:
 // calls in flight finish on the *Conn they started with. A *Conn looked
-// up before the reload keeps the configuration it was built with; the
-// token sources of the definitions the reload changed or removed are
-// closed, as [Registry.Close] closes them, so a call through such a held
-// connection that needs a token fails with an error matching [ErrClosed]
-// (a request already sent completes; a retry or a 401 resend of it needs
-// a token). Look connections up again after a reload, or per call.
+// up before the reload keeps the configuration it was built with. The
+// token source of a definition the reload changed is released at once
+// (its token dropped, its timers stopped) but stays usable for
+// [RetireGrace], so that the retries and 401 resends of calls in flight
+// still get a token, and is closed after it (or when the registry
+// closes): a later call through such a held connection fails with an
+// error matching [ErrClosed]. The source of a definition the file no
+// longer has is closed at once. Look connections up again after a
+// reload, or per call.
 //
 // A configuration that does not check, or whose store section differs
 // from the running one (the store is opened once: changing it takes a

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -165,9 +166,42 @@ func (r *Registry) commit(p *plan, st *stage) {
 	}
 	for name, s := range retired {
 		if !replaced[name] {
-			r.security.Remove(name)
+			r.security.Remove(name) // gone from the file: closed now
+			continue
 		}
-		s.Close()
+		r.closeLater(s) // released by Add; calls in flight may still retry with it
 	}
 	r.running = p.next
+}
+
+// RetireGrace is how long the token source of a definition a reload
+// changed stays usable for the calls that were in flight (their retries
+// and 401 resends): released at once (no token kept, no timer), closed
+// after it — or when the registry closes.
+const RetireGrace = 2 * time.Minute
+
+// closeLater closes a retired source after RetireGrace.
+func (r *Registry) closeLater(s *oauthclient.Source) {
+	r.retireMu.Lock()
+	defer r.retireMu.Unlock()
+	if r.retiring == nil {
+		r.retiring = map[*oauthclient.Source]*time.Timer{}
+	}
+	r.retiring[s] = time.AfterFunc(RetireGrace, func() {
+		r.retireMu.Lock()
+		delete(r.retiring, s)
+		r.retireMu.Unlock()
+		s.Close()
+	})
+}
+
+// closeRetired closes the retired sources still in their grace.
+func (r *Registry) closeRetired() {
+	r.retireMu.Lock()
+	defer r.retireMu.Unlock()
+	for s, t := range r.retiring {
+		t.Stop()
+		s.Close()
+	}
+	r.retiring = nil
 }

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,7 +15,7 @@ import (
 // It encodes as JSON with the names shown.
 type ConnStats struct {
 	Name         string `json:"name"`
-	BaseURL      string `json:"base_url"`           // redacted like URLs in errors
+	BaseURL      string `json:"base_url"`           // without user info and with every query value masked
 	Security     string `json:"security,omitempty"` // the definition's name; "" for none
 	SecurityKind string `json:"security_kind"`      // oauth2, basic, bearer, apikey, none, or custom
 	Calls        int64  `json:"calls"`
@@ -112,7 +113,7 @@ func (s *connStats) record(req *http.Request, resp *http.Response, attempts int,
 // loads, safe to call at any time.
 func (c *Conn) Stats() ConnStats {
 	s := c.stats
-	st := ConnStats{Name: c.name, BaseURL: c.red.url(c.base), Security: c.secName, SecurityKind: c.secKind,
+	st := ConnStats{Name: c.name, BaseURL: c.red.text(redact.URL(c.base, nil)), Security: c.secName, SecurityKind: c.secKind,
 		Calls: s.calls.Load(), ClientErrors: s.clientErrs.Load(), ServerErrors: s.serverErrs.Load(),
 		TransportErrors: s.transportErrs.Load(), Retries: s.retries.Load(), LastStatus: int(s.lastStatus.Load())}
 	st.Errors = st.ClientErrors + st.ServerErrors + st.TransportErrors
