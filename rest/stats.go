@@ -1,9 +1,9 @@
 package rest
 
 import (
-	"github.com/tokenwire/tokenwire/internal/redact"
 	"encoding/json"
 	"fmt"
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"net/http"
 	"sync/atomic"
 	"time"
