@@ -104,6 +104,12 @@ func newJWTBearer(cfg Config, g JWTBearer, now func() time.Time) (endpointGrant,
 	if g.Subject == "" {
 		return nil, bad("assertion_subject", "missing: the subject of the assertion tokenwire signs (or supply an assertion)")
 	}
+	for k := range g.Claims {
+		switch k {
+		case "iss", "sub", "aud", "iat", "nbf", "exp", "jti":
+			return nil, bad("assertion_claims."+k, "is set by tokenwire")
+		}
+	}
 	key := cfg.PrivateKey
 	if key == nil {
 		if cfg.PrivateKeyPEM.IsZero() {
@@ -118,12 +124,6 @@ func newJWTBearer(cfg Config, g JWTBearer, now func() time.Time) (endpointGrant,
 	method, err := signingMethod(cfg.SigningAlg, key)
 	if err != nil {
 		return nil, bad("signing_alg", err.Error())
-	}
-	for k := range g.Claims {
-		switch k {
-		case "iss", "sub", "aud", "iat", "nbf", "exp", "jti":
-			return nil, bad("assertion_claims."+k, "is set by tokenwire")
-		}
 	}
 	iss := cmp.Or(g.Issuer, cfg.ClientID)
 	if iss == "" {

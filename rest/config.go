@@ -43,7 +43,7 @@ func NewSecret(s string) Secret { return oauthclient.NewSecret(s) }
 // SecurityConfig is one security definition. Which fields apply depends on
 // Type; a field set for another type is reported as a problem.
 type SecurityConfig struct {
-	Type string `yaml:"type" json:"type"` // oauth2, basic, apikey, bearer or none
+	Type string `yaml:"type" json:"type"` // oauth2, login, basic, apikey, bearer or none
 
 	// oauth2 (client credentials); see oauthclient.Config.
 	TokenURL          string            `yaml:"token_url" json:"token_url,omitempty"`
@@ -80,6 +80,10 @@ type SecurityConfig struct {
 
 	// bearer
 	Token Secret `yaml:"token" json:"token,omitempty"`
+
+	// The grants beyond client credentials, login endpoints and
+	// imported bearer tokens.
+	GrantConfig `yaml:",inline"`
 }
 
 // FHIRConfig is a FHIR connection: the settings of any connection plus

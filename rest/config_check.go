@@ -62,15 +62,16 @@ func (r *configReader) check(cfg *Config) {
 			r.checkSecurity(where, name, cfg.Security[name], r.users)
 		}
 	}
+	r.checkReferences(cfg.Security)
 	if !r.broken["store"] {
 		r.checkStore(cfg.Store)
 	}
 }
 
 func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, users users) {
-	allowed, ok := typeFields[sc.Type]
+	allowed, ok := securityFields(sc.Type)
 	if !ok {
-		r.add(where, "type", 0, "%s (want oauth2, basic, apikey, bearer or none)", quoteOrMissing(sc.Type))
+		r.add(where, "type", 0, "%s (want %s)", quoteOrMissing(sc.Type), securityTypes)
 		return
 	}
 	for _, f := range setFields(sc) {
@@ -78,7 +79,13 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			r.add(where, f, 0, "does not apply to type %s", sc.Type)
 		}
 	}
+	if (sc.Type == TypeOAuth2 || sc.Type == TypeLogin || sc.Type == TypeBearer) && !r.checkGrant(where, name, sc) {
+		return
+	}
 	switch sc.Type {
+	case TypeLogin:
+		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout, "default_lifetime": sc.DefaultLifetime})
+		r.checkTokenSource(where, name, sc)
 	case TypeOAuth2:
 		for k := range sc.Params {
 			if reservedParams[k] {
@@ -123,6 +130,10 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			r.add(where, "in", 0, "%q is not header or query", sc.In)
 		}
 	case TypeBearer:
+		if sc.imported() {
+			r.checkTokenSource(where, name, sc)
+			return
+		}
 		r.require(where, "token", sc.Token.Reveal())
 	}
 }
@@ -159,12 +170,19 @@ func quoteOrMissing(s string) string {
 }
 
 // setFields returns the yaml keys of sc's non-zero fields.
-func setFields(sc SecurityConfig) []string {
+func setFields(sc SecurityConfig) []string { return nonZeroFields(reflect.ValueOf(sc)) }
+
+// nonZeroFields returns the yaml keys of struct v's non-zero fields,
+// through inline ones.
+func nonZeroFields(v reflect.Value) []string {
 	var out []string
-	v, t := reflect.ValueOf(sc), reflect.TypeOf(sc)
+	t := v.Type()
 	for i := range t.NumField() {
-		if !v.Field(i).IsZero() {
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		switch {
+		case strings.Contains(opts, "inline"):
+			out = append(out, nonZeroFields(v.Field(i))...)
+		case !v.Field(i).IsZero():
 			out = append(out, name)
 		}
 	}

@@ -11,7 +11,9 @@ import (
 
 type fieldError struct{ field, reason string }
 
-// oauthConfig converts an oauth2 definition, reading its certificate files.
+// oauthConfig converts an oauth2, login or imported bearer definition,
+// reading its certificate files; a definition: supplier is bound to no
+// registry (see grantOf).
 func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, error)) (oauthclient.Config, []fieldError) {
 	cfg := oauthclient.Config{
 		Name: name, TokenURL: sc.TokenURL, Issuer: sc.Issuer, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, PrivateKeyPEM: sc.PrivateKey,
@@ -19,6 +21,7 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 		KeyID: sc.KeyID, SigningAlg: sc.SigningAlg, AssertionAudience: sc.AssertionAudience,
 		AssertionLifetime: sc.AssertionLifetime, Timeout: sc.Timeout, DefaultLifetime: sc.DefaultLifetime,
 		DPoP: sc.DPoP, DPoPKeyPEM: sc.DPoPKey, DPoPAlg: sc.DPoPAlg,
+		Grant: grantOf(sc, nil),
 	}
 	if len(sc.Params) > 0 {
 		cfg.Params = url.Values{}

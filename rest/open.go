@@ -72,20 +72,13 @@ func openStore(ctx context.Context, sc StoreConfig, set *settings) (cache.Store,
 	return nil, nil, nil
 }
 
-// define builds one security definition other than a SMART one; an oauth2
-// definition's source is returned for the registry to register.
+// define builds one security definition other than a SMART one; the
+// source of an oauth2, login or imported bearer definition is returned for
+// the registry to register.
 func (r *Registry) define(name string, sc SecurityConfig) (Security, *oauthclient.Source, error) {
 	switch sc.Type {
-	case TypeOAuth2:
-		cfg, errs := oauthConfig(name, sc, r.set.read)
-		if len(errs) > 0 {
-			return nil, nil, fmt.Errorf("rest: security %q: %s: %s", name, errs[0].field, errs[0].reason)
-		}
-		src, err := oauthclient.NewSource(cfg, r.tokenOpts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("rest: %w", err)
-		}
-		return OAuth(src), src, nil
+	case TypeOAuth2, TypeLogin:
+		return r.defineSource(name, sc)
 	case TypeBasic:
 		return Basic(sc.Username, sc.Password.Reveal()), nil, nil
 	case TypeAPIKey:
@@ -94,6 +87,9 @@ func (r *Registry) define(name string, sc SecurityConfig) (Security, *oauthclien
 		}
 		return APIKeyHeader(sc.Name, sc.Value.Reveal()), nil, nil
 	case TypeBearer:
+		if sc.imported() {
+			return r.defineSource(name, sc)
+		}
 		return Bearer(sc.Token.Reveal()), nil, nil
 	case TypeNone, "":
 		return None(), nil, nil
