@@ -44,7 +44,9 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // one. [ReloadOnSignal] adds signals (SIGHUP) as triggers. The files the
 // configuration names (file: secrets, certificates) are read again at
 // each reload but not watched: after rotating one alone, send the signal
-// or call ReloadFile.
+// or call ReloadFile. Nor is the target of a plain symlink in another
+// directory: watch that path instead. A directory replaced whole (rm -rf
+// conf; mv conf.new conf) triggers a reload and is watched again.
 //
 // Each reload is logged ("config reload", through [WithLogger]) and handed
 // to [OnReload]; a file that is refused leaves the running configuration
@@ -85,6 +87,7 @@ func (r *Registry) Watch(ctx context.Context, path string, opts ...WatchOption) 
 type watchLoop struct {
 	r          *Registry
 	path, base string
+	dir        string // absolute: re-added at each reload, in case it was replaced
 	ws         *watchSettings
 	fw         *fsnotify.Watcher
 	events     <-chan fsnotify.Event // nil without file events
@@ -105,7 +108,7 @@ func (l *watchLoop) watchDir() error {
 		_ = fw.Close()
 		return err
 	}
-	l.fw, l.events, l.errs = fw, fw.Events, fw.Errors
+	l.fw, l.events, l.errs, l.dir = fw, fw.Events, fw.Errors, dir
 	return nil
 }
 
@@ -160,12 +163,22 @@ func (l *watchLoop) relevant(ev fsnotify.Event) bool {
 	if ev.Op == fsnotify.Chmod {
 		return false
 	}
+	if filepath.Clean(ev.Name) == l.dir { // the directory itself was replaced
+		return true
+	}
 	name := filepath.Base(ev.Name)
 	return name == l.base || strings.HasPrefix(name, "..")
 }
 
 // reload reloads the file and reports; no panic escapes it.
 func (l *watchLoop) reload(ctx context.Context) {
+	if l.fw != nil && l.dir != "" {
+		// A directory replaced (rm -rf conf; mv conf.new conf) took its
+		// watch with it: watch the one at that path now.
+		if err := l.fw.Add(l.dir); err != nil {
+			l.log(slog.LevelWarn, "config watch: watching the directory again", slog.String("error", err.Error()))
+		}
+	}
 	rep, err := l.safeReload(ctx)
 	if l.ws.onReload == nil {
 		return

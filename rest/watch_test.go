@@ -219,3 +219,28 @@ func TestWatchSurvivesPanics(t *testing.T) {
 	default:
 	}
 }
+
+// TestWatchDirectoryReplaced: rm -rf conf; mv conf.new conf reloads, and
+// the new directory is watched from then on.
+func TestWatchDirectoryReplaced(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "conf")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	path := filepath.Join(dir, "tokenwire.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(reloadBase), 0o600))
+	wf := newWatchFixture(t, path)
+
+	next := filepath.Join(root, "conf.new")
+	require.NoError(t, os.Mkdir(next, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(next, "tokenwire.yaml"), []byte(changedCRM(t, "2")), 0o600))
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.Rename(next, dir))
+	r := wf.next(t)
+	require.NoError(t, r.err)
+	assert.Equal(t, []string{"crm"}, r.rep.Connections.Changed)
+
+	require.NoError(t, os.WriteFile(path, []byte(changedCRM(t, "3")), 0o600))
+	r = wf.next(t)
+	require.NoError(t, r.err, "the replaced directory is watched")
+	assert.Equal(t, []string{"crm"}, r.rep.Connections.Changed)
+}
