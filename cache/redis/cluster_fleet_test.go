@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -104,22 +105,38 @@ func TestClusterFleet(t *testing.T) {
 		renew("keys migrated")
 		assert.Greater(t, hook.ask.Load(), asked, "the value was read through ASK")
 
+		// A replica that starts now loads a slot map naming src. The fleet's
+		// clients may reload theirs at any moment (an ASK has them reload in
+		// the background), this one has no reason to.
+		lateHook := &redirectHook{}
+		lateClient := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: cluster.Addrs(), ContextTimeoutEnabled: true})
+		lateClient.OnNewNode(func(node *goredis.Client) { node.AddHook(lateHook) })
+		t.Cleanup(func() { _ = lateClient.Close() })
+		late, err := redis.New(lateClient, redis.Options{Prefix: prefix, Keys: [][]byte{testKey(1)}, OpTimeout: topologyOpTimeout, Now: clk.Now})
+		require.NoError(t, err)
+		owner, err := lateClient.MasterForKey(ctx, valueKey)
+		require.NoError(t, err)
+		require.Equal(t, src, owner.Options().Addr)
+
 		// The slot is dst's: every master is told, and src answers MOVED.
 		for _, m := range masters(t, admin) {
 			require.NoError(t, nodeClient(t, m).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
 		}
 		require.NoError(t, cluster.Settle(ctx))
 		renew("slot moved")
-		assert.Positive(t, hook.moved.Load(), "the clients' slot maps were corrected with MOVED")
+		_, err = late.Get(ctx, key)
+		require.NoError(t, err, "the late replica reads the token from dst")
+		assert.True(t, late.Healthy())
+		assert.Positive(t, lateHook.moved.Load(), "its slot map was corrected with MOVED")
 
-		for i, s := range stores {
+		for i, s := range append(slices.Clip(stores), late) {
 			st := s.Status()
 			assert.True(t, st.Healthy, "store %d", i)
 			assert.Zero(t, st.Failures, "store %d: a redirection is not a failure (%s)", i, st.LastError)
 			assert.Zero(t, st.Fallbacks, "store %d: nothing was served from the fallback", i)
 		}
 		t.Logf("Cluster, slot %d migrated during renewals: %d ASK and %d MOVED replies followed, no failure, no fallback",
-			slot, hook.ask.Load(), hook.moved.Load())
+			slot, hook.ask.Load(), hook.moved.Load()+lateHook.moved.Load())
 	})
 
 	t.Run("master killed", func(t *testing.T) {

@@ -29,3 +29,6 @@ func (s *Store) ValueKey(key string) string { return s.valueKey(key) }
 
 // LockKey is the Redis key of the lock named key.
 func (s *Store) LockKey(key string) string { return s.lockKey(key) }
+
+// SoakChildEnv marks the soak's child processes.
+const SoakChildEnv = soakChildEnv

@@ -22,7 +22,14 @@ import (
 // uses its own prefix); nil when redis-server is not installed.
 var testServer *redistest.Server
 
+// soakChildEnv is set in the environment of the soak's child processes
+// (soak_child_test.go), which need no shared server.
+const soakChildEnv = "TOKENWIRE_SOAK_CHILD"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(soakChildEnv) != "" {
+		os.Exit(m.Run())
+	}
 	srv, err := redistest.New()
 	if err != nil && !errors.Is(err, redistest.ErrNotInstalled) {
 		fmt.Fprintln(os.Stderr, err)
@@ -40,7 +47,7 @@ func TestMain(m *testing.M) {
 func sharedClient(tb testing.TB) *goredis.Client {
 	tb.Helper()
 	if testServer == nil {
-		tb.Skip(redistest.InstallHint)
+		redistest.Skip(tb, redistest.InstallHint)
 	}
 	return newClient(tb, testServer.Addr())
 }
