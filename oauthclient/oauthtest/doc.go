@@ -1,7 +1,17 @@
 // Package oauthtest provides a fake OAuth 2.0 authorization server for tests.
 //
 // A [Server] runs on net/http/httptest (127.0.0.1) and issues
-// client-credentials tokens (RFC 6749 §4.4) to the clients a test registers.
+// client-credentials tokens (RFC 6749 §4.4) to the clients a test
+// registers, and knows the other grants an integration service meets:
+// JWT bearer assertions of issuers it trusts ([Server.AddAssertionIssuer],
+// RFC 7523 §2.1, signatures checked), token exchange with its subject and
+// actor tokens validated (RFC 8693), refresh tokens with rotation and
+// reuse detection — a refresh token used twice revokes its whole family
+// ([Server.IssueRefreshToken], [Server.RefreshStats]) — and the
+// authorization code grant with PKCE S256 for loopback redirects
+// ([Server.AuthorizeURL], RFC 7636, RFC 8252 §7.3). A vendor login that is
+// not OAuth ([Server.LoginURL], [Server.AddLoginUser]) answers a JWT at
+// data.jwt. [Server.TokenInfo] tells whom a token stands for.
 // It checks client authentication as a real server does —
 // client_secret_basic, client_secret_post, private_key_jwt (RFC 7523),
 // tls_client_auth (RFC 8705, with [NewTLSServer]) and public clients — and

@@ -158,3 +158,30 @@ func ExampleServer_SetShape() {
 	fmt.Println(tok.TokenType, tok.Extra("expires_in"), !tok.Expiry.IsZero())
 	// Output: BearerToken 3600 true
 }
+
+// A refresh token used twice revokes its family, as servers with reuse
+// detection do: a test can prove that a client never does that.
+func ExampleServer_IssueRefreshToken() {
+	as := oauthtest.NewServer()
+	defer as.Close()
+	as.AddPublicClient("app", "files.read")
+	rt := as.IssueRefreshToken("app", "alice", "files.read")
+	refresh := func(v string) (string, string) {
+		resp, err := http.PostForm(as.TokenURL(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {v}, "client_id": {"app"}})
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		var m struct {
+			RefreshToken string `json:"refresh_token"`
+			Error        string `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m.RefreshToken, m.Error
+	}
+	next, _ := refresh(rt)   // rotated
+	_, err := refresh(rt)    // reused: the family is revoked
+	_, err2 := refresh(next) // so the newest is gone too
+	fmt.Println(next != rt, err, err2, as.RefreshStats().Reused)
+	// Output: true invalid_grant invalid_grant 1
+}
