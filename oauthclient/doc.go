@@ -1,5 +1,6 @@
 // Package oauthclient fetches, caches, renews and attaches OAuth 2.0
-// client-credentials tokens (RFC 6749 §4.4) for outgoing calls.
+// tokens for outgoing calls: client credentials (RFC 6749 §4.4) by default,
+// and the other grants an integration service meets (see Grants below).
 //
 // A [Config] is one security definition: a token endpoint (or a discovery
 // document that names it: [Config.DiscoveryURL], [SMARTBackendServices]), a client, the
@@ -61,7 +62,8 @@
 //	tokenwire.token.backoff          ObservableGauge     s           definition                                    seconds until the next token request is permitted after failures (0: not backing off)
 //
 // Attribute keys are tokenwire.definition, tokenwire.grant
-// (client_credentials, or custom for [NewSourceFrom]), tokenwire.outcome
+// (client_credentials, jwt_bearer, token_exchange, refresh_token, login,
+// imported, or custom for [NewSourceFrom]), tokenwire.outcome
 // (success, an RFC 6749/8707/9449 error code such as invalid_client,
 // other_code for a vendor's own code, malformed_response, http_error,
 // timeout, canceled, closed, error; for waits success or error),
@@ -91,6 +93,41 @@
 // definition's secrets), store read, write and lock failures (Warn), "token
 // invalidated" and a 401 resend (Info), a DPoP nonce resend (Debug); each
 // with the definition's name, never a secret or a token.
+//
+// # Grants
+//
+// [Config.Grant] names how a definition obtains its tokens; each grant gets
+// the same [Source] — cached, renewed in the background, one fetch at a
+// time, backoff, the shared store and its fleet lock, typed errors and
+// redaction:
+//
+//   - [JWTBearer] (RFC 7523 §2.1): an assertion supplied from outside and
+//     read anew for each request — a projected Kubernetes service-account
+//     token ([FileSupplier]), a credential helper's output
+//     ([CommandSupplier]), a function ([SupplierFunc]) — or signed by
+//     tokenwire with the definition's key for a subject.
+//   - [TokenExchange] (RFC 8693): a subject token (and actor token) from a
+//     supplier or another definition ([Registry.Supplier]); the cache key
+//     holds a hash of each, so two subjects never share an exchanged token,
+//     which is never kept past its subject token's expiry.
+//   - [RefreshToken] (RFC 6749 §6): a refresh token obtained once
+//     (authorization code + PKCE: [AuthCodeURL], [ExchangeCode],
+//     examples/authorize); rotated tokens are written at once to the store
+//     (encrypted in Redis) and told to OnRotate; the family's lock — in the
+//     process and, through [cache.Strict], in the fleet — means a refresh
+//     token is never used twice; invalid_grant is a [ReauthorizeError]
+//     ([ErrReauthorize]) and is never sent again.
+//   - [Login]: a vendor's login endpoint that is not OAuth, declared: the
+//     request's shape, the token at a JSON path, its lifetime from a field
+//     or the JWT's exp, the Authorization scheme.
+//   - [Imported]: a token issued elsewhere, with its expiry, read again
+//     from its supplier when it is due.
+//
+// What a grant costs on the hot path: nothing. A warm Token or
+// TokenContext is the same atomic load for every grant
+// (BenchmarkGrantToken: a few nanoseconds, no allocation); a grant's
+// supplier, signature, store record or lock is touched only by the one
+// fetch that renews the token.
 //
 // [Source.Status] and [Registry.Status] are snapshots for a status page or
 // a health check: the token's state ([TokenState]: fresh, stale, expired,

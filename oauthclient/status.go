@@ -37,7 +37,7 @@ const (
 // encodes as JSON with the field names shown.
 type SourceStatus struct {
 	Definition string     `json:"definition"`
-	Grant      string     `json:"grant"`                 // "client_credentials", or "custom" for NewSourceFrom
+	Grant      string     `json:"grant"`                 // "client_credentials", "jwt_bearer", "token_exchange", "refresh_token", "login", "imported", or "custom" for NewSourceFrom
 	AuthMethod AuthMethod `json:"auth_method,omitempty"` // client authentication; "" for NewSourceFrom
 	DPoP       bool       `json:"dpop,omitempty"`        // tokens are DPoP-bound (RFC 9449)
 	State      TokenState `json:"state"`

@@ -36,7 +36,8 @@ const (
 )
 
 // The grants a source reports: its fetcher's, or "custom" for
-// [NewSourceFrom] with a fetcher of the user's.
+// [NewSourceFrom] with a fetcher of the user's (the others are in
+// grant.go).
 const (
 	grantClientCredentials = "client_credentials"
 	grantCustom            = "custom"

@@ -234,3 +234,37 @@ security:
 		rendertest.NoSecret(t, name, v, "refresh-value-77", "vault-token-78", "pin-value-79", "api-key-80", "partner-tok-81")
 	}
 }
+
+// The grants' reference in the README and the package doc is a
+// configuration that loads.
+func TestGrantDocsExamplesLoad(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	section := string(readme)[strings.Index(string(readme), "## Grants beyond client credentials"):]
+	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
+	fromReadme := section[start : start+strings.Index(section[start:], "```")]
+
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var fromDoc strings.Builder
+	text := string(doc)
+	text = text[strings.Index(text, "Beyond client credentials"):]
+	text = text[strings.Index(text, "//\tsecurity:"):]
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "//\t") {
+			break
+		}
+		fromDoc.WriteString(strings.TrimPrefix(line, "//\t") + "\n")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	keyPEM := pemKey(t, key)
+	for name, yaml := range map[string]string{"README": fromReadme, "doc.go": fromDoc.String()} {
+		t.Run(name, func(t *testing.T) {
+			require.Contains(t, yaml, "security:")
+			_, err := ParseConfig([]byte(yaml), WithLookupEnv(func(string) (string, bool) { return "from-the-environment", true }),
+				WithReadFile(func(string) ([]byte, error) { return []byte(keyPEM), nil }))
+			require.NoError(t, err)
+		})
+	}
+}

@@ -168,6 +168,31 @@
 // Plain http:// URLs are refused unless [AllowInsecureHTTP] is given, for
 // tests.
 //
+// Beyond client credentials ([GrantConfig]; the README's "Grants beyond
+// client credentials" has the full reference), an oauth2 definition names
+// its grant — jwt_bearer (assertion, or assertion_subject signed with
+// private_key), token_exchange (subject_token, actor_token and their
+// types, requested_token_type), refresh_token (refresh_token,
+// refresh_lifetime) — and a credential issued elsewhere is a supplier read
+// at each token request: {file: …}, {command: […]}, {value: …}, or for a
+// subject or actor token {definition: …}, another definition's token. A
+// type: login definition asks a vendor's login endpoint (method, body,
+// client_id_field, client_secret_field, fields, headers, token_path,
+// expires_in_path, expires_at_path, scheme); a bearer definition with
+// token_from or expires_at is an imported token, read again when it is
+// due:
+//
+//	security:
+//	  workload: {type: oauth2, grant: jwt_bearer, token_url: https://idp.example.com/token,
+//	             assertion: {file: /var/run/secrets/tokens/crm}}
+//	  drive:    {type: oauth2, grant: refresh_token, token_url: https://idp.example.com/token, client_id: integration,
+//	             refresh_token: {file: /var/lib/integration/drive-refresh-token}}   # see examples/authorize
+//	  orders:   {type: oauth2, grant: token_exchange, token_url: https://sts.example.com/token, client_id: gw,
+//	             client_secret: "${GW_SECRET}", audience: https://orders.example.com, subject_token: {definition: workload}}
+//	  vendor:   {type: login, token_url: https://vendor.example.com/login, client_id: svc, client_secret: "${PW}",
+//	             client_id_field: username, client_secret_field: password, token_path: data.jwt}
+//	  partner:  {type: bearer, token_from: {file: /run/secrets/partner}, expires_at: "2026-12-31T00:00:00Z"}
+//
 // # Live reload
 //
 // [Registry.ReloadFile] (or [Registry.Reload] with a parsed [Config])
