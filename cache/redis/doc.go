@@ -25,7 +25,11 @@
 // the server) is logged as an error, not as an outage's warning.
 //
 // The store works with single-node, Sentinel and Cluster clients: every
-// operation touches one key, and a value and its lock share a hash tag.
+// operation touches one key, and a value and its lock share a hash tag,
+// so that they stay in one Cluster slot. After a failed operation a
+// Cluster client is told to reload its slot map, so that the replica
+// promoted when a master dies is found without waiting for go-redis's own
+// reload (a minute).
 //
 //	client := goredis.NewClient(&goredis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
 //	store, err := redis.New(client, redis.Options{Keys: [][]byte{key}})

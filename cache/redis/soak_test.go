@@ -439,15 +439,30 @@ func (r soakReport) markdown() string {
 	fmt.Fprintf(&b, "| duration | %s: cold start %s, %d faults |\n", r.duration.Round(time.Second), ms(r.warmUp), len(r.faults))
 	fmt.Fprintf(&b, "| calls | %d, **%d failed** |\n", r.calls, r.failed)
 	fmt.Fprintf(&b, "| token requests | %d (the server counted %d); cold start: %v per definition |\n", r.requests, r.serverRequests, r.coldRequests)
-	fmt.Fprintf(&b, "| requests per definition per lifetime, Redis up and shared | **%.2f** on average (%d in %.0f lifetimes × %d definitions); at most %d in one lifetime; never two within %s |\n",
+	fmt.Fprintf(&b, "| requests per definition per lifetime, Redis up and shared | **%.2f** on average (%d in %.0f lifetimes × %d definitions; a shared stretch ends with a partial lifetime); at most %d in one lifetime; never two within %s |\n",
 		float64(r.sharedRequests)/(r.sharedPeriods*soakDefinitions), r.sharedRequests, r.sharedPeriods, soakDefinitions, r.sharedMaxPerPeriod, ms(r.sharedMinGap))
 	fmt.Fprintf(&b, "| requests per definition per lifetime, Redis down or sharing resuming | at most **%d** (%d processes); no process asked twice within %s |\n",
 		r.outageMaxPerPeriod, r.processes, ms(r.outageMinProcGap))
 	fmt.Fprintf(&b, "| Redis operations failed / served by the fallback | %d / %d |\n", r.storeFailures, r.storeFallbacks)
 	fmt.Fprintf(&b, "| longest caller wait | **%s** once the caller had had a token; %s at the cold start |\n", ms(r.warmWait), ms(r.maxWait))
-	for i, f := range r.faults {
-		fmt.Fprintf(&b, "| fault %d: Redis %s | back after %s; sharing resumed **%s** later; meanwhile at most %d requests per definition per lifetime |\n",
-			i+1, map[string]string{"restart": "killed, restarted empty", "pause": "paused"}[f.Kind], ms(f.Back.Sub(f.Start)), ms(f.Shared.Sub(f.Back)), r.faultMaxPerPeriod[i])
+	kinds := map[string]string{"restart": "Redis killed, restarted empty", "pause": "Redis paused (SIGSTOP … SIGCONT)"}
+	if len(r.faults) <= 4 {
+		for i, f := range r.faults {
+			fmt.Fprintf(&b, "| fault %d: %s | back after %s; sharing resumed **%s** later; meanwhile at most %d requests per definition per lifetime |\n",
+				i+1, kinds[f.Kind], ms(f.Back.Sub(f.Start)), ms(f.Shared.Sub(f.Back)), r.faultMaxPerPeriod[i])
+		}
+		return b.String()
+	}
+	for _, kind := range []string{"restart", "pause"} {
+		var resume []time.Duration
+		for _, f := range r.faults {
+			if f.Kind == kind {
+				resume = append(resume, f.Shared.Sub(f.Back))
+			}
+		}
+		slices.Sort(resume)
+		fmt.Fprintf(&b, "| %s, %d times | sharing resumed after %s (median), %s to %s |\n",
+			kinds[kind], len(resume), ms(resume[len(resume)/2]), ms(resume[0]), ms(resume[len(resume)-1]))
 	}
 	return b.String()
 }

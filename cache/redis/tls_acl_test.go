@@ -33,7 +33,7 @@ func startACLServer(t *testing.T) (*redistest.Server, *redistest.CA, *goredis.Cl
 		"--user", "default", "off",
 		"--user", aclAdmin, "on", ">"+aclAdminPW, "~*", "&*", "+@all",
 		"--user", aclUser, "on", ">"+aclPW, "~"+aclPrefix+"*", "resetchannels", "-@all",
-		"+get", "+set", "+del", "+eval", "+evalsha", "+ping",
+		"+get", "+set", "+del", "+eval", "+evalsha", // what the store runs, and nothing else
 		"--user", aclNoEval, "on", ">"+aclPW, "~"+aclPrefix+"*", "-@all", "+get", "+set", "+del", "+ping")
 	admin := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), Username: aclAdmin, Password: aclAdminPW, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = admin.Close() })
