@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
@@ -365,4 +366,35 @@ func TestRefreshStatusNamesTheGrant(t *testing.T) {
 	st := s.Status()
 	assert.Equal(t, "refresh_token", st.Grant)
 	assert.Equal(t, AuthNone, st.AuthMethod)
+}
+
+// Telemetry names the grant, and counts the refused request once: the
+// attempts that send nothing are no token requests.
+func TestRefreshTelemetry(t *testing.T) {
+	kit := oteltest.New(t)
+	clk := newClock()
+	as, seed := refreshSetup(t, clk)
+	opts := Options{Now: clk.Now, AllowInsecureHTTP: true, MaxBackoffWait: -1, MeterProvider: kit.MeterProvider, TracerProvider: kit.TracerProvider}
+	good, err := NewSource(refreshConfig(as, ValueSupplier(NewSecret(seed), time.Time{}), nil), opts)
+	require.NoError(t, err)
+	t.Cleanup(good.Close)
+	_, err = good.TokenContext(context.Background())
+	require.NoError(t, err)
+	cfg := refreshConfig(as, ValueSupplier(NewSecret("refused-refresh-token"), time.Time{}), nil)
+	cfg.Name = "refused"
+	bad, err := NewSource(cfg, opts)
+	require.NoError(t, err)
+	t.Cleanup(bad.Close)
+	for range 5 {
+		_, err = bad.TokenContext(context.Background())
+		require.ErrorIs(t, err, ErrReauthorize)
+		clk.Add(time.Hour)
+	}
+	req := kit.Metric(t, "tokenwire.token.requests")
+	grant := attrGrant.String("refresh_token")
+	assert.EqualValues(t, 1, oteltest.Sum(t, req, attrDefinition.String("saas"), grant, attrOutcome.String("success")))
+	assert.EqualValues(t, 1, oteltest.Sum(t, req, attrDefinition.String("refused"), grant, attrOutcome.String("invalid_grant")))
+	assert.Equal(t, int64(1), bad.Status().Requests)
+	assert.Equal(t, int64(1), bad.Status().RequestFailures)
+	assert.Contains(t, bad.Status().LastError, "an administrator must authorise again")
 }

@@ -351,6 +351,9 @@ func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, er
 			if err != nil {
 				return time.Time{}, fmt.Errorf("%s: %w", p, err)
 			}
+			if !exp.After(now) {
+				return time.Time{}, fmt.Errorf("%s: %s is not in the future", p, exp.UTC().Format(time.RFC3339))
+			}
 			if limit := now.Add(MaxLifetime); exp.After(limit) {
 				return limit, nil
 			}
