@@ -40,11 +40,11 @@ func TestRefreshFleetUsesEachTokenOnce(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
 	as.AddClient("saas-client", "saas-secret", "read")
-	as.SetTokenLifetime(2 * time.Second) // renewed after 500ms (RenewWindow below), by whichever replica first sees it stale
+	as.SetTokenLifetime(2 * time.Second) // renewed after 1s (RenewWindow below), by whichever replica first sees it stale
 	seed := as.IssueRefreshToken("saas-client", "alice", "read")
 	key := hex.EncodeToString([]byte(strings.Repeat("k", redis.KeySize)))
 	prefix := fmt.Sprintf("refresh-fleet-%d:", time.Now().UnixNano())
-	settings := strings.Join([]string{rs.Addr(), prefix, as.TokenURL(), seed, key, "3s"}, " ")
+	settings := strings.Join([]string{rs.Addr(), prefix, as.TokenURL(), seed, key, "4s"}, " ")
 
 	var wg sync.WaitGroup
 	outs := make([][]byte, fleetReplicas)
@@ -67,7 +67,7 @@ func TestRefreshFleetUsesEachTokenOnce(t *testing.T) {
 	t.Logf("refresh tokens: %+v", st)
 	assert.Zero(t, st.Reused, "a refresh token was used twice")
 	assert.Zero(t, st.Refused, "a refresh token was refused")
-	assert.GreaterOrEqual(t, st.Used, 5, "the fleet renewed several times")
+	assert.GreaterOrEqual(t, st.Used, 3, "the fleet renewed several times")
 	assert.Equal(t, st.Issued-1, st.Used, "every refresh token but the newest was used, once")
 
 	// Redis holds the family's newest refresh token encrypted: no value
@@ -105,7 +105,7 @@ func TestRefreshFleetReplica(t *testing.T) {
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "saas", TokenURL: tokenURL, ClientID: "saas-client", ClientSecret: oauthclient.NewSecret("saas-secret"),
 		Grant: oauthclient.RefreshToken{Token: oauthclient.ValueSupplier(oauthclient.NewSecret(seed), time.Time{})},
-	}, oauthclient.Options{Store: store, AllowInsecureHTTP: true, RenewWindow: func(life time.Duration) time.Duration { return life * 3 / 4 }})
+	}, oauthclient.Options{Store: store, AllowInsecureHTTP: true, RenewWindow: func(life time.Duration) time.Duration { return life / 2 }})
 	require.NoError(t, err)
 	defer src.Close()
 
@@ -118,7 +118,7 @@ func TestRefreshFleetReplica(t *testing.T) {
 			tick := time.NewTicker(5 * time.Millisecond) // pacing the calls, not synchronising
 			defer tick.Stop()
 			for time.Now().Before(deadline) {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // generous: twenty race-enabled processes on a busy machine
 				_, err := src.TokenContext(ctx)
 				cancel()
 				if err != nil {

@@ -244,3 +244,40 @@ func TestJWTBearerConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// Signed assertions for different subjects, and a grant beside client
+// credentials of the same client, never share a token through the store.
+func TestGrantCacheKeysApart(t *testing.T) {
+	as := oauthtest.NewServer()
+	t.Cleanup(as.Close)
+	key := ecKey(t)
+	as.AddAssertionIssuer("robot", key.Public())
+	as.AddClient("robot", "pw")
+	store := cache.NewMemory(10)
+	base := oauthclient.Config{Name: "drive", TokenURL: as.TokenURL(), ClientID: "robot", ClientSecret: oauthclient.NewSecret("pw"), PrivateKey: key}
+	subjectOf := func(g oauthclient.Grant) string {
+		cfg := base
+		cfg.Grant = g
+		src, err := oauthclient.NewSource(cfg, oauthclient.Options{Store: store, AllowInsecureHTTP: true})
+		require.NoError(t, err)
+		t.Cleanup(src.Close)
+		tok, err := src.TokenContext(context.Background())
+		require.NoError(t, err)
+		info, _ := as.TokenInfo(tok.AccessToken())
+		return info.Subject
+	}
+	assert.Equal(t, "alice", subjectOf(oauthclient.JWTBearer{Subject: "alice"}))
+	assert.Equal(t, "bob", subjectOf(oauthclient.JWTBearer{Subject: "bob"}))
+	assert.Equal(t, "", subjectOf(nil), "client credentials: the client's own token")
+	assert.Equal(t, "alice", subjectOf(oauthclient.JWTBearer{Subject: "alice"}), "alice's again, from the store")
+	assert.Equal(t, 3, as.TotalRequests())
+
+	keys := map[string]bool{}
+	for _, g := range []oauthclient.Grant{nil, oauthclient.JWTBearer{Subject: "alice"}, oauthclient.JWTBearer{Subject: "bob"},
+		oauthclient.JWTBearer{Subject: "alice", Claims: map[string]any{"scope": "x"}}} {
+		cfg := base
+		cfg.Grant = g
+		keys[oauthclient.CacheKey(cfg)] = true
+	}
+	assert.Len(t, keys, 4)
+}

@@ -137,7 +137,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	s.dpop = f.dpop
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
-	s.identity = cacheKey(cfg, f.dpop)
+	s.identity = identityKey(cfg, f.dpop, grant)
 	s.key = ""
 	if opts.Store != nil {
 		s.key = s.identity

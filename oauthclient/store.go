@@ -22,8 +22,12 @@ import (
 // URL, client id, auth method, scopes, audience, resources and extra
 // parameters, and for DPoP the thumbprint of its key, so that a replica
 // never takes a token bound to a key it does not hold (a key generated in
-// memory is each replica's own: such tokens are not shared). It is a
-// SHA-256 hash: it never reveals the client id and never depends on (or
+// memory is each replica's own: such tokens are not shared), and for a
+// [Grant] its kind and what it asserts (a signed assertion's issuer,
+// subject and claims); a token exchange, a refresh token and a supplied
+// assertion add a hash of what each fetch reads (the subject token, the
+// refresh token family, the assertion's subject) to it. It is a SHA-256
+// hash: it never reveals the client id and never depends on (or
 // contains) the secret or key.
 func CacheKey(cfg Config) string {
 	var p *dpopProver
@@ -32,7 +36,25 @@ func CacheKey(cfg Config) string {
 	} else if cfg.DPoP || cfg.DPoPAlg != "" {
 		return keyOf("dpop-generated", cfg.Name) // known only to the source that generates it
 	}
+	if cfg.Grant != nil {
+		if g, err := newEndpointGrant(cfg.withDefaults(), Options{}); err == nil {
+			return identityKey(cfg, p, g)
+		}
+	}
 	return cacheKey(cfg, p)
+}
+
+// identityKey is the key of a definition whose grant is g: cacheKey's for
+// client credentials (so that their keys stay what they were), else that
+// with the grant's kind and identity (a signed assertion's issuer and
+// subject…). The parts a fetch reads (a subject token's hash) are added to
+// it per fetch.
+func identityKey(cfg Config, p *dpopProver, g endpointGrant) string {
+	base := cacheKey(cfg, p)
+	if g.kind() == grantClientCredentials {
+		return base
+	}
+	return keyOf(append([]string{"grant", g.kind(), base}, g.identity()...)...)
 }
 
 // cacheKey is CacheKey with the DPoP prover the source really uses.
