@@ -53,7 +53,9 @@ type RefreshToken struct {
 	Token Supplier // required: the refresh token obtained by authorising once
 	// OnRotate, when set, is told each refresh token the server rotates
 	// in, after it is in the store and while the family's lock is held,
-	// so calls never overlap nor come out of order. Its error is logged.
+	// so calls never overlap nor come out of order. Its context ends after
+	// 5s: it must return by then, as the family waits for it. Its error
+	// is logged.
 	OnRotate func(ctx context.Context, refreshToken Secret) error
 	// Lifetime is how long the store keeps a rotated refresh token when
 	// the server does not say; default DefaultRefreshLifetime.
@@ -354,10 +356,15 @@ func (r *refreshGrant) rotated(ctx context.Context, next string) {
 			r.log.Error("oauthclient: OnRotate panicked", slog.String("definition", r.def), slog.Any("panic", p))
 		}
 	}()
-	if err := r.onRotate(context.WithoutCancel(ctx), NewSecret(next)); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rotateTimeout) // the rotation is stored already
+	defer cancel()
+	if err := r.onRotate(ctx, NewSecret(next)); err != nil {
 		r.log.Warn("oauthclient: OnRotate failed", slog.String("definition", r.def), slog.String("error", redactValue(err.Error(), next)))
 	}
 }
+
+// rotateTimeout bounds an OnRotate call.
+const rotateTimeout = 5 * time.Second
 
 // refreshLifetime is how long a rotated refresh token lives: the server's
 // refresh_expires_in (Keycloak) or refresh_token_expires_in (GitHub,

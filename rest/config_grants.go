@@ -189,6 +189,9 @@ func (r *configReader) checkGrant(where, name string, sc SecurityConfig) bool {
 		if sc.Token.IsZero() && sc.TokenFrom == nil {
 			bad("token", "missing (or token_from, to read it again when it is due)")
 		}
+		if sc.DefaultLifetime < 0 {
+			bad("default_lifetime", "must not be negative")
+		}
 		if sc.ExpiresAt != "" {
 			if _, err := time.Parse(time.RFC3339, sc.ExpiresAt); err != nil {
 				bad("expires_at", "want an RFC 3339 date such as 2026-06-30T00:00:00Z")
