@@ -20,7 +20,7 @@ func TestStrictOperations(t *testing.T) {
 	srv := redistest.Start(t) // its own server: this test stops it
 	ctx := context.Background()
 	clk := newClock()
-	a := newStore(t, newClient(t, srv.Addr()), Options{Keys: [][]byte{aesKey(1)}, Now: clk.Now, OpTimeout: 500 * time.Millisecond})
+	a := newStore(t, newClient(t, srv.Addr()), Options{Keys: [][]byte{aesKey(1)}, Now: clk.Now, OpTimeout: 5 * time.Second}) // generous: CI machines are loaded
 	entry := cache.Entry{Value: []byte("refresh-token-record"), Expiry: clk.Now().Add(time.Hour)}
 
 	_, err := a.StrictGet(ctx, "family")
