@@ -189,23 +189,9 @@ type noAuth struct{}
 func (noAuth) Authenticate(context.Context, *TokenRequest) error { return nil }
 
 func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
-	bad := func(field, reason string) error {
-		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
-	}
-	key := cfg.PrivateKey
-	if key == nil {
-		if cfg.PrivateKeyPEM.IsZero() {
-			return nil, bad("private_key", "missing for private_key_jwt")
-		}
-		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))
-		if err != nil {
-			return nil, bad("private_key", err.Error())
-		}
-		key = k
-	}
-	method, err := signingMethod(cfg.SigningAlg, key)
+	key, method, err := assertionKey(cfg, "missing for private_key_jwt")
 	if err != nil {
-		return nil, bad("signing_alg", err.Error())
+		return nil, err
 	}
 	return &jwtAuth{id: cfg.ClientID, kid: cfg.KeyID, aud: cfg.AssertionAudience, method: method, key: key, life: cfg.AssertionLifetime, now: now}, nil
 }
@@ -232,6 +218,31 @@ func newSecretJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 
 // parsePrivateKey reads an RSA or EC private key from PEM. Its errors never
 // include key material.
+// assertionKey is the definition's signing key (PrivateKey, else
+// PrivateKeyPEM) and the JWS method for it; a *ConfigError names the
+// field, with missing as the reason when there is no key.
+func assertionKey(cfg Config, missing string) (crypto.Signer, jwt.SigningMethod, error) {
+	bad := func(field, reason string) error {
+		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
+	}
+	key := cfg.PrivateKey
+	if key == nil {
+		if cfg.PrivateKeyPEM.IsZero() {
+			return nil, nil, bad("private_key", missing)
+		}
+		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))
+		if err != nil {
+			return nil, nil, bad("private_key", err.Error())
+		}
+		key = k
+	}
+	method, err := signingMethod(cfg.SigningAlg, key)
+	if err != nil {
+		return nil, nil, bad("signing_alg", err.Error())
+	}
+	return key, method, nil
+}
+
 func parsePrivateKey(b []byte) (crypto.Signer, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {

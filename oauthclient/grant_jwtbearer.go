@@ -110,20 +110,9 @@ func newJWTBearer(cfg Config, g JWTBearer, now func() time.Time) (endpointGrant,
 			return nil, bad("assertion_claims."+k, "is set by tokenwire")
 		}
 	}
-	key := cfg.PrivateKey
-	if key == nil {
-		if cfg.PrivateKeyPEM.IsZero() {
-			return nil, bad("private_key", "missing: the key that signs the assertion (or supply an assertion)")
-		}
-		k, err := parsePrivateKey([]byte(cfg.PrivateKeyPEM.Reveal()))
-		if err != nil {
-			return nil, bad("private_key", err.Error())
-		}
-		key = k
-	}
-	method, err := signingMethod(cfg.SigningAlg, key)
+	key, method, err := assertionKey(cfg, "missing: the key that signs the assertion (or supply an assertion)")
 	if err != nil {
-		return nil, bad("signing_alg", err.Error())
+		return nil, err
 	}
 	iss := cmp.Or(g.Issuer, cfg.ClientID)
 	if iss == "" {
