@@ -68,6 +68,10 @@ type endpointGrant interface {
 // fleet — and never without it.
 type statefulGrant interface {
 	endpointGrant
+	// lock takes the lock of key's family in the process.
+	lock(ctx context.Context, key string) (unlock func(), err error)
+	// close releases what the grant holds (its families, its goroutines).
+	close()
 	wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error)
 }
 
@@ -91,15 +95,15 @@ type prepared struct {
 	sign func(tokenURL string, form url.Values) (secret string, err error)
 }
 
-// exclusive reports whether the grant's requests must never overlap, in
-// the process or in the fleet.
-func exclusive(f Fetcher) bool {
+// stateful returns f's grant when it keeps state, whose requests must
+// never overlap, in the process or in the fleet.
+func stateful(f Fetcher) statefulGrant {
 	te, ok := f.(*tokenEndpoint)
 	if !ok {
-		return false
+		return nil
 	}
-	_, ok = te.grant.(statefulGrant)
-	return ok
+	sg, _ := te.grant.(statefulGrant)
+	return sg
 }
 
 // hashed is the hex SHA-256 of v: how a credential enters a cache key.

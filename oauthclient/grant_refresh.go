@@ -2,7 +2,6 @@ package oauthclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,35 +26,57 @@ const DefaultRefreshLifetime = 90 * 24 * time.Hour
 // sending its client_id).
 //
 // Token supplies the refresh token obtained then. Its value names the
-// token's family: when the server rotates the refresh token, the new one is
-// written at once to the store (encrypted in Redis, as access tokens are)
-// under that family, kept in memory for the process, and given to
-// OnRotate; later requests use the newest one, so Token itself need never
-// be rewritten. Authorising again (a new value from Token) starts a new
-// family.
+// token's family; authorising again (a new value from Token) starts a new
+// family. A refresh token is the one credential that cannot be fetched
+// again, so the family is kept like a database keeps a commit:
 //
-// A refresh token is never used twice: the sources of a family take turns
-// — in the process, and across a fleet under the store's lock, which
-// covers the whole family (a refresh request is bounded by half of
-// Options.LockTTL, so the lock never expires while a refresh token is in
-// flight). With a store that locks, a refresh token is used only under its
-// lock and read only from the shared store: while Redis is unreachable such
-// a definition keeps serving the access token it holds and does not
-// refresh, rather than risk a second use, which a server with reuse
-// detection answers by revoking the family.
+//   - durable before the old token is forgotten: a rotated token is
+//     written to its places of record — the shared store (a
+//     [cache.Strict] store such as cache/redis, encrypted there) and the
+//     StateFile when one is named — before the request that used the old
+//     one returns; OnRotate is told after;
+//   - never sent twice: the sources of a family take turns, in the
+//     process and, with a shared store, across the fleet under the store's
+//     lock (a refresh request is bounded by half of Options.LockTTL, so the
+//     lock never expires while one is in flight), and an intent naming the
+//     replica is written to the store before the request leaves, so that
+//     no other replica sends a token whose outcome is not known;
+//   - uncertain means not sent: a replica that finds the store without
+//     the family's record while it knows one (Redis restarted empty or
+//     flushed), an older record than it knows, another replica's intent,
+//     or a record a replica restored after a loss, does not send; it
+//     writes back what it knows (the newest generation wins), reports an
+//     error matching [ErrRefreshUncertain] (logged with the family's hash
+//     and why; the status and the tokenwire.token.requests outcome
+//     refresh_uncertain show it) and tries again with backoff. A replica
+//     whose own rotation did not reach the store (the link cut mid-way)
+//     is sure of it — nobody else can have read it — and writes it back
+//     as soon as the store answers, releasing the others. A state nobody
+//     can be sure of (the holder of an intent killed, a flush after
+//     rotations by several replicas) waits for an operator: supply the
+//     newest token (a replica's StateFile has it) or authorise again.
+//
+// While the shared store is unreachable such a definition keeps serving
+// the access token it holds and does not refresh.
 //
 // A refresh token the server refuses (invalid_grant: expired, revoked,
 // reused) stops renewal: the error matches [ErrReauthorize] (and
-// [ErrInvalidGrant]), the family is marked refused in the store so that no
-// replica sends it again, and no token request is made until Token
-// supplies a new refresh token.
+// [ErrInvalidGrant]), the family is marked refused in its places of
+// record so that no replica sends it again, and no token request is made
+// until Token supplies a new refresh token.
 type RefreshToken struct {
 	Token Supplier // required: the refresh token obtained by authorising once
+	// StateFile, when set, is where the family's newest refresh token is
+	// kept across restarts (mode 0600, replaced atomically: temporary
+	// file, fsync, rename): a single instance on the memory store
+	// survives a restart with it. It holds a live credential: keep it
+	// where the Token's own file would be kept.
+	StateFile string
 	// OnRotate, when set, is told each refresh token the server rotates
-	// in, after it is in the store and while the family's lock is held,
-	// so calls never overlap nor come out of order. Its context ends after
-	// 5s: it must return by then, as the family waits for it. Its error
-	// is logged.
+	// in, after it is in its places of record and while the family's
+	// lock is held, so calls never overlap nor come out of order. Its
+	// context ends after 5s: it must return by then, as the family waits
+	// for it. Its error is logged.
 	OnRotate func(ctx context.Context, refreshToken Secret) error
 	// Lifetime is how long the store keeps a rotated refresh token when
 	// the server does not say; default DefaultRefreshLifetime.
@@ -63,26 +84,6 @@ type RefreshToken struct {
 }
 
 func (RefreshToken) grantKind() string { return grantRefreshToken }
-
-// String names the grant and its supplier, never a token.
-func (g RefreshToken) String() string {
-	return fmt.Sprintf("oauthclient.RefreshToken{Token:%v OnRotate:%t}", g.Token, g.OnRotate != nil)
-}
-
-// GoString makes %#v as safe as %v.
-func (g RefreshToken) GoString() string { return g.String() }
-
-// Format prints [RefreshToken.String] whatever the verb.
-func (g RefreshToken) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [RefreshToken.String].
-func (g RefreshToken) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [RefreshToken.String].
-func (g RefreshToken) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [RefreshToken.String].
-func (g RefreshToken) MarshalYAML() (any, error) { return g.String(), nil }
 
 // ErrReauthorize matches the error of a [RefreshToken] definition whose
 // refresh token the server refused (invalid_grant): an administrator must
@@ -126,99 +127,44 @@ func (e *ReauthorizeError) Is(target error) bool {
 // Unwrap returns the token endpoint's answer, if any.
 func (e *ReauthorizeError) Unwrap() error { return e.Err }
 
-// refreshRecord is a family's newest refresh token as the store keeps it
-// (encrypted in Redis) and as the process remembers it.
-type refreshRecord struct {
-	Token string `json:"t"`
-	Gen   int64  `json:"g"`           // rotations since the family's first token
-	Dead  bool   `json:"d,omitempty"` // refused by the server: never sent again
+// ErrRefreshUncertain matches the error of a [RefreshToken] definition
+// that did not send its refresh token because it cannot be sure that no
+// other replica has sent it (see RefreshToken): the family waits for the
+// replica that holds the newest token, or for an operator.
+var ErrRefreshUncertain = errors.New("the newest refresh token is uncertain, so it was not sent")
+
+// uncertainError is ErrRefreshUncertain for one family, with why.
+type uncertainError struct {
+	def, family, why string
 }
 
-// newer returns the newer of the store's record a and the process's b:
-// the store's, unless the process holds a later rotation (its write to the
-// store failed).
-func newer(a, b *refreshRecord) *refreshRecord {
-	if a == nil || (b != nil && b.Gen > a.Gen) {
-		return b
-	}
-	return a
+func (e *uncertainError) Error() string {
+	return fmt.Sprintf("security definition %q: refresh token family %s: %v: %s", e.def, e.family, ErrRefreshUncertain, e.why)
 }
 
-// family is a refresh token family as the process knows it: a lock its
-// sources take in turn and its newest record.
-type family struct {
-	sem chan struct{}
-	mu  sync.Mutex
-	rec *refreshRecord
-}
-
-// lock takes the family's lock, or gives up with ctx.
-func (f *family) lock(ctx context.Context) (func(), error) {
-	select {
-	case f.sem <- struct{}{}:
-		return func() { <-f.sem }, nil
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
-}
-
-func (f *family) record() *refreshRecord {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.rec
-}
-
-func (f *family) remember(r *refreshRecord) {
-	f.mu.Lock()
-	f.rec = newer(f.rec, r)
-	if r.Dead && f.rec.Gen == r.Gen {
-		f.rec = r
-	}
-	f.mu.Unlock()
-}
-
-// familyTable holds the families of the process by key.
-type familyTable struct {
-	mu sync.Mutex
-	m  map[string]*family
-}
-
-func (t *familyTable) get(key string) *family {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil {
-		t.m = map[string]*family{}
-	}
-	f := t.m[key]
-	if f == nil {
-		f = &family{sem: make(chan struct{}, 1)}
-		t.m[key] = f
-	}
-	return f
-}
-
-// families is the process's memory of its refresh token families: the
-// package's one process-wide table, because a refresh token is a
-// process-wide resource — two sources of one family in a process (a
-// definition and the one a reload replaced it with, two registries) take
-// turns, and the newest rotation survives a source that is replaced when
-// no store is shared. An entry is a lock and one record per family the
-// process has used.
-var families familyTable
+func (e *uncertainError) Is(target error) bool { return target == ErrRefreshUncertain }
 
 // refreshGrant is a RefreshToken ready to prepare requests.
 type refreshGrant struct {
 	def      string
 	token    Supplier
+	file     stateFile
 	onRotate func(context.Context, Secret) error
 	life     time.Duration
-	store    cache.Store
+	shared   cache.Strict  // the fleet's place of record; nil: none
+	lockTTL  time.Duration // of the fleet lock
 	bound    time.Duration // of one refresh request under a fleet lock; 0: none
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu   sync.Mutex
-	seed string // the family's first token as last supplied
+	ctx  context.Context // ends at close: republishing stops
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	seed   string             // the family's first token as last supplied
+	fams   map[string]*family // the families this grant acquired
+	closed bool
 }
 
 func newRefreshGrant(cfg Config, g RefreshToken, opts Options) (endpointGrant, error) {
@@ -229,13 +175,16 @@ func newRefreshGrant(cfg Config, g RefreshToken, opts Options) (endpointGrant, e
 		return nil, &ConfigError{Definition: cfg.Name, Field: "refresh_lifetime", Reason: "must not be negative"}
 	}
 	o := opts.withDefaults()
-	r := &refreshGrant{def: cfg.Name, token: g.Token, onRotate: g.OnRotate, life: g.Lifetime, store: opts.Store, log: o.Logger, now: o.Now}
+	r := &refreshGrant{def: cfg.Name, token: g.Token, file: stateFile(g.StateFile), onRotate: g.OnRotate, life: g.Lifetime,
+		lockTTL: o.LockTTL, log: o.Logger, now: o.Now, fams: map[string]*family{}}
 	if r.life == 0 {
 		r.life = DefaultRefreshLifetime
 	}
+	r.shared, _ = opts.Store.(cache.Strict)
 	if _, ok := opts.Store.(cache.Locker); ok {
 		r.bound = o.LockTTL / 2
 	}
+	r.ctx, r.stop = context.WithCancel(context.Background())
 	return r, nil
 }
 
@@ -264,85 +213,59 @@ func (r *refreshGrant) prepare(ctx context.Context) (*prepared, error) {
 // recordKey is the store key of the family's record.
 func recordKey(familyKey string) string { return keyOf(familyKey, "refresh-token") }
 
-// wrap makes one refresh request with the family's newest refresh token,
-// under the family's lock (taken by the source), and keeps what the
-// server rotates in.
-func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
-	fam := families.get(p.key)
-	rec, err := r.load(ctx, fam, p)
-	if err != nil {
-		return nil, err
+// family returns the family of key, acquired for this grant until close;
+// the first time the process uses it, what its state file keeps is read.
+func (r *refreshGrant) family(key string) (*family, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, fmt.Errorf("security definition %q: %w", r.def, ErrClosed)
 	}
-	if rec.Dead {
-		return nil, &ReauthorizeError{Definition: r.def}
+	f := r.fams[key]
+	if f == nil {
+		f = families.acquire(key)
+		r.fams[key] = f
 	}
-	p.form.Set("refresh_token", rec.Token)
-	p.secrets = append(p.secrets, rec.Token)
-	sendCtx := ctx
-	if r.bound > 0 {
-		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithTimeout(ctx, r.bound)
-		defer cancel()
-	}
-	tok, err := send(sendCtx, p)
-	if errors.Is(err, ErrInvalidGrant) {
-		r.save(ctx, fam, p, &refreshRecord{Token: rec.Token, Gen: rec.Gen, Dead: true}, r.life)
-		r.log.Error("oauthclient: the refresh token was refused; an administrator must authorise again",
-			slog.String("definition", r.def), slog.String("error", err.Error()))
-		return nil, &ReauthorizeError{Definition: r.def, Err: err, sent: true}
-	}
-	if err != nil {
-		return nil, err
-	}
-	next, _ := tok.cred.extra["refresh_token"].(string)
-	if next != "" && next != rec.Token && validToken(next) {
-		rot := &refreshRecord{Token: next, Gen: rec.Gen + 1}
-		r.save(ctx, fam, p, rot, refreshLifetime(tok.cred.extra, r.life))
-		r.rotated(ctx, next)
-	} else {
-		fam.remember(rec)
-	}
-	return tok.without("refresh_token", "refresh_expires_in", "refresh_token_expires_in"), nil
-}
-
-// load returns the family's newest record: the store's (read from the
-// shared store itself, never a local fallback), or the process's when it
-// is later, or the family's first token.
-func (r *refreshGrant) load(ctx context.Context, fam *family, p *prepared) (*refreshRecord, error) {
-	var stored *refreshRecord
-	if r.store != nil {
-		e, err := strictGet(ctx, r.store, recordKey(p.key))
-		switch {
-		case err == nil:
-			var rec refreshRecord
-			if json.Unmarshal(e.Value, &rec) == nil && rec.Token != "" {
-				stored = &rec
-			}
-		case errors.Is(err, cache.ErrNotFound):
-		default:
-			return nil, fmt.Errorf("security definition %q: reading the refresh token from the store: %w (a refresh token is used only as the store has it)", r.def, err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.loaded {
+		rec, err := r.file.read(key)
+		if err != nil {
+			return nil, fmt.Errorf("security definition %q: %w", r.def, err)
+		}
+		f.loaded = true
+		if rec != nil && (f.rec == nil || rec.Gen > f.rec.Gen) {
+			f.rec = rec
 		}
 	}
-	if rec := newer(stored, fam.record()); rec != nil {
-		return rec, nil
-	}
-	return &refreshRecord{Token: p.state}, nil
+	return f, nil
 }
 
-// save keeps rec in the process and writes it to the store before the
-// lock is released; a write that fails is logged (the process keeps the
-// newest token and writes it again at its next refresh).
-func (r *refreshGrant) save(ctx context.Context, fam *family, p *prepared, rec *refreshRecord, life time.Duration) {
-	fam.remember(rec)
-	if r.store == nil {
+// lock takes the lock of key's family in the process.
+func (r *refreshGrant) lock(ctx context.Context, key string) (func(), error) {
+	f, err := r.family(key)
+	if err != nil {
+		return nil, err
+	}
+	return f.lock(ctx)
+}
+
+// close stops republishing and forgets the grant's families once no other
+// open grant of the process uses them.
+func (r *refreshGrant) close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
 		return
 	}
-	b, _ := json.Marshal(rec)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second) // the fetch's deadline must not lose a rotation
-	defer cancel()
-	if err := strictSet(ctx, r.store, recordKey(p.key), cache.Entry{Value: b, Expiry: r.now().Add(life)}); err != nil {
-		r.log.Error("oauthclient: writing the rotated refresh token to the store failed; other replicas cannot use it",
-			slog.String("definition", r.def), slog.String("error", err.Error()))
+	r.closed = true
+	fams := r.fams
+	r.fams = nil
+	r.mu.Unlock()
+	r.stop()
+	r.wg.Wait()
+	for _, f := range fams {
+		families.release(f)
 	}
 }
 
@@ -389,23 +312,6 @@ func (t *Token) without(keys ...string) *Token {
 	out := *t
 	out.cred = &c
 	return &out
-}
-
-// strictGet reads key from the shared store itself when the store can
-// tell (cache.Strict), else as usual.
-func strictGet(ctx context.Context, st cache.Store, key string) (cache.Entry, error) {
-	if s, ok := st.(cache.Strict); ok {
-		return s.StrictGet(ctx, key)
-	}
-	return st.Get(ctx, key)
-}
-
-// strictSet writes key to the shared store itself when the store can tell.
-func strictSet(ctx context.Context, st cache.Store, key string, e cache.Entry) error {
-	if s, ok := st.(cache.Strict); ok {
-		return s.StrictSet(ctx, key, e)
-	}
-	return st.Set(ctx, key, e)
 }
 
 // redactValue hides v in s.

@@ -64,7 +64,7 @@ func (r *rotations) list() []string {
 func TestRefreshRotationIsPersistedAndTold(t *testing.T) {
 	clk := newClock()
 	as, seed := refreshSetup(t, clk)
-	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	store := &strictStore{Memory: cache.NewMemory(10, cache.WithClock(clk.Now))} // shared, as Redis
 	var rot rotations
 	cfg := refreshConfig(as, ValueSupplier(NewSecret(seed), time.Time{}), rot.note)
 	opts := Options{Store: store, Now: clk.Now, AllowInsecureHTTP: true}
@@ -138,7 +138,7 @@ func TestRefreshInvalidGrantDoesNotLoop(t *testing.T) {
 	revoked := "not-a-refresh-token-of-this-server"
 	current.Store(&revoked)
 	sup := SupplierFunc(func(context.Context) (string, time.Time, error) { return *current.Load(), time.Time{}, nil })
-	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	store := &strictStore{Memory: cache.NewMemory(10, cache.WithClock(clk.Now))} // shared, as Redis
 	s, err := NewSource(refreshConfig(as, sup, nil), Options{Store: store, Now: clk.Now, AllowInsecureHTTP: true, MaxBackoffWait: -1})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)

@@ -191,6 +191,9 @@ func (s *Source) Close() {
 	}
 	s.mu.Unlock()
 	s.release()
+	if sg := stateful(s.fetcher); sg != nil {
+		sg.close()
+	}
 }
 
 // release drops the current token and stops its timers without closing

@@ -111,9 +111,10 @@ func (s *Source) obtain(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex := exclusive(s.fetcher)
+	sg := stateful(s.fetcher)
+	ex := sg != nil
 	if ex {
-		unlock, err := families.get(p.key).lock(ctx)
+		unlock, err := sg.lock(ctx, p.key)
 		if err != nil {
 			return nil, fmt.Errorf("security definition %q: waiting for the refresh token's lock: %w", s.name, err)
 		}
@@ -257,6 +258,10 @@ func (s *Source) request(ctx context.Context, p *prepared) (*Token, error) {
 	}
 	var re *ReauthorizeError
 	if errors.As(err, &re) && !re.sent {
+		return nil, err
+	}
+	if errors.Is(err, ErrRefreshUncertain) { // held back: nothing was sent
+		s.tel.heldBack(ctx)
 		return nil, err
 	}
 	s.counts.requests.Add(1)

@@ -186,6 +186,15 @@ func (t *telemetry) requested(ctx context.Context, d time.Duration, err error) {
 	t.duration.Record(ctx, d.Seconds(), o)
 }
 
+// heldBack records a refresh token held back (ErrRefreshUncertain): no
+// request was made, so only the counter shows it.
+func (t *telemetry) heldBack(ctx context.Context) {
+	t.requests.Add(ctx, 1, t.attrs(attrOutcome.String(outcomeHeldBack)))
+}
+
+// outcomeHeldBack is the outcome of a refresh token held back.
+const outcomeHeldBack = "refresh_uncertain"
+
 // fetchStarted records the start of a shared fetch and returns its span,
 // a root span linked to the callers waiting for it.
 func (t *telemetry) fetchStarted(trigger string, links []trace.Link) (context.Context, trace.Span) {
@@ -241,6 +250,8 @@ func outcome(err error) string {
 		return errorOutcome(e)
 	case errors.Is(err, ErrClosed):
 		return "closed"
+	case errors.Is(err, ErrRefreshUncertain):
+		return outcomeHeldBack
 	case errors.Is(err, context.DeadlineExceeded), timeout(err):
 		return "timeout"
 	case errors.Is(err, context.Canceled):
