@@ -66,7 +66,8 @@
 // imported, or custom for [NewSourceFrom]), tokenwire.outcome
 // (success, an RFC 6749/8707/9449 error code such as invalid_client,
 // other_code for a vendor's own code, malformed_response, http_error,
-// timeout, canceled, closed, error; for waits success or error),
+// timeout, canceled, closed, error, or refresh_uncertain for a refresh
+// token held back, when no request was sent; for waits success or error),
 // tokenwire.cache.result, tokenwire.fetch.trigger and
 // tokenwire.resend.reason. Their values are bounded sets: never a secret,
 // a token, a URL or a client id. The hot path records nothing: warm
@@ -112,11 +113,15 @@
 //     which is never kept past its subject token's expiry.
 //   - [RefreshToken] (RFC 6749 §6): a refresh token obtained once
 //     (authorization code + PKCE: [AuthCodeURL], [ExchangeCode],
-//     examples/authorize); rotated tokens are written at once to the store
-//     (encrypted in Redis) and told to OnRotate; the family's lock — in the
-//     process and, through [cache.Strict], in the fleet — means a refresh
-//     token is never used twice; invalid_grant is a [ReauthorizeError]
-//     ([ErrReauthorize]) and is never sent again.
+//     examples/authorize). A rotated token is durable before the old one
+//     is forgotten — in the shared store ([cache.Strict], encrypted in
+//     Redis) and in RefreshToken.StateFile when one is named, then told to
+//     OnRotate; an intent written before each request and the family's
+//     lock — in the process and in the fleet — mean a refresh token is
+//     never sent twice; a replica that cannot be sure does not send
+//     ([ErrRefreshUncertain]); invalid_grant is a [ReauthorizeError]
+//     ([ErrReauthorize]) and is never sent again. The README's "Refresh
+//     tokens" says what is durable where and what each failure does.
 //   - [Login]: a vendor's login endpoint that is not OAuth, declared: the
 //     request's shape, the token at a JSON path, its lifetime from a field
 //     or the JWT's exp, the Authorization scheme.

@@ -34,11 +34,11 @@ func (f stateFile) read(family string) (*refreshRecord, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("state_file: %w", unwrapPath(err))
+		return nil, fmt.Errorf("refresh_state_file: %w", unwrapPath(err))
 	}
 	var fr fileRecord
 	if err := json.Unmarshal(b, &fr); err != nil || fr.Token == "" {
-		return nil, errors.New("state_file: not a refresh token state written by tokenwire")
+		return nil, errors.New("refresh_state_file: not a refresh token state written by tokenwire")
 	}
 	if fr.Family != family {
 		return nil, nil
@@ -58,7 +58,7 @@ func (f stateFile) write(family string, rec *refreshRecord) (err error) {
 	dir := filepath.Dir(string(f))
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(string(f))+".*")
 	if err != nil {
-		return fmt.Errorf("state_file: %w", unwrapPath(err))
+		return fmt.Errorf("refresh_state_file: %w", unwrapPath(err))
 	}
 	defer func() {
 		if err != nil {
@@ -77,7 +77,7 @@ func (f stateFile) write(family string, rec *refreshRecord) (err error) {
 		err = os.Rename(tmp.Name(), string(f))
 	}
 	if err != nil {
-		return fmt.Errorf("state_file: %w", unwrapPath(err))
+		return fmt.Errorf("refresh_state_file: %w", unwrapPath(err))
 	}
 	return syncDir(dir)
 }
@@ -86,11 +86,11 @@ func (f stateFile) write(family string, rec *refreshRecord) (err error) {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("state_file: %w", unwrapPath(err))
+		return fmt.Errorf("refresh_state_file: %w", unwrapPath(err))
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("state_file: syncing its directory: %w", unwrapPath(err))
+		return fmt.Errorf("refresh_state_file: syncing its directory: %w", unwrapPath(err))
 	}
 	return nil
 }
