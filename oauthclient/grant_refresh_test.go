@@ -398,3 +398,30 @@ func TestRefreshTelemetry(t *testing.T) {
 	assert.Equal(t, int64(1), bad.Status().RequestFailures)
 	assert.Contains(t, bad.Status().LastError, "an administrator must authorise again")
 }
+
+// The process forgets a family once the last source using it is closed:
+// no table outlives Close, and what survives is in the places of record.
+func TestRefreshFamilyIsForgottenAfterClose(t *testing.T) {
+	forgetFamilies(t)
+	clk := newClock()
+	as, seed := refreshSetup(t, clk)
+	cfg := refreshConfig(as, ValueSupplier(NewSecret(seed), time.Time{}), nil)
+	a, err := NewSource(cfg, Options{Now: clk.Now, AllowInsecureHTTP: true})
+	require.NoError(t, err)
+	b, err := NewSource(cfg, Options{Now: clk.Now, AllowInsecureHTTP: true})
+	require.NoError(t, err)
+	for _, s := range []*Source{a, b} {
+		_, err := s.TokenContext(context.Background())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, families.size(), "two sources of one family share it")
+	a.Close()
+	assert.Equal(t, 1, families.size(), "b still uses it")
+	clk.Add(2 * time.Hour)
+	_, err = b.TokenContext(context.Background())
+	require.NoError(t, err, "b goes on with the rotation a made")
+	b.Close()
+	b.Close()
+	assert.Zero(t, families.size())
+	assert.Zero(t, as.RefreshStats().Reused)
+}

@@ -54,6 +54,9 @@ type GrantConfig struct {
 	// (examples/authorize writes it to a file).
 	RefreshToken    *SupplierConfig `yaml:"refresh_token" json:"refresh_token,omitempty"`
 	RefreshLifetime time.Duration   `yaml:"refresh_lifetime" json:"refresh_lifetime,omitempty"`
+	// refresh_token: where rotations are kept across restarts (see the
+	// README's "Refresh tokens"); oauthclient.RefreshToken.StateFile.
+	RefreshStateFile string `yaml:"refresh_state_file" json:"refresh_state_file,omitempty"`
 
 	// login: see oauthclient.Login.
 	Method            string            `yaml:"method" json:"method,omitempty"` // POST (default), PUT, GET
@@ -115,7 +118,7 @@ func (s SupplierConfig) MarshalYAML() (any, error) { return s.String(), nil }
 var (
 	grantTypeFields = map[string][]string{
 		TypeOAuth2: {"grant", "assertion", "assertion_issuer", "assertion_subject", "assertion_claims", "subject_token", "subject_token_type",
-			"actor_token", "actor_token_type", "requested_token_type", "refresh_token", "refresh_lifetime"},
+			"actor_token", "actor_token_type", "requested_token_type", "refresh_token", "refresh_lifetime", "refresh_state_file"},
 		TypeLogin: {"token_url", "client_id", "client_secret", "auth_method", "ca_file", "cert_file", "key_file", "timeout", "default_lifetime",
 			"method", "body", "client_id_field", "client_secret_field", "fields", "headers", "token_path", "expires_in_path", "expires_at_path", "scheme"},
 		TypeBearer: {"token_from", "expires_at", "scheme", "default_lifetime"},
@@ -124,7 +127,7 @@ var (
 		"assertion": GrantJWTBearer, "assertion_issuer": GrantJWTBearer, "assertion_subject": GrantJWTBearer, "assertion_claims": GrantJWTBearer,
 		"subject_token": GrantTokenExchange, "subject_token_type": GrantTokenExchange, "actor_token": GrantTokenExchange,
 		"actor_token_type": GrantTokenExchange, "requested_token_type": GrantTokenExchange,
-		"refresh_token": GrantRefreshToken, "refresh_lifetime": GrantRefreshToken,
+		"refresh_token": GrantRefreshToken, "refresh_lifetime": GrantRefreshToken, "refresh_state_file": GrantRefreshToken,
 	}
 )
 
@@ -332,7 +335,7 @@ func grantOf(sc SecurityConfig, reg *oauthclient.Registry) oauthclient.Grant {
 			ActorToken: supplierOf(sc.ActorToken, reg), ActorTokenType: tokenTypeURN(sc.ActorTokenType),
 			RequestedTokenType: tokenTypeURN(sc.RequestedTokenType)}
 	case GrantRefreshToken:
-		return oauthclient.RefreshToken{Token: supplierOf(sc.RefreshToken, reg), Lifetime: sc.RefreshLifetime}
+		return oauthclient.RefreshToken{Token: supplierOf(sc.RefreshToken, reg), Lifetime: sc.RefreshLifetime, StateFile: sc.RefreshStateFile}
 	}
 	return nil
 }

@@ -173,7 +173,8 @@
 // its grant — jwt_bearer (assertion, or assertion_subject signed with
 // private_key), token_exchange (subject_token, actor_token and their
 // types, requested_token_type), refresh_token (refresh_token,
-// refresh_lifetime) — and a credential issued elsewhere is a supplier read
+// refresh_lifetime, refresh_state_file: where rotations survive a
+// restart) — and a credential issued elsewhere is a supplier read
 // at each token request: {file: …}, {command: […]}, {value: …}, or for a
 // subject or actor token {definition: …}, another definition's token. A
 // type: login definition asks a vendor's login endpoint (method, body,
