@@ -237,8 +237,11 @@ func httpClient(cfg Config, base *http.Client) (*http.Client, error) {
 	if t.TLSClientConfig != nil {
 		tc = t.TLSClientConfig.Clone()
 	}
-	if cfg.Certificate != nil {
-		tc.Certificates = []tls.Certificate{*cfg.Certificate}
+	if cert := cfg.Certificate; cert != nil {
+		// Always presented, whatever CAs the server names: Go's default
+		// choice would withhold a self-signed certificate (RFC 8705 §2.2).
+		tc.Certificates = nil
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
 	if cfg.RootCAs != nil {
 		tc.RootCAs = cfg.RootCAs

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,7 +21,9 @@ import (
 
 // CacheKey derives the store key of a definition from its identity: token
 // URL, client id, auth method, scopes, audience, resources and extra
-// parameters, and for DPoP the thumbprint of its key, so that a replica
+// parameters, for a client certificate (tls_client_auth,
+// self_signed_tls_client_auth: its tokens are bound to it, RFC 8705 §3)
+// its SHA-256 thumbprint, and for DPoP the thumbprint of its key, so that a replica
 // never takes a token bound to a key it does not hold (a key generated in
 // memory is each replica's own: such tokens are not shared), and for a
 // [Grant] its kind and what it asserts (a signed assertion's issuer,
@@ -82,7 +85,20 @@ func cacheKey(cfg Config, p *dpopProver) string {
 	if jkt != "" { // keys of definitions without DPoP stay what they were
 		parts = append(parts, "jkt", jkt)
 	}
+	if x5t := certThumbprint(cfg.Certificate); x5t != "" { // a certificate-bound token is its certificate's only
+		parts = append(parts, "x5t", x5t)
+	}
 	return keyOf(parts...)
+}
+
+// certThumbprint is the hex SHA-256 of cert's leaf (RFC 8705's x5t#S256,
+// unencoded); "" without a certificate.
+func certThumbprint(cert *tls.Certificate) string {
+	if cert == nil || len(cert.Certificate) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(cert.Certificate[0])
+	return hex.EncodeToString(sum[:])
 }
 
 // keyOf hashes parts unambiguously (length-prefixed) into a store key.
