@@ -104,8 +104,11 @@
 //   - [JWTBearer] (RFC 7523 §2.1): an assertion supplied from outside and
 //     read anew for each request — a projected Kubernetes service-account
 //     token ([FileSupplier]), a credential helper's output
-//     ([CommandSupplier]), a function ([SupplierFunc]) — or signed by
-//     tokenwire with the definition's key for a subject.
+//     ([CommandSupplier]: at most 64 KiB on each of standard output and
+//     standard error, killed with its children at the fetch's deadline,
+//     its arguments blanked from whatever it prints), a function
+//     ([SupplierFunc]) — or signed by tokenwire with the definition's key
+//     for a subject.
 //   - [TokenExchange] (RFC 8693): a subject token (and actor token) from a
 //     supplier or another definition ([Registry.Supplier]); the cache key
 //     holds a hash of each, so two subjects never share an exchanged token,
