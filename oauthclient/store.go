@@ -78,11 +78,21 @@ func cacheKey(cfg Config, p *dpopProver) string {
 		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}
 	parts := []string{"cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
-		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode()}
+		cfg.Audience, strings.Join(res, " "), revealed(cfg.Params).Encode()}
 	if jkt != "" { // keys of definitions without DPoP stay what they were
 		parts = append(parts, "jkt", jkt)
 	}
 	return keyOf(parts...)
+}
+
+// revealed is params as a form (encoded as the cache key has always held
+// it).
+func revealed(params map[string]Secret) url.Values {
+	f := make(url.Values, len(params))
+	for k, v := range params {
+		f.Set(k, v.Reveal())
+	}
+	return f
 }
 
 // keyOf hashes parts unambiguously (length-prefixed) into a store key.
