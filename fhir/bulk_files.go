@@ -102,7 +102,7 @@ func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts
 // outcomeIssues decodes one line of an error file.
 func outcomeIssues(n int, line []byte) ([]ExportIssue, error) {
 	oo, err := Decode[models.OperationOutcome](line)
-	issues := parseIssues(line)
+	issues := allIssues(line)
 	if err != nil && len(issues) == 0 {
 		return nil, err
 	}
