@@ -236,3 +236,12 @@ func (c Config) checkURL(field, raw string, insecure bool) error {
 	}
 	return nil
 }
+
+// revealed is params as a form (the cache key encodes it so).
+func revealed(params map[string]Secret) url.Values {
+	f := make(url.Values, len(params))
+	for k, v := range params {
+		f.Set(k, v.Reveal())
+	}
+	return f
+}

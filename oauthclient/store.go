@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -83,16 +82,6 @@ func cacheKey(cfg Config, p *dpopProver) string {
 		parts = append(parts, "jkt", jkt)
 	}
 	return keyOf(parts...)
-}
-
-// revealed is params as a form (encoded as the cache key has always held
-// it).
-func revealed(params map[string]Secret) url.Values {
-	f := make(url.Values, len(params))
-	for k, v := range params {
-		f.Set(k, v.Reveal())
-	}
-	return f
 }
 
 // keyOf hashes parts unambiguously (length-prefixed) into a store key.
