@@ -41,11 +41,12 @@ type ExportIssue struct {
 // m.Output or m.Deleted) decoded as T, at constant memory: the file is
 // read line by line, never whole. A line that does not decode as T, or is
 // longer than [ExportMaxLine], yields an *[ExportLineError] and the
-// iteration continues; any other error ends it. Blank lines are skipped,
-// but no more than [ExportMaxLine] bytes of them in a row: a longer run
-// ends the iteration with an error wrapping [ErrBulkProtocol], so that a
-// server sending blank lines without end never keeps the loop from its
-// consumer. A download cut short, or
+// iteration continues; any other error ends it. What yields nothing is
+// bounded too, so that a server sending without end never keeps the loop
+// from its consumer: blank lines are skipped, but no more than
+// [ExportMaxLine] bytes of them in a row, and a line longer than twice
+// [ExportMaxLine] (one without end) is not read to its end; either ends
+// the iteration with an error wrapping [ErrBulkProtocol]. A download cut short, or
 // answered 429 or 5xx, is retried ([ExportRetries]) and resumed after the
 // last complete line, so no resource is yielded twice or lost.
 //

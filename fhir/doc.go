@@ -84,10 +84,10 @@
 // ([Lenient] included): a bad line yields an [ExportLineError] and the
 // iteration goes on, and a download cut short resumes after its last
 // complete line (Range). What a server sends is bounded: a line by
-// [ExportMaxLine] (16 MiB), and a run of blank lines by the same number of
-// bytes (a longer run ends the file with [ErrBulkProtocol], so a server
-// sending blank lines without end never keeps the loop from its
-// consumer); X-Progress reaches [ExportStatus] as one line of at most 100
+// [ExportMaxLine] (16 MiB; a longer line is skipped), a run of blank
+// lines by the same number of bytes and a line's skipped length by twice
+// that (past either the file ends with [ErrBulkProtocol], so a server
+// sending without end never keeps the loop from its consumer); X-Progress reaches [ExportStatus] as one line of at most 100
 // bytes, without control or format characters (no bidi override). The access token goes with a file only when the
 // manifest requires it, and then only to the base URL's origin
 // ([ErrCrossOrigin]).
