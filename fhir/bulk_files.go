@@ -46,9 +46,9 @@ type ExportIssue struct {
 // from its consumer: blank lines are skipped, but no more than
 // [ExportMaxLine] bytes of them in a row, and a line longer than twice
 // [ExportMaxLine] (one without end) is not read to its end; either ends
-// the iteration with an error wrapping [ErrBulkProtocol]. A download cut short, or
-// answered 429 or 5xx, is retried ([ExportRetries]) and resumed after the
-// last complete line, so no resource is yielded twice or lost.
+// the iteration with an error wrapping [ErrBulkProtocol]. A download cut
+// short, or answered 429 or 5xx, is retried ([ExportRetries]) and resumed
+// after the last complete line, so no resource is yielded twice or lost.
 //
 // The file is downloaded with the connection's token when
 // m.RequiresAccessToken is set, and only then: such a file must be on the
