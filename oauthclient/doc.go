@@ -37,8 +37,8 @@
 //
 // Token endpoint failures are *[Error] values whose RFC 6749 code matches
 // sentinels such as [ErrInvalidClient] with errors.Is. Secrets and keys are
-// held in [Secret]; they and tokens never appear in errors, logs, fmt, slog,
-// JSON or YAML output. A definition removed from a registry, or a closed
+// held in [Secret] (so are the values of [Config.Params]); they and tokens
+// never appear in errors, logs, fmt, slog, JSON or YAML output. A definition removed from a registry, or a closed
 // registry, releases its source's timers and token at once ([Source.Close]). A Source is an
 // oauth2.TokenSource, and [FromOAuth2] feeds any oauth2.TokenSource into a
 // Source. Tests use package oauthtest, a fake authorization server.
