@@ -123,7 +123,8 @@ func (r *fileReader) next(ctx context.Context) (line []byte, long bool, err erro
 }
 
 // readLine reads one line; a line cut short by a failure is dropped, and
-// the offset stays where it began.
+// the offset stays where it began. A line too long is skipped up to twice
+// the bound: one longer (a line without end) ends the file.
 func (r *fileReader) readLine() ([]byte, bool, error) {
 	max := int64(r.o.maxLine)
 	chunk, err := r.br.ReadSlice('\n')
@@ -141,6 +142,9 @@ func (r *fileReader) readLine() ([]byte, bool, error) {
 		n += int64(len(chunk))
 		if n <= max {
 			r.buf = append(r.buf, chunk...)
+		}
+		if err == bufio.ErrBufferFull && n > 2*max {
+			return nil, false, fmt.Errorf("%w: line %d: more than %d bytes without a line end", ErrBulkProtocol, r.line+1, 2*max)
 		}
 	}
 	if err != nil && (err != io.EOF || n == 0) {

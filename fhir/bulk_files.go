@@ -41,9 +41,14 @@ type ExportIssue struct {
 // m.Output or m.Deleted) decoded as T, at constant memory: the file is
 // read line by line, never whole. A line that does not decode as T, or is
 // longer than [ExportMaxLine], yields an *[ExportLineError] and the
-// iteration continues; any other error ends it. A download cut short, or
-// answered 429 or 5xx, is retried ([ExportRetries]) and resumed after the
-// last complete line, so no resource is yielded twice or lost.
+// iteration continues; any other error ends it. What yields nothing is
+// bounded too, so that a server sending without end never keeps the loop
+// from its consumer: blank lines are skipped, but no more than
+// [ExportMaxLine] bytes of them in a row, and a line longer than twice
+// [ExportMaxLine] (one without end) is not read to its end; either ends
+// the iteration with an error wrapping [ErrBulkProtocol]. A download cut
+// short, or answered 429 or 5xx, is retried ([ExportRetries]) and resumed
+// after the last complete line, so no resource is yielded twice or lost.
 //
 // The file is downloaded with the connection's token when
 // m.RequiresAccessToken is set, and only then: such a file must be on the
@@ -98,7 +103,7 @@ func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts
 // outcomeIssues decodes one line of an error file.
 func outcomeIssues(n int, line []byte) ([]ExportIssue, error) {
 	oo, err := Decode[models.OperationOutcome](line)
-	issues := parseIssues(line)
+	issues := allIssues(line)
 	if err != nil && len(issues) == 0 {
 		return nil, err
 	}
@@ -122,8 +127,18 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 		}
 		defer release()
 		defer r.close()
+		var blank blankRun
 		for {
+			before := r.offset
 			line, long, err := r.next(ctx)
+			if err == nil && !long && len(bytes.TrimSpace(line)) == 0 {
+				if err := blank.add(r, r.offset-before); err != nil {
+					yield(zero, err)
+					return
+				}
+				continue
+			}
+			blank = blankRun{}
 			switch {
 			case err == io.EOF:
 				return
@@ -135,8 +150,6 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 					return
 				}
 				continue
-			case len(bytes.TrimSpace(line)) == 0:
-				continue
 			}
 			v, err := decode(r.line, line)
 			if err != nil {
@@ -147,4 +160,27 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 			}
 		}
 	}
+}
+
+// blankRun counts the blank lines read in a row: a file may hold no more
+// than its longest line's worth of them (o.maxLine bytes), so that a
+// server sending blank lines without end cannot keep the consumer from
+// ever getting control back.
+type blankRun struct {
+	from  int   // the run's first line
+	bytes int64 // the run's bytes, line ends included
+}
+
+// add counts a blank line of n bytes, the last one r read; an error ends
+// the file.
+func (b *blankRun) add(r *fileReader, n int64) error {
+	if b.bytes == 0 {
+		b.from = r.line
+	}
+	b.bytes += n
+	if b.bytes <= int64(r.o.maxLine) {
+		return nil
+	}
+	return fmt.Errorf("fhir: %s: export file %s: %w: more than %d bytes of blank lines from line %d",
+		r.c.name, redactURL(r.k.url), ErrBulkProtocol, r.o.maxLine, b.from)
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -522,5 +523,58 @@ func BenchmarkExportStream(b *testing.B) {
 			})
 		}
 		srv.Close()
+	}
+}
+
+// A server that sends without end cannot keep the loop from its consumer:
+// a run of blank lines is bounded by ExportMaxLine, a line without end by
+// twice that, and either ends the file with an error.
+func TestExportFileEndlessInput(t *testing.T) {
+	for name, tc := range map[string]struct{ chunk, want string }{
+		"empty lines":         {"\n", "more than 1048576 bytes of blank lines from line 2"},
+		"white space":         {" \t\r\n", "more than 1048576 bytes of blank lines from line 2"},
+		"a line without end":  {"x", "line 2: more than 2097152 bytes without a line end"},
+		"white space, no end": {" ", "line 2: more than 2097152 bytes without a line end"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var sent atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", fhir.NDJSONType)
+				io.WriteString(w, `{"resourceType":"Patient","id":"a"}`+"\n")
+				chunk := []byte(strings.Repeat(tc.chunk, 16<<10/len(tc.chunk)))
+				for r.Context().Err() == nil { // without end, until the client goes
+					n, err := w.Write(chunk)
+					sent.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			}))
+			t.Cleanup(srv.Close)
+			conn, err := fhir.New("ehr", srv.URL+"/fhir", srv.Client())
+			require.NoError(t, err)
+			m := &fhir.Manifest{Output: []fhir.OutputFile{{Type: "Patient", URL: srv.URL + "/files/p.ndjson?sig=SECRET-SIG"}}}
+
+			// The deadline only keeps a failing test from running for ever.
+			c, cancel := context.WithTimeout(ctx(t), time.Minute)
+			defer cancel()
+			var ids []string
+			var errs []error
+			for p, err := range fhir.ExportFile[models.Patient](c, conn, m, m.Output[0], fhir.ExportMaxLine(1<<20), fhir.ExportFileClient(srv.Client())) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				ids = append(ids, *p.Id)
+			}
+			assert.Equal(t, []string{"a"}, ids)
+			require.Len(t, errs, 1, "the bound ends the file")
+			assert.ErrorIs(t, errs[0], fhir.ErrBulkProtocol)
+			assert.NotErrorIs(t, errs[0], context.DeadlineExceeded)
+			assert.Contains(t, errs[0].Error(), tc.want)
+			assert.NotContains(t, errs[0].Error(), "SECRET-SIG")
+			assert.NoError(t, c.Err(), "ended by the bound, not the deadline")
+			assert.Less(t, sent.Load(), int64(64<<20), "read about the bound, not much more")
+		})
 	}
 }

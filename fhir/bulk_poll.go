@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
@@ -50,7 +49,10 @@ type ExportStatus struct {
 	// 503 (or other 5xx with a transient OperationOutcome) of a server
 	// that asks, with Retry-After, to be polled later.
 	StatusCode int
-	// Progress is the server's X-Progress text (cut to 100 bytes and an ellipsis).
+	// Progress is the server's X-Progress text on one line: control and
+	// format characters (bidi overrides, zero-width marks) and line or
+	// paragraph separators dropped or made spaces, cut to 100 bytes and an
+	// ellipsis.
 	Progress string
 	// RetryAfter is the wait the server asked for; 0 when it did not.
 	RetryAfter time.Duration
@@ -148,7 +150,7 @@ func (x *Export) Cancel(ctx context.Context) error {
 // busy is the status of a 202, or of a 429 or 503 with Retry-After.
 func (o *exportOpts) busy(resp *http.Response, issues []Issue) *ExportStatus {
 	st := &ExportStatus{StatusCode: resp.StatusCode, Issues: issues,
-		Progress: excerpt(strings.TrimSpace(resp.Header.Get("X-Progress")), 100)}
+		Progress: oneLine(resp.Header.Get("X-Progress"), 100)}
 	st.RetryAfter, st.Wait = o.waitFor(resp.Header.Get("Retry-After"))
 	return st
 }
@@ -242,7 +244,7 @@ func (c *Conn) exchange(ctx context.Context, d Doer, k call, accept string, limi
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := readBounded(resp.Body, limit)
+	b, err := readBody(resp, limit)
 	if err != nil { // the status still counts, as in Conn.do
 		u := redactURL(k.url)
 		return nil, nil, &Error{Conn: c.name, Method: k.method, URL: u, StatusCode: resp.StatusCode,

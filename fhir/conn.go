@@ -21,7 +21,9 @@ import (
 const MediaType = "application/fhir+json"
 
 // DefaultMaxBody bounds every response body read by a [Conn] (16 MiB),
-// enough for a large searchset page; see [WithMaxBody].
+// enough for a large searchset page; see [WithMaxBody]. The body of an
+// error answer (>= 400) is bounded to 1 MiB, of which an [Error] keeps
+// the first 20 OperationOutcome issues.
 const DefaultMaxBody = 16 << 20
 
 // Doer sends one HTTP request. *http.Client satisfies it, and so does any
@@ -153,7 +155,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 		return nil, c.failed(k, err)
 	}
 	defer resp.Body.Close()
-	b, err := readBounded(resp.Body, c.maxBody)
+	b, err := readBody(resp, c.maxBody)
 	if err != nil { // the status still counts: a 404 too large to read is a 404
 		u := redactURL(k.url)
 		return nil, &Error{Conn: c.name, Method: k.method, URL: u, StatusCode: resp.StatusCode,
@@ -167,6 +169,19 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 
 // ErrBodyTooLarge is wrapped when a response body exceeds the bound.
 var ErrBodyTooLarge = errors.New("response body too large")
+
+// maxErrorBody bounds the body of an answer >= 400 (an OperationOutcome
+// of thousands of issues): only its first issues are kept.
+const maxErrorBody = 1 << 20
+
+// readBody reads resp's body, of at most max bytes, or maxErrorBody for an
+// answer >= 400.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	if resp.StatusCode >= 400 {
+		max = min(max, maxErrorBody)
+	}
+	return readBounded(resp.Body, max)
+}
 
 func readBounded(r io.Reader, max int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))

@@ -83,7 +83,12 @@
 // [Conn.ExportIssues] (error files), decoded as the connection decodes
 // ([Lenient] included): a bad line yields an [ExportLineError] and the
 // iteration goes on, and a download cut short resumes after its last
-// complete line (Range). The access token goes with a file only when the
+// complete line (Range). What a server sends is bounded: a line by
+// [ExportMaxLine] (16 MiB; a longer line is skipped), a run of blank
+// lines by the same number of bytes and a line's skipped length by twice
+// that (past either the file ends with [ErrBulkProtocol], so a server
+// sending without end never keeps the loop from its consumer); X-Progress reaches [ExportStatus] as one line of at most 100
+// bytes, without control or format characters (no bidi override). The access token goes with a file only when the
 // manifest requires it, and then only to the base URL's origin
 // ([ErrCrossOrigin]).
 //
@@ -96,7 +101,9 @@
 // # Errors
 //
 // Failures are *[Error] values carrying the status and the server's
-// OperationOutcome issues. Each wraps the connection's *rest.Error, so the
+// OperationOutcome issues: the first 20 of them ([Error.MoreIssues]
+// counts the others, which are never decoded into anything kept), read
+// from at most the first MiB of an error body. Each wraps the connection's *rest.Error, so the
 // one taxonomy of HTTP outcomes applies to FHIR calls as to REST ones:
 // errors.Is matches rest.ErrNotFound, rest.ErrGone, rest.ErrConflict,
 // rest.ErrPreconditionFailed, rest.ErrServerError, rest.ErrTransport (no

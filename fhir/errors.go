@@ -1,11 +1,11 @@
 package fhir
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -37,7 +37,10 @@ type Error struct {
 	Method     string
 	URL        string
 	StatusCode int // 0 when no response
+	// Issues are the first 20 issues of the server's OperationOutcome
+	// (read from the first MiB of its body); MoreIssues counts the others.
 	Issues     []Issue
+	MoreIssues int
 	Err        error // the connection's *rest.Error, or a body error
 }
 
@@ -49,16 +52,18 @@ func (e *Error) Error() string {
 	}
 	for i, is := range e.Issues {
 		if i == 3 {
-			fmt.Fprintf(&b, " (+%d more issues)", len(e.Issues)-3)
 			break
 		}
 		fmt.Fprintf(&b, "; %s %s", is.Severity, is.Code)
 		if is.Diagnostics != "" {
-			fmt.Fprintf(&b, ": %s", excerpt(is.Diagnostics, 200))
+			fmt.Fprintf(&b, ": %s", oneLine(is.Diagnostics, 200))
 		}
 		if len(is.Expression) > 0 {
 			fmt.Fprintf(&b, " at %s", strings.Join(is.Expression, ", "))
 		}
+	}
+	if more := max(len(e.Issues)-3, 0) + e.MoreIssues; more > 0 {
+		fmt.Fprintf(&b, " (+%d more issues)", more)
 	}
 	if cause := e.cause(); cause != nil {
 		fmt.Fprintf(&b, ": %v", cause)
@@ -86,54 +91,18 @@ func (e *Error) cause() error {
 // Unwrap returns the connection's *rest.Error, or the body error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// outcome is the wire shape of an OperationOutcome; codes are kept as
-// strings so that an unknown code never hides the error.
-type outcome struct {
-	ResourceType string `json:"resourceType"`
-	Issue        []struct {
-		Severity    string   `json:"severity"`
-		Code        string   `json:"code"`
-		Diagnostics string   `json:"diagnostics"`
-		Expression  []string `json:"expression"`
-		Location    []string `json:"location"`
-		Details     *struct {
-			Text string `json:"text"`
-		} `json:"details"`
-	} `json:"issue"`
-}
-
 // newError is the *Error of a status >= 400 around the connection's error
 // re; clean blanks what a server may echo in its diagnostics: search
 // values, the credential the request carried.
 func newError(conn string, re *rest.Error, body []byte, clean func(string) string) *Error {
-	issues := parseIssues(body)
+	issues, more := parseIssues(body, maxIssues)
 	for i := range issues {
 		issues[i].Diagnostics = clean(issues[i].Diagnostics)
 		for j, x := range issues[i].Expression { // FHIRPath may quote a value: where(value='…')
 			issues[i].Expression[j] = clean(x)
 		}
 	}
-	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, Err: re}
-}
-
-// parseIssues reads the issues of an OperationOutcome body, or nil.
-func parseIssues(body []byte) []Issue {
-	var oo outcome
-	if json.Unmarshal(body, &oo) != nil || oo.ResourceType != "OperationOutcome" {
-		return nil
-	}
-	issues := make([]Issue, 0, len(oo.Issue))
-	for _, i := range oo.Issue {
-		is := Issue{Severity: i.Severity, Code: i.Code, Diagnostics: i.Diagnostics, Expression: i.Expression}
-		if is.Diagnostics == "" && i.Details != nil {
-			is.Diagnostics = i.Details.Text
-		}
-		if len(is.Expression) == 0 {
-			is.Expression = i.Location
-		}
-		issues = append(issues, is)
-	}
-	return issues
+	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re}
 }
 
 // redactURL drops user info and the values of search parameters that may
@@ -150,4 +119,33 @@ func excerpt(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// oneLine is a server's text as it may be shown on one line, of at most n
+// bytes and an ellipsis: format characters (Unicode Cf: bidi overrides,
+// zero-width marks) are dropped; control characters (Cc), line and
+// paragraph separators (Zl, Zp) and other white space become single
+// spaces; invalid UTF-8 becomes U+FFFD. Only the first n bytes of the
+// result are built, whatever the length of s.
+func oneLine(s string, n int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+			continue
+		case unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Zl, unicode.Zp):
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+		if b.Len() > n {
+			break
+		}
+	}
+	return excerpt(b.String(), n)
 }

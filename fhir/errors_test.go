@@ -239,3 +239,61 @@ func TestTooLargeErrorBodyKeepsItsStatus(t *testing.T) {
 	assert.NotContains(t, err.Error(), "rest:")
 	assert.True(t, strings.HasPrefix(err.Error(), "fhir: ehr: GET "), err.Error())
 }
+
+// outcomeOf is an OperationOutcome of n issues.
+func outcomeOf(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"resourceType":"OperationOutcome","issue":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"severity":"error","code":"invalid","diagnostics":"bad \u202eelement\u2028 %d"}`, i)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// An error keeps the first 20 issues of the server's OperationOutcome and
+// counts the others; an error body over 1 MiB is not read further, and
+// its status still counts.
+func TestErrorKeepsABoundedNumberOfIssues(t *testing.T) {
+	big := outcomeOf(10_000) // under 1 MiB
+	require.Less(t, len(big), 1<<20)
+	huge := outcomeOf(190_000) // 16 MiB, under the connection's bound
+	require.Greater(t, len(huge), 15<<20)
+	require.Less(t, len(huge), fhir.DefaultMaxBody)
+	for name, tc := range map[string]struct {
+		body        []byte
+		issues      int
+		more        int
+		tooLarge    bool
+		description string
+	}{
+		"10,000 issues":  {big, 20, 9_980, false, "(+9997 more issues)"},
+		"16 MiB outcome": {huge, 0, 0, true, "response body too large (more than 1048576 bytes)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", fhir.MediaType)
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(tc.body)
+			}))
+			t.Cleanup(srv.Close)
+			conn, err := fhir.New("ehr", srv.URL, srv.Client())
+			require.NoError(t, err)
+			_, err = fhir.Read[models.Patient](context.Background(), conn, "1")
+			var fe *fhir.Error
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, http.StatusBadRequest, fe.StatusCode)
+			assert.Len(t, fe.Issues, tc.issues)
+			assert.Equal(t, tc.more, fe.MoreIssues)
+			assert.Equal(t, tc.tooLarge, errors.Is(err, fhir.ErrBodyTooLarge))
+			assert.Contains(t, err.Error(), tc.description)
+			if tc.issues > 0 {
+				assert.Equal(t, "bad \u202eelement\u2028 0", fe.Issues[0].Diagnostics, "the issue as the server wrote it")
+				assert.Contains(t, err.Error(), "error invalid: bad element 0;", "its text on one line, without bidi overrides")
+			}
+		})
+	}
+}

@@ -65,7 +65,7 @@ func EntryResult(e models.BundleEntry) (status int, location string, issues []Is
 	if e.Response.Location != nil {
 		location = *e.Response.Location
 	}
-	return statusCode(e.Response.Status), location, parseIssues(e.Response.Outcome)
+	return statusCode(e.Response.Status), location, allIssues(e.Response.Outcome)
 }
 
 // Operation invokes $name with a Parameters body (POST). target is "" for a

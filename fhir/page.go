@@ -71,7 +71,7 @@ func newPage[T any](c *Conn, rt string, b *models.Bundle, n int) *Page[T] {
 		}
 		switch m := mode(e); {
 		case m == models.SearchEntryModeOutcome:
-			p.Outcome = append(p.Outcome, parseIssues(e.Resource)...)
+			p.Outcome = append(p.Outcome, allIssues(e.Resource)...)
 		case m == models.SearchEntryModeInclude:
 			v, err := decodeResource(e.Resource, c.dec)
 			if err != nil {

@@ -25,7 +25,7 @@ func write[T any](ctx context.Context, c *Conn, k call) (*Result[T], error) {
 	}
 	id, err := identify(r.body)
 	if err != nil || id.ResourceType == "OperationOutcome" {
-		res.Issues = parseIssues(r.body)
+		res.Issues = allIssues(r.body)
 		return res, nil // no representation; Location and ETag say enough
 	}
 	if want := typeName[T](); want != "" && id.ResourceType != want {

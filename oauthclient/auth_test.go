@@ -60,7 +60,7 @@ func TestClientSecretBasicEncodesBeforeBase64(t *testing.T) {
 	r := newRecorder(t)
 	fetchWith(t, Config{Name: "crm", TokenURL: r.URL, ClientID: "id:with space", ClientSecret: NewSecret("p@ss:w%rd+"),
 		Scopes: []string{"read", "write"}, Audience: "api://crm", Resources: []string{"https://a", "https://b"},
-		Params: url.Values{"tenant": {"t1"}}})
+		Params: map[string]Secret{"tenant": NewSecret("t1")}})
 	req := &http.Request{Header: r.header}
 	user, pass, ok := req.BasicAuth()
 	require.True(t, ok)

@@ -64,10 +64,8 @@ func AuthCodeURL(authorizeURL string, cfg Config, redirectURI, state string, p P
 	if len(cfg.Scopes) > 0 {
 		q.Set("scope", strings.Join(cfg.Scopes, " "))
 	}
-	for k, vs := range cfg.Params {
-		for _, v := range vs {
-			q.Add(k, v)
-		}
+	for k, v := range cfg.Params {
+		q.Add(k, v.Reveal())
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil

@@ -81,13 +81,18 @@ type Config struct {
 	// DiscoveryURL's. With TokenURLFunc it names the server in the cache key,
 	// so that tokens of different servers are never shared (default Name).
 	Issuer       string
-	ClientID     string     // client_id
-	ClientSecret Secret     // for client_secret_basic, client_secret_post and client_secret_jwt
-	Scopes       []string   // sent space-separated as "scope"
-	Audience     string     // "audience" parameter (Auth0, Okta custom servers…)
-	Resources    []string   // RFC 8707 "resource" indicators, one parameter each
-	Params       url.Values // extra form parameters sent as they are
-	AuthMethod   AuthMethod // default AuthClientSecretBasic
+	ClientID     string   // client_id
+	ClientSecret Secret   // for client_secret_basic, client_secret_post and client_secret_jwt
+	Scopes       []string // sent space-separated as "scope"
+	Audience     string   // "audience" parameter (Auth0, Okta custom servers…)
+	Resources    []string // RFC 8707 "resource" indicators, one parameter each
+	// Params are extra form parameters of token requests (a tenant, an
+	// API key some servers want), and of the authorization URL
+	// ([AuthCodeURL]: prompt, access_type…), sent as they are. Their values
+	// are held as secrets: they never print, and are blanked from whatever
+	// a server echoes.
+	Params     map[string]Secret
+	AuthMethod AuthMethod // default AuthClientSecretBasic
 
 	// private_key_jwt (RFC 7523). PrivateKey wins over PrivateKeyPEM.
 	PrivateKeyPEM     Secret        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
@@ -230,4 +235,13 @@ func (c Config) checkURL(field, raw string, insecure bool) error {
 		return bad("must use https (plain http is allowed only with AllowInsecureHTTP, for tests)")
 	}
 	return nil
+}
+
+// revealed is params as a form (the cache key encodes it so).
+func revealed(params map[string]Secret) url.Values {
+	f := make(url.Values, len(params))
+	for k, v := range params {
+		f.Set(k, v.Reveal())
+	}
+	return f
 }

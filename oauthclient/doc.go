@@ -37,8 +37,8 @@
 //
 // Token endpoint failures are *[Error] values whose RFC 6749 code matches
 // sentinels such as [ErrInvalidClient] with errors.Is. Secrets and keys are
-// held in [Secret]; they and tokens never appear in errors, logs, fmt, slog,
-// JSON or YAML output. A definition removed from a registry, or a closed
+// held in [Secret] (so are the values of [Config.Params]); they and tokens
+// never appear in errors, logs, fmt, slog, JSON or YAML output. A definition removed from a registry, or a closed
 // registry, releases its source's timers and token at once ([Source.Close]). A Source is an
 // oauth2.TokenSource, and [FromOAuth2] feeds any oauth2.TokenSource into a
 // Source. Tests use package oauthtest, a fake authorization server.
@@ -105,8 +105,11 @@
 //   - [JWTBearer] (RFC 7523 §2.1): an assertion supplied from outside and
 //     read anew for each request — a projected Kubernetes service-account
 //     token ([FileSupplier]), a credential helper's output
-//     ([CommandSupplier]), a function ([SupplierFunc]) — or signed by
-//     tokenwire with the definition's key for a subject.
+//     ([CommandSupplier]: at most 64 KiB on each of standard output and
+//     standard error, killed with its children at the fetch's deadline,
+//     its arguments blanked from whatever it prints), a function
+//     ([SupplierFunc]) — or signed by tokenwire with the definition's key
+//     for a subject.
 //   - [TokenExchange] (RFC 8693): a subject token (and actor token) from a
 //     supplier or another definition ([Registry.Supplier]); the cache key
 //     holds a hash of each, so two subjects never share an exchanged token,

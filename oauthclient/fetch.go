@@ -181,10 +181,8 @@ func (c *tokenEndpoint) form(p *prepared) url.Values {
 	for _, r := range c.cfg.Resources {
 		f.Add("resource", r)
 	}
-	for k, vs := range c.cfg.Params {
-		for _, v := range vs {
-			f.Add(k, v)
-		}
+	for k, v := range c.cfg.Params {
+		f.Add(k, v.Reveal())
 	}
 	return f
 }

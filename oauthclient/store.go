@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -81,7 +80,7 @@ func cacheKey(cfg Config, p *dpopProver) string {
 		endpoint = "discovered:" + cmp.Or(cfg.Issuer, cfg.Name)
 	}
 	parts := []string{"cc", endpoint, cfg.ClientID, string(cfg.authMethod()), strings.Join(scopes, " "),
-		cfg.Audience, strings.Join(res, " "), url.Values(cfg.Params).Encode()}
+		cfg.Audience, strings.Join(res, " "), revealed(cfg.Params).Encode()}
 	if jkt != "" { // keys of definitions without DPoP stay what they were
 		parts = append(parts, "jkt", jkt)
 	}

@@ -1,15 +1,11 @@
 package oauthclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os/exec"
-	"regexp"
 	"strings"
 	"time"
 
@@ -87,84 +83,6 @@ func (s fileSupplier) MarshalJSON() ([]byte, error) { return json.Marshal(s.Stri
 func (s fileSupplier) MarshalYAML() (any, error)    { return s.String(), nil }
 func (s fileSupplier) LogValue() slog.Value         { return slog.StringValue(s.String()) }
 func (s fileSupplier) GoString() string             { return s.String() }
-
-// CommandSupplier runs name with args each time it is asked (bounded by
-// the fetch's context) and supplies its standard output, of at most 64
-// KiB, without surrounding white space: for a credential helper such as
-// "gcloud auth print-identity-token". The arguments are never printed
-// (they may hold a secret); a failure reports the exit status and the
-// first line of the command's standard error, with anything that looks
-// like a JWT blanked.
-func CommandSupplier(name string, args ...string) Supplier {
-	a := append([]string(nil), args...)
-	return commandSupplier{name: name, args: &a}
-}
-
-type commandSupplier struct {
-	name string
-	args *[]string // behind a pointer: no fmt verb, not even %p, reaches them
-}
-
-func (s commandSupplier) Supply(ctx context.Context) (string, time.Time, error) {
-	cmd := exec.CommandContext(ctx, s.name, *s.args...)
-	var out, errOut limitedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.WaitDelay = time.Second // a child that keeps the pipes open cannot hang the fetch
-	err := cmd.Run()
-	if out.over {
-		return "", time.Time{}, fmt.Errorf("command %s: output larger than 64 KiB", s.name)
-	}
-	v := strings.TrimSpace(out.String())
-	if err != nil {
-		msg := firstLine(errOut.String())
-		msg = jwtLike.ReplaceAllString(redact.Values(msg, v), redact.Mark)
-		if msg != "" {
-			return "", time.Time{}, fmt.Errorf("command %s: %w: %s", s.name, err, truncate(msg, excerptLen))
-		}
-		return "", time.Time{}, fmt.Errorf("command %s: %w", s.name, err)
-	}
-	if v == "" {
-		return "", time.Time{}, fmt.Errorf("command %s: no output", s.name)
-	}
-	return v, time.Time{}, nil
-}
-
-func (s commandSupplier) String() string {
-	return fmt.Sprintf("command(%s, %d args)", s.name, len(*s.args))
-}
-func (s commandSupplier) Format(f fmt.State, _ rune)   { redact.Format(f, s.String()) }
-func (s commandSupplier) GoString() string             { return s.String() }
-func (s commandSupplier) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-func (s commandSupplier) MarshalYAML() (any, error)    { return s.String(), nil }
-func (s commandSupplier) LogValue() slog.Value         { return slog.StringValue(s.String()) }
-
-// jwtLike matches what looks like a JWT (or any long base64url run).
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9._-]*|[A-Za-z0-9_-]{40,}`)
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
-}
-
-// limitedBuffer keeps the first maxSupplied bytes written to it.
-type limitedBuffer struct {
-	bytes.Buffer
-	over bool
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxSupplied - b.Len(); len(p) > room {
-		b.over = true
-		if room > 0 {
-			b.Buffer.Write(p[:room])
-		}
-		return len(p), nil
-	}
-	return b.Buffer.Write(p)
-}
 
 // ValueSupplier supplies v, and expiry when it is not zero: a credential
 // handed to the service once (an imported token with its expiry, a
@@ -252,5 +170,3 @@ func supply(ctx context.Context, def, what string, sup Supplier) (string, time.T
 	}
 	return v, exp, nil
 }
-
-var _ io.Writer = (*limitedBuffer)(nil)

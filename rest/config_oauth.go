@@ -4,7 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net/url"
+	"maps"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -23,12 +23,7 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 		DPoP: sc.DPoP, DPoPKeyPEM: sc.DPoPKey, DPoPAlg: sc.DPoPAlg,
 		Grant: grantOf(sc, nil),
 	}
-	if len(sc.Params) > 0 {
-		cfg.Params = url.Values{}
-		for k, v := range sc.Params {
-			cfg.Params.Set(k, v.Reveal())
-		}
-	}
+	cfg.Params = maps.Clone(sc.Params)
 	var errs []fieldError
 	if (sc.CertFile == "") != (sc.KeyFile == "") {
 		errs = append(errs, fieldError{"cert_file", "cert_file and key_file go together"})

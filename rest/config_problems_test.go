@@ -118,5 +118,5 @@ func TestConfigParamsNeverPrinted(t *testing.T) {
 	}
 	oc, errs := oauthConfig("s", sc, files.Read)
 	require.Empty(t, errs)
-	assert.Equal(t, "PARAM-SECRET", oc.Params.Get("tenant"), "sent as given")
+	assert.Equal(t, "PARAM-SECRET", oc.Params["tenant"].Reveal(), "sent as given")
 }

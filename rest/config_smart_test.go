@@ -151,7 +151,7 @@ func TestOAuthConfigConversion(t *testing.T) {
 		Params: map[string]Secret{"tenant": NewSecret("acme")}}, files.Read)
 	require.Empty(t, errs)
 	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
-	assert.Equal(t, "acme", oc.Params.Get("tenant"))
+	assert.Equal(t, "acme", oc.Params["tenant"].Reveal())
 	assert.NotContains(t, oc.String(), "S3CRET")
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s %d", oc, oc, oc, oc, oc), "S3CRET")
 }

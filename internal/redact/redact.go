@@ -4,6 +4,7 @@
 package redact
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 
@@ -101,8 +103,8 @@ func Set(set bool) string {
 func Format(f fmt.State, s string) { _, _ = io.WriteString(f, s) }
 
 // Values replaces in s every occurrence of each value with Mark, in each
-// of the forms a server may echo it: as it is, URL-query-escaped and
-// JSON-escaped. Longer forms go first, so that a value is never half
+// of the forms a server or a program may echo it: as it is, URL-escaped,
+// JSON-escaped, quoted, HTML-escaped and base64-encoded. Longer forms go first, so that a value is never half
 // replaced through a shorter one; values shorter than 4 bytes are left
 // alone (replacing them would garble the text and protect nothing).
 func Values(s string, values ...string) string {
@@ -140,17 +142,22 @@ func jsonEscaped(v string, html bool) string {
 	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(b.String()), `"`), `"`)
 }
 
-// echoForms are the ways a server may echo v: as it is, URL-escaped (both
-// hex cases), JSON-escaped (Go's, with or without HTML escaping; ASCII-only
-// in both hex cases, as Jackson and PHP write; PHP's \/ with raw Unicode)
-// and HTML-escaped (numeric or named quotes).
+// echoForms are the ways a server or a program may echo v: as it is,
+// URL-escaped (both hex cases), JSON-escaped (Go's, with or without HTML
+// escaping; ASCII-only in both hex cases, as Jackson and PHP write; PHP's
+// \/ with raw Unicode), quoted as Go's %q and %+q do, HTML-escaped (numeric or
+// named quotes) and base64-encoded (standard and URL alphabets, padded or
+// not).
 func echoForms(v string) []string {
 	q := url.QueryEscape(v)
 	h := html.EscapeString(v)
 	php := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "/", `\/`).Replace(v)
+	quoted, ascii := strconv.Quote(v), strconv.QuoteToASCII(v)
 	return []string{v, q, lowerHex.ReplaceAllStringFunc(q, strings.ToLower), url.PathEscape(v),
 		jsonEscaped(v, true), jsonEscaped(v, false), jsonASCII(v, "%04x"), jsonASCII(v, "%04X"), php,
-		h, strings.NewReplacer("&#34;", "&quot;", "&#39;", "&apos;").Replace(h)}
+		quoted[1 : len(quoted)-1], ascii[1 : len(ascii)-1], h, strings.NewReplacer("&#34;", "&quot;", "&#39;", "&apos;").Replace(h),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
 }
 
 var lowerHex = regexp.MustCompile(`%[0-9A-F]{2}`)

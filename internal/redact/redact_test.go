@@ -60,8 +60,13 @@ func TestValuesLongestFirst(t *testing.T) {
 		"lowercase percent escape":    `q=p%2fw%c3%b6rd%26x`,
 		"escaped slash and non-ASCII": `{"e":"p\/w\u00f6rd\u0026x"}`,
 		"HTML entities":               `<p>p/wörd&amp;x</p>`,
+		"Go-quoted":                   `error: "p/w\u00f6rd&x\n"`,
+		"base64":                      `key cC93w7ZyZCZ4 refused`,
+		"base64 padded":               `key cC93w7ZyZCZ4Cg== refused`,
+		"base64url unpadded":          `key cC93w7ZyZCZ4Cg refused`,
 	} {
-		assert.NotContains(t, Values(echoed, "p/wörd&x"), "rd", name)
+		assert.NotContains(t, Values(echoed, "p/wörd&x", "p/wörd&x\n"), "rd", name)
+		assert.NotContains(t, Values(echoed, "p/wörd&x", "p/wörd&x\n"), "cC93w7", name)
 	}
 }
 
