@@ -65,7 +65,7 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 // under the family's lock (taken by the source), and keeps what the
 // server rotates in.
 func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
-	fam, err := r.family(p.key)
+	fam, err := r.family(p.key, false)
 	if err != nil {
 		return nil, err
 	}
