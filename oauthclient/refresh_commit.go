@@ -224,11 +224,14 @@ func familyName(key string) string {
 func (r *refreshGrant) republishLater(fam *family) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed { // it stays pending in the family: an open grant of it writes it back at its next refresh
+		return
+	}
 	fam.mu.Lock()
 	busy := fam.republishing
 	fam.republishing = true
 	fam.mu.Unlock()
-	if r.closed || busy {
+	if busy {
 		return
 	}
 	r.wg.Add(1)
