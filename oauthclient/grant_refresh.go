@@ -70,7 +70,8 @@ type RefreshToken struct {
 	// kept across restarts (mode 0600, replaced atomically: temporary
 	// file, fsync, rename): a single instance on the memory store
 	// survives a restart with it. It holds a live credential: keep it
-	// where the Token's own file would be kept.
+	// where the Token's own file would be kept. It keeps one family:
+	// each definition needs its own.
 	StateFile string
 	// OnRotate, when set, is told each refresh token the server rotates
 	// in, after it is in its places of record and while the family's
