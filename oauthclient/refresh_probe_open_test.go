@@ -88,3 +88,30 @@ func TestRefreshProbeDefinitionChangeKeepsTheFamily(t *testing.T) {
 	assert.NoError(t, err)
 	rig.assertFamilyAlive(t)
 }
+
+// The link to Redis cut while B's refresh is at the server, and B
+// restarted before the link is back (a deploy, a crash loop): B's state
+// file holds the rotated token (it is written before the store), and the
+// store still holds B's own intent for the generation before it. Nobody
+// else can have learnt the rotated token, so B could be sure; but a
+// restarted process has a new name and does not know that the write to
+// the store failed, and the whole fleet waits for an operator.
+func TestRefreshProbeHolderRestartedBeforeItsWriteBack(t *testing.T) {
+	rig := newDurabilityRig(t)
+	proxy := newCutProxy(t, rig.redis.Addr())
+	a := startReplica(t, rig.settings(t, nil))
+	setB := rig.settings(t, func(s *replicaSettings) { s.Redis = proxy.addr() })
+	b := startReplica(t, setB)
+	require.Equal(t, "ok", a.refresh())
+
+	rig.onNextRefresh(func() bool { proxy.cut(); return true })
+	require.Equal(t, "ok", b.refresh())
+	b.stop()
+	proxy.restore()
+
+	again := startReplica(t, setB)
+	answer := again.refresh()
+	rig.assertFamilyAlive(t)
+	assert.Equal(t, "ok", answer, "B's restarted process holds the only copy of the newest token")
+	assert.Equal(t, "ok", a.refresh())
+}
