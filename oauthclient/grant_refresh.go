@@ -70,7 +70,8 @@ type RefreshToken struct {
 	// kept across restarts (mode 0600, replaced atomically: temporary
 	// file, fsync, rename): a single instance on the memory store
 	// survives a restart with it. It holds a live credential: keep it
-	// where the Token's own file would be kept.
+	// where the Token's own file would be kept. It keeps one family:
+	// each definition needs its own.
 	StateFile string
 	// OnRotate, when set, is told each refresh token the server rotates
 	// in, after it is in its places of record and while the family's
@@ -213,9 +214,10 @@ func (r *refreshGrant) prepare(ctx context.Context) (*prepared, error) {
 // recordKey is the store key of the family's record.
 func recordKey(familyKey string) string { return keyOf(familyKey, "refresh-token") }
 
-// family returns the family of key, acquired for this grant until close;
-// the first time the process uses it, what its state file keeps is read.
-func (r *refreshGrant) family(key string) (*family, error) {
+// family returns the family of key, acquired for this grant until close
+// (and, with hold, once more: see lock); the first time the process uses
+// it, what its state file keeps is read.
+func (r *refreshGrant) family(key string, hold bool) (*family, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -238,16 +240,27 @@ func (r *refreshGrant) family(key string) (*family, error) {
 			f.rec = rec
 		}
 	}
+	if hold {
+		families.hold(f)
+	}
 	return f, nil
 }
 
-// lock takes the lock of key's family in the process.
+// lock takes the lock of key's family in the process. The family stays
+// the process's while its lock is held, even after the grant is closed:
+// a request in flight still rotates the token, and a grant of the family
+// made meanwhile must wait for it and learn the rotation.
 func (r *refreshGrant) lock(ctx context.Context, key string) (func(), error) {
-	f, err := r.family(key)
+	f, err := r.family(key, true)
 	if err != nil {
 		return nil, err
 	}
-	return f.lock(ctx)
+	unlock, err := f.lock(ctx)
+	if err != nil {
+		families.release(f)
+		return nil, err
+	}
+	return func() { unlock(); families.release(f) }, nil
 }
 
 // close stops republishing and forgets the grant's families once no other

@@ -27,10 +27,13 @@ type verdict struct {
 // name in intents and seed the supplied first token.
 func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed string) verdict {
 	if r.shared == nil { // the process and its state file are the places of record
-		if known == nil {
+		switch {
+		case known == nil:
 			return verdict{send: &refreshRecord{Token: seed}}
+		case known.Sending != "" && known.Sending != me:
+			return verdict{why: fmt.Sprintf("the state file holds the intent of a process that stopped while generation %d was at the server, which may have taken it: waiting for an operator", known.Gen)}
 		}
-		return verdict{send: known} // an intent in the state file is this instance's own
+		return verdict{send: known}
 	}
 	switch {
 	case known != nil && known.Dead && (st == nil || known.Gen >= st.Gen):
@@ -62,7 +65,7 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 // under the family's lock (taken by the source), and keeps what the
 // server rotates in.
 func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
-	fam, err := r.family(p.key)
+	fam, err := r.family(p.key, false)
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +157,14 @@ func (r *refreshGrant) load(ctx context.Context, key string) (*refreshRecord, er
 // commit makes rec the family's record in every place of record — the
 // state file, then the shared store — and in the process. A record the
 // store did not take is kept pending in the process and written back as
-// soon as the store answers. The error joins what failed.
+// soon as the store answers; an intent the state file did not take is
+// written nowhere else, as it will not be sent. The error joins what
+// failed.
 func (r *refreshGrant) commit(ctx context.Context, fam *family, key string, rec *refreshRecord, life time.Duration) error {
 	ferr := r.file.write(key, rec)
+	if ferr != nil && rec.Sending != "" { // an intent not kept is not sent: no replica may learn of it
+		return ferr
+	}
 	var serr error
 	if r.shared != nil {
 		serr = r.publish(ctx, key, rec, life)
@@ -216,11 +224,14 @@ func familyName(key string) string {
 func (r *refreshGrant) republishLater(fam *family) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed { // it stays pending in the family: an open grant of it writes it back at its next refresh
+		return
+	}
 	fam.mu.Lock()
 	busy := fam.republishing
 	fam.republishing = true
 	fam.mu.Unlock()
-	if r.closed || busy {
+	if busy {
 		return
 	}
 	r.wg.Add(1)

@@ -82,18 +82,24 @@ func TestRefreshDurabilityReplica(t *testing.T) {
 		if in.Text() != "refresh" {
 			return
 		}
-		fmt.Println("REPLY " + refreshOnce(src))
+		fmt.Println("REPLY " + refreshOnce(src, opts.MinBackoff))
 	}
 }
 
-// refreshOnce makes the replica send a refresh request now.
-func refreshOnce(src *oauthclient.Source) string {
+// refreshOnce makes the replica send a refresh request now. Invalidate
+// drops at most one token per MinBackoff: while the token it was given
+// comes back, the drop was refused, and it waits out the MinBackoff.
+func refreshOnce(src *oauthclient.Source, minBackoff time.Duration) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tok, err := src.TokenContext(ctx)
-	if err == nil {
+	for err == nil {
 		src.Invalidate(tok)
-		_, err = src.TokenContext(ctx)
+		var next *oauthclient.Token
+		if next, err = src.TokenContext(ctx); err != nil || next != tok {
+			break
+		}
+		time.Sleep(minBackoff) // a rate limit in this replica process, not a synchronisation
 	}
 	switch {
 	case err == nil:

@@ -45,7 +45,7 @@ type family struct {
 	key  string
 	id   string        // this process's name in the family's intents
 	sem  chan struct{} // the family's lock in the process
-	refs int           // open grants using the family; guarded by familyTable.mu
+	refs int           // open grants using the family and holders of its lock; guarded by familyTable.mu
 
 	mu      sync.Mutex
 	rec     *refreshRecord
@@ -128,6 +128,13 @@ func (t *familyTable) acquire(key string) *family {
 	}
 	f.refs++
 	return f
+}
+
+// hold counts one more user of f, which is in the table.
+func (t *familyTable) hold(f *family) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f.refs++
 }
 
 // release counts one user less, forgetting the family after its last.

@@ -216,7 +216,9 @@ func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bo
 
 // fetchHolding fetches while holding the fleet lock. After a failure the
 // lock is kept until it expires, so that the fleet makes at most one
-// attempt per lock lifetime against a failing authorization server.
+// attempt per lock lifetime against a failing authorization server; a
+// refresh held back sent nothing, and the replica it waits for needs the
+// lock to write its rotation back.
 func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error, key string, p *prepared) (*Token, error) {
 	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
 	if t := s.fromStore(ctx, key); t != nil {
@@ -224,7 +226,7 @@ func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) 
 		return t, nil
 	}
 	t, err := s.fetchAndStore(ctx, key, p)
-	if err == nil {
+	if err == nil || errors.Is(err, ErrRefreshUncertain) {
 		release()
 	}
 	return t, err

@@ -63,6 +63,7 @@ func (r *configReader) check(cfg *Config) {
 		}
 	}
 	r.checkReferences(cfg.Security)
+	r.checkStateFiles(cfg.Security)
 	if !r.broken["store"] {
 		r.checkStore(cfg.Store)
 	}

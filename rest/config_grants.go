@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -238,6 +239,27 @@ func (r *configReader) checkReferences(security map[string]SecurityConfig) {
 		if cycle := referenceCycle(name, security); cycle != "" {
 			r.add(where, "subject_token", 0, "definitions refer to each other in a cycle: %s", cycle)
 		}
+	}
+}
+
+// checkStateFiles checks that no two refresh_token definitions share a
+// refresh_state_file: each would overwrite the other's family in it.
+func (r *configReader) checkStateFiles(security map[string]SecurityConfig) {
+	owner := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(security)) {
+		sc := security[name]
+		if sc.RefreshStateFile == "" || sc.Grant != GrantRefreshToken {
+			continue
+		}
+		path := filepath.Clean(sc.RefreshStateFile)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		if first, ok := owner[path]; ok {
+			r.add(fmt.Sprintf("security %q", first), "refresh_state_file", 0, "security definition %q names the same file: each definition needs its own", name)
+			continue
+		}
+		owner[path] = name
 	}
 }
 

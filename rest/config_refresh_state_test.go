@@ -59,3 +59,31 @@ rest:
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 }
+
+// Two definitions naming one refresh_state_file would overwrite each
+// other's family in it: after a restart, the one whose record was
+// replaced sends its configuration's first refresh token again, which its
+// server took long ago. The file says so at once, naming both.
+func TestRefreshStateFileIsOneDefinitions(t *testing.T) {
+	const file = `
+security:
+  saas:
+    type: oauth2
+    grant: refresh_token
+    token_url: https://as.example/token
+    client_id: app
+    refresh_token: {value: "rt-one"}
+    refresh_state_file: /var/lib/svc/refresh-state
+  other:
+    type: oauth2
+    grant: refresh_token
+    token_url: https://as.example/token
+    client_id: app2
+    refresh_token: {value: "rt-two"}
+    refresh_state_file: /var/lib/svc/../svc/refresh-state
+`
+	_, err := ParseConfig([]byte(file))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `security "other": refresh_state_file: security definition "saas" names the same file`)
+	assert.NotContains(t, err.Error(), "rt-one")
+}
