@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
@@ -110,6 +111,13 @@ func (c *tokenEndpoint) request(ctx context.Context, tokenURL string, p *prepare
 	}
 	if err := c.auth.Authenticate(ctx, tr); err != nil {
 		return nil, fmt.Errorf("security definition %q: client authentication: %w", c.cfg.Name, err)
+	}
+	if p.wrote != nil {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				p.wrote.Store(true)
+			}
+		}})
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(tr.Form.Encode()))
 	if err != nil {

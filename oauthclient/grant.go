@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -84,11 +85,17 @@ type prepared struct {
 	// the definition's identity with them, set by the source.
 	parts []string
 	key   string
+	// family names the refresh token family a stateful grant's request
+	// uses: its records and the locks its requests take.
+	family string
 	// notAfter bounds the token's expiry (the subject token's); zero for
 	// no bound.
 	notAfter time.Time
 	secrets  []string // never echoed: the assertion, the subject token…
-	state    string   // the grant's own (a refresh token family's first token)
+	// wrote, when set, is told that a token request was written to the
+	// server whole (a refresh token that left cannot be taken back).
+	wrote *atomic.Bool
+	state string // the grant's own (a refresh token family's first token)
 	// sign, when set, adds what is made anew for each request (a signed
 	// assertion, whose audience may be the token endpoint), and returns
 	// what it added that is secret.

@@ -208,10 +208,17 @@ func (r *refreshGrant) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &prepared{form: url.Values{"grant_type": {"refresh_token"}}, parts: []string{hashed(seed)}, secrets: []string{seed}, state: seed}, nil
+	return &prepared{form: url.Values{"grant_type": {"refresh_token"}}, parts: []string{hashed(seed)}, secrets: []string{seed}, state: seed,
+		family: familyKey(seed)}, nil
 }
 
-// recordKey is the store key of the family's record.
+// familyKey names the family of a first refresh token: its hash alone, so
+// that a change of the definition's other fields (scopes, audience, the
+// token URL's spelling) keeps the family — its records, its locks, its
+// state file — while the access tokens it yields are still kept apart.
+func familyKey(seed string) string { return keyOf("refresh-family", hashed(seed)) }
+
+// recordKey is the store key of the family's record (familyKey's).
 func recordKey(familyKey string) string { return keyOf(familyKey, "refresh-token") }
 
 // family returns the family of key, acquired for this grant until close
@@ -231,13 +238,16 @@ func (r *refreshGrant) family(key string, hold bool) (*family, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.loaded {
-		rec, err := r.file.read(key)
+		fr, err := r.file.read(key)
 		if err != nil {
 			return nil, fmt.Errorf("security definition %q: %w", r.def, err)
 		}
 		f.loaded = true
-		if rec != nil && (f.rec == nil || rec.Gen > f.rec.Gen) {
-			f.rec = rec
+		if fr != nil && (f.rec == nil || fr.Gen > f.rec.Gen) {
+			f.rec = &fr.refreshRecord
+			if fr.By != "" && f.rec.Sending == "" { // the same replica, restarted
+				f.id = fr.By
+			}
 		}
 	}
 	if hold {

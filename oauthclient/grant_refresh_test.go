@@ -82,7 +82,7 @@ func TestRefreshRotationIsPersistedAndTold(t *testing.T) {
 	// access token's entry holds no refresh token.
 	p, err := s.prepare(context.Background())
 	require.NoError(t, err)
-	e, err := store.Get(context.Background(), recordKey(p.key))
+	e, err := store.Get(context.Background(), recordKey(p.family))
 	require.NoError(t, err)
 	assert.Contains(t, string(e.Value), rot.list()[0])
 	e, err = store.Get(context.Background(), p.key)

@@ -153,7 +153,7 @@ func TestRefreshRepublishedAfterAGrantClosedMidRotation(t *testing.T) {
 	require.Error(t, err, "the rotation cannot be written back yet")
 	store.failSet.Store(false)
 
-	key := keyOf(other.identity, hashed(seed))
+	key := familyKey(seed)
 	gen := int64(-1)
 	for range 1000 { // a bound for a hang, not a measurement
 		if e, err := store.StrictGet(ctx, recordKey(key)); err == nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
@@ -30,8 +32,8 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 		switch {
 		case known == nil:
 			return verdict{send: &refreshRecord{Token: seed}}
-		case known.Sending != "" && known.Sending != me:
-			return verdict{why: fmt.Sprintf("the state file holds the intent of a process that stopped while generation %d was at the server, which may have taken it: waiting for an operator", known.Gen)}
+		case known.Sending != "":
+			return verdict{why: fmt.Sprintf("generation %d was sent and its answer never came (the process stopped, or the answer was lost): the server may have taken it: waiting for an operator", known.Gen)}
 		}
 		return verdict{send: known}
 	}
@@ -40,10 +42,17 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 		return verdict{send: known}
 	case st == nil && known == nil:
 		return verdict{send: &refreshRecord{Token: seed}} // the family's first use
+	case known != nil && st != nil && st.Sending == me && known.Gen == st.Gen+1 && !known.Restored && !known.Dead:
+		// The store holds this replica's own intent and the replica (its
+		// state file, after a restart) holds the rotation that answered
+		// it: the store missed the write, and nobody else can have sent
+		// past an intent that still stands.
+		return verdict{publish: known.settled(), send: known.settled()}
+	case pending && (st == nil || known.Gen >= st.Gen):
+		// This process rotated it (or learnt the server refused to take
+		// it) and the store missed the write: nobody else saw it, so sure.
+		return verdict{publish: known.settled(), send: known.settled()}
 	case st == nil || (known != nil && known.Gen > st.Gen):
-		if pending { // this process rotated it and nobody else ever saw it: sure
-			return verdict{publish: known.settled(), send: known.settled()}
-		}
 		back := known.settled()
 		back.Restored = true
 		why := "the store lost the family's record (restarted empty or flushed)"
@@ -55,6 +64,8 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 		return verdict{send: st}
 	case st.Sending != "" && st.Sending != me:
 		return verdict{why: fmt.Sprintf("another replica sent generation %d and has not reported the outcome: waiting for it, or for an operator", st.Gen)}
+	case st.Sending != "":
+		return verdict{why: fmt.Sprintf("generation %d was sent and its answer was lost: the server may have taken it: waiting for an operator", st.Gen)}
 	case st.Restored:
 		return verdict{why: fmt.Sprintf("generation %d was written back by a replica after the store lost the family and is not proven the newest: waiting for an operator", st.Gen)}
 	}
@@ -65,23 +76,23 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 // under the family's lock (taken by the source), and keeps what the
 // server rotates in.
 func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
-	fam, err := r.family(p.key, false)
+	fam, err := r.family(p.family, false)
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.load(ctx, p.key)
+	st, err := r.load(ctx, p.family, p.key)
 	if err != nil {
 		return nil, err
 	}
 	known, pending := fam.known()
 	v := r.decide(st, known, pending, fam.id, p.state)
 	if v.publish != nil {
-		if err := r.commit(ctx, fam, p.key, v.publish, r.life); err != nil && v.send != nil {
+		if err := r.commit(ctx, fam, p.family, v.publish, r.life); err != nil && v.send != nil {
 			return nil, err
 		}
 	}
 	if v.send == nil {
-		return nil, r.uncertain(p.key, v.why)
+		return nil, r.uncertain(p.family, v.why)
 	}
 	rec := v.send
 	if rec.Dead {
@@ -89,7 +100,7 @@ func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.
 	}
 	intent := rec.settled()
 	intent.Sending = fam.id
-	if err := r.commit(ctx, fam, p.key, intent, r.life); err != nil {
+	if err := r.commit(ctx, fam, p.family, intent, r.life); err != nil {
 		return nil, fmt.Errorf("security definition %q: the refresh token was not sent: %w", r.def, err)
 	}
 	return r.send(ctx, fam, p, rec, send)
@@ -106,41 +117,59 @@ func (r *refreshGrant) send(ctx context.Context, fam *family, p *prepared, rec *
 		sendCtx, cancel = context.WithTimeout(ctx, r.bound)
 		defer cancel()
 	}
+	var wrote atomic.Bool
+	p.wrote = &wrote
 	tok, err := send(sendCtx, p)
-	var answer *Error
 	switch {
 	case errors.Is(err, ErrInvalidGrant):
 		dead := rec.settled()
 		dead.Dead = true
-		r.logFailed(r.commit(ctx, fam, p.key, dead, r.life), "the refusal")
+		r.logFailed(r.commit(ctx, fam, p.family, dead, r.life), "the refusal")
 		r.log.Error("oauthclient: the refresh token was refused; an administrator must authorise again",
 			slog.String("definition", r.def), slog.String("error", err.Error()))
 		return nil, &ReauthorizeError{Definition: r.def, Err: err, sent: true}
-	case errors.As(err, &answer) && answer.Code != "" && answer.StatusCode < 500: // an RFC 6749 refusal: the token was not taken
-		r.logFailed(r.commit(ctx, fam, p.key, rec.settled(), r.life), "the refresh token's state")
+	case err != nil && (!wrote.Load() || serverAnswered(err)): // the token was not taken
+		r.logFailed(r.commit(ctx, fam, p.family, rec.settled(), r.life), "the refresh token's state")
 		return nil, err
-	case err != nil: // no answer (or none that says): only this replica, which holds the intent, may try again
+	case err != nil: // it left and no answer says what became of it: the intent stays
+		r.log.Error("oauthclient: a refresh request left and its answer was lost; the server may have taken the token, so nobody sends it again",
+			slog.String("definition", r.def), slog.String("family", familyName(p.family)), slog.String("error", err.Error()))
 		return nil, err
 	}
 	next, _ := tok.cred.extra["refresh_token"].(string)
 	if next != "" && next != rec.Token && validToken(next) {
 		rot := &refreshRecord{Token: next, Gen: rec.Gen + 1}
-		r.logFailed(r.commit(ctx, fam, p.key, rot, refreshLifetime(tok.cred.extra, r.life)), "the rotated refresh token")
+		r.logFailed(r.commit(ctx, fam, p.family, rot, refreshLifetime(tok.cred.extra, r.life)), "the rotated refresh token")
 		r.rotated(ctx, next)
 	} else {
-		r.logFailed(r.commit(ctx, fam, p.key, rec.settled(), r.life), "the refresh token's state")
+		r.logFailed(r.commit(ctx, fam, p.family, rec.settled(), r.life), "the refresh token's state")
 	}
 	return tok.without("refresh_token", "refresh_expires_in", "refresh_token_expires_in"), nil
+}
+
+// serverAnswered reports whether err is the authorization server's own
+// answer, which says the token was not taken: an error response of the
+// server (a gateway's 502 or 504 says nothing about it).
+func serverAnswered(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode != 0 && e.StatusCode != http.StatusBadGateway &&
+		e.StatusCode != http.StatusGatewayTimeout && !errors.Is(e.Err, ErrMalformedResponse)
 }
 
 // load returns the shared store's record of the family, read from the
 // shared backend itself (never a local fallback); nil without a shared
 // store or record.
-func (r *refreshGrant) load(ctx context.Context, key string) (*refreshRecord, error) {
+// Before the family had a key of its own, its record was kept under the
+// access token's key (legacy): it is read from there when the family's
+// own holds none, so that an upgrade never sends the first token again.
+func (r *refreshGrant) load(ctx context.Context, key, legacy string) (*refreshRecord, error) {
 	if r.shared == nil {
 		return nil, nil
 	}
 	e, err := r.shared.StrictGet(ctx, recordKey(key))
+	if errors.Is(err, cache.ErrNotFound) {
+		e, err = r.shared.StrictGet(ctx, recordKey(legacy))
+	}
 	switch {
 	case errors.Is(err, cache.ErrNotFound):
 		return nil, nil
@@ -161,7 +190,7 @@ func (r *refreshGrant) load(ctx context.Context, key string) (*refreshRecord, er
 // written nowhere else, as it will not be sent. The error joins what
 // failed.
 func (r *refreshGrant) commit(ctx context.Context, fam *family, key string, rec *refreshRecord, life time.Duration) error {
-	ferr := r.file.write(key, rec)
+	ferr := r.file.write(key, fam.id, rec)
 	if ferr != nil && rec.Sending != "" { // an intent not kept is not sent: no replica may learn of it
 		return ferr
 	}

@@ -19,13 +19,17 @@ type stateFile string
 // hash that names it, never a token) and its newest record.
 type fileRecord struct {
 	Family string `json:"family"`
+	// By is the name of the process that wrote it in the family's
+	// intents: the instance restarted with this file is the same replica,
+	// and knows the intent it left in the store as its own.
+	By string `json:"by,omitempty"`
 	refreshRecord
 }
 
 // read returns the record the file keeps for family; nil when the file
 // does not exist or belongs to another family (the operator authorised
 // again: the supplier's token starts a new family).
-func (f stateFile) read(family string) (*refreshRecord, error) {
+func (f stateFile) read(family string) (*fileRecord, error) {
 	if f == "" {
 		return nil, nil
 	}
@@ -43,18 +47,18 @@ func (f stateFile) read(family string) (*refreshRecord, error) {
 	if fr.Family != family {
 		return nil, nil
 	}
-	return &fr.refreshRecord, nil
+	return &fr, nil
 }
 
 // write replaces the file with rec as a database commits: a temporary
 // file in the same directory, written, synced, renamed over the old one
 // (mode 0600), and the directory synced, so that a crash leaves the old
 // record or the new one, never a torn one.
-func (f stateFile) write(family string, rec *refreshRecord) (err error) {
+func (f stateFile) write(family, by string, rec *refreshRecord) (err error) {
 	if f == "" {
 		return nil
 	}
-	b, _ := json.Marshal(fileRecord{Family: family, refreshRecord: *rec})
+	b, _ := json.Marshal(fileRecord{Family: family, By: by, refreshRecord: *rec})
 	dir := filepath.Dir(string(f))
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(string(f))+".*")
 	if err != nil {

@@ -129,7 +129,7 @@ func (s *Source) obtain(ctx context.Context) (*Token, error) {
 	sg := stateful(s.fetcher)
 	ex := sg != nil
 	if ex {
-		unlock, err := sg.lock(ctx, p.key)
+		unlock, err := sg.lock(ctx, p.family)
 		if err != nil {
 			return nil, fmt.Errorf("security definition %q: waiting for the refresh token's lock: %w", s.name, err)
 		}
@@ -176,7 +176,7 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, 
 	deadline := time.Now().Add(2 * s.opts.LockTTL) // real time, as the lock's
 	wait := 10 * time.Millisecond
 	for {
-		unlock, ok, err := s.tryLock(ctx, lk, key, ex)
+		unlock, ok, err := s.tryLock(ctx, lk, cmp.Or(p.family, key), ex) // a family's requests take turns
 		if err != nil && ex {
 			return nil, fmt.Errorf("security definition %q: the store's lock cannot be taken, and a refresh token is never used without it: %w", s.name, err)
 		}
