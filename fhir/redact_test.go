@@ -211,7 +211,7 @@ func TestConnPrintsNoCredential(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, "fhir.Conn(ehr "+base+")", conn.String())
+	assert.Equal(t, "fhir.Conn(ehr "+base+")", fmt.Sprint(conn))
 }
 
 // KNOWN BUG (fails; see the report): the issues of a *fhir.Error are parsed

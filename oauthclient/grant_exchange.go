@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 )
@@ -44,27 +43,6 @@ type TokenExchange struct {
 }
 
 func (TokenExchange) grantKind() string { return grantTokenExchange }
-
-// String names the grant, its suppliers and token types, never a token.
-func (g TokenExchange) String() string {
-	return fmt.Sprintf("oauthclient.TokenExchange{SubjectToken:%v SubjectTokenType:%q ActorToken:%v RequestedTokenType:%q}",
-		g.SubjectToken, g.SubjectTokenType, g.ActorToken, g.RequestedTokenType)
-}
-
-// GoString makes %#v as safe as %v.
-func (g TokenExchange) GoString() string { return g.String() }
-
-// Format prints [TokenExchange.String] whatever the verb.
-func (g TokenExchange) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [TokenExchange.String].
-func (g TokenExchange) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [TokenExchange.String].
-func (g TokenExchange) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [TokenExchange.String].
-func (g TokenExchange) MarshalYAML() (any, error) { return g.String(), nil }
 
 type exchangeGrant struct {
 	def                   string

@@ -38,8 +38,8 @@ func FuzzLoginResponse(f *testing.F) {
 			return
 		}
 		lf := &loginFetcher{cfg: Config{Name: "vendor", DefaultLifetime: time.Hour},
-			g:       Login{TokenPath: path, ExpiresInPath: "data.expiresIn", ExpiresAtPath: "data.expiresAt"},
-			secrets: []string{password, apiKey}, now: func() time.Time { return fuzzNow }}
+			g: Login{TokenPath: path, ExpiresInPath: "data.expiresIn", ExpiresAtPath: "data.expiresAt"},
+			w: &loginWire{secrets: []string{password, apiKey}}, now: func() time.Time { return fuzzNow }}
 		tok, err := lf.parse(status, http.Header{"Retry-After": {"5"}}, []byte(body))
 		if err != nil {
 			for _, s := range []string{password, apiKey} {

@@ -49,7 +49,7 @@ type Source struct {
 	timeout    time.Duration // bound of one shared fetch
 	grant      string        // as telemetry and Status name it
 	method     AuthMethod    // client authentication, for Status; "" for NewSourceFrom
-	secrets    []string      // never shown: scrubbed from error texts
+	secrets    []Secret      // never shown: scrubbed from error texts
 	tel        *telemetry
 	counts     *counts
 
@@ -132,7 +132,7 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	s := newSource(cfg.Name, f, opts, grant.kind())
 	s.method = cfg.authMethod()
 	if so, ok := auth.(secretsOf); ok {
-		s.secrets = so.secrets()
+		s.secrets = hidden(so.secrets())
 	}
 	s.dpop = f.dpop
 	s.timed = timed
@@ -205,15 +205,10 @@ func (s *Source) release() {
 	s.tel.unregister()
 }
 
-// String names the source's definition; it never shows a secret or a token.
-func (s *Source) String() string { return fmt.Sprintf("oauthclient.Source(%s)", s.name) }
-
-// Format prints [Source.String] whatever the verb, so that no fmt verb
-// reaches the client secret, key or token inside.
-func (s *Source) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
-
-// LogValue implements [slog.LogValuer]: the definition's name only.
-func (s *Source) LogValue() slog.Value { return slog.GroupValue(slog.String("definition", s.name)) }
+// Format prints "oauthclient.Source(<definition>)" whatever the verb: fmt
+// reaches neither the credentials inside nor, racing with the source's
+// goroutines, its live state.
+func (s *Source) Format(f fmt.State, _ rune) { redact.Format(f, "oauthclient.Source("+s.name+")") }
 
 // TokenContext returns a valid token. While the current token is fresh this
 // is an atomic load; ctx bounds only this caller's wait for a fetch.

@@ -85,13 +85,12 @@ func (t *Transport) allowed(u *url.URL) bool {
 	return false
 }
 
-// String names the transport's definition and origins, never a token.
-func (t *Transport) String() string {
-	return fmt.Sprintf("oauthclient.Transport(%s %v)", t.src.name, t.origins)
+// Format prints the transport's definition and origins whatever the verb:
+// fmt reaches neither the source's credentials nor, racing with the
+// connections in use, the base transport's state.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	redact.Format(f, fmt.Sprintf("oauthclient.Transport(%s %v)", t.src.name, t.origins))
 }
-
-// Format prints [Transport.String] whatever the verb.
-func (t *Transport) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -87,14 +87,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// String describes the store without its keys.
-func (s *Store) String() string {
-	return fmt.Sprintf("redis.Store{prefix: %q, encrypted: %t, healthy: %t}", s.prefix, len(s.codec.keys) > 0, s.Healthy())
-}
-
-// Format prints [Store.String] whatever the verb: never a key or a token.
-func (s *Store) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
-
 // Get implements [cache.Store]. It reads Redis, or the fallback store when
 // Redis fails. A value that cannot be decrypted or has expired is a miss.
 // Whenever Redis answers it is authoritative: a miss there is a miss even if
