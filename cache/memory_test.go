@@ -127,3 +127,15 @@ func ExampleMemory() {
 	// {"a":"…"} <nil>
 	// cache: not found
 }
+
+// customStore is a Store that does not report its status.
+type customStore struct{ cache.Store }
+
+// A health check reads any store's status: its own report, or, for a
+// store that has none, a custom kind assumed healthy.
+func TestStatusOf(t *testing.T) {
+	m := cache.NewMemory(4)
+	require.NoError(t, m.Set(context.Background(), "k", cache.Entry{Value: []byte("v"), Expiry: time.Now().Add(time.Hour)}))
+	assert.Equal(t, cache.Status{Kind: "memory", Healthy: true, Entries: 1}, cache.StatusOf(m))
+	assert.Equal(t, cache.Status{Kind: "custom", Healthy: true, Type: "cache_test.customStore"}, cache.StatusOf(customStore{m}))
+}

@@ -30,10 +30,10 @@ const (
 
 // Defaults applied by [NewSource] to zero fields of [Config].
 const (
-	DefaultTimeout           = 10 * time.Second
-	DefaultLifetime          = time.Hour
-	DefaultAssertionLifetime = time.Minute
-	MaxAssertionLifetime     = 5 * time.Minute
+	defaultTimeout           = 10 * time.Second
+	defaultLifetime          = time.Hour
+	defaultAssertionLifetime = time.Minute
+	maxAssertionLifetime     = 5 * time.Minute
 )
 
 // Secret holds a client secret, a private key or any other credential: it
@@ -147,13 +147,13 @@ func (c Config) authMethod() AuthMethod {
 // withDefaults returns c with its zero durations set.
 func (c Config) withDefaults() Config {
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	if c.DefaultLifetime <= 0 {
-		c.DefaultLifetime = DefaultLifetime
+		c.DefaultLifetime = defaultLifetime
 	}
 	if c.AssertionLifetime <= 0 {
-		c.AssertionLifetime = DefaultAssertionLifetime
+		c.AssertionLifetime = defaultAssertionLifetime
 	}
 	return c
 }
@@ -163,7 +163,7 @@ func (c Config) validate(insecure bool) error {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
 	}
-	if c.AssertionLifetime > MaxAssertionLifetime {
+	if c.AssertionLifetime > maxAssertionLifetime {
 		return bad("assertion_lifetime", "at most 5m")
 	}
 	if c.TokenURL == "" && c.DiscoveryURL != "" {

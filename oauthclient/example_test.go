@@ -2,6 +2,9 @@ package oauthclient_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -108,4 +111,25 @@ func ExampleFromOAuth2() {
 	fmt.Println(tok.AccessToken() == "from-elsewhere", tok.Scheme())
 	// Output:
 	// true Bearer
+}
+
+// A SMART Backend Services client of an EHR: the token endpoint is read
+// from the server's smart-configuration before the first token request.
+func ExampleSMARTBackendServices() {
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // in production: the key whose public half the EHR holds
+	cfg, err := oauthclient.SMARTBackendServices("https://ehr.example.com/fhir/R4", oauthclient.Config{
+		Name: "ehr", ClientID: "integration", PrivateKey: key, KeyID: "key-2026",
+		Scopes: []string{"system/Patient.rs"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.AuthMethod, cfg.DiscoveryURL) // signed ES384: by the key's curve
+
+	_, err = oauthclient.SMARTBackendServices("https://ehr.example.com/fhir/R4", oauthclient.Config{Name: "ehr", ClientID: "integration", PrivateKey: key})
+	fmt.Println(err)
+	// Output:
+	// private_key_jwt https://ehr.example.com/fhir/R4/.well-known/smart-configuration
+	// security definition "ehr": key_id: missing: SMART servers pick the key from the JWKS by kid
 }

@@ -8,15 +8,11 @@ import (
 	"time"
 )
 
-// Token type identifiers of RFC 8693 §3, for [TokenExchange].
-const (
-	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
-	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
-	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
-	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
-	TokenTypeSAML1        = "urn:ietf:params:oauth:token-type:saml1"
-	TokenTypeSAML2        = "urn:ietf:params:oauth:token-type:saml2"
-)
+// TokenTypeAccessToken is the token type identifier of an access token
+// (RFC 8693 §3), the default of [TokenExchange]'s token types; the others
+// (…:refresh_token, …:id_token, …:jwt, …:saml1, …:saml2) are given as
+// strings.
+const TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
 // TokenExchange is the token exchange grant (RFC 8693): a token the
 // service holds — its own identity from another definition

@@ -71,7 +71,7 @@ func (f *importedFetcher) Fetch(ctx context.Context) (*Token, error) {
 	if !now.Before(exp) {
 		return nil, fmt.Errorf("security definition %q: imported token: %w at %s (replace it where it is read from)", f.cfg.Name, ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
-	if limit := now.Add(MaxLifetime); exp.After(limit) {
+	if limit := now.Add(maxLifetime); exp.After(limit) {
 		exp = limit
 	}
 	return newSchemeToken(v, cmp.Or(f.g.Scheme, "Bearer"), now, exp), nil

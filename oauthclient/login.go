@@ -315,7 +315,7 @@ func (f *loginFetcher) parse(status int, header http.Header, body []byte) (*Toke
 }
 
 // expiry is the token's expiry: from ExpiresInPath, ExpiresAtPath, the
-// JWT's exp or the default lifetime, never past MaxLifetime.
+// JWT's exp or the default lifetime, never past maxLifetime.
 func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, error) {
 	if p := f.g.ExpiresInPath; p != "" {
 		if v := at(doc, p); v != nil {
@@ -337,14 +337,14 @@ func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, er
 			if !exp.After(now) {
 				return time.Time{}, fmt.Errorf("%s: %s is not in the future", p, exp.UTC().Format(time.RFC3339))
 			}
-			if limit := now.Add(MaxLifetime); exp.After(limit) {
+			if limit := now.Add(maxLifetime); exp.After(limit) {
 				return limit, nil
 			}
 			return exp, nil
 		}
 	}
 	if exp := jwtExpiry(tok); exp.After(now) {
-		if limit := now.Add(MaxLifetime); exp.After(limit) {
+		if limit := now.Add(maxLifetime); exp.After(limit) {
 			return limit, nil
 		}
 		return exp, nil

@@ -155,7 +155,7 @@ func NewSourceFrom(name string, f Fetcher, opts Options) *Source {
 func newSource(name string, f Fetcher, opts Options, grant string) *Source {
 	timed := opts.Now == nil
 	opts = opts.withDefaults()
-	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, insecureOK: opts.AllowInsecureHTTP, timeout: sharedFetchBound(DefaultTimeout, opts),
+	s := &Source{name: name, fetcher: f, opts: opts, timed: timed, insecureOK: opts.AllowInsecureHTTP, timeout: sharedFetchBound(defaultTimeout, opts),
 		policy: backoff.Policy{Min: opts.MinBackoff, Max: opts.MaxBackoff}, grant: grant, counts: &counts{}}
 	if opts.Store != nil {
 		s.key = keyOf("fetcher", name)

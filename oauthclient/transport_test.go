@@ -430,6 +430,7 @@ func TestTransportTokenErrorIsReturned(t *testing.T) {
 
 	_, err = c.Get(api.URL)
 	assert.ErrorIs(t, err, boom)
+	assert.ErrorIs(t, err, oauthclient.ErrNoToken, "a retry policy can tell it from a failed request")
 	assert.Zero(t, api.hits.Load(), "no request goes out without its token")
 }
 

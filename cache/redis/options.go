@@ -15,7 +15,7 @@ import (
 
 // Defaults applied by [New] to zero fields of [Options].
 const (
-	DefaultPrefix    = "tokenwire:"
+	defaultPrefix    = "tokenwire:"
 	DefaultOpTimeout = 200 * time.Millisecond
 	DefaultCooldown  = 5 * time.Second
 	// KeySize is the length of an encryption key: AES-256.
@@ -26,7 +26,7 @@ const (
 // Keys or Plaintext must be set. encoding/json and YAML leave out the keys
 // and the hooks; fmt prints no key (see [Options.Format]).
 type Options struct {
-	// Prefix starts every Redis key the store writes. Default DefaultPrefix.
+	// Prefix starts every Redis key the store writes. Default "tokenwire:".
 	// It should not contain '{' or '}': the store puts a Redis Cluster hash
 	// tag after it.
 	Prefix string
@@ -93,7 +93,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultPrefix
+		o.Prefix = defaultPrefix
 	}
 	if o.OpTimeout == 0 {
 		o.OpTimeout = DefaultOpTimeout
