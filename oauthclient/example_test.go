@@ -21,7 +21,7 @@ import (
 func Example() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("integration", "s3cret", "customers.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"customers.read"}})
 	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"id":42}`)
 	})))
@@ -59,7 +59,7 @@ func Example() {
 func ExampleSource_TokenContext() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("svc", "pw", "read")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw", Scopes: []string{"read"}})
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"),
 		Scopes: []string{"read"},
@@ -93,7 +93,7 @@ func ExampleRegistry_Source() {
 func ExampleError() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("svc", "right-secret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "right-secret"})
 	src, _ := oauthclient.NewSource(oauthclient.Config{
 		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("wrong-secret"),
 	}, oauthclient.Options{AllowInsecureHTTP: true})

@@ -137,7 +137,7 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 	echo := newEchoServer(t) // an HTML error page with the request in it
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("app", secret, "read")
+	as.AddClient(oauthtest.Client{ID: "app", Secret: secret, Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("app", "alice", "read")
 	as.AddLoginUser("svc", password)
 	val := func(s string) oauthclient.Supplier {

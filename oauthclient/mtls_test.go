@@ -43,7 +43,7 @@ func TestMTLSClientAuthAndEndpointAliases(t *testing.T) {
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
 	cert := clientCert(t)
-	as.AddTLSClient("svc", cert.Leaf)
+	as.AddClient(oauthtest.Client{ID: "svc", Certificate: cert.Leaf})
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"token_endpoint":"https://127.0.0.1:1/no-mtls-here","mtls_endpoint_aliases":{"token_endpoint":"`+as.TokenURL()+`"}}`)
 	}))

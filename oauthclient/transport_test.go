@@ -33,7 +33,7 @@ func newAuthServer(t testing.TB) (*oauthtest.Server, *oauthclient.Source) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient(testClient, testSecret)
+	as.AddClient(oauthtest.Client{ID: testClient, Secret: testSecret})
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: oauthclient.NewSecret(testSecret),
 	}, oauthclient.Options{AllowInsecureHTTP: true})
