@@ -112,20 +112,9 @@ func (s *Source) Status() SourceStatus {
 	if nb := s.notBefore.Load(); nb != 0 && now.UnixNano() < nb {
 		st.BackoffUntil = time.Unix(0, nb)
 	}
-	st.State = TokenNone
-	if c := s.cur.Load(); c != nil {
+	var c *current
+	if st.State, c = s.tokenState(now, !st.BackoffUntil.IsZero()); c != nil {
 		st.ExpiresAt, st.RenewAt = c.tok.expiry, c.renewAt
-		switch {
-		case now.Before(c.renewAt):
-			st.State = TokenFresh
-		case now.Before(c.tok.expiry):
-			st.State = TokenStale
-		default:
-			st.State = TokenExpired
-		}
-	}
-	if !st.BackoffUntil.IsZero() && st.State != TokenFresh {
-		st.State = TokenBackingOff
 	}
 	return st
 }

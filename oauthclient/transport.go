@@ -1,7 +1,6 @@
 package oauthclient
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -188,17 +187,6 @@ const (
 	reasonUnauthorized = "unauthorized" // a 401: the token was rejected, a fresh one is sent
 	reasonDPoPNonce    = "dpop_nonce"   // a 401 use_dpop_nonce challenge: the same token, a new proof
 )
-
-// transportToken is TokenContext for the Transport, which also counts a
-// fresh lookup: there an atomic add is lost in the HTTP call, while on
-// Token and TokenContext it would double the cost of the hot path.
-func (s *Source) transportToken(ctx context.Context) (*Token, error) {
-	if c := s.cur.Load(); c != nil && s.phase(c) == fresh {
-		s.counts.fresh.Add(1)
-		return c.tok, nil
-	}
-	return s.TokenContext(ctx)
-}
 
 // resent counts, traces and logs a resend of req for reason.
 func (s *Source) resent(req *http.Request, reason string) {
