@@ -72,10 +72,6 @@ func honoursDeadlines(client goredis.UniversalClient) bool {
 	return true
 }
 
-// Healthy reports whether the last Redis operation succeeded. While it is
-// false, operations are served by the fallback store.
-func (s *Store) Healthy() bool { return s.health.healthy.Load() }
-
 // Close closes the Redis client if the store created it ([NewFromConfig]);
 // a client passed to [New] is left to its owner. The store's gauge is
 // unregistered either way.
