@@ -1,10 +1,15 @@
-// Package oauthtest provides a fake OAuth 2.0 authorization server for tests.
+// Package oauthtest provides a fake OAuth 2.0 authorization server for
+// tests, as net/http/httptest provides a fake HTTP server: start one with
+// [NewServer], register the clients of the code under test with
+// [Server.AddClient], point that code at [Server.TokenURL], and check what
+// it asked ([Server.Requests]) and the tokens a fake backend receives
+// ([Server.RequireToken]).
 //
 // A [Server] runs on net/http/httptest (127.0.0.1) and issues
-// client-credentials tokens (RFC 6749 §4.4) to the clients a test
-// registers with [Server.AddClient] — a [Client] says how it
-// authenticates, with which secret, key or certificate, and which scopes
-// it may ask for — and knows the other grants an integration service meets:
+// client-credentials tokens (RFC 6749 §4.4) to its clients — a [Client]
+// says how it authenticates, with which secret, key or certificate, and
+// which scopes it may ask for — and knows the other grants an integration
+// service meets:
 // JWT bearer assertions of issuers it trusts ([Server.AddAssertionIssuer],
 // RFC 7523 §2.1, signatures checked), token exchange with its subject and
 // actor tokens validated (RFC 8693), refresh tokens with rotation and
