@@ -83,10 +83,6 @@ func (m *Memory) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Len reports how many entries the store holds, expired ones included until
-// they are read or evicted.
-func (m *Memory) Len() int { return m.lru.Len() }
-
 // cloneEntry copies the value so that callers cannot alter what is stored.
 func cloneEntry(e Entry) Entry {
 	e.Value = append([]byte(nil), e.Value...)

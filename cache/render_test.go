@@ -38,27 +38,20 @@ func TestEntryRenderingHidesValue(t *testing.T) {
 	}
 }
 
-// The redacted form still tells the size and the expiry.
-func TestEntryString(t *testing.T) {
+// fmt and slog still tell the size and the expiry; JSON the expiry.
+func TestEntryDescription(t *testing.T) {
 	e := cache.Entry{Value: []byte("secret-token"), Expiry: time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))}
 	want := "cache.Entry{Value:[redacted] (12 bytes) Expiry:2026-03-04T04:06:07Z}"
-	assert.Equal(t, want, e.String())
+	for _, verb := range rendertest.Verbs[:7] { // all but %p
+		assert.Equal(t, want, fmt.Sprintf(verb, &e), verb)
+	}
 	assert.Equal(t, want, fmt.Sprintf("%#v", e))
-	assert.Equal(t, want, fmt.Sprintf("%x", &e))
 
 	j, err := json.Marshal(e)
 	require.NoError(t, err)
-	assert.JSONEq(t, `"`+want+`"`, string(j))
+	assert.JSONEq(t, `{"Expiry":"2026-03-04T05:06:07+01:00"}`, string(j))
 
 	var b bytes.Buffer
-	slog.New(slog.NewJSONHandler(&b, nil)).Info("stored", "entry", e)
-	var rec struct {
-		Entry struct {
-			Bytes  int       `json:"bytes"`
-			Expiry time.Time `json:"expiry"`
-		} `json:"entry"`
-	}
-	require.NoError(t, json.Unmarshal(b.Bytes(), &rec))
-	assert.Equal(t, 12, rec.Entry.Bytes)
-	assert.True(t, e.Expiry.Equal(rec.Entry.Expiry))
+	slog.New(slog.NewTextHandler(&b, nil)).Info("stored", "entry", e)
+	assert.Contains(t, b.String(), `entry="`+want+`"`)
 }

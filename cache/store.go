@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,40 +17,22 @@ var ErrNotFound = errors.New("cache: not found")
 
 // Entry is one cached token. The store treats Value as opaque bytes: the
 // token source serializes the token into it. Expiry is the instant after
-// which the entry must no longer be returned.
+// which the entry must no longer be returned. Value is a token: encoding/json
+// and YAML leave it out, and fmt prints only its size (see [Entry.Format]).
 type Entry struct {
-	Value  []byte
+	Value  []byte `json:"-" yaml:"-"`
 	Expiry time.Time
 }
 
-// The value of an entry is a token, so an Entry never prints it under
-// %v %+v %#v %s %q %d %x, slog, JSON or YAML (fmt's %p of an Entry value,
-// which no method can intercept, shows the exported bytes: print a
-// pointer, or nothing) ("[redacted]",
-// the mark of internal/redact, which this package may not import): every fmt
-// verb, log/slog, encoding/json and YAML show its size and expiry only.
+// Format prints the entry's size and expiry whatever the verb, never its
+// value (a token), with "[redacted]" (the mark of internal/redact, which
+// this package may not import). fmt's %p of an Entry value, which no
+// method intercepts, shows the exported bytes: print a pointer, or nothing.
+func (e Entry) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.describe()) }
 
-// String describes the entry without its value.
-func (e Entry) String() string {
+func (e Entry) describe() string {
 	return fmt.Sprintf("cache.Entry{Value:[redacted] (%d bytes) Expiry:%s}", len(e.Value), e.Expiry.UTC().Format(time.RFC3339))
 }
-
-// GoString makes %#v print the redacted form.
-func (e Entry) GoString() string { return e.String() }
-
-// Format prints [Entry.String] whatever the verb.
-func (e Entry) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
-
-// LogValue implements slog.LogValuer without the value.
-func (e Entry) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int("bytes", len(e.Value)), slog.Time("expiry", e.Expiry))
-}
-
-// MarshalJSON writes the redacted description.
-func (e Entry) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
-
-// MarshalYAML writes the redacted description.
-func (e Entry) MarshalYAML() (any, error) { return e.String(), nil }
 
 // Store keeps tokens so that several token sources (and, with a shared
 // store, several processes) use one token instead of fetching their own.

@@ -21,7 +21,7 @@ func protected(t *testing.T) (*oauthtest.Server, *fhirtest.Server, *fhir.Conn) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("ehr-client", "s3cret", "system/*.read")
+	as.AddClient(oauthtest.Client{ID: "ehr-client", Secret: "s3cret", Scopes: []string{"system/*.read"}})
 	fs := fhirtest.NewServer(fhirtest.WithTokenCheck(as.Valid))
 	t.Cleanup(fs.Close)
 

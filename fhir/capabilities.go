@@ -11,40 +11,9 @@ import (
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
-// Interaction is a RESTful interaction a server may support, as coded in
-// its CapabilityStatement: rest.resource.interaction.code for those on a
-// resource type, rest.interaction.code for the system-wide ones.
-type Interaction string
-
-// The interactions of CapabilityStatement.rest.resource.interaction.
-const (
-	InteractionRead            Interaction = "read"
-	InteractionVRead           Interaction = "vread"
-	InteractionUpdate          Interaction = "update"
-	InteractionPatch           Interaction = "patch"
-	InteractionDelete          Interaction = "delete"
-	InteractionHistoryInstance Interaction = "history-instance"
-	InteractionHistoryType     Interaction = "history-type"
-	InteractionCreate          Interaction = "create"
-	InteractionSearchType      Interaction = "search-type"
-)
-
-// The system-wide interactions of CapabilityStatement.rest.interaction.
-const (
-	InteractionTransaction   Interaction = "transaction"
-	InteractionBatch         Interaction = "batch"
-	InteractionSearchSystem  Interaction = "search-system"
-	InteractionHistorySystem Interaction = "history-system"
-)
-
-// System reports whether i is a system-wide interaction.
-func (i Interaction) System() bool {
-	switch i {
-	case InteractionTransaction, InteractionBatch, InteractionSearchSystem, InteractionHistorySystem:
-		return true
-	}
-	return false
-}
+// systemInteractions are the interactions of
+// CapabilityStatement.rest.interaction: the others are on a resource type.
+var systemInteractions = map[string]bool{"transaction": true, "batch": true, "search-system": true, "history-system": true}
 
 // Capabilities returns the server's CapabilityStatement (GET
 // [base]/metadata). The statement is read once per connection and kept
@@ -79,23 +48,25 @@ func (c *Conn) FHIRVersion(ctx context.Context) (string, error) {
 }
 
 // Supports reports whether the server's CapabilityStatement lists the
-// interaction: for a system-wide one ([Interaction.System]) in
-// rest.interaction, whatever resourceType is; for the others in the
-// rest.resource entry of resourceType. The statement is read from
+// interaction, coded as the statement codes it: "read", "vread",
+// "update", "patch", "delete", "history-instance", "history-type",
+// "create", "search-type" in the rest.resource entry of resourceType;
+// the system-wide "transaction", "batch", "search-system" and
+// "history-system" in rest.interaction, whatever resourceType is. The statement is read from
 // metadata on the first call of Supports, [Conn.Capabilities],
 // [Conn.FHIRVersion] or [Conn.SupportsOperation] and kept for the life of
 // the connection: concurrent first callers share one request, and a read
 // that fails is not kept, so the next call tries again. Codes are compared
 // as strings, so codes this package does not know never break it.
-func (c *Conn) Supports(ctx context.Context, resourceType string, i Interaction) (bool, error) {
+func (c *Conn) Supports(ctx context.Context, resourceType, interaction string) (bool, error) {
 	sc, err := c.serverCaps(ctx, false)
 	if err != nil {
 		return false, err
 	}
-	if i.System() || resourceType == "" {
-		return sc.system.interactions[string(i)], nil
+	if systemInteractions[interaction] || resourceType == "" {
+		return sc.system.interactions[interaction], nil
 	}
-	return sc.types[resourceType].interactions[string(i)], nil
+	return sc.types[resourceType].interactions[interaction], nil
 }
 
 // SupportsOperation reports whether the CapabilityStatement lists the

@@ -19,22 +19,22 @@ func TestSupportsFromFhirtest(t *testing.T) {
 	srv, conn := setup(t)
 	tests := []struct {
 		typ  string
-		i    fhir.Interaction
+		i    string
 		want bool
 	}{
-		{"Patient", fhir.InteractionRead, true},
-		{"Patient", fhir.InteractionVRead, true},
-		{"Patient", fhir.InteractionPatch, true},
-		{"Patient", fhir.InteractionDelete, true},
-		{"Patient", fhir.InteractionHistoryInstance, true},
-		{"Observation", fhir.InteractionSearchType, true},
+		{"Patient", "read", true},
+		{"Patient", "vread", true},
+		{"Patient", "patch", true},
+		{"Patient", "delete", true},
+		{"Patient", "history-instance", true},
+		{"Observation", "search-type", true},
 		{"Patient", "frobnicate", false},
-		{"Basic", fhir.InteractionRead, false}, // not in the statement
-		{"", fhir.InteractionTransaction, true},
-		{"", fhir.InteractionBatch, true},
-		{"Patient", fhir.InteractionHistorySystem, true}, // system-wide whatever the type
-		{"", fhir.InteractionSearchSystem, false},
-		{"", fhir.InteractionRead, false},
+		{"Basic", "read", false}, // not in the statement
+		{"", "transaction", true},
+		{"", "batch", true},
+		{"Patient", "history-system", true}, // system-wide whatever the type
+		{"", "search-system", false},
+		{"", "read", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+" "+string(tt.i), func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestSupportsFromFhirtest(t *testing.T) {
 	assert.Zero(t, srv.Hits("GET", "CapabilityStatement"))
 
 	other := srv.Conn("ehr2")
-	_, err = other.Supports(ctx(t), "Patient", fhir.InteractionRead)
+	_, err = other.Supports(ctx(t), "Patient", "read")
 	require.NoError(t, err)
 	assert.Equal(t, 4, srv.Hits("GET", "metadata"), "each connection keeps its own")
 }
@@ -84,7 +84,7 @@ func TestCapabilitiesConcurrentCallersShareOneRead(t *testing.T) {
 			switch i % 3 {
 			case 0:
 				var ok bool
-				ok, err = conn.Supports(t.Context(), "Patient", fhir.InteractionRead)
+				ok, err = conn.Supports(t.Context(), "Patient", "read")
 				if err == nil && !ok {
 					err = errors.New("Patient read not supported")
 				}
@@ -129,17 +129,17 @@ func TestCapabilitiesFailedReadIsNotKept(t *testing.T) {
 		_, _ = io.WriteString(w, a.body)
 	})
 
-	_, err := conn.Supports(ctx(t), "Patient", fhir.InteractionRead)
+	_, err := conn.Supports(ctx(t), "Patient", "read")
 	assert.ErrorIs(t, err, rest.ErrServerError)
-	_, err = conn.Supports(ctx(t), "Patient", fhir.InteractionRead)
+	_, err = conn.Supports(ctx(t), "Patient", "read")
 	assert.ErrorContains(t, err, "fhir: ehr: metadata returned Patient, not a CapabilityStatement")
 	_, err = conn.FHIRVersion(ctx(t))
 	assert.ErrorContains(t, err, "fhir: ehr: metadata is not JSON")
-	ok, err := conn.Supports(ctx(t), "Patient", fhir.InteractionRead)
+	ok, err := conn.Supports(ctx(t), "Patient", "read")
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, 4, rec.count(), "each failure was retried by the next call")
-	_, err = conn.Supports(ctx(t), "Patient", fhir.InteractionDelete)
+	_, err = conn.Supports(ctx(t), "Patient", "delete")
 	require.NoError(t, err)
 	assert.Equal(t, 4, rec.count(), "the success is kept")
 	assert.Equal(t, "/fhir/metadata", rec.last(t).URL.Path)
@@ -156,19 +156,19 @@ func TestRefreshCapabilities(t *testing.T) {
 		w.WriteHeader(s)
 		_, _ = io.WriteString(w, b)
 	})
-	ok, err := conn.Supports(ctx(t), "Patient", fhir.InteractionPatch)
+	ok, err := conn.Supports(ctx(t), "Patient", "patch")
 	require.NoError(t, err)
 	assert.False(t, ok)
 
 	set(`{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"patch"}]}]}]}`, 200)
 	require.NoError(t, conn.RefreshCapabilities(ctx(t)))
-	ok, err = conn.Supports(ctx(t), "Patient", fhir.InteractionPatch)
+	ok, err = conn.Supports(ctx(t), "Patient", "patch")
 	require.NoError(t, err)
 	assert.True(t, ok, "the new statement")
 
 	set(`{}`, http.StatusBadGateway)
 	assert.ErrorIs(t, conn.RefreshCapabilities(ctx(t)), rest.ErrServerError)
-	ok, err = conn.Supports(ctx(t), "Patient", fhir.InteractionPatch)
+	ok, err = conn.Supports(ctx(t), "Patient", "patch")
 	require.NoError(t, err)
 	assert.True(t, ok, "a failed refresh keeps what was read before")
 	assert.Equal(t, 3, rec.count())
@@ -209,16 +209,16 @@ func TestSupportsLenient(t *testing.T) {
 	conn, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, statement) })
 	tests := []struct {
 		typ  string
-		i    fhir.Interaction
+		i    string
 		want bool
 	}{
-		{"Patient", fhir.InteractionRead, true},
-		{"Patient", fhir.InteractionSearchType, true},
+		{"Patient", "read", true},
+		{"Patient", "search-type", true},
 		{"Patient", "frobnicate", true},
-		{"Patient", fhir.InteractionDelete, false}, // only the client-mode entry lists it
-		{"Observation", fhir.InteractionCreate, true},
-		{"", fhir.InteractionTransaction, true},
-		{"", fhir.InteractionBatch, false},
+		{"Patient", "delete", false}, // only the client-mode entry lists it
+		{"Observation", "create", true},
+		{"", "transaction", true},
+		{"", "batch", false},
 	}
 	for _, tt := range tests {
 		ok, err := conn.Supports(ctx(t), tt.typ, tt.i)

@@ -64,7 +64,7 @@ type supported struct {
 func supports(ctx context.Context, c *Conn) chan supported {
 	ch := make(chan supported, 1)
 	go func() {
-		ok, err := c.Supports(ctx, "Patient", InteractionRead)
+		ok, err := c.Supports(ctx, "Patient", "read")
 		ch <- supported{ok, err}
 	}()
 	return ch

@@ -206,11 +206,9 @@ func marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// String names the connection and its server; it never shows a
-// credential (the Doer holding them is not printed).
-func (c *Conn) String() string {
-	return fmt.Sprintf("fhir.Conn(%s %s)", c.name, redactURL(c.base.String()))
+// Format prints "fhir.Conn(<name> <base URL>)" whatever the verb, with
+// the URL's credentials and query values redacted; never the Doer, which
+// holds the credentials.
+func (c *Conn) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "fhir.Conn("+c.name+" "+redactURL(c.base.String())+")")
 }
-
-// Format prints [Conn.String] whatever the verb.
-func (c *Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

@@ -96,7 +96,7 @@ func KnownType(resourceType string) bool {
 func DecodeResource(data []byte) (any, error) { return decodeResource(data, decoding{}) }
 
 func decodeResource(data []byte, dc decoding) (any, error) {
-	rt, ok := firstType(data)
+	rt, ok := fhirjson.FirstString(data, "resourceType")
 	if !ok {
 		rt, ok = fhirjson.TopString(data, "resourceType")
 	}
@@ -133,13 +133,13 @@ func ResourceType(data []byte) (string, error) {
 	if rt, ok := fhirjson.TopString(data, "resourceType"); ok && rt != "" {
 		return rt, nil
 	}
-	if rt, ok := peekType(data); ok && rt != "" {
-		return rt, nil
-	}
 	var probe struct {
 		ResourceType string `json:"resourceType"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
+		if rt, ok := fhirjson.FirstString(data, "resourceType"); ok && rt != "" {
+			return rt, nil // malformed after its type: decoding fails, and its error can name the type
+		}
 		return "", &DecodeError{ResourceType: "resource", Err: err}
 	}
 	if probe.ResourceType == "" {
@@ -182,24 +182,6 @@ func checkResourceType(data []byte, want string) error {
 		return &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
 	}
 	return nil
-}
-
-// firstType reads a "resourceType" that is the first member, as resources
-// are written; ok is false when it is not.
-func firstType(data []byte) (string, bool) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return "", false
-	}
-	i = skipSpace(data, i+1)
-	if !bytes.HasPrefix(data[i:], []byte(`"resourceType"`)) {
-		return "", false
-	}
-	i = skipSpace(data, i+len(`"resourceType"`))
-	if i >= len(data) || data[i] != ':' {
-		return "", false
-	}
-	return peekString(data, skipSpace(data, i+1))
 }
 
 // typeName is the FHIR resource type of a model type (its Go name), or ""

@@ -38,7 +38,7 @@ func ExampleRefresh() {
 	cur, _ = fhir.Refresh(ctx, conn, cur)
 	fmt.Println("not modified:", cur.NotModified, "now version", cur.VersionID)
 
-	ok, _ := conn.Supports(ctx, "Patient", fhir.InteractionPatch) // metadata, read once
+	ok, _ := conn.Supports(ctx, "Patient", "patch") // metadata, read once
 	fmt.Println("patch supported:", ok)
 	// Output:
 	// read version 1 ETag W/"1"

@@ -21,7 +21,7 @@ import (
 func Example_service() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("svc", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "s3cret"})
 	crmAPI := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"id":"42","name":"Ada Lovelace"}`)
 	})))
@@ -69,7 +69,7 @@ fhir:
 	c, _ := rest.GetJSON[struct{ Name string }](ctx, crm, "customers/42")
 	p, _ := fhir.Read[models.Patient](ctx, ehr, "p-42")
 	fmt.Println(c.Name, "born", *p.BirthDate)
-	fmt.Println("token requests:", as.TotalRequests())
+	fmt.Println("token requests:", as.Requests(""))
 	// Output:
 	// Ada Lovelace born 1815-12-10
 	// token requests: 1

@@ -1,8 +1,6 @@
 package fhir
 
 import (
-	"strconv"
-
 	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
@@ -13,11 +11,6 @@ type UnknownCode struct {
 	ResourceType string // e.g. "Patient"
 	Path         string // e.g. "name[0].use"
 	Code         string // the code as sent; may be patient data
-}
-
-// String names the type and the path, not the code.
-func (u UnknownCode) String() string {
-	return "unknown code in " + u.ResourceType + " at " + strconv.Quote(u.Path)
 }
 
 // Lenient makes the connection decode codes outside their value set

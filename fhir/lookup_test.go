@@ -76,8 +76,8 @@ func newSmartFakes(t *testing.T, key crypto.Signer, opts ...oauthtest.Option) *s
 	t.Helper()
 	as := oauthtest.NewServer(opts...)
 	t.Cleanup(as.Close)
-	as.AddJWTClient("ehr-client", key.Public(), "kid-1", "system/Patient.rs")
-	as.AddClient("plain-client", "PLAIN-SECRET", "system/Patient.rs")
+	as.AddClient(oauthtest.Client{ID: "ehr-client", Key: key.Public(), KeyID: "kid-1", Scopes: []string{"system/Patient.rs"}})
+	as.AddClient(oauthtest.Client{ID: "plain-client", Secret: "PLAIN-SECRET", Scopes: []string{"system/Patient.rs"}})
 	srv := fhirtest.NewServer(fhirtest.WithSmartConfiguration(smartConfiguration(as.TokenURL())), fhirtest.WithTokenCheck(as.Valid))
 	t.Cleanup(srv.Close)
 	_, err := srv.Seed(examplePatient(t))
@@ -140,7 +140,7 @@ func TestLookupSMARTBackendServices(t *testing.T) {
 			f := newSmartFakes(t, tc.key)
 			f.vars["ALG"] = tc.alg
 			reg := openConfig(t, smartYAML, f.vars)
-			assert.Zero(t, f.as.TotalRequests(), "no token before the first call")
+			assert.Zero(t, f.as.Requests(""), "no token before the first call")
 			assert.Zero(t, f.srv.Hits("GET", wellKnown), "no discovery before the first call")
 
 			ehr, err := fhir.Lookup(reg, "ehr")
@@ -154,7 +154,7 @@ func TestLookupSMARTBackendServices(t *testing.T) {
 			assert.Equal(t, 3, f.srv.Hits("GET", "Patient/example"))
 			last, ok := f.as.LastRequest()
 			require.True(t, ok)
-			assert.Equal(t, oauthtest.AuthPrivateKeyJWT, last.AuthMethod)
+			assert.Equal(t, "private_key_jwt", last.AuthMethod)
 			assert.Equal(t, "system/Patient.rs", last.Form.Get("scope"))
 			checkAssertion(t, last.Form.Get("client_assertion"), tc.key.Public(), tc.alg, f.as.TokenURL())
 
@@ -240,7 +240,7 @@ fhir:
 			assert.Equal(t, 1, f.as.Requests("plain-client"))
 			last, ok := f.as.LastRequest()
 			require.True(t, ok)
-			assert.Equal(t, oauthtest.AuthClientSecretBasic, last.AuthMethod)
+			assert.Equal(t, "client_secret_basic", last.AuthMethod)
 			assert.Zero(t, f.srv.Hits("GET", wellKnown), "no discovery with a token_url")
 		})
 	}
@@ -452,7 +452,7 @@ func TestLookupSMARTDiscoveryFailures(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
 	key := ecKey(t)
-	as.AddJWTClient("ehr-client", key.Public(), "kid-1", "system/Patient.rs")
+	as.AddClient(oauthtest.Client{ID: "ehr-client", Key: key.Public(), KeyID: "kid-1", Scopes: []string{"system/Patient.rs"}})
 	doc := func(edit func(*fhirtest.SmartConfiguration)) string {
 		sc := smartConfiguration(as.TokenURL())
 		edit(sc)
@@ -483,7 +483,7 @@ func TestLookupSMARTDiscoveryFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := as.TotalRequests()
+			before := as.Requests("")
 			ds := newDiscoveryServer(t, tt.https, tt.status, tt.body)
 			clock := newClock()
 			opts := []rest.Option{envLookup(map[string]string{"EHR_URL": ds.srv.URL + "/fhir", "KEY": pemKey(t, key)}),
@@ -517,7 +517,7 @@ func TestLookupSMARTDiscoveryFailures(t *testing.T) {
 				clock.Advance(10 * time.Minute) // past the token source's backoff
 			}
 			assert.Zero(t, ds.calls.Load(), "no call reaches the FHIR server without a token")
-			assert.Equal(t, before, as.TotalRequests(), "no token request")
+			assert.Equal(t, before, as.Requests(""), "no token request")
 		})
 	}
 }
@@ -532,7 +532,7 @@ func ExampleLookup() {
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddJWTClient("ehr-client", key.Public(), "key-1", "system/Patient.rs")
+	as.AddClient(oauthtest.Client{ID: "ehr-client", Key: key.Public(), KeyID: "key-1", Scopes: []string{"system/Patient.rs"}})
 	srv := fhirtest.NewServer(fhirtest.WithTokenCheck(as.Valid), fhirtest.WithSmartConfiguration(&fhirtest.SmartConfiguration{
 		TokenEndpoint: as.TokenURL(), TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"},
 	}))

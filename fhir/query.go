@@ -39,8 +39,8 @@ func Params() *Query { return &Query{vals: url.Values{}} }
 
 var escaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`, `|`, `\|`, `$`, `\$`)
 
-// Escape escapes one search value (commas, pipes, dollars, backslashes).
-func Escape(v string) string { return escaper.Replace(v) }
+// escape escapes one search value (commas, pipes, dollars, backslashes).
+func escape(v string) string { return escaper.Replace(v) }
 
 func (q *Query) add(name, value string) *Query {
 	if q.vals == nil {
@@ -53,7 +53,7 @@ func (q *Query) add(name, value string) *Query {
 func joinEscaped(values []string) string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		out[i] = Escape(v)
+		out[i] = escape(v)
 	}
 	return strings.Join(out, ",")
 }
@@ -62,10 +62,6 @@ func joinEscaped(values []string) string {
 func (q *Query) Add(name string, values ...string) *Query {
 	return q.add(name, joinEscaped(values))
 }
-
-// Raw adds name=value as given (no FHIR escaping), for values that already
-// use the search syntax, such as a chained parameter's "system|code".
-func (q *Query) Raw(name, value string) *Query { return q.add(name, value) }
 
 // Mod adds a parameter with a modifier: name:modifier=values.
 func (q *Query) Mod(name, modifier string, values ...string) *Query {
@@ -77,14 +73,14 @@ func (q *Query) Exact(name string, values ...string) *Query { return q.Mod(name,
 
 // Prefixed adds name=<prefix><value>, e.g. Prefixed("date", Ge, "2020-01-01").
 func (q *Query) Prefixed(name string, p Prefix, value string) *Query {
-	return q.add(name, string(p)+Escape(value))
+	return q.add(name, string(p)+escape(value))
 }
 
 // Token adds name=system|code. An empty system ("|code") matches codes
 // without a system; use Add(name, code) to match a code in any system, and
 // an empty code ("system|") for any code of the system.
 func (q *Query) Token(name, system, code string) *Query {
-	return q.add(name, Escape(system)+"|"+Escape(code))
+	return q.add(name, escape(system)+"|"+escape(code))
 }
 
 // ID adds _id=ids.
@@ -92,9 +88,6 @@ func (q *Query) ID(ids ...string) *Query { return q.Add("_id", ids...) }
 
 // Include adds _include=spec (e.g. "MedicationRequest:medication").
 func (q *Query) Include(spec string) *Query { return q.add("_include", spec) }
-
-// RevInclude adds _revinclude=spec (e.g. "Provenance:target").
-func (q *Query) RevInclude(spec string) *Query { return q.add("_revinclude", spec) }
 
 // Count sets _count, the page size.
 func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }

@@ -239,7 +239,7 @@ func TestRefreshThroughEveryDoer(t *testing.T) {
 			require.NoError(t, conn.Delete(ctx(t), "Patient", "example", fhir.IfMatch("1")))
 			assert.ErrorIs(t, conn.Delete(ctx(t), "Patient", "example", fhir.IfMatch("1")), rest.ErrPreconditionFailed)
 
-			ok, err := conn.Supports(ctx(t), "Patient", fhir.InteractionRead)
+			ok, err := conn.Supports(ctx(t), "Patient", "read")
 			require.NoError(t, err)
 			assert.True(t, ok)
 		})

@@ -120,7 +120,7 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestErrorsScrubTheCredentialSent(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("ehr-client", "s3cret-77", "system/*.read")
+	as.AddClient(oauthtest.Client{ID: "ehr-client", Secret: "s3cret-77", Scopes: []string{"system/*.read"}})
 
 	var seenMu sync.Mutex
 	var seen []string // the credentials the backend received
@@ -211,7 +211,7 @@ func TestConnPrintsNoCredential(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, "fhir.Conn(ehr "+base+")", conn.String())
+	assert.Equal(t, "fhir.Conn(ehr "+base+")", fmt.Sprint(conn))
 }
 
 // KNOWN BUG (fails; see the report): the issues of a *fhir.Error are parsed

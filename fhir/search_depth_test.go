@@ -82,7 +82,6 @@ func TestLenientKeepsEveryEntry(t *testing.T) {
 	require.Len(t, got, 3)
 	assert.Nil(t, got[1].Gender, "an optional unknown code is left out, never read as another code")
 	assert.Equal(t, []fhir.UnknownCode{{ResourceType: "Patient", Path: "gender", Code: "robot"}}, unknown)
-	assert.NotContains(t, unknown[0].String(), "robot")
 
 	p, codes, err := fhir.DecodeLenient[models.Patient]([]byte(`{"resourceType":"Patient","link":[{"type":"twin","other":{}}]}`))
 	require.NoError(t, err)

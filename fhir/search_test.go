@@ -26,12 +26,12 @@ func TestQueryEncode(t *testing.T) {
 		{"escaped comma", fhir.Params().Add("name", "a,b"), `name=a%5C%2Cb`},
 		{"exact", fhir.Params().Exact("name", "Peter"), "name%3Aexact=Peter"},
 		{"modifier", fhir.Params().Mod("code", "text", "weight"), "code%3Atext=weight"},
-		{"prefix", fhir.Params().Prefixed("birthdate", fhir.Ge, "2020-01-01"), "birthdate=ge2020-01-01"},
+		{"prefix", fhir.Params().Prefixed("birthdate", "ge", "2020-01-01"), "birthdate=ge2020-01-01"},
 		{"token", fhir.Params().Token("identifier", "urn:oid:1", "12|3"), "identifier=urn%3Aoid%3A1%7C12%5C%7C3"},
 		{"result params", fhir.Params().Include("MedicationRequest:medication").Count(5).Sort("-date", "_id").
 			Elements("id", "name").Summary("true").Total("accurate"),
 			"_count=5&_elements=id%2Cname&_include=MedicationRequest%3Amedication&_sort=-date%2C_id&_summary=true&_total=accurate"},
-		{"and", fhir.Params().Prefixed("date", fhir.Ge, "2020").Prefixed("date", fhir.Lt, "2021"), "date=ge2020&date=lt2021"},
+		{"and", fhir.Params().Prefixed("date", "ge", "2020").Prefixed("date", fhir.Lt, "2021"), "date=ge2020&date=lt2021"},
 		{"ids", fhir.Params().ID("a", "b"), "_id=a%2Cb"},
 	}
 	for _, tt := range tests {
@@ -105,7 +105,7 @@ func TestSearchParameters(t *testing.T) {
 		{"given", fhir.Params().Add("given", "Jim"), []string{"example"}},
 		{"name", fhir.Params().Add("name", "windsor"), []string{"example"}},
 		{"or", fhir.Params().Add("_id", "p001", "p002"), []string{"p001", "p002"}},
-		{"birthdate ge/lt", fhir.Params().Prefixed("birthdate", fhir.Ge, "1955").Prefixed("birthdate", fhir.Lt, "1957"), []string{"p005", "p006"}},
+		{"birthdate ge/lt", fhir.Params().Prefixed("birthdate", "ge", "1955").Prefixed("birthdate", fhir.Lt, "1957"), []string{"p005", "p006"}},
 		{"birthdate eq day", fhir.Params().Add("birthdate", "1974-12-25"), []string{"example"}},
 		{"identifier", fhir.Params().Token("identifier", "urn:oid:1.2.36.146.595.217.0.1", "12345"), []string{"example"}},
 		{"gender", fhir.Params().Add("gender", "male"), []string{"example"}},
@@ -144,7 +144,7 @@ func TestSearchObservations(t *testing.T) {
 		{"patient id", fhir.Params().Add("patient", "example"), 1},
 		{"code", fhir.Params().Token("code", "http://loinc.org", "29463-7"), 1},
 		{"code other system", fhir.Params().Token("code", "http://snomed.info/sct", "29463-7"), 0},
-		{"date ge", fhir.Params().Prefixed("date", fhir.Ge, "2016-03-01"), 1},
+		{"date ge", fhir.Params().Prefixed("date", "ge", "2016-03-01"), 1},
 		{"date lt", fhir.Params().Prefixed("date", fhir.Lt, "2016-03-01"), 0},
 	}
 	for _, tt := range tests {

@@ -11,11 +11,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -29,37 +27,27 @@ import (
 
 // TokenRequest is a token request being built. A [ClientAuth] adds the
 // client's credentials to its form or header before it is sent.
+//
+// Form and Header hold the client's credentials once a ClientAuth has run:
+// encoding/json and YAML leave them out, and fmt prints only their names
+// (see [TokenRequest.Format]).
 type TokenRequest struct {
 	TokenURL string
 	ClientID string
-	Form     url.Values
-	Header   http.Header
+	Form     url.Values  `json:"-" yaml:"-"`
+	Header   http.Header `json:"-" yaml:"-"`
 }
 
-// String shows the token URL, the client and the names of the form fields
-// and headers, never their values (a secret or an assertion may be there).
-// Form and Header are the ClientAuth's to fill, so they are plain maps: a
-// TokenRequest is handled by pointer, and fmt's %p of a dereferenced one
-// shows them.
-func (r TokenRequest) String() string {
+// Format prints the token URL, the client and the names (never the
+// values) of the form fields and headers, whatever the verb. Handle a
+// TokenRequest by pointer: fmt's %p of a dereferenced one, which no method
+// intercepts, shows the maps.
+func (r TokenRequest) Format(f fmt.State, _ rune) { redact.Format(f, r.describe()) }
+
+func (r TokenRequest) describe() string {
 	return fmt.Sprintf("oauthclient.TokenRequest{TokenURL:%q ClientID:%q Form:%v Header:%v}",
 		r.TokenURL, r.ClientID, slices.Sorted(maps.Keys(r.Form)), slices.Sorted(maps.Keys(r.Header)))
 }
-
-// GoString makes %#v as safe as %v.
-func (r TokenRequest) GoString() string { return r.String() }
-
-// Format prints [TokenRequest.String] whatever the verb.
-func (r TokenRequest) Format(f fmt.State, _ rune) { redact.Format(f, r.String()) }
-
-// LogValue implements slog.LogValuer like String.
-func (r TokenRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
-
-// MarshalJSON writes String's description.
-func (r TokenRequest) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
-
-// MarshalYAML writes String's description.
-func (r TokenRequest) MarshalYAML() (any, error) { return r.String(), nil }
 
 // ClientAuth authenticates the client on a token request. The built-in
 // methods are chosen with [Config.AuthMethod]; a custom one (for example a
@@ -72,7 +60,12 @@ type ClientAuth interface {
 // never appear in an error excerpt.
 type secretsOf interface{ secrets() []string }
 
-type basicAuth struct{ id, secret string }
+// basicAuth and postAuth hold the secret as a Secret, so that no fmt verb
+// reaches it through the source that keeps them.
+type basicAuth struct {
+	id     string
+	secret Secret
+}
 
 // Authenticate encodes id and secret with application/x-www-form-urlencoded
 // before Base64, as RFC 6749 §2.3.1 requires.
@@ -82,19 +75,22 @@ func (a basicAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 }
 
 func (a basicAuth) encoded() string {
-	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(a.id) + ":" + url.QueryEscape(a.secret)))
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(a.id) + ":" + url.QueryEscape(a.secret.Reveal())))
 }
 
-func (a basicAuth) secrets() []string { return []string{a.secret, a.encoded()} }
+func (a basicAuth) secrets() []string { return []string{a.secret.Reveal(), a.encoded()} }
 
-type postAuth struct{ id, secret string }
+type postAuth struct {
+	id     string
+	secret Secret
+}
 
 func (a postAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 	r.Form.Set("client_id", a.id)
-	r.Form.Set("client_secret", a.secret)
+	r.Form.Set("client_secret", a.secret.Reveal())
 	return nil
 }
-func (a postAuth) secrets() []string { return []string{a.secret} }
+func (a postAuth) secrets() []string { return []string{a.secret.Reveal()} }
 
 // idOnly sends client_id in the form: public clients and tls_client_auth.
 type idOnly struct{ id string }
@@ -163,9 +159,9 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 			return nil, bad("client_secret", "missing for "+string(m))
 		}
 		if m == AuthClientSecretPost {
-			return postAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}, nil
+			return postAuth{cfg.ClientID, cfg.ClientSecret}, nil
 		}
-		return basicAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}, nil
+		return basicAuth{cfg.ClientID, cfg.ClientSecret}, nil
 	case AuthPrivateKeyJWT:
 		return newJWTAuth(cfg, now)
 	case AuthClientSecretJWT:

@@ -26,11 +26,11 @@ func NewPKCE() PKCE {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	return PKCE{Verifier: NewSecret(v), Challenge: S256(v)}
+	return PKCE{Verifier: NewSecret(v), Challenge: s256(v)}
 }
 
-// S256 is the S256 code challenge of verifier (RFC 7636 §4.2).
-func S256(verifier string) string {
+// s256 is the S256 code challenge of verifier (RFC 7636 §4.2).
+func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -23,7 +23,7 @@ func BenchmarkDPoPGET(b *testing.B) {
 	b.Cleanup(api.Close)
 	as := oauthtest.NewServer()
 	b.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	client := func(dpop bool) *http.Client {
 		src, err := oauthclient.NewSource(oauthclient.Config{Name: "b", TokenURL: as.TokenURL(), ClientID: "svc",
 			ClientSecret: oauthclient.NewSecret("pw"), DPoP: dpop}, oauthclient.Options{AllowInsecureHTTP: true})

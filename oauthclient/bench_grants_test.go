@@ -18,7 +18,7 @@ func BenchmarkGrantToken(b *testing.B) {
 	ctx := context.Background()
 	as := oauthtest.NewServer()
 	b.Cleanup(as.Close)
-	as.AddClient("svc", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "s3cret"})
 	key := ecKey(b)
 	as.AddAssertionIssuer("svc", key.Public())
 	as.AddLoginUser("user", "pw")

@@ -5,12 +5,9 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -33,10 +30,10 @@ const (
 
 // Defaults applied by [NewSource] to zero fields of [Config].
 const (
-	DefaultTimeout           = 10 * time.Second
-	DefaultLifetime          = time.Hour
-	DefaultAssertionLifetime = time.Minute
-	MaxAssertionLifetime     = 5 * time.Minute
+	defaultTimeout           = 10 * time.Second
+	defaultLifetime          = time.Hour
+	defaultAssertionLifetime = time.Minute
+	maxAssertionLifetime     = 5 * time.Minute
 )
 
 // Secret holds a client secret, a private key or any other credential: it
@@ -51,7 +48,8 @@ func NewSecret(s string) Secret { return redact.NewSecret(s) }
 // Config is one security definition: the client-credentials grant (RFC 6749
 // §4.4) against one token endpoint, or the [Grant] it names. Its zero
 // fields take the documented defaults. Config never prints its secrets:
-// see [Config.String].
+// they are [Secret]s, and the keys, the certificate and the functions are
+// left out of encoding/json and YAML (fmt shows a key only as a pointer).
 type Config struct {
 	Name string // definition name, used in errors and logs
 	// Grant is how tokens are obtained: nil for client credentials, or
@@ -69,10 +67,10 @@ type Config struct {
 	DiscoveryURL string
 	// DiscoveryClient reads the discovery document, for a server that needs
 	// TLS settings of its own. Default: the client of token requests.
-	DiscoveryClient *http.Client
+	DiscoveryClient *http.Client `json:"-" yaml:"-"`
 	// TokenURLFunc, used when TokenURL and DiscoveryURL are empty, finds the
 	// token endpoint before each fetch. Its result is checked as TokenURL is.
-	TokenURLFunc func(ctx context.Context) (string, error)
+	TokenURLFunc func(ctx context.Context) (string, error) `json:"-" yaml:"-"`
 	// Issuer is the authorization server's issuer identifier. With no
 	// TokenURL, DiscoveryURL or TokenURLFunc, the token endpoint is read from
 	// its metadata: <issuer host>/.well-known/oauth-authorization-server<path>
@@ -96,7 +94,7 @@ type Config struct {
 
 	// private_key_jwt (RFC 7523). PrivateKey wins over PrivateKeyPEM.
 	PrivateKeyPEM     Secret        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
-	PrivateKey        crypto.Signer // *rsa.PrivateKey or *ecdsa.PrivateKey
+	PrivateKey        crypto.Signer `json:"-" yaml:"-"` // *rsa.PrivateKey or *ecdsa.PrivateKey
 	KeyID             string        // "kid" header
 	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384 (default RS384 for RSA, by curve for EC); HS256 (default), HS384, HS512 for client_secret_jwt
 	AssertionAudience string        // "aud" claim; default TokenURL
@@ -109,13 +107,13 @@ type Config struct {
 	// ES384) is generated in memory. DPoPKey wins over DPoPKeyPEM. A key or
 	// an algorithm implies DPoP.
 	DPoP       bool
-	DPoPKey    crypto.Signer // *ecdsa.PrivateKey or *rsa.PrivateKey
+	DPoPKey    crypto.Signer `json:"-" yaml:"-"` // *ecdsa.PrivateKey or *rsa.PrivateKey
 	DPoPKeyPEM Secret        // PKCS#1, PKCS#8 or SEC 1 PEM
 	DPoPAlg    string        // ES256 (default for EC P-256), ES384, RS256, PS256 (default for RSA)
 
 	// tls_client_auth (RFC 8705): the client certificate presented to the
 	// token endpoint. RootCAs, when set, verifies the token endpoint.
-	Certificate *tls.Certificate
+	Certificate *tls.Certificate `json:"-" yaml:"-"`
 	RootCAs     *x509.CertPool
 
 	Timeout         time.Duration // one token call; default 10s
@@ -123,7 +121,7 @@ type Config struct {
 
 	// ClientAuth replaces AuthMethod with a custom client authentication
 	// (for example DPoP-bound or vendor-specific schemes).
-	ClientAuth ClientAuth
+	ClientAuth ClientAuth `json:"-" yaml:"-"`
 }
 
 // ConfigError reports an invalid field of a security definition. It never
@@ -136,37 +134,6 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("security definition %q: %s: %s", e.Definition, e.Field, e.Reason)
-}
-
-// String describes the definition without any secret.
-func (c Config) String() string {
-	return fmt.Sprintf("oauthclient.Config{Name:%q Grant:%s TokenURL:%q ClientID:%q AuthMethod:%s Scopes:%q Secret:%s Key:%s}",
-		c.Name, grantName(c.Grant), c.TokenURL, c.ClientID, c.authMethod(), c.Scopes, redact.Set(!c.ClientSecret.IsZero()), redact.Set(c.PrivateKey != nil || !c.PrivateKeyPEM.IsZero()))
-}
-
-// GoString makes %#v as safe as %v.
-func (c Config) GoString() string { return c.String() }
-
-// Format makes every verb (%v, %+v, %#v, %s, %d…) print the redacted form.
-func (c Config) Format(f fmt.State, _ rune) { redact.Format(f, c.String()) }
-
-// MarshalJSON writes the redacted description, so that encoding/json and
-// slog's JSON handler never see the secret or the key.
-func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
-
-// MarshalYAML writes the redacted description.
-func (c Config) MarshalYAML() (any, error) { return c.String(), nil }
-
-// LogValue implements [slog.LogValuer] with the same redaction.
-func (c Config) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("name", c.Name),
-		slog.String("grant", grantName(c.Grant)),
-		slog.String("token_url", c.TokenURL),
-		slog.String("client_id", c.ClientID),
-		slog.String("auth_method", string(c.authMethod())),
-		slog.String("scope", strings.Join(c.Scopes, " ")),
-	)
 }
 
 // authMethod is the client authentication: AuthMethod, else
@@ -185,13 +152,13 @@ func (c Config) authMethod() AuthMethod {
 // withDefaults returns c with its zero durations set.
 func (c Config) withDefaults() Config {
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	if c.DefaultLifetime <= 0 {
-		c.DefaultLifetime = DefaultLifetime
+		c.DefaultLifetime = defaultLifetime
 	}
 	if c.AssertionLifetime <= 0 {
-		c.AssertionLifetime = DefaultAssertionLifetime
+		c.AssertionLifetime = defaultAssertionLifetime
 	}
 	return c
 }
@@ -201,7 +168,7 @@ func (c Config) validate(insecure bool) error {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: c.Name, Field: field, Reason: reason}
 	}
-	if c.AssertionLifetime > MaxAssertionLifetime {
+	if c.AssertionLifetime > maxAssertionLifetime {
 		return bad("assertion_lifetime", "at most 5m")
 	}
 	if c.TokenURL == "" && c.DiscoveryURL != "" {

@@ -23,7 +23,7 @@ func TestDiscoveryStaleIfError(t *testing.T) {
 	clk := &manualClock{t: time.Now()}
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.now), oauthtest.WithTokenLifetime(2*time.Hour))
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	var reads atomic.Int32
 	var down atomic.Bool
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -87,7 +87,7 @@ func TestIssuerDiscovery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			as := oauthtest.NewServer()
 			t.Cleanup(as.Close)
-			as.AddClient("svc", "pw")
+			as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 			var idp *httptest.Server
 			var reads atomic.Int32
 			idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

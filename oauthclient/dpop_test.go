@@ -29,7 +29,7 @@ func dpopSetup(t *testing.T, cfg oauthclient.Config, opts ...oauthtest.Option) (
 	t.Helper()
 	as := oauthtest.NewServer(opts...)
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	var mu sync.Mutex
 	var seen []http.Header
 	api := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +87,7 @@ func TestDPoPNonces(t *testing.T) {
 	as, api, client, seen := dpopSetup(t, oauthclient.Config{DPoP: true}, oauthtest.WithDPoPNonce())
 	assert.Equal(t, http.StatusOK, get(t, client, api.URL+"/a"))
 	assert.Equal(t, 2, as.DPoPNonceChallenges(), "one at the token endpoint, one at the resource")
-	assert.Equal(t, 2, as.TotalRequests(), "the token request was sent twice: without, then with the nonce")
+	assert.Equal(t, 2, as.Requests(""), "the token request was sent twice: without, then with the nonce")
 	assert.Len(t, *seen, 1)
 	assert.Equal(t, http.StatusOK, get(t, client, api.URL+"/b"))
 	assert.Equal(t, 2, as.DPoPNonceChallenges(), "the nonce is kept")
@@ -95,7 +95,7 @@ func TestDPoPNonces(t *testing.T) {
 	as.RotateDPoPNonce()
 	assert.Equal(t, http.StatusOK, get(t, client, api.URL+"/c"))
 	assert.Equal(t, 3, as.DPoPNonceChallenges())
-	assert.Equal(t, 2, as.TotalRequests(), "a nonce challenge keeps the token")
+	assert.Equal(t, 2, as.Requests(""), "a nonce challenge keeps the token")
 }
 
 // A resource server that asks for a nonce forever, or rejects every token,
@@ -104,7 +104,7 @@ func TestDPoPNonces(t *testing.T) {
 func TestDPoPRetriesAreBounded(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	var hits atomic.Int32
 	n := 0
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -132,7 +132,7 @@ func TestDPoPProofStaysOnItsOrigin(t *testing.T) {
 	t.Cleanup(elsewhere.Close)
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	api := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/x", http.StatusFound))
 	t.Cleanup(api.Close)
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"), DPoP: true},
@@ -216,7 +216,7 @@ func TestDPoPConcurrentNonceRotation(t *testing.T) {
 	for range 2 {
 		require.Equal(t, http.StatusOK, get(t, client, api.URL))
 	}
-	tokens := as.TotalRequests()
+	tokens := as.Requests("")
 	var failed atomic.Int32
 	for range 20 {
 		as.RotateDPoPNonce()
@@ -239,7 +239,7 @@ func TestDPoPConcurrentNonceRotation(t *testing.T) {
 		wg.Wait()
 	}
 	assert.Zero(t, failed.Load())
-	assert.Equal(t, tokens, as.TotalRequests(), "a nonce rotation never costs a token")
+	assert.Equal(t, tokens, as.Requests(""), "a nonce rotation never costs a token")
 }
 
 // A nonce challenge on a request whose body cannot be sent again keeps the
@@ -247,7 +247,7 @@ func TestDPoPConcurrentNonceRotation(t *testing.T) {
 func TestDPoPNonceChallengeKeepsTheToken(t *testing.T) {
 	as, api, client, _ := dpopSetup(t, oauthclient.Config{DPoP: true}, oauthtest.WithDPoPNonce())
 	require.Equal(t, http.StatusOK, get(t, client, api.URL))
-	tokens := as.TotalRequests()
+	tokens := as.Requests("")
 	as.RotateDPoPNonce()
 	req, err := http.NewRequest(http.MethodPost, api.URL, io.NopCloser(strings.NewReader("once"))) // no GetBody
 	require.NoError(t, err)
@@ -256,7 +256,7 @@ func TestDPoPNonceChallengeKeepsTheToken(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the body could not be sent again")
 	assert.Equal(t, http.StatusOK, get(t, client, api.URL), "the next request carries the new nonce")
-	assert.Equal(t, tokens, as.TotalRequests(), "the token was kept")
+	assert.Equal(t, tokens, as.Requests(""), "the token was kept")
 }
 
 // dpop_alg RS256 or PS256 without a key generates an RSA key.

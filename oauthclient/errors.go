@@ -12,18 +12,19 @@ import (
 // error returned by a token request:
 //
 //	if errors.Is(err, oauthclient.ErrInvalidClient) { … }
+//
+// Other codes (invalid_request, unauthorized_client, a vendor's…) are in
+// [Error.Code].
 var (
-	ErrInvalidRequest       = errors.New("invalid_request")
-	ErrInvalidClient        = errors.New("invalid_client")
-	ErrInvalidGrant         = errors.New("invalid_grant")
-	ErrUnauthorizedClient   = errors.New("unauthorized_client")
-	ErrUnsupportedGrantType = errors.New("unsupported_grant_type")
-	ErrInvalidScope         = errors.New("invalid_scope")
-	ErrInvalidTarget        = errors.New("invalid_target")
-	// RFC 9449 (DPoP).
-	ErrUseDPoPNonce     = errors.New("use_dpop_nonce")
-	ErrInvalidDPoPProof = errors.New("invalid_dpop_proof")
+	ErrInvalidClient = errors.New("invalid_client")
+	ErrInvalidGrant  = errors.New("invalid_grant")
+	ErrInvalidScope  = errors.New("invalid_scope")
+	ErrInvalidTarget = errors.New("invalid_target")
 )
+
+// errUseDPoPNonce is RFC 9449's request for a nonce, which a source
+// answers itself.
+var errUseDPoPNonce = errors.New("use_dpop_nonce")
 
 // ErrMalformedResponse matches token responses that could not be understood:
 // an empty body, HTML from a proxy, JSON without access_token…
@@ -51,15 +52,11 @@ func (e noTokenError) Is(target error) bool { return target == ErrNoToken }
 var ErrClosed = errors.New("closed")
 
 var codes = map[error]string{
-	ErrInvalidRequest:       "invalid_request",
-	ErrInvalidClient:        "invalid_client",
-	ErrInvalidGrant:         "invalid_grant",
-	ErrUnauthorizedClient:   "unauthorized_client",
-	ErrUnsupportedGrantType: "unsupported_grant_type",
-	ErrInvalidScope:         "invalid_scope",
-	ErrInvalidTarget:        "invalid_target",
-	ErrUseDPoPNonce:         "use_dpop_nonce",
-	ErrInvalidDPoPProof:     "invalid_dpop_proof",
+	ErrInvalidClient: "invalid_client",
+	ErrInvalidGrant:  "invalid_grant",
+	ErrInvalidScope:  "invalid_scope",
+	ErrInvalidTarget: "invalid_target",
+	errUseDPoPNonce:  "use_dpop_nonce",
 }
 
 // Error is a failed token request: the HTTP status, the RFC 6749 §5.2

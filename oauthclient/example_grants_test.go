@@ -61,8 +61,8 @@ func ExampleJWTBearer() {
 func ExampleTokenExchange() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("gateway", "gw-secret")
-	as.AddClient("frontend", "fe-secret")
+	as.AddClient(oauthtest.Client{ID: "gateway", Secret: "gw-secret"})
+	as.AddClient(oauthtest.Client{ID: "frontend", Secret: "fe-secret"})
 
 	reg := oauthclient.NewRegistry(oauthclient.Options{AllowInsecureHTTP: true})
 	defer reg.Close()
@@ -91,7 +91,7 @@ func ExampleTokenExchange() {
 func ExampleRefreshToken() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("integration", "s3cret", "files.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"files.read"}})
 	refreshToken := as.IssueRefreshToken("integration", "admin@acme.example", "files.read") // what examples/authorize obtains
 
 	rotations := 0
@@ -121,7 +121,7 @@ func ExampleRefreshToken() {
 func ExampleReauthorizeError() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddPublicClient("app")
+	as.AddClient(oauthtest.Client{ID: "app"})
 	src, _ := oauthclient.NewSource(oauthclient.Config{
 		Name: "drive", TokenURL: as.TokenURL(), ClientID: "app",
 		Grant: oauthclient.RefreshToken{Token: oauthclient.ValueSupplier(oauthclient.NewSecret("revoked-long-ago"), time.Time{})},
@@ -130,7 +130,7 @@ func ExampleReauthorizeError() {
 	_, err := src.TokenContext(context.Background())
 	fmt.Println(errors.Is(err, oauthclient.ErrReauthorize), errors.Is(err, oauthclient.ErrInvalidGrant))
 	_, err = src.TokenContext(context.Background())
-	fmt.Println(errors.Is(err, oauthclient.ErrReauthorize), "token requests:", as.TotalRequests())
+	fmt.Println(errors.Is(err, oauthclient.ErrReauthorize), "token requests:", as.Requests(""))
 	// Output:
 	// true true
 	// true token requests: 1
@@ -187,7 +187,7 @@ func ExampleImported() {
 func ExampleExchangeCode() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddPublicClient("cli", "files.read")
+	as.AddClient(oauthtest.Client{ID: "cli", Scopes: []string{"files.read"}})
 	cfg := oauthclient.Config{Name: "drive", TokenURL: as.TokenURL(), ClientID: "cli", Scopes: []string{"files.read"}}
 
 	pkce, state := oauthclient.NewPKCE(), oauthclient.NewState()

@@ -2,6 +2,9 @@ package oauthclient_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +21,7 @@ import (
 func Example() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("integration", "s3cret", "customers.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"customers.read"}})
 	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"id":42}`)
 	})))
@@ -56,7 +59,7 @@ func Example() {
 func ExampleSource_TokenContext() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("svc", "pw", "read")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw", Scopes: []string{"read"}})
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"),
 		Scopes: []string{"read"},
@@ -90,7 +93,7 @@ func ExampleRegistry_Source() {
 func ExampleError() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("svc", "right-secret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "right-secret"})
 	src, _ := oauthclient.NewSource(oauthclient.Config{
 		Name: "svc", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret("wrong-secret"),
 	}, oauthclient.Options{AllowInsecureHTTP: true})
@@ -108,4 +111,25 @@ func ExampleFromOAuth2() {
 	fmt.Println(tok.AccessToken() == "from-elsewhere", tok.Scheme())
 	// Output:
 	// true Bearer
+}
+
+// A SMART Backend Services client of an EHR: the token endpoint is read
+// from the server's smart-configuration before the first token request.
+func ExampleSMARTBackendServices() {
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // in production: the key whose public half the EHR holds
+	cfg, err := oauthclient.SMARTBackendServices("https://ehr.example.com/fhir/R4", oauthclient.Config{
+		Name: "ehr", ClientID: "integration", PrivateKey: key, KeyID: "key-2026",
+		Scopes: []string{"system/Patient.rs"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.AuthMethod, cfg.DiscoveryURL) // signed ES384: by the key's curve
+
+	_, err = oauthclient.SMARTBackendServices("https://ehr.example.com/fhir/R4", oauthclient.Config{Name: "ehr", ClientID: "integration", PrivateKey: key})
+	fmt.Println(err)
+	// Output:
+	// private_key_jwt https://ehr.example.com/fhir/R4/.well-known/smart-configuration
+	// security definition "ehr": key_id: missing: SMART servers pick the key from the JWKS by kid
 }

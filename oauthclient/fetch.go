@@ -35,14 +35,14 @@ type FetcherFunc func(ctx context.Context) (*Token, error)
 func (f FetcherFunc) Fetch(ctx context.Context) (*Token, error) { return f(ctx) }
 
 // FromOAuth2 adapts an oauth2.TokenSource (which takes no context) to a
-// [Fetcher]. A token without expiry gets [DefaultLifetime].
+// [Fetcher]. A token without expiry gets an hour.
 func FromOAuth2(ts oauth2.TokenSource) Fetcher {
 	return FetcherFunc(func(context.Context) (*Token, error) {
 		o, err := ts.Token()
 		if err != nil {
 			return nil, err
 		}
-		return fromOAuth2(o, time.Now(), DefaultLifetime), nil
+		return fromOAuth2(o, time.Now(), defaultLifetime), nil
 	})
 }
 
@@ -88,7 +88,7 @@ func (c *tokenEndpoint) send(ctx context.Context, p *prepared) (*Token, error) {
 		return nil, err
 	}
 	tok, err := c.request(ctx, tokenURL, p)
-	if c.dpop != nil && errors.Is(err, ErrUseDPoPNonce) {
+	if c.dpop != nil && errors.Is(err, errUseDPoPNonce) {
 		var e *Error
 		if errors.As(err, &e) && e.Header.Get("DPoP-Nonce") != "" {
 			tok, err = c.request(ctx, tokenURL, p) // once, with the nonce the server named

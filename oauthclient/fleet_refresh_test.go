@@ -37,10 +37,9 @@ func TestRefreshFleetUsesEachTokenOnce(t *testing.T) {
 		t.Skip("starts twenty processes")
 	}
 	rs := redistest.Start(t)
-	as := oauthtest.NewServer()
+	as := oauthtest.NewServer(oauthtest.WithTokenLifetime(2 * time.Second)) // renewed after 1s (RenewWindow below), by whichever replica first sees it stale
 	t.Cleanup(as.Close)
-	as.AddClient("saas-client", "saas-secret", "read")
-	as.SetTokenLifetime(2 * time.Second) // renewed after 1s (RenewWindow below), by whichever replica first sees it stale
+	as.AddClient(oauthtest.Client{ID: "saas-client", Secret: "saas-secret", Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("saas-client", "alice", "read")
 	key := hex.EncodeToString([]byte(strings.Repeat("k", redis.KeySize)))
 	prefix := fmt.Sprintf("refresh-fleet-%d:", time.Now().UnixNano())

@@ -70,7 +70,7 @@ func FuzzParseResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte, challenge string) {
 		r := response{status: status, header: http.Header{"Content-Type": {contentType}, "Www-Authenticate": {challenge},
 			"Dpop-Nonce": {challenge}, "Retry-After": {challenge}}, body: body}
-		tok, err := parseResponse("fuzz", r, fuzzNow, DefaultLifetime, fuzzSecret, fuzzAssertion)
+		tok, err := parseResponse("fuzz", r, fuzzNow, defaultLifetime, fuzzSecret, fuzzAssertion)
 		if err != nil {
 			if tok != nil {
 				t.Fatalf("both a token and an error: %v", err)
@@ -97,8 +97,8 @@ func FuzzParseResponse(f *testing.F) {
 		if !tok.Expiry().After(fuzzNow) {
 			t.Fatalf("expiry %v not after now %v", tok.Expiry(), fuzzNow)
 		}
-		if tok.Expiry().After(fuzzNow.Add(MaxLifetime)) {
-			t.Fatalf("expiry %v beyond MaxLifetime", tok.Expiry())
+		if tok.Expiry().After(fuzzNow.Add(maxLifetime)) {
+			t.Fatalf("expiry %v beyond maxLifetime", tok.Expiry())
 		}
 	})
 }

@@ -4,20 +4,15 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 )
 
-// Token type identifiers of RFC 8693 §3, for [TokenExchange].
-const (
-	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
-	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
-	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
-	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
-	TokenTypeSAML1        = "urn:ietf:params:oauth:token-type:saml1"
-	TokenTypeSAML2        = "urn:ietf:params:oauth:token-type:saml2"
-)
+// TokenTypeAccessToken is the token type identifier of an access token
+// (RFC 8693 §3), the default of [TokenExchange]'s token types; the others
+// (…:refresh_token, …:id_token, …:jwt, …:saml1, …:saml2) are given as
+// strings.
+const TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
 // TokenExchange is the token exchange grant (RFC 8693): a token the
 // service holds — its own identity from another definition
@@ -44,27 +39,6 @@ type TokenExchange struct {
 }
 
 func (TokenExchange) grantKind() string { return grantTokenExchange }
-
-// String names the grant, its suppliers and token types, never a token.
-func (g TokenExchange) String() string {
-	return fmt.Sprintf("oauthclient.TokenExchange{SubjectToken:%v SubjectTokenType:%q ActorToken:%v RequestedTokenType:%q}",
-		g.SubjectToken, g.SubjectTokenType, g.ActorToken, g.RequestedTokenType)
-}
-
-// GoString makes %#v as safe as %v.
-func (g TokenExchange) GoString() string { return g.String() }
-
-// Format prints [TokenExchange.String] whatever the verb.
-func (g TokenExchange) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [TokenExchange.String].
-func (g TokenExchange) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [TokenExchange.String].
-func (g TokenExchange) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [TokenExchange.String].
-func (g TokenExchange) MarshalYAML() (any, error) { return g.String(), nil }
 
 type exchangeGrant struct {
 	def                   string

@@ -22,9 +22,9 @@ func exchangeSetup(t *testing.T, clk *fakeClock) *oauthtest.Server {
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
-	as.AddClient("gateway", "gw-secret", "orders.read")
-	as.AddClient("alice-app", "a-secret")
-	as.AddClient("bob-app", "b-secret")
+	as.AddClient(oauthtest.Client{ID: "gateway", Secret: "gw-secret", Scopes: []string{"orders.read"}})
+	as.AddClient(oauthtest.Client{ID: "alice-app", Secret: "a-secret"})
+	as.AddClient(oauthtest.Client{ID: "bob-app", Secret: "b-secret"})
 	return as
 }
 
@@ -51,7 +51,7 @@ func TestExchangeSubjectFromAnotherDefinition(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "alice-app", info.Subject)
 	assert.Equal(t, "gateway", info.ClientID)
-	assert.Equal(t, oauthtest.GrantTokenExchange, info.Grant)
+	assert.Equal(t, "urn:ietf:params:oauth:grant-type:token-exchange", info.Grant)
 	assert.Equal(t, oauthclient.TokenTypeAccessToken, tok.Extra("issued_token_type"))
 	req, _ := as.LastRequest()
 	assert.Equal(t, "https://orders.example.com", req.Form.Get("audience"))
@@ -155,12 +155,12 @@ func TestExchangeLifetimeBoundBySubject(t *testing.T) {
 	assert.Equal(t, subjectExp.UnixNano(), tok.Expiry().UnixNano(), "capped at the subject token's expiry")
 
 	clk.Add(6 * time.Minute)
-	n := as.TotalRequests()
+	n := as.Requests("")
 	_, err = src.TokenContext(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "subject token: expired at")
 	assert.NotContains(t, err.Error(), subjectTok)
-	assert.Equal(t, n, as.TotalRequests())
+	assert.Equal(t, n, as.Requests(""))
 }
 
 // A subject the server does not honour is invalid_grant; an actor token is

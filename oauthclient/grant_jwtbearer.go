@@ -7,11 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -53,29 +51,6 @@ type JWTBearer struct {
 }
 
 func (JWTBearer) grantKind() string { return grantJWTBearer }
-
-// String names the grant and how its assertion is made, never a value.
-func (g JWTBearer) String() string {
-	if g.Assertion != nil {
-		return fmt.Sprintf("oauthclient.JWTBearer{Assertion:%v}", g.Assertion)
-	}
-	return fmt.Sprintf("oauthclient.JWTBearer{Issuer:%q Subject:%q Claims:%q}", g.Issuer, g.Subject, slices.Sorted(maps.Keys(g.Claims)))
-}
-
-// GoString makes %#v as safe as %v.
-func (g JWTBearer) GoString() string { return g.String() }
-
-// Format prints [JWTBearer.String] whatever the verb.
-func (g JWTBearer) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [JWTBearer.String].
-func (g JWTBearer) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [JWTBearer.String].
-func (g JWTBearer) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [JWTBearer.String].
-func (g JWTBearer) MarshalYAML() (any, error) { return g.String(), nil }
 
 // jwtBearerGrant is a JWTBearer ready to prepare requests.
 type jwtBearerGrant struct {

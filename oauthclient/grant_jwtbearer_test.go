@@ -72,7 +72,7 @@ func TestJWTBearerFileAssertionRotation(t *testing.T) {
 	info, ok := as.TokenInfo(tok.AccessToken())
 	require.True(t, ok)
 	assert.Equal(t, sub, info.Subject)
-	assert.Equal(t, oauthtest.GrantJWTBearer, info.Grant)
+	assert.Equal(t, "urn:ietf:params:oauth:grant-type:jwt-bearer", info.Grant)
 	req, _ := as.LastRequest()
 	assert.Empty(t, req.AuthMethod, "no client authentication: the assertion is the credential")
 
@@ -90,12 +90,12 @@ func TestJWTBearerFileAssertionRotation(t *testing.T) {
 	// Not rotated in time: refused before anything is sent, with a clear
 	// error that does not show it.
 	clk.Add(time.Hour)
-	n := as.TotalRequests()
+	n := as.Requests("")
 	_, err = src.TokenContext(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "assertion: expired at")
 	assert.NotContains(t, err.Error(), rotated)
-	assert.Equal(t, n, as.TotalRequests())
+	assert.Equal(t, n, as.Requests(""))
 }
 
 // tokenwire signs the assertion with the definition's key: iss defaults to
@@ -106,7 +106,7 @@ func TestJWTBearerSignedAssertion(t *testing.T) {
 	t.Cleanup(as.Close)
 	key := ecKey(t)
 	as.AddAssertionIssuer("svc-robot", key.Public())
-	as.AddPublicClient("svc-robot", "files.read")
+	as.AddClient(oauthtest.Client{ID: "svc-robot", Scopes: []string{"files.read"}})
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "drive", TokenURL: as.TokenURL(), ClientID: "svc-robot", PrivateKey: key, KeyID: "k1",
 		Scopes: []string{"files.read"},
 		Grant:  oauthclient.JWTBearer{Subject: "alice@example.com", Claims: map[string]any{"tenant": "acme"}}},
@@ -215,9 +215,9 @@ func TestJWTBearerCacheKeyHoldsTheSubject(t *testing.T) {
 	}
 	assert.Equal(t, "sa-a", subjectOf(source("sa-a")))
 	assert.Equal(t, "sa-b", subjectOf(source("sa-b")))
-	assert.Equal(t, 2, as.TotalRequests())
+	assert.Equal(t, 2, as.Requests(""))
 	assert.Equal(t, "sa-a", subjectOf(source("sa-a")), "a replica of sa-a")
-	assert.Equal(t, 2, as.TotalRequests(), "took sa-a's token from the store")
+	assert.Equal(t, 2, as.Requests(""), "took sa-a's token from the store")
 }
 
 // Bad definitions name the field.
@@ -252,7 +252,7 @@ func TestGrantCacheKeysApart(t *testing.T) {
 	t.Cleanup(as.Close)
 	key := ecKey(t)
 	as.AddAssertionIssuer("robot", key.Public())
-	as.AddClient("robot", "pw")
+	as.AddClient(oauthtest.Client{ID: "robot", Secret: "pw"})
 	store := cache.NewMemory(10)
 	base := oauthclient.Config{Name: "drive", TokenURL: as.TokenURL(), ClientID: "robot", ClientSecret: oauthclient.NewSecret("pw"), PrivateKey: key}
 	subjectOf := func(g oauthclient.Grant) string {
@@ -270,7 +270,7 @@ func TestGrantCacheKeysApart(t *testing.T) {
 	assert.Equal(t, "bob", subjectOf(oauthclient.JWTBearer{Subject: "bob"}))
 	assert.Equal(t, "", subjectOf(nil), "client credentials: the client's own token")
 	assert.Equal(t, "alice", subjectOf(oauthclient.JWTBearer{Subject: "alice"}), "alice's again, from the store")
-	assert.Equal(t, 3, as.TotalRequests())
+	assert.Equal(t, 3, as.Requests(""))
 
 	keys := map[string]bool{}
 	for _, g := range []oauthclient.Grant{nil, oauthclient.JWTBearer{Subject: "alice"}, oauthclient.JWTBearer{Subject: "bob"},

@@ -31,7 +31,7 @@ func refreshSetup(t *testing.T, clk *clock) (*oauthtest.Server, string) {
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
-	as.AddPublicClient("app", "read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read"}})
 	return as, as.IssueRefreshToken("app", "alice", "read")
 }
 
@@ -154,14 +154,14 @@ func TestRefreshInvalidGrantDoesNotLoop(t *testing.T) {
 	assert.Equal(t, "invalid_grant", oe.Code)
 	assert.Contains(t, err.Error(), "an administrator must authorise again")
 	assert.NotContains(t, err.Error(), revoked)
-	assert.Equal(t, 1, as.TotalRequests())
+	assert.Equal(t, 1, as.Requests(""))
 
 	for range 200 { // a day of callers, through every backoff
 		clk.Add(10 * time.Minute)
 		_, err := s.TokenContext(context.Background())
 		require.ErrorIs(t, err, ErrReauthorize)
 	}
-	assert.Equal(t, 1, as.TotalRequests(), "a refused refresh token is never sent again")
+	assert.Equal(t, 1, as.Requests(""), "a refused refresh token is never sent again")
 	assert.Equal(t, int64(1), s.Status().Requests)
 
 	// A second source of the family (another replica) sees the refusal in
@@ -172,7 +172,7 @@ func TestRefreshInvalidGrantDoesNotLoop(t *testing.T) {
 	t.Cleanup(s2.Close)
 	_, err = s2.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
-	assert.Equal(t, 1, as.TotalRequests())
+	assert.Equal(t, 1, as.Requests(""))
 
 	// Authorised again: the new refresh token is picked up after the
 	// backoff, without a restart.
@@ -193,16 +193,16 @@ func TestRefreshRevokedFamily(t *testing.T) {
 	t.Cleanup(s.Close)
 	tok, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
-	as.RevokeRefreshTokens()
+	as.RevokeAll()
 	assert.False(t, as.Valid(tok.AccessToken()), "the family's access tokens go too")
 	clk.Add(2 * time.Hour)
 	_, err = s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
-	n := as.TotalRequests()
+	n := as.Requests("")
 	clk.Add(24 * time.Hour)
 	_, err = s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
-	assert.Equal(t, n, as.TotalRequests())
+	assert.Equal(t, n, as.Requests(""))
 }
 
 // Many sources of one family in one process, many callers each, contexts
@@ -309,7 +309,7 @@ func TestRefreshNeverWithoutTheFleetLock(t *testing.T) {
 			_, err = s.TokenContext(context.Background())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "refresh token")
-			assert.Zero(t, as.TotalRequests())
+			assert.Zero(t, as.Requests(""))
 			assert.Equal(t, int32(1), st.locks.Load(), "the strict lock was asked, not the forgiving one")
 		})
 	}

@@ -2,7 +2,11 @@ package oauthclient_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,6 +87,33 @@ func TestGrantRenderingsShowNoSecret(t *testing.T) {
 		values["Config with "+name] = oauthclient.Config{Name: "x", TokenURL: "https://idp.example.com/t", Grant: g,
 			ClientSecret: oauthclient.NewSecret(password)}
 	}
+	// A source keeps what its grant and client authentication need: it
+	// shows none of it either.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	for name, cfg := range map[string]oauthclient.Config{
+		"client_secret_post": {AuthMethod: oauthclient.AuthClientSecretPost},
+		"client_secret_jwt":  {AuthMethod: oauthclient.AuthClientSecretJWT},
+		"private_key_jwt":    {AuthMethod: oauthclient.AuthPrivateKeyJWT, PrivateKey: key, ClientSecret: oauthclient.Secret{}},
+		"DPoP":               {DPoPKey: key},
+	} {
+		grants[name] = nil
+		values["Config with "+name] = cfg
+	}
+	for name := range grants {
+		cfg, _ := values["Config with "+name].(oauthclient.Config)
+		cfg.Name, cfg.TokenURL, cfg.ClientID = name, cmp.Or(cfg.TokenURL, "https://idp.example.com/t"), "app"
+		if name == "JWTBearer signed" {
+			cfg.PrivateKey = key
+		}
+		if cfg.ClientSecret.IsZero() && cfg.PrivateKey == nil {
+			cfg.ClientSecret = oauthclient.NewSecret(password)
+		}
+		src, err := oauthclient.NewSource(cfg, oauthclient.Options{})
+		require.NoError(t, err, name)
+		t.Cleanup(src.Close)
+		values["*Source with "+name] = src
+	}
 	pkce := values["PKCE"].(oauthclient.PKCE)
 	for name, v := range values {
 		rendertest.NoSecret(t, name, v, append(secrets, pkce.Verifier.Reveal())...)
@@ -106,7 +137,7 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 	echo := newEchoServer(t) // an HTML error page with the request in it
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("app", secret, "read")
+	as.AddClient(oauthtest.Client{ID: "app", Secret: secret, Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("app", "alice", "read")
 	as.AddLoginUser("svc", password)
 	val := func(s string) oauthclient.Supplier {
@@ -116,6 +147,7 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 	var mu sync.Mutex
 	opts := oauthclient.Options{Logger: logger, AllowInsecureHTTP: true, Store: cache.NewMemory(10), MaxBackoffWait: -1}
 	var texts []string
+	var sources []*oauthclient.Source
 	for name, cfg := range map[string]oauthclient.Config{
 		"refresh ok": {TokenURL: as.TokenURL(), ClientID: "app", ClientSecret: oauthclient.NewSecret(secret),
 			Grant: oauthclient.RefreshToken{Token: val(seed), OnRotate: func(_ context.Context, rt oauthclient.Secret) error {
@@ -143,11 +175,15 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 		}
 		st, _ := json.Marshal(src.Status())
 		texts = append(texts, string(st))
+		sources = append(sources, src)
 	}
 	mu.Lock()
 	secrets := append([]string{refresh, subject, password, secret, seed, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln"}, rotated...)
 	mu.Unlock()
 	require.NotEmpty(t, rotated)
+	for _, src := range sources { // each now holds what it fetched and rotated
+		rendertest.NoSecret(t, "source", src, secrets...)
+	}
 	out := logs.String() + strings.Join(texts, "\n")
 	for _, s := range secrets {
 		assert.NotContains(t, out, s)

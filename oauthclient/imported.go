@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -31,30 +30,6 @@ type Imported struct {
 }
 
 func (Imported) grantKind() string { return grantImported }
-
-// String names the grant and its supplier, never the token.
-func (g Imported) String() string {
-	exp := "unknown"
-	if !g.Expiry.IsZero() {
-		exp = g.Expiry.UTC().Format(time.RFC3339)
-	}
-	return fmt.Sprintf("oauthclient.Imported{Token:%v Expiry:%s}", g.Token, exp)
-}
-
-// GoString makes %#v as safe as %v.
-func (g Imported) GoString() string { return g.String() }
-
-// Format prints [Imported.String] whatever the verb.
-func (g Imported) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [Imported.String].
-func (g Imported) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [Imported.String].
-func (g Imported) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [Imported.String].
-func (g Imported) MarshalYAML() (any, error) { return g.String(), nil }
 
 type importedFetcher struct {
 	cfg Config
@@ -96,7 +71,7 @@ func (f *importedFetcher) Fetch(ctx context.Context) (*Token, error) {
 	if !now.Before(exp) {
 		return nil, fmt.Errorf("security definition %q: imported token: %w at %s (replace it where it is read from)", f.cfg.Name, ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
-	if limit := now.Add(MaxLifetime); exp.After(limit) {
+	if limit := now.Add(maxLifetime); exp.After(limit) {
 		exp = limit
 	}
 	return newSchemeToken(v, cmp.Or(f.g.Scheme, "Bearer"), now, exp), nil

@@ -23,7 +23,7 @@ import (
 func TestNoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	as := oauthtest.NewServer(oauthtest.WithTokenLifetime(time.Hour))
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	api := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})))

@@ -18,7 +18,7 @@ func fakeJWT(claims string) string {
 }
 
 // When expires_in is absent, the legacy "expires" or the exp claim of a
-// JWT access token says how long the token lives; never past MaxLifetime,
+// JWT access token says how long the token lives; never past maxLifetime,
 // and a token that does not parse as a JWT stays opaque (the default).
 func TestLifetimeWithoutExpiresIn(t *testing.T) {
 	in := func(d time.Duration) int64 { return t0.Add(d).Unix() }
@@ -33,7 +33,7 @@ func TestLifetimeWithoutExpiresIn(t *testing.T) {
 		{"form expires not a number", "text/plain", `access_token=a1&expires=soon`, 42 * time.Minute},
 		{"expires_in wins", "text/plain", `access_token=a1&expires_in=60&expires=600`, time.Minute},
 		{"jwt exp", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(fmt.Sprintf(`{"sub":"s","exp":%d}`, in(15*time.Minute)))), 15 * time.Minute},
-		{"jwt exp past max", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(`{"exp":99999999999}`)), MaxLifetime},
+		{"jwt exp past max", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(`{"exp":99999999999}`)), maxLifetime},
 		{"jwt expired", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(fmt.Sprintf(`{"exp":%d}`, in(-time.Minute)))), 42 * time.Minute},
 		{"jwt without exp", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(`{"sub":"s"}`)), 42 * time.Minute},
 		{"jwt exp not a number", "application/json", fmt.Sprintf(`{"access_token":%q}`, fakeJWT(`{"exp":"soon"}`)), 42 * time.Minute},

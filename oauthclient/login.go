@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"math"
 	"net/http"
@@ -65,41 +64,25 @@ type Login struct {
 
 func (Login) grantKind() string { return grantLogin }
 
-// String describes the login without a value of its fields or headers.
-func (g Login) String() string {
-	return fmt.Sprintf("oauthclient.Login{Method:%q Body:%q ClientIDField:%q ClientSecretField:%q Fields:%q Header:%q TokenPath:%q Scheme:%q}",
-		g.method(), cmp.Or(g.Body, "json"), g.ClientIDField, g.ClientSecretField, slices.Sorted(maps.Keys(g.Fields)),
-		slices.Sorted(maps.Keys(g.Header)), g.tokenPath(), g.scheme())
-}
-
-// GoString makes %#v as safe as %v.
-func (g Login) GoString() string { return g.String() }
-
-// Format prints [Login.String] whatever the verb.
-func (g Login) Format(f fmt.State, _ rune) { described(g.String()).format(f) }
-
-// LogValue implements slog.LogValuer with [Login.String].
-func (g Login) LogValue() slog.Value { return described(g.String()).logValue() }
-
-// MarshalJSON writes [Login.String].
-func (g Login) MarshalJSON() ([]byte, error) { return described(g.String()).marshalJSON() }
-
-// MarshalYAML writes [Login.String].
-func (g Login) MarshalYAML() (any, error) { return g.String(), nil }
-
 func (g Login) method() string    { return strings.ToUpper(cmp.Or(g.Method, http.MethodPost)) }
 func (g Login) tokenPath() string { return cmp.Or(g.TokenPath, "access_token") }
 func (g Login) scheme() string    { return cmp.Or(g.Scheme, "Bearer") }
 
 // loginFetcher performs the login request.
 type loginFetcher struct {
-	cfg     Config
-	g       Login
+	cfg Config
+	g   Login
+	w   *loginWire // behind a pointer: fmt's %s of the source does not reach it
+	hc  *http.Client
+	now func() time.Time
+}
+
+// loginWire is what a login request sends, revealed, and the values to
+// scrub from its errors.
+type loginWire struct {
 	fields  map[string]string
 	header  http.Header
 	secrets []string
-	hc      *http.Client
-	now     func() time.Time
 }
 
 // newLoginSource validates a Login definition and returns its source.
@@ -133,15 +116,15 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 			return nil, bad(p.field, fmt.Sprintf("%q has an empty segment", p.path))
 		}
 	}
-	f := &loginFetcher{cfg: cfg, g: g, fields: map[string]string{}, header: http.Header{}, now: opts.withDefaults().Now}
+	f := &loginFetcher{cfg: cfg, g: g, w: &loginWire{fields: map[string]string{}, header: http.Header{}}, now: opts.withDefaults().Now}
 	if cfg.ClientSecret.Reveal() != "" {
-		f.secrets = append(f.secrets, cfg.ClientSecret.Reveal())
+		f.w.secrets = append(f.w.secrets, cfg.ClientSecret.Reveal())
 	}
 	add := func(field, name, v string) error {
-		if _, dup := f.fields[name]; dup {
+		if _, dup := f.w.fields[name]; dup {
 			return bad(field, fmt.Sprintf("body field %q is given twice", name))
 		}
-		f.fields[name] = v
+		f.w.fields[name] = v
 		return nil
 	}
 	if g.ClientIDField != "" {
@@ -164,10 +147,10 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 		if err := add("fields."+k, k, g.Fields[k].Reveal()); err != nil {
 			return nil, err
 		}
-		f.secrets = append(f.secrets, g.Fields[k].Reveal())
+		f.w.secrets = append(f.w.secrets, g.Fields[k].Reveal())
 	}
 	if g.Body != "form" && g.method() != http.MethodGet {
-		if _, err := nest(f.fields); err != nil {
+		if _, err := nest(f.w.fields); err != nil {
 			return nil, bad("fields", err.Error())
 		}
 	}
@@ -175,16 +158,16 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 		if !validToken(k) || strings.ContainsAny(k, ":()<>@,;\\\"/[]?={}") {
 			return nil, bad("headers", fmt.Sprintf("%q is not a valid header name", k))
 		}
-		f.header.Set(k, v.Reveal())
-		f.secrets = append(f.secrets, v.Reveal())
+		f.w.header.Set(k, v.Reveal())
+		f.w.secrets = append(f.w.secrets, v.Reveal())
 	}
 	if cfg.AuthMethod == AuthClientSecretBasic {
 		if cfg.ClientID == "" || cfg.ClientSecret.IsZero() {
 			return nil, bad("client_secret", "client_secret_basic needs client_id and client_secret")
 		}
-		b := basicAuth{cfg.ClientID, cfg.ClientSecret.Reveal()}
-		f.header.Set("Authorization", "Basic "+b.encoded())
-		f.secrets = append(f.secrets, b.encoded())
+		b := basicAuth{cfg.ClientID, cfg.ClientSecret}
+		f.w.header.Set("Authorization", "Basic "+b.encoded())
+		f.w.secrets = append(f.w.secrets, b.encoded())
 	}
 	hc, err := httpClient(cfg, opts.HTTPClient)
 	if err != nil {
@@ -192,7 +175,7 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 	}
 	f.hc = hc
 	s := newSource(cfg.Name, f, opts, grantLogin)
-	s.secrets = f.secrets
+	s.secrets = hidden(f.w.secrets)
 	s.timed = opts.Now == nil
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	if cfg.AuthMethod == AuthClientSecretBasic {
@@ -266,19 +249,19 @@ func (f *loginFetcher) request(ctx context.Context) (*http.Request, error) {
 			return nil, err
 		}
 		q := pu.Query()
-		for k, v := range f.fields {
+		for k, v := range f.w.fields {
 			q.Set(k, v)
 		}
 		pu.RawQuery = q.Encode()
 		u = pu.String()
 	case f.g.Body == "form":
 		v := url.Values{}
-		for k, x := range f.fields {
+		for k, x := range f.w.fields {
 			v.Set(k, x)
 		}
 		body, ctype = strings.NewReader(v.Encode()), "application/x-www-form-urlencoded"
 	default:
-		obj, err := nest(f.fields)
+		obj, err := nest(f.w.fields)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +275,7 @@ func (f *loginFetcher) request(ctx context.Context) (*http.Request, error) {
 	if err != nil {
 		return nil, redact.URLCause(err)
 	}
-	req.Header = f.header.Clone()
+	req.Header = f.w.header.Clone()
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -304,8 +287,8 @@ func (f *loginFetcher) request(ctx context.Context) (*http.Request, error) {
 func (f *loginFetcher) parse(status int, header http.Header, body []byte) (*Token, error) {
 	now := f.now()
 	fail := func(cause error, excerpt string) *Error {
-		return &Error{Definition: f.cfg.Name, StatusCode: status, Err: cause, Excerpt: jwtLike.ReplaceAllString(scrub(redactTokens(excerpt), f.secrets), redact.Mark),
-			RetryAfter: backoff.RetryAfter(header.Get("Retry-After"), now), Header: keptHeaders(header, f.secrets)}
+		return &Error{Definition: f.cfg.Name, StatusCode: status, Err: cause, Excerpt: jwtLike.ReplaceAllString(scrub(redactTokens(excerpt), f.w.secrets), redact.Mark),
+			RetryAfter: backoff.RetryAfter(header.Get("Retry-After"), now), Header: keptHeaders(header, f.w.secrets)}
 	}
 	body = bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
 	if status < 200 || status > 299 {
@@ -332,7 +315,7 @@ func (f *loginFetcher) parse(status int, header http.Header, body []byte) (*Toke
 }
 
 // expiry is the token's expiry: from ExpiresInPath, ExpiresAtPath, the
-// JWT's exp or the default lifetime, never past MaxLifetime.
+// JWT's exp or the default lifetime, never past maxLifetime.
 func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, error) {
 	if p := f.g.ExpiresInPath; p != "" {
 		if v := at(doc, p); v != nil {
@@ -354,14 +337,14 @@ func (f *loginFetcher) expiry(doc any, tok string, now time.Time) (time.Time, er
 			if !exp.After(now) {
 				return time.Time{}, fmt.Errorf("%s: %s is not in the future", p, exp.UTC().Format(time.RFC3339))
 			}
-			if limit := now.Add(MaxLifetime); exp.After(limit) {
+			if limit := now.Add(maxLifetime); exp.After(limit) {
 				return limit, nil
 			}
 			return exp, nil
 		}
 	}
 	if exp := jwtExpiry(tok); exp.After(now) {
-		if limit := now.Add(MaxLifetime); exp.After(limit) {
+		if limit := now.Add(maxLifetime); exp.After(limit) {
 			return limit, nil
 		}
 		return exp, nil

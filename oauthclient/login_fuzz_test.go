@@ -9,7 +9,7 @@ import (
 
 // FuzzLoginResponse feeds a login endpoint's answers to the parser: it
 // never panics, a token it returns is one the answer held at the path, its
-// expiry is in the future and within MaxLifetime, and no error shows the
+// expiry is in the future and within maxLifetime, and no error shows the
 // password or the API key, even when the answer echoes them.
 func FuzzLoginResponse(f *testing.F) {
 	const password, apiKey = "pa55-Word_with+sym/bols", "api-key-7f3c9a"
@@ -38,8 +38,8 @@ func FuzzLoginResponse(f *testing.F) {
 			return
 		}
 		lf := &loginFetcher{cfg: Config{Name: "vendor", DefaultLifetime: time.Hour},
-			g:       Login{TokenPath: path, ExpiresInPath: "data.expiresIn", ExpiresAtPath: "data.expiresAt"},
-			secrets: []string{password, apiKey}, now: func() time.Time { return fuzzNow }}
+			g: Login{TokenPath: path, ExpiresInPath: "data.expiresIn", ExpiresAtPath: "data.expiresAt"},
+			w: &loginWire{secrets: []string{password, apiKey}}, now: func() time.Time { return fuzzNow }}
 		tok, err := lf.parse(status, http.Header{"Retry-After": {"5"}}, []byte(body))
 		if err != nil {
 			for _, s := range []string{password, apiKey} {
@@ -55,7 +55,7 @@ func FuzzLoginResponse(f *testing.F) {
 		if !strings.Contains(body, tok.AccessToken()) || !validToken(tok.AccessToken()) {
 			t.Fatalf("token %q is not from the answer", tok.AccessToken())
 		}
-		if !tok.Expiry().After(fuzzNow) || tok.Expiry().After(fuzzNow.Add(MaxLifetime)) {
+		if !tok.Expiry().After(fuzzNow) || tok.Expiry().After(fuzzNow.Add(maxLifetime)) {
 			t.Fatalf("expiry %s out of range", tok.Expiry())
 		}
 	})

@@ -2,7 +2,6 @@ package oauthclient_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -280,14 +279,4 @@ func TestImportedToken(t *testing.T) {
 	t.Cleanup(missing.Close)
 	_, err = missing.TokenContext(context.Background())
 	assert.True(t, errors.Is(err, os.ErrNotExist), "%v", err)
-}
-
-// The JSON the tests' login shape answers is what TestLoginEndpoint reads.
-func TestLoginJSONShape(t *testing.T) {
-	r := oauthtest.LoginJSON(oauthtest.Token{AccessToken: "a.b.c"})
-	var m struct {
-		Data struct{ JWT string }
-	}
-	require.NoError(t, json.Unmarshal([]byte(r.Body), &m))
-	assert.Equal(t, "a.b.c", m.Data.JWT)
 }

@@ -50,7 +50,7 @@ func TestMTLSClientAuthAndEndpointAliases(t *testing.T) {
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
 	cert := clientCert(t)
-	as.AddTLSClient("svc", cert.Leaf)
+	as.AddClient(oauthtest.Client{ID: "svc", Certificate: cert.Leaf})
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"token_endpoint":"https://127.0.0.1:1/no-mtls-here","mtls_endpoint_aliases":{"token_endpoint":"`+as.TokenURL()+`"}}`)
 	}))
@@ -79,7 +79,7 @@ func TestMTLSCertificateIsPartOfTheCacheKey(t *testing.T) {
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
 	first, second := clientCert(t), clientCert(t)
-	as.AddTLSClient("svc", first.Leaf)
+	as.AddClient(oauthtest.Client{ID: "svc", Certificate: first.Leaf})
 	store := cache.NewMemory(10)
 	cfg := func(cert *tls.Certificate) oauthclient.Config {
 		return oauthclient.Config{Name: "m", TokenURL: as.TokenURL(), ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
@@ -98,7 +98,7 @@ func TestMTLSCertificateIsPartOfTheCacheKey(t *testing.T) {
 	t.Cleanup(b.Close)
 	_, err = b.TokenContext(context.Background())
 	require.ErrorIs(t, err, oauthclient.ErrInvalidClient, "the second certificate got no token bound to the first")
-	assert.Equal(t, 2, as.TotalRequests())
+	assert.Equal(t, 2, as.Requests(""))
 }
 
 // The configured certificate is presented even when the server names

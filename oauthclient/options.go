@@ -64,11 +64,11 @@ type Options struct {
 	MaxBackoffWait time.Duration
 }
 
-// DefaultMaxRecovery is the default of Options.MaxRecovery.
-const DefaultMaxRecovery = 30 * time.Second
+// defaultMaxRecovery is the default of Options.MaxRecovery.
+const defaultMaxRecovery = 30 * time.Second
 
-// DefaultMaxBackoffWait is the default of Options.MaxBackoffWait.
-const DefaultMaxBackoffWait = 3 * time.Second
+// defaultMaxBackoffWait is the default of Options.MaxBackoffWait.
+const defaultMaxBackoffWait = 3 * time.Second
 
 // DefaultRenewWindow renews a token when 10 % of its lifetime is left,
 // at least 10s and at most 5m before expiry, and never earlier than half
@@ -105,10 +105,10 @@ func (o Options) withDefaults() Options {
 		o.LockTTL = 10 * time.Second
 	}
 	if o.MaxRecovery <= 0 {
-		o.MaxRecovery = DefaultMaxRecovery
+		o.MaxRecovery = defaultMaxRecovery
 	}
 	if o.MaxBackoffWait == 0 {
-		o.MaxBackoffWait = DefaultMaxBackoffWait
+		o.MaxBackoffWait = defaultMaxBackoffWait
 	}
 	return o
 }

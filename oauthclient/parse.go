@@ -21,9 +21,9 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// MaxLifetime caps the lifetime taken from expires_in, so that an absurd
+// maxLifetime caps the lifetime taken from expires_in, so that an absurd
 // value never overflows into the past nor keeps a token for years.
-const MaxLifetime = 30 * 24 * time.Hour
+const maxLifetime = 30 * 24 * time.Hour
 
 const excerptLen = 120
 
@@ -80,7 +80,7 @@ func parseResponse(def string, r response, now time.Time, defLifetime time.Durat
 // form-encoded body, the legacy "expires" (seconds, as Facebook's older API
 // sent; ignored when it is not a number or reads as a Unix time); else the
 // exp claim of a JWT access token; else def. None is trusted past
-// MaxLifetime.
+// maxLifetime.
 func tokenLifetime(fields map[string]any, form bool, access string, now time.Time, def time.Duration) (time.Duration, error) {
 	life, err := lifetime(fields["expires_in"], 0)
 	if err != nil {
@@ -90,7 +90,7 @@ func tokenLifetime(fields map[string]any, form bool, access string, now time.Tim
 		return life, nil
 	}
 	if form {
-		if l, err := lifetime(fields["expires"], 0); err == nil && l > 0 && l < MaxLifetime {
+		if l, err := lifetime(fields["expires"], 0); err == nil && l > 0 && l < maxLifetime {
 			return l, nil // a value past the cap is a timestamp more likely than a lifetime
 		}
 	}
@@ -123,8 +123,8 @@ func jwtLifetime(access string, now time.Time) time.Duration {
 		return 0
 	}
 	life := time.Duration((exp - float64(now.UnixNano())/1e9) * float64(time.Second))
-	if exp-float64(now.Unix()) >= MaxLifetime.Seconds() {
-		return MaxLifetime
+	if exp-float64(now.Unix()) >= maxLifetime.Seconds() {
+		return maxLifetime
 	}
 	return max(life, 0)
 }
@@ -181,7 +181,7 @@ func decodeFields(body []byte, contentType string) (map[string]any, error) {
 }
 
 // lifetime interprets expires_in: a JSON number, a numeric string, a float;
-// absent or non-positive means def; huge values are capped at MaxLifetime.
+// absent or non-positive means def; huge values are capped at maxLifetime.
 func lifetime(v any, def time.Duration) (time.Duration, error) {
 	var s string
 	switch x := v.(type) {
@@ -206,8 +206,8 @@ func lifetime(v any, def time.Duration) (time.Duration, error) {
 	if f <= 0 {
 		return def, nil
 	}
-	if f >= MaxLifetime.Seconds() {
-		return MaxLifetime, nil
+	if f >= maxLifetime.Seconds() {
+		return maxLifetime, nil
 	}
 	if d := time.Duration(f * float64(time.Second)); d > 0 {
 		return d, nil

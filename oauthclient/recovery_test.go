@@ -41,8 +41,8 @@ func outage(tb testing.TB, opts Options, length, step time.Duration) (recovery t
 // the outage stay few (no storm).
 func TestRecoveryAfterALongOutageIsBounded(t *testing.T) {
 	recovery, attempts := outage(t, Options{}, 2*time.Hour, time.Second)
-	assert.LessOrEqual(t, recovery, DefaultMaxRecovery+time.Second)
-	assert.LessOrEqual(t, attempts, int32(2*time.Hour/(DefaultMaxRecovery/2)), "about one attempt per MaxRecovery, never a storm")
+	assert.LessOrEqual(t, recovery, defaultMaxRecovery+time.Second)
+	assert.LessOrEqual(t, attempts, int32(2*time.Hour/(defaultMaxRecovery/2)), "about one attempt per MaxRecovery, never a storm")
 
 	// (Without the cap the wait is jittered up to MaxBackoff: see
 	// BenchmarkRecoveryAfterOutage for the two side by side.)
@@ -62,7 +62,7 @@ func TestPermanentErrorsAreNotCappedByMaxRecovery(t *testing.T) {
 	_, err := s.TokenContext(context.Background()) // right after a failure: backing off
 	var be *BackoffError
 	require.ErrorAs(t, err, &be)
-	assert.Greater(t, be.Until.Sub(f.clk.Now()), DefaultMaxRecovery)
+	assert.Greater(t, be.Until.Sub(f.clk.Now()), defaultMaxRecovery)
 }
 
 // BenchmarkRecoveryAfterOutage reports, for a one-hour outage with a

@@ -29,7 +29,7 @@ import (
 func TestRefreshFamilyOutlivesCloseWhileARequestUsesIt(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddPublicClient("app", "read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("app", "alice", "read")
 	url, arrived, release, answered := holdFirstRequest(t, as)
 	cfg := Config{Name: "saas", TokenURL: url, ClientID: "app", Grant: RefreshToken{Token: ValueSupplier(NewSecret(seed), time.Time{})}}
@@ -123,7 +123,7 @@ func (s *failingSetStore) StrictSet(ctx context.Context, key string, e cache.Ent
 func TestRefreshRepublishedAfterAGrantClosedMidRotation(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddPublicClient("app", "read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("app", "alice", "read")
 	url, arrived, release, answered := holdFirstRequest(t, as)
 	store := &failingSetStore{strictStore: &strictStore{Memory: cache.NewMemory(10)}}

@@ -181,7 +181,7 @@ func newDurabilityRig(t *testing.T) *durabilityRig {
 	t.Helper()
 	rig := &durabilityRig{as: oauthtest.NewServer(), redis: redistest.Start(t)}
 	t.Cleanup(rig.as.Close)
-	rig.as.AddClient("saas-client", "saas-secret", "read")
+	rig.as.AddClient(oauthtest.Client{ID: "saas-client", Secret: "saas-secret", Scopes: []string{"read"}})
 	rig.front = httptest.NewServer(http.HandlerFunc(rig.forward))
 	t.Cleanup(rig.front.Close)
 	rig.set = replicaSettings{Redis: rig.redis.Addr(), Prefix: fmt.Sprintf("durability-%d:", time.Now().UnixNano()),

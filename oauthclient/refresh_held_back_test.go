@@ -33,7 +33,7 @@ func TestRefreshHeldBackReleasesTheFleetLock(t *testing.T) {
 	require.NoError(t, err)
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddPublicClient("app", "read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read"}})
 	seed := as.IssueRefreshToken("app", "alice", "read")
 	src, err := NewSource(refreshConfig(as, ValueSupplier(NewSecret(seed), time.Time{}), nil),
 		Options{AllowInsecureHTTP: true, Store: store, LockTTL: time.Minute, MaxBackoffWait: -1})

@@ -98,11 +98,3 @@ func (r *Registry) Client(name string, origins ...string) (*http.Client, error) 
 
 // Names returns the defined names, sorted.
 func (r *Registry) Names() []string { return r.srcs.Names() }
-
-// String names the definitions; it never shows a secret or a token.
-func (r *Registry) String() string {
-	return fmt.Sprintf("oauthclient.Registry%v", r.Names())
-}
-
-// Format prints [Registry.String] whatever the verb.
-func (r *Registry) Format(f fmt.State, _ rune) { fmt.Fprint(f, r.String()) }

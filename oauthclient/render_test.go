@@ -36,7 +36,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", secret)
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: secret})
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: oauthclient.NewSecret(secret)},
 		oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)

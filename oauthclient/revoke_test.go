@@ -23,7 +23,7 @@ import (
 func TestConcurrent401RecoveryWithStore(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	clk := &manualClock{t: time.Now()}
 	api := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
@@ -61,7 +61,7 @@ func TestConcurrent401RecoveryWithStore(t *testing.T) {
 func TestAlways401DoesNotFetchPerRequest(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	var hits atomic.Int32
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)

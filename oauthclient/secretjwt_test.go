@@ -22,7 +22,7 @@ func TestClientSecretJWT(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
 	const secret = "shared-secret-for-HMAC-0123456789abcdef"
-	as.AddSecretJWTClient("svc", secret)
+	as.AddClient(oauthtest.Client{ID: "svc", Auth: "client_secret_jwt", Secret: secret})
 	for _, alg := range []string{"", "HS256", "HS384", "HS512"} {
 		t.Run("alg "+alg, func(t *testing.T) {
 			src, err := oauthclient.NewSource(oauthclient.Config{Name: "s", TokenURL: as.TokenURL(), ClientID: "svc",
@@ -33,7 +33,7 @@ func TestClientSecretJWT(t *testing.T) {
 			require.NoError(t, err)
 			last, ok := as.LastRequest()
 			require.True(t, ok)
-			assert.Equal(t, oauthtest.AuthClientSecretJWT, last.AuthMethod)
+			assert.Equal(t, "client_secret_jwt", last.AuthMethod)
 			raw := last.Form.Get("client_assertion")
 			tok, _, err := jwt.NewParser().ParseUnverified(raw, &jwt.RegisteredClaims{})
 			require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestSecretJWTRefusedForKeyClients(t *testing.T) {
 	t.Cleanup(as.Close)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	as.AddJWTClient("svc", key.Public(), "")
+	as.AddClient(oauthtest.Client{ID: "svc", Key: key.Public()})
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "s", TokenURL: as.TokenURL(), ClientID: "svc",
 		ClientSecret: oauthclient.NewSecret("guess-0123456789"), AuthMethod: oauthclient.AuthClientSecretJWT},
 		oauthclient.Options{AllowInsecureHTTP: true})

@@ -271,7 +271,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		require.Error(t, err)
 		errs = append(errs, err.Error(), fmt.Sprintf("%v %+v %#v %s", err, err, err, err))
 	}
-	errs = append(errs, fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprint(&cfg))
+	errs = append(errs, fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), fmt.Sprint(&cfg))
 	logger.Info("config", "def", cfg)
 	basic := base64.StdEncoding.EncodeToString([]byte("id:" + secret))
 	for _, e := range errs {

@@ -112,20 +112,9 @@ func (s *Source) Status() SourceStatus {
 	if nb := s.notBefore.Load(); nb != 0 && now.UnixNano() < nb {
 		st.BackoffUntil = time.Unix(0, nb)
 	}
-	st.State = TokenNone
-	if c := s.cur.Load(); c != nil {
+	var c *current
+	if st.State, c = s.tokenState(now, !st.BackoffUntil.IsZero()); c != nil {
 		st.ExpiresAt, st.RenewAt = c.tok.expiry, c.renewAt
-		switch {
-		case now.Before(c.renewAt):
-			st.State = TokenFresh
-		case now.Before(c.tok.expiry):
-			st.State = TokenStale
-		default:
-			st.State = TokenExpired
-		}
-	}
-	if !st.BackoffUntil.IsZero() && st.State != TokenFresh {
-		st.State = TokenBackingOff
 	}
 	return st
 }
@@ -138,7 +127,23 @@ func (s *Source) noteError(err error) {
 // errText is err's text scrubbed of the definition's secrets: token errors
 // are built without them, and this is the second line of defence for what
 // a status page or a log shows.
-func (s *Source) errText(err error) string { return redact.Values(err.Error(), s.secrets...) }
+func (s *Source) errText(err error) string {
+	values := make([]string, len(s.secrets))
+	for i, v := range s.secrets {
+		values[i] = v.Reveal()
+	}
+	return redact.Values(err.Error(), values...)
+}
+
+// hidden holds values as Secrets, so that no fmt verb reaches them through
+// the struct that keeps them.
+func hidden(values []string) []Secret {
+	out := make([]Secret, len(values))
+	for i, v := range values {
+		out[i] = NewSecret(v)
+	}
+	return out
+}
 
 // RegistryStatus is a snapshot of a [Registry]: each source's status, sorted
 // by definition name, and its store's.

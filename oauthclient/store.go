@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/backoff"
 )
 
 // CacheKey derives the store key of a definition from its identity: token
@@ -190,12 +191,8 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, 
 		if !time.Now().Before(deadline) {
 			return nil, fmt.Errorf("security definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return nil, err
 		}
 		if tok := s.fromStore(ctx, key); tok != nil {
 			return tok, nil

@@ -52,7 +52,7 @@ func telSetup(t *testing.T, kit *oteltest.Kit, clientSecret string) (*Source, *o
 	clk := newClock()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now), oauthtest.WithTokenLifetime(time.Hour))
 	t.Cleanup(as.Close)
-	as.AddClient("svc", telSecret)
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: telSecret})
 	logs := &bytes.Buffer{}
 	src, err := NewSource(Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: NewSecret(clientSecret)}, Options{
 		AllowInsecureHTTP: true, Now: clk.Now, HTTPClient: &http.Client{Transport: tickingRT{clk, 250 * time.Millisecond}},

@@ -3,7 +3,6 @@ package oauthclient
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -87,31 +86,14 @@ func (t *Token) Scope() string { return t.scope }
 // vendor field, or nil.
 func (t *Token) Extra(key string) any { return t.cred.extra[key] }
 
-// The renderers have value receivers, so that a dereferenced Token prints
-// as safely as a *Token (and a nil *Token prints "<nil>").
-
-// String describes the token without its value.
+// String describes the token without its value, for fmt and slog's text
+// handler; encoding/json, YAML and slog's JSON handler see no exported
+// field. Its value receiver makes a dereferenced Token print as safely as
+// a *Token (and a nil *Token print "<nil>"). The value sits behind a
+// pointer, so %#v and %p show an address.
 func (t Token) String() string {
 	return fmt.Sprintf("Token{type:%q scope:%q expiry:%s value:%s}", t.tokenType, t.scope, t.expiry.UTC().Format(time.RFC3339), redact.Mark)
 }
-
-// GoString makes %#v as safe as %v.
-func (t Token) GoString() string { return t.String() }
-
-// Format makes every fmt verb print the redacted form.
-func (t Token) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
-
-// LogValue implements [slog.LogValuer] without the token value.
-func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("type", t.tokenType), slog.String("scope", t.scope), slog.Time("expiry", t.expiry))
-}
-
-// MarshalJSON writes the redacted description: a token is never encoded
-// with its value (the store keeps its own serialized form).
-func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
-
-// MarshalYAML writes the redacted description.
-func (t Token) MarshalYAML() (any, error) { return t.String(), nil }
 
 // OAuth2 converts the token for use with golang.org/x/oauth2.
 func (t *Token) OAuth2() *oauth2.Token {

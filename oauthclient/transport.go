@@ -1,7 +1,6 @@
 package oauthclient
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,13 +84,12 @@ func (t *Transport) allowed(u *url.URL) bool {
 	return false
 }
 
-// String names the transport's definition and origins, never a token.
-func (t *Transport) String() string {
-	return fmt.Sprintf("oauthclient.Transport(%s %v)", t.src.name, t.origins)
+// Format prints the transport's definition and origins whatever the verb:
+// fmt reaches neither the source's credentials nor, racing with the
+// connections in use, the base transport's state.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	redact.Format(f, fmt.Sprintf("oauthclient.Transport(%s %v)", t.src.name, t.origins))
 }
-
-// Format prints [Transport.String] whatever the verb.
-func (t *Transport) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -189,17 +187,6 @@ const (
 	reasonUnauthorized = "unauthorized" // a 401: the token was rejected, a fresh one is sent
 	reasonDPoPNonce    = "dpop_nonce"   // a 401 use_dpop_nonce challenge: the same token, a new proof
 )
-
-// transportToken is TokenContext for the Transport, which also counts a
-// fresh lookup: there an atomic add is lost in the HTTP call, while on
-// Token and TokenContext it would double the cost of the hot path.
-func (s *Source) transportToken(ctx context.Context) (*Token, error) {
-	if c := s.cur.Load(); c != nil && s.phase(c) == fresh {
-		s.counts.fresh.Add(1)
-		return c.tok, nil
-	}
-	return s.TokenContext(ctx)
-}
 
 // resent counts, traces and logs a resend of req for reason.
 func (s *Source) resent(req *http.Request, reason string) {

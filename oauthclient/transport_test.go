@@ -33,7 +33,7 @@ func newAuthServer(t testing.TB) (*oauthtest.Server, *oauthclient.Source) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient(testClient, testSecret)
+	as.AddClient(oauthtest.Client{ID: testClient, Secret: testSecret})
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "crm", TokenURL: as.TokenURL(), ClientID: testClient, ClientSecret: oauthclient.NewSecret(testSecret),
 	}, oauthclient.Options{AllowInsecureHTTP: true})
@@ -430,6 +430,7 @@ func TestTransportTokenErrorIsReturned(t *testing.T) {
 
 	_, err = c.Get(api.URL)
 	assert.ErrorIs(t, err, boom)
+	assert.ErrorIs(t, err, oauthclient.ErrNoToken, "a retry policy can tell it from a failed request")
 	assert.Zero(t, api.hits.Load(), "no request goes out without its token")
 }
 

@@ -119,7 +119,7 @@ rest:
 func TestErrorsScrubTheCredentialSent(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "pw")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 	echo := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = io.WriteString(w, `{"detail":"token `+r.Header.Get("Authorization")+` / key `+r.Header.Get("X-Api-Key")+` lacks scope"}`)

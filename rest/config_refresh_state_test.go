@@ -20,7 +20,7 @@ import (
 func TestRefreshStateFileSurvivesARestart(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddPublicClient("app", "files.read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"files.read"}})
 	api := newServer(t, as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })).ServeHTTP)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "refresh-token"), []byte(as.IssueRefreshToken("app", "admin", "files.read")), 0o600))

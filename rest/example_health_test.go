@@ -17,7 +17,7 @@ import (
 // server, both in-process fakes.
 func openHealthDemo() (*rest.Registry, func(), error) {
 	as := oauthtest.NewServer()
-	as.AddClient("integration", "s3cret", "crm.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"crm.read"}})
 	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/health" {
 			http.NotFound(w, r)

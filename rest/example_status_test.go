@@ -18,7 +18,7 @@ import (
 func ExampleRegistry_Status() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("integration", "s3cret", "crm.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"crm.read"}})
 	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{}`)
 	})))

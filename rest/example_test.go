@@ -24,7 +24,7 @@ type Customer struct {
 func Example() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("integration", "s3cret", "crm.read")
+	as.AddClient(oauthtest.Client{ID: "integration", Secret: "s3cret", Scopes: []string{"crm.read"}})
 	crm := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"id":"42","name":"Ada Lovelace"}`)
 	})))
@@ -68,7 +68,7 @@ rest:
 		}
 		fmt.Println(c.Name)
 	}
-	fmt.Println("token requests:", as.TotalRequests())
+	fmt.Println("token requests:", as.Requests(""))
 	// Output:
 	// Ada Lovelace
 	// Ada Lovelace

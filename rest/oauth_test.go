@@ -20,7 +20,7 @@ func oauthSetup(t testing.TB, handler http.HandlerFunc, opts ...Option) (*oautht
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "svc-secret", "crm.read")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "svc-secret", Scopes: []string{"crm.read"}})
 	backend := newServer(t, as.RequireToken(handler).ServeHTTP)
 	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": backend.URL, "SECRET": "svc-secret"}
 	cfg, err := ParseConfig([]byte(`
@@ -117,7 +117,7 @@ func TestOAuthFailureIsTypedAndRedacted(t *testing.T) {
 func TestDPoPFromTheConfigurationFile(t *testing.T) {
 	as := oauthtest.NewServer(oauthtest.WithDPoPNonce())
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "svc-secret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "svc-secret"})
 	backend := newServer(t, as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Regexp(t, `^DPoP `, r.Header.Get("Authorization"))
 		_, _ = io.WriteString(w, `{"id":"1"}`)
@@ -139,7 +139,7 @@ rest:
 		_, err := GetJSON[customer](context.Background(), crm, "customers/1")
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 2, as.TotalRequests(), "one token, asked twice for the nonce")
+	assert.Equal(t, 2, as.Requests(""), "one token, asked twice for the nonce")
 
 	_, err = ParseConfig([]byte("security:\n  d: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, dpop_alg: HS256}\n"))
 	ps := loadProblems(t, err)

@@ -45,8 +45,8 @@ func newReloadFixture(t *testing.T, slow http.HandlerFunc, opts ...Option) *relo
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("a", "A-SECRET-1", "crm.read")
-	as.AddClient("b", "B-SECRET-1", "erp.read")
+	as.AddClient(oauthtest.Client{ID: "a", Secret: "A-SECRET-1", Scopes: []string{"crm.read"}})
+	as.AddClient(oauthtest.Client{ID: "b", Secret: "B-SECRET-1", Scopes: []string{"erp.read"}})
 	ok := func(w http.ResponseWriter, r *http.Request) {
 		if slow != nil {
 			slow(w, r)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
 // TestReloadKeepsTokensOfUnchangedDefinitions counts token requests at
@@ -68,7 +70,7 @@ func TestReloadHeldConnections(t *testing.T) {
 		held, err := f.reg.Conn("crm")
 		require.NoError(t, err)
 		f.get(t, "crm")
-		f.as.AddClient("a", "A-SECRET-2", "crm.read")
+		f.as.AddClient(oauthtest.Client{ID: "a", Secret: "A-SECRET-2", Scopes: []string{"crm.read"}})
 		f.vars["A_SECRET"] = "A-SECRET-2"
 		f.reload(t, reloadBase)
 		require.NoError(t, drainBody(held.Get(ctx, "x")), "a retry of a call in flight still gets a token")

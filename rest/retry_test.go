@@ -189,7 +189,7 @@ func TestSecurityErrorsNotRetried(t *testing.T) {
 func TestOAuthInvalidClientNotRetried(t *testing.T) {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("svc", "svc-secret")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: "svc-secret"})
 	as.FailNext(1, oauthtest.OAuthError(http.StatusUnauthorized, "invalid_client", "bad secret"))
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
 		ClientSecret: oauthclient.NewSecret("svc-secret")}, oauthclient.Options{AllowInsecureHTTP: true})

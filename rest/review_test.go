@@ -112,7 +112,7 @@ func TestRegistryNewConnInheritsTheSettings(t *testing.T) {
 		_, err := GetJSON[customer](context.Background(), c, "customers/1")
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, as.TotalRequests(), "one token for the old and the new connection")
+	assert.Equal(t, 1, as.Requests(""), "one token for the old and the new connection")
 	_, err = reg.NewConn("x", ConnConfig{BaseURL: "https://x.example", Security: "nope"})
 	ps := loadProblems(t, err)
 	assert.Equal(t, "security", ps[0].Field)

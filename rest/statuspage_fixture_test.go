@@ -63,7 +63,7 @@ func newAssembly(t *testing.T, opts ...Option) *assembly {
 	a := &assembly{clk: newFakeClock(), fhirBody: `{"resourceType":"CapabilityStatement","status":"active"}`}
 	a.as = oauthtest.NewServer(oauthtest.WithClock(a.clk.Now))
 	t.Cleanup(a.as.Close)
-	a.as.AddClient("svc", fixClientSecret, "crm.read")
+	a.as.AddClient(oauthtest.Client{ID: "svc", Secret: fixClientSecret, Scopes: []string{"crm.read"}})
 	a.urls = map[string]string{
 		"TOKEN_URL": a.as.TokenURL(), "CLIENT_SECRET": fixClientSecret, "API_KEY": fixAPIKey, "PASSWORD": fixPassword, "BEARER": fixBearer,
 		"CRM_URL":     newServer(t, a.as.RequireToken(http.HandlerFunc(okAt("/api/health"))).ServeHTTP).URL,

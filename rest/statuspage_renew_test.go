@@ -114,7 +114,7 @@ func TestRenewKeepsTheTokenWhileBackingOff(t *testing.T) {
 	h := StatusHandler(a.reg, AllowRenew())
 	w := do(t, h, http.MethodPost, "/", renewForm("crm-oauth", h.(*statusHandler).csrf), "Content-Type", formType, "Sec-Fetch-Site", "same-origin")
 	require.Equal(t, http.StatusSeeOther, w.Code)
-	assert.Equal(t, 1, a.as.TotalRequests(), "no request during the backoff")
+	assert.Equal(t, 1, a.as.Requests(""), "no request during the backoff")
 	assert.Contains(t, get(t, h, "/?renewed=crm-oauth").Body.String(), "kept its token: the definition is backing off")
 }
 
@@ -124,7 +124,7 @@ func TestRenewFormIsBounded(t *testing.T) {
 	big := strings.NewReader("definition=crm-oauth&x=" + strings.Repeat("a", 8<<10))
 	w := do(t, h, http.MethodPost, "/", big, "Content-Type", formType, "Sec-Fetch-Site", "same-origin")
 	assert.Equal(t, http.StatusBadRequest, w.Code)
-	assert.Zero(t, a.as.TotalRequests())
+	assert.Zero(t, a.as.Requests(""))
 }
 
 func TestRenewOffAnswers405(t *testing.T) {
@@ -132,7 +132,7 @@ func TestRenewOffAnswers405(t *testing.T) {
 	h := StatusHandler(a.reg)
 	w := do(t, h, http.MethodPost, "/", renewForm("crm-oauth", ""), "Content-Type", formType, "Sec-Fetch-Site", "same-origin")
 	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
-	assert.Zero(t, a.as.TotalRequests())
+	assert.Zero(t, a.as.Requests(""))
 	w = do(t, StatusHandler(a.reg, AllowRenew()), http.MethodPut, "/", nil)
 	assert.Equal(t, "GET, HEAD, POST", w.Header().Get("Allow"))
 }

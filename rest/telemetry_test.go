@@ -35,7 +35,7 @@ func telRegistry(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Bu
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
-	as.AddClient("svc", telClientSecret, "crm.read")
+	as.AddClient(oauthtest.Client{ID: "svc", Secret: telClientSecret, Scopes: []string{"crm.read"}})
 	backend := newServer(t, as.RequireToken(handler).ServeHTTP)
 	cfg, err := ParseConfig([]byte(`
 security:

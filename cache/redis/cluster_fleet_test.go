@@ -126,7 +126,7 @@ func TestClusterFleet(t *testing.T) {
 		renew("slot moved")
 		_, err = late.Get(ctx, key)
 		require.NoError(t, err, "the late replica reads the token from dst")
-		assert.True(t, late.Healthy())
+		assert.True(t, late.Status().Healthy)
 		assert.Positive(t, lateHook.moved.Load(), "its slot map was corrected with MOVED")
 
 		for i, s := range append(slices.Clip(stores), late) {

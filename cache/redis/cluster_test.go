@@ -50,5 +50,5 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, s.Delete(ctx, "k"))
 	_, err = s.Get(ctx, "k")
 	require.ErrorIs(t, err, cache.ErrNotFound)
-	assert.True(t, s.Healthy())
+	assert.True(t, s.Status().Healthy)
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -30,7 +29,8 @@ func NewSecret(s string) Secret { return redact.NewSecret(s) }
 // Config is the Redis store's section of a configuration file, and
 // implements cache.Config so that package rest can load and open it
 // (pass rest.WithStoreDriver(redis.Driver{})). In the file, its secret
-// fields may be file:/path or ${VAR}. Config never prints its secrets.
+// fields may be file:/path or ${VAR}. Its secrets are [Secret]s: Config
+// never prints them.
 //
 //	redis:
 //	  addrs: ["redis-1:6379"]
@@ -234,19 +234,3 @@ func decodeKey(s string) ([]byte, error) {
 	}
 	return nil, errors.New("not valid base64")
 }
-
-// String redacts the passwords and the encryption keys.
-func (c Config) String() string {
-	return fmt.Sprintf("redis.Config{Addrs:%v Addr:%q Cluster:%t MasterName:%q Username:%q Password:%s SentinelPassword:%s DB:%d TLS:%t Prefix:%q EncryptionKeys:%d %s Plaintext:%t OpTimeout:%s}",
-		c.Addrs, c.Addr, c.Cluster, c.MasterName, c.Username, redact.Set(!c.Password.IsZero()), redact.Set(!c.SentinelPassword.IsZero()),
-		c.DB, c.TLS, c.Prefix, len(c.EncryptionKeys), redact.Mark, c.Plaintext, c.OpTimeout)
-}
-
-// GoString redacts like String, for %#v.
-func (c Config) GoString() string { return c.String() }
-
-// Format redacts like String whatever the verb.
-func (c Config) Format(f fmt.State, _ rune) { redact.Format(f, c.String()) }
-
-// LogValue redacts like String, for log/slog.
-func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -53,7 +53,7 @@ func newFileBackend(t *testing.T) fileBackend {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient(fileClientID, fileSecret)
+	as.AddClient(oauthtest.Client{ID: fileClientID, Secret: fileSecret})
 	api := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"id":"42"}`)
 	})))

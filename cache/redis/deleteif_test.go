@@ -33,5 +33,5 @@ func TestDeleteIf(t *testing.T) {
 	_, err = other.Get(ctx, "k")
 	assert.ErrorIs(t, err, cache.ErrNotFound, "the value given is deleted")
 	require.NoError(t, s.DeleteIf(ctx, "missing", []byte("x")), "a missing key is no error")
-	assert.True(t, s.Healthy())
+	assert.True(t, s.Status().Healthy)
 }

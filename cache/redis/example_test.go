@@ -87,7 +87,7 @@ store:
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(cfg.Store.SharedName, cfg.Store.Shared)
+	fmt.Printf("%s %+v\n", cfg.Store.SharedName, cfg.Store.Shared)
 	// Output:
-	// redis redis.Config{Addrs:[] Addr:"redis-1:6379" Cluster:false MasterName:"" Username:"" Password:[redacted] SentinelPassword:none DB:0 TLS:false Prefix:"" EncryptionKeys:1 [redacted] Plaintext:false OpTimeout:0s}
+	// redis &{Addrs:[] Addr:redis-1:6379 Cluster:false MasterName: SentinelUsername: SentinelPassword: Username: Password:[redacted] DB:0 TLS:false TLSCAFile: TLSServerName: Prefix: EncryptionKeys:[[redacted]] Plaintext:false OpTimeout:0s}
 }

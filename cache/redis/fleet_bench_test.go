@@ -20,7 +20,7 @@ func BenchmarkHotPathWithRedisStore(b *testing.B) {
 	ctx := context.Background()
 	as := oauthtest.NewServer()
 	b.Cleanup(as.Close)
-	as.AddClient(fleetClientID, fleetSecret, "read")
+	as.AddClient(oauthtest.Client{ID: fleetClientID, Secret: fleetSecret, Scopes: []string{"read"}})
 	o := replicaOpts{addr: redis.SharedClient(b).Options().Addr, prefix: redis.UniquePrefix(b)}
 	withRedis, _ := newReplica(b, as, o)
 	o.noStore = true

@@ -56,7 +56,7 @@ func TestFleetSharesDPoPTokensOnlyWithTheKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			as := oauthtest.NewServer(oauthtest.WithTokenLifetime(time.Hour))
 			t.Cleanup(as.Close)
-			as.AddClient("svc", "pw")
+			as.AddClient(oauthtest.Client{ID: "svc", Secret: "pw"})
 			seen := tokensConcurrently(t, dpopReplicas(t, as, 5, tc.key))
 			assert.Len(t, seen, tc.requests)
 			assert.Equal(t, tc.requests, as.Requests("svc"))

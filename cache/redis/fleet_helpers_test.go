@@ -24,7 +24,7 @@ const (
 // lifetime is the tokens' lifetime and renewAfter how long after its issue
 // a token enters its renewal window.
 const (
-	lifetime   = oauthtest.DefaultTokenLifetime
+	lifetime   = time.Hour
 	renewAfter = lifetime - 5*time.Minute // DefaultRenewWindow(1h) is 5m
 )
 
@@ -107,7 +107,7 @@ func newFleet(tb testing.TB, as *oauthtest.Server, o replicaOpts, n int) ([]*oau
 func clockedAuthServer(tb testing.TB, clk *fakeClock) *oauthtest.Server {
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	tb.Cleanup(as.Close)
-	as.AddClient(fleetClientID, fleetSecret, "read")
+	as.AddClient(oauthtest.Client{ID: fleetClientID, Secret: fleetSecret, Scopes: []string{"read"}})
 	return as
 }
 

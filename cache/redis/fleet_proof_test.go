@@ -111,7 +111,7 @@ func TestFleetSurvivesRedisRestart(t *testing.T) {
 		assert.True(t, as.Valid(tok))
 	}
 	for _, s := range stores {
-		assert.False(t, s.Healthy())
+		assert.False(t, s.Status().Healthy)
 	}
 
 	// Redis returns, empty. Once the breakers' cool-down has passed (on the
@@ -123,7 +123,7 @@ func TestFleetSurvivesRedisRestart(t *testing.T) {
 		healthy := true
 		for _, s := range stores {
 			_, _ = s.Get(ctx, "probe")
-			healthy = healthy && s.Healthy()
+			healthy = healthy && s.Status().Healthy
 		}
 		return healthy
 	}, 20*time.Second, 10*time.Millisecond)

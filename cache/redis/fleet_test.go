@@ -73,7 +73,7 @@ func tokensConcurrently(t testing.TB, sources []*oauthclient.Source) map[string]
 func newAuthServer(t *testing.T) *oauthtest.Server {
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
-	as.AddClient("crm-client", "s3cret-value", "read")
+	as.AddClient(oauthtest.Client{ID: "crm-client", Secret: "s3cret-value", Scopes: []string{"read"}})
 	as.SetLatency(50 * time.Millisecond) // the others arrive while one fetches
 	return as
 }

@@ -108,7 +108,7 @@ func proveFailover(t *testing.T, as *oauthtest.Server, clk *fakeClock, sources [
 		unhealthy = unhealthy[:0]
 		for i, s := range stores {
 			_, _ = s.Get(ctx, key)
-			if !s.Healthy() {
+			if !s.Status().Healthy {
 				unhealthy = append(unhealthy, fmt.Sprintf("store %d: %s", i, s.Status().LastError))
 			}
 		}

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +15,7 @@ import (
 
 // Defaults applied by [New] to zero fields of [Options].
 const (
-	DefaultPrefix    = "tokenwire:"
+	defaultPrefix    = "tokenwire:"
 	DefaultOpTimeout = 200 * time.Millisecond
 	DefaultCooldown  = 5 * time.Second
 	// KeySize is the length of an encryption key: AES-256.
@@ -24,9 +23,10 @@ const (
 )
 
 // Options configures a [Store]. Every field is optional except that either
-// Keys or Plaintext must be set.
+// Keys or Plaintext must be set. encoding/json and YAML leave out the keys
+// and the hooks; fmt prints no key (see [Options.Format]).
 type Options struct {
-	// Prefix starts every Redis key the store writes. Default DefaultPrefix.
+	// Prefix starts every Redis key the store writes. Default "tokenwire:".
 	// It should not contain '{' or '}': the store puts a Redis Cluster hash
 	// tag after it.
 	Prefix string
@@ -34,7 +34,7 @@ type Options struct {
 	// Keys are AES-256 keys (KeySize bytes each). The first encrypts; all
 	// are tried when decrypting, so a key is rotated by putting the new one
 	// first and removing the old one after the longest token lifetime.
-	Keys [][]byte
+	Keys [][]byte `json:"-" yaml:"-"`
 
 	// Plaintext stores values unencrypted. It must be set explicitly when
 	// Keys is empty, and may not be combined with Keys.
@@ -51,42 +51,29 @@ type Options struct {
 
 	// Fallback serves Get, Set and Delete while Redis fails, and receives a
 	// copy of every entry. Default cache.NewMemory(0, cache.WithClock(Now)).
-	Fallback cache.Store
+	Fallback cache.Store `json:"-" yaml:"-"`
 
 	// Now is the clock for expiry checks and the cool-down. Default time.Now.
-	Now func() time.Time
+	Now func() time.Time `json:"-" yaml:"-"`
 
 	// Logger receives failures and recoveries, never a key or a value.
 	// Default: discard.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-" yaml:"-"`
 
 	// MeterProvider receives the tokenwire.store.* instruments (see the
 	// package documentation). Default otel.GetMeterProvider().
-	MeterProvider metric.MeterProvider
+	MeterProvider metric.MeterProvider `json:"-" yaml:"-"`
 }
 
-// String redacts the encryption keys, so that Options may be printed (with
-// any verb but %p, which fmt handles before any method: Keys are exported
-// bytes).
-func (o Options) String() string {
+// Format prints the options without the keys whatever the verb. fmt's %p
+// of an Options value, which no method intercepts, shows the exported
+// bytes: print a pointer, or nothing.
+func (o Options) Format(f fmt.State, _ rune) { redact.Format(f, o.describe()) }
+
+func (o Options) describe() string {
 	return fmt.Sprintf("redis.Options{Prefix:%q Keys:%d %s Plaintext:%t OpTimeout:%s Cooldown:%s}",
 		o.Prefix, len(o.Keys), redact.Mark, o.Plaintext, o.OpTimeout, o.Cooldown)
 }
-
-// GoString redacts like String, for %#v.
-func (o Options) GoString() string { return o.String() }
-
-// Format redacts like String whatever the verb.
-func (o Options) Format(f fmt.State, _ rune) { redact.Format(f, o.String()) }
-
-// MarshalJSON writes the redacted description: the keys are never encoded.
-func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
-
-// MarshalYAML writes the redacted description.
-func (o Options) MarshalYAML() (any, error) { return o.String(), nil }
-
-// LogValue redacts like String, for log/slog.
-func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // withDefaults validates o and fills in the defaults.
 func (o Options) withDefaults() (Options, error) {
@@ -106,7 +93,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultPrefix
+		o.Prefix = defaultPrefix
 	}
 	if o.OpTimeout == 0 {
 		o.OpTimeout = DefaultOpTimeout

@@ -55,7 +55,7 @@ func TestRedisOutage(t *testing.T) {
 
 	// Redis is down: every operation still succeeds, locally.
 	require.NoError(t, a.Set(ctx, "during", entry("v2")))
-	assert.False(t, a.Healthy())
+	assert.False(t, a.Status().Healthy)
 	sent := hook.n.Load()
 	v, err := get(a, "during")
 	require.NoError(t, err)
@@ -80,12 +80,12 @@ func TestRedisOutage(t *testing.T) {
 	require.NoError(t, srv.Restart())
 	require.Eventually(t, func() bool {
 		clk.Advance(DefaultCooldown)
-		return a.Set(ctx, "after", entry("v3")) == nil && a.Healthy()
+		return a.Set(ctx, "after", entry("v3")) == nil && a.Status().Healthy
 	}, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool {
 		clk.Advance(DefaultCooldown)
 		v, err := get(b, "after")
-		return err == nil && v == "v3" && b.Healthy()
+		return err == nil && v == "v3" && b.Status().Healthy
 	}, 10*time.Second, 10*time.Millisecond)
 	assert.Contains(t, logs.String(), "using the local fallback cache")
 	assert.Contains(t, logs.String(), "reachable again")
@@ -119,7 +119,7 @@ func TestSlowRedis(t *testing.T) {
 	s := newStore(t, client, Options{Plaintext: true, OpTimeout: 20 * time.Millisecond})
 
 	require.NoError(t, s.Set(ctx, "k", cache.Entry{Value: []byte("v"), Expiry: time.Now().Add(time.Hour)}))
-	assert.False(t, s.Healthy())
+	assert.False(t, s.Status().Healthy)
 	e, err := s.Get(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, "v", string(e.Value))
@@ -138,5 +138,5 @@ func TestCallerCancellationIsNotAnOutage(t *testing.T) {
 	require.ErrorIs(t, s.Delete(ctx, "k"), context.Canceled)
 	_, _, err = s.TryLock(ctx, "k", time.Second)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.True(t, s.Healthy())
+	assert.True(t, s.Status().Healthy)
 }

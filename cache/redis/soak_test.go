@@ -181,7 +181,7 @@ func TestSoak(t *testing.T) {
 	as := oauthtest.NewServer(oauthtest.WithTokenLifetime(soakLifetime))
 	t.Cleanup(as.Close)
 	for def := range soakDefinitions {
-		as.AddClient(soakClientID(def), soakSecret, "read")
+		as.AddClient(oauthtest.Client{ID: soakClientID(def), Secret: soakSecret, Scopes: []string{"read"}})
 	}
 	as.SetLatency(soakLatency)
 	run := &soakRun{}
@@ -228,7 +228,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	rep := analyseSoak(run, began, warm, ended, faults)
-	rep.serverRequests = as.TotalRequests()
+	rep.serverRequests = as.Requests("")
 	t.Log("\n" + rep.markdown())
 	if path := os.Getenv("TOKENWIRE_SOAK_REPORT"); path != "" {
 		require.NoError(t, os.WriteFile(path, []byte(rep.markdown()), 0o644))

@@ -72,10 +72,6 @@ func honoursDeadlines(client goredis.UniversalClient) bool {
 	return true
 }
 
-// Healthy reports whether the last Redis operation succeeded. While it is
-// false, operations are served by the fallback store.
-func (s *Store) Healthy() bool { return s.health.healthy.Load() }
-
 // Close closes the Redis client if the store created it ([NewFromConfig]);
 // a client passed to [New] is left to its owner. The store's gauge is
 // unregistered either way.
@@ -86,14 +82,6 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
-
-// String describes the store without its keys.
-func (s *Store) String() string {
-	return fmt.Sprintf("redis.Store{prefix: %q, encrypted: %t, healthy: %t}", s.prefix, len(s.codec.keys) > 0, s.Healthy())
-}
-
-// Format prints [Store.String] whatever the verb: never a key or a token.
-func (s *Store) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
 
 // Get implements [cache.Store]. It reads Redis, or the fallback store when
 // Redis fails. A value that cannot be decrypted or has expired is a miss.

@@ -46,7 +46,7 @@ func TestRoundtrip(t *testing.T) {
 			_, err = other.Get(ctx, "k")
 			require.ErrorIs(t, err, cache.ErrNotFound)
 			require.NoError(t, other.Delete(ctx, "k"), "deleting a missing key")
-			assert.True(t, s.Healthy())
+			assert.True(t, s.Status().Healthy)
 		})
 	}
 }
@@ -190,7 +190,7 @@ func TestUnreadableIsMiss(t *testing.T) {
 			reader := newStore(t, client, tc.reader)
 			_, err := reader.Get(ctx, "k")
 			require.ErrorIs(t, err, cache.ErrNotFound)
-			assert.True(t, reader.Healthy(), "an unreadable value is not an outage")
+			assert.True(t, reader.Status().Healthy, "an unreadable value is not an outage")
 			assert.Contains(t, logs.String(), "unreadable")
 			assert.NotContains(t, logs.String(), "secret-access-token")
 		})

@@ -129,12 +129,14 @@ func (h *health) state() string {
 	return cache.BreakerHalfOpen
 }
 
-// Status implements [cache.StatusReporter]: reachable, the breaker's state
+// Status implements [cache.StatusReporter]: Healthy when the last Redis
+// operation succeeded (while it is false, the fallback store serves), the
+// breaker's state
 // and when Redis is tried again, the fallbacks and failures counted, and
 // the last failure (go-redis's text: an address, never a password or a
 // value).
 func (s *Store) Status() cache.Status {
-	st := cache.Status{Kind: "redis", Shared: true, Healthy: s.Healthy(), Breaker: s.health.state(),
+	st := cache.Status{Kind: "redis", Shared: true, Healthy: s.health.healthy.Load(), Breaker: s.health.state(),
 		Fallbacks: s.tel.nFallbacks.Load(), Failures: s.tel.nFailures.Load()}
 	if st.Breaker == cache.BreakerOpen {
 		st.RetryAt = time.Unix(0, s.health.downUntil.Load())

@@ -76,7 +76,7 @@ func TestStoreTelemetry(t *testing.T) {
 	require.NoError(t, srv.Restart())
 	require.Eventually(t, func() bool { // the restarted server may take a moment to accept
 		clk.Advance(DefaultCooldown)
-		return s.Set(ctx, "k", entry) == nil && s.Healthy()
+		return s.Set(ctx, "k", entry) == nil && s.Status().Healthy
 	}, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, map[string]float64{"closed": 1, "open": 0, "half_open": 0}, breakerGauge(t, kit))
 

@@ -66,7 +66,7 @@ func TestTLSAndACL(t *testing.T) {
 		require.True(t, ok)
 		require.NoError(t, unlock(ctx))
 		require.NoError(t, s.DeleteIf(ctx, "k", []byte("v")))
-		assert.True(t, s.Healthy(), "every operation reached Redis: %s", s.Status().LastError)
+		assert.True(t, s.Status().Healthy, "every operation reached Redis: %s", s.Status().LastError)
 		assert.Zero(t, s.Status().Fallbacks)
 
 		keys, err := admin.Keys(ctx, "*").Result()
@@ -128,7 +128,7 @@ func TestTLSAndACL(t *testing.T) {
 		require.NoError(t, s.Set(ctx, "k", cache.Entry{Value: []byte("v"), Expiry: time.Now().Add(time.Minute)}))
 		_, err = s.Get(ctx, "k")
 		require.NoError(t, err)
-		assert.False(t, s.Healthy())
+		assert.False(t, s.Status().Healthy)
 		assert.NotErrorIs(t, s.Check(ctx), ErrMisconfigured)
 	})
 
@@ -146,7 +146,7 @@ func TestTLSAndACL(t *testing.T) {
 		require.NoError(t, admin.Do(ctx, "CLIENT", "KILL", "USER", aclUser).Err())
 
 		require.NoError(t, s.Set(ctx, "k", cache.Entry{Value: []byte("v"), Expiry: time.Now().Add(time.Minute)}))
-		assert.False(t, s.Healthy())
+		assert.False(t, s.Status().Healthy)
 		assert.Contains(t, logs.String(), "level=ERROR msg=\"redis: refused")
 		assert.Contains(t, logs.String(), "refused the username or password")
 		assert.NotContains(t, logs.String(), aclPW)

@@ -170,7 +170,7 @@ func startEHR() (*ehrFake, error) {
 	}
 	e := &ehrFake{keyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	e.auth = oauthtest.NewServer()
-	e.auth.AddJWTClient(clientID, key.Public(), keyID, "system/Patient.rs", "system/Observation.rs")
+	e.auth.AddClient(oauthtest.Client{ID: clientID, Key: key.Public(), KeyID: keyID, Scopes: []string{"system/Patient.rs", "system/Observation.rs"}})
 	e.fhir = fhirtest.NewServer(fhirtest.WithTokenCheck(e.auth.Valid), fhirtest.WithExportPolls(2),
 		fhirtest.WithSmartConfiguration(&fhirtest.SmartConfiguration{
 			TokenEndpoint:                     e.auth.TokenURL(),

@@ -44,7 +44,7 @@ func startEHR(now func() time.Time) (*fakeEHR, error) {
 	}
 	e := &fakeEHR{keyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	e.auth = oauthtest.NewServer(oauthtest.WithClock(now), oauthtest.WithTokenLifetime(tokenLifetime))
-	e.auth.AddJWTClient(ehrClientID, key.Public(), ehrKeyID, "system/Patient.rs", "system/Observation.rs")
+	e.auth.AddClient(oauthtest.Client{ID: ehrClientID, Key: key.Public(), KeyID: ehrKeyID, Scopes: []string{"system/Patient.rs", "system/Observation.rs"}})
 	e.fhir = fhirtest.NewServer(fhirtest.WithTokenCheck(e.auth.Valid), fhirtest.WithSmartConfiguration(&fhirtest.SmartConfiguration{
 		TokenEndpoint:                     e.auth.TokenURL(),
 		TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"},

@@ -40,7 +40,7 @@ func startFakes(now func() time.Time) (*fakes, error) {
 	}
 	f := &fakes{crmStatus: map[int]int{}, ehr: ehr}
 	f.auth = oauthtest.NewServer(oauthtest.WithClock(now), oauthtest.WithTokenLifetime(tokenLifetime))
-	f.auth.AddClient(clientID, clientSecret, "crm.read")
+	f.auth.AddClient(oauthtest.Client{ID: clientID, Secret: clientSecret, Scopes: []string{"crm.read"}})
 	f.crm = httptest.NewServer(f.count(true, f.auth.RequireToken(crmAPI())))
 	f.billing = httptest.NewServer(f.count(false, billingAPI()))
 	return f, nil

@@ -1,8 +1,10 @@
 // Package backoff computes capped exponential delays with jitter, shared by
-// the token source (renewal after a failure) and the REST retry policy.
+// the token source (renewal after a failure) and the REST retry policy, and
+// waits them out.
 package backoff
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -80,4 +82,20 @@ func RetryAfter(v string, now time.Time) time.Duration {
 		return d
 	}
 	return 0
+}
+
+// Sleep waits d or until ctx is done, whichever comes first: nil after d,
+// ctx's error when ctx ends the wait (at once for a done ctx, whatever d).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -55,4 +56,15 @@ func TestRetryAfter(t *testing.T) {
 			assert.Equal(t, tc.want, RetryAfter(tc.in, now))
 		})
 	}
+}
+
+// A wait ends with its context: a cancelled one at once, whatever the
+// delay; otherwise it ends after the delay, without an error.
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, Sleep(ctx, time.Hour), context.Canceled)
+	assert.ErrorIs(t, Sleep(ctx, 0), context.Canceled)
+	assert.NoError(t, Sleep(context.Background(), 0))
+	assert.NoError(t, Sleep(context.Background(), time.Nanosecond))
 }

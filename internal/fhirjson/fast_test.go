@@ -151,11 +151,33 @@ func TestMaxAllocBoundsBothPaths(t *testing.T) {
 	}
 }
 
+func TestFirstString(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"resourceType":"Patient","id":"1"}`: "Patient",
+		` { "resourceType" : "Patient" }`:     "Patient",
+		`{"id":"1","resourceType":"Patient"}`: "", // not first: TopString's job
+		`{"resourceType":"Pat\u0069ent"}`:     "", // escaped: encoding/json's
+		`{"resource\u0054ype":"Patient"}`:     "",
+		`{"resourcetype":"Patient"}`:          "",
+		`{"resourceType":1}`:                  "",
+		`["resourceType"]`:                    "",
+		`{"resourceType":"Pat`:                "",
+		`{"resourceType"`:                     "",
+		``:                                    "",
+	} {
+		if got, ok := FirstString([]byte(doc), "resourceType"); got != want || ok != (want != "") {
+			t.Errorf("%s: FirstString %q %v, want %q", doc, got, ok, want)
+		}
+	}
+}
+
 func TestTopStringAsEncodingJSON(t *testing.T) {
 	for _, doc := range []string{
 		`{"resourceType":"Patient"}`, `{"a":{"resourceType":"X"},"resourceType":"Patient","b":[1]}`,
 		`{"resourceType":"A","resourceType":"B"}`, `{"resourcetype":"Patient"}`, `{"reſourceType":"Patient"}`,
 		`{"resourceType":"Pat\u0069ent"}`, `{"resourceType":1}`, `{"x":1}`, `[]`, `{"resourceType":"P"`, `{"resourceType":"Pé"}`,
+		` { "id" : "1", "text": {"div":"<p>\"}{</p>"}, "name":[{"given":["a,b"]}], "n": 1.5, "b": true,
+		  "contained": [{"resourceType":"Organization"}], "resourceType" : "Patient" }`, `{"id":"1`, `{"resourceType":"A","ResourceType":"B"}`,
 	} {
 		var probe struct {
 			ResourceType string `json:"resourceType"`

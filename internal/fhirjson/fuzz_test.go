@@ -1,6 +1,8 @@
 package fhirjson
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,4 +30,31 @@ func FuzzDecodeAsEncodingJSON(f *testing.F) {
 			same(t, typ, data, Options{})
 		}
 	})
+}
+
+// FuzzTypeAsEncodingJSON holds the resourceType scanners to encoding/json:
+// whatever FirstString or TopString reads, encoding/json reads too.
+func FuzzTypeAsEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"resourceType":"Patient"}`, `{"a":[{"b":"}"}],"resourceType":"X"}`,
+		`{"resourceType":"A","resourceType":"B"}`, `{"resourceType":"A","ResourceType":"B"}`, `{"resourceType":"P\u0061"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var probe struct {
+			ResourceType string `json:"resourceType"`
+		}
+		err := json.Unmarshal(data, &probe)
+		if got, ok := TopString(data, "resourceType"); ok && (err != nil || got != probe.ResourceType) {
+			t.Fatalf("TopString %q, encoding/json %q (%v)", got, probe.ResourceType, err)
+		}
+		if got, ok := FirstString(data, "resourceType"); ok && err == nil && got != probe.ResourceType && !repeated(data) {
+			t.Fatalf("FirstString %q, encoding/json %q", got, probe.ResourceType)
+		}
+	})
+}
+
+// repeated reports whether data names resourceType more than once (in any
+// case), when encoding/json takes the last and FirstString the first.
+func repeated(data []byte) bool {
+	return bytes.Count(bytes.ToLower(data), []byte(`resourcetype"`)) > 1 || bytes.Contains(data, []byte(`\`))
 }

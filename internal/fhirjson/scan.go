@@ -246,6 +246,40 @@ func objectKey(d []byte, i int) int {
 	return i + 1
 }
 
+// FirstString returns the value of key when it is the first member of the
+// JSON object data, as a resource's "resourceType" is written: a read of
+// a few bytes, not a scan. ok is false when it is not the first member,
+// or its value is no string without escapes. A later member of the same
+// name would win with encoding/json: a caller that must agree with it
+// checks what it decodes (or uses [TopString]).
+func FirstString(data []byte, key string) (v string, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	if i >= len(data) || data[i] != '"' {
+		return "", false
+	}
+	end, esc, _ := scanString(data, i)
+	if end < 0 || esc || string(data[i+1:end-1]) != key {
+		return "", false
+	}
+	i = skipSpace(data, end)
+	if i >= len(data) || data[i] != ':' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	if i >= len(data) || data[i] != '"' {
+		return "", false
+	}
+	end, esc, _ = scanString(data, i)
+	if end < 0 || esc {
+		return "", false
+	}
+	return plainString(data[i:end])
+}
+
 // TopString returns the value of the top-level member key of a JSON
 // object, scanning past the other members' values without decoding them.
 // ok is false when data is not an object, has no such member, or holds a

@@ -13,16 +13,16 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// AssertionType is the client_assertion_type of private_key_jwt (RFC 7523).
-const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+// assertionType is the client_assertion_type of private_key_jwt (RFC 7523).
+const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// MaxAssertionLifetime is how far in the future a client assertion's exp
+// maxAssertionLifetime is how far in the future a client assertion's exp
 // may be.
-const MaxAssertionLifetime = 5 * time.Minute
+const maxAssertionLifetime = 5 * time.Minute
 
 var assertionAlgs = []string{"RS256", "RS384", "PS256", "ES256", "ES384", "HS256", "HS384", "HS512"}
 
-// publicKey validates a key given to AddJWTClient and returns its public
+// publicKey validates a key given to AddClient and returns its public
 // half.
 func publicKey(key crypto.PublicKey) crypto.PublicKey {
 	if k, ok := key.(interface{ Public() crypto.PublicKey }); ok {
@@ -36,7 +36,7 @@ func publicKey(key crypto.PublicKey) crypto.PublicKey {
 			return k
 		}
 	}
-	panic(fmt.Sprintf("oauthtest: AddJWTClient: unsupported key type %T (want RSA or ECDSA P-256/P-384)", key))
+	panic(fmt.Sprintf("oauthtest: AddClient: unsupported key type %T (want RSA or ECDSA P-256/P-384)", key))
 }
 
 // assertionIssuer returns the unverified iss of a client assertion, or "".
@@ -53,7 +53,7 @@ func assertionIssuer(raw string) string {
 
 // authAssertion authenticates a private_key_jwt client.
 func (s *Server) authAssertion(form url.Values) (*client, string, *Response) {
-	if form.Get("client_assertion_type") != AssertionType {
+	if form.Get("client_assertion_type") != assertionType {
 		return nil, "", badRequest("unsupported client_assertion_type")
 	}
 	raw := form.Get("client_assertion")
@@ -80,9 +80,9 @@ func (s *Server) authAssertion(form url.Values) (*client, string, *Response) {
 		return nil, "", invalidClient("client assertion replayed (jti seen before)", false)
 	}
 	if c.kind == secretJWTClient {
-		return c, AuthClientSecretJWT, nil
+		return c, authClientSecretJWT, nil
 	}
-	return c, AuthPrivateKeyJWT, nil
+	return c, authPrivateKeyJWT, nil
 }
 
 func (s *Server) verifyAssertion(c *client, raw string, now time.Time) (*jwt.RegisteredClaims, error) {
@@ -98,8 +98,8 @@ func (s *Server) verifyAssertion(c *client, raw string, now time.Time) (*jwt.Reg
 	if _, err := p.ParseWithClaims(raw, &claims, c.keyFunc); err != nil {
 		return nil, err // jwt errors name the failed check, never the token
 	}
-	if claims.ExpiresAt.Sub(now) > MaxAssertionLifetime {
-		return nil, fmt.Errorf("exp more than %v in the future", MaxAssertionLifetime)
+	if claims.ExpiresAt.Sub(now) > maxAssertionLifetime {
+		return nil, fmt.Errorf("exp more than %v in the future", maxAssertionLifetime)
 	}
 	if claims.ID == "" {
 		return nil, errors.New("jti is missing")

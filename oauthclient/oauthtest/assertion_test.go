@@ -29,14 +29,14 @@ func TestPrivateKeyJWTAlgorithms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id := "client-" + tt.name
 			// A private key is accepted too: its public half is used.
-			s.AddJWTClient(id, tt.key, "kid-1", "read")
+			s.AddClient(oauthtest.Client{ID: id, Key: tt.key, KeyID: "kid-1", Scopes: []string{"read"}})
 			a := sign(t, tt.method, tt.key, "kid-1", claims(id, s.TokenURL(), clock.Now()))
 			r := post(t, s.Client(), s.TokenURL(), jwtForm(a), nil)
 			require.Equal(t, 200, r.Status, r.Body)
 			assert.True(t, s.Valid(r.str("access_token")))
 			assert.Equal(t, "read", r.str("scope"))
 			last, _ := s.LastRequest()
-			assert.Equal(t, oauthtest.AuthPrivateKeyJWT, last.AuthMethod)
+			assert.Equal(t, "private_key_jwt", last.AuthMethod)
 			assert.Equal(t, id, last.ClientID)
 			assert.Equal(t, 1, s.Requests(id))
 		})
@@ -46,9 +46,9 @@ func TestPrivateKeyJWTAlgorithms(t *testing.T) {
 func TestPrivateKeyJWTRejected(t *testing.T) {
 	clock := newClock()
 	s := newServer(t, oauthtest.WithClock(clock.Now))
-	s.AddJWTClient("rsa", rsaKey().Public(), "kid-1")
-	s.AddJWTClient("ec", p256Key().Public(), "")
-	s.AddClient("secret", "s")
+	s.AddClient(oauthtest.Client{ID: "rsa", Key: rsaKey().Public(), KeyID: "kid-1"})
+	s.AddClient(oauthtest.Client{ID: "ec", Key: p256Key().Public()})
+	s.AddClient(oauthtest.Client{ID: "secret", Secret: "s"})
 	now := clock.Now()
 	std := func(id string) jwt.MapClaims { return claims(id, s.TokenURL(), now) }
 	with := func(id, k string, v any) jwt.MapClaims {
@@ -97,7 +97,7 @@ func TestPrivateKeyJWTRejected(t *testing.T) {
 
 func TestPrivateKeyJWTAlgNone(t *testing.T) {
 	s := newServer(t)
-	s.AddJWTClient("rsa", rsaKey().Public(), "")
+	s.AddClient(oauthtest.Client{ID: "rsa", Key: rsaKey().Public()})
 	a := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", claims("rsa", s.TokenURL(), time.Now()))
 	r := post(t, s.Client(), s.TokenURL(), jwtForm(a), nil)
 	assert.Equal(t, 401, r.Status, r.Body)
@@ -106,7 +106,7 @@ func TestPrivateKeyJWTAlgNone(t *testing.T) {
 func TestPrivateKeyJWTReplayAndAudience(t *testing.T) {
 	clock := newClock()
 	s := newServer(t, oauthtest.WithClock(clock.Now))
-	s.AddJWTClient("ec", &p256Key().PublicKey, "")
+	s.AddClient(oauthtest.Client{ID: "ec", Key: &p256Key().PublicKey})
 
 	a := sign(t, jwt.SigningMethodES256, p256Key(), "", claims("ec", s.TokenURL(), clock.Now()))
 	require.Equal(t, 200, post(t, s.Client(), s.TokenURL(), jwtForm(a), nil).Status)
@@ -126,7 +126,7 @@ func TestPrivateKeyJWTReplayAndAudience(t *testing.T) {
 
 func TestPrivateKeyJWTFormErrors(t *testing.T) {
 	s := newServer(t)
-	s.AddJWTClient("rsa", rsaKey().Public(), "")
+	s.AddClient(oauthtest.Client{ID: "rsa", Key: rsaKey().Public()})
 	good := func() string {
 		return sign(t, jwt.SigningMethodRS256, rsaKey(), "", claims("rsa", s.TokenURL(), time.Now()))
 	}
@@ -137,11 +137,11 @@ func TestPrivateKeyJWTFormErrors(t *testing.T) {
 		wantErr    string
 	}{
 		{"wrong assertion type", map[string]string{"client_assertion_type": "urn:x", "client_assertion": good()}, 400, "invalid_request"},
-		{"missing assertion", map[string]string{"client_assertion_type": oauthtest.AssertionType}, 400, "invalid_request"},
-		{"garbage assertion", map[string]string{"client_assertion_type": oauthtest.AssertionType, "client_assertion": "a.b.c"}, 401, "invalid_client"},
-		{"client_id mismatch", map[string]string{"client_assertion_type": oauthtest.AssertionType, "client_assertion": good(), "client_id": "other"}, 401, "invalid_client"},
-		{"client_id match", map[string]string{"client_assertion_type": oauthtest.AssertionType, "client_assertion": good(), "client_id": "rsa"}, 200, ""},
-		{"also a secret", map[string]string{"client_assertion_type": oauthtest.AssertionType, "client_assertion": good(), "client_secret": "x"}, 400, "invalid_request"},
+		{"missing assertion", map[string]string{"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, 400, "invalid_request"},
+		{"garbage assertion", map[string]string{"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": "a.b.c"}, 401, "invalid_client"},
+		{"client_id mismatch", map[string]string{"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": good(), "client_id": "other"}, 401, "invalid_client"},
+		{"client_id match", map[string]string{"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": good(), "client_id": "rsa"}, 200, ""},
+		{"also a secret", map[string]string{"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": good(), "client_secret": "x"}, 400, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +156,16 @@ func TestPrivateKeyJWTFormErrors(t *testing.T) {
 	}
 }
 
-func TestAddJWTClientPanicsOnUnsupportedKey(t *testing.T) {
+// A client set up wrong stops the test that sets it up.
+func TestAddClientPanicsOnMisuse(t *testing.T) {
 	s := newServer(t)
-	assert.Panics(t, func() { s.AddJWTClient("x", []byte("hmac"), "") })
+	for name, c := range map[string]oauthtest.Client{
+		"unsupported key":           {ID: "x", Key: []byte("hmac")},
+		"unknown method":            {ID: "x", Secret: "s", Auth: "client_secret_magic"},
+		"secret jwt without secret": {ID: "x", Auth: "client_secret_jwt"},
+		"private key jwt, no key":   {ID: "x", Auth: "private_key_jwt", Secret: "s"},
+		"tls without certificate":   {ID: "x", Auth: "tls_client_auth"},
+	} {
+		assert.Panics(t, func() { s.AddClient(c) }, name)
+	}
 }

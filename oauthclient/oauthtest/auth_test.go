@@ -18,9 +18,9 @@ const secret = "p+s%w:rd &=é"
 
 func TestClientAuthentication(t *testing.T) {
 	s := newServer(t)
-	s.AddClient("conf id:1", secret)
-	s.AddPublicClient("public")
-	s.AddJWTClient("jwt", rsaKey().Public(), "")
+	s.AddClient(oauthtest.Client{ID: "conf id:1", Secret: secret})
+	s.AddClient(oauthtest.Client{ID: "public"})
+	s.AddClient(oauthtest.Client{ID: "jwt", Key: rsaKey().Public()})
 
 	tests := []struct {
 		name       string
@@ -30,8 +30,8 @@ func TestClientAuthentication(t *testing.T) {
 		wantError  string
 		wantMethod string
 	}{
-		{"basic", ccForm(), basic("conf id:1", secret), 200, "", oauthtest.AuthClientSecretBasic},
-		{"basic with matching client_id", ccForm("client_id", "conf id:1"), basic("conf id:1", secret), 200, "", oauthtest.AuthClientSecretBasic},
+		{"basic", ccForm(), basic("conf id:1", secret), 200, "", "client_secret_basic"},
+		{"basic with matching client_id", ccForm("client_id", "conf id:1"), basic("conf id:1", secret), 200, "", "client_secret_basic"},
 		{"basic wrong secret", ccForm(), basic("conf id:1", "nope"), 401, "invalid_client", ""},
 		{"basic unknown client", ccForm(), basic("who", secret), 401, "invalid_client", ""},
 		{"basic not url-encoded", ccForm(), rawBasic("conf id:1:" + secret), 401, "invalid_client", ""},
@@ -39,16 +39,16 @@ func TestClientAuthentication(t *testing.T) {
 		{"basic public client", ccForm(), basic("public", ""), 401, "invalid_client", ""},
 		{"basic and post", ccForm("client_secret", secret), basic("conf id:1", secret), 400, "invalid_request", ""},
 		{"basic other client_id", ccForm("client_id", "public"), basic("conf id:1", secret), 400, "invalid_request", ""},
-		{"post", ccForm("client_id", "conf id:1", "client_secret", secret), nil, 200, "", oauthtest.AuthClientSecretPost},
+		{"post", ccForm("client_id", "conf id:1", "client_secret", secret), nil, 200, "", "client_secret_post"},
 		{"post wrong secret", ccForm("client_id", "conf id:1", "client_secret", "nope"), nil, 401, "invalid_client", ""},
 		{"post no secret", ccForm("client_id", "conf id:1"), nil, 401, "invalid_client", ""},
-		{"public", ccForm("client_id", "public"), nil, 200, "", oauthtest.AuthNone},
+		{"public", ccForm("client_id", "public"), nil, 200, "", "none"},
 		{"public with secret", ccForm("client_id", "public", "client_secret", "x"), nil, 401, "invalid_client", ""},
 		{"jwt client without assertion", ccForm("client_id", "jwt"), nil, 401, "invalid_client", ""},
 		{"unknown client", ccForm("client_id", "nobody"), nil, 401, "invalid_client", ""},
 		{"no authentication", ccForm(), nil, 401, "invalid_client", ""},
-		{"no grant_type", url.Values{"client_id": {"public"}}, nil, 400, "invalid_request", oauthtest.AuthNone},
-		{"other grant", ccForm("client_id", "public", "grant_type", "password"), nil, 400, "unsupported_grant_type", oauthtest.AuthNone},
+		{"no grant_type", url.Values{"client_id": {"public"}}, nil, 400, "invalid_request", "none"},
+		{"other grant", ccForm("client_id", "public", "grant_type", "password"), nil, 400, "unsupported_grant_type", "none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +77,7 @@ func rawBasic(s string) http.Header {
 
 func TestLastRequestRedactsSecrets(t *testing.T) {
 	s := newServer(t)
-	s.AddClient("c", secret)
+	s.AddClient(oauthtest.Client{ID: "c", Secret: secret})
 	post(t, s.Client(), s.TokenURL(), ccForm("client_id", "c", "client_secret", secret, "scope", "a"), nil)
 	last, ok := s.LastRequest()
 	require.True(t, ok)
@@ -96,7 +96,7 @@ func TestLastRequestRedactsSecrets(t *testing.T) {
 
 func TestProtocolErrors(t *testing.T) {
 	s := newServer(t)
-	s.AddPublicClient("public")
+	s.AddClient(oauthtest.Client{ID: "public"})
 
 	resp, err := s.Client().Get(s.TokenURL())
 	require.NoError(t, err)
@@ -107,13 +107,13 @@ func TestProtocolErrors(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	assert.Equal(t, 2, s.TotalRequests())
+	assert.Equal(t, 2, s.Requests(""))
 }
 
 func TestScopes(t *testing.T) {
 	s := newServer(t)
-	s.AddClient("limited", "s", "read", "write")
-	s.AddClient("any", "s")
+	s.AddClient(oauthtest.Client{ID: "limited", Secret: "s", Scopes: []string{"read", "write"}})
+	s.AddClient(oauthtest.Client{ID: "any", Secret: "s"})
 
 	tests := []struct {
 		name, client, scope string
@@ -148,7 +148,7 @@ func TestTLSClientAuth(t *testing.T) {
 	t.Cleanup(s.Close)
 	cert := selfSigned(t, "client-a")
 	other := selfSigned(t, "client-b")
-	s.AddTLSClient("mtls", cert.Leaf, "read")
+	s.AddClient(oauthtest.Client{ID: "mtls", Certificate: cert.Leaf, Scopes: []string{"read"}})
 	require.NotNil(t, s.CertPool())
 	require.True(t, strings.HasPrefix(s.TokenURL(), "https://127.0.0.1:"))
 
@@ -173,14 +173,14 @@ func TestTLSClientAuth(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, r.Status, r.Body)
 			if tt.wantStatus == 200 {
 				last, _ := s.LastRequest()
-				assert.Equal(t, oauthtest.AuthTLSClientAuth, last.AuthMethod)
+				assert.Equal(t, "tls_client_auth", last.AuthMethod)
 			}
 		})
 	}
 
 	// Server.Client trusts the server; a TLS client without a certificate
 	// is rejected, a public client is fine.
-	s.AddPublicClient("public")
+	s.AddClient(oauthtest.Client{ID: "public"})
 	r := post(t, s.Client(), s.TokenURL(), ccForm("client_id", "public"), nil)
 	assert.Equal(t, 200, r.Status)
 }

@@ -7,26 +7,17 @@ import (
 	"net/url"
 )
 
-// AuthorizePath is the path of the authorization endpoint:
-// [Server.AuthorizeURL] is the server's URL followed by AuthorizePath.
-const AuthorizePath = "/oauth2/authorize"
+// authorizePath is the path of the authorization endpoint.
+const authorizePath = "/oauth2/authorize"
 
 // AuthorizeURL returns the URL of the authorization endpoint.
-func (s *Server) AuthorizeURL() string { return s.base + AuthorizePath }
-
-// SetAuthorizeSubject sets who approves the authorization requests (the
-// Subject of the tokens a code is redeemed for); default "alice".
-func (s *Server) SetAuthorizeSubject(sub string) {
-	s.mu.Lock()
-	s.grants.subject = sub
-	s.mu.Unlock()
-}
+func (s *Server) AuthorizeURL() string { return s.base + authorizePath }
 
 // serveAuthorize is the authorization endpoint of the code grant (RFC 6749
 // §4.1.1) for native programs: a registered client, a loopback redirect
 // (RFC 8252 §7.3: http on 127.0.0.1 or [::1], any port), a PKCE challenge
 // with method S256 (RFC 7636; plain is refused) and allowed scopes. Every
-// request is approved at once, by the subject of SetAuthorizeSubject: the
+// request is approved at once, by the client's Subject: the
 // answer redirects to redirect_uri with the code and the state. A request
 // with a redirect that cannot be trusted is answered 400 without a
 // redirect; other errors redirect with error and state (RFC 6749 §4.1.2.1).
@@ -81,7 +72,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	code := rand.Text()
 	s.mu.Lock()
 	s.grants.codes[code] = &authCode{clientID: c.id, redirectURI: redirect, challenge: q.Get("code_challenge"), scope: scope,
-		subject: s.grants.subject, expiry: s.now().Add(codeLifetime)}
+		subject: c.subject, expiry: s.now().Add(codeLifetime)}
 	s.mu.Unlock()
 	u, _ := url.Parse(redirect)
 	v := u.Query()

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/subtle"
 	"crypto/x509"
@@ -9,17 +10,19 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// Client authentication methods, as reported in [Request].AuthMethod.
+// The client authentication methods, as [Client].Auth and
+// [Request].AuthMethod name them.
 const (
-	AuthClientSecretBasic = "client_secret_basic"
-	AuthClientSecretPost  = "client_secret_post"
-	AuthPrivateKeyJWT     = "private_key_jwt"
-	AuthClientSecretJWT   = "client_secret_jwt"
-	AuthTLSClientAuth     = "tls_client_auth"
-	AuthNone              = "none"
+	authClientSecretBasic = "client_secret_basic"
+	authClientSecretPost  = "client_secret_post"
+	authPrivateKeyJWT     = "private_key_jwt"
+	authClientSecretJWT   = "client_secret_jwt"
+	authTLSClientAuth     = "tls_client_auth"
+	authNone              = "none"
 )
 
 type clientKind int
@@ -32,55 +35,99 @@ const (
 	secretJWTClient
 )
 
+// Client is a client of the server: its id, how it authenticates at the
+// token endpoint, and what it may do.
+type Client struct {
+	ID string
+	// Auth is its token endpoint authentication method. Default: by what
+	// it is given — "private_key_jwt" with a Key, "tls_client_auth" with a
+	// Certificate, "client_secret_basic" with a Secret (which also accepts
+	// client_secret_post: the secret in the form), "none" (a public client
+	// that sends only its client_id) with none of them. Set it to
+	// "client_secret_jwt" for an assertion signed with the Secret (HS256,
+	// HS384 or HS512).
+	Auth   string
+	Secret string
+	// Key verifies its private_key_jwt assertions (RFC 7523): an
+	// *rsa.PublicKey (RS256, RS384, PS256) or an *ecdsa.PublicKey on P-256
+	// (ES256) or P-384 (ES384); a private key's public half is used. With a
+	// KeyID, an assertion that names another kid is refused. Assertions
+	// must have iss = sub = ID, the token endpoint (or the server's URL) as
+	// aud, an exp at most 5 minutes ahead and a jti never seen before.
+	Key   crypto.PublicKey
+	KeyID string
+	// Certificate is the leaf certificate it presents for tls_client_auth
+	// (RFC 8705), with its client_id; it needs a server from
+	// [NewTLSServer].
+	Certificate *x509.Certificate
+	// Scopes are the scopes it may request; empty allows any.
+	Scopes []string
+	// Subject approves its authorization requests (the Subject of the
+	// tokens a code is redeemed for). Default "alice".
+	Subject string
+	// KeepRefreshToken makes its refresh requests keep the refresh token.
+	// By default each one rotates it: a rotated token may be used once, and
+	// using it again is answered invalid_grant and revokes its family —
+	// every refresh token and access token descending from the same
+	// authorisation.
+	KeepRefreshToken bool
+}
+
 type client struct {
-	id     string
-	kind   clientKind
-	secret string
-	key    crypto.PublicKey
-	kid    string
-	cert   *x509.Certificate
-	scopes []string // allowed scopes; empty allows any
+	id          string
+	kind        clientKind
+	secret      string
+	key         crypto.PublicKey
+	kid         string
+	cert        *x509.Certificate
+	scopes      []string // allowed scopes; empty allows any
+	subject     string
+	keepRefresh bool
 }
 
-// AddClient registers a confidential client that authenticates with its
-// secret, either in a Basic header (client_secret_basic) or in the form
-// (client_secret_post). If scopes are given, the client may request only
-// those; otherwise it may request any. Adding a client again replaces it.
-func (s *Server) AddClient(id, secret string, scopes ...string) {
-	s.add(&client{id: id, kind: secretClient, secret: secret, scopes: scopes})
-}
-
-// AddPublicClient registers a client that sends only its client_id (token
-// endpoint authentication method "none").
-func (s *Server) AddPublicClient(id string, scopes ...string) {
-	s.add(&client{id: id, kind: publicClient, scopes: scopes})
-}
-
-// AddJWTClient registers a client that authenticates with a JWT assertion
-// (private_key_jwt, RFC 7523) signed by the private key of key: an
-// *rsa.PublicKey (RS256, RS384, PS256) or an *ecdsa.PublicKey on P-256
-// (ES256) or P-384 (ES384). A private key is accepted too; its public half is
-// used. If kid is not empty, an assertion that names a different kid in its
-// header is rejected. AddJWTClient panics on any other key type.
-func (s *Server) AddJWTClient(id string, key crypto.PublicKey, kid string, scopes ...string) {
-	s.add(&client{id: id, kind: jwtClient, key: publicKey(key), kid: kid, scopes: scopes})
-}
-
-// AddSecretJWTClient registers a client that authenticates with a JWT
-// assertion signed with its secret (client_secret_jwt, RFC 7523 and OpenID
-// Connect Core §9: HS256, HS384 or HS512), with the same checks as
-// AddJWTClient's (iss = sub = client_id, aud, exp at most 5 minutes ahead,
-// a jti never seen before).
-func (s *Server) AddSecretJWTClient(id, secret string, scopes ...string) {
-	s.add(&client{id: id, kind: secretJWTClient, secret: secret, scopes: scopes})
-}
-
-// AddTLSClient registers a client that authenticates with a TLS client
-// certificate (tls_client_auth, RFC 8705): the leaf certificate it presents
-// must be cert. The client must also send its client_id. It needs a server
-// from [NewTLSServer].
-func (s *Server) AddTLSClient(id string, cert *x509.Certificate, scopes ...string) {
-	s.add(&client{id: id, kind: tlsClient, cert: cert, scopes: scopes})
+// AddClient registers c; adding a client again replaces it. It panics on
+// an Auth it does not know, or without what that method needs (a Key, a
+// Certificate, a Secret), as a test that sets it up wrong should stop.
+func (s *Server) AddClient(c Client) {
+	auth := c.Auth
+	if auth == "" {
+		switch {
+		case c.Key != nil:
+			auth = authPrivateKeyJWT
+		case c.Certificate != nil:
+			auth = authTLSClientAuth
+		case c.Secret != "":
+			auth = authClientSecretBasic
+		default:
+			auth = authNone
+		}
+	}
+	in := &client{id: c.ID, secret: c.Secret, kid: c.KeyID, cert: c.Certificate, scopes: c.Scopes,
+		subject: cmp.Or(c.Subject, "alice"), keepRefresh: c.KeepRefreshToken}
+	need := func(ok bool, what string) {
+		if !ok {
+			panic("oauthtest: AddClient " + c.ID + ": " + auth + " needs " + what)
+		}
+	}
+	switch auth {
+	case authClientSecretBasic, authClientSecretPost:
+		need(c.Secret != "", "a Secret")
+		in.kind = secretClient
+	case authClientSecretJWT:
+		need(c.Secret != "", "a Secret")
+		in.kind = secretJWTClient
+	case authPrivateKeyJWT:
+		need(c.Key != nil, "a Key")
+		in.kind, in.key = jwtClient, publicKey(c.Key)
+	case authTLSClientAuth:
+		need(c.Certificate != nil, "a Certificate")
+		in.kind = tlsClient
+	case authNone:
+		in.kind = publicClient
+	default:
+		panic("oauthtest: AddClient " + c.ID + ": unknown Auth " + strconv.Quote(auth))
+	}
+	s.add(in)
 }
 
 func (s *Server) add(c *client) {
@@ -124,17 +171,17 @@ func (s *Server) authenticate(r *http.Request) (*client, string, *Response) {
 		if !equal(c.secret, secret) {
 			return nil, "", invalidClient("wrong client secret", false)
 		}
-		return c, AuthClientSecretPost, nil
+		return c, authClientSecretPost, nil
 	case secret != "":
 		return nil, "", invalidClient("client has no secret", false)
 	case c.kind == publicClient:
-		return c, AuthNone, nil
+		return c, authNone, nil
 	case c.kind == tlsClient:
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 ||
 			!bytes.Equal(r.TLS.PeerCertificates[0].Raw, c.cert.Raw) {
 			return nil, "", invalidClient("client certificate missing or not registered", false)
 		}
-		return c, AuthTLSClientAuth, nil
+		return c, authTLSClientAuth, nil
 	case c.kind == jwtClient:
 		return nil, "", invalidClient("client assertion required", false)
 	default:
@@ -159,7 +206,7 @@ func (s *Server) authBasic(r *http.Request) (*client, string, *Response) {
 	if c == nil || c.kind != secretClient || !equal(c.secret, secret) {
 		return nil, "", invalidClient("unknown client or wrong client secret", true)
 	}
-	return c, AuthClientSecretBasic, nil
+	return c, authClientSecretBasic, nil
 }
 
 // basicCredentials returns the base64 credentials of a Basic Authorization

@@ -21,7 +21,7 @@ import (
 func Example() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("crm", "s3cret", "read", "write")
+	as.AddClient(oauthtest.Client{ID: "crm", Secret: "s3cret", Scopes: []string{"read", "write"}})
 
 	cfg := clientcredentials.Config{
 		ClientID:     "crm",
@@ -49,7 +49,7 @@ func Example() {
 func ExampleServer_TokenURL() {
 	as := oauthtest.NewServer(oauthtest.WithTokenLifetime(5 * time.Minute))
 	defer as.Close()
-	as.AddClient("crm", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "crm", Secret: "s3cret"})
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"crm"}, "client_secret": {"s3cret"}}
 	resp, err := as.Client().PostForm(as.TokenURL(), form)
@@ -72,7 +72,7 @@ func ExampleServer_TokenURL() {
 func ExampleServer_FailNext() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("crm", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "crm", Secret: "s3cret"})
 	as.FailNext(2, oauthtest.Response{
 		Status:      http.StatusServiceUnavailable,
 		ContentType: "text/plain",
@@ -108,7 +108,7 @@ func ExampleServer_RequireToken() {
 		oauthtest.WithTokenLifetime(time.Hour),
 	)
 	defer as.Close()
-	as.AddClient("crm", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "crm", Secret: "s3cret"})
 
 	backend := httptest.NewServer(as.RequireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "customers")
@@ -145,7 +145,7 @@ func ExampleServer_RequireToken() {
 func ExampleServer_SetShape() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddClient("crm", "s3cret")
+	as.AddClient(oauthtest.Client{ID: "crm", Secret: "s3cret"})
 	as.SetShape(oauthtest.JSONWith(map[string]any{"expires_in": "3600", "token_type": "BearerToken"}))
 
 	cfg := clientcredentials.Config{ClientID: "crm", ClientSecret: "s3cret", TokenURL: as.TokenURL(),
@@ -164,7 +164,7 @@ func ExampleServer_SetShape() {
 func ExampleServer_IssueRefreshToken() {
 	as := oauthtest.NewServer()
 	defer as.Close()
-	as.AddPublicClient("app", "files.read")
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"files.read"}})
 	rt := as.IssueRefreshToken("app", "alice", "files.read")
 	refresh := func(v string) (string, string) {
 		resp, err := http.PostForm(as.TokenURL(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {v}, "client_id": {"app"}})

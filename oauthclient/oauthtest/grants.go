@@ -20,15 +20,15 @@ import (
 // The grant types the token endpoint serves besides client_credentials,
 // refresh_token and authorization_code.
 const (
-	GrantJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"     // RFC 7523 §2.1
-	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange" // RFC 8693
+	grantJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"     // RFC 7523 §2.1
+	grantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange" // RFC 8693
 )
 
 // Token type identifiers of RFC 8693 the server understands.
 const (
-	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
-	TokenTypeJWT         = "urn:ietf:params:oauth:token-type:jwt"
-	TokenTypeIDToken     = "urn:ietf:params:oauth:token-type:id_token"
+	tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+	tokenTypeJWT         = "urn:ietf:params:oauth:token-type:jwt"
+	tokenTypeIDToken     = "urn:ietf:params:oauth:token-type:id_token"
 )
 
 // grantState is what the grants beyond client credentials keep: trusted
@@ -39,18 +39,15 @@ type grantState struct {
 	refresh  map[string]*refreshToken // by value
 	codes    map[string]*authCode
 	logins   map[string]string // user → password
-	rotate   bool
 	stats    RefreshStats
-	subject  string // who approves authorization requests
 	loginKey []byte // signs the login endpoint's JWTs
-	loginSh  Shape
 }
 
 func newGrantState() grantState {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return grantState{issuers: map[string]crypto.PublicKey{}, refresh: map[string]*refreshToken{}, codes: map[string]*authCode{},
-		logins: map[string]string{}, rotate: true, subject: "alice", loginKey: key}
+		logins: map[string]string{}, loginKey: key}
 }
 
 // refreshToken is one refresh token of a family.
@@ -112,31 +109,11 @@ func (s *Server) newRefresh(fam *rtFamily, clientID, subject, scope string) stri
 	return v
 }
 
-// SetRefreshRotation sets whether a refresh request rotates the refresh
-// token (default true): a rotated token may be used once, and using it
-// again is answered invalid_grant and revokes its family — every refresh
-// token and access token descending from the same authorisation.
-func (s *Server) SetRefreshRotation(on bool) {
-	s.mu.Lock()
-	s.grants.rotate = on
-	s.mu.Unlock()
-}
-
 // RefreshStats returns what the refresh tokens went through so far.
 func (s *Server) RefreshStats() RefreshStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.grants.stats
-}
-
-// RevokeRefreshTokens revokes every refresh token family (and the access
-// tokens issued with them), as an administrator revoking the grant does.
-func (s *Server) RevokeRefreshTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, rt := range s.grants.refresh {
-		s.revokeFamily(rt.fam)
-	}
 }
 
 // revokeFamily revokes fam (under s.mu).
@@ -172,9 +149,9 @@ func (s *Server) TokenInfo(accessToken string) (Token, bool) {
 // request that sent no client authentication.
 func (s *Server) grant(gt string, c *client, form url.Values) (Token, *Response) {
 	switch gt {
-	case GrantJWTBearer:
+	case grantJWTBearer:
 		return s.jwtBearer(c, form)
-	case GrantTokenExchange:
+	case grantTokenExchange:
 		return s.exchange(c, form)
 	case "refresh_token":
 		return s.refresh(c, form)
@@ -262,7 +239,7 @@ func (s *Server) exchange(c *client, form url.Values) (Token, *Response) {
 	if errResp != nil {
 		return Token{}, errResp
 	}
-	t := Token{ClientID: c.id, Subject: subject, IssuedTokenType: TokenTypeAccessToken}
+	t := Token{ClientID: c.id, Subject: subject, IssuedTokenType: tokenTypeAccessToken}
 	if form.Has("actor_token") {
 		if t.Actor, errResp = s.subjectOf(form.Get("actor_token"), form.Get("actor_token_type"), "actor"); errResp != nil {
 			return Token{}, errResp
@@ -270,7 +247,7 @@ func (s *Server) exchange(c *client, form url.Values) (Token, *Response) {
 	} else if form.Has("actor_token_type") {
 		return Token{}, badRequest("actor_token_type without actor_token")
 	}
-	if rt := form.Get("requested_token_type"); rt != "" && rt != TokenTypeAccessToken && rt != TokenTypeJWT {
+	if rt := form.Get("requested_token_type"); rt != "" && rt != tokenTypeAccessToken && rt != tokenTypeJWT {
 		return Token{}, badRequest("requested_token_type is not supported")
 	} else if rt != "" {
 		t.IssuedTokenType = rt
@@ -290,7 +267,7 @@ func (s *Server) subjectOf(tok, typ, what string) (string, *Response) {
 		return "", badRequest(what + "_token is missing")
 	}
 	switch typ {
-	case TokenTypeAccessToken:
+	case tokenTypeAccessToken:
 		s.mu.Lock()
 		t, ok := s.tokens[tok]
 		s.mu.Unlock()
@@ -301,7 +278,7 @@ func (s *Server) subjectOf(tok, typ, what string) (string, *Response) {
 			return t.Subject, nil
 		}
 		return t.ClientID, nil
-	case TokenTypeJWT, TokenTypeIDToken:
+	case tokenTypeJWT, tokenTypeIDToken:
 		claims, err := s.verifyIssued(tok, false)
 		if err != nil {
 			return "", invalidGrant(what + " token rejected: " + err.Error())
@@ -344,7 +321,7 @@ func (s *Server) refresh(c *client, form url.Values) (Token, *Response) {
 	}
 	g.stats.Used++
 	t := Token{ClientID: c.id, Subject: rt.subject, Scope: scope, RefreshToken: v}
-	if g.rotate {
+	if !c.keepRefresh {
 		rt.used = true
 		t.RefreshToken = s.newRefresh(rt.fam, rt.clientID, rt.subject, rt.scope)
 	}

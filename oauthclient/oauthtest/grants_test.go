@@ -24,9 +24,9 @@ func TestJWTBearerGrant(t *testing.T) {
 	clk := newClock()
 	s := newServer(t, oauthtest.WithClock(clk.Now))
 	s.AddAssertionIssuer("https://issuer.example", p256Key())
-	s.AddClient("svc", "pw", "read")
+	s.AddClient(oauthtest.Client{ID: "svc", Secret: "pw", Scopes: []string{"read"}})
 	assertion := func(c jwt.MapClaims) url.Values {
-		return url.Values{"grant_type": {oauthtest.GrantJWTBearer}, "assertion": {sign(t, jwt.SigningMethodES256, p256Key(), "", c)}}
+		return url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {sign(t, jwt.SigningMethodES256, p256Key(), "", c)}}
 	}
 	good := jwt.MapClaims{"iss": "https://issuer.example", "sub": "wl-1", "aud": s.TokenURL(), "exp": clk.Now().Add(time.Hour).Unix()}
 
@@ -55,49 +55,49 @@ func TestJWTBearerGrant(t *testing.T) {
 		assert.Equal(t, "invalid_grant", r.str("error"), name)
 	}
 	other := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
-	forged := url.Values{"grant_type": {oauthtest.GrantJWTBearer}, "assertion": {sign(t, jwt.SigningMethodES256, other, "", good)}}
+	forged := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {sign(t, jwt.SigningMethodES256, other, "", good)}}
 	assert.Equal(t, "invalid_grant", post(t, http.DefaultClient, s.TokenURL(), forged, nil).str("error"), "a signature of another key")
 }
 
 func TestTokenExchangeGrant(t *testing.T) {
 	s := newServer(t)
-	s.AddClient("gw", "gw-pw")
-	s.AddClient("alice", "a-pw")
+	s.AddClient(oauthtest.Client{ID: "gw", Secret: "gw-pw"})
+	s.AddClient(oauthtest.Client{ID: "alice", Secret: "a-pw"})
 	s.AddAssertionIssuer("https://idp.example", rsaKey())
 	subj := post(t, http.DefaultClient, s.TokenURL(), ccForm(), basic("alice", "a-pw")).str("access_token")
 	exchange := func(kv ...string) reply {
-		f := url.Values{"grant_type": {oauthtest.GrantTokenExchange}}
+		f := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}}
 		for i := 0; i+1 < len(kv); i += 2 {
 			f.Set(kv[i], kv[i+1])
 		}
 		return post(t, http.DefaultClient, s.TokenURL(), f, basic("gw", "gw-pw"))
 	}
-	r := exchange("subject_token", subj, "subject_token_type", oauthtest.TokenTypeAccessToken)
+	r := exchange("subject_token", subj, "subject_token_type", "urn:ietf:params:oauth:token-type:access_token")
 	require.Equal(t, 200, r.Status, r.Body)
-	assert.Equal(t, oauthtest.TokenTypeAccessToken, r.str("issued_token_type"))
+	assert.Equal(t, "urn:ietf:params:oauth:token-type:access_token", r.str("issued_token_type"))
 	info, _ := s.TokenInfo(r.str("access_token"))
 	assert.Equal(t, "alice", info.Subject)
 	assert.Equal(t, "gw", info.ClientID)
 
 	idTok := sign(t, jwt.SigningMethodRS256, rsaKey(), "", jwt.MapClaims{"iss": "https://idp.example", "sub": "bob", "exp": time.Now().Add(time.Hour).Unix()})
-	r = exchange("subject_token", idTok, "subject_token_type", oauthtest.TokenTypeJWT, "actor_token", subj, "actor_token_type", oauthtest.TokenTypeAccessToken)
+	r = exchange("subject_token", idTok, "subject_token_type", "urn:ietf:params:oauth:token-type:jwt", "actor_token", subj, "actor_token_type", "urn:ietf:params:oauth:token-type:access_token")
 	require.Equal(t, 200, r.Status, r.Body)
 	info, _ = s.TokenInfo(r.str("access_token"))
 	assert.Equal(t, "bob", info.Subject)
 	assert.Equal(t, "alice", info.Actor)
 
 	s.Revoke(subj)
-	assert.Equal(t, "invalid_grant", exchange("subject_token", subj, "subject_token_type", oauthtest.TokenTypeAccessToken).str("error"), "a revoked subject")
+	assert.Equal(t, "invalid_grant", exchange("subject_token", subj, "subject_token_type", "urn:ietf:params:oauth:token-type:access_token").str("error"), "a revoked subject")
 	assert.Equal(t, "invalid_request", exchange("subject_token", subj).str("error"), "no subject_token_type")
-	assert.Equal(t, "invalid_request", exchange("subject_token_type", oauthtest.TokenTypeAccessToken).str("error"), "no subject_token")
-	noAuth := post(t, http.DefaultClient, s.TokenURL(), url.Values{"grant_type": {oauthtest.GrantTokenExchange}, "subject_token": {subj}}, nil)
+	assert.Equal(t, "invalid_request", exchange("subject_token_type", "urn:ietf:params:oauth:token-type:access_token").str("error"), "no subject_token")
+	noAuth := post(t, http.DefaultClient, s.TokenURL(), url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {subj}}, nil)
 	assert.Equal(t, "invalid_client", noAuth.str("error"), "the exchanging client authenticates")
 }
 
 func TestRefreshGrantRotationAndReuse(t *testing.T) {
 	s := newServer(t)
-	s.AddPublicClient("app", "read", "write")
-	s.AddPublicClient("other")
+	s.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read", "write"}})
+	s.AddClient(oauthtest.Client{ID: "other"})
 	rt := s.IssueRefreshToken("app", "alice", "read write")
 	refresh := func(id, v string, kv ...string) reply {
 		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {v}, "client_id": {id}}
@@ -131,10 +131,10 @@ func TestRefreshGrantRotationAndReuse(t *testing.T) {
 	assert.Equal(t, 2, st.Used)
 
 	// Without rotation the same refresh token serves again.
-	s.SetRefreshRotation(false)
-	rt2 := s.IssueRefreshToken("app", "bob", "read")
+	s.AddClient(oauthtest.Client{ID: "keeper", KeepRefreshToken: true})
+	rt2 := s.IssueRefreshToken("keeper", "bob", "read")
 	for range 3 {
-		r := refresh("app", rt2)
+		r := refresh("keeper", rt2)
 		require.Equal(t, 200, r.Status, r.Body)
 		assert.Equal(t, rt2, r.str("refresh_token"))
 	}
@@ -142,8 +142,7 @@ func TestRefreshGrantRotationAndReuse(t *testing.T) {
 
 func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	s := newServer(t)
-	s.AddPublicClient("cli", "files.read")
-	s.SetAuthorizeSubject("admin")
+	s.AddClient(oauthtest.Client{ID: "cli", Scopes: []string{"files.read"}, Subject: "admin"})
 	const redirect = "http://127.0.0.1:5000/cb"
 	verifier := strings.Repeat("v", 43)
 	sum := sha256.Sum256([]byte(verifier))
@@ -217,7 +216,7 @@ func TestLoginEndpoint(t *testing.T) {
 	var claims jwt.RegisteredClaims
 	_, _, err := jwt.NewParser().ParseUnverified(tok, &claims)
 	require.NoError(t, err)
-	assert.Equal(t, clk.Now().Add(oauthtest.DefaultTokenLifetime).Unix(), claims.ExpiresAt.Unix())
+	assert.Equal(t, clk.Now().Add(time.Hour).Unix(), claims.ExpiresAt.Unix())
 	status, _ = login("username=svc&password=pw", "application/x-www-form-urlencoded")
 	assert.Equal(t, 200, status)
 	status, m = login(`{"username":"svc","password":"nope"}`, "application/json")

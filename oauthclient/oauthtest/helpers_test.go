@@ -136,7 +136,7 @@ func sign(t *testing.T, m jwt.SigningMethod, key any, kid string, c jwt.MapClaim
 }
 
 func jwtForm(assertion string) url.Values {
-	return ccForm("client_assertion_type", oauthtest.AssertionType, "client_assertion", assertion)
+	return ccForm("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", assertion)
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -30,7 +30,7 @@ func TestFailNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t)
-			s.AddClient("c", "s")
+			s.AddClient(oauthtest.Client{ID: "c", Secret: "s"})
 			s.FailNext(2, tt.resp)
 			want := tt.resp.Status
 			if want == 0 {
@@ -55,7 +55,7 @@ func TestFailNext(t *testing.T) {
 
 func TestFailNextQueues(t *testing.T) {
 	s := newServer(t)
-	s.AddPublicClient("p")
+	s.AddClient(oauthtest.Client{ID: "p"})
 	s.FailNext(1, oauthtest.Response{Status: 500})
 	s.FailNext(0, oauthtest.Response{Status: 418}) // ignored
 	s.FailNext(2, oauthtest.Response{Status: 503})
@@ -69,17 +69,16 @@ func TestFailNextQueues(t *testing.T) {
 func TestShapes(t *testing.T) {
 	tests := []struct {
 		name     string
-		shape    oauthtest.Shape
+		shape    func(oauthtest.Token) oauthtest.Response
 		wantCT   string
 		wantBody []string
 		absent   []string
 	}{
-		{"standard", oauthtest.JSON, "application/json", []string{`"expires_in":600`, `"token_type":"Bearer"`, `"scope":"read"`}, nil},
+		{"standard", oauthtest.JSONWith(nil), "application/json", []string{`"expires_in":600`, `"token_type":"Bearer"`, `"scope":"read"`}, nil},
 		{"nil restores standard", nil, "application/json", []string{`"expires_in":600`}, nil},
 		{"string expires_in", oauthtest.JSONWith(map[string]any{"expires_in": "600", "token_type": "BearerToken"}),
 			"application/json", []string{`"expires_in":"600"`, `"token_type":"BearerToken"`}, nil},
 		{"no expires_in", oauthtest.JSONWith(map[string]any{"expires_in": nil}), "application/json", []string{`"access_token"`}, []string{"expires_in"}},
-		{"form-encoded", oauthtest.FormEncoded, "application/x-www-form-urlencoded", []string{"expires_in=600", "token_type=Bearer", "scope=read"}, nil},
 		{"custom", func(tok oauthtest.Token) oauthtest.Response {
 			return oauthtest.Response{ContentType: "text/plain", Body: "token=" + tok.AccessToken}
 		}, "text/plain", []string{"token="}, nil},
@@ -87,7 +86,7 @@ func TestShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, oauthtest.WithTokenLifetime(10*time.Minute))
-			s.AddClient("c", "s", "read")
+			s.AddClient(oauthtest.Client{ID: "c", Secret: "s", Scopes: []string{"read"}})
 			s.SetShape(tt.shape)
 			r := post(t, s.Client(), s.TokenURL(), ccForm(), basic("c", "s"))
 			require.Equal(t, 200, r.Status)
@@ -119,7 +118,7 @@ func accessToken(t *testing.T, r reply) string {
 
 func TestLatency(t *testing.T) {
 	s := newServer(t)
-	s.AddPublicClient("p")
+	s.AddClient(oauthtest.Client{ID: "p"})
 	s.SetLatency(time.Millisecond)
 	r := post(t, s.Client(), s.TokenURL(), ccForm("client_id", "p"), nil)
 	assert.Equal(t, 200, r.Status)
@@ -127,7 +126,7 @@ func TestLatency(t *testing.T) {
 
 func TestLatencyCancelledClient(t *testing.T) {
 	s := oauthtest.NewServer()
-	s.AddPublicClient("p")
+	s.AddClient(oauthtest.Client{ID: "p"})
 	s.SetLatency(time.Hour)
 	s.FailNext(1, oauthtest.Response{Status: 503})
 
@@ -143,7 +142,7 @@ func TestLatencyCancelledClient(t *testing.T) {
 		}
 		errc <- err
 	}()
-	require.Eventually(t, func() bool { return s.TotalRequests() == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.Requests("") == 1 }, 10*time.Second, time.Millisecond)
 	cancel()
 	assert.ErrorIs(t, <-errc, context.Canceled)
 
@@ -158,7 +157,7 @@ func TestLatencyCancelledClient(t *testing.T) {
 
 func TestCloseEndsPendingLatency(t *testing.T) {
 	s := oauthtest.NewServer()
-	s.AddPublicClient("p")
+	s.AddClient(oauthtest.Client{ID: "p"})
 	s.SetLatency(time.Hour)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -171,7 +170,7 @@ func TestCloseEndsPendingLatency(t *testing.T) {
 		}
 		assert.Error(t, err)
 	}()
-	require.Eventually(t, func() bool { return s.TotalRequests() == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.Requests("") == 1 }, 10*time.Second, time.Millisecond)
 	s.Close()
 	s.Close() // idempotent
 	wg.Wait()

@@ -84,11 +84,15 @@ func (s *Server) Revoke(token string) {
 	s.mu.Unlock()
 }
 
-// RevokeAll makes every token issued so far invalid.
+// RevokeAll makes every token issued so far invalid, refresh tokens
+// included, as an administrator revoking every grant does.
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	clear(s.tokens)
-	s.mu.Unlock()
+	for _, rt := range s.grants.refresh {
+		s.revokeFamily(rt.fam)
+	}
 }
 
 // RequireToken wraps the handler of a fake backend: a request passes to next

@@ -9,16 +9,15 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// LoginPath is the path of the login endpoint: [Server.LoginURL] is the
-// server's URL followed by LoginPath.
-const LoginPath = "/api/login"
+// loginPath is the path of the login endpoint.
+const loginPath = "/api/login"
 
 // LoginURL returns the URL of the login endpoint.
-func (s *Server) LoginURL() string { return s.base + LoginPath }
+func (s *Server) LoginURL() string { return s.base + loginPath }
 
 // AddLoginUser registers a user of the login endpoint, a vendor login
 // that is not OAuth: a POST of a JSON object (or a form) with "username"
-// and "password" answers, by default ([LoginJSON]),
+// and "password" answers
 // {"status":"ok","data":{"jwt":"<token>"}} — the token a JWT whose only
 // lifetime is its exp claim, valid for [Server.RequireToken] as a bearer
 // token. Wrong credentials get a 401 with {"message":"invalid credentials"},
@@ -28,21 +27,6 @@ func (s *Server) AddLoginUser(username, password string) {
 	s.mu.Lock()
 	s.grants.logins[username] = password
 	s.mu.Unlock()
-}
-
-// SetLoginShape makes the login endpoint answer with shape instead of
-// [LoginJSON] (nil restores it). The token is a JWT with exp whatever the
-// shape sends.
-func (s *Server) SetLoginShape(shape Shape) {
-	s.mu.Lock()
-	s.grants.loginSh = shape
-	s.mu.Unlock()
-}
-
-// LoginJSON is the login endpoint's default answer:
-// {"status":"ok","data":{"jwt":"<token>"}}, the lifetime only in the JWT.
-func LoginJSON(t Token) Response {
-	return jsonResponse(http.StatusOK, map[string]any{"status": "ok", "data": map[string]any{"jwt": t.AccessToken}})
 }
 
 func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +60,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	pw, ok := s.grants.logins[creds.Username]
-	shape, key := s.grants.loginSh, s.grants.loginKey
+	key := s.grants.loginKey
 	s.mu.Unlock()
 	if !ok || !equal(pw, creds.Password) {
 		jsonResponse(http.StatusUnauthorized, map[string]string{"message": "invalid credentials"}).write(w)
@@ -101,8 +85,5 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.tokens[signed] = &t
 	s.mu.Unlock()
-	if shape == nil {
-		shape = LoginJSON
-	}
-	shape(t).write(w)
+	jsonResponse(http.StatusOK, map[string]any{"status": "ok", "data": map[string]any{"jwt": t.AccessToken}}).write(w)
 }

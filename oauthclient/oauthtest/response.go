@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
 // Response is a raw answer of the token endpoint, used to inject failures
-// ([Server.FailNext]) and to shape successful answers ([Shape]).
+// ([Server.FailNext]) and to shape successful answers ([Server.SetShape]).
 type Response struct {
 	Status      int         // HTTP status; 0 means 200
 	ContentType string      // Content-Type header; "" sends none
@@ -79,29 +77,24 @@ type Token struct {
 	IssuedTokenType string
 }
 
-// ExpiresIn returns the lifetime of the token in whole seconds, or 0 if it
-// never expires.
-func (t Token) ExpiresIn() int64 {
+// expiresIn returns the lifetime of t in whole seconds, or 0 if it never
+// expires.
+func expiresIn(t Token) int64 {
 	if t.Expiry.IsZero() {
 		return 0
 	}
 	return int64(t.Expiry.Sub(t.IssuedAt) / time.Second)
 }
 
-// Shape writes the response for an issued token. [JSON] is the default; see
-// [Server.SetShape].
-type Shape func(Token) Response
+// standard is the standard successful response (RFC 6749 §5.1).
+func standard(t Token) Response { return jsonResponse(http.StatusOK, fields(t)) }
 
-// JSON is the standard successful response (RFC 6749 §5.1): a JSON object
-// with access_token, token_type "Bearer", expires_in (a number, omitted for
-// tokens that never expire) and scope (omitted when empty).
-func JSON(t Token) Response { return jsonResponse(http.StatusOK, fields(t)) }
-
-// JSONWith returns a [Shape] that answers the standard JSON object with
+// JSONWith returns a shape for [Server.SetShape] that answers the standard
+// JSON object with
 // fields overridden: a nil value removes a field. For example
 // JSONWith(map[string]any{"expires_in": "3600", "token_type": "BearerToken"})
 // sends expires_in as a string and an unusual token type.
-func JSONWith(override map[string]any) Shape {
+func JSONWith(override map[string]any) func(Token) Response {
 	return func(t Token) Response {
 		m := fields(t)
 		for k, v := range override {
@@ -115,31 +108,12 @@ func JSONWith(override map[string]any) Shape {
 	}
 }
 
-// FormEncoded answers the standard fields as an
-// application/x-www-form-urlencoded body, as some older servers do.
-func FormEncoded(t Token) Response {
-	v := url.Values{}
-	for k, f := range fields(t) {
-		switch f := f.(type) {
-		case string:
-			v.Set(k, f)
-		case int64:
-			v.Set(k, strconv.FormatInt(f, 10))
-		}
-	}
-	return Response{
-		ContentType: "application/x-www-form-urlencoded",
-		Body:        v.Encode(),
-		Header:      http.Header{"Cache-Control": {"no-store"}},
-	}
-}
-
 func fields(t Token) map[string]any {
 	m := map[string]any{"access_token": t.AccessToken, "token_type": "Bearer"}
 	if t.JKT != "" {
 		m["token_type"] = "DPoP"
 	}
-	if n := t.ExpiresIn(); n > 0 {
+	if n := expiresIn(t); n > 0 {
 		m["expires_in"] = n
 	}
 	if t.Scope != "" {

@@ -10,13 +10,8 @@ import (
 	"time"
 )
 
-// TokenPath is the path of the token endpoint: [Server.TokenURL] is the
-// server's URL followed by TokenPath.
-const TokenPath = "/oauth2/token"
-
-// DefaultTokenLifetime is the lifetime of issued tokens unless
-// [WithTokenLifetime] or [Server.SetTokenLifetime] says otherwise.
-const DefaultTokenLifetime = time.Hour
+// tokenPath is the path of the token endpoint.
+const tokenPath = "/oauth2/token"
 
 // Server is a fake OAuth 2.0 authorization server. Its methods are safe for
 // concurrent use, also while requests are being served.
@@ -39,7 +34,7 @@ type Server struct {
 	now             func() time.Time
 	lifetime        time.Duration
 	latency         time.Duration
-	shape           Shape
+	shape           func(Token) Response
 	failures        []failure
 	clients         map[string]*client
 	tokens          map[string]*Token
@@ -55,14 +50,14 @@ type Server struct {
 type Option func(*Server)
 
 // WithClock makes the server read the time from now instead of time.Now:
-// it decides token expiry and checks client assertions with it. See also
-// [Server.SetNow].
+// it decides token expiry and checks client assertions with it.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
 
-// WithTokenLifetime sets the lifetime of the tokens the server issues. See
-// [Server.SetTokenLifetime].
+// WithTokenLifetime sets the lifetime of the tokens the server issues
+// (default an hour). A lifetime of zero or less issues tokens that never
+// expire and omits expires_in from the response.
 func WithTokenLifetime(d time.Duration) Option {
 	return func(s *Server) { s.lifetime = d }
 }
@@ -83,7 +78,7 @@ func NewServer(opts ...Option) *Server {
 // certificate. [Server.Client] trusts it; [Server.CertPool] gives the
 // certificate to callers that build their own client. The server asks for,
 // but does not require, a client certificate, which clients registered with
-// [Server.AddTLSClient] must present.
+// with a Certificate ([Client]) must present.
 func NewTLSServer(opts ...Option) *Server {
 	s := newServer(opts)
 	s.srv = httptest.NewUnstartedServer(s.handler())
@@ -98,7 +93,7 @@ func newServer(opts []Option) *Server {
 	s := &Server{
 		done:     make(chan struct{}),
 		now:      time.Now,
-		lifetime: DefaultTokenLifetime,
+		lifetime: time.Hour,
 		clients:  make(map[string]*client),
 		tokens:   make(map[string]*Token),
 		jtis:     make(map[string]time.Time),
@@ -112,9 +107,9 @@ func newServer(opts []Option) *Server {
 
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(TokenPath, s.serveToken)
-	mux.HandleFunc(AuthorizePath, s.serveAuthorize)
-	mux.HandleFunc(LoginPath, s.serveLogin)
+	mux.HandleFunc(tokenPath, s.serveToken)
+	mux.HandleFunc(authorizePath, s.serveAuthorize)
+	mux.HandleFunc(loginPath, s.serveLogin)
 	return mux
 }
 
@@ -126,7 +121,7 @@ func (s *Server) Close() {
 }
 
 // TokenURL returns the URL of the token endpoint.
-func (s *Server) TokenURL() string { return s.base + TokenPath }
+func (s *Server) TokenURL() string { return s.base + tokenPath }
 
 // Client returns an HTTP client configured for the server: for a TLS server
 // it trusts the server's certificate.
@@ -145,25 +140,6 @@ func (s *Server) CertPool() *x509.CertPool {
 	return pool
 }
 
-// SetNow makes the server read the time from now (nil means time.Now).
-func (s *Server) SetNow(now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
-	s.mu.Lock()
-	s.now = now
-	s.mu.Unlock()
-}
-
-// SetTokenLifetime sets the lifetime of tokens issued from now on. A
-// lifetime of zero or less issues tokens that never expire and omits
-// expires_in from the response.
-func (s *Server) SetTokenLifetime(d time.Duration) {
-	s.mu.Lock()
-	s.lifetime = d
-	s.mu.Unlock()
-}
-
 // SetLatency makes the token endpoint wait d before it answers. The wait
 // ends early, without an answer, when the client goes away or the server is
 // closed.
@@ -173,14 +149,14 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// TotalRequests reports how many requests reached the token endpoint,
-// whatever their outcome.
-func (s *Server) TotalRequests() int { return int(s.total.Load()) }
-
 // Requests reports how many token requests named clientID (in a Basic
 // header, the client_id parameter or a client assertion), whatever their
-// outcome, injected failures included.
+// outcome, injected failures included; with "", how many requests reached
+// the token endpoint.
 func (s *Server) Requests(clientID string) int {
+	if clientID == "" {
+		return int(s.total.Load())
+	}
 	c, ok := s.perCount.Load(clientID)
 	if !ok {
 		return 0

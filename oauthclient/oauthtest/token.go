@@ -47,9 +47,12 @@ func (s *Server) nextFailure() (Response, bool) {
 }
 
 // SetShape makes the server write successful token responses with shape
-// instead of the standard [JSON]; nil restores the standard. The token is
+// instead of the standard one (RFC 6749 §5.1: a JSON object with
+// access_token, token_type "Bearer" or "DPoP", expires_in — omitted for a
+// token that never expires —, scope, refresh_token and issued_token_type
+// when they are set; see [JSONWith]); nil restores the standard. The token is
 // issued (and valid) whatever the shape sends.
-func (s *Server) SetShape(shape Shape) {
+func (s *Server) SetShape(shape func(Token) Response) {
 	s.mu.Lock()
 	s.shape = shape
 	s.mu.Unlock()
@@ -89,7 +92,7 @@ func (s *Server) token(r *http.Request, formErr error, rec *Request) Response {
 	}
 	gt := r.PostForm.Get("grant_type")
 	var c *client
-	if gt != GrantJWTBearer || hasClientAuth(r) { // client authentication is optional with an assertion grant
+	if gt != grantJWTBearer || hasClientAuth(r) { // client authentication is optional with an assertion grant
 		var method string
 		var errResp *Response
 		if c, method, errResp = s.authenticate(r); errResp != nil {
@@ -105,7 +108,7 @@ func (s *Server) token(r *http.Request, formErr error, rec *Request) Response {
 			return OAuthError(http.StatusBadRequest, "invalid_scope", "a requested scope is not allowed for this client")
 		}
 		t = Token{ClientID: c.id, Scope: scope}
-	case GrantJWTBearer, GrantTokenExchange, "refresh_token", "authorization_code":
+	case grantJWTBearer, grantTokenExchange, "refresh_token", "authorization_code":
 		var errResp *Response
 		if t, errResp = s.grant(gt, c, r.PostForm); errResp != nil {
 			return *errResp
@@ -200,7 +203,7 @@ func grantScope(allowed []string, requested string) (string, bool) {
 
 // issueToken issues t (its value, issue time and expiry are the
 // server's) and returns it with the shape of the answer.
-func (s *Server) issueToken(t Token) (Token, Shape) {
+func (s *Server) issueToken(t Token) (Token, func(Token) Response) {
 	now := s.clock()
 	t.AccessToken, t.IssuedAt = rand.Text(), now
 	s.mu.Lock()
@@ -212,7 +215,7 @@ func (s *Server) issueToken(t Token) (Token, Shape) {
 	s.grants.noteAccess(t.RefreshToken, t.AccessToken)
 	shape := s.shape
 	if shape == nil {
-		shape = JSON
+		shape = standard
 	}
 	return t, shape
 }
