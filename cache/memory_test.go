@@ -40,10 +40,10 @@ func TestMemoryGetSetDelete(t *testing.T) {
 	clk.Add(time.Minute) // expired exactly at Expiry
 	_, err = m.Get(ctx, "k")
 	assert.ErrorIs(t, err, cache.ErrNotFound)
-	assert.Equal(t, 0, m.Len())
+	assert.Equal(t, 0, m.Status().Entries)
 
 	require.NoError(t, m.Set(ctx, "k", cache.Entry{Value: val, Expiry: clk.Now().Add(-time.Second)}))
-	assert.Equal(t, 0, m.Len(), "an expired entry is not stored")
+	assert.Equal(t, 0, m.Status().Entries, "an expired entry is not stored")
 
 	require.NoError(t, m.Set(ctx, "k", cache.Entry{Value: val, Expiry: clk.Now().Add(time.Hour)}))
 	require.NoError(t, m.Delete(ctx, "k"))
@@ -59,7 +59,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	for i := range 10 {
 		require.NoError(t, m.Set(ctx, fmt.Sprint(i), cache.Entry{Value: []byte("v"), Expiry: exp}))
 	}
-	assert.Equal(t, 3, m.Len())
+	assert.Equal(t, 3, m.Status().Entries)
 	_, err := m.Get(ctx, "0")
 	assert.ErrorIs(t, err, cache.ErrNotFound, "least recently used evicted")
 	_, err = m.Get(ctx, "9")
@@ -69,7 +69,7 @@ func TestMemoryIsBounded(t *testing.T) {
 		for i := range cache.DefaultSize + 5 {
 			_ = d.Set(ctx, fmt.Sprint(i), cache.Entry{Value: []byte("v"), Expiry: exp})
 		}
-		return d.Len()
+		return d.Status().Entries
 	}())
 }
 
@@ -102,7 +102,7 @@ func TestMemoryConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, m.Len(), 64)
+	assert.LessOrEqual(t, m.Status().Entries, 64)
 }
 
 func BenchmarkMemoryGet(b *testing.B) {

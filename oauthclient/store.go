@@ -151,15 +151,21 @@ func (s *Source) prepare(ctx context.Context) (*prepared, error) {
 }
 
 // fetchAsFleet lets the holder of the store's lock fetch while the other
-// replicas poll the store for its token and try the lock again: when the
-// holder dies, its lock expires and one waiter takes over. Waiting is
-// bounded by twice the lock's lifetime. A store whose lock fails (Redis
-// down) is bypassed: the replica fetches on its own — unless the grant is
-// exclusive, whose requests are then not made.
+// sources (replicas, or sources of the process sharing a memory store)
+// wait for its token and try the lock again: when the holder dies, its
+// lock expires and one waiter takes over. A waiter wakes when the store
+// says the holding ended ([cache.LockWatcher]), else polls. Waiting is
+// bounded by twice the lock's lifetime on the source's clock (Options.Now:
+// the lock of a memory store expires on its own clock, Redis's in real
+// time), and in real time by the shared fetch's bound. A store whose lock
+// fails (Redis down) is bypassed: the source fetches on its own — unless
+// the grant is exclusive, whose requests are then not made.
 func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, p *prepared, ex bool) (*Token, error) {
-	deadline := time.Now().Add(2 * s.opts.LockTTL) // real time, as the lock's
+	deadline := s.opts.Now().Add(2 * s.opts.LockTTL)
+	lw, _ := lk.(cache.LockWatcher)
 	wait := 10 * time.Millisecond
 	for {
+		now := s.opts.Now() // read first: a waiter gives up only when the lock was refused past the deadline
 		unlock, ok, err := s.tryLock(ctx, lk, key, ex)
 		if err != nil && ex {
 			return nil, fmt.Errorf("security definition %q: the store's lock cannot be taken, and a refresh token is never used without it: %w", s.name, err)
@@ -171,20 +177,26 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, 
 		if ok {
 			return s.fetchHolding(ctx, unlock, key, p)
 		}
-		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("security definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
+		if !now.Before(deadline) {
+			return nil, fmt.Errorf("security definition %q: another source holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
+		}
+		var ended <-chan struct{} // nil: poll
+		if lw != nil {
+			ended = lw.Unlocked(key)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
+		case <-ended:
+			t.Stop()
 		case <-t.C:
+			wait = min(wait*2, 200*time.Millisecond)
 		}
 		if tok := s.fromStore(ctx, key); tok != nil {
 			return tok, nil
 		}
-		wait = min(wait*2, 200*time.Millisecond)
 	}
 }
 
@@ -200,7 +212,9 @@ func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bo
 
 // fetchHolding fetches while holding the fleet lock. After a failure the
 // lock is kept until it expires, so that the fleet makes at most one
-// attempt per lock lifetime against a failing authorization server.
+// attempt per lock lifetime against a failing authorization server —
+// except after a refused refresh token, which the store now marks
+// refused: the others read that at once, and send nothing.
 func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error, key string, p *prepared) (*Token, error) {
 	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
 	if t := s.fromStore(ctx, key); t != nil {
@@ -208,7 +222,8 @@ func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) 
 		return t, nil
 	}
 	t, err := s.fetchAndStore(ctx, key, p)
-	if err == nil {
+	var re *ReauthorizeError
+	if err == nil || errors.As(err, &re) {
 		release()
 	}
 	return t, err
