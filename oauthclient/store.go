@@ -161,11 +161,14 @@ func (s *Source) prepare(ctx context.Context) (*prepared, error) {
 // fails (Redis down) is bypassed: the source fetches on its own — unless
 // the grant is exclusive, whose requests are then not made.
 func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, p *prepared, ex bool) (*Token, error) {
+	if h := s.held.Swap(nil); !ex && h.valid(key, s.opts.Now()) {
+		return s.fetchHolding(ctx, h, key, p)
+	}
 	deadline := s.opts.Now().Add(2 * s.opts.LockTTL)
 	lw, _ := lk.(cache.LockWatcher)
 	wait := 10 * time.Millisecond
 	for {
-		now := s.opts.Now() // read first: a waiter gives up only when the lock was refused past the deadline
+		now, real := s.opts.Now(), time.Now() // read first: a waiter gives up only when the lock was refused past the deadline
 		unlock, ok, err := s.tryLock(ctx, lk, key, ex)
 		if err != nil && ex {
 			return nil, fmt.Errorf("security definition %q: the store's lock cannot be taken, and a refresh token is never used without it: %w", s.name, err)
@@ -175,7 +178,7 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, 
 			return s.fetchAndStore(ctx, key, p)
 		}
 		if ok {
-			return s.fetchHolding(ctx, unlock, key, p)
+			return s.fetchHolding(ctx, &heldLock{key: key, unlock: unlock, until: now.Add(s.opts.LockTTL), untilReal: real.Add(s.opts.LockTTL)}, key, p)
 		}
 		if !now.Before(deadline) {
 			return nil, fmt.Errorf("security definition %q: another source holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
@@ -210,13 +213,33 @@ func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bo
 	return lk.TryLock(ctx, key, s.opts.LockTTL)
 }
 
-// fetchHolding fetches while holding the fleet lock. After a failure the
-// lock is kept until it expires, so that the fleet makes at most one
-// attempt per lock lifetime against a failing authorization server —
-// except after a refused refresh token, which the store now marks
-// refused: the others read that at once, and send nothing.
-func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error, key string, p *prepared) (*Token, error) {
-	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
+// heldLock is a holding of the store's lock.
+type heldLock struct {
+	key    string
+	unlock func(context.Context) error
+	// until is when it expires on the source's clock, untilReal in real
+	// time (Redis's): it is held while both are ahead.
+	until, untilReal time.Time
+}
+
+// valid reports whether h still holds the lock named key at now.
+func (h *heldLock) valid(key string, now time.Time) bool {
+	return h != nil && h.key == key && now.Before(h.until) && time.Now().Before(h.untilReal)
+}
+
+// fetchHolding fetches while holding the store's lock h. After a failure
+// the lock is kept until it expires, so that the sources sharing the
+// store make their attempts against a failing authorization server one
+// holder at a time: the others wait, while the holder's own next attempts,
+// paced by its backoff, are made under the lock it kept (a source alone
+// on a store is never kept waiting for its own lock) — except a grant
+// whose requests must never overlap (a refresh token), which takes the
+// lock anew, so that its request starts a full lock lifetime before the
+// lock expires. After a refused refresh token the lock is released: the
+// store marks the family refused, the others read that at once and send
+// nothing.
+func (s *Source) fetchHolding(ctx context.Context, h *heldLock, key string, p *prepared) (*Token, error) {
+	release := func() { _ = h.unlock(context.WithoutCancel(ctx)) }
 	if t := s.fromStore(ctx, key); t != nil {
 		release()
 		return t, nil
@@ -225,8 +248,20 @@ func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) 
 	var re *ReauthorizeError
 	if err == nil || errors.As(err, &re) {
 		release()
+	} else {
+		s.held.Store(h)
 	}
 	return t, err
+}
+
+// releaseHeld releases the lock a failed fetch kept, so that the source
+// replacing this one (a reloaded definition) need not wait for it.
+func (s *Source) releaseHeld() {
+	if h := s.held.Swap(nil); h != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		_ = h.unlock(ctx)
+	}
 }
 
 // fromStore returns the token stored under key if it is newer than the

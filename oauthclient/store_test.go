@@ -214,3 +214,51 @@ func TestMemoryStoreSharesOneFetchAcrossSources(t *testing.T) {
 		assert.Equal(t, int64(1), s.Status().Lookups.Store, "%v took the holder's token from the store", s)
 	}
 }
+
+// A source alone on a store that locks is never kept waiting for its own
+// lock: after a failed fetch it keeps the lock (the others would wait),
+// and its next attempt, after its backoff, is made under it.
+func TestLoneSourceRetriesUnderTheLockItKept(t *testing.T) {
+	clk := newClock()
+	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	f := &fakeFetcher{clk: clk, life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 503})
+	s := newTestSource(f, Options{Store: store, LockTTL: time.Hour, MaxBackoffWait: -1})
+	t.Cleanup(s.Close)
+	_, err := s.TokenContext(context.Background())
+	require.Error(t, err)
+	_, ok, err := store.TryLock(context.Background(), s.key, time.Minute)
+	require.NoError(t, err)
+	require.False(t, ok, "the failed holder kept the lock")
+
+	f.setFail(nil)
+	clk.Add(time.Minute) // past the backoff, well within the lock's hour
+	done := make(chan error, 1)
+	go func() { _, err := s.TokenContext(context.Background()); done <- err }()
+	require.NoError(t, receive(t, done, 1, "the retry"))
+	assert.Equal(t, int32(2), f.calls.Load())
+	_, ok, _ = store.TryLock(context.Background(), s.key, time.Minute)
+	assert.True(t, ok, "released once the fetch succeeded")
+}
+
+// A source that is closed (a definition reloaded, say with the secret
+// that was wrong) releases the lock its failed fetch kept: the source
+// replacing it fetches at once.
+func TestClosedSourceReleasesTheLockItKept(t *testing.T) {
+	clk := newClock()
+	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	f := &fakeFetcher{clk: clk, life: time.Hour}
+	f.setFail(&Error{Definition: "crm", StatusCode: 401, Code: "invalid_client"})
+	old := newTestSource(f, Options{Store: store, LockTTL: time.Hour, MaxBackoffWait: -1})
+	_, err := old.TokenContext(context.Background())
+	require.Error(t, err)
+	old.Close()
+
+	f.setFail(nil)
+	next := newTestSource(f, Options{Store: store, LockTTL: time.Hour})
+	t.Cleanup(next.Close)
+	done := make(chan error, 1)
+	go func() { _, err := next.TokenContext(context.Background()); done <- err }()
+	require.NoError(t, receive(t, done, 1, "the new source's fetch"))
+	assert.Equal(t, int32(2), f.calls.Load())
+}
