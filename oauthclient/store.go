@@ -161,7 +161,7 @@ func (s *Source) prepare(ctx context.Context) (*prepared, error) {
 // fails (Redis down) is bypassed: the source fetches on its own — unless
 // the grant is exclusive, whose requests are then not made.
 func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, p *prepared, ex bool) (*Token, error) {
-	if h := s.held.Swap(nil); !ex && h.valid(key, s.opts.Now()) {
+	if h := s.held.Swap(nil); h.valid(key, s.opts.Now()) && (!ex || !sharedByProcesses(s.opts.Store)) {
 		return s.fetchHolding(ctx, h, key, p)
 	}
 	deadline := s.opts.Now().Add(2 * s.opts.LockTTL)
@@ -213,6 +213,14 @@ func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bo
 	return lk.TryLock(ctx, key, s.opts.LockTTL)
 }
 
+// sharedByProcesses reports whether st is shared by several processes
+// (cache.Strict), whose lock, unlike the memory store's, is all that keeps
+// two of them from sending one refresh token.
+func sharedByProcesses(st cache.Store) bool {
+	_, ok := st.(cache.Strict)
+	return ok
+}
+
 // heldLock is a holding of the store's lock.
 type heldLock struct {
 	key    string
@@ -232,10 +240,11 @@ func (h *heldLock) valid(key string, now time.Time) bool {
 // store make their attempts against a failing authorization server one
 // holder at a time: the others wait, while the holder's own next attempts,
 // paced by its backoff, are made under the lock it kept (a source alone
-// on a store is never kept waiting for its own lock) — except a grant
-// whose requests must never overlap (a refresh token), which takes the
-// lock anew, so that its request starts a full lock lifetime before the
-// lock expires. After a refused refresh token the lock is released: the
+// on a store is never kept waiting for its own lock) — except, on a store
+// shared by processes, a grant whose requests must never overlap (a
+// refresh token), which takes the lock anew, so that its request starts a
+// full lock lifetime before the lock expires (in a process, the family's
+// own lock keeps its requests apart). After a refused refresh token the lock is released: the
 // store marks the family refused, the others read that at once and send
 // nothing.
 func (s *Source) fetchHolding(ctx context.Context, h *heldLock, key string, p *prepared) (*Token, error) {

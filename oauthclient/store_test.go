@@ -262,3 +262,26 @@ func TestClosedSourceReleasesTheLockItKept(t *testing.T) {
 	require.NoError(t, receive(t, done, 1, "the new source's fetch"))
 	assert.Equal(t, int32(2), f.calls.Load())
 }
+
+// A refresh token definition on the memory store retries after its
+// backoff too: in the process its family's own lock keeps its requests
+// apart, so the store's lock a failed refresh kept is not waited out.
+func TestRefreshOnTheMemoryStoreRetriesUnderTheLockItKept(t *testing.T) {
+	clk := newClock()
+	as, seed := refreshSetup(t, clk)
+	as.FailNext(1, oauthtest.OAuthError(http.StatusServiceUnavailable, "temporarily_unavailable", ""))
+	store := cache.NewMemory(10, cache.WithClock(clk.Now))
+	s, err := NewSource(refreshConfig(as, ValueSupplier(NewSecret(seed), time.Time{}), nil),
+		Options{Store: store, Now: clk.Now, AllowInsecureHTTP: true, LockTTL: time.Hour, MaxBackoffWait: -1})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	_, err = s.TokenContext(context.Background())
+	require.Error(t, err)
+
+	clk.Add(time.Minute) // past the backoff, well within the lock's hour
+	done := make(chan error, 1)
+	go func() { _, err := s.TokenContext(context.Background()); done <- err }()
+	require.NoError(t, receive(t, done, 1, "the retry"))
+	assert.Equal(t, 2, as.TotalRequests())
+	assert.Zero(t, as.RefreshStats().Reused)
+}
