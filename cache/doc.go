@@ -5,7 +5,11 @@
 // a store share one token per security definition. [Memory] is the
 // in-process store (a bounded, expiring LRU); package cache/redis provides a
 // store shared by the replicas of a service. A store that also implements
-// [Locker] lets the replicas agree on which one of them fetches.
+// [Locker] lets the sources sharing it agree on which one of them fetches:
+// both do, so that twenty sources — in one process or in twenty replicas —
+// make one token request where each would make its own. [Memory]'s lock
+// is in the process, expires on the store's clock, and wakes the sources
+// waiting for its holder as soon as it is released ([LockWatcher]).
 //
 // Stores see only opaque keys (hashes of a definition's identity, never a
 // secret) and opaque values (the serialized token).

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -12,10 +13,16 @@ import (
 const DefaultSize = 1024
 
 // Memory is an in-process [Store]: a bounded LRU (hashicorp/golang-lru/v2)
-// whose entries expire at their own Expiry. It is safe for concurrent use.
+// whose entries expire at their own Expiry. It is a [Locker] too, and a
+// [LockWatcher], so that the token sources of a process sharing it make
+// one fetch where each would make its own. It is safe for concurrent use.
 type Memory struct {
-	lru *lru.Cache[string, Entry]
-	now func() time.Time
+	lru  *lru.Cache[string, Entry]
+	now  func() time.Time
+	size int
+
+	mu    sync.Mutex
+	locks map[string]*holding // by lock name
 }
 
 // MemoryOption configures a [Memory] store.
@@ -37,7 +44,7 @@ func NewMemory(size int, opts ...MemoryOption) *Memory {
 	if err != nil { // only for size <= 0, excluded above
 		panic(err)
 	}
-	m := &Memory{lru: c, now: time.Now}
+	m := &Memory{lru: c, now: time.Now, size: size, locks: map[string]*holding{}}
 	for _, o := range opts {
 		o(m)
 	}

@@ -58,14 +58,27 @@ type CompareDeleter interface {
 	DeleteIf(ctx context.Context, key string, value []byte) error
 }
 
-// Locker is implemented by stores shared by several processes, so that only
-// one of them fetches a token while the others wait for it to appear in the
-// store.
+// Locker is implemented by stores shared by several token sources (the
+// replicas of a service with cache/redis's Store, the sources of a process
+// with [Memory]), so that only one of them fetches a token while the others
+// wait for it to appear in the store.
 type Locker interface {
 	// TryLock tries to take the lock named key for at most ttl. It returns
 	// ok == false, without error, when another holder has it. The returned
 	// unlock releases the lock only if it is still held by this caller.
 	TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, ok bool, err error)
+}
+
+// LockWatcher is implemented by stores that can tell a caller [Locker]
+// refused when the lock's holder is done ([Memory]), so that it wakes at
+// once to read the holder's token instead of polling for it.
+type LockWatcher interface {
+	// Unlocked returns a channel that is closed when the current holding
+	// of the lock named key ends (its holder released it, or another
+	// caller took it after it expired), or nil when nobody holds it. A
+	// holding that expires closes nothing until the lock is taken again:
+	// a waiter still tries the lock again at its own pace.
+	Unlocked(key string) <-chan struct{}
 }
 
 // Config is a shared store's section of a configuration file (package

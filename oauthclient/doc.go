@@ -14,7 +14,10 @@
 // renewed once in the background while callers keep using it; callers with
 // no valid token share one fetch, each bounded by its own context. After a
 // failure the source backs off (exponential, jittered, honouring
-// Retry-After) and keeps serving a token that is still valid.
+// Retry-After) and keeps serving a token that is still valid. Sources
+// sharing a store that locks ([cache.Locker]: cache.NewMemory in a
+// process, cache/redis in a fleet) share a fetch too: one holds the
+// store's lock and fetches; the others take its token from the store.
 //
 // A [Transport] attaches the token to requests for the origins it is given,
 // and only those; on a 401 it invalidates that token and retries once. A

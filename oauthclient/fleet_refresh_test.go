@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -43,19 +44,33 @@ func TestRefreshFleetUsesEachTokenOnce(t *testing.T) {
 	seed := as.IssueRefreshToken("saas-client", "alice", "read")
 	key := hex.EncodeToString([]byte(strings.Repeat("k", redis.KeySize)))
 	prefix := fmt.Sprintf("refresh-fleet-%d:", time.Now().UnixNano())
-	settings := strings.Join([]string{rs.Addr(), prefix, as.TokenURL(), seed, key, "4s"}, " ")
+	settings := strings.Join([]string{rs.Addr(), prefix, as.TokenURL(), seed, key}, " ")
 
+	// The replicas call until their standard input closes: once the
+	// family has rotated a few times, however slowly a busy machine lets
+	// twenty processes start and run.
 	var wg sync.WaitGroup
 	outs := make([][]byte, fleetReplicas)
 	errs := make([]error, fleetReplicas)
+	stops := make([]io.Closer, fleetReplicas)
 	for i := range fleetReplicas {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRefreshFleetReplica$", "-test.count=1")
+		cmd.Env = append(os.Environ(), replicaEnv+"="+settings)
+		stdin, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		stops[i] = stdin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestRefreshFleetReplica$", "-test.count=1")
-			cmd.Env = append(os.Environ(), replicaEnv+"="+settings)
 			outs[i], errs[i] = cmd.CombinedOutput()
 		}()
+	}
+	const rotations = 3
+	for failsafe := time.Now().Add(2 * time.Minute); as.RefreshStats().Used < rotations && time.Now().Before(failsafe); {
+		<-time.After(10 * time.Millisecond) // polling the server's count
+	}
+	for _, stop := range stops {
+		_ = stop.Close()
 	}
 	wg.Wait()
 	for i := range fleetReplicas {
@@ -66,7 +81,7 @@ func TestRefreshFleetUsesEachTokenOnce(t *testing.T) {
 	t.Logf("refresh tokens: %+v", st)
 	assert.Zero(t, st.Reused, "a refresh token was used twice")
 	assert.Zero(t, st.Refused, "a refresh token was refused")
-	assert.GreaterOrEqual(t, st.Used, 3, "the fleet renewed several times")
+	assert.GreaterOrEqual(t, st.Used, rotations, "the fleet renewed several times")
 	assert.Equal(t, st.Issued-1, st.Used, "every refresh token but the newest was used, once")
 
 	// Redis holds the family's newest refresh token encrypted: no value
@@ -92,14 +107,12 @@ func TestRefreshFleetReplica(t *testing.T) {
 		t.Skip("a replica of TestRefreshFleetUsesEachTokenOnce")
 	}
 	f := strings.Fields(settings)
-	addr, prefix, tokenURL, seed, keyHex, runFor := f[0], f[1], f[2], f[3], f[4], f[5]
+	addr, prefix, tokenURL, seed, keyHex := f[0], f[1], f[2], f[3], f[4]
 	key, err := hex.DecodeString(keyHex)
-	require.NoError(t, err)
-	d, err := time.ParseDuration(runFor)
 	require.NoError(t, err)
 	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	defer client.Close()
-	store, err := redis.New(client, redis.Options{Prefix: prefix, Keys: [][]byte{key}, OpTimeout: 2 * time.Second})
+	store, err := redis.New(client, redis.Options{Prefix: prefix, Keys: [][]byte{key}, OpTimeout: 5 * time.Second}) // generous: a strict operation that times out fails its refresh
 	require.NoError(t, err)
 	src, err := oauthclient.NewSource(oauthclient.Config{
 		Name: "saas", TokenURL: tokenURL, ClientID: "saas-client", ClientSecret: oauthclient.NewSecret("saas-secret"),
@@ -108,7 +121,11 @@ func TestRefreshFleetReplica(t *testing.T) {
 	require.NoError(t, err)
 	defer src.Close()
 
-	deadline := time.Now().Add(d)
+	stop := make(chan struct{})
+	go func() { // the parent closes our standard input to stop us
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(stop)
+	}()
 	var wg sync.WaitGroup
 	for range 4 { // callers of the replica
 		wg.Add(1)
@@ -116,7 +133,12 @@ func TestRefreshFleetReplica(t *testing.T) {
 			defer wg.Done()
 			tick := time.NewTicker(5 * time.Millisecond) // pacing the calls, not synchronising
 			defer tick.Stop()
-			for time.Now().Before(deadline) {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // generous: twenty race-enabled processes on a busy machine
 				_, err := src.TokenContext(ctx)
 				cancel()
@@ -124,7 +146,6 @@ func TestRefreshFleetReplica(t *testing.T) {
 					t.Errorf("token: %v", err)
 					return
 				}
-				<-tick.C
 			}
 		}()
 	}

@@ -95,6 +95,9 @@ type prepared struct {
 	// wrote, when set, is told that a token request was written to the
 	// server whole (a refresh token that left cannot be taken back).
 	wrote *atomic.Bool
+	// fence is when the store's lock the request is made under expires,
+	// in real time; zero without one.
+	fence time.Time
 	state string // the grant's own (a refresh token family's first token)
 	// sign, when set, adds what is made anew for each request (a signed
 	// assertion, whose audience may be the token endpoint), and returns

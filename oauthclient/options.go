@@ -48,8 +48,10 @@ type Options struct {
 	// transports attach tokens to plain-http origins, which sends them in
 	// clear: for tests against httptest servers only. Default false.
 	AllowInsecureHTTP bool
-	// LockTTL bounds how long a fleet lock is held and how long others wait
-	// for its holder. Default 10s.
+	// LockTTL bounds how long the store's lock (cache.Locker: Redis's in
+	// the fleet, the memory store's in the process) is held, and, twice
+	// over on Now's clock, how long the others wait for its holder.
+	// Default 10s.
 	LockTTL time.Duration
 	// MaxRecovery caps the wait after failures that may fix themselves
 	// (an unreachable server, 5xx, 429 without Retry-After): how late a

@@ -103,18 +103,29 @@ func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.
 	if err := r.commit(ctx, fam, p.family, intent, r.life); err != nil {
 		return nil, fmt.Errorf("security definition %q: the refresh token was not sent: %w", r.def, err)
 	}
-	return r.send(ctx, fam, p, rec, send)
+	bound := r.bound
+	if !p.fence.IsZero() && r.shared != nil {
+		// The request must end while the fleet lock still stands, or
+		// another replica may take it: a Redis slow enough to use up the
+		// lock's lifetime before the request leaves means not sending.
+		if bound = min(bound, time.Until(p.fence)-r.lockTTL/10); bound <= 0 {
+			fam.remember(rec.settled(), true) // not sent: written back under a lock of its own
+			r.republishLater(fam)
+			return nil, fmt.Errorf("security definition %q: the store was too slow: the fleet lock would expire before the refresh request could end, so it was not sent", r.def)
+		}
+	}
+	return r.send(ctx, fam, p, rec, bound, send)
 }
 
 // send sends rec's token and records the outcome in the family's places
 // of record before it returns.
-func (r *refreshGrant) send(ctx context.Context, fam *family, p *prepared, rec *refreshRecord, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
+func (r *refreshGrant) send(ctx context.Context, fam *family, p *prepared, rec *refreshRecord, bound time.Duration, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
 	p.form.Set("refresh_token", rec.Token)
 	p.secrets = append(p.secrets, rec.Token)
 	sendCtx := ctx
-	if r.bound > 0 {
+	if bound > 0 {
 		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithTimeout(ctx, r.bound)
+		sendCtx, cancel = context.WithTimeout(ctx, bound)
 		defer cancel()
 	}
 	var wrote atomic.Bool
@@ -309,6 +320,14 @@ func (r *refreshGrant) republish(fam *family) bool {
 	}
 	defer func() { _ = release(context.WithoutCancel(ctx)) }()
 	if rec, pending = fam.known(); !pending {
+		return true
+	}
+	st, err := r.load(ctx, fam.key, fam.key)
+	if err != nil {
+		return false
+	}
+	if st != nil && (st.Gen > rec.Gen || (st.Gen == rec.Gen && st.Sending != "" && st.Sending != fam.id)) {
+		fam.published(rec) // another replica's newer record or intent stands: never overwritten
 		return true
 	}
 	if err := r.publish(ctx, fam.key, rec, r.life); err != nil {

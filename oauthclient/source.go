@@ -50,10 +50,11 @@ type Source struct {
 	counts     *counts
 
 	cur       atomic.Pointer[current]
-	fetching  atomic.Bool            // a fetch is in flight
-	notBefore atomic.Int64           // unix nanos before which no fetch starts
-	dropped   atomic.Pointer[string] // the last invalidated access token
-	lastDrop  atomic.Int64           // unix nanos of the last invalidation
+	fetching  atomic.Bool              // a fetch is in flight
+	notBefore atomic.Int64             // unix nanos before which no fetch starts
+	dropped   atomic.Pointer[string]   // the last invalidated access token
+	lastDrop  atomic.Int64             // unix nanos of the last invalidation
+	held      atomic.Pointer[heldLock] // the store's lock, kept after a failed fetch
 
 	mu       sync.Mutex // guards inflight, next, failures, lastErr, closed
 	inflight *call
@@ -192,8 +193,9 @@ func (s *Source) Close() {
 	}
 }
 
-// release drops the current token and stops its timers without closing
-// the source: a later call fetches anew. A registry releases the source a
+// release drops the current token, stops its timers and releases the
+// store's lock a failed fetch kept, without closing the source: a later
+// call fetches anew. A registry releases the source a
 // new definition replaced, which clients handed out may still use.
 // Its observable instruments are unregistered: the source replacing it
 // reports under the same definition name.
@@ -201,6 +203,7 @@ func (s *Source) release() {
 	if c := s.cur.Swap(nil); c != nil {
 		c.stop()
 	}
+	s.releaseHeld()
 	s.tel.unregister()
 }
 

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenwire/tokenwire/cache"
-	"github.com/tokenwire/tokenwire/internal/backoff"
 )
 
 // CacheKey derives the store key of a definition from its identity: token
@@ -168,16 +167,26 @@ func (s *Source) prepare(ctx context.Context) (*prepared, error) {
 }
 
 // fetchAsFleet lets the holder of the store's lock fetch while the other
-// replicas poll the store for its token and try the lock again: when the
-// holder dies, its lock expires and one waiter takes over. Waiting is
-// bounded by twice the lock's lifetime. A store whose lock fails (Redis
-// down) is bypassed: the replica fetches on its own — unless the grant is
-// exclusive, whose requests are then not made.
+// sources (replicas, or sources of the process sharing a memory store)
+// wait for its token and try the lock again: when the holder dies, its
+// lock expires and one waiter takes over. A waiter wakes when the store
+// says the holding ended ([cache.LockWatcher]), else polls. Waiting is
+// bounded by twice the lock's lifetime on the source's clock (Options.Now:
+// the lock of a memory store expires on its own clock, Redis's in real
+// time), and in real time by the shared fetch's bound. A store whose lock
+// fails (Redis down) is bypassed: the source fetches on its own — unless
+// the grant is exclusive, whose requests are then not made.
 func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, p *prepared, ex bool) (*Token, error) {
-	deadline := time.Now().Add(2 * s.opts.LockTTL) // real time, as the lock's
+	lockKey := cmp.Or(p.family, key) // a refresh token family's requests take turns, whatever their access tokens
+	if h := s.held.Swap(nil); h.valid(lockKey, s.opts.Now()) && (!ex || !sharedByProcesses(s.opts.Store)) {
+		return s.fetchHolding(ctx, h, key, p)
+	}
+	deadline := s.opts.Now().Add(2 * s.opts.LockTTL)
+	lw, _ := lk.(cache.LockWatcher)
 	wait := 10 * time.Millisecond
 	for {
-		unlock, ok, err := s.tryLock(ctx, lk, cmp.Or(p.family, key), ex) // a family's requests take turns
+		now, real := s.opts.Now(), time.Now() // read first: a waiter gives up only when the lock was refused past the deadline
+		unlock, ok, err := s.tryLock(ctx, lk, lockKey, ex)
 		if err != nil && ex {
 			return nil, fmt.Errorf("security definition %q: the store's lock cannot be taken, and a refresh token is never used without it: %w", s.name, err)
 		}
@@ -186,18 +195,28 @@ func (s *Source) fetchAsFleet(ctx context.Context, lk cache.Locker, key string, 
 			return s.fetchAndStore(ctx, key, p)
 		}
 		if ok {
-			return s.fetchHolding(ctx, unlock, key, p)
+			return s.fetchHolding(ctx, &heldLock{key: lockKey, unlock: unlock, until: now.Add(s.opts.LockTTL), untilReal: real.Add(s.opts.LockTTL)}, key, p)
 		}
-		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("security definition %q: another replica holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
+		if !now.Before(deadline) {
+			return nil, fmt.Errorf("security definition %q: another source holds the token lock and no token appeared within %s", s.name, 2*s.opts.LockTTL)
 		}
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return nil, err
+		var ended <-chan struct{} // nil: poll
+		if lw != nil {
+			ended = lw.Unlocked(lockKey)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-ended:
+			t.Stop()
+		case <-t.C:
+			wait = min(wait*2, 200*time.Millisecond)
 		}
 		if tok := s.fromStore(ctx, key); tok != nil {
 			return tok, nil
 		}
-		wait = min(wait*2, 200*time.Millisecond)
 	}
 }
 
@@ -211,22 +230,65 @@ func (s *Source) tryLock(ctx context.Context, lk cache.Locker, key string, ex bo
 	return lk.TryLock(ctx, key, s.opts.LockTTL)
 }
 
-// fetchHolding fetches while holding the fleet lock. After a failure the
-// lock is kept until it expires, so that the fleet makes at most one
-// attempt per lock lifetime against a failing authorization server; a
-// refresh held back sent nothing, and the replica it waits for needs the
-// lock to write its rotation back.
-func (s *Source) fetchHolding(ctx context.Context, unlock func(context.Context) error, key string, p *prepared) (*Token, error) {
-	release := func() { _ = unlock(context.WithoutCancel(ctx)) }
+// sharedByProcesses reports whether st is shared by several processes
+// (cache.Strict), whose lock, unlike the memory store's, is all that keeps
+// two of them from sending one refresh token.
+func sharedByProcesses(st cache.Store) bool {
+	_, ok := st.(cache.Strict)
+	return ok
+}
+
+// heldLock is a holding of the store's lock.
+type heldLock struct {
+	key    string
+	unlock func(context.Context) error
+	// until is when it expires on the source's clock, untilReal in real
+	// time (Redis's): it is held while both are ahead.
+	until, untilReal time.Time
+}
+
+// valid reports whether h still holds the lock named key at now.
+func (h *heldLock) valid(key string, now time.Time) bool {
+	return h != nil && h.key == key && now.Before(h.until) && time.Now().Before(h.untilReal)
+}
+
+// fetchHolding fetches while holding the store's lock h. After a failure
+// the lock is kept until it expires, so that the sources sharing the
+// store make their attempts against a failing authorization server one
+// holder at a time: the others wait, while the holder's own next attempts,
+// paced by its backoff, are made under the lock it kept (a source alone
+// on a store is never kept waiting for its own lock) — except, on a store
+// shared by processes, a grant whose requests must never overlap (a
+// refresh token), which takes the lock anew, so that its request starts a
+// full lock lifetime before the lock expires (in a process, the family's
+// own lock keeps its requests apart). After a refused refresh token the lock is released: the
+// store marks the family refused, the others read that at once and send
+// nothing.
+func (s *Source) fetchHolding(ctx context.Context, h *heldLock, key string, p *prepared) (*Token, error) {
+	release := func() { _ = h.unlock(context.WithoutCancel(ctx)) }
 	if t := s.fromStore(ctx, key); t != nil {
 		release()
 		return t, nil
 	}
+	p.fence = h.untilReal
 	t, err := s.fetchAndStore(ctx, key, p)
-	if err == nil || errors.Is(err, ErrRefreshUncertain) {
+	var re *ReauthorizeError
+	if err == nil || errors.As(err, &re) || errors.Is(err, ErrRefreshUncertain) { // a refresh held back sent nothing, and the replica it waits for needs the lock
 		release()
+	} else {
+		s.held.Store(h)
 	}
 	return t, err
+}
+
+// releaseHeld releases the lock a failed fetch kept, so that the source
+// replacing this one (a reloaded definition) need not wait for it.
+func (s *Source) releaseHeld() {
+	if h := s.held.Swap(nil); h != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		_ = h.unlock(ctx)
+	}
 }
 
 // fromStore returns the token stored under key if it is newer than the

@@ -147,7 +147,12 @@ func TestWatchBadFileKeepsRunning(t *testing.T) {
 // TestWatchRealTimer goes through the real debounce timer.
 func TestWatchRealTimer(t *testing.T) {
 	wf := newWatchFixture(t, "", func(ws *watchSettings) { ws.after = time.After }, Debounce(time.Millisecond))
-	require.NoError(t, os.WriteFile(wf.path, []byte(changedCRM(t, "2")), 0o600))
+	// Written whole, then renamed over it: os.WriteFile truncates first,
+	// and a busy machine can let a millisecond's debounce read the empty
+	// file in between (a reload rightly refused).
+	tmp := filepath.Join(filepath.Dir(wf.path), ".tokenwire.yaml.swp")
+	require.NoError(t, os.WriteFile(tmp, []byte(changedCRM(t, "2")), 0o600))
+	require.NoError(t, os.Rename(tmp, wf.path))
 	for {
 		got := wf.report(t) // several events may make several reloads: the first with the change counts
 		require.NoError(t, got.err)

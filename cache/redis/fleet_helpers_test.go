@@ -128,7 +128,7 @@ func renewAll(tb testing.TB, clk *fakeClock, sources []*oauthclient.Source, issu
 			}
 		}
 		return true
-	}, 20*time.Second, 5*time.Millisecond, "every replica renews")
+	}, 2*time.Minute, 5*time.Millisecond, "every replica renews") // a failsafe
 	return seen
 }
 

@@ -80,7 +80,7 @@ func proveFailover(t *testing.T, as *oauthtest.Server, clk *fakeClock, sources [
 	done := make(chan error, 1)
 	require.NoError(t, kill())
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a failsafe
 		defer cancel()
 		done <- failedOver(ctx)
 	}()
@@ -103,7 +103,7 @@ func proveFailover(t *testing.T, as *oauthtest.Server, clk *fakeClock, sources [
 	// own key, so on a Cluster its own slot) after its cool-down.
 	ctx := context.Background()
 	var unhealthy []string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(2 * time.Minute); ; { // a failsafe
 		clk.Advance(redis.DefaultCooldown)
 		unhealthy = unhealthy[:0]
 		for i, s := range stores {

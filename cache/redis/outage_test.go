@@ -38,7 +38,7 @@ func TestRedisOutage(t *testing.T) {
 	client := newClient(t, srv.Addr())
 	client.AddHook(hook)
 	var logs logBuffer
-	opts := Options{Prefix: prefix, Keys: [][]byte{aesKey(1)}, Now: clk.Now, OpTimeout: 500 * time.Millisecond}
+	opts := Options{Prefix: prefix, Keys: [][]byte{aesKey(1)}, Now: clk.Now, OpTimeout: testOpTimeout} // a stopped Redis refuses at once: the timeout only spares a busy machine a false outage
 	b := newStore(t, newClient(t, srv.Addr()), opts)
 	opts.Logger = logs.Logger()
 	a := newStore(t, client, opts)

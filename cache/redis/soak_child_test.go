@@ -7,14 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/cache/redis"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -43,8 +46,13 @@ const (
 
 // soakEvent is a line a child writes.
 type soakEvent struct {
-	Kind  string `json:"k"`           // "ready", "token" (a source serves a new token), "request" (a token request sent), "fail", "end"
+	// "ready", "token" (a source serves a new token), "request" (a token
+	// request sent), "fail", "down" (the store's breaker opened: a Redis
+	// operation failed or timed out), "up" (Redis answered again),
+	// "overrun" (a lock was held past its TTL, from At to End), "end"
+	Kind  string `json:"k"`
 	At    int64  `json:"t"`           // UnixNano
+	End   int64  `json:"u,omitempty"` // UnixNano, of "overrun"
 	Def   int    `json:"d,omitempty"` // the definition
 	Token string `json:"f,omitempty"` // a fingerprint of the token, never the token
 	Err   string `json:"e,omitempty"`
@@ -90,12 +98,17 @@ func runSoakChild(out io.Writer, control io.Reader) error {
 		defer mu.Unlock()
 		_ = enc.Encode(e)
 	}
-	store, err := redis.NewFromConfig(redis.Config{Addr: os.Getenv(envSoakRedis), Prefix: os.Getenv(envSoakPrefix),
-		EncryptionKeys: []redis.Secret{redis.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()}) // library defaults otherwise: Cooldown 5s
+	cfg := redis.Config{Addr: os.Getenv(envSoakRedis), Prefix: os.Getenv(envSoakPrefix),
+		EncryptionKeys: []redis.Secret{redis.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()} // library defaults otherwise: Cooldown 5s
+	opened, err := cfg.Open(context.Background(), cache.Env{Logger: slog.New(breakerEvents{emit})})
 	if err != nil {
 		return err
 	}
+	store := &lockWatch{Store: opened.(*redis.Store), emit: emit, defOf: map[string]int{}}
 	defer store.Close()
+	for def := range soakDefinitions {
+		store.defOf[oauthclient.CacheKey(soakDefinition(os.Getenv(envSoakTokenURL), def))] = def
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -215,4 +228,50 @@ func (c requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("soak child: %w", err)
 	}
 	return resp, nil
+}
+
+// breakerEvents turns the store's log into "down" and "up" events: when
+// its breaker opened (a Redis operation failed or timed out, which a
+// starved CPU causes as surely as a stopped Redis) and when Redis
+// answered again. The soak does not count what a replica does on its own
+// then as a failure to share.
+type breakerEvents struct{ emit func(soakEvent) }
+
+func (h breakerEvents) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (h breakerEvents) Handle(_ context.Context, r slog.Record) error {
+	switch {
+	case strings.Contains(r.Message, "using the local fallback cache"):
+		h.emit(soakEvent{Kind: "down", At: r.Time.UnixNano()})
+	case strings.Contains(r.Message, "reachable again"):
+		h.emit(soakEvent{Kind: "up", At: r.Time.UnixNano()})
+	}
+	return nil
+}
+
+func (h breakerEvents) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h breakerEvents) WithGroup(string) slog.Handler      { return h }
+
+// lockWatch is the child's store, which reports a fleet lock held past
+// its TTL: another replica may then have taken the lock and fetched too,
+// as the lock's design allows. A holder that overran is a process the
+// scheduler starved, not a failure to share.
+type lockWatch struct {
+	*redis.Store
+	emit  func(soakEvent)
+	defOf map[string]int // by store key
+}
+
+func (w *lockWatch) TryLock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, bool, error) {
+	unlock, ok, err := w.Store.TryLock(ctx, key, ttl)
+	if !ok || err != nil {
+		return unlock, ok, err
+	}
+	at := time.Now()
+	return func(ctx context.Context) error {
+		if end := time.Now(); end.Sub(at) > ttl {
+			w.emit(soakEvent{Kind: "overrun", At: at.UnixNano(), End: end.UnixNano(), Def: w.defOf[key]})
+		}
+		return unlock(ctx)
+	}, true, nil
 }

@@ -25,7 +25,7 @@ const InstallHint = "redis-server not on PATH: apt-get install -y redis-server"
 var ErrNotInstalled = errors.New("redistest: " + InstallHint)
 
 // readyTimeout bounds how long a starting server may take to answer PING.
-const readyTimeout = 10 * time.Second
+const readyTimeout = time.Minute
 
 // Server is one redis-server (or redis-sentinel) process. Its methods are
 // safe for concurrent use.

@@ -70,7 +70,7 @@ func TestTLS(t *testing.T) {
 func TestSentinels(t *testing.T) {
 	t.Parallel() // waits for the Sentinels' timers, not the CPU
 	set := redistest.StartSentinels(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a failsafe: the failover takes what the Sentinels' timers and the machine make of it
 	defer cancel()
 	addr, err := set.MasterAddr(ctx)
 	require.NoError(t, err)

@@ -28,11 +28,14 @@ const MasterName = "tokenwire"
 
 // Timings of a Sentinel set: a master that has not answered for
 // sentinelDownAfter is subjectively down; a failover that did not complete
-// within sentinelFailoverTimeout is tried again.
+// within sentinelFailoverTimeout is tried again. settleTimeout is a
+// failsafe: a set settles when its replica has synced and its Sentinels
+// have found one another (their hellos every 2 s, INFO every 10 s), which
+// a busy machine delays but does not prevent.
 const (
 	sentinelDownAfter       = time.Second
 	sentinelFailoverTimeout = 10 * time.Second
-	settleTimeout           = 30 * time.Second
+	settleTimeout           = 2 * time.Minute
 )
 
 // Sentinels is a master, its replica and three Sentinels monitoring them
