@@ -19,26 +19,6 @@ func GetJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOp
 	return SendJSON[T](ctx, c, http.MethodGet, path, nil, opts...)
 }
 
-// PostJSON sends in as JSON with POST and decodes the JSON response.
-func PostJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPost, path, in, opts...)
-}
-
-// PutJSON sends in as JSON with PUT and decodes the JSON response.
-func PutJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPut, path, in, opts...)
-}
-
-// PatchJSON sends in as JSON with PATCH and decodes the JSON response.
-func PatchJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPatch, path, in, opts...)
-}
-
-// DeleteJSON sends DELETE and decodes the JSON response, if any.
-func DeleteJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodDelete, path, nil, opts...)
-}
-
 // SendJSON sends method base/path with in encoded as JSON (nil: no body)
 // and decodes the JSON response into a T.
 func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, opts ...RequestOption) (T, error) {

@@ -91,7 +91,7 @@ func runSoakChild(out io.Writer, control io.Reader) error {
 		_ = enc.Encode(e)
 	}
 	store, err := redis.NewFromConfig(redis.Config{Addr: os.Getenv(envSoakRedis), Prefix: os.Getenv(envSoakPrefix),
-		EncryptionKeys: []redis.Secret{redis.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()}) // library defaults otherwise: Cooldown 5s
+		EncryptionKeys: []oauthclient.Secret{oauthclient.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()}) // library defaults otherwise: Cooldown 5s
 	if err != nil {
 		return err
 	}

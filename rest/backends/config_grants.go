@@ -1,0 +1,414 @@
+package backends
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/rest"
+)
+
+// TypeLogin is a vendor login endpoint that is not OAuth (oauthclient.Login).
+const TypeLogin = "login"
+
+// The grants of an oauth2 definition (its grant field).
+const (
+	GrantClientCredentials = "client_credentials" // the default
+	GrantJWTBearer         = "jwt_bearer"         // RFC 7523 §2.1
+	GrantTokenExchange     = "token_exchange"     // RFC 8693
+	GrantRefreshToken      = "refresh_token"      // RFC 6749 §6, with rotation
+)
+
+// GrantConfig holds the fields of the grants beyond client credentials
+// (oauth2 with grant: jwt_bearer, token_exchange or refresh_token), of
+// login definitions and of imported bearer tokens. It is part of
+// [SecurityConfig]: its keys are written beside the others.
+type GrantConfig struct {
+	// Grant is the oauth2 grant: client_credentials (default),
+	// jwt_bearer, token_exchange or refresh_token.
+	Grant string `yaml:"grant" json:"grant,omitempty"`
+
+	// jwt_bearer: a supplied assertion, or one tokenwire signs with
+	// private_key (key_id, signing_alg, assertion_audience,
+	// assertion_lifetime) for assertion_subject.
+	Assertion        *SupplierConfig   `yaml:"assertion" json:"assertion,omitempty"`
+	AssertionIssuer  string            `yaml:"assertion_issuer" json:"assertion_issuer,omitempty"` // default client_id
+	AssertionSubject string            `yaml:"assertion_subject" json:"assertion_subject,omitempty"`
+	AssertionClaims  map[string]string `yaml:"assertion_claims" json:"assertion_claims,omitempty"`
+
+	// token_exchange: audience, resources and scopes are the exchange's.
+	SubjectToken       *SupplierConfig `yaml:"subject_token" json:"subject_token,omitempty"`
+	SubjectTokenType   string          `yaml:"subject_token_type" json:"subject_token_type,omitempty"` // default access_token's URN
+	ActorToken         *SupplierConfig `yaml:"actor_token" json:"actor_token,omitempty"`
+	ActorTokenType     string          `yaml:"actor_token_type" json:"actor_token_type,omitempty"`
+	RequestedTokenType string          `yaml:"requested_token_type" json:"requested_token_type,omitempty"`
+
+	// refresh_token: the token an administrator obtained once
+	// (examples/authorize writes it to a file).
+	RefreshToken    *SupplierConfig `yaml:"refresh_token" json:"refresh_token,omitempty"`
+	RefreshLifetime time.Duration   `yaml:"refresh_lifetime" json:"refresh_lifetime,omitempty"`
+
+	// login: see oauthclient.Login.
+	Method            string                        `yaml:"method" json:"method,omitempty"` // POST (default), PUT, GET
+	Body              string                        `yaml:"body" json:"body,omitempty"`     // json (default) or form
+	ClientIDField     string                        `yaml:"client_id_field" json:"client_id_field,omitempty"`
+	ClientSecretField string                        `yaml:"client_secret_field" json:"client_secret_field,omitempty"`
+	Fields            map[string]oauthclient.Secret `yaml:"fields" json:"fields,omitempty"`   // further body fields; may be file: or ${VAR}
+	Headers           map[string]oauthclient.Secret `yaml:"headers" json:"headers,omitempty"` // of the login request
+	TokenPath         string                        `yaml:"token_path" json:"token_path,omitempty"`
+	ExpiresInPath     string                        `yaml:"expires_in_path" json:"expires_in_path,omitempty"`
+	ExpiresAtPath     string                        `yaml:"expires_at_path" json:"expires_at_path,omitempty"`
+	Scheme            string                        `yaml:"scheme" json:"scheme,omitempty"` // login and bearer: Authorization scheme; default Bearer
+
+	// bearer, imported: where the token is read again when it is due,
+	// and when it expires (RFC 3339) if it is no JWT with exp.
+	TokenFrom *SupplierConfig `yaml:"token_from" json:"token_from,omitempty"`
+	ExpiresAt string          `yaml:"expires_at" json:"expires_at,omitempty"`
+}
+
+// SupplierConfig is where a credential issued elsewhere is read for each
+// token request (oauthclient.Supplier): exactly one of a file, a command,
+// a value, or (for subject_token and actor_token) another definition's
+// access token. Printed or marshalled, it shows the file, the command's
+// name and its number of arguments, and the definition — never a value
+// nor an argument.
+type SupplierConfig struct {
+	File       string               `yaml:"file" json:"file,omitempty"`             // read anew each time (a projected service-account token)
+	Command    []oauthclient.Secret `yaml:"command" json:"command,omitempty"`       // run each time; its standard output (the arguments never print)
+	Value      oauthclient.Secret   `yaml:"value" json:"value,omitempty"`           // fixed: ${VAR} or file: (read at load time)
+	Definition string               `yaml:"definition" json:"definition,omitempty"` // another security definition's access token
+}
+
+// String describes the supplier without a value or an argument.
+func (s SupplierConfig) String() string {
+	switch {
+	case s.File != "":
+		return "file:" + s.File
+	case len(s.Command) > 0:
+		return fmt.Sprintf("command:%s (%d args)", s.Command[0].Reveal(), len(s.Command)-1)
+	case s.Definition != "":
+		return "definition:" + s.Definition
+	case !s.Value.IsZero():
+		return "value:" + redact.Mark
+	}
+	return "none"
+}
+
+// Format prints [SupplierConfig.String] whatever the verb.
+func (s SupplierConfig) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+
+// MarshalJSON writes [SupplierConfig.String].
+func (s SupplierConfig) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalYAML writes [SupplierConfig.String].
+func (s SupplierConfig) MarshalYAML() (any, error) { return s.String(), nil }
+
+// grantFields lists the keys each type accepts besides those of
+// typeFields, and which oauth2 grant each grant field belongs to.
+var (
+	grantTypeFields = map[string][]string{
+		TypeOAuth2: {"grant", "assertion", "assertion_issuer", "assertion_subject", "assertion_claims", "subject_token", "subject_token_type",
+			"actor_token", "actor_token_type", "requested_token_type", "refresh_token", "refresh_lifetime"},
+		TypeLogin: {"token_url", "client_id", "client_secret", "auth_method", "ca_file", "cert_file", "key_file", "timeout", "default_lifetime",
+			"method", "body", "client_id_field", "client_secret_field", "fields", "headers", "token_path", "expires_in_path", "expires_at_path", "scheme"},
+		TypeBearer: {"token_from", "expires_at", "scheme", "default_lifetime"},
+	}
+	fieldGrant = map[string]string{
+		"assertion": GrantJWTBearer, "assertion_issuer": GrantJWTBearer, "assertion_subject": GrantJWTBearer, "assertion_claims": GrantJWTBearer,
+		"subject_token": GrantTokenExchange, "subject_token_type": GrantTokenExchange, "actor_token": GrantTokenExchange,
+		"actor_token_type": GrantTokenExchange, "requested_token_type": GrantTokenExchange,
+		"refresh_token": GrantRefreshToken, "refresh_lifetime": GrantRefreshToken,
+	}
+)
+
+// securityFields lists the keys a security type accepts besides "type";
+// ok is false for an unknown type.
+func securityFields(typ string) ([]string, bool) {
+	base, ok := typeFields[typ]
+	extra, more := grantTypeFields[typ]
+	return append(slices.Clone(base), extra...), ok || more
+}
+
+// securityTypes is how problems list the known types.
+const securityTypes = "oauth2, login, basic, apikey, bearer or none"
+
+// imported reports whether a bearer definition is an imported token that
+// is read again when it is due (rather than a fixed one).
+func (sc SecurityConfig) imported() bool {
+	return sc.Type == TypeBearer && (sc.TokenFrom != nil || sc.ExpiresAt != "")
+}
+
+// checkGrant checks what of an oauth2, login or imported bearer definition
+// oauthclient cannot: which grant fields apply, the suppliers and the
+// definitions they name. It returns false after a problem that makes
+// building the definition pointless.
+func (r *configReader) checkGrant(where, name string, sc SecurityConfig) bool {
+	ok := true
+	bad := func(field, format string, args ...any) {
+		r.add(where, field, 0, format, args...)
+		ok = false
+	}
+	if sc.Type == TypeOAuth2 {
+		switch sc.Grant {
+		case "", GrantClientCredentials, GrantJWTBearer, GrantTokenExchange, GrantRefreshToken:
+		default:
+			bad("grant", "%q is unknown (want client_credentials, jwt_bearer, token_exchange or refresh_token)", sc.Grant)
+			return false
+		}
+		grant := cmp.Or(sc.Grant, GrantClientCredentials)
+		for _, f := range setFields(sc) {
+			if g, isGrant := fieldGrant[f]; isGrant && g != grant {
+				bad(f, "does not apply to grant %s (it is for %s)", grant, g)
+			}
+		}
+		if grant != GrantClientCredentials && r.users.smartOnly(name) && sc.TokenURL == "" && sc.Issuer == "" {
+			bad("grant", "a SMART definition (smart: true, no token_url) uses client credentials")
+		}
+		switch grant {
+		case GrantTokenExchange:
+			if sc.SubjectToken == nil {
+				bad("subject_token", "missing: the token to exchange")
+			}
+		case GrantRefreshToken:
+			if sc.RefreshToken == nil {
+				bad("refresh_token", "missing: the refresh token obtained by authorising once (see examples/authorize)")
+			}
+		}
+	}
+	if sc.imported() {
+		if !sc.Token.IsZero() && sc.TokenFrom != nil {
+			bad("token_from", "set token or token_from, not both")
+		}
+		if sc.Token.IsZero() && sc.TokenFrom == nil {
+			bad("token", "missing (or token_from, to read it again when it is due)")
+		}
+		if sc.DefaultLifetime < 0 {
+			bad("default_lifetime", "must not be negative")
+		}
+		if sc.ExpiresAt != "" {
+			if _, err := time.Parse(time.RFC3339, sc.ExpiresAt); err != nil {
+				bad("expires_at", "want an RFC 3339 date such as 2026-06-30T00:00:00Z")
+			}
+		}
+	}
+	if sc.Type == TypeBearer && !sc.imported() && sc.Scheme != "" {
+		bad("scheme", "applies to an imported token (token_from or expires_at)")
+	}
+	for field, s := range map[string]*SupplierConfig{"assertion": sc.Assertion, "subject_token": sc.SubjectToken,
+		"actor_token": sc.ActorToken, "refresh_token": sc.RefreshToken, "token_from": sc.TokenFrom} {
+		if s != nil && !r.checkSupplier(where, field, name, s) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// checkReferences checks the definitions that subject_token and
+// actor_token name: they exist, have a token source, and do not come
+// back in a cycle.
+func (r *configReader) checkReferences(security map[string]SecurityConfig) {
+	for _, name := range slices.Sorted(maps.Keys(security)) {
+		where := fmt.Sprintf("security %q", name)
+		sc := security[name]
+		if r.broken[where] || sc.Type != TypeOAuth2 || sc.Grant != GrantTokenExchange {
+			continue
+		}
+		for field, s := range map[string]*SupplierConfig{"subject_token": sc.SubjectToken, "actor_token": sc.ActorToken} {
+			if s == nil || s.Definition == "" || s.Definition == name {
+				continue
+			}
+			other, ok := security[s.Definition]
+			switch {
+			case !ok:
+				r.add(where, field+".definition", 0, "unknown security definition %q (known: %s)", s.Definition, listOrNone(slices.Sorted(maps.Keys(security))))
+			case other.Type != TypeOAuth2 && other.Type != TypeLogin && !other.imported():
+				r.add(where, field+".definition", 0, "%q is %s, which has no token source (want oauth2, login or an imported bearer token)", s.Definition, other.Type)
+			}
+		}
+		if cycle := referenceCycle(name, security); cycle != "" {
+			r.add(where, "subject_token", 0, "definitions refer to each other in a cycle: %s", cycle)
+		}
+	}
+}
+
+// checkSupplier checks one supplier section.
+func (r *configReader) checkSupplier(where, field, self string, s *SupplierConfig) bool {
+	n := 0
+	for _, set := range []bool{s.File != "", len(s.Command) > 0, !s.Value.IsZero(), s.Definition != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		r.add(where, field, 0, "empty: give one of file, command, value or definition")
+		return false
+	case n > 1:
+		r.add(where, field, 0, "give one of file, command, value or definition, not several")
+		return false
+	case len(s.Command) > 0 && s.Command[0].IsZero():
+		r.add(where, field+".command", 0, "the first element is the program to run")
+		return false
+	case s.Definition != "" && field != "subject_token" && field != "actor_token":
+		r.add(where, field+".definition", 0, "only a subject_token or actor_token may be another definition's token")
+		return false
+	case s.Definition == self:
+		r.add(where, field+".definition", 0, "a definition cannot exchange its own token")
+		return false
+	}
+	return true
+}
+
+// referenceCycle returns "a → b → a" when the definitions that name, from
+// start, another's token through subject_token or actor_token come back to
+// one of them; "" otherwise.
+func referenceCycle(start string, security map[string]SecurityConfig) string {
+	path := []string{start}
+	seen := map[string]bool{start: true}
+	var walk func(name string) string
+	walk = func(name string) string {
+		sc := security[name]
+		for _, s := range []*SupplierConfig{sc.SubjectToken, sc.ActorToken} {
+			if s == nil || s.Definition == "" {
+				continue
+			}
+			if seen[s.Definition] {
+				if s.Definition == start {
+					return strings.Join(append(path, start), " → ")
+				}
+				continue
+			}
+			seen[s.Definition] = true
+			path = append(path, s.Definition)
+			if c := walk(s.Definition); c != "" {
+				return c
+			}
+			path = path[:len(path)-1]
+		}
+		return ""
+	}
+	return walk(start)
+}
+
+// grantOf builds the oauthclient grant of a definition: nil for client
+// credentials and the static types. A definition: supplier looks the
+// other definition up in reg at each use (nil while checking: it is never
+// asked then).
+func grantOf(sc SecurityConfig, reg *oauthclient.Registry) oauthclient.Grant {
+	switch {
+	case sc.Type == TypeLogin:
+		return oauthclient.Login{Method: sc.Method, Body: sc.Body, ClientIDField: sc.ClientIDField, ClientSecretField: sc.ClientSecretField,
+			Fields: sc.Fields, Header: sc.Headers, TokenPath: sc.TokenPath, ExpiresInPath: sc.ExpiresInPath, ExpiresAtPath: sc.ExpiresAtPath,
+			Scheme: sc.Scheme}
+	case sc.imported():
+		g := oauthclient.Imported{Token: supplierOf(sc.TokenFrom, reg), Scheme: sc.Scheme}
+		if sc.TokenFrom == nil {
+			g.Token = oauthclient.ValueSupplier(sc.Token, time.Time{})
+		}
+		g.Expiry, _ = time.Parse(time.RFC3339, sc.ExpiresAt)
+		return g
+	case sc.Type != TypeOAuth2:
+		return nil
+	}
+	switch sc.Grant {
+	case GrantJWTBearer:
+		g := oauthclient.JWTBearer{Assertion: supplierOf(sc.Assertion, reg), Issuer: sc.AssertionIssuer, Subject: sc.AssertionSubject}
+		if len(sc.AssertionClaims) > 0 {
+			g.Claims = map[string]any{}
+			for k, v := range sc.AssertionClaims {
+				g.Claims[k] = v
+			}
+		}
+		return g
+	case GrantTokenExchange:
+		return oauthclient.TokenExchange{SubjectToken: supplierOf(sc.SubjectToken, reg), SubjectTokenType: tokenTypeURN(sc.SubjectTokenType),
+			ActorToken: supplierOf(sc.ActorToken, reg), ActorTokenType: tokenTypeURN(sc.ActorTokenType),
+			RequestedTokenType: tokenTypeURN(sc.RequestedTokenType)}
+	case GrantRefreshToken:
+		return oauthclient.RefreshToken{Token: supplierOf(sc.RefreshToken, reg), Lifetime: sc.RefreshLifetime}
+	}
+	return nil
+}
+
+// tokenTypeURN accepts a token type by its short name (access_token, jwt,
+// id_token, refresh_token, saml1, saml2) or its URN.
+func tokenTypeURN(t string) string {
+	switch t {
+	case "access_token", "refresh_token", "id_token", "jwt", "saml1", "saml2":
+		return "urn:ietf:params:oauth:token-type:" + t
+	}
+	return t
+}
+
+// supplierOf builds the supplier a section describes; nil for none.
+func supplierOf(s *SupplierConfig, reg *oauthclient.Registry) oauthclient.Supplier {
+	switch {
+	case s == nil:
+		return nil
+	case s.File != "":
+		return oauthclient.FileSupplier(s.File)
+	case len(s.Command) > 0:
+		args := make([]string, len(s.Command)-1)
+		for i, a := range s.Command[1:] {
+			args[i] = a.Reveal()
+		}
+		return oauthclient.CommandSupplier(s.Command[0].Reveal(), args...)
+	case s.Definition != "" && reg != nil:
+		return reg.Supplier(s.Definition)
+	case s.Definition != "":
+		return oauthclient.SupplierFunc(unbound)
+	}
+	return oauthclient.ValueSupplier(s.Value, time.Time{})
+}
+
+// unbound stands for another definition's token while a configuration is
+// checked: it is never asked.
+func unbound(context.Context) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("not bound to a registry")
+}
+
+// checkTokenSource builds a login or imported definition's source, as
+// Open will, to report what oauthclient finds wrong by field.
+func (r *configReader) checkTokenSource(where, name string, sc SecurityConfig) {
+	cfg, errs := oauthConfig(name, sc, r.set.Read)
+	for _, e := range errs {
+		r.add(where, e.field, 0, "%s", e.reason)
+	}
+	if len(errs) > 0 {
+		return
+	}
+	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure})
+	if err != nil {
+		var ce *oauthclient.ConfigError
+		if errors.As(err, &ce) && sc.imported() && ce.Field == "token" {
+			ce.Field = "token_from"
+		}
+		r.addOAuthError(where, err)
+		return
+	}
+	src.Close()
+}
+
+// defineSource builds the token source of an oauth2, login or imported
+// bearer definition; another definition's token it exchanges is looked up
+// in the registry at each use.
+func (r *Registry) defineSource(name string, sc SecurityConfig) (def, *oauthclient.Source, error) {
+	cfg, errs := oauthConfig(name, sc, r.set.Read)
+	if len(errs) > 0 {
+		return def{}, nil, fmt.Errorf("backends: security %q: %s: %s", name, errs[0].field, errs[0].reason)
+	}
+	cfg.Grant = grantOf(sc, r.security)
+	src, err := oauthclient.NewSource(cfg, r.tokenOpts)
+	if err != nil {
+		return def{}, nil, fmt.Errorf("backends: %w", err)
+	}
+	return def{rest.OAuth(src), TypeOAuth2}, src, nil
+}

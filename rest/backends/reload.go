@@ -1,0 +1,227 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+)
+
+// Reload applies cfg — from [LoadConfig] or [ParseConfig], or built in
+// code — to the running registry, and reports what changed. cfg is checked
+// as [Open] checks it, and built with the registry's options (those of its
+// loading and of Open; the options cfg remembers are not applied: a
+// reload changes the file, not the program).
+//
+// What did not change is left alone: an unchanged security definition
+// keeps its token source and its token (no token is fetched again), an
+// unchanged connection stays the same *rest.Conn and *fhir.Conn. Entries are compared by
+// their effective configuration: every field, secrets by value (never
+// printed), and the contents of the certificate, key and CA files they
+// name, so a certificate renewed under the same path counts as a change.
+// A changed definition gets a new source and the connections using it are
+// rebuilt over it; added ones are built; removed connections are no
+// longer found (a lookup gets [ErrUnknownConnection]).
+//
+// Nothing is fetched or dialled while reloading. Everything new is built
+// before anything is changed, and then published at once per entry:
+// calls in flight finish on the *Conn they started with. A *Conn looked
+// up before the reload keeps the configuration it was built with. The
+// token source of a definition the reload changed is released at once
+// (its token dropped, its timers stopped) but stays usable for
+// [RetireGrace], so that the retries and 401 resends of calls in flight
+// still get a token, and is closed after it (or when the registry
+// closes): a later call through such a held connection fails with an
+// error matching [ErrClosed]. The source of a definition the file no
+// longer has is closed at once. Look connections up again after a
+// reload, or per call.
+//
+// A configuration that does not check, or whose store section differs
+// from the running one (the store is opened once: changing it takes a
+// restart), is refused: the running configuration is kept and the error
+// wraps a *[ConfigError] listing every problem. Connections put in code
+// ([Registry.Put]) under names the file does not use are left alone.
+// Reloads are serialised; lookups and calls never wait for them. Each
+// reload is logged ("config reload") through [WithLogger], names only.
+func (r *Registry) Reload(ctx context.Context, cfg *Config) (ReloadReport, error) {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	rep, err := r.reload(ctx, func() (*Config, error) { return cfg, nil })
+	r.logReload("", rep, err)
+	return rep, err
+}
+
+// ReloadFile loads the configuration file at path with the registry's
+// options and applies it as [Registry.Reload] does. A file that does not
+// load is refused like one that does not check: every problem is listed
+// and the running configuration is kept.
+func (r *Registry) ReloadFile(ctx context.Context, path string) (ReloadReport, error) {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	rep, err := r.reload(ctx, func() (*Config, error) { return Load(path, r.opts...) })
+	r.logReload(path, rep, err)
+	return rep, err
+}
+
+// reload checks, compares and applies the configuration load returns;
+// r.reloadMu is held.
+func (r *Registry) reload(ctx context.Context, load func() (*Config, error)) (ReloadReport, error) {
+	switch {
+	case r.running == nil:
+		return ReloadReport{}, errors.New("backends: reload: the registry was not made by Open")
+	case r.closed.Load():
+		return ReloadReport{}, refused(fmt.Errorf("registry %w", ErrClosed))
+	}
+	if err := ctx.Err(); err != nil {
+		return ReloadReport{}, refused(err)
+	}
+	cfg, err := load()
+	if err != nil {
+		return ReloadReport{}, refused(err)
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	p, err := r.check(cfg)
+	if err != nil {
+		return ReloadReport{}, refused(err)
+	}
+	if err := r.apply(p); err != nil {
+		return ReloadReport{}, refused(err)
+	}
+	return p.report, nil
+}
+
+// check validates cfg as Open does, refuses a change of store, and plans
+// the reload.
+func (r *Registry) check(cfg *Config) (*plan, error) {
+	cr := &configReader{set: r.set, broken: map[string]bool{}}
+	cr.check(cfg)
+	if len(cr.problems) > 0 {
+		return nil, cr.err("")
+	}
+	p := r.plan(cfg, r.running)
+	if r.set.Store == nil && p.next.store != r.running.store {
+		cr.add("store", "", 0, "changed: the token store is opened once, by Open; restart the service to change it")
+	}
+	return p, cr.err("")
+}
+
+// reloadError is a refused reload: the running configuration is kept.
+type reloadError struct{ err error }
+
+func refused(err error) error { return &reloadError{err: err} }
+
+func (e *reloadError) Error() string {
+	return "backends: reload refused, the running configuration is kept: " + strings.TrimPrefix(strings.TrimPrefix(e.err.Error(), "backends: "), "rest: ")
+}
+
+func (e *reloadError) Unwrap() error { return e.err }
+
+// logReload logs a reload: what changed, by name, or why it was refused.
+func (r *Registry) logReload(path string, rep ReloadReport, err error) {
+	if r.set == nil || r.set.Logger == nil {
+		return
+	}
+	l := r.set.Logger
+	var attrs []slog.Attr
+	if path != "" {
+		attrs = append(attrs, slog.String("file", path))
+	}
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			attrs = append(attrs, slog.Int("problems", len(ce.Problems)))
+		}
+		attrs = append(attrs, slog.String("error", err.Error()))
+		l.LogAttrs(context.Background(), slog.LevelError, "config reload refused", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.Bool("changed", rep.Changed()), slog.Any("report", rep))
+	l.LogAttrs(context.Background(), slog.LevelInfo, "config reload", attrs...)
+}
+
+// ReloadReport says what a reload changed, by name.
+type ReloadReport struct {
+	Security    Changes // security definitions
+	Connections Changes // REST and FHIR connections (one name space)
+}
+
+// Changes lists names, each list sorted.
+type Changes struct {
+	Added     []string
+	Changed   []string // rebuilt: a changed definition gets a new token source
+	Removed   []string
+	Unchanged []string // kept as they run: same token source, same *Conn
+}
+
+// Changed reports whether anything was added, changed or removed.
+func (r ReloadReport) Changed() bool { return r.Security.changed() || r.Connections.changed() }
+
+func (c Changes) changed() bool { return len(c.Added)+len(c.Changed)+len(c.Removed) > 0 }
+
+// build lists what must be built: the added and the changed, sorted.
+func (c Changes) build() []string {
+	return slices.Sorted(slices.Values(slices.Concat(c.Added, c.Changed)))
+}
+
+// String is `security: changed "crm-oauth"; connections: added "billing",
+// changed "crm"`, or "no change".
+func (r ReloadReport) String() string {
+	var parts []string
+	for _, s := range []struct {
+		what string
+		c    Changes
+	}{{"security", r.Security}, {"connections", r.Connections}} {
+		if s.c.changed() {
+			parts = append(parts, s.what+": "+s.c.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// String is `added "a" "b", removed "c"`: what changed, names quoted.
+func (c Changes) String() string {
+	var parts []string
+	for _, k := range []struct {
+		what  string
+		names []string
+	}{{"added", c.Added}, {"changed", c.Changed}, {"removed", c.Removed}} {
+		if len(k.names) > 0 {
+			q := make([]string, len(k.names))
+			for i, n := range k.names {
+				q[i] = fmt.Sprintf("%q", n)
+			}
+			parts = append(parts, k.what+" "+strings.Join(q, " "))
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// LogValue groups what changed, by kind, with counts of what did not.
+func (r ReloadReport) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("security", r.Security), slog.Any("connections", r.Connections))
+}
+
+// LogValue lists the added, changed and removed names and counts the
+// unchanged ones.
+func (c Changes) LogValue() slog.Value {
+	var attrs []slog.Attr
+	for _, k := range []struct {
+		what  string
+		names []string
+	}{{"added", c.Added}, {"changed", c.Changed}, {"removed", c.Removed}} {
+		if len(k.names) > 0 {
+			attrs = append(attrs, slog.Any(k.what, k.names))
+		}
+	}
+	return slog.GroupValue(append(attrs, slog.Int("unchanged", len(c.Unchanged)))...)
+}
