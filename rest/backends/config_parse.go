@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -216,21 +217,21 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 }
 
 // decodeEntry checks n's keys against out's type (a pointer to a struct),
-// then decodes it. A value of the wrong type is reported with its field
-// and line, and the rest of the entry is still decoded and checked.
-// prefix starts the names of its fields in problems ("memory.").
+// then decodes it key by key (decodeFields): a value of the wrong type is
+// reported with its field and line, and the rest of the entry is still
+// decoded and checked. prefix starts the names of its fields in problems
+// ("memory.").
 func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix string) {
 	if r.checkKeys(where, prefix, n, reflect.TypeOf(out).Elem()) {
 		r.broken[where] = true // a key defined twice: which value is meant is unknown
 		return
 	}
-	err := n.Decode(out)
-	if err == nil {
+	if r.decodeFields(where, prefix, deref(n), reflect.ValueOf(out).Elem()) {
 		return
 	}
-	before := len(r.problems) // a value of the wrong type (a *yaml.TypeError, or a field's own UnmarshalYAML)
-	if r.decodeFields(where, prefix, deref(n), reflect.ValueOf(out).Elem()) && len(r.problems) > before {
-		return // reported field by field; the rest of the entry is decoded
+	err := n.Decode(out) // not a mapping: yaml says what it is
+	if err == nil {
+		return
 	}
 	r.broken[where] = true
 	if te, ok := err.(*yaml.TypeError); ok {
@@ -336,12 +337,20 @@ var (
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// yamlFields maps the yaml keys of struct t to their field types.
+// fieldTypes caches yamlFields by type: the map is never modified.
+var fieldTypes sync.Map
+
+// yamlFields maps the yaml keys of struct t to their field types. The map
+// returned is shared: not to be modified.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldTypes.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	out := map[string]reflect.Type{}
 	for name, idx := range yamlFieldIndex(t) {
 		out[name] = t.FieldByIndex(idx).Type
 	}
+	fieldTypes.Store(t, out)
 	return out
 }
 
