@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/tokenwire/tokenwire/internal/tlsconf"
 	"github.com/tokenwire/tokenwire/internal/urlpath"
 	"github.com/tokenwire/tokenwire/oauthclient"
@@ -114,7 +117,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 				return
 			}
 		}
-		if _, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure}); err != nil {
+		if err := r.checkSource(cfg); err != nil {
 			r.addOAuthError(where, err)
 		}
 	case TypeBasic:
@@ -262,4 +265,20 @@ func (r *configReader) checkStore(sc StoreConfig) {
 			r.add("store", sc.SharedName, 0, "%s", strings.TrimPrefix(err.Error(), sc.SharedName+": "))
 		}
 	}
+}
+
+// checkSource checks a definition with oauthclient.NewSource — the
+// constructor Open uses, so that what checks also opens — given no-op
+// telemetry, and closes it at once: nothing is fetched, scheduled,
+// registered on a MeterProvider or published (a source built on the
+// service's provider reported its gauges under the name of the running
+// definition).
+func (r *configReader) checkSource(cfg oauthclient.Config) error {
+	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure,
+		MeterProvider: metricnoop.NewMeterProvider(), TracerProvider: tracenoop.NewTracerProvider()})
+	if err != nil {
+		return err
+	}
+	src.Close()
+	return nil
 }

@@ -385,16 +385,13 @@ func (r *configReader) checkTokenSource(where, name string, sc SecurityConfig) {
 	if len(errs) > 0 {
 		return
 	}
-	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure})
-	if err != nil {
+	if err := r.checkSource(cfg); err != nil {
 		var ce *oauthclient.ConfigError
 		if errors.As(err, &ce) && sc.imported() && ce.Field == "token" {
 			ce.Field = "token_from"
 		}
 		r.addOAuthError(where, err)
-		return
 	}
-	src.Close()
 }
 
 // defineSource builds the token source of an oauth2, login or imported
