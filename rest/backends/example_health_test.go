@@ -103,8 +103,10 @@ func ExampleHealthHandler() {
 }
 
 // StatusHandler is a page for operators (and ?format=json for programs).
-// Mount it where the public cannot reach it; AllowRenew adds a "renew now"
-// button per OAuth definition, protected against cross-site requests.
+// Mount it where the public cannot reach it; it answers to loopback names
+// and its listening address (AllowHosts adds others). AllowRenew adds a
+// "renew now" button per OAuth definition, protected against cross-site
+// requests.
 func ExampleStatusHandler() {
 	reg, stop, err := openHealthDemo()
 	if err != nil {
@@ -116,7 +118,7 @@ func ExampleStatusHandler() {
 	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", backends.StatusHandler(reg, backends.AllowRenew())))
 
 	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/debug/tokenwire/", nil))
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://localhost:8080/debug/tokenwire/", nil))
 	page := w.Body.String()
 	fmt.Println(w.Code, w.Header().Get("Content-Type"))
 	fmt.Println("shows the connections:", strings.Contains(page, "<td>crm</td>") && strings.Contains(page, "<td>ehr</td>"))

@@ -15,10 +15,14 @@ import (
 // methods get 405. The response is never cached (Cache-Control:
 // no-store).
 func HealthHandler(reg *Registry, opts ...CheckOption) http.Handler {
-	return &healthHandler{reg: reg, opts: opts}
+	return &healthHandler{checks{reg: reg, opts: opts}}
 }
 
-type healthHandler struct {
+type healthHandler struct{ checks }
+
+// checks runs the checks of a handler: requests that arrive while one runs
+// share its report, so that a burst of requests checks the backends once.
+type checks struct {
 	reg  *Registry
 	opts []CheckOption
 	mu   sync.Mutex
@@ -27,8 +31,9 @@ type healthHandler struct {
 
 // sharedCheck is one check that several requests wait for.
 type sharedCheck struct {
-	done chan struct{}
-	rep  CheckReport
+	done   chan struct{}
+	rep    CheckReport
+	joined int // requests that joined it; guarded by checks.mu
 }
 
 func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,18 +66,19 @@ func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // check joins the running check, or starts one, and waits for it or for
 // ctx.
-func (h *healthHandler) check(ctx context.Context) (CheckReport, bool) { return h.join(ctx).wait(ctx) }
+func (h *checks) check(ctx context.Context) (CheckReport, bool) { return h.join(ctx).wait(ctx) }
 
 // join returns the running check, or starts one. The check runs on
 // without the request's cancellation (others may wait for it), bounded by
 // its own timeouts.
-func (h *healthHandler) join(ctx context.Context) *sharedCheck {
+func (h *checks) join(ctx context.Context) *sharedCheck {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.cur != nil {
+		h.cur.joined++
 		return h.cur
 	}
-	sc := &sharedCheck{done: make(chan struct{})}
+	sc := &sharedCheck{done: make(chan struct{}), joined: 1}
 	h.cur = sc
 	go func() {
 		sc.rep = h.reg.Check(context.WithoutCancel(ctx), h.opts...)

@@ -2,9 +2,12 @@ package backends
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // tokenCheck gets the token of the definition name from src.
@@ -33,12 +36,19 @@ func (r *Registry) pingCheck(name string, e *entry) func(context.Context) CheckR
 	}
 }
 
-// errText is err's text for a report: "" for none, else scrubbed.
+// errText is err's text for a report: "" for none, else scrubbed, and
+// with every query value of the connection's URL masked (a base URL's
+// query may hold a tenant or a key: the stats mask it too).
 func (r *Registry) errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return r.scrub(err.Error())
+	text := err.Error()
+	var re *rest.Error
+	if errors.As(err, &re) && re.URL != "" {
+		text = strings.ReplaceAll(text, re.URL, redact.URLString(re.URL, nil))
+	}
+	return r.scrub(text)
 }
 
 // scrub removes from s every secret the registry's connections know (API

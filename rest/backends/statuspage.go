@@ -8,7 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -27,10 +30,19 @@ type StatusOption func(*statusHandler)
 // a definition backing off keeps the token it still has.
 func AllowRenew() StatusOption { return func(h *statusHandler) { h.renew = true } }
 
-// StatusCheck sets the options of the checks the page runs on request
-// ("Run checks").
-func StatusCheck(opts ...CheckOption) StatusOption {
-	return func(h *statusHandler) { h.checkOpts = opts }
+// AllowHosts adds the hosts (a name, or a name and port) that requests
+// to the status page may name in their Host header. By default the page
+// answers only to loopback names (localhost, 127.0.0.1, ::1) and to the
+// address it is listening on; a request naming any other host gets 403,
+// so that a page of another site cannot reach it by rebinding its DNS
+// name to this address. Mount the page behind a name of your own? Allow
+// that name.
+func AllowHosts(hosts ...string) StatusOption {
+	return func(h *statusHandler) {
+		for _, host := range hosts {
+			h.hosts = append(h.hosts, strings.ToLower(host))
+		}
+	}
 }
 
 // StatusHandler serves a status page of reg for people, and the same as
@@ -45,13 +57,17 @@ func StatusCheck(opts ...CheckOption) StatusOption {
 // It works under any path (its links are relative queries): a GET or HEAD
 // is the HTML page; ?format=json is the JSON view; ?check=1 adds a run of
 // [Registry.Check] to either (refused, 403, to a request a browser says
-// comes from another site: checks send requests to the backends). The page shows no secret and no token: only
+// comes from another site: checks send requests to the backends; requests
+// that arrive while a check runs share its report, as for
+// [HealthHandler]). It answers only requests whose Host is loopback, its
+// listening address or one given with [AllowHosts]. The page shows no
+// secret and no token: only
 // names, states, counts and the redacted texts of this library's errors.
 // It is read-only unless [AllowRenew] is given. Every response forbids
 // caching, framing, sniffing and any script, image or resource other than
 // its own inline style (Content-Security-Policy default-src 'none').
 func StatusHandler(reg *Registry, opts ...StatusOption) http.Handler {
-	h := &statusHandler{reg: reg, now: reg.now(), csrf: newCSRFToken()}
+	h := &statusHandler{reg: reg, now: reg.now(), csrf: newCSRFToken(), checks: checks{reg: reg}}
 	for _, o := range opts {
 		o(h)
 	}
@@ -59,12 +75,13 @@ func StatusHandler(reg *Registry, opts ...StatusOption) http.Handler {
 }
 
 type statusHandler struct {
-	reg       *Registry
-	now       func() time.Time
-	renew     bool
-	checkOpts []CheckOption
-	csrf      string                    // the anti-forgery token of the renew forms
-	last      atomic.Pointer[renewNote] // the last renewal asked for
+	reg    *Registry
+	now    func() time.Time
+	renew  bool
+	hosts  []string                  // allowed besides loopback and the listening address
+	checks checks                    // the runs of ?check=1, shared
+	csrf   string                    // the anti-forgery token of the renew forms
+	last   atomic.Pointer[renewNote] // the last renewal asked for
 }
 
 var (
@@ -89,6 +106,10 @@ func newCSRFToken() string { return rand.Text() }
 
 func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pageHeaders(w.Header())
+	if !h.hostAllowed(r) {
+		http.Error(w, "forbidden: the status page does not answer to this host name (see backends.AllowHosts)", http.StatusForbidden)
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && h.renew:
 		h.serveRenew(w, r)
@@ -113,7 +134,11 @@ func (h *statusHandler) serveStatus(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "forbidden: checks run from the status page itself, not from another site", http.StatusForbidden)
 			return
 		}
-		rep := h.reg.Check(r.Context(), h.checkOpts...)
+		rep, ok := h.checks.check(r.Context())
+		if !ok {
+			http.Error(w, "check abandoned: "+r.Context().Err().Error(), http.StatusServiceUnavailable)
+			return
+		}
 		check = &rep
 	}
 	var body bytes.Buffer
@@ -142,4 +167,29 @@ func pageHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
+// hostAllowed reports whether r names, in its Host header, a loopback
+// name, the address the server received it on, or a host of AllowHosts.
+func (h *statusHandler) hostAllowed(r *http.Request) bool {
+	host := strings.ToLower(r.Host)
+	name := host
+	if n, _, err := net.SplitHostPort(host); err == nil {
+		name = n
+	}
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
+	switch {
+	case name == "localhost" || strings.HasSuffix(name, ".localhost"):
+		return true
+	case net.ParseIP(name) != nil && net.ParseIP(name).IsLoopback():
+		return true
+	case slices.Contains(h.hosts, host) || slices.Contains(h.hosts, name):
+		return true
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ip, _, err := net.SplitHostPort(la.String()); err == nil && net.ParseIP(ip) != nil && net.ParseIP(ip).Equal(net.ParseIP(name)) {
+			return true
+		}
+	}
+	return false
 }

@@ -146,6 +146,9 @@ func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder
 func do(t *testing.T, h http.Handler, method, target string, body io.Reader, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, target, body)
+	if strings.HasPrefix(target, "/") {
+		r.Host = "127.0.0.1:8080" // the page answers to loopback names (httptest says example.com)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}

@@ -32,12 +32,12 @@ func TestRenewProtection(t *testing.T) {
 		renewals int // token requests made
 	}{
 		{"same origin by Sec-Fetch-Site", []string{"Sec-Fetch-Site", "same-origin"}, "ok", "crm-oauth", http.StatusSeeOther, 1},
-		{"same origin by Origin", []string{"Origin", "http://example.com"}, "ok", "crm-oauth", http.StatusSeeOther, 1},
-		{"cross-site", []string{"Sec-Fetch-Site", "cross-site", "Origin", "http://example.com"}, "ok", "crm-oauth", http.StatusForbidden, 0},
+		{"same origin by Origin", []string{"Origin", "http://localhost:8080"}, "ok", "crm-oauth", http.StatusSeeOther, 1},
+		{"cross-site", []string{"Sec-Fetch-Site", "cross-site", "Origin", "http://localhost:8080"}, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"same-site, other port", []string{"Sec-Fetch-Site", "same-site"}, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"user typed it", []string{"Sec-Fetch-Site", "none"}, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"other origin", []string{"Origin", "http://evil.example"}, "ok", "crm-oauth", http.StatusForbidden, 0},
-		{"other port", []string{"Origin", "http://example.com:8080"}, "ok", "crm-oauth", http.StatusForbidden, 0},
+		{"other port", []string{"Origin", "http://localhost:8081"}, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"opaque origin", []string{"Origin", "null"}, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"no browser headers", nil, "ok", "crm-oauth", http.StatusForbidden, 0},
 		{"no token", []string{"Sec-Fetch-Site", "same-origin"}, "", "crm-oauth", http.StatusForbidden, 0},
@@ -55,7 +55,7 @@ func TestRenewProtection(t *testing.T) {
 			if csrf == "ok" {
 				csrf = h.(*statusHandler).csrf
 			}
-			w := do(t, h, http.MethodPost, "http://example.com/debug/tokenwire/", renewForm(tt.def, csrf),
+			w := do(t, h, http.MethodPost, "http://localhost:8080/debug/tokenwire/", renewForm(tt.def, csrf),
 				append([]string{"Content-Type", formType}, tt.header...)...)
 			assert.Equal(t, tt.want, w.Code, w.Body.String())
 			assert.Equal(t, tt.renewals, a.as.Requests("svc")-before)
