@@ -47,6 +47,11 @@ func Load(path string, opts ...rest.Option) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backends: config %s: %w", path, tlsconf.PathCause(err))
 	}
+	return parseFile(path, data, opts)
+}
+
+// parseFile parses data, read from the file at path.
+func parseFile(path string, data []byte, opts []rest.Option) (*Config, error) {
 	cfg, err := Parse(data, opts...)
 	if ce, ok := err.(*ConfigError); ok {
 		ce.File = path

@@ -1,12 +1,15 @@
 package backends
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/tlsconf"
 )
 
 // Reload applies cfg — from [LoadConfig] or [ParseConfig], or built in
@@ -38,9 +41,11 @@ import (
 // longer has is closed at once. Look connections up again after a
 // reload, or per call.
 //
-// A configuration that does not check, or whose store section differs
-// from the running one (the store is opened once: changing it takes a
-// restart), is refused: the running configuration is kept and the error
+// A configuration that does not check, whose store section differs from
+// the running one (the store is opened once: changing it takes a
+// restart), or that declares nothing at all while definitions or
+// connections run (a file caught empty: write the sections out empty,
+// "rest: {}", to remove everything) is refused: the running configuration is kept and the error
 // wraps a *[ConfigError] listing every problem. Connections put in code
 // ([Registry.Put]) under names the file does not use are left alone.
 // Reloads are serialised; lookups and calls never wait for them. Each
@@ -54,15 +59,33 @@ func (r *Registry) Reload(ctx context.Context, cfg *Config) (ReloadReport, error
 }
 
 // ReloadFile loads the configuration file at path with the registry's
-// options and applies it as [Registry.Reload] does. A file that does not
-// load is refused like one that does not check: every problem is listed
-// and the running configuration is kept.
+// options and applies it as [Registry.Reload] does. It reads the file
+// twice and applies it only when both reads agree, so that a file caught
+// while it is written is never applied. A file that does not load is
+// refused like one that does not check: every problem is listed and the
+// running configuration is kept.
 func (r *Registry) ReloadFile(ctx context.Context, path string) (ReloadReport, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	rep, err := r.reload(ctx, func() (*Config, error) { return Load(path, r.opts...) })
+	rep, err := r.reload(ctx, func() (*Config, error) { return r.loadSettled(path) })
 	r.logReload(path, rep, err)
 	return rep, err
+}
+
+// loadSettled loads the file at path only when two reads in a row agree:
+// a file caught while it is being written is refused, not applied.
+func (r *Registry) loadSettled(path string) (*Config, error) {
+	first, err := r.set.Read(path)
+	if err == nil {
+		var again []byte
+		if again, err = r.set.Read(path); err == nil && !bytes.Equal(first, again) {
+			return nil, fmt.Errorf("backends: config %s: changed while it was read (still being written?)", path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backends: config %s: %w", path, tlsconf.PathCause(err))
+	}
+	return parseFile(path, first, r.opts)
 }
 
 // reload checks, compares and applies the configuration load returns;
@@ -83,6 +106,11 @@ func (r *Registry) reload(ctx context.Context, load func() (*Config, error)) (Re
 	}
 	if cfg == nil {
 		cfg = &Config{}
+	}
+	if cfg.Security == nil && cfg.REST == nil && cfg.FHIR == nil && len(r.running.secs)+len(r.running.conns) > 0 {
+		return ReloadReport{}, refused(&ConfigError{Problems: []Problem{{Where: "config", Reason: "declares no security " +
+			"definition and no connection (a file caught empty or cut short?); to remove them all, write the sections out empty: " +
+			"security: {}, rest: {}, fhir: {}"}}})
 	}
 	p, err := r.check(cfg)
 	if err != nil {

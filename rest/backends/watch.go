@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,9 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // Kubernetes ConfigMap update (which swaps the ..data symlink the file
 // points through): an event on the file's name or on a name starting
 // with ".." counts, and a reload follows [DefaultDebounce] after the last
-// one. [ReloadOnSignal] adds signals (SIGHUP) as triggers. The files the
+// one, once the file reads the same twice a debounce apart (a file caught
+// half-written is never applied). [ReloadOnSignal] adds signals (SIGHUP)
+// as triggers. The files the
 // configuration names (file: secrets, certificates) are read again at
 // each reload but not watched: after rotating one alone, send the signal
 // or call ReloadFile. Nor is the target of a plain symlink in another
@@ -93,6 +96,7 @@ type watchLoop struct {
 	events     <-chan fsnotify.Event // nil without file events
 	errs       <-chan error
 	sig        chan os.Signal
+	pending    *[]byte // what the file read when the debounce timer last fired
 }
 
 func (l *watchLoop) watchDir() error {
@@ -151,9 +155,32 @@ func (l *watchLoop) run(ctx context.Context) {
 			l.reload(ctx)
 		case <-fire:
 			fire = nil
-			l.reload(ctx)
+			if l.settled() {
+				l.reload(ctx)
+			} else {
+				fire = l.ws.after(l.ws.debounce) // not settled yet: look again after one more debounce
+			}
 		}
 	}
+}
+
+// settled reports whether the file reads the same as when the debounce
+// timer last fired: a file is applied only once it has been still for a
+// debounce, so that one caught half-written (a writer that stalls, a copy
+// in progress) never removes a live connection. A file that cannot be
+// read counts as settled: its reload reports why.
+func (l *watchLoop) settled() bool {
+	data, err := l.r.set.Read(l.path)
+	if err != nil {
+		l.pending = nil
+		return true
+	}
+	if l.pending != nil && bytes.Equal(*l.pending, data) {
+		l.pending = nil
+		return true
+	}
+	l.pending = &data
+	return false
 }
 
 // relevant reports whether ev may have changed the file: an event on its

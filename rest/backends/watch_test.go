@@ -51,15 +51,22 @@ func newWatchFixture(t *testing.T, path string, opts ...WatchOption) *watchFixtu
 }
 
 // next fires the debounce timer once the watch has seen a file event, and
-// returns the reload that follows.
+// again while it waits for the file to settle, and returns the reload
+// that follows.
 func (wf *watchFixture) next(t *testing.T) reloaded {
 	t.Helper()
-	select {
-	case wf.fire <- time.Now():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the watch saw no file event")
+	timeout := time.After(10 * time.Second)
+	for fired := 0; ; {
+		select {
+		case wf.fire <- time.Now():
+			fired++
+		case r := <-wf.reports:
+			require.GreaterOrEqual(t, fired, 2, "applied without reading the same twice a debounce apart")
+			return r
+		case <-timeout:
+			t.Fatalf("no reload after %d firings of the debounce timer", fired)
+		}
 	}
-	return wf.report(t)
 }
 
 func (wf *watchFixture) report(t *testing.T) reloaded {
@@ -206,10 +213,12 @@ func TestWatchSurvivesPanics(t *testing.T) {
 	}))
 	for i := range 2 {
 		require.NoError(t, os.WriteFile(wf.path, []byte(changedCRM(t, string(rune('2'+i)))), 0o600))
-		select {
-		case wf.fire <- time.Now():
-		case <-time.After(10 * time.Second):
-			t.Fatal("the watch saw no file event")
+		for range 2 { // the file read when the timer fired, and the same a debounce later
+			select {
+			case wf.fire <- time.Now():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the watch saw no file event")
+			}
 		}
 		waitFor(t, calls, "OnReload was not called")
 	}
