@@ -12,7 +12,7 @@ import (
 
 // Config is a parsed configuration file: security definitions, the REST
 // and FHIR connections that use them, and the token store. See the package
-// documentation for the format. After [ParseConfig] or [LoadConfig], every
+// documentation for the format. After [Parse] or [Load], every
 // ${VAR} and file: reference is resolved and the whole file has been
 // validated; [Open] builds it. A Config built in code is validated by Open.
 // Printed, logged or marshalled, a Config shows no secret.

@@ -32,7 +32,7 @@ func (p Problem) String() string {
 
 // ConfigError lists every problem found in a configuration file.
 type ConfigError struct {
-	File     string // empty for ParseConfig
+	File     string // empty for Parse
 	Problems []Problem
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/tokenwire/tokenwire/internal/tlsconf"
 )
 
-// Reload applies cfg — from [LoadConfig] or [ParseConfig], or built in
+// Reload applies cfg — from [Load] or [Parse], or built in
 // code — to the running registry, and reports what changed. cfg is checked
 // as [Open] checks it, and built with the registry's options (those of its
 // loading and of Open; the options cfg remembers are not applied: a
@@ -45,11 +45,10 @@ import (
 // the running one (the store is opened once: changing it takes a
 // restart), or that declares nothing at all while definitions or
 // connections run (a file caught empty: write the sections out empty,
-// "rest: {}", to remove everything) is refused: the running configuration is kept and the error
-// wraps a *[ConfigError] listing every problem. Connections put in code
-// ([Registry.Put]) under names the file does not use are left alone.
-// Reloads are serialised; lookups and calls never wait for them. Each
-// reload is logged ("config reload") through [WithLogger], names only.
+// "rest: {}", to remove everything) is refused: the running
+// configuration is kept and the error wraps a *[ConfigError] listing every
+// problem. Reloads are serialised; lookups and calls never wait for them. Each
+// reload is logged ("config reload") through rest.WithLogger, names only.
 func (r *Registry) Reload(ctx context.Context, cfg *Config) (ReloadReport, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()

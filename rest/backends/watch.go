@@ -51,7 +51,7 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // directory: watch that path instead. A directory replaced whole (rm -rf
 // conf; mv conf.new conf) triggers a reload and is watched again.
 //
-// Each reload is logged ("config reload", through [WithLogger]) and handed
+// Each reload is logged ("config reload", through rest.WithLogger) and handed
 // to [OnReload]; a file that is refused leaves the running configuration
 // in place. Changes made before Watch returns are not seen. The error is
 // about setting the watch up (the directory cannot be watched).
