@@ -40,40 +40,40 @@ type SecurityConfig struct {
 	Type string `yaml:"type" json:"type"` // oauth2, login, basic, apikey, bearer or none
 
 	// oauth2 (client credentials); see oauthclient.Config.
-	TokenURL          string                        `yaml:"token_url" json:"token_url,omitempty"`
-	Issuer            string                        `yaml:"issuer" json:"issuer,omitempty"` // instead of token_url: discovered (RFC 8414, OpenID)
-	ClientID          string                        `yaml:"client_id" json:"client_id,omitempty"`
-	ClientSecret      oauthclient.Secret            `yaml:"client_secret" json:"client_secret,omitempty"`
-	Scopes            []string                      `yaml:"scopes" json:"scopes,omitempty"`
-	Audience          string                        `yaml:"audience" json:"audience,omitempty"`
-	Resources         []string                      `yaml:"resources" json:"resources,omitempty"`
-	Params            map[string]oauthclient.Secret `yaml:"params" json:"params,omitempty"` // extra form fields; may come from ${VAR}, so printed redacted
-	AuthMethod        string                        `yaml:"auth_method" json:"auth_method,omitempty"`
-	PrivateKey        oauthclient.Secret            `yaml:"private_key" json:"private_key,omitempty"` // PEM, usually file:/path
-	KeyID             string                        `yaml:"key_id" json:"key_id,omitempty"`
-	SigningAlg        string                        `yaml:"signing_alg" json:"signing_alg,omitempty"`
-	AssertionAudience string                        `yaml:"assertion_audience" json:"assertion_audience,omitempty"`
-	AssertionLifetime time.Duration                 `yaml:"assertion_lifetime" json:"assertion_lifetime,omitempty"`
-	CertFile          string                        `yaml:"cert_file" json:"cert_file,omitempty"` // tls_client_auth certificate (PEM)
-	KeyFile           string                        `yaml:"key_file" json:"key_file,omitempty"`   // and its key
-	CAFile            string                        `yaml:"ca_file" json:"ca_file,omitempty"`     // roots for the token endpoint
-	Timeout           time.Duration                 `yaml:"timeout" json:"timeout,omitempty"`
-	DefaultLifetime   time.Duration                 `yaml:"default_lifetime" json:"default_lifetime,omitempty"`
-	DPoP              bool                          `yaml:"dpop" json:"dpop,omitempty"`         // sender-constrained tokens (RFC 9449)
-	DPoPKey           oauthclient.Secret            `yaml:"dpop_key" json:"dpop_key,omitempty"` // PEM, usually file:/path; default: generated in memory
-	DPoPAlg           string                        `yaml:"dpop_alg" json:"dpop_alg,omitempty"` // ES256 (default), ES384, RS256, PS256
+	TokenURL          string                        `yaml:"token_url" json:"token_url,omitempty" use:"oauth2 login"`
+	Issuer            string                        `yaml:"issuer" json:"issuer,omitempty" use:"oauth2"` // instead of token_url: discovered (RFC 8414, OpenID)
+	ClientID          string                        `yaml:"client_id" json:"client_id,omitempty" use:"oauth2 login"`
+	ClientSecret      oauthclient.Secret            `yaml:"client_secret" json:"client_secret,omitempty" use:"oauth2 login"`
+	Scopes            []string                      `yaml:"scopes" json:"scopes,omitempty" use:"oauth2"`
+	Audience          string                        `yaml:"audience" json:"audience,omitempty" use:"oauth2"`
+	Resources         []string                      `yaml:"resources" json:"resources,omitempty" use:"oauth2"`
+	Params            map[string]oauthclient.Secret `yaml:"params" json:"params,omitempty" use:"oauth2"` // extra form fields; may come from ${VAR}, so printed redacted
+	AuthMethod        string                        `yaml:"auth_method" json:"auth_method,omitempty" use:"oauth2 login"`
+	PrivateKey        oauthclient.Secret            `yaml:"private_key" json:"private_key,omitempty" use:"oauth2"` // PEM, usually file:/path
+	KeyID             string                        `yaml:"key_id" json:"key_id,omitempty" use:"oauth2"`
+	SigningAlg        string                        `yaml:"signing_alg" json:"signing_alg,omitempty" use:"oauth2"`
+	AssertionAudience string                        `yaml:"assertion_audience" json:"assertion_audience,omitempty" use:"oauth2"`
+	AssertionLifetime time.Duration                 `yaml:"assertion_lifetime" json:"assertion_lifetime,omitempty" use:"oauth2"`
+	CertFile          string                        `yaml:"cert_file" json:"cert_file,omitempty" use:"oauth2 login"` // tls_client_auth certificate (PEM)
+	KeyFile           string                        `yaml:"key_file" json:"key_file,omitempty" use:"oauth2 login"`   // and its key
+	CAFile            string                        `yaml:"ca_file" json:"ca_file,omitempty" use:"oauth2 login"`     // roots for the token endpoint
+	Timeout           time.Duration                 `yaml:"timeout" json:"timeout,omitempty" use:"oauth2 login"`
+	DefaultLifetime   time.Duration                 `yaml:"default_lifetime" json:"default_lifetime,omitempty" use:"oauth2 login bearer"`
+	DPoP              bool                          `yaml:"dpop" json:"dpop,omitempty" use:"oauth2"`         // sender-constrained tokens (RFC 9449)
+	DPoPKey           oauthclient.Secret            `yaml:"dpop_key" json:"dpop_key,omitempty" use:"oauth2"` // PEM, usually file:/path; default: generated in memory
+	DPoPAlg           string                        `yaml:"dpop_alg" json:"dpop_alg,omitempty" use:"oauth2"` // ES256 (default), ES384, RS256, PS256
 
 	// basic
-	Username string             `yaml:"username" json:"username,omitempty"`
-	Password oauthclient.Secret `yaml:"password" json:"password,omitempty"`
+	Username string             `yaml:"username" json:"username,omitempty" use:"basic"`
+	Password oauthclient.Secret `yaml:"password" json:"password,omitempty" use:"basic"`
 
 	// apikey
-	In    string             `yaml:"in" json:"in,omitempty"`     // header (default) or query
-	Name  string             `yaml:"name" json:"name,omitempty"` // header or parameter name
-	Value oauthclient.Secret `yaml:"value" json:"value,omitempty"`
+	In    string             `yaml:"in" json:"in,omitempty" use:"apikey"`     // header (default) or query
+	Name  string             `yaml:"name" json:"name,omitempty" use:"apikey"` // header or parameter name
+	Value oauthclient.Secret `yaml:"value" json:"value,omitempty" use:"apikey"`
 
 	// bearer
-	Token oauthclient.Secret `yaml:"token" json:"token,omitempty"`
+	Token oauthclient.Secret `yaml:"token" json:"token,omitempty" use:"bearer"`
 
 	// The grants beyond client credentials, login endpoints and
 	// imported bearer tokens.

@@ -20,17 +20,6 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// typeFields lists the yaml keys each security type accepts besides "type".
-var typeFields = map[string][]string{
-	TypeOAuth2: {"token_url", "issuer", "client_id", "client_secret", "scopes", "audience", "resources", "params", "auth_method",
-		"private_key", "key_id", "signing_alg", "assertion_audience", "assertion_lifetime", "cert_file", "key_file",
-		"ca_file", "timeout", "default_lifetime", "dpop", "dpop_key", "dpop_alg"},
-	TypeBasic:  {"username", "password"},
-	TypeAPIKey: {"in", "name", "value"},
-	TypeBearer: {"token"},
-	TypeNone:   {},
-}
-
 // reservedParams are the token request's form fields that params may not
 // set: tokenwire sends them itself.
 var reservedParams = map[string]bool{"grant_type": true, "client_id": true, "client_secret": true, "client_assertion": true,

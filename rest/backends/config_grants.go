@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -34,44 +36,44 @@ const (
 type GrantConfig struct {
 	// Grant is the oauth2 grant: client_credentials (default),
 	// jwt_bearer, token_exchange or refresh_token.
-	Grant string `yaml:"grant" json:"grant,omitempty"`
+	Grant string `yaml:"grant" json:"grant,omitempty" use:"oauth2"`
 
 	// jwt_bearer: a supplied assertion, or one tokenwire signs with
 	// private_key (key_id, signing_alg, assertion_audience,
 	// assertion_lifetime) for assertion_subject.
-	Assertion        *SupplierConfig   `yaml:"assertion" json:"assertion,omitempty"`
-	AssertionIssuer  string            `yaml:"assertion_issuer" json:"assertion_issuer,omitempty"` // default client_id
-	AssertionSubject string            `yaml:"assertion_subject" json:"assertion_subject,omitempty"`
-	AssertionClaims  map[string]string `yaml:"assertion_claims" json:"assertion_claims,omitempty"`
+	Assertion        *SupplierConfig   `yaml:"assertion" json:"assertion,omitempty" use:"oauth2" grant:"jwt_bearer"`
+	AssertionIssuer  string            `yaml:"assertion_issuer" json:"assertion_issuer,omitempty" use:"oauth2" grant:"jwt_bearer"` // default client_id
+	AssertionSubject string            `yaml:"assertion_subject" json:"assertion_subject,omitempty" use:"oauth2" grant:"jwt_bearer"`
+	AssertionClaims  map[string]string `yaml:"assertion_claims" json:"assertion_claims,omitempty" use:"oauth2" grant:"jwt_bearer"`
 
 	// token_exchange: audience, resources and scopes are the exchange's.
-	SubjectToken       *SupplierConfig `yaml:"subject_token" json:"subject_token,omitempty"`
-	SubjectTokenType   string          `yaml:"subject_token_type" json:"subject_token_type,omitempty"` // default access_token's URN
-	ActorToken         *SupplierConfig `yaml:"actor_token" json:"actor_token,omitempty"`
-	ActorTokenType     string          `yaml:"actor_token_type" json:"actor_token_type,omitempty"`
-	RequestedTokenType string          `yaml:"requested_token_type" json:"requested_token_type,omitempty"`
+	SubjectToken       *SupplierConfig `yaml:"subject_token" json:"subject_token,omitempty" use:"oauth2" grant:"token_exchange"`
+	SubjectTokenType   string          `yaml:"subject_token_type" json:"subject_token_type,omitempty" use:"oauth2" grant:"token_exchange"` // default access_token's URN
+	ActorToken         *SupplierConfig `yaml:"actor_token" json:"actor_token,omitempty" use:"oauth2" grant:"token_exchange"`
+	ActorTokenType     string          `yaml:"actor_token_type" json:"actor_token_type,omitempty" use:"oauth2" grant:"token_exchange"`
+	RequestedTokenType string          `yaml:"requested_token_type" json:"requested_token_type,omitempty" use:"oauth2" grant:"token_exchange"`
 
 	// refresh_token: the token an administrator obtained once
 	// (examples/authorize writes it to a file).
-	RefreshToken    *SupplierConfig `yaml:"refresh_token" json:"refresh_token,omitempty"`
-	RefreshLifetime time.Duration   `yaml:"refresh_lifetime" json:"refresh_lifetime,omitempty"`
+	RefreshToken    *SupplierConfig `yaml:"refresh_token" json:"refresh_token,omitempty" use:"oauth2" grant:"refresh_token"`
+	RefreshLifetime time.Duration   `yaml:"refresh_lifetime" json:"refresh_lifetime,omitempty" use:"oauth2" grant:"refresh_token"`
 
 	// login: see oauthclient.Login.
-	Method            string                        `yaml:"method" json:"method,omitempty"` // POST (default), PUT, GET
-	Body              string                        `yaml:"body" json:"body,omitempty"`     // json (default) or form
-	ClientIDField     string                        `yaml:"client_id_field" json:"client_id_field,omitempty"`
-	ClientSecretField string                        `yaml:"client_secret_field" json:"client_secret_field,omitempty"`
-	Fields            map[string]oauthclient.Secret `yaml:"fields" json:"fields,omitempty"`   // further body fields; may be file: or ${VAR}
-	Headers           map[string]oauthclient.Secret `yaml:"headers" json:"headers,omitempty"` // of the login request
-	TokenPath         string                        `yaml:"token_path" json:"token_path,omitempty"`
-	ExpiresInPath     string                        `yaml:"expires_in_path" json:"expires_in_path,omitempty"`
-	ExpiresAtPath     string                        `yaml:"expires_at_path" json:"expires_at_path,omitempty"`
-	Scheme            string                        `yaml:"scheme" json:"scheme,omitempty"` // login and bearer: Authorization scheme; default Bearer
+	Method            string                        `yaml:"method" json:"method,omitempty" use:"login"` // POST (default), PUT, GET
+	Body              string                        `yaml:"body" json:"body,omitempty" use:"login"`     // json (default) or form
+	ClientIDField     string                        `yaml:"client_id_field" json:"client_id_field,omitempty" use:"login"`
+	ClientSecretField string                        `yaml:"client_secret_field" json:"client_secret_field,omitempty" use:"login"`
+	Fields            map[string]oauthclient.Secret `yaml:"fields" json:"fields,omitempty" use:"login"`   // further body fields; may be file: or ${VAR}
+	Headers           map[string]oauthclient.Secret `yaml:"headers" json:"headers,omitempty" use:"login"` // of the login request
+	TokenPath         string                        `yaml:"token_path" json:"token_path,omitempty" use:"login"`
+	ExpiresInPath     string                        `yaml:"expires_in_path" json:"expires_in_path,omitempty" use:"login"`
+	ExpiresAtPath     string                        `yaml:"expires_at_path" json:"expires_at_path,omitempty" use:"login"`
+	Scheme            string                        `yaml:"scheme" json:"scheme,omitempty" use:"login bearer"` // login and bearer: Authorization scheme; default Bearer
 
 	// bearer, imported: where the token is read again when it is due,
 	// and when it expires (RFC 3339) if it is no JWT with exp.
-	TokenFrom *SupplierConfig `yaml:"token_from" json:"token_from,omitempty"`
-	ExpiresAt string          `yaml:"expires_at" json:"expires_at,omitempty"`
+	TokenFrom *SupplierConfig `yaml:"token_from" json:"token_from,omitempty" use:"bearer"`
+	ExpiresAt string          `yaml:"expires_at" json:"expires_at,omitempty" use:"bearer"`
 }
 
 // SupplierConfig is where a credential issued elsewhere is read for each
@@ -111,30 +113,48 @@ func (s SupplierConfig) MarshalJSON() ([]byte, error) { return json.Marshal(s.St
 // MarshalYAML writes [SupplierConfig.String].
 func (s SupplierConfig) MarshalYAML() (any, error) { return s.String(), nil }
 
-// grantFields lists the keys each type accepts besides those of
-// typeFields, and which oauth2 grant each grant field belongs to.
-var (
-	grantTypeFields = map[string][]string{
-		TypeOAuth2: {"grant", "assertion", "assertion_issuer", "assertion_subject", "assertion_claims", "subject_token", "subject_token_type",
-			"actor_token", "actor_token_type", "requested_token_type", "refresh_token", "refresh_lifetime"},
-		TypeLogin: {"token_url", "client_id", "client_secret", "auth_method", "ca_file", "cert_file", "key_file", "timeout", "default_lifetime",
-			"method", "body", "client_id_field", "client_secret_field", "fields", "headers", "token_path", "expires_in_path", "expires_at_path", "scheme"},
-		TypeBearer: {"token_from", "expires_at", "scheme", "default_lifetime"},
+// securityKey is what a key of a security definition applies to, as the
+// use and grant tags of its field say: each field is declared once, with
+// the types (and the oauth2 grant) it belongs to.
+type securityKey struct {
+	types []string // the types that accept it
+	grant string   // the oauth2 grant it belongs to; "" for any
+}
+
+// securityKeys are the keys of SecurityConfig, from its fields' tags.
+var securityKeys = sync.OnceValue(func() map[string]securityKey {
+	keys := map[string]securityKey{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if strings.Contains(opts, "inline") {
+				walk(f.Type)
+				continue
+			}
+			keys[name] = securityKey{types: strings.Fields(f.Tag.Get("use")), grant: f.Tag.Get("grant")}
+		}
 	}
-	fieldGrant = map[string]string{
-		"assertion": GrantJWTBearer, "assertion_issuer": GrantJWTBearer, "assertion_subject": GrantJWTBearer, "assertion_claims": GrantJWTBearer,
-		"subject_token": GrantTokenExchange, "subject_token_type": GrantTokenExchange, "actor_token": GrantTokenExchange,
-		"actor_token_type": GrantTokenExchange, "requested_token_type": GrantTokenExchange,
-		"refresh_token": GrantRefreshToken, "refresh_lifetime": GrantRefreshToken,
-	}
-)
+	walk(reflect.TypeFor[SecurityConfig]())
+	return keys
+})
 
 // securityFields lists the keys a security type accepts besides "type";
 // ok is false for an unknown type.
 func securityFields(typ string) ([]string, bool) {
-	base, ok := typeFields[typ]
-	extra, more := grantTypeFields[typ]
-	return append(slices.Clone(base), extra...), ok || more
+	switch typ {
+	case TypeOAuth2, TypeLogin, TypeBasic, TypeAPIKey, TypeBearer, TypeNone:
+	default:
+		return nil, false
+	}
+	var out []string
+	for name, k := range securityKeys() {
+		if slices.Contains(k.types, typ) {
+			out = append(out, name)
+		}
+	}
+	return out, true
 }
 
 // securityTypes is how problems list the known types.
@@ -165,7 +185,7 @@ func (r *configReader) checkGrant(where, name string, sc SecurityConfig) bool {
 		}
 		grant := cmp.Or(sc.Grant, GrantClientCredentials)
 		for _, f := range setFields(sc) {
-			if g, isGrant := fieldGrant[f]; isGrant && g != grant {
+			if g := securityKeys()[f].grant; g != "" && g != grant {
 				bad(f, "does not apply to grant %s (it is for %s)", grant, g)
 			}
 		}

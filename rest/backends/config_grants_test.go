@@ -269,3 +269,21 @@ func TestGrantDocsExamplesLoad(t *testing.T) {
 		})
 	}
 }
+
+// Every key of a security definition says, where its field is declared,
+// which types accept it; those of a grant say which grant.
+func TestEverySecurityKeyDeclaresItsTypes(t *testing.T) {
+	for name, k := range securityKeys() {
+		if name == "type" {
+			continue
+		}
+		require.NotEmpty(t, k.types, "%s: no use tag", name)
+		for _, typ := range k.types {
+			_, ok := securityFields(typ)
+			assert.True(t, ok, "%s: unknown type %q", name, typ)
+		}
+		if k.grant != "" {
+			assert.Equal(t, []string{TypeOAuth2}, k.types, "%s: a grant's key belongs to oauth2", name)
+		}
+	}
+}
