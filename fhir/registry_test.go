@@ -377,7 +377,7 @@ fhir:
 // A configuration built in code skips the loader; Open checks it the same
 // way, so that what cannot work is never built.
 func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
-	smartDef := backends.SecurityConfig{Type: backends.TypeOAuth2, ClientID: "ehr-client", PrivateKey: oauthclient.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
+	smartDef := backends.SecurityConfig{Type: "oauth2", ClientID: "ehr-client", PrivateKey: oauthclient.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
 	conn := func(base, sec string) backends.FHIRConfig {
 		return backends.FHIRConfig{ConnConfig: rest.ConnConfig{BaseURL: base, Security: sec}, SMART: true}
 	}
@@ -389,7 +389,7 @@ func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
 		want []problem
 	}{
 		{"smart with an API key", backends.Config{
-			Security: map[string]backends.SecurityConfig{"key": {Type: backends.TypeAPIKey, Name: "X-Key", Value: oauthclient.NewSecret("v")}},
+			Security: map[string]backends.SecurityConfig{"key": {Type: "apikey", Name: "X-Key", Value: oauthclient.NewSecret("v")}},
 			FHIR:     map[string]backends.FHIRConfig{"ehr": conn("https://ehr.example.com/fhir", "key")},
 		}, []problem{{`fhir "ehr"`, "security", `smart: true needs an oauth2 security definition ("key" is apikey)`}}},
 		{"smart without security", backends.Config{

@@ -18,9 +18,9 @@ import (
 	"github.com/tokenwire/tokenwire/internal/urlpath"
 )
 
-// DefaultTimeout bounds one attempt of a call (until the response body is
+// defaultTimeout bounds one attempt of a call (until the response body is
 // read) when a connection sets no Timeout.
-const DefaultTimeout = 30 * time.Second
+const defaultTimeout = 30 * time.Second
 
 // ConnConfig is what a connection is, built in code or written in a
 // configuration file (package rest/backends reads one).
@@ -28,7 +28,7 @@ type ConnConfig struct {
 	BaseURL  string            `yaml:"base_url" json:"base_url,omitempty"`
 	Security string            `yaml:"security" json:"security,omitempty"` // name of a security definition; empty means none
 	Headers  map[string]string `yaml:"headers" json:"headers,omitempty"`   // sent with every request to the base URL's origin unless the call sets them; not secret (they print): put credentials in a security definition (apikey in: header)
-	Timeout  time.Duration     `yaml:"timeout" json:"timeout,omitempty"`   // per attempt, body included; default DefaultTimeout
+	Timeout  time.Duration     `yaml:"timeout" json:"timeout,omitempty"`   // per attempt, body included; default 30s
 	TLS      TLSConfig         `yaml:"tls" json:"tls,omitempty"`
 	Pool     PoolConfig        `yaml:"pool" json:"pool,omitempty"`
 	Retry    RetryPolicy       `yaml:"retry" json:"retry,omitempty"`
@@ -95,7 +95,7 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, 
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
 	c.client = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
 	if own != nil {

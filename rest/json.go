@@ -10,8 +10,9 @@ import (
 	"net/url"
 )
 
-// MaxJSONBody bounds the response bodies decoded by the JSON helpers.
-const MaxJSONBody = 32 << 20
+// maxJSONBody bounds the response bodies decoded by the JSON helpers:
+// 32 MiB.
+const maxJSONBody = 32 << 20
 
 // GetJSON sends GET base/path and decodes the JSON response into a T.
 // A non-2xx status is an *[Error]; an empty 204 yields the zero T.
@@ -41,7 +42,7 @@ func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, 
 	if resp.StatusCode == http.StatusNoContent {
 		return out, nil
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, MaxJSONBody))
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody))
 	if err := dec.Decode(&out); err != nil && err != io.EOF {
 		var u *url.URL
 		if resp.Request != nil {

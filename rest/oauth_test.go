@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"sync"
@@ -124,4 +125,19 @@ func TestDPoPThroughAConnection(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 2, as.TotalRequests(), "one token, asked twice for the nonce")
+}
+
+// SendJSON sends a body as JSON with any method and decodes the answer.
+func TestSendJSON(t *testing.T) {
+	_, conn := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, http.MethodPost, r.Method)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		var in customer
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		in.ID = "43"
+		_ = json.NewEncoder(w).Encode(in)
+	})
+	out, err := SendJSON[customer](context.Background(), conn, http.MethodPost, "customers", customer{Name: "Grace"})
+	require.NoError(t, err)
+	assert.Equal(t, customer{ID: "43", Name: "Grace"}, out)
 }

@@ -202,3 +202,20 @@ func TestOAuthInvalidClientNotRetried(t *testing.T) {
 	assert.Empty(t, clk.Sleeps())
 	assert.Equal(t, 1, as.Requests("svc"))
 }
+
+// A policy of one's own starts from DefaultCheckRetry: here, a 502 is
+// retried too.
+func TestCustomCheckRetryOverDefault(t *testing.T) {
+	n, url := flaky(t, nil, http.StatusBadGateway, http.StatusServiceUnavailable)
+	also502 := func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if err == nil && resp.StatusCode == http.StatusBadGateway {
+			return true, nil
+		}
+		return DefaultCheckRetry(ctx, resp, err)
+	}
+	c, _ := testConn(t, url, nil, ConnConfig{Retry: RetryPolicy{CheckRetry: also502}})
+	resp, err := c.Get(context.Background(), "x")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, int32(3), n.Load(), "the 502, the 503, then the success")
+}

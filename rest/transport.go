@@ -23,8 +23,8 @@ type PoolConfig struct {
 	IdleConnTimeout     time.Duration `yaml:"idle_conn_timeout" json:"idle_conn_timeout,omitempty"`             // default 90s
 }
 
-// DefaultMaxIdleConnsPerHost is the idle pool size of a connection.
-const DefaultMaxIdleConnsPerHost = 16
+// defaultMaxIdleConnsPerHost is the idle pool size of a connection.
+const defaultMaxIdleConnsPerHost = 16
 
 // newTransport builds a connection's own *http.Transport.
 func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, error)) (*http.Transport, error) {
@@ -34,7 +34,7 @@ func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, er
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg
-	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
 	if pc.MaxIdleConnsPerHost > 0 {
 		t.MaxIdleConnsPerHost = pc.MaxIdleConnsPerHost
 	}

@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, w io.Writer, e env) error {
 		return errors.New("-definition is required")
 	case !ok:
 		return fmt.Errorf("%s has no security definition %q", *configPath, *name)
-	case sc.Type != backends.TypeOAuth2 || sc.Grant != backends.GrantRefreshToken:
+	case sc.Type != "oauth2" || sc.Grant != "refresh_token":
 		return fmt.Errorf("security definition %q is not an oauth2 definition with grant: refresh_token", *name)
 	}
 	dest := *out

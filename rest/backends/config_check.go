@@ -73,14 +73,14 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			r.add(where, f, 0, "does not apply to type %s", sc.Type)
 		}
 	}
-	if (sc.Type == TypeOAuth2 || sc.Type == TypeLogin || sc.Type == TypeBearer) && !r.checkGrant(where, name, sc) {
+	if (sc.Type == typeOAuth2 || sc.Type == typeLogin || sc.Type == typeBearer) && !r.checkGrant(where, name, sc) {
 		return
 	}
 	switch sc.Type {
-	case TypeLogin:
+	case typeLogin:
 		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout, "default_lifetime": sc.DefaultLifetime})
 		r.checkTokenSource(where, name, sc)
-	case TypeOAuth2:
+	case typeOAuth2:
 		for k := range sc.Params {
 			if reservedParams[k] {
 				r.add(where, "params."+k, 0, "is set by tokenwire (use the field of its own, if any)")
@@ -109,9 +109,9 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		if err := r.checkSource(cfg); err != nil {
 			r.addOAuthError(where, err)
 		}
-	case TypeBasic:
+	case typeBasic:
 		r.require(where, "username", sc.Username)
-	case TypeAPIKey:
+	case typeAPIKey:
 		r.require(where, "name", sc.Name)
 		r.require(where, "value", sc.Value.Reveal())
 		switch sc.In {
@@ -123,7 +123,7 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		default:
 			r.add(where, "in", 0, "%q is not header or query", sc.In)
 		}
-	case TypeBearer:
+	case typeBearer:
 		if sc.imported() {
 			r.checkTokenSource(where, name, sc)
 			return

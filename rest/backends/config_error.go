@@ -15,7 +15,7 @@ type Problem struct {
 	Line   int    // 0 when unknown
 }
 
-func (p Problem) String() string {
+func (p Problem) text() string {
 	var b strings.Builder
 	b.WriteString(p.Where)
 	if p.Field != "" {
@@ -43,12 +43,12 @@ func (e *ConfigError) Error() string {
 		fmt.Fprintf(&b, " %s", e.File)
 	}
 	if len(e.Problems) == 1 {
-		return b.String() + ": " + e.Problems[0].String()
+		return b.String() + ": " + e.Problems[0].text()
 	}
 	fmt.Fprintf(&b, ": %d problems:", len(e.Problems))
 	for _, p := range e.Problems {
 		b.WriteString("\n\t")
-		b.WriteString(p.String())
+		b.WriteString(p.text())
 	}
 	return b.String()
 }

@@ -3,7 +3,6 @@ package backends
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -13,20 +12,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// TypeLogin is a vendor login endpoint that is not OAuth (oauthclient.Login).
-const TypeLogin = "login"
+// typeLogin is a vendor login endpoint that is not OAuth (oauthclient.Login).
+const typeLogin = "login"
 
 // The grants of an oauth2 definition (its grant field).
 const (
-	GrantClientCredentials = "client_credentials" // the default
-	GrantJWTBearer         = "jwt_bearer"         // RFC 7523 §2.1
-	GrantTokenExchange     = "token_exchange"     // RFC 8693
-	GrantRefreshToken      = "refresh_token"      // RFC 6749 §6, with rotation
+	grantClientCredentials = "client_credentials" // the default
+	grantJWTBearer         = "jwt_bearer"         // RFC 7523 §2.1
+	grantTokenExchange     = "token_exchange"     // RFC 8693
+	grantRefreshToken      = "refresh_token"      // RFC 6749 §6, with rotation
 )
 
 // GrantConfig holds the fields of the grants beyond client credentials
@@ -79,39 +77,14 @@ type GrantConfig struct {
 // SupplierConfig is where a credential issued elsewhere is read for each
 // token request (oauthclient.Supplier): exactly one of a file, a command,
 // a value, or (for subject_token and actor_token) another definition's
-// access token. Printed or marshalled, it shows the file, the command's
-// name and its number of arguments, and the definition — never a value
-// nor an argument.
+// access token. Printed or marshalled, it shows no value and no argument
+// (they are oauthclient.Secret).
 type SupplierConfig struct {
 	File       string               `yaml:"file" json:"file,omitempty"`             // read anew each time (a projected service-account token)
 	Command    []oauthclient.Secret `yaml:"command" json:"command,omitempty"`       // run each time; its standard output (the arguments never print)
 	Value      oauthclient.Secret   `yaml:"value" json:"value,omitempty"`           // fixed: ${VAR} or file: (read at load time)
 	Definition string               `yaml:"definition" json:"definition,omitempty"` // another security definition's access token
 }
-
-// String describes the supplier without a value or an argument.
-func (s SupplierConfig) String() string {
-	switch {
-	case s.File != "":
-		return "file:" + s.File
-	case len(s.Command) > 0:
-		return fmt.Sprintf("command:%s (%d args)", s.Command[0].Reveal(), len(s.Command)-1)
-	case s.Definition != "":
-		return "definition:" + s.Definition
-	case !s.Value.IsZero():
-		return "value:" + redact.Mark
-	}
-	return "none"
-}
-
-// Format prints [SupplierConfig.String] whatever the verb.
-func (s SupplierConfig) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
-
-// MarshalJSON writes [SupplierConfig.String].
-func (s SupplierConfig) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// MarshalYAML writes [SupplierConfig.String].
-func (s SupplierConfig) MarshalYAML() (any, error) { return s.String(), nil }
 
 // securityKey is what a key of a security definition applies to, as the
 // use and grant tags of its field say: each field is declared once, with
@@ -144,7 +117,7 @@ var securityKeys = sync.OnceValue(func() map[string]securityKey {
 // ok is false for an unknown type.
 func securityFields(typ string) ([]string, bool) {
 	switch typ {
-	case TypeOAuth2, TypeLogin, TypeBasic, TypeAPIKey, TypeBearer, TypeNone:
+	case typeOAuth2, typeLogin, typeBasic, typeAPIKey, typeBearer, typeNone:
 	default:
 		return nil, false
 	}
@@ -163,7 +136,7 @@ const securityTypes = "oauth2, login, basic, apikey, bearer or none"
 // imported reports whether a bearer definition is an imported token that
 // is read again when it is due (rather than a fixed one).
 func (sc SecurityConfig) imported() bool {
-	return sc.Type == TypeBearer && (sc.TokenFrom != nil || sc.ExpiresAt != "")
+	return sc.Type == typeBearer && (sc.TokenFrom != nil || sc.ExpiresAt != "")
 }
 
 // checkGrant checks what of an oauth2, login or imported bearer definition
@@ -176,28 +149,28 @@ func (r *configReader) checkGrant(where, name string, sc SecurityConfig) bool {
 		r.add(where, field, 0, format, args...)
 		ok = false
 	}
-	if sc.Type == TypeOAuth2 {
+	if sc.Type == typeOAuth2 {
 		switch sc.Grant {
-		case "", GrantClientCredentials, GrantJWTBearer, GrantTokenExchange, GrantRefreshToken:
+		case "", grantClientCredentials, grantJWTBearer, grantTokenExchange, grantRefreshToken:
 		default:
 			bad("grant", "%q is unknown (want client_credentials, jwt_bearer, token_exchange or refresh_token)", sc.Grant)
 			return false
 		}
-		grant := cmp.Or(sc.Grant, GrantClientCredentials)
+		grant := cmp.Or(sc.Grant, grantClientCredentials)
 		for _, f := range setFields(sc) {
 			if g := securityKeys()[f].grant; g != "" && g != grant {
 				bad(f, "does not apply to grant %s (it is for %s)", grant, g)
 			}
 		}
-		if grant != GrantClientCredentials && r.users.smartOnly(name) && sc.TokenURL == "" && sc.Issuer == "" {
+		if grant != grantClientCredentials && r.users.smartOnly(name) && sc.TokenURL == "" && sc.Issuer == "" {
 			bad("grant", "a SMART definition (smart: true, no token_url) uses client credentials")
 		}
 		switch grant {
-		case GrantTokenExchange:
+		case grantTokenExchange:
 			if sc.SubjectToken == nil {
 				bad("subject_token", "missing: the token to exchange")
 			}
-		case GrantRefreshToken:
+		case grantRefreshToken:
 			if sc.RefreshToken == nil {
 				bad("refresh_token", "missing: the refresh token obtained by authorising once (see examples/authorize)")
 			}
@@ -219,7 +192,7 @@ func (r *configReader) checkGrant(where, name string, sc SecurityConfig) bool {
 			}
 		}
 	}
-	if sc.Type == TypeBearer && !sc.imported() && sc.Scheme != "" {
+	if sc.Type == typeBearer && !sc.imported() && sc.Scheme != "" {
 		bad("scheme", "applies to an imported token (token_from or expires_at)")
 	}
 	for field, s := range map[string]*SupplierConfig{"assertion": sc.Assertion, "subject_token": sc.SubjectToken,
@@ -238,7 +211,7 @@ func (r *configReader) checkReferences(security map[string]SecurityConfig) {
 	for _, name := range slices.Sorted(maps.Keys(security)) {
 		where := fmt.Sprintf("security %q", name)
 		sc := security[name]
-		if r.broken[where] || sc.Type != TypeOAuth2 || sc.Grant != GrantTokenExchange {
+		if r.broken[where] || sc.Type != typeOAuth2 || sc.Grant != grantTokenExchange {
 			continue
 		}
 		for field, s := range map[string]*SupplierConfig{"subject_token": sc.SubjectToken, "actor_token": sc.ActorToken} {
@@ -249,7 +222,7 @@ func (r *configReader) checkReferences(security map[string]SecurityConfig) {
 			switch {
 			case !ok:
 				r.add(where, field+".definition", 0, "unknown security definition %q (known: %s)", s.Definition, listOrNone(slices.Sorted(maps.Keys(security))))
-			case other.Type != TypeOAuth2 && other.Type != TypeLogin && !other.imported():
+			case other.Type != typeOAuth2 && other.Type != typeLogin && !other.imported():
 				r.add(where, field+".definition", 0, "%q is %s, which has no token source (want oauth2, login or an imported bearer token)", s.Definition, other.Type)
 			}
 		}
@@ -324,7 +297,7 @@ func referenceCycle(start string, security map[string]SecurityConfig) string {
 // asked then).
 func grantOf(sc SecurityConfig, reg *oauthclient.Registry) oauthclient.Grant {
 	switch {
-	case sc.Type == TypeLogin:
+	case sc.Type == typeLogin:
 		return oauthclient.Login{Method: sc.Method, Body: sc.Body, ClientIDField: sc.ClientIDField, ClientSecretField: sc.ClientSecretField,
 			Fields: sc.Fields, Header: sc.Headers, TokenPath: sc.TokenPath, ExpiresInPath: sc.ExpiresInPath, ExpiresAtPath: sc.ExpiresAtPath,
 			Scheme: sc.Scheme}
@@ -335,11 +308,11 @@ func grantOf(sc SecurityConfig, reg *oauthclient.Registry) oauthclient.Grant {
 		}
 		g.Expiry, _ = time.Parse(time.RFC3339, sc.ExpiresAt)
 		return g
-	case sc.Type != TypeOAuth2:
+	case sc.Type != typeOAuth2:
 		return nil
 	}
 	switch sc.Grant {
-	case GrantJWTBearer:
+	case grantJWTBearer:
 		g := oauthclient.JWTBearer{Assertion: supplierOf(sc.Assertion, reg), Issuer: sc.AssertionIssuer, Subject: sc.AssertionSubject}
 		if len(sc.AssertionClaims) > 0 {
 			g.Claims = map[string]any{}
@@ -348,11 +321,11 @@ func grantOf(sc SecurityConfig, reg *oauthclient.Registry) oauthclient.Grant {
 			}
 		}
 		return g
-	case GrantTokenExchange:
+	case grantTokenExchange:
 		return oauthclient.TokenExchange{SubjectToken: supplierOf(sc.SubjectToken, reg), SubjectTokenType: tokenTypeURN(sc.SubjectTokenType),
 			ActorToken: supplierOf(sc.ActorToken, reg), ActorTokenType: tokenTypeURN(sc.ActorTokenType),
 			RequestedTokenType: tokenTypeURN(sc.RequestedTokenType)}
-	case GrantRefreshToken:
+	case grantRefreshToken:
 		return oauthclient.RefreshToken{Token: supplierOf(sc.RefreshToken, reg), Lifetime: sc.RefreshLifetime}
 	}
 	return nil
@@ -427,5 +400,5 @@ func (r *Registry) defineSource(name string, sc SecurityConfig) (def, *oauthclie
 	if err != nil {
 		return def{}, nil, fmt.Errorf("backends: %w", err)
 	}
-	return def{rest.OAuth(src), TypeOAuth2}, src, nil
+	return def{rest.OAuth(src), typeOAuth2}, src, nil
 }

@@ -283,7 +283,7 @@ func TestEverySecurityKeyDeclaresItsTypes(t *testing.T) {
 			assert.True(t, ok, "%s: unknown type %q", name, typ)
 		}
 		if k.grant != "" {
-			assert.Equal(t, []string{TypeOAuth2}, k.types, "%s: a grant's key belongs to oauth2", name)
+			assert.Equal(t, []string{typeOAuth2}, k.types, "%s: a grant's key belongs to oauth2", name)
 		}
 	}
 }

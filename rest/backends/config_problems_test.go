@@ -62,7 +62,7 @@ func TestConfigWrongTypeNeverEchoesValue(t *testing.T) {
 	got := problemsOf(t, "security:\n  s: {type: bearer, token: [HUNTER2]}\nrest:\n  r: {base_url: 'https://x.example', timeout: HUNTER2}\n")
 	require.Len(t, got, 2)
 	for _, p := range got {
-		assert.NotContains(t, p.String(), "HUNTER2")
+		assert.NotContains(t, p.text(), "HUNTER2")
 	}
 }
 

@@ -61,7 +61,7 @@ func (u users) smartBase(name string) string {
 
 // isSMART reports whether sc, called name, is a SMART definition.
 func (u users) isSMART(name string, sc SecurityConfig) bool {
-	return sc.Type == TypeOAuth2 && sc.TokenURL == "" && sc.Issuer == "" && u.smartOnly(name)
+	return sc.Type == typeOAuth2 && sc.TokenURL == "" && sc.Issuer == "" && u.smartOnly(name)
 }
 
 // missingTokenURL explains why a definition without token_url is refused.
@@ -86,7 +86,7 @@ func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[
 	switch {
 	case fc.Security == "":
 		r.add(where, "security", 0, "missing: smart: true needs an oauth2 security definition")
-	case ok && sc.Type != TypeOAuth2:
+	case ok && sc.Type != typeOAuth2:
 		r.add(where, "security", 0, "smart: true needs an oauth2 security definition (%q is %s)", fc.Security, sc.Type)
 	case ok && sc.TokenURL == "" && sc.Issuer == "" && r.users.smartOnly(fc.Security):
 		if base := r.users.smartBase(fc.Security); base != strings.TrimSuffix(fc.BaseURL, "/") {

@@ -232,7 +232,7 @@ func TestConfigProblems(t *testing.T) {
 			require.ErrorAs(t, err, &ce, "%v", err)
 			require.Len(t, ce.Problems, len(tt.want), "%v", err)
 			for i, w := range tt.want {
-				assert.Contains(t, ce.Problems[i].String(), w)
+				assert.Contains(t, ce.Problems[i].text(), w)
 			}
 		})
 	}

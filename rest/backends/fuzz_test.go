@@ -14,7 +14,7 @@ import (
 // never echo a secret read through a file: reference (those resolve only in
 // secret fields; ${VAR} values may legitimately show up in the messages
 // about non-secret fields such as "type").
-func FuzzParseConfig(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	good, err := os.ReadFile("testdata/config.yaml")
 	if err != nil {
 		f.Fatal(err)

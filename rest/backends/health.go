@@ -11,8 +11,8 @@ import (
 
 // Defaults of [Registry.Check].
 const (
-	DefaultCheckTimeout     = 10 * time.Second
-	DefaultCheckConcurrency = 8
+	defaultCheckTimeout     = 10 * time.Second
+	defaultCheckConcurrency = 8
 )
 
 // CheckOption adjusts [Registry.Check] and [HealthHandler].
@@ -24,23 +24,23 @@ type checkSettings struct {
 }
 
 // CheckTimeout bounds each token fetch and each ping of a check (and the
-// whole check runs within ctx too). Default [DefaultCheckTimeout].
+// whole check runs within ctx too). Default 10s.
 func CheckTimeout(d time.Duration) CheckOption { return func(s *checkSettings) { s.timeout = d } }
 
 // CheckConcurrency is how many token fetches and pings run at once.
-// Default [DefaultCheckConcurrency].
+// Default 8.
 func CheckConcurrency(n int) CheckOption { return func(s *checkSettings) { s.concurrency = n } }
 
 func newCheckSettings(opts []CheckOption) checkSettings {
-	s := checkSettings{timeout: DefaultCheckTimeout, concurrency: DefaultCheckConcurrency}
+	s := checkSettings{timeout: defaultCheckTimeout, concurrency: defaultCheckConcurrency}
 	for _, o := range opts {
 		o(&s)
 	}
 	if s.timeout <= 0 {
-		s.timeout = DefaultCheckTimeout
+		s.timeout = defaultCheckTimeout
 	}
 	if s.concurrency <= 0 {
-		s.concurrency = DefaultCheckConcurrency
+		s.concurrency = defaultCheckConcurrency
 	}
 	return s
 }

@@ -13,7 +13,7 @@ import (
 // tokenCheck gets the token of the definition name from src.
 func (r *Registry) tokenCheck(name string, src *oauthclient.Source) func(context.Context) CheckResult {
 	return func(ctx context.Context) CheckResult {
-		res := CheckResult{Name: name, Kind: TypeOAuth2}
+		res := CheckResult{Name: name, Kind: typeOAuth2}
 		_, err := src.TokenContext(ctx) // the token itself is never looked at
 		res.OK, res.Error = err == nil, r.errText(err)
 		return res

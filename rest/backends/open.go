@@ -81,22 +81,22 @@ func openStore(ctx context.Context, sc StoreConfig, set *settings.Settings) (cac
 // the registry to register.
 func (r *Registry) define(name string, sc SecurityConfig) (def, *oauthclient.Source, error) {
 	switch sc.Type {
-	case TypeOAuth2, TypeLogin:
+	case typeOAuth2, typeLogin:
 		return r.defineSource(name, sc)
-	case TypeBasic:
-		return def{rest.Basic(sc.Username, sc.Password.Reveal()), TypeBasic}, nil, nil
-	case TypeAPIKey:
+	case typeBasic:
+		return def{rest.Basic(sc.Username, sc.Password.Reveal()), typeBasic}, nil, nil
+	case typeAPIKey:
 		if sc.In == "query" {
-			return def{rest.APIKeyQuery(sc.Name, sc.Value.Reveal()), TypeAPIKey}, nil, nil
+			return def{rest.APIKeyQuery(sc.Name, sc.Value.Reveal()), typeAPIKey}, nil, nil
 		}
-		return def{rest.APIKeyHeader(sc.Name, sc.Value.Reveal()), TypeAPIKey}, nil, nil
-	case TypeBearer:
+		return def{rest.APIKeyHeader(sc.Name, sc.Value.Reveal()), typeAPIKey}, nil, nil
+	case typeBearer:
 		if sc.imported() {
 			return r.defineSource(name, sc)
 		}
-		return def{rest.Bearer(sc.Token.Reveal()), TypeBearer}, nil, nil
-	case TypeNone, "":
-		return def{rest.None(), TypeNone}, nil, nil
+		return def{rest.Bearer(sc.Token.Reveal()), typeBearer}, nil, nil
+	case typeNone, "":
+		return def{rest.None(), typeNone}, nil, nil
 	}
 	return def{}, nil, fmt.Errorf("backends: security %q: type: %q is unknown", name, sc.Type)
 }
@@ -105,11 +105,11 @@ func (r *Registry) define(name string, sc SecurityConfig) (def, *oauthclient.Sou
 // as they are, in the forms they travel: what reports scrub.
 func staticSecrets(sc SecurityConfig) []string {
 	switch sc.Type {
-	case TypeBasic:
+	case typeBasic:
 		return []string{sc.Password.Reveal(), base64.StdEncoding.EncodeToString([]byte(sc.Username + ":" + sc.Password.Reveal()))}
-	case TypeAPIKey:
+	case typeAPIKey:
 		return []string{sc.Value.Reveal(), url.QueryEscape(sc.Value.Reveal())}
-	case TypeBearer:
+	case typeBearer:
 		return []string{sc.Token.Reveal()}
 	}
 	return nil

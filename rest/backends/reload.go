@@ -166,7 +166,7 @@ func (r *Registry) logReload(path string, rep ReloadReport, err error) {
 		l.LogAttrs(context.Background(), slog.LevelError, "config reload refused", attrs...)
 		return
 	}
-	attrs = append(attrs, slog.Bool("changed", rep.Changed()), slog.Any("report", rep))
+	attrs = append(attrs, slog.Bool("changed", rep.Changed()), slog.Group("report", rep.Security.attr("security"), rep.Connections.attr("connections")))
 	l.LogAttrs(context.Background(), slog.LevelInfo, "config reload", attrs...)
 }
 
@@ -194,54 +194,10 @@ func (c Changes) build() []string {
 	return slices.Sorted(slices.Values(slices.Concat(c.Added, c.Changed)))
 }
 
-// String is `security: changed "crm-oauth"; connections: added "billing",
-// changed "crm"`, or "no change".
-func (r ReloadReport) String() string {
-	var parts []string
-	for _, s := range []struct {
-		what string
-		c    Changes
-	}{{"security", r.Security}, {"connections", r.Connections}} {
-		if s.c.changed() {
-			parts = append(parts, s.what+": "+s.c.String())
-		}
-	}
-	if len(parts) == 0 {
-		return "no change"
-	}
-	return strings.Join(parts, "; ")
-}
-
-// String is `added "a" "b", removed "c"`: what changed, names quoted.
-func (c Changes) String() string {
-	var parts []string
-	for _, k := range []struct {
-		what  string
-		names []string
-	}{{"added", c.Added}, {"changed", c.Changed}, {"removed", c.Removed}} {
-		if len(k.names) > 0 {
-			q := make([]string, len(k.names))
-			for i, n := range k.names {
-				q[i] = fmt.Sprintf("%q", n)
-			}
-			parts = append(parts, k.what+" "+strings.Join(q, " "))
-		}
-	}
-	if len(parts) == 0 {
-		return "no change"
-	}
-	return strings.Join(parts, ", ")
-}
-
-// LogValue groups what changed, by kind, with counts of what did not.
-func (r ReloadReport) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("security", r.Security), slog.Any("connections", r.Connections))
-}
-
-// LogValue lists the added, changed and removed names and counts the
-// unchanged ones.
-func (c Changes) LogValue() slog.Value {
-	var attrs []slog.Attr
+// attr is the log attribute what: the added, changed and removed names,
+// and the count of the unchanged ones.
+func (c Changes) attr(what string) slog.Attr {
+	var attrs []any
 	for _, k := range []struct {
 		what  string
 		names []string
@@ -250,5 +206,5 @@ func (c Changes) LogValue() slog.Value {
 			attrs = append(attrs, slog.Any(k.what, k.names))
 		}
 	}
-	return slog.GroupValue(append(attrs, slog.Int("unchanged", len(c.Unchanged)))...)
+	return slog.Group(what, append(attrs, slog.Int("unchanged", len(c.Unchanged)))...)
 }

@@ -52,7 +52,8 @@ rest:
 		fmt.Println(err) // every problem; the running configuration is kept
 		return
 	}
-	fmt.Println(report)
+	fmt.Printf("security changed %q; connections added %q, changed %q, removed %q\n",
+		report.Security.Changed, report.Connections.Added, report.Connections.Changed, report.Connections.Removed)
 	fmt.Println(reg.Names())
 
 	// A configuration that does not check changes nothing.
@@ -60,7 +61,7 @@ rest:
 	fmt.Println(err)
 	fmt.Println(reg.Names())
 	// Output:
-	// security: changed "legacy-basic"; connections: added "billing", changed "crm", removed "erp"
+	// security changed ["legacy-basic"]; connections added ["billing"], changed ["crm"], removed ["erp"]
 	// [billing crm]
 	// backends: reload refused, the running configuration is kept: config: rest "crm": base_url: must be an absolute http(s) URL
 	// [billing crm]

@@ -127,7 +127,7 @@ func (r *Registry) stageSecurity(st *stage, p *plan, cc rest.ConnConfig, smart b
 		return nil, err
 	}
 	st.sources = append(st.sources, src)
-	d := def{rest.OAuth(src), TypeOAuth2}
+	d := def{rest.OAuth(src), typeOAuth2}
 	st.defs[cc.Security] = d
 	return d.sec, nil
 }

@@ -49,7 +49,7 @@ func (r *Registry) Status() Status {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		ss := SecurityStatus{Name: name, Kind: TypeOAuth2, Token: tokens[name]}
+		ss := SecurityStatus{Name: name, Kind: typeOAuth2, Token: tokens[name]}
 		if d, ok := defs[name]; ok {
 			ss.Kind = d.kind
 		}

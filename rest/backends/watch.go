@@ -41,7 +41,7 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // so that it follows an editor's write-to-a-temporary-and-rename and a
 // Kubernetes ConfigMap update (which swaps the ..data symlink the file
 // points through): an event on the file's name or on a name starting
-// with ".." counts, and a reload follows [DefaultDebounce] after the last
+// with ".." counts, and a reload follows 250 ms (see [Debounce]) after the last
 // one, once the file reads the same twice a debounce apart (a file caught
 // half-written is never applied). [ReloadOnSignal] adds signals (SIGHUP)
 // as triggers. The files the

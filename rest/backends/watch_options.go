@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// DefaultDebounce is how long a [Registry.Watch] waits after the last
+// defaultDebounce is how long a [Registry.Watch] waits after the last
 // change to the configuration file before it reloads: an editor's save or
 // a Kubernetes ConfigMap update is several file events in a row.
-const DefaultDebounce = 250 * time.Millisecond
+const defaultDebounce = 250 * time.Millisecond
 
 // WatchOption configures [Registry.Watch].
 type WatchOption func(*watchSettings)
@@ -22,7 +22,7 @@ type watchSettings struct {
 }
 
 func newWatchSettings(opts []WatchOption) *watchSettings {
-	ws := &watchSettings{files: true, debounce: DefaultDebounce, after: time.After}
+	ws := &watchSettings{files: true, debounce: defaultDebounce, after: time.After}
 	for _, o := range opts {
 		o(ws)
 	}
@@ -49,7 +49,7 @@ func ReloadOnSignal(sigs ...os.Signal) WatchOption {
 func FileEvents(on bool) WatchOption { return func(ws *watchSettings) { ws.files = on } }
 
 // Debounce sets how long to wait after the last file event before
-// reloading (default [DefaultDebounce]; 0 reloads at the first event).
+// reloading (default 250 ms; 0 reloads at the first event).
 func Debounce(d time.Duration) WatchOption {
 	return func(ws *watchSettings) { ws.debounce = max(d, 0) }
 }

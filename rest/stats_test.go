@@ -1,4 +1,4 @@
-package backends_test
+package rest_test
 
 import (
 	"encoding/json"
