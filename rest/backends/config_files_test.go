@@ -114,7 +114,7 @@ rest:
 // A service that uses only the memory store links no go-redis: the
 // packages it imports depend on none of it.
 func TestMemoryOnlyServiceLinksNoRedis(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/tokenwire/tokenwire/rest", "github.com/tokenwire/tokenwire/fhir",
+	out, err := exec.Command("go", "list", "-deps", "github.com/tokenwire/tokenwire/rest/backends", "github.com/tokenwire/tokenwire/rest", "github.com/tokenwire/tokenwire/fhir",
 		"github.com/tokenwire/tokenwire/oauthclient", "github.com/tokenwire/tokenwire/cache").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	deps := string(out)
