@@ -3,9 +3,9 @@
 //
 // A [Conn] is a named connection to one server's base URL. It sends
 // requests through a [Doer] — the *rest.Conn of a configuration file's
-// fhir section (Registry.FHIR of package rest/backends), or any *http.Client (one from oauthclient
-// attaches, and on 401 renews, the access token) — so the FHIR layer
-// itself never sees a credential.
+// fhir section (package rest/backends builds the Conn), or any
+// *http.Client (one from oauthclient attaches, and on 401 renews, the
+// access token) — so the FHIR layer itself never sees a credential.
 //
 // The interactions of the RESTful API are generic functions over the model
 // type, whose Go name is the resource type:

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -78,28 +77,6 @@ func TestEscapedCredentialScrubbed(t *testing.T) {
 	require.ErrorIs(t, err, ErrForbidden)
 	sent := "Basic " + base64.StdEncoding.EncodeToString([]byte(`svc:p/w+x?"<`))
 	assert.NotContains(t, err.Error(), sent[6:12], "no part of the Basic credential, in any form")
-}
-
-// A POST sent through Do with a context marked retryable (a FHIR
-// _search) is retried like a read.
-func TestRetryableContextForDo(t *testing.T) {
-	n, url := flaky(t, nil, 503)
-	c, _ := testConn(t, url, nil, ConnConfig{})
-	for name, ctx := range map[string]context.Context{"plain": context.Background(), "retryable": callctx.Retryable(context.Background())} {
-		n.Store(0)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/q", strings.NewReader("payload"))
-		require.NoError(t, err)
-		resp, err := c.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		if name == "plain" {
-			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-			assert.Equal(t, int32(1), n.Load(), "a POST is not repeated")
-		} else {
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Equal(t, int32(2), n.Load(), "marked safe: retried")
-		}
-	}
 }
 
 // A backend that echoes the credential it was sent ("token Bearer … lacks

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -218,4 +219,26 @@ func TestCustomCheckRetryOverDefault(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, int32(3), n.Load(), "the 502, the 503, then the success")
+}
+
+// A POST sent through Do with a context marked retryable (a FHIR
+// _search) is retried like a read.
+func TestRetryableContextForDo(t *testing.T) {
+	n, url := flaky(t, nil, 503)
+	c, _ := testConn(t, url, nil, ConnConfig{})
+	for name, ctx := range map[string]context.Context{"plain": context.Background(), "retryable": callctx.Retryable(context.Background())} {
+		n.Store(0)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/q", strings.NewReader("payload"))
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		if name == "plain" {
+			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+			assert.Equal(t, int32(1), n.Load(), "a POST is not repeated")
+		} else {
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, int32(2), n.Load(), "marked safe: retried")
+		}
+	}
 }
