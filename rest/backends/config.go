@@ -1,6 +1,8 @@
 package backends
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/tokenwire/tokenwire/cache"
@@ -102,7 +104,44 @@ type StoreConfig struct {
 	SharedName string `yaml:"-" json:"-"`
 }
 
+// MarshalJSON writes the section as the file has it: memory, or the shared
+// store's section under its name (its secrets redacted by their type).
+func (sc StoreConfig) MarshalJSON() ([]byte, error) { return json.Marshal(sc.asMap()) }
+
+// MarshalYAML writes the section like MarshalJSON.
+func (sc StoreConfig) MarshalYAML() (any, error) { return sc.asMap(), nil }
+
+func (sc StoreConfig) asMap() map[string]any {
+	m := map[string]any{}
+	if sc.Memory != nil {
+		m["memory"] = sc.Memory
+	}
+	if sc.Shared != nil {
+		m[sc.SharedName] = sc.Shared
+	}
+	return m
+}
+
 // MemoryStoreConfig sizes the in-process store.
 type MemoryStoreConfig struct {
 	Size int `yaml:"size" json:"size"` // entries; default cache.DefaultSize
 }
+// Format prints the configuration with its secrets redacted, whatever the
+// verb (a secret field prints as "[redacted]" on its own, but fmt skips the
+// fields' own formatting when a verb does not fit a struct).
+func (c Config) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "backends.Config{Security:%v REST:%v FHIR:%v Store:%v}", c.Security, c.REST, c.FHIR, c.Store)
+}
+
+// plainSecurity is SecurityConfig without its methods, for Format.
+type plainSecurity SecurityConfig
+
+// Format prints the definition with its secrets redacted, whatever the verb.
+func (sc SecurityConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainSecurity(sc)) }
+
+// plainStore is StoreConfig without its methods, for Format.
+type plainStore StoreConfig
+
+// Format prints the store section with its secrets redacted, whatever the
+// verb.
+func (sc StoreConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainStore(sc)) }
