@@ -126,6 +126,7 @@ func (sc StoreConfig) asMap() map[string]any {
 type MemoryStoreConfig struct {
 	Size int `yaml:"size" json:"size"` // entries; default cache.DefaultSize
 }
+
 // Format prints the configuration with its secrets redacted, whatever the
 // verb (a secret field prints as "[redacted]" on its own, but fmt skips the
 // fields' own formatting when a verb does not fit a struct).
