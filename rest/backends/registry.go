@@ -92,7 +92,10 @@ func (r *Registry) REST(name string) (*rest.Conn, error) {
 // the same *fhir.Conn every time, so that its server's capabilities are
 // read once. Its requests go through the connection's TLS, pool, timeout,
 // retries, default headers and tokens (cached, renewed, 401 → renew →
-// resend once), SMART Backend Services included.
+// resend once), SMART Backend Services included. It is built with fhir's
+// defaults; a connection with options of its own (fhir.WithMaxBody…) is
+// fhir.New(name, c.BaseURL(), c, opts...) over c from [Registry.REST],
+// kept by the caller.
 func (r *Registry) FHIR(name string) (*fhir.Conn, error) {
 	e, err := r.lookup(name)
 	if err != nil {
