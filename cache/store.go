@@ -82,8 +82,9 @@ type LockWatcher interface {
 }
 
 // Config is a shared store's section of a configuration file (package
-// cache/redis's Config), which package rest decodes, checks at load time
-// and opens. It lets the file name a store whose code rest does not link.
+// cache/redis's Config), which package rest/backends decodes, checks at
+// load time and opens. It lets the file name a store whose code the
+// assembly does not link.
 type Config interface {
 	// Check reports what is wrong with the section without connecting,
 	// reading the files it names with env.ReadFile.

@@ -19,7 +19,7 @@ func ExampleConn_Export() {
 	srv := fhirtest.NewServer(fhirtest.WithExportPolls(1))
 	defer srv.Close()
 	_, _ = srv.Seed(`{"resourceType":"Patient","id":"a"}`, `{"resourceType":"Patient","id":"b"}`)
-	conn := srv.Conn("ehr") // in production: fhir.Lookup(registry, "ehr")
+	conn := srv.Conn("ehr") // in production: registry.FHIR("ehr")
 	ctx := context.Background()
 
 	x, err := conn.Export(ctx, fhir.ExportTypes("Patient"),

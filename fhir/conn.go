@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/internal/origin"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -133,7 +134,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 		body = bytes.NewReader(k.body)
 	}
 	if k.safe {
-		ctx = rest.RetryableContext(ctx)
+		ctx = callctx.Retryable(ctx)
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
 	if err != nil {

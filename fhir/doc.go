@@ -3,9 +3,9 @@
 //
 // A [Conn] is a named connection to one server's base URL. It sends
 // requests through a [Doer] — the *rest.Conn of a configuration file's
-// fhir section ([Lookup]), or any *http.Client (one from oauthclient
-// attaches, and on 401 renews, the access token) — so the FHIR layer
-// itself never sees a credential.
+// fhir section (package rest/backends builds the Conn), or any
+// *http.Client (one from oauthclient attaches, and on 401 renews, the
+// access token) — so the FHIR layer itself never sees a credential.
 //
 // The interactions of the RESTful API are generic functions over the model
 // type, whose Go name is the resource type:
@@ -121,16 +121,18 @@
 //
 // # Connections from the configuration file
 //
-// The fhir section of a rest configuration file declares FHIR connections
-// with the same settings as REST ones, in the same rest.Registry: one load,
-// one open, one lookup. [Lookup] speaks FHIR over the registry's
-// connection, so FHIR calls get the same TLS, pool, timeout, retries and
-// tokens (cached, renewed, 401 → renew → resend once) as REST calls.
+// The fhir section of a configuration file (package rest/backends)
+// declares FHIR connections with the same settings as REST ones, in the
+// same registry: one load, one open, one lookup. The registry builds each
+// FHIR connection once over its rest connection, so FHIR calls get the
+// same TLS, pool, timeout, retries and tokens (cached, renewed, 401 →
+// renew → resend once) as REST calls, and the server's capabilities are
+// read once per connection.
 //
-//	cfg, err := rest.LoadConfig("tokenwire.yaml")
-//	reg, err := rest.Open(ctx, cfg)
+//	cfg, err := backends.Load("tokenwire.yaml")
+//	reg, err := backends.Open(ctx, cfg)
 //	defer reg.Close()
-//	ehr, err := fhir.Lookup(reg, "ehr") // unknown name: errors.Is rest.ErrUnknownConnection
+//	ehr, err := reg.FHIR("ehr") // unknown name: errors.Is backends.ErrUnknownConnection
 //
 // # SMART Backend Services
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // The wiring of a service that calls one REST and one FHIR backend: one
@@ -42,24 +43,24 @@ fhir:
 	ctx := context.Background()
 
 	// The service's wiring.
-	cfg, err := rest.ParseConfig(file, rest.AllowInsecureHTTP(), // the fakes speak http
-		rest.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
+	cfg, err := backends.Parse(file, rest.AllowInsecureHTTP(), // the fakes speak http
+		backends.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	reg, err := rest.Open(ctx, cfg)
+	reg, err := backends.Open(ctx, cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer reg.Close()
-	crm, err := reg.Conn("crm")
+	crm, err := reg.REST("crm")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	ehr, err := fhir.Lookup(reg, "ehr")
+	ehr, err := reg.FHIR("ehr")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // testClock is a clock tests move by hand; the servers' goroutines may read
@@ -78,17 +79,17 @@ func restDoer(t *testing.T, base string, rt http.RoundTripper) *rest.Conn {
 
 // envLookup serves ${VAR} references from vars.
 func envLookup(vars map[string]string) rest.Option {
-	return rest.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	return backends.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 }
 
 // openConfig parses a configuration (plain-http fakes allowed, ${VAR}
 // from vars, retries without waiting) and opens it; the registry is closed
 // when the test ends.
-func openConfig(t *testing.T, yaml string, vars map[string]string, opts ...rest.Option) *rest.Registry {
+func openConfig(t *testing.T, yaml string, vars map[string]string, opts ...rest.Option) *backends.Registry {
 	t.Helper()
-	cfg, err := rest.ParseConfig([]byte(yaml), rest.AllowInsecureHTTP(), envLookup(vars), rest.WithSleep(noSleep))
+	cfg, err := backends.Parse([]byte(yaml), rest.AllowInsecureHTTP(), envLookup(vars), rest.WithSleep(noSleep))
 	require.NoError(t, err)
-	reg, err := rest.Open(ctx(t), cfg, opts...)
+	reg, err := backends.Open(ctx(t), cfg, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reg.Close() })
 	return reg
@@ -98,7 +99,7 @@ func openConfig(t *testing.T, yaml string, vars map[string]string, opts ...rest.
 func lookup(t *testing.T, base string) *fhir.Conn {
 	t.Helper()
 	reg := openConfig(t, "fhir:\n  ehr: {base_url: '${EHR_URL}'}\n", map[string]string{"EHR_URL": base})
-	c, err := fhir.Lookup(reg, "ehr")
+	c, err := reg.FHIR("ehr")
 	require.NoError(t, err)
 	return c
 }
@@ -122,5 +123,5 @@ var connKinds = []struct {
 		require.NoError(t, err)
 		return c
 	}},
-	{"fhir.Lookup", lookup},
+	{"backends.Registry.FHIR", lookup},
 }

@@ -1,14 +1,13 @@
 package fhir
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -119,31 +118,30 @@ func (c *Conn) failed(k call, err error) *Error {
 	return &Error{Conn: c.name, Method: k.method, URL: re.URL, Err: &re}
 }
 
-// statusError is the *Error of a status >= 400 whose body is body. A
-// connection that checks its own responses (a *rest.Conn) makes the
-// *rest.Error inside, scrubbed of its secrets; for any other Doer it is
-// made here, scrubbed of the credential the request carried.
+// maxExcerpt bounds the body excerpt of the *rest.Error inside, as the
+// connection's own errors are bounded.
+const maxExcerpt = 512
+
+// statusError is the *Error of a status >= 400 whose body is body. The
+// *rest.Error inside holds an excerpt of the body scrubbed of the search
+// values, of the credential the request carried and, when the Doer is a
+// *rest.Conn, of that connection's own secrets (its API keys, passwords):
+// the whole body is scrubbed before it is cut, so that a secret across
+// the bound is never shown in part.
 func (c *Conn) statusError(k call, resp *http.Response, body []byte) *Error {
 	scrub := k.scrubber()
-	sent := redact.Sent(resp.Request)
-	clean := func(s string) string { return redact.Values(scrub(s), sent...) }
-	if r, ok := c.doer.(interface {
-		Redact(string, ...string) string
-	}); ok {
-		clean = func(s string) string { return r.Redact(scrub(s), sent...) } // its API keys, passwords too
+	var sent []string
+	conn := func(s string, _ ...string) string { return s }
+	if resp.Request != nil {
+		sent = redact.Sent(resp.Request)
+		if f := callctx.Scrubber(resp.Request.Context()); f != nil {
+			conn = f
+		}
 	}
-	var re *rest.Error
-	if ch, ok := c.doer.(interface{ Check(*http.Response) error }); ok {
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		errors.As(ch.Check(resp), &re)
-	}
-	if re == nil {
-		text := strings.Join(strings.Fields(excerpt(string(body), rest.MaxExcerpt)), " ")
-		re = &rest.Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: 1, Excerpt: text}
-	}
-	cp := *re
-	cp.Method, cp.URL, cp.Excerpt = k.method, redactURL(k.url), clean(cp.Excerpt)
-	return newError(c.name, &cp, body, clean)
+	clean := func(s string) string { return conn(redact.Values(scrub(s), sent...), sent...) }
+	text := strings.Join(strings.Fields(excerpt(clean(string(body)), maxExcerpt)), " ")
+	re := &rest.Error{Conn: c.name, Method: k.method, URL: redactURL(k.url), StatusCode: resp.StatusCode, Attempts: 1, Excerpt: text}
+	return newError(c.name, re, body, clean)
 }
 
 // scrubbedError is an error whose text had search values blanked out.

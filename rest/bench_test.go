@@ -28,21 +28,13 @@ import (
 func BenchmarkGet(b *testing.B) {
 	const body = `{"id":"42","name":"Ada"}`
 	handler := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, body) }
-	_, reg := oauthSetup(b, handler)
+	_, crm, src := oauthSource(b, handler)
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) })
 	_, withOTel := oauthSetup(b, handler, WithMeterProvider(mp), WithTracerProvider(tp), WithPropagator(propagation.TraceContext{}))
 	ctx := context.Background()
-	crm, err := reg.Conn("crm")
-	if err != nil {
-		b.Fatal(err)
-	}
 	url := crm.BaseURL() + "/customers/42"
-	src, err := reg.security.Source("crm-oauth")
-	if err != nil {
-		b.Fatal(err)
-	}
 	tok, err := src.TokenContext(ctx) // the raw peers send the same valid token
 	if err != nil {
 		b.Fatal(err)
@@ -63,7 +55,7 @@ func BenchmarkGet(b *testing.B) {
 	}{
 		{"raw", raw(0)},
 		{"raw-timeout", raw(30 * time.Second)},
-		{"conn-oauth", connGet(ctx, reg)},
+		{"conn-oauth", connGet(ctx, crm)},
 		{"conn-oauth-otel", connGet(ctx, withOTel)},
 	}
 	for _, p := range peers {
@@ -92,15 +84,9 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
-// connGet is a GET of customers/42 through reg's connection "crm".
-func connGet(ctx context.Context, reg *Registry) func() error {
-	return func() error {
-		c, err := reg.Conn("crm")
-		if err != nil {
-			return err
-		}
-		return drainBody(c.Get(ctx, "customers/42"))
-	}
+// connGet is a GET of customers/42 through c.
+func connGet(ctx context.Context, c *Conn) func() error {
+	return func() error { return drainBody(c.Get(ctx, "customers/42")) }
 }
 
 func drainBody(resp *http.Response, err error) error {

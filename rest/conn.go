@@ -11,22 +11,24 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/internal/origin"
 	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/internal/settings"
+	"github.com/tokenwire/tokenwire/internal/urlpath"
 )
 
-// DefaultTimeout bounds one attempt of a call (until the response body is
+// defaultTimeout bounds one attempt of a call (until the response body is
 // read) when a connection sets no Timeout.
-const DefaultTimeout = 30 * time.Second
+const defaultTimeout = 30 * time.Second
 
-// ConnConfig is what a connection is, as written in the configuration file
-// (see the package documentation) or built in code. FHIR connections share
-// it.
+// ConnConfig is what a connection is, built in code or written in a
+// configuration file (package rest/backends reads one).
 type ConnConfig struct {
 	BaseURL  string            `yaml:"base_url" json:"base_url,omitempty"`
 	Security string            `yaml:"security" json:"security,omitempty"` // name of a security definition; empty means none
 	Headers  map[string]string `yaml:"headers" json:"headers,omitempty"`   // sent with every request to the base URL's origin unless the call sets them; not secret (they print): put credentials in a security definition (apikey in: header)
-	Timeout  time.Duration     `yaml:"timeout" json:"timeout,omitempty"`   // per attempt, body included; default DefaultTimeout
+	Timeout  time.Duration     `yaml:"timeout" json:"timeout,omitempty"`   // per attempt, body included; default 30s
 	TLS      TLSConfig         `yaml:"tls" json:"tls,omitempty"`
 	Pool     PoolConfig        `yaml:"pool" json:"pool,omitempty"`
 	Retry    RetryPolicy       `yaml:"retry" json:"retry,omitempty"`
@@ -48,12 +50,12 @@ type Conn struct {
 	sleep   func(context.Context, time.Duration) error
 	log     *slog.Logger
 	red     *redactor
+	scrub   func(string, ...string) string // red.text when the security holds static secrets
 	tel     *connTelemetry
 	stats   *connStats
 	secName string // the security definition's name, for Stats
 	secKind string
-	ping    PingConfig // what Ping sends (a REST connection)
-	kind    string     // KindFHIR for a connection of the fhir section; "" for REST
+	ping    PingConfig // what Ping sends
 }
 
 // NewConn builds the connection name from cfg, authenticating with sec
@@ -63,32 +65,20 @@ type Conn struct {
 // [WithMeterProvider], [WithTracerProvider], [WithPropagator] and
 // [AllowInsecureHTTP].
 func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, error) {
-	set := newSettings(nil, opts)
-	rt, own, err := baseTransport(cfg, set)
-	if err != nil {
-		return nil, fmt.Errorf("rest: connection %q: %w", name, err)
-	}
-	return newConn(name, cfg, sec, set, rt, own)
-}
-
-// baseTransport is what a connection sends through, under its security:
-// the injected transport, or its own built from its tls and pool settings.
-func baseTransport(cfg ConnConfig, set *settings) (http.RoundTripper, *http.Transport, error) {
-	if set.transport != nil {
-		return set.transport, nil, nil
-	}
-	own, err := newTransport(cfg.TLS, cfg.Pool, set.read)
-	if err != nil {
-		return nil, nil, err
-	}
-	return own, own, nil
-}
-
-// newConn builds a connection over rt (own when the connection built it).
-func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.RoundTripper, own *http.Transport) (*Conn, error) {
-	base, err := parseBaseURL(cfg.BaseURL, set.insecure)
+	set := settings.New(opts)
+	base, err := urlpath.ParseBase(cfg.BaseURL, set.Insecure)
 	if err != nil {
 		return nil, fmt.Errorf("rest: connection %q: base_url: %w", name, err)
+	}
+	if err := cfg.Ping.check(); err != nil {
+		return nil, fmt.Errorf("rest: connection %q: ping.%w", name, err)
+	}
+	rt, own := set.Transport, (*http.Transport)(nil)
+	if rt == nil {
+		if own, err = newTransport(cfg.TLS, cfg.Pool, set.Read); err != nil {
+			return nil, fmt.Errorf("rest: connection %q: %w", name, err)
+		}
+		rt = own
 	}
 	if sec == nil {
 		sec = None()
@@ -98,14 +88,14 @@ func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.R
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
 	}
 	c := &Conn{name: name, base: base, origin: o, headers: http.Header{}, retry: cfg.Retry.withDefaults(), red: &redactor{},
-		now: set.now, sleep: set.sleep, log: set.logger, tel: newConnTelemetry(name, base, set), stats: &connStats{},
+		now: set.Now, sleep: set.Sleep, log: set.Logger, tel: newConnTelemetry(name, base, set), stats: &connStats{},
 		secName: securityName(cfg, sec), secKind: securityKind(sec), ping: cfg.Ping}
 	for k, v := range cfg.Headers {
 		c.headers.Set(k, v)
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
 	c.client = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
 	if own != nil {
@@ -114,6 +104,7 @@ func newConn(name string, cfg ConnConfig, sec Security, set *settings, rt http.R
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
 		c.red.secrets, c.red.params, c.red.headers = h.secrets()
+		c.scrub = c.red.text
 	}
 	c.setDefaults()
 	return c, nil
@@ -129,27 +120,6 @@ func (c *Conn) setDefaults() {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-}
-
-var errInsecureURL = errors.New("plain http:// is refused (https required; rest.AllowInsecureHTTP() is for tests)")
-
-func parseBaseURL(s string, allowHTTP bool) (*url.URL, error) {
-	u, err := url.Parse(s)
-	switch {
-	case s == "":
-		return nil, errors.New("missing")
-	case err != nil:
-		return nil, errors.New("not a valid URL")
-	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
-		return nil, errors.New("must be an absolute http(s) URL")
-	case u.User != nil:
-		return nil, errors.New("must not carry credentials (use a security definition)")
-	case u.Fragment != "":
-		return nil, errors.New("must not have a fragment")
-	case u.Scheme == "http" && !allowHTTP:
-		return nil, errInsecureURL
-	}
-	return u, nil
 }
 
 // Name returns the connection's name.
@@ -182,15 +152,20 @@ func (c Conn) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String())
 // a relative req.URL ("customers/42?x=1") is joined to the base URL like
 // the path of [Conn.Get]. Any status is returned as a
 // response for the caller to close; only a call that got no response fails,
-// with an *[Error]. Do makes a Conn usable wherever a Doer is expected.
+// with an *[Error]. Do makes a Conn usable wherever a Doer is expected,
+// such as under a protocol spoken over the connection.
 func (c *Conn) Do(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
+	ctx := req.Context()
+	if c.scrub != nil { // for the protocol above: the connection's secrets, out of what it keeps of a response
+		ctx = callctx.WithScrubber(ctx, c.scrub)
+	}
+	r := req.Clone(ctx)
 	if req.URL.Host == "" {
 		p := req.URL.EscapedPath()
 		if req.URL.RawQuery != "" {
 			p += "?" + req.URL.RawQuery
 		}
-		u, err := joinURL(c.base, p, nil)
+		u, err := urlpath.Join(c.base, p, nil)
 		if err != nil {
 			return nil, c.fail(req, err, 0)
 		}
@@ -233,25 +208,10 @@ func (c *Conn) fail(req *http.Request, err error, attempts int) error {
 		Err: &redactedError{msg: c.red.text(err.Error()), err: err}}
 }
 
-// Redact returns s with the connection's own secrets (an API key, a
-// password, a fixed token) and the credentials named in sent replaced by
-// "[redacted]": for text taken from a response that a caller logs or keeps.
-func (c *Conn) Redact(s string, sent ...string) string { return c.red.text(s, sent...) }
-
-// Check returns nil for a 2xx response. Otherwise it reads a bounded
-// excerpt of the body, closes it, and returns the *[Error] that [Conn.Get]
-// would have: for the responses of [Conn.Do]. The excerpt is scrubbed of
-// the connection's secrets and of the credential the request actually
-// carried (a backend that echoes "token Bearer eyJ… lacks scope" never puts
-// the token in an error).
-func (c *Conn) Check(resp *http.Response) error {
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return nil
-	}
-	return c.statusError(resp, 1)
-}
-
-// statusError consumes and closes resp, returning its *Error.
+// statusError consumes and closes resp, returning its *Error. The excerpt
+// is scrubbed of the connection's secrets and of the credential the
+// request actually carried (a backend that echoes "token Bearer eyJ…
+// lacks scope" never puts the token in an error).
 func (c *Conn) statusError(resp *http.Response, attempts int) error {
 	defer resp.Body.Close()
 	e := &Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: attempts}

@@ -163,7 +163,7 @@ func TestErrorContentsHoldNoSecret(t *testing.T) {
 			assert.Equal(t, "crm", e.Conn)
 			assert.Equal(t, http.MethodGet, e.Method)
 			assert.Equal(t, http.StatusForbidden, e.StatusCode)
-			assert.LessOrEqual(t, len(e.Excerpt), MaxExcerpt)
+			assert.LessOrEqual(t, len(e.Excerpt), maxExcerpt)
 			assert.Contains(t, e.URL, "/customers/42")
 			assert.ErrorIs(t, err, ErrForbidden)
 			assert.ErrorIs(t, err, ErrClientError)

@@ -11,14 +11,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/internal/urlpath"
 )
 
-// MaxExcerpt is the largest response-body excerpt kept in an [Error].
-const MaxExcerpt = 512
+// maxExcerpt is the largest response-body excerpt kept in an [Error].
+const maxExcerpt = 512
 
 // Sentinels matched by [Error] with errors.Is, by status code or class:
-// the one taxonomy of HTTP outcomes, for REST and FHIR connections alike
-// (a *fhir.Error wraps the connection's *Error).
+// the one taxonomy of HTTP outcomes, also for the protocols spoken over a
+// connection (their errors wrap the connection's *Error).
 var (
 	ErrBadRequest         = errors.New("rest: 400 bad request")
 	ErrUnauthorized       = errors.New("rest: 401 unauthorized")
@@ -34,6 +35,10 @@ var (
 	// ErrTransport matches an Error for which no response arrived
 	// (connection refused, timeout, TLS failure, token fetch failure...).
 	ErrTransport = errors.New("rest: no response")
+	// ErrBadPath is returned (wrapped) when a request path cannot be
+	// joined safely to a connection's base URL: it climbs out of the base
+	// path with "..", carries a fragment, or holds an invalid escape.
+	ErrBadPath = urlpath.ErrBadPath
 )
 
 // Error is a failed call on a connection: either a response with a non-2xx
@@ -46,7 +51,7 @@ type Error struct {
 	Method     string
 	URL        string // redacted
 	StatusCode int    // 0 when no response arrived
-	Excerpt    string // start of the response body, at most MaxExcerpt bytes
+	Excerpt    string // start of the response body, at most 512 bytes
 	Attempts   int    // attempts made, including the first
 	Err        error  // cause when no response arrived
 }
@@ -152,7 +157,7 @@ func (r *redactor) text(s string, extra ...string) string {
 	return redact.Values(redact.Values(s, r.secrets...), extra...)
 }
 
-// excerpt reads at most MaxExcerpt bytes of body and returns them as one
+// excerpt reads at most maxExcerpt bytes of body and returns them as one
 // printable line.
 // Values sent with the request (sent) are scrubbed too.
 func (r *redactor) excerpt(body io.Reader, sent []string) string {
@@ -160,9 +165,9 @@ func (r *redactor) excerpt(body io.Reader, sent []string) string {
 	for _, s := range append(append([]string(nil), r.secrets...), sent...) {
 		longest = max(longest, len(s)) // a secret across the bound is never shown in part
 	}
-	buf := make([]byte, MaxExcerpt+longest)
+	buf := make([]byte, maxExcerpt+longest)
 	n, _ := io.ReadFull(body, buf)
-	return cut(r.text(printable(buf[:n]), sent...), MaxExcerpt)
+	return cut(r.text(printable(buf[:n]), sent...), maxExcerpt)
 }
 
 // cut shortens s to at most n bytes, on a rune boundary.

@@ -7,8 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"net/url"
 
+	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -18,9 +19,10 @@ type Customer struct {
 	Name string `json:"name"`
 }
 
-// A configuration declares security definitions and connections; the
-// service then calls backends by name. Here the authorization server and
-// the CRM are in-process fakes whose URLs fill the ${...} references.
+// A connection authenticated with OAuth client credentials: one token for
+// every call, renewed before it expires. (A configuration file declares
+// the same with package rest/backends.) Here the authorization server and
+// the CRM are in-process fakes.
 func Example() {
 	as := oauthtest.NewServer()
 	defer as.Close()
@@ -30,38 +32,21 @@ func Example() {
 	})))
 	defer crm.Close()
 
-	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": crm.URL, "CRM_SECRET": "s3cret"}
-	cfg, err := rest.ParseConfig([]byte(`
-security:
-  crm-oauth:
-    type: oauth2
-    token_url: ${TOKEN_URL}
-    client_id: integration
-    client_secret: ${CRM_SECRET}
-    scopes: [crm.read]
-rest:
-  crm:
-    base_url: ${CRM_URL}/api
-    security: crm-oauth
-`), rest.WithLookupEnv(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }), rest.AllowInsecureHTTP())
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "integration",
+		ClientSecret: oauthclient.NewSecret("s3cret"), Scopes: []string{"crm.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer src.Close()
+	conn, err := rest.NewConn("crm", rest.ConnConfig{BaseURL: crm.URL + "/api"}, rest.OAuth(src), rest.AllowInsecureHTTP())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	ctx := context.Background()
-	reg, err := rest.Open(ctx, cfg)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer reg.Close()
-	conn, err := reg.Conn("crm")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 	for range 3 {
-		c, err := rest.GetJSON[Customer](ctx, conn, "customers/42")
+		c, err := rest.GetJSON[Customer](ctx, conn, "customers/"+url.PathEscape("42"))
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -76,25 +61,8 @@ rest:
 	// token requests: 1
 }
 
-// Loading fails with every problem, each naming the entry and the field.
-func ExampleParseConfig_problems() {
-	_, err := rest.ParseConfig([]byte(`
-security:
-  crm-oauth: {type: oauth2, token_url: https://login.example.com/token, client_id: svc, client_secret: "${CRM_SECRET}"}
-rest:
-  crm: {base_url: https://crm.example.com, security: crm-oauth, timout: 5s}
-  billing: {base_url: "billing.example.com", security: billing-key}
-`), rest.WithLookupEnv(func(string) (string, bool) { return "", false }))
-	fmt.Println(err)
-	// Output:
-	// rest: config: 4 problems:
-	// 	rest "billing": base_url: must be an absolute http(s) URL
-	// 	rest "billing": security: unknown security definition "billing-key" (known: crm-oauth)
-	// 	rest "crm": timout: unknown field (did you mean "timeout"?) (line 5)
-	// 	security "crm-oauth": client_secret: environment variable CRM_SECRET is not set
-}
-
-// A connection can be built in code too, with any security kind.
+// A connection can use any security kind; a non-2xx status is an *Error
+// matched by the sentinels.
 func ExampleNewConn() {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-API-Key") != "k-123" {
@@ -119,21 +87,4 @@ func ExampleNewConn() {
 	}
 	// Output:
 	// 404 {"error":"no such invoice"} true
-}
-
-// Registry.Conn names the known connections when asked for another.
-func ExampleRegistry_Conn() {
-	var reg rest.Registry
-	for _, name := range []string{"crm", "billing"} {
-		c, err := rest.NewConn(name, rest.ConnConfig{BaseURL: "https://" + name + ".example.com"}, nil)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return
-		}
-		reg.Put(c)
-	}
-	_, err := reg.Conn("erp")
-	fmt.Println(err)
-	// Output:
-	// rest: unknown connection "erp" (known: billing, crm)
 }

@@ -10,33 +10,14 @@ import (
 	"net/url"
 )
 
-// MaxJSONBody bounds the response bodies decoded by the JSON helpers.
-const MaxJSONBody = 32 << 20
+// maxJSONBody bounds the response bodies decoded by the JSON helpers:
+// 32 MiB.
+const maxJSONBody = 32 << 20
 
 // GetJSON sends GET base/path and decodes the JSON response into a T.
 // A non-2xx status is an *[Error]; an empty 204 yields the zero T.
 func GetJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
 	return SendJSON[T](ctx, c, http.MethodGet, path, nil, opts...)
-}
-
-// PostJSON sends in as JSON with POST and decodes the JSON response.
-func PostJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPost, path, in, opts...)
-}
-
-// PutJSON sends in as JSON with PUT and decodes the JSON response.
-func PutJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPut, path, in, opts...)
-}
-
-// PatchJSON sends in as JSON with PATCH and decodes the JSON response.
-func PatchJSON[T any](ctx context.Context, c *Conn, path string, in any, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodPatch, path, in, opts...)
-}
-
-// DeleteJSON sends DELETE and decodes the JSON response, if any.
-func DeleteJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
-	return SendJSON[T](ctx, c, http.MethodDelete, path, nil, opts...)
 }
 
 // SendJSON sends method base/path with in encoded as JSON (nil: no body)
@@ -61,7 +42,7 @@ func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, 
 	if resp.StatusCode == http.StatusNoContent {
 		return out, nil
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, MaxJSONBody))
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody))
 	if err := dec.Decode(&out); err != nil && err != io.EOF {
 		var u *url.URL
 		if resp.Request != nil {

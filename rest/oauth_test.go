@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"sync"
@@ -10,40 +11,37 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
 // oauthSetup starts a fake authorization server and a backend that
-// requires its tokens, and a registry with connection "crm" to the backend,
-// opened with opts.
-func oauthSetup(t testing.TB, handler http.HandlerFunc, opts ...Option) (*oauthtest.Server, *Registry) {
+// requires its tokens, and connection "crm" to the backend with a token
+// source of definition "crm-oauth" on a memory store, built with opts.
+func oauthSetup(t testing.TB, handler http.HandlerFunc, opts ...Option) (*oauthtest.Server, *Conn) {
+	t.Helper()
+	as, conn, _ := oauthSource(t, handler, opts...)
+	return as, conn
+}
+
+// oauthSource is oauthSetup, with the token source.
+func oauthSource(t testing.TB, handler http.HandlerFunc, opts ...Option) (*oauthtest.Server, *Conn, *oauthclient.Source) {
 	t.Helper()
 	as := oauthtest.NewServer()
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: "svc", Secret: "svc-secret", Scopes: []string{"crm.read"}})
 	backend := newServer(t, as.RequireToken(handler).ServeHTTP)
-	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": backend.URL, "SECRET": "svc-secret"}
-	cfg, err := ParseConfig([]byte(`
-security:
-  crm-oauth:
-    type: oauth2
-    token_url: ${TOKEN_URL}
-    client_id: svc
-    client_secret: ${SECRET}
-    scopes: [crm.read]
-rest:
-  crm:
-    base_url: ${CRM_URL}/api
-    security: crm-oauth
-    retry: {max_attempts: 1} # the 401 resend is the transport's, not a retry
-store:
-  memory: {size: 16}
-`), env(vars), AllowInsecureHTTP())
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
+		ClientSecret: oauthclient.NewSecret("svc-secret"), Scopes: []string{"crm.read"}},
+		oauthclient.Options{Store: cache.NewMemory(16), AllowInsecureHTTP: true})
 	require.NoError(t, err)
-	reg, err := Open(context.Background(), cfg, opts...)
+	t.Cleanup(src.Close)
+	conn, err := NewConn("crm", ConnConfig{BaseURL: backend.URL + "/api",
+		Retry: RetryPolicy{MaxAttempts: 1}}, // the 401 resend is the transport's, not a retry
+		OAuth(src), append([]Option{AllowInsecureHTTP()}, opts...)...)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = reg.Close() })
-	return as, reg
+	return as, conn, src
 }
 
 type customer struct {
@@ -54,15 +52,13 @@ type customer struct {
 func TestOAuthConnection(t *testing.T) {
 	var mu sync.Mutex
 	backendCalls := 0
-	as, reg := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
+	as, conn := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		backendCalls++
 		mu.Unlock()
 		assert.Equal(t, "/api/customers/42", r.URL.Path)
 		_, _ = io.WriteString(w, `{"id":"42","name":"Ada"}`)
 	})
-	conn, err := reg.Conn("crm")
-	require.NoError(t, err)
 
 	var wg sync.WaitGroup
 	for range 20 {
@@ -79,7 +75,7 @@ func TestOAuthConnection(t *testing.T) {
 	// A revoked token: the backend answers 401, the transport fetches a new
 	// token and resends once; the call succeeds and is not a retry.
 	as.RevokeAll()
-	_, err = GetJSON[customer](context.Background(), conn, "customers/42")
+	_, err := GetJSON[customer](context.Background(), conn, "customers/42")
 	require.NoError(t, err)
 	assert.Equal(t, 2, as.Requests("svc"))
 	assert.Equal(t, 21, backendCalls, "the 401 came from RequireToken, then one success")
@@ -89,22 +85,18 @@ func TestOAuthTokenNotSentElsewhere(t *testing.T) {
 	other := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		assert.Empty(t, r.Header.Get("Authorization"))
 	})
-	_, reg := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
+	_, conn := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL, http.StatusFound)
 	})
-	conn, err := reg.Conn("crm")
-	require.NoError(t, err)
 	resp, err := conn.Get(context.Background(), "x")
 	require.NoError(t, err)
 	resp.Body.Close()
 }
 
 func TestOAuthFailureIsTypedAndRedacted(t *testing.T) {
-	as, reg := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {})
+	as, conn := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {})
 	as.FailNext(1, oauthtest.OAuthError(http.StatusUnauthorized, "invalid_client", "bad secret"))
-	conn, err := reg.Conn("crm")
-	require.NoError(t, err)
-	_, err = conn.Get(context.Background(), "x")
+	_, err := conn.Get(context.Background(), "x")
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.ErrorIs(t, err, ErrTransport)
@@ -112,9 +104,9 @@ func TestOAuthFailureIsTypedAndRedacted(t *testing.T) {
 	assert.NotContains(t, err.Error(), "svc-secret")
 }
 
-// A definition with dpop: true gets DPoP-bound tokens, proved on every call
-// through the connection; a bad dpop_alg is a load problem naming it.
-func TestDPoPFromTheConfigurationFile(t *testing.T) {
+// A definition with DPoP gets DPoP-bound tokens, proved on every call
+// through the connection.
+func TestDPoPThroughAConnection(t *testing.T) {
 	as := oauthtest.NewServer(oauthtest.WithDPoPNonce())
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: "svc", Secret: "svc-secret"})
@@ -122,26 +114,30 @@ func TestDPoPFromTheConfigurationFile(t *testing.T) {
 		assert.Regexp(t, `^DPoP `, r.Header.Get("Authorization"))
 		_, _ = io.WriteString(w, `{"id":"1"}`)
 	})).ServeHTTP)
-	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": backend.URL}
-	cfg, err := ParseConfig([]byte(`
-security:
-  d: {type: oauth2, token_url: '${TOKEN_URL}', client_id: svc, client_secret: svc-secret, dpop: true}
-rest:
-  crm: {base_url: '${CRM_URL}', security: d}
-`), env(vars), AllowInsecureHTTP())
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "d", TokenURL: as.TokenURL(), ClientID: "svc",
+		ClientSecret: oauthclient.NewSecret("svc-secret"), DPoP: true}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
-	reg, err := Open(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = reg.Close() })
-	crm, err := reg.Conn("crm")
+	t.Cleanup(src.Close)
+	crm, err := NewConn("crm", ConnConfig{BaseURL: backend.URL}, OAuth(src), AllowInsecureHTTP())
 	require.NoError(t, err)
 	for range 3 {
 		_, err := GetJSON[customer](context.Background(), crm, "customers/1")
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 2, as.Requests(""), "one token, asked twice for the nonce")
+}
 
-	_, err = ParseConfig([]byte("security:\n  d: {type: oauth2, token_url: 'https://l.example/t', client_id: c, client_secret: x, dpop_alg: HS256}\n"))
-	ps := loadProblems(t, err)
-	assert.Equal(t, "dpop_alg", ps[0].Field)
+// SendJSON sends a body as JSON with any method and decodes the answer.
+func TestSendJSON(t *testing.T) {
+	_, conn := oauthSetup(t, func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, http.MethodPost, r.Method)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		var in customer
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		in.ID = "43"
+		_ = json.NewEncoder(w).Encode(in)
+	})
+	out, err := SendJSON[customer](context.Background(), conn, http.MethodPost, "customers", customer{Name: "Grace"})
+	require.NoError(t, err)
+	assert.Equal(t, customer{ID: "43", Name: "Grace"}, out)
 }

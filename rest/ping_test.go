@@ -2,10 +2,7 @@ package rest
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 
@@ -67,16 +64,15 @@ func TestPingPathAndQuery(t *testing.T) {
 	require.NoError(t, c.Ping(context.Background()))
 }
 
+// A ping setting that could change something or leave the base URL is
+// refused when the connection is built, naming the field.
 func TestPingRefusesUnsafeSettings(t *testing.T) {
-	var hits int
-	srv := newServer(t, func(http.ResponseWriter, *http.Request) { hits++ })
-	for _, p := range []PingConfig{{Method: "POST"}, {Method: "DELETE"}, {Path: "../admin"}, {Path: "a#b"}} {
-		c, _ := testConn(t, srv.URL, None(), ConnConfig{Ping: p})
-		err := c.Ping(context.Background())
+	for p, field := range map[PingConfig]string{{Method: "POST"}: "ping.method", {Method: "DELETE"}: "ping.method",
+		{Path: "../admin"}: "ping.path", {Path: "a#b"}: "ping.path"} {
+		_, err := NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com", Ping: p}, None())
 		require.Error(t, err, "%+v", p)
-		assert.Contains(t, err.Error(), "ping: ")
+		assert.Contains(t, err.Error(), `connection "crm": `+field+": ")
 	}
-	assert.Zero(t, hits, "nothing is sent")
 }
 
 func TestPingTransportError(t *testing.T) {
@@ -84,81 +80,4 @@ func TestPingTransportError(t *testing.T) {
 	srv.Close()
 	c, _ := testConn(t, srv.URL, None(), ConnConfig{Retry: RetryPolicy{MaxAttempts: 1}})
 	require.ErrorIs(t, c.Ping(context.Background()), ErrTransport)
-}
-
-func TestPingCarriesTheCredential(t *testing.T) {
-	a := newAssembly(t)
-	for _, name := range []string{"crm", "billing", "legacy", "hook", "ehr"} {
-		c, err := a.reg.Conn(name)
-		require.NoError(t, err)
-		assert.NoError(t, c.Ping(context.Background()), name)
-	}
-	assert.Equal(t, 1, a.as.Requests("svc"), "one token for both OAuth connections")
-}
-
-func TestPingFHIR(t *testing.T) {
-	tests := []struct {
-		name, body string
-		status     int
-		want       string // "" for success, else in the error
-	}{
-		{"capability statement", `{"resourceType":"CapabilityStatement","status":"active"}`, 200, ""},
-		{"resourceType after other members", `{"meta":{"tag":[{"code":"x"}]},"text":{"div":"<div/>"},"resourceType":"CapabilityStatement"}`, 200, ""},
-		{"another resource", `{"resourceType":"OperationOutcome","issue":[]}`, 200, `not a CapabilityStatement (resourceType "OperationOutcome")`},
-		{"no resourceType", `{"status":"active"}`, 200, "not a FHIR resource"},
-		{"not JSON", `<html>login</html>`, 200, "not a JSON object"},
-		{"resourceType not a string", `{"resourceType":7}`, 200, "resourceType is not a string"},
-		{"truncated", `{"meta":{"x":[1,2`, 200, "not a FHIR resource"},
-		{"not found", `{"resourceType":"OperationOutcome"}`, 404, "404 Not Found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := newAssembly(t)
-			a.fhirStatus, a.fhirBody = tt.status, tt.body
-			c, err := a.reg.Conn("ehr")
-			require.NoError(t, err)
-			require.Equal(t, KindFHIR, c.Kind())
-			err = c.Ping(context.Background())
-			if tt.want == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotErrorIs(t, err, ErrTransport)
-		})
-	}
-}
-
-func TestPingFHIRAsksForFHIRJSON(t *testing.T) {
-	var accept, path string
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		accept, path = r.Header.Get("Accept"), r.URL.Path
-		_, _ = io.WriteString(w, `{"resourceType":"CapabilityStatement"}`)
-	})
-	c, _ := testConn(t, srv.URL+"/r4/", None(), ConnConfig{})
-	c.kind = KindFHIR
-	require.NoError(t, c.Ping(context.Background()))
-	assert.Equal(t, "application/fhir+json", accept)
-	assert.Equal(t, "/r4/metadata", path, "metadata, not /CapabilityStatement")
-}
-
-func TestKind(t *testing.T) {
-	a := newAssembly(t)
-	for name, want := range map[string]string{"crm": KindREST, "ehr": KindFHIR} {
-		c, err := a.reg.Conn(name)
-		require.NoError(t, err)
-		assert.Equal(t, want, c.Kind(), name)
-	}
-	c, err := NewConn("x", ConnConfig{BaseURL: "https://example.test"}, nil)
-	require.NoError(t, err)
-	assert.Equal(t, KindREST, c.Kind())
-}
-
-func TestResourceTypeIgnoresNestedKeys(t *testing.T) {
-	rt, err := resourceType(strings.NewReader(`{"contained":[{"resourceType":"Patient"}],"resourceType":"CapabilityStatement"}`))
-	require.NoError(t, err)
-	assert.Equal(t, "CapabilityStatement", rt)
-	_, err = resourceType(strings.NewReader(`[]`))
-	assert.True(t, err != nil && !errors.Is(err, errNoResourceType))
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/tokenwire/tokenwire/internal/urlpath"
 )
 
 // RequestOption adjusts one call.
@@ -23,15 +25,6 @@ func Query(key string, values ...string) RequestOption {
 			o.query = url.Values{}
 		}
 		o.query[key] = append(o.query[key], values...)
-	}
-}
-
-// QueryValues adds all of q to the query.
-func QueryValues(q url.Values) RequestOption {
-	return func(o *callOptions) {
-		for k, vs := range q {
-			Query(k, vs...)(o)
-		}
 	}
 }
 
@@ -69,23 +62,13 @@ func (c *Conn) Put(ctx context.Context, path string, body io.Reader, opts ...Req
 	return c.Send(ctx, http.MethodPut, path, body, opts...)
 }
 
-// Patch sends PATCH base/path with body, like [Conn.Post].
-func (c *Conn) Patch(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
-	return c.Send(ctx, http.MethodPatch, path, body, opts...)
-}
-
-// Delete sends DELETE base/path, like [Conn.Get].
-func (c *Conn) Delete(ctx context.Context, path string, opts ...RequestOption) (*http.Response, error) {
-	return c.Send(ctx, http.MethodDelete, path, nil, opts...)
-}
-
 // Send sends method base/path with body, like [Conn.Get].
 func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
 	var o callOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	u, err := joinURL(c.base, path, o.query)
+	u, err := urlpath.Join(c.base, path, o.query)
 	if err != nil {
 		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(path), Err: err}
 	}

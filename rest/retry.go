@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
+	"github.com/tokenwire/tokenwire/internal/urlpath"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -113,7 +114,7 @@ func retryableError(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled),
 		errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid),
-		errors.As(err, &tlsRecord), errors.Is(err, ErrBadPath):
+		errors.As(err, &tlsRecord), errors.Is(err, urlpath.ErrBadPath):
 		return false
 	}
 	return true
@@ -147,22 +148,6 @@ func retryAfter(resp *http.Response, now time.Time) time.Duration {
 }
 
 // idempotent reports whether req may be sent twice without harm.
-// retryableKey marks a context made by RetryableContext.
-type retryableKey struct{}
-
-// RetryableContext returns ctx marked so that a request sent with it — by
-// [Conn.Do] or any call — may be repeated by the retry policy even when its
-// method is not idempotent: a read sent by POST, such as a FHIR _search or
-// a GraphQL query. It is [Retryable] for requests built outside a call.
-func RetryableContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, retryableKey{}, true)
-}
-
-func retryableContext(ctx context.Context) bool {
-	v, _ := ctx.Value(retryableKey{}).(bool)
-	return v
-}
-
 func idempotent(req *http.Request) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -201,4 +202,43 @@ func TestOAuthInvalidClientNotRetried(t *testing.T) {
 	assert.NotContains(t, err.Error(), "attempts")
 	assert.Empty(t, clk.Sleeps())
 	assert.Equal(t, 1, as.Requests("svc"))
+}
+
+// A policy of one's own starts from DefaultCheckRetry: here, a 502 is
+// retried too.
+func TestCustomCheckRetryOverDefault(t *testing.T) {
+	n, url := flaky(t, nil, http.StatusBadGateway, http.StatusServiceUnavailable)
+	also502 := func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if err == nil && resp.StatusCode == http.StatusBadGateway {
+			return true, nil
+		}
+		return DefaultCheckRetry(ctx, resp, err)
+	}
+	c, _ := testConn(t, url, nil, ConnConfig{Retry: RetryPolicy{CheckRetry: also502}})
+	resp, err := c.Get(context.Background(), "x")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, int32(3), n.Load(), "the 502, the 503, then the success")
+}
+
+// A POST sent through Do with a context marked retryable (a FHIR
+// _search) is retried like a read.
+func TestRetryableContextForDo(t *testing.T) {
+	n, url := flaky(t, nil, 503)
+	c, _ := testConn(t, url, nil, ConnConfig{})
+	for name, ctx := range map[string]context.Context{"plain": context.Background(), "retryable": callctx.Retryable(context.Background())} {
+		n.Store(0)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/q", strings.NewReader("payload"))
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		if name == "plain" {
+			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+			assert.Equal(t, int32(1), n.Load(), "a POST is not repeated")
+		} else {
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, int32(2), n.Load(), "marked safe: retried")
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/callctx"
 )
 
 // send runs one call: its span, its attempts, its duration and counts.
@@ -30,7 +32,7 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 func (c *Conn) attempts(req *http.Request, optIn bool) (*http.Response, int, error) {
 	ctx := req.Context()
 	p := c.retry
-	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req) || retryableContext(ctx)
+	mayRepeat := optIn || p.RetryNonIdempotent || idempotent(req) || callctx.IsRetryable(ctx)
 	canRewind := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	start := c.now()
 	var elapsed time.Duration // before this attempt

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/internal/settings"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -47,8 +48,8 @@ type connTelemetry struct {
 var knownMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 	http.MethodDelete, http.MethodOptions, http.MethodTrace, http.MethodConnect}
 
-func newConnTelemetry(name string, base *url.URL, set *settings) *connTelemetry {
-	mp, tp, prop := set.meter, set.tracer, set.propagate
+func newConnTelemetry(name string, base *url.URL, set *settings.Settings) *connTelemetry {
+	mp, tp, prop := set.Meter, set.Tracer, set.Propagate
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}

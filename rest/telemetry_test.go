@@ -20,7 +20,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
+	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
@@ -29,33 +31,27 @@ const (
 	telQueryValue   = "patient-4711-private"
 )
 
-// telRegistry opens a registry with one OAuth connection "crm" to a backend
-// running handler, instrumented into kit and logging into logs.
-func telRegistry(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Buffer, handler http.HandlerFunc, opts ...Option) (*Registry, *oauthtest.Server) {
+// telConn builds OAuth connection "crm" to a backend running handler,
+// its connection and token source instrumented into kit and logging into
+// logs.
+func telConn(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Buffer, handler http.HandlerFunc, opts ...Option) (*Conn, *oauthtest.Server) {
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: "svc", Secret: telClientSecret, Scopes: []string{"crm.read"}})
 	backend := newServer(t, as.RequireToken(handler).ServeHTTP)
-	cfg, err := ParseConfig([]byte(`
-security:
-  crm-oauth: {type: oauth2, token_url: "${TOKEN_URL}", client_id: svc, client_secret: "${SECRET}", scopes: [crm.read]}
-  legacy: {type: basic, username: u, password: legacy-Pass-99}
-  billing-key: {type: apikey, in: query, name: api_key, value: Billing-KEY-12}
-  public: {type: none}
-rest:
-  crm: {base_url: "${CRM_URL}/api", security: crm-oauth, retry: {max_attempts: 3}}
-  legacy: {base_url: "${CRM_URL}/legacy", security: legacy}
-store:
-  memory: {size: 16}
-`), env(map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": backend.URL, "SECRET": telClientSecret}), AllowInsecureHTTP())
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm-oauth", TokenURL: as.TokenURL(), ClientID: "svc",
+		ClientSecret: oauthclient.NewSecret(telClientSecret), Scopes: []string{"crm.read"}},
+		oauthclient.Options{Store: cache.NewMemory(16, cache.WithClock(clk.Now)), Now: clk.Now, Logger: logger,
+			MeterProvider: kit.MeterProvider, TracerProvider: kit.TracerProvider, AllowInsecureHTTP: true})
 	require.NoError(t, err)
-	all := append([]Option{WithClock(clk.Now), WithSleep(clk.Sleep), WithMeterProvider(kit.MeterProvider),
-		WithTracerProvider(kit.TracerProvider), WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, opts...)
-	reg, err := Open(context.Background(), cfg, all...)
+	t.Cleanup(src.Close)
+	all := append([]Option{AllowInsecureHTTP(), WithClock(clk.Now), WithSleep(clk.Sleep), WithMeterProvider(kit.MeterProvider),
+		WithTracerProvider(kit.TracerProvider), WithLogger(logger)}, opts...)
+	crm, err := NewConn("crm", ConnConfig{BaseURL: backend.URL + "/api", Security: "crm-oauth", Retry: RetryPolicy{MaxAttempts: 3}}, OAuth(src), all...)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = reg.Close() })
-	return reg, as
+	return crm, as
 }
 
 // One GET whose first attempt meets a 401 (the token is renewed and the
@@ -71,7 +67,7 @@ func TestCallTelemetry(t *testing.T) {
 	var hits atomic.Int32
 	var mu sync.Mutex
 	var parents []string
-	reg, as := telRegistry(t, kit, clk, &logs, func(w http.ResponseWriter, r *http.Request) {
+	crm, as := telConn(t, kit, clk, &logs, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		parents = append(parents, r.Header.Get("Traceparent"))
 		mu.Unlock()
@@ -84,8 +80,6 @@ func TestCallTelemetry(t *testing.T) {
 			_, _ = io.WriteString(w, `{"id":"42"}`)
 		}
 	}, WithPropagator(propagation.TraceContext{}))
-	crm, err := reg.Conn("crm")
-	require.NoError(t, err)
 
 	ctx, caller := kit.TracerProvider.Tracer("test").Start(context.Background(), "handler")
 	resp, err := crm.Get(ctx, "customers/42", Query("q", telQueryValue))
@@ -148,7 +142,7 @@ func TestCallTelemetry(t *testing.T) {
 		_, hasErr := dp.Attributes.Value("error.type")
 		assert.False(t, hasErr)
 		assert.EqualValues(t, 2, oteltest.Sum(t, kit.Metric(t, "tokenwire.token.requests"), attribute.String("tokenwire.definition", "crm-oauth")),
-			"the token sources report through the registry's provider")
+			"the token source reports through the same provider")
 	})
 
 	t.Run("stats", func(t *testing.T) {
@@ -165,7 +159,7 @@ func TestCallTelemetry(t *testing.T) {
 		assert.Equal(t, waited[0], st.Latency.Max)
 	})
 
-	assert.Contains(t, logs.String(), `msg="oauthclient: token obtained" definition=crm-oauth`, "the one logger reaches the token sources")
+	assert.Contains(t, logs.String(), `msg="oauthclient: token obtained" definition=crm-oauth`, "the same logger")
 	assert.Contains(t, logs.String(), `msg="rest: retrying" conn=crm method=GET url="`+crm.BaseURL()+`/customers/42?q=[redacted]"`)
 	all := logs.String() + kit.Text(t)
 	for _, secret := range append(as.SeenTokens(), telClientSecret, telQueryValue) {
@@ -180,10 +174,8 @@ func TestCallTelemetryFailures(t *testing.T) {
 	kit := oteltest.New(t)
 	clk := newFakeClock()
 	var logs bytes.Buffer
-	reg, _ := telRegistry(t, kit, clk, &logs, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
-	crm, err := reg.Conn("crm")
-	require.NoError(t, err)
-	_, err = crm.Get(context.Background(), "missing", Query("q", telQueryValue))
+	crm, _ := telConn(t, kit, clk, &logs, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	_, err := crm.Get(context.Background(), "missing", Query("q", telQueryValue))
 	require.ErrorIs(t, err, ErrNotFound)
 
 	down := newServer(t, func(http.ResponseWriter, *http.Request) {})

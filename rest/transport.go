@@ -1,13 +1,11 @@
 package rest
 
 import (
-	"github.com/tokenwire/tokenwire/internal/files"
-
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/tlsconf"
 )
 
 // TLSConfig holds a connection's TLS settings. Files are PEM.
@@ -25,8 +23,8 @@ type PoolConfig struct {
 	IdleConnTimeout     time.Duration `yaml:"idle_conn_timeout" json:"idle_conn_timeout,omitempty"`             // default 90s
 }
 
-// DefaultMaxIdleConnsPerHost is the idle pool size of a connection.
-const DefaultMaxIdleConnsPerHost = 16
+// defaultMaxIdleConnsPerHost is the idle pool size of a connection.
+const defaultMaxIdleConnsPerHost = 16
 
 // newTransport builds a connection's own *http.Transport.
 func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, error)) (*http.Transport, error) {
@@ -36,7 +34,7 @@ func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, er
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg
-	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
 	if pc.MaxIdleConnsPerHost > 0 {
 		t.MaxIdleConnsPerHost = pc.MaxIdleConnsPerHost
 	}
@@ -51,36 +49,7 @@ func newTransport(tc TLSConfig, pc PoolConfig, readFile func(string) ([]byte, er
 }
 
 // build returns the *tls.Config described by c, reading files with
-// readFile (the bounded reader of regular files when nil). Errors name the
-// field.
+// readFile. Errors name the field.
 func (c TLSConfig) build(readFile func(string) ([]byte, error)) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	switch c.MinVersion {
-	case "", "1.2":
-	case "1.3":
-		cfg.MinVersion = tls.VersionTLS13
-	default:
-		return nil, fmt.Errorf("tls.min_version: %q is not 1.2 or 1.3", c.MinVersion)
-	}
-	if readFile == nil {
-		readFile = files.Read
-	}
-	if c.CAFile != "" {
-		pool, err := loadCAs(c.CAFile, readFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		cfg.RootCAs = pool
-	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, errors.New("tls.cert_file: cert_file and key_file go together")
-	}
-	if c.CertFile != "" {
-		cert, err := loadKeyPair(c.CertFile, c.KeyFile, readFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{*cert}
-	}
-	return cfg, nil
+	return tlsconf.Build(tlsconf.Files{CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile, MinVersion: c.MinVersion}, readFile)
 }

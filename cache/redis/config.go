@@ -17,20 +17,11 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// Secret is the type of the secret fields (passwords, encryption keys):
-// the one redacting type of tokenwire (oauthclient.Secret is the same
-// type). It prints as "[redacted]" under every fmt verb, log/slog,
-// encoding/json and YAML.
-type Secret = redact.Secret
-
-// NewSecret holds s as a [Secret].
-func NewSecret(s string) Secret { return redact.NewSecret(s) }
-
 // Config is the Redis store's section of a configuration file, and
-// implements cache.Config so that package rest can load and open it
-// (pass rest.WithStoreDriver(redis.Driver{})). In the file, its secret
-// fields may be file:/path or ${VAR}. Its secrets are [Secret]s: Config
-// never prints them.
+// implements cache.Config so that package rest/backends can load and open
+// it (pass backends.WithStoreSection[redis.Config]("redis")). Its secret
+// fields are oauthclient.Secret (make one with oauthclient.NewSecret): in
+// the file they may be file:/path or ${VAR}, and they never print.
 //
 //	redis:
 //	  addrs: ["redis-1:6379"]
@@ -48,13 +39,13 @@ type Config struct {
 	// configuration endpoint).
 	Cluster bool `yaml:"cluster" json:"cluster,omitempty"`
 	// MasterName selects Sentinel: the name of the monitored master.
-	MasterName       string `yaml:"master_name" json:"master_name,omitempty"`
-	SentinelUsername string `yaml:"sentinel_username" json:"sentinel_username,omitempty"`
-	SentinelPassword Secret `yaml:"sentinel_password" json:"sentinel_password,omitempty"`
+	MasterName       string        `yaml:"master_name" json:"master_name,omitempty"`
+	SentinelUsername string        `yaml:"sentinel_username" json:"sentinel_username,omitempty"`
+	SentinelPassword redact.Secret `yaml:"sentinel_password" json:"sentinel_password,omitempty"`
 
-	Username string `yaml:"username" json:"username,omitempty"`
-	Password Secret `yaml:"password" json:"password,omitempty"`
-	DB       int    `yaml:"db" json:"db,omitempty"` // not for Cluster
+	Username string        `yaml:"username" json:"username,omitempty"`
+	Password redact.Secret `yaml:"password" json:"password,omitempty"`
+	DB       int           `yaml:"db" json:"db,omitempty"` // not for Cluster
 
 	TLS           bool   `yaml:"tls" json:"tls,omitempty"`                         // connect with TLS 1.2 or later
 	TLSCAFile     string `yaml:"tls_ca_file" json:"tls_ca_file,omitempty"`         // PEM roots; default the system roots
@@ -63,21 +54,10 @@ type Config struct {
 	Prefix string `yaml:"prefix" json:"prefix,omitempty"` // Options.Prefix
 	// EncryptionKeys are base64 (standard or URL alphabet, padded or not)
 	// encodings of 32-byte keys; the first encrypts (Options.Keys).
-	EncryptionKeys []Secret      `yaml:"encryption_keys" json:"encryption_keys,omitempty"`
-	Plaintext      bool          `yaml:"plaintext" json:"plaintext,omitempty"`   // Options.Plaintext
-	OpTimeout      time.Duration `yaml:"op_timeout" json:"op_timeout,omitempty"` // Options.OpTimeout
+	EncryptionKeys []redact.Secret `yaml:"encryption_keys" json:"encryption_keys,omitempty"`
+	Plaintext      bool            `yaml:"plaintext" json:"plaintext,omitempty"`   // Options.Plaintext
+	OpTimeout      time.Duration   `yaml:"op_timeout" json:"op_timeout,omitempty"` // Options.OpTimeout
 }
-
-// Driver lets a configuration file's store section name the Redis store:
-// rest.LoadConfig(path, rest.WithStoreDriver(redis.Driver{})). A program
-// that does not pass it links no Redis code.
-type Driver struct{}
-
-// StoreName is the key of the section: "redis".
-func (Driver) StoreName() string { return "redis" }
-
-// NewStoreConfig returns a zero *Config to decode the section into.
-func (Driver) NewStoreConfig() cache.Config { return &Config{} }
 
 // Check implements cache.Config: it validates the section without
 // connecting, reading tls_ca_file with env.ReadFile.

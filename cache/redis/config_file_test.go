@@ -34,6 +34,7 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redistest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // The client and secret the authorization server of fileBackend knows.
@@ -86,7 +87,7 @@ store:
 
 // fileEnv is the environment of the files: the client secret plus vars.
 func fileEnv(vars map[string]string) rest.Option {
-	return rest.WithLookupEnv(func(name string) (string, bool) {
+	return backends.WithLookupEnv(func(name string) (string, bool) {
 		if name == "CRM_SECRET" {
 			return fileSecret, true
 		}
@@ -134,12 +135,12 @@ func requireNotOnDisk(t *testing.T, path string) {
 
 // openFile loads file with the Redis driver and opts, and opens it; the
 // registry is closed when the test ends.
-func openFile(t *testing.T, file string, opts ...rest.Option) (*rest.Config, *rest.Registry) {
+func openFile(t *testing.T, file string, opts ...rest.Option) (*backends.Config, *backends.Registry) {
 	t.Helper()
-	opts = append([]rest.Option{rest.WithStoreDriver(redis.Driver{}), rest.AllowInsecureHTTP()}, opts...)
-	cfg, err := rest.ParseConfig([]byte(file), opts...)
+	opts = append([]rest.Option{backends.WithStoreSection[redis.Config]("redis"), rest.AllowInsecureHTTP()}, opts...)
+	cfg, err := backends.Parse([]byte(file), opts...)
 	require.NoError(t, err)
-	reg, err := rest.Open(t.Context(), cfg)
+	reg, err := backends.Open(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reg.Close() })
 	return cfg, reg
@@ -147,9 +148,9 @@ func openFile(t *testing.T, file string, opts ...rest.Option) (*rest.Config, *re
 
 // fetchCustomer calls the API through the registry's crm connection, which
 // takes a token (from the store or the authorization server).
-func fetchCustomer(t *testing.T, reg *rest.Registry) {
+func fetchCustomer(t *testing.T, reg *backends.Registry) {
 	t.Helper()
-	conn, err := reg.Conn("crm")
+	conn, err := reg.REST("crm")
 	require.NoError(t, err)
 	got, err := rest.GetJSON[map[string]string](t.Context(), conn, "customers/42")
 	require.NoError(t, err)
@@ -157,7 +158,7 @@ func fetchCustomer(t *testing.T, reg *rest.Registry) {
 }
 
 // storeSection returns the Redis section the loader decoded.
-func storeSection(t *testing.T, cfg *rest.Config) *redis.Config {
+func storeSection(t *testing.T, cfg *backends.Config) *redis.Config {
 	t.Helper()
 	require.Equal(t, "redis", cfg.Store.SharedName)
 	rc, ok := cfg.Store.Shared.(*redis.Config)
@@ -166,9 +167,9 @@ func storeSection(t *testing.T, cfg *rest.Config) *redis.Config {
 }
 
 // storeProblem returns the problem of err about the store's redis section.
-func storeProblem(t *testing.T, err error) rest.Problem {
+func storeProblem(t *testing.T, err error) backends.Problem {
 	t.Helper()
-	var ce *rest.ConfigError
+	var ce *backends.ConfigError
 	require.ErrorAs(t, err, &ce)
 	for _, p := range ce.Problems {
 		if p.Where == "store" && p.Field == "redis" {
@@ -176,7 +177,7 @@ func storeProblem(t *testing.T, err error) rest.Problem {
 		}
 	}
 	require.Failf(t, "no problem at store/redis", "problems: %v", ce.Problems)
-	return rest.Problem{}
+	return backends.Problem{}
 }
 
 // The Redis store configured in the configuration file: two replicas, each
@@ -217,22 +218,22 @@ func TestStoreFromConfigurationFile(t *testing.T) {
 	}
 }
 
-// A program that does not pass the driver links no Redis code: a file
+// A program that does not pass the store section links no Redis code: a file
 // naming the Redis store fails to load, saying what to pass.
-func TestStoreSectionNeedsDriver(t *testing.T) {
+func TestStoreSectionMustBeGiven(t *testing.T) {
 	b := newFileBackend(t)
 	const password = "never-echoed-pw-3141"
 	file := b.file("addr: 127.0.0.1:6379", "password: "+password, "plaintext: true")
 
-	_, err := rest.ParseConfig([]byte(file), fileEnv(nil), rest.AllowInsecureHTTP())
+	_, err := backends.Parse([]byte(file), fileEnv(nil), rest.AllowInsecureHTTP())
 	require.Error(t, err)
 	p := storeProblem(t, err)
 	assert.Contains(t, p.Reason, `import "github.com/tokenwire/tokenwire/cache/redis"`)
-	assert.Contains(t, p.Reason, "rest.WithStoreDriver(redis.Driver{})")
+	assert.Contains(t, p.Reason, `backends.WithStoreSection[redis.Config]("redis")`)
 	assert.NotContains(t, err.Error(), password)
 
-	_, err = rest.ParseConfig([]byte(file), fileEnv(nil), rest.AllowInsecureHTTP(), rest.WithStoreDriver(redis.Driver{}))
-	assert.NoError(t, err, "with the driver the same file loads")
+	_, err = backends.Parse([]byte(file), fileEnv(nil), rest.AllowInsecureHTTP(), backends.WithStoreSection[redis.Config]("redis"))
+	assert.NoError(t, err, "with the section the same file loads")
 }
 
 // tlsRedis is a redis-server that also listens with TLS, under a
@@ -325,8 +326,8 @@ func TestStoreTLSCAFileThroughReader(t *testing.T) {
 
 	t.Run("reader fails", func(t *testing.T) {
 		files := &memFiles{fail: errors.New("vault sealed")}
-		_, err := rest.ParseConfig([]byte(b.file(lines(redis.UniquePrefix(t))...)),
-			fileEnv(nil), rest.AllowInsecureHTTP(), rest.WithStoreDriver(redis.Driver{}), rest.WithReadFile(files.ReadFile))
+		_, err := backends.Parse([]byte(b.file(lines(redis.UniquePrefix(t))...)),
+			fileEnv(nil), rest.AllowInsecureHTTP(), backends.WithStoreSection[redis.Config]("redis"), rest.WithReadFile(files.ReadFile))
 		require.Error(t, err)
 		p := storeProblem(t, err)
 		assert.Contains(t, p.Reason, "tls_ca_file")
@@ -336,8 +337,8 @@ func TestStoreTLSCAFileThroughReader(t *testing.T) {
 
 	t.Run("not PEM", func(t *testing.T) {
 		files := &memFiles{files: map[string][]byte{caPath: []byte("not a certificate")}}
-		_, err := rest.ParseConfig([]byte(b.file(lines(redis.UniquePrefix(t))...)),
-			fileEnv(nil), rest.AllowInsecureHTTP(), rest.WithStoreDriver(redis.Driver{}), rest.WithReadFile(files.ReadFile))
+		_, err := backends.Parse([]byte(b.file(lines(redis.UniquePrefix(t))...)),
+			fileEnv(nil), rest.AllowInsecureHTTP(), backends.WithStoreSection[redis.Config]("redis"), rest.WithReadFile(files.ReadFile))
 		require.Error(t, err)
 		assert.Contains(t, storeProblem(t, err).Reason, "no PEM certificate")
 	})

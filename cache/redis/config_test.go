@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // key32 is base64 of "0123456789abcdef0123456789ABCDEF".
@@ -64,7 +65,7 @@ func TestConfigOptionsKeys(t *testing.T) {
 		"spaces":  " " + key32 + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			o, err := Config{EncryptionKeys: []Secret{NewSecret(enc)}}.Options()
+			o, err := Config{EncryptionKeys: []redact.Secret{redact.NewSecret(enc)}}.Options()
 			require.NoError(t, err)
 			require.Len(t, o.Keys, 1)
 			assert.Equal(t, raw, o.Keys[0])
@@ -83,9 +84,9 @@ func TestConfigErrors(t *testing.T) {
 		build func(Config) error
 	}{
 		{"no key", Config{}, "Plaintext", options},
-		{"key not base64", Config{EncryptionKeys: []Secret{NewSecret("secret!key*material")}}, "encryption_keys[0]: not valid base64", options},
-		{"key too short", Config{EncryptionKeys: []Secret{NewSecret(key32), NewSecret("c2VjcmV0LWtleQ==")}}, "encryption_keys[1]: decodes to 10 bytes", options},
-		{"keys and plaintext", Config{EncryptionKeys: []Secret{NewSecret(key32)}, Plaintext: true}, "both set", options},
+		{"key not base64", Config{EncryptionKeys: []redact.Secret{redact.NewSecret("secret!key*material")}}, "encryption_keys[0]: not valid base64", options},
+		{"key too short", Config{EncryptionKeys: []redact.Secret{redact.NewSecret(key32), redact.NewSecret("c2VjcmV0LWtleQ==")}}, "encryption_keys[1]: decodes to 10 bytes", options},
+		{"keys and plaintext", Config{EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, Plaintext: true}, "both set", options},
 		{"ca without tls", Config{TLSCAFile: missing}, "need tls: true", client},
 		{"ca missing", Config{TLS: true, TLSCAFile: missing}, "tls_ca_file", client},
 		{"ca not pem", Config{TLS: true, TLSCAFile: notPEM}, "no PEM certificate", client},
@@ -171,16 +172,7 @@ func TestConfigTLSReadFile(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrNotExist, "nil reads the disk")
 }
 
-func TestDriver(t *testing.T) {
-	var d Driver
-	assert.Equal(t, "redis", d.StoreName())
-	c, ok := d.NewStoreConfig().(*Config)
-	require.True(t, ok)
-	assert.Zero(t, *c)
-	assert.NotSame(t, c, d.NewStoreConfig(), "a new section each time")
-}
-
-// Check and Open are what package rest calls: both read tls_ca_file with
+// Check and Open are what package rest/backends calls: both read tls_ca_file with
 // env.ReadFile, and Open gives the store the environment's clock and logger.
 func TestConfigCheckAndOpen(t *testing.T) {
 	sharedClient(t) // skips without redis-server
@@ -190,7 +182,7 @@ func TestConfigCheckAndOpen(t *testing.T) {
 	env := cache.Env{ReadFile: memReader(map[string][]byte{memCAPath: caPEM}, &paths)}
 
 	t.Run("check", func(t *testing.T) {
-		assert.NoError(t, (&Config{EncryptionKeys: []Secret{NewSecret(key32)}, TLS: true, TLSCAFile: memCAPath}).Check(env))
+		assert.NoError(t, (&Config{EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, TLS: true, TLSCAFile: memCAPath}).Check(env))
 		assert.Contains(t, paths, memCAPath)
 		failing := cache.Env{ReadFile: func(string) ([]byte, error) { return nil, errors.New("vault sealed") }}
 		for _, tc := range []struct {
@@ -203,7 +195,7 @@ func TestConfigCheckAndOpen(t *testing.T) {
 			{"not PEM", Config{Plaintext: true, TLS: true, TLSCAFile: memCAPath},
 				cache.Env{ReadFile: func(string) ([]byte, error) { return []byte("hello"), nil }}, "no PEM certificate"},
 			{"no key", Config{}, env, "Plaintext"},
-			{"bad key", Config{EncryptionKeys: []Secret{NewSecret("c2VjcmV0LWtleQ==")}}, env, "encryption_keys[0]: decodes to 10 bytes"},
+			{"bad key", Config{EncryptionKeys: []redact.Secret{redact.NewSecret("c2VjcmV0LWtleQ==")}}, env, "encryption_keys[0]: decodes to 10 bytes"},
 			{"db on cluster", Config{Plaintext: true, Addrs: []string{"a:1", "b:2"}, DB: 1}, env, "database 0"},
 			{"db on cluster endpoint", Config{Plaintext: true, Cluster: true, DB: 1}, env, "database 0"},
 			{"ca without tls", Config{Plaintext: true, TLSCAFile: memCAPath}, env, "need tls: true"},
@@ -224,7 +216,7 @@ func TestConfigCheckAndOpen(t *testing.T) {
 		var logs logBuffer
 		env := env
 		env.Now, env.Logger = clk.Now, logs.Logger()
-		cfg := &Config{Addr: testServer.Addr(), Prefix: uniquePrefix(t), EncryptionKeys: []Secret{NewSecret(key32)}, OpTimeout: testOpTimeout}
+		cfg := &Config{Addr: testServer.Addr(), Prefix: uniquePrefix(t), EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, OpTimeout: testOpTimeout}
 		st, err := cfg.Open(ctx, env)
 		require.NoError(t, err)
 		s, ok := st.(*Store)
@@ -361,7 +353,7 @@ func TestConfigSentinelCredentials(t *testing.T) {
 	)
 	client, err := Config{
 		MasterName: "mymaster", Addrs: []string{sentinel.ln.Addr().String()},
-		SentinelUsername: user, SentinelPassword: NewSecret(password), Password: NewSecret(master), Plaintext: true,
+		SentinelUsername: user, SentinelPassword: redact.NewSecret(password), Password: redact.NewSecret(master), Plaintext: true,
 	}.Client()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = client.Close() })

@@ -10,7 +10,8 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/cache/redis"
-	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // New wraps a client you build; the store falls back to memory when Redis
@@ -38,9 +39,9 @@ func ExampleNew() {
 func ExampleNewFromConfig() {
 	store, err := redis.NewFromConfig(redis.Config{
 		Addrs:          []string{"redis-1:6379", "redis-2:6379", "redis-3:6379"}, // a Cluster
-		Password:       redis.NewSecret("resolved-from-secret-store"),
+		Password:       oauthclient.NewSecret("resolved-from-secret-store"),
 		TLS:            true,
-		EncryptionKeys: []redis.Secret{redis.NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")},
+		EncryptionKeys: []oauthclient.Secret{oauthclient.NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")},
 		OpTimeout:      200 * time.Millisecond,
 	})
 	if err != nil {
@@ -69,10 +70,11 @@ func ExampleStore_TryLock() {
 	// fetch the token, then store.Set it
 }
 
-// Driver lets a configuration file name the Redis store. Its secrets may
-// be ${VAR} or file:/path, and never print; rest.Open then builds the store
+// A configuration file names the Redis store when the program passes its
+// section to the loader. Its secrets may
+// be ${VAR} or file:/path, and never print; backends.Open then builds the store
 // and reg.Close closes its client.
-func ExampleDriver() {
+func ExampleConfig_file() {
 	file := []byte(`
 store:
   redis:
@@ -81,8 +83,8 @@ store:
     encryption_keys: ["${TOKEN_KEY}"]
 `)
 	env := map[string]string{"REDIS_PASSWORD": "from-the-vault", "TOKEN_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY="}
-	cfg, err := rest.ParseConfig(file, rest.WithStoreDriver(redis.Driver{}),
-		rest.WithLookupEnv(func(name string) (string, bool) { v, ok := env[name]; return v, ok }))
+	cfg, err := backends.Parse(file, backends.WithStoreSection[redis.Config]("redis"),
+		backends.WithLookupEnv(func(name string) (string, bool) { v, ok := env[name]; return v, ok }))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,7 +15,9 @@ import (
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/cache/redis"
 	"github.com/tokenwire/tokenwire/internal/rendertest"
+	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // Distinctive secrets: none of them may appear in any rendering.
@@ -67,12 +69,12 @@ func renderConfig() redis.Config {
 	return redis.Config{
 		Addr:             "127.0.0.1:6379",
 		Username:         "tokenwire",
-		Password:         redis.NewSecret(renderPassword),
+		Password:         oauthclient.NewSecret(renderPassword),
 		MasterName:       "mymaster",
-		SentinelPassword: redis.NewSecret(renderSentinel),
-		EncryptionKeys: []redis.Secret{
-			redis.NewSecret(base64.StdEncoding.EncodeToString(renderKeys[0])),
-			redis.NewSecret(base64.RawURLEncoding.EncodeToString(renderKeys[1])),
+		SentinelPassword: oauthclient.NewSecret(renderSentinel),
+		EncryptionKeys: []oauthclient.Secret{
+			oauthclient.NewSecret(base64.StdEncoding.EncodeToString(renderKeys[0])),
+			oauthclient.NewSecret(base64.RawURLEncoding.EncodeToString(renderKeys[1])),
 		},
 	}
 }
@@ -142,7 +144,7 @@ func TestRenderingSaysWhatIsSet(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(string(y), "'[redacted]'"), "two passwords and two keys: %s", y)
 }
 
-// A rest.Config loaded from a file with a Redis store section marshals the
+// A backends.Config loaded from a file with a Redis store section marshals the
 // section (rest's StoreConfig writes the driver's section) without its
 // secrets, whether they were written in the file, in ${VAR} or in files.
 func TestRestConfigHidesStoreSecrets(t *testing.T) {
@@ -157,8 +159,8 @@ func TestRestConfigHidesStoreSecrets(t *testing.T) {
 		"sentinel_password: file:/nonexistent/tokenwire-test/sentinel-password",
 		`encryption_keys: ["${TOKEN_KEY}", "`+old+`"]`,
 	)
-	cfg, err := rest.ParseConfig([]byte(file), fileEnv(map[string]string{"TOKEN_KEY": key}), rest.AllowInsecureHTTP(),
-		rest.WithStoreDriver(redis.Driver{}), rest.WithReadFile(files.ReadFile))
+	cfg, err := backends.Parse([]byte(file), fileEnv(map[string]string{"TOKEN_KEY": key}), rest.AllowInsecureHTTP(),
+		backends.WithStoreSection[redis.Config]("redis"), rest.WithReadFile(files.ReadFile))
 	require.NoError(t, err)
 	rc := storeSection(t, cfg)
 	require.Equal(t, renderSentinel, rc.SentinelPassword.Reveal(), "the secrets were resolved")

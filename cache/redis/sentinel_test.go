@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache/redis"
 	"github.com/tokenwire/tokenwire/internal/redistest"
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // TestSentinelFailover runs a fleet through Sentinels (master_name), kills
@@ -19,7 +20,7 @@ func TestSentinelFailover(t *testing.T) {
 	clk := newFakeClock()
 	as := clockedAuthServer(t, clk)
 	cfg := redis.Config{MasterName: redistest.MasterName, Addrs: set.Addrs(), Prefix: redis.UniquePrefix(t),
-		EncryptionKeys: []redis.Secret{redis.NewSecret(testKeyB64)}, OpTimeout: topologyOpTimeout}
+		EncryptionKeys: []oauthclient.Secret{oauthclient.NewSecret(testKeyB64)}, OpTimeout: topologyOpTimeout}
 	sources, stores := storeFleet(t, as, clk, topologyReplicas, func(tb testing.TB) *redis.Store { return openConfig(tb, cfg, clk) })
 
 	require.Len(t, tokensConcurrently(t, sources), 1)

@@ -99,7 +99,7 @@ func runSoakChild(out io.Writer, control io.Reader) error {
 		_ = enc.Encode(e)
 	}
 	cfg := redis.Config{Addr: os.Getenv(envSoakRedis), Prefix: os.Getenv(envSoakPrefix),
-		EncryptionKeys: []redis.Secret{redis.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()} // library defaults otherwise: Cooldown 5s
+		EncryptionKeys: []oauthclient.Secret{oauthclient.NewSecret(testKeyB64)}, OpTimeout: soakOpTimeout()} // library defaults otherwise: Cooldown 5s
 	opened, err := cfg.Open(context.Background(), cache.Env{Logger: slog.New(breakerEvents{emit})})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 const (
@@ -237,7 +238,7 @@ func TestPrintingRedacts(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789ABCDEF")
 	opts := Options{Keys: [][]byte{key}}
 	s := newStore(t, client, opts)
-	cfg := Config{Password: NewSecret("hunter2-redis-pw"), EncryptionKeys: []Secret{NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")}}
+	cfg := Config{Password: redact.NewSecret("hunter2-redis-pw"), EncryptionKeys: []redact.Secret{redact.NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")}}
 	var logs logBuffer
 	logs.Logger().Info("config", "redis", cfg, "opts", opts)
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {

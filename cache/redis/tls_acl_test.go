@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/redistest"
 )
 
@@ -49,8 +50,8 @@ func TestTLSAndACL(t *testing.T) {
 	ctx := context.Background()
 	other, err := redistest.NewCA(t.TempDir())
 	require.NoError(t, err)
-	good := Config{Addr: srv.TLSAddr(), TLS: true, TLSCAFile: ca.CAFile, Username: aclUser, Password: NewSecret(aclPW),
-		Prefix: aclPrefix, EncryptionKeys: []Secret{NewSecret(key32)}, OpTimeout: testOpTimeout}
+	good := Config{Addr: srv.TLSAddr(), TLS: true, TLSCAFile: ca.CAFile, Username: aclUser, Password: redact.NewSecret(aclPW),
+		Prefix: aclPrefix, EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, OpTimeout: testOpTimeout}
 
 	t.Run("served", func(t *testing.T) {
 		s, err := NewFromConfig(good)
@@ -86,9 +87,9 @@ func TestTLSAndACL(t *testing.T) {
 		edit  func(*Config)
 		cause string
 	}{
-		{"wrong password", func(c *Config) { c.Password = NewSecret("not-" + aclPW) }, "refused the username or password"},
+		{"wrong password", func(c *Config) { c.Password = redact.NewSecret("not-" + aclPW) }, "refused the username or password"},
 		{"unknown user", func(c *Config) { c.Username = "nobody" }, "refused the username or password"},
-		{"no credentials", func(c *Config) { c.Username, c.Password = "", Secret{} }, "refused the username or password"},
+		{"no credentials", func(c *Config) { c.Username, c.Password = "", redact.Secret{} }, "refused the username or password"},
 		{"prefix outside the user's keys", func(c *Config) { c.Prefix = "elsewhere:" }, "ACL"},
 		{"user may not run scripts", func(c *Config) { c.Username = aclNoEval }, "ACL"},
 		{"certificate of another CA", func(c *Config) { c.TLSCAFile = other.CAFile }, "not signed by a trusted CA"},

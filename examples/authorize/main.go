@@ -57,6 +57,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 func main() {
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, w io.Writer, e env) error {
 	if e.insecure {
 		opts = append(opts, rest.AllowInsecureHTTP())
 	}
-	cfg, err := rest.LoadConfig(*configPath, opts...)
+	cfg, err := backends.Load(*configPath, opts...)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, w io.Writer, e env) error {
 		return errors.New("-definition is required")
 	case !ok:
 		return fmt.Errorf("%s has no security definition %q", *configPath, *name)
-	case sc.Type != rest.TypeOAuth2 || sc.Grant != rest.GrantRefreshToken:
+	case sc.Type != "oauth2" || sc.Grant != "refresh_token":
 		return fmt.Errorf("security definition %q is not an oauth2 definition with grant: refresh_token", *name)
 	}
 	dest := *out
@@ -222,7 +223,7 @@ func callback(state string, answers chan<- answer, w io.Writer) http.Handler {
 
 // clientConfig is the definition's client, as the token request of the
 // code needs it.
-func clientConfig(name string, sc rest.SecurityConfig) oauthclient.Config {
+func clientConfig(name string, sc backends.SecurityConfig) oauthclient.Config {
 	return oauthclient.Config{Name: name, TokenURL: sc.TokenURL, Issuer: sc.Issuer, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret,
 		AuthMethod: oauthclient.AuthMethod(sc.AuthMethod), PrivateKeyPEM: sc.PrivateKey, KeyID: sc.KeyID, SigningAlg: sc.SigningAlg,
 		Scopes: sc.Scopes, Timeout: sc.Timeout}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // syncBuffer is the program's output, written by its goroutines.
@@ -127,12 +128,12 @@ func TestAuthorizeEndToEnd(t *testing.T) {
 	assert.NotContains(t, out.String(), req.Form.Get("code_verifier"))
 
 	// The service: its definition renews with the refresh token written.
-	cfg, err := rest.LoadConfig(configPath, rest.AllowInsecureHTTP())
+	cfg, err := backends.Load(configPath, rest.AllowInsecureHTTP())
 	require.NoError(t, err)
-	reg, err := rest.Open(t.Context(), cfg)
+	reg, err := backends.Open(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reg.Close() })
-	c, err := reg.Conn("drive")
+	c, err := reg.REST("drive")
 	require.NoError(t, err)
 	resp, err := c.Get(t.Context(), "files")
 	require.NoError(t, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 func main() {
@@ -81,17 +82,17 @@ func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
 		return err
 	}
 	defer ehr.Close()
-	cfg, err := rest.ParseConfig([]byte(config), rest.WithLookupEnv(ehr.env),
+	cfg, err := backends.Parse([]byte(config), backends.WithLookupEnv(ehr.env),
 		rest.AllowInsecureHTTP()) // the fake speaks plain HTTP on 127.0.0.1
 	if err != nil {
 		return err
 	}
-	reg, err := rest.Open(ctx, cfg)
+	reg, err := backends.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
-	conn, err := fhir.Lookup(reg, "ehr")
+	conn, err := reg.FHIR("ehr")
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache/redis"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 //go:embed config.yaml
@@ -118,7 +119,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 type demoEnv struct {
 	clk   *clock
 	fakes *fakes
-	reg   *rest.Registry
+	reg   *backends.Registry
 	sz    *Summarizer
 }
 
@@ -129,11 +130,11 @@ func startDemo(ctx context.Context) (*demoEnv, error) {
 		return nil, err
 	}
 	d.fakes = fakes
-	cfg, err := rest.ParseConfig(defaultConfig, rest.WithLookupEnv(d.fakes.env),
+	cfg, err := backends.Parse(defaultConfig, backends.WithLookupEnv(d.fakes.env),
 		rest.AllowInsecureHTTP(), // the fakes speak plain HTTP
 		rest.WithClock(d.clk.Now))
 	if err == nil {
-		d.reg, err = rest.Open(ctx, cfg)
+		d.reg, err = backends.Open(ctx, cfg)
 	}
 	if err == nil {
 		d.sz, err = NewSummarizer(d.reg)
@@ -154,15 +155,15 @@ func (d *demoEnv) Close() {
 
 // runConfigured uses real backends from a configuration file.
 func runConfigured(ctx context.Context, file, addr string, insecure bool, ids []string, stdout io.Writer) error {
-	opts := []rest.Option{rest.WithStoreDriver(redis.Driver{})} // a file may name a Redis store
+	opts := []rest.Option{backends.WithStoreSection[redis.Config]("redis")} // a file may name a Redis store
 	if insecure {
 		opts = append(opts, rest.AllowInsecureHTTP())
 	}
-	cfg, err := rest.LoadConfig(file, opts...)
+	cfg, err := backends.Load(file, opts...)
 	if err != nil {
 		return err
 	}
-	reg, err := rest.Open(ctx, cfg)
+	reg, err := backends.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

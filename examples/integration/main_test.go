@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 func TestRunDemo(t *testing.T) {
@@ -52,7 +53,12 @@ func TestSummarizerWithoutEHR(t *testing.T) {
 	d, err := startDemo(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(d.Close)
-	d.reg.Remove("ehr") // as if the file had no fhir section
+	cfg, err := backends.Parse(defaultConfig, backends.WithLookupEnv(d.fakes.env), rest.AllowInsecureHTTP())
+	require.NoError(t, err)
+	cfg.FHIR = nil // as if the file had no fhir section
+	delete(cfg.Security, "ehr-smart")
+	_, err = d.reg.Reload(context.Background(), cfg)
+	require.NoError(t, err)
 	sz, err := NewSummarizer(d.reg)
 	require.NoError(t, err)
 	s, err := sz.Summary(context.Background(), "C001")
@@ -106,7 +112,7 @@ func TestServeReadinessAndStatusPage(t *testing.T) {
 
 	resp, err := http.Get(srv.URL + "/readyz")
 	require.NoError(t, err)
-	var rep rest.CheckReport
+	var rep backends.CheckReport
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // handler serves the composite call, and what operators need:
@@ -23,10 +24,10 @@ import (
 //
 // The status page shows no secret, but it names the backends: a real
 // service serves it on an address only operators reach.
-func handler(reg *rest.Registry, sz *Summarizer) http.Handler {
+func handler(reg *backends.Registry, sz *Summarizer) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /readyz", rest.HealthHandler(reg, rest.CheckTimeout(5*time.Second)))
-	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", rest.StatusHandler(reg, rest.AllowRenew())))
+	mux.Handle("GET /readyz", backends.HealthHandler(reg, backends.CheckTimeout(5*time.Second)))
+	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", backends.StatusHandler(reg, backends.AllowRenew())))
 	mux.Handle("GET /debug/tokenwire", http.RedirectHandler("/debug/tokenwire/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /customers/{id}/summary", func(w http.ResponseWriter, r *http.Request) {
 		s, err := sz.Summary(r.Context(), r.PathValue("id"))
@@ -47,7 +48,7 @@ func handler(reg *rest.Registry, sz *Summarizer) http.Handler {
 }
 
 // serveHTTP runs the service on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, reg *rest.Registry, sz *Summarizer, stdout io.Writer) error {
+func serveHTTP(ctx context.Context, addr string, reg *backends.Registry, sz *Summarizer, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

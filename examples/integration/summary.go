@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/rest"
+	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // Summary is the composite answer of the integration layer: one customer
@@ -59,12 +59,12 @@ type Summarizer struct {
 // NewSummarizer looks up the connections the summary needs, by name: the
 // REST connections "crm" and "billing", and the FHIR connection "ehr" if
 // the configuration has one.
-func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
-	crm, err := reg.Conn("crm")
+func NewSummarizer(reg *backends.Registry) (*Summarizer, error) {
+	crm, err := reg.REST("crm")
 	if err != nil {
 		return nil, err
 	}
-	billing, err := reg.Conn("billing")
+	billing, err := reg.REST("billing")
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +86,9 @@ func NewSummarizer(reg *rest.Registry) (*Summarizer, error) {
 			return err
 		}},
 	}}
-	ehr, err := fhir.Lookup(reg, "ehr")
+	ehr, err := reg.FHIR("ehr")
 	switch {
-	case errors.Is(err, rest.ErrUnknownConnection):
+	case errors.Is(err, backends.ErrUnknownConnection):
 		return sz, nil // no EHR configured: summaries without a patient part
 	case err != nil:
 		return nil, err

@@ -1,12 +1,12 @@
 // Package registry is the one concurrency model of tokenwire's registries:
-// a map by name published as an immutable copy behind an atomic pointer.
-// Lookups are one atomic load and never wait; writers are serialised and
-// publish a new copy, so a value taken before a replacement stays usable
-// until its holder is done with it.
+// values by name in a sync.Map. Lookups are lock-free and never wait;
+// writers are serialised, and a value replaced stays usable by whoever
+// took it before until its holder is done with it. A write costs the same
+// whatever the number of names, so that building a registry of n entries
+// is linear in n (a map copied at each write made it quadratic).
 package registry
 
 import (
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,57 +14,68 @@ import (
 
 // Map holds values by name. The zero Map is empty and ready to use.
 type Map[V any] struct {
-	cur    atomic.Pointer[map[string]V]
+	m      sync.Map
+	n      atomic.Int64 // names held
+	closed atomic.Bool
 	mu     sync.Mutex // serialises writers
-	closed bool
 }
 
 // Get returns the value called name.
 func (m *Map[V]) Get(name string) (V, bool) {
 	var zero V
-	p := m.cur.Load()
-	if p == nil {
+	if m.closed.Load() {
 		return zero, false
 	}
-	v, ok := (*p)[name]
-	return v, ok
+	v, ok := m.m.Load(name)
+	if !ok {
+		return zero, false
+	}
+	return v.(V), true
 }
 
 // Names returns the names, sorted.
 func (m *Map[V]) Names() []string {
-	p := m.cur.Load()
-	if p == nil {
+	if m.n.Load() == 0 || m.closed.Load() {
 		return nil
 	}
-	return slices.Sorted(maps.Keys(*p))
+	names := make([]string, 0, m.n.Load())
+	m.m.Range(func(k, _ any) bool {
+		names = append(names, k.(string))
+		return true
+	})
+	slices.Sort(names)
+	return names
 }
 
 // Put sets name to v and returns the value it replaced, if any. After
 // Close it does nothing and reports closed.
 func (m *Map[V]) Put(name string, v V) (old V, replaced, closed bool) {
-	return m.update(func(next map[string]V) { next[name] = v }, name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed.Load() {
+		return old, false, true
+	}
+	prev, had := m.m.Swap(name, v)
+	if !had {
+		m.n.Add(1)
+		return old, false, false
+	}
+	return prev.(V), true, false
 }
 
 // Delete removes name and returns the value it had, if any.
 func (m *Map[V]) Delete(name string) (old V, removed bool) {
-	old, removed, _ = m.update(func(next map[string]V) { delete(next, name) }, name)
-	return old, removed
-}
-
-func (m *Map[V]) update(change func(map[string]V), name string) (old V, had, closed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return old, false, true
+	if m.closed.Load() {
+		return old, false
 	}
-	next := map[string]V{}
-	if p := m.cur.Load(); p != nil {
-		maps.Copy(next, *p)
+	prev, had := m.m.LoadAndDelete(name)
+	if !had {
+		return old, false
 	}
-	old, had = next[name]
-	change(next)
-	m.cur.Store(&next)
-	return old, had, false
+	m.n.Add(-1)
+	return prev.(V), true
 }
 
 // Close empties the map, refuses later writes and returns what it held.
@@ -72,13 +83,15 @@ func (m *Map[V]) update(change func(map[string]V), name string) (old V, had, clo
 func (m *Map[V]) Close() map[string]V {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
+	if m.closed.Swap(true) {
 		return nil
 	}
-	m.closed = true
-	var all map[string]V
-	if p := m.cur.Swap(&map[string]V{}); p != nil {
-		all = *p
-	}
+	all := map[string]V{}
+	m.m.Range(func(k, v any) bool {
+		all[k.(string)] = v.(V)
+		m.m.Delete(k)
+		return true
+	})
+	m.n.Store(0)
 	return all
 }

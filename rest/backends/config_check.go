@@ -1,0 +1,274 @@
+package backends
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/tokenwire/tokenwire/internal/tlsconf"
+	"github.com/tokenwire/tokenwire/internal/urlpath"
+	"github.com/tokenwire/tokenwire/oauthclient"
+	"github.com/tokenwire/tokenwire/rest"
+)
+
+// reservedParams are the token request's form fields that params may not
+// set: tokenwire sends them itself.
+var reservedParams = map[string]bool{"grant_type": true, "client_id": true, "client_secret": true, "client_assertion": true,
+	"client_assertion_type": true, "scope": true, "audience": true, "resource": true}
+
+// check validates everything decoded and resolved.
+func (r *configReader) check(cfg *Config) {
+	// Connections first: whether an oauth2 definition may leave token_url
+	// out depends on who uses it.
+	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
+		if where := fmt.Sprintf("rest %q", name); !r.broken[where] {
+			r.checkConn(where, cfg.REST[name], cfg.Security)
+		}
+	}
+	r.users = securityUsers(cfg)
+	for _, name := range slices.Sorted(maps.Keys(cfg.FHIR)) {
+		fc := cfg.FHIR[name]
+		if where := fmt.Sprintf("fhir %q", name); !r.broken[where] {
+			if _, dup := cfg.REST[name]; dup {
+				r.add(where, "", 0, "a rest connection has the same name (REST and FHIR connections share one name space)")
+			}
+			r.checkConn(where, fc.ConnConfig, cfg.Security)
+			if u, err := url.Parse(fc.BaseURL); err == nil && (u.RawQuery != "" || u.ForceQuery) {
+				r.add(where, "base_url", 0, "a FHIR base URL has no query")
+			}
+			if fc.SMART {
+				r.checkSMARTConn(where, fc, cfg.Security)
+			}
+			r.checkFHIRPing(where, fc.Ping)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Security)) {
+		if where := fmt.Sprintf("security %q", name); !r.broken[where] {
+			r.checkSecurity(where, name, cfg.Security[name], r.users)
+		}
+	}
+	r.checkReferences(cfg.Security)
+	r.checkStateFiles(cfg.Security)
+	if !r.broken["store"] {
+		r.checkStore(cfg.Store)
+	}
+}
+
+func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, users users) {
+	allowed, ok := securityFields(sc.Type)
+	if !ok {
+		r.add(where, "type", 0, "%s (want %s)", quoteOrMissing(sc.Type), securityTypes)
+		return
+	}
+	for _, f := range setFields(sc) {
+		if f != "type" && !slices.Contains(allowed, f) {
+			r.add(where, f, 0, "does not apply to type %s", sc.Type)
+		}
+	}
+	if (sc.Type == typeOAuth2 || sc.Type == typeLogin || sc.Type == typeBearer) && !r.checkGrant(where, name, sc) {
+		return
+	}
+	switch sc.Type {
+	case typeLogin:
+		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout, "default_lifetime": sc.DefaultLifetime})
+		r.checkTokenSource(where, name, sc)
+	case typeOAuth2:
+		for k := range sc.Params {
+			if reservedParams[k] {
+				r.add(where, "params."+k, 0, "is set by tokenwire (use the field of its own, if any)")
+			}
+		}
+		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout,
+			"default_lifetime": sc.DefaultLifetime, "assertion_lifetime": sc.AssertionLifetime})
+		if sc.TokenURL == "" && sc.Issuer == "" && !users.smartOnly(name) {
+			r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
+			return
+		}
+		cfg, errs := oauthConfig(name, sc, r.set.Read)
+		for _, e := range errs {
+			r.add(where, e.field, 0, "%s", e.reason)
+		}
+		if len(errs) > 0 {
+			return
+		}
+		if sc.TokenURL == "" && sc.Issuer == "" {
+			var err error
+			if cfg, err = oauthclient.SMARTBackendServices(users.smartBase(name), cfg); err != nil {
+				r.addOAuthError(where, err)
+				return
+			}
+		}
+		if err := r.checkSource(cfg); err != nil {
+			r.addOAuthError(where, err)
+		}
+	case typeBasic:
+		r.require(where, "username", sc.Username)
+	case typeAPIKey:
+		r.require(where, "name", sc.Name)
+		r.require(where, "value", sc.Value.Reveal())
+		switch sc.In {
+		case "", "header":
+			if sc.Name != "" && !validHeaderName(sc.Name) {
+				r.add(where, "name", 0, "%q is not a valid header name", sc.Name)
+			}
+		case "query":
+		default:
+			r.add(where, "in", 0, "%q is not header or query", sc.In)
+		}
+	case typeBearer:
+		if sc.imported() {
+			r.checkTokenSource(where, name, sc)
+			return
+		}
+		r.require(where, "token", sc.Token.Reveal())
+	}
+}
+
+// checkDurations reports negative durations by field.
+func (r *configReader) checkDurations(where string, ds map[string]time.Duration) {
+	for field, d := range ds {
+		if d < 0 {
+			r.add(where, field, 0, "must not be negative")
+		}
+	}
+}
+
+func (r *configReader) addOAuthError(where string, err error) {
+	var ce *oauthclient.ConfigError
+	if errors.As(err, &ce) {
+		r.add(where, ce.Field, 0, "%s", ce.Reason)
+		return
+	}
+	r.add(where, "", 0, "%v", err)
+}
+
+func (r *configReader) require(where, field, v string) {
+	if v == "" {
+		r.add(where, field, 0, "missing")
+	}
+}
+
+func quoteOrMissing(s string) string {
+	if s == "" {
+		return "missing"
+	}
+	return fmt.Sprintf("%q is unknown", s)
+}
+
+// setFields returns the yaml keys of sc's non-zero fields.
+func setFields(sc SecurityConfig) []string { return nonZeroFields(reflect.ValueOf(sc)) }
+
+// nonZeroFields returns the yaml keys of struct v's non-zero fields,
+// through inline ones.
+func nonZeroFields(v reflect.Value) []string {
+	var out []string
+	t := v.Type()
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		switch {
+		case strings.Contains(opts, "inline"):
+			out = append(out, nonZeroFields(v.Field(i))...)
+		case !v.Field(i).IsZero():
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (r *configReader) checkConn(where string, cc rest.ConnConfig, security map[string]SecurityConfig) {
+	if _, err := urlpath.ParseBase(cc.BaseURL, r.set.Insecure); err != nil {
+		r.add(where, "base_url", 0, "%v", err)
+	}
+	if _, ok := security[cc.Security]; cc.Security != "" && !ok {
+		known := slices.Sorted(maps.Keys(security))
+		r.add(where, "security", 0, "unknown security definition %q (known: %s)", cc.Security, listOrNone(known))
+	}
+	for k := range cc.Headers {
+		if !validHeaderName(k) {
+			r.add(where, "headers", 0, "%q is not a valid header name", k)
+		}
+	}
+	if _, err := tlsconf.Build(tlsFiles(cc.TLS), r.set.Read); err != nil {
+		field, reason, _ := strings.Cut(err.Error(), ": ") // "tls.ca_file: …"
+		r.add(where, field, 0, "%s", reason)
+	}
+	r.checkDurations(where, map[string]time.Duration{"timeout": cc.Timeout, "pool.max_idle_conns_per_host": time.Duration(cc.Pool.MaxIdleConnsPerHost),
+		"pool.max_conns_per_host": time.Duration(cc.Pool.MaxConnsPerHost), "pool.idle_conn_timeout": cc.Pool.IdleConnTimeout,
+		"retry.max_attempts": time.Duration(cc.Retry.MaxAttempts), "retry.max_elapsed": cc.Retry.MaxElapsed,
+		"retry.min_wait": cc.Retry.MinWait, "retry.max_wait": cc.Retry.MaxWait})
+	r.checkWaits(where, cc.Retry)
+	r.checkPing(where, cc.Ping)
+}
+
+// checkWaits reports a backoff cap below the first backoff (which would
+// otherwise be raised to it silently).
+func (r *configReader) checkWaits(where string, p rest.RetryPolicy) {
+	if p.MaxWait <= 0 || p.MinWait < 0 {
+		return
+	}
+	minWait, dflt := p.MinWait, ""
+	if minWait == 0 {
+		minWait, dflt = rest.DefaultMinWait, " (the default)"
+	}
+	if p.MaxWait < minWait {
+		r.add(where, "retry.max_wait", 0, "%s is less than retry.min_wait %s%s", p.MaxWait, minWait, dflt)
+	}
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none defined"
+	}
+	return strings.Join(names, ", ")
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return http.CanonicalHeaderKey(k) != ""
+}
+
+func (r *configReader) checkStore(sc StoreConfig) {
+	if sc.Memory != nil && sc.Shared != nil {
+		r.add("store", "", 0, "set memory or %s, not both", sc.SharedName)
+	}
+	if sc.Memory != nil && sc.Memory.Size < 0 {
+		r.add("store", "memory.size", 0, "must not be negative")
+	}
+	if sc.Shared != nil {
+		if err := sc.Shared.Check(r.set.StoreEnv()); err != nil {
+			r.add("store", sc.SharedName, 0, "%s", strings.TrimPrefix(err.Error(), sc.SharedName+": "))
+		}
+	}
+}
+
+// checkSource checks a definition with oauthclient.NewSource — the
+// constructor Open uses, so that what checks also opens — given no-op
+// telemetry, and closes it at once: nothing is fetched, scheduled,
+// registered on a MeterProvider or published (a source built on the
+// service's provider reported its gauges under the name of the running
+// definition).
+func (r *configReader) checkSource(cfg oauthclient.Config) error {
+	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure,
+		MeterProvider: metricnoop.NewMeterProvider(), TracerProvider: tracenoop.NewTracerProvider()})
+	if err != nil {
+		return err
+	}
+	src.Close()
+	return nil
+}

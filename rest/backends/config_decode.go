@@ -1,0 +1,183 @@
+package backends
+
+import (
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decodeFields decodes the values of mapping n one key at a time into the
+// struct v, reporting each value of the wrong type with its field and line
+// and leaving that field zero. Nested structs and maps are decoded the
+// same way, so that decoding is linear in the number of keys (yaml.v3's
+// own decoding of a mapping compares every key with every other: the
+// keys were checked for duplicates already). It returns whether n was
+// such a mapping (otherwise nothing was reported).
+func (r *configReader) decodeFields(where, prefix string, n *yaml.Node, v reflect.Value) bool {
+	if n.Kind != yaml.MappingNode || v.Kind() != reflect.Struct {
+		return false
+	}
+	fields := yamlFieldIndex(v.Type())
+	for _, kv := range r.pairs(where, prefix, n, v.Type()) {
+		k, val := kv[0], kv[1]
+		idx, ok := fields[k.Value]
+		if !ok {
+			continue // unknown keys are checkKeys' problem
+		}
+		r.decodeValue(where, prefix+k.Value, val, v.FieldByIndex(idx))
+	}
+	return true
+}
+
+// pairs returns the key-value pairs of mapping n in the order they apply:
+// those of the mappings merged in (<<) first, a later one of a sequence
+// before an earlier one, then n's own, so that each key ends with the
+// value YAML gives it. A mapping merged twice at one place is applied once.
+func (r *configReader) pairs(where, prefix string, n *yaml.Node, t reflect.Type) [][2]*yaml.Node {
+	var merges, own [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Value != "<<" {
+			own = append(own, [2]*yaml.Node{k, deref(val)})
+			continue
+		}
+		ms := merged(val)
+		for j := len(ms) - 1; j >= 0; j-- {
+			m := ms[j]
+			w := walked{where: where, prefix: prefix, n: m, t: t}
+			if r.applied[w] || m.Kind != yaml.MappingNode {
+				continue // applying a mapping twice changes nothing
+			}
+			if r.applied == nil {
+				r.applied = map[walked]bool{}
+			}
+			r.applied[w] = true
+			merges = append(merges, r.pairs(where, prefix, m, t)...)
+		}
+	}
+	return append(merges, own...)
+}
+
+// decodeValue decodes val into the field f called field.
+func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflect.Value) {
+	switch {
+	case nestedStruct(f.Type()) && val.Kind == yaml.MappingNode:
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				f.Set(reflect.New(f.Type().Elem()))
+			}
+			f = f.Elem()
+		}
+		r.decodeFields(where, field+".", val, f)
+		return
+	case f.Kind() == reflect.Map && f.Type().Key().Kind() == reflect.String && val.Kind == yaml.MappingNode:
+		m := reflect.MakeMapWithSize(f.Type(), len(val.Content)/2)
+		for _, kv := range r.pairs(where, field+".", val, f.Type()) {
+			k, ev := kv[0], kv[1]
+			if k.Kind != yaml.ScalarNode {
+				r.add(where, field, k.Line, "keys must be strings")
+				continue
+			}
+			e := reflect.New(f.Type().Elem())
+			if err := ev.Decode(e.Interface()); err != nil {
+				r.add(where, field+"."+shortKey(k.Value), ev.Line, "%s", typeReason(f.Type().Elem(), err))
+				continue
+			}
+			m.SetMapIndex(reflect.ValueOf(k.Value).Convert(f.Type().Key()), e.Elem())
+		}
+		f.Set(m)
+		return
+	}
+	tmp := reflect.New(f.Type())
+	if err := val.Decode(tmp.Interface()); err != nil {
+		r.add(where, field, val.Line, "%s", typeReason(f.Type(), err))
+		return
+	}
+	f.Set(tmp.Elem())
+}
+
+// nestedStruct reports whether values of t are decoded key by key.
+func nestedStruct(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType) && !reflect.PointerTo(t).Implements(textUnmarshalerType) &&
+		t != reflect.TypeFor[time.Time]()
+}
+
+// typeReason says what a field of type t wants, without the value given.
+func typeReason(t reflect.Type, err error) string {
+	if t == reflect.TypeFor[time.Duration]() {
+		return "want a duration such as 5s or 1m30s"
+	}
+	if t == secretType {
+		return "want a string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "want a string"
+	case reflect.Bool:
+		return "want true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "want an integer"
+	case reflect.Float32, reflect.Float64:
+		return "want a number"
+	case reflect.Slice, reflect.Array:
+		return "want a list"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "want a mapping"
+	}
+	return stripLine(scrubYAML(err.Error()))
+}
+
+// stripLine drops yaml.v3's "line N: " (the Problem has the line).
+func stripLine(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if _, after, ok := strings.Cut(rest, ": "); ok {
+			return after
+		}
+	}
+	return msg
+}
+
+// fieldIndexes caches yamlFieldIndex by type: the map is never modified.
+var fieldIndexes sync.Map
+
+// yamlFieldIndex maps the yaml keys of struct t to their field indexes,
+// through inline fields. The map returned is shared: not to be modified.
+func yamlFieldIndex(t reflect.Type) map[string][]int {
+	if m, ok := fieldIndexes.Load(t); ok {
+		return m.(map[string][]int)
+	}
+	m := buildFieldIndex(t)
+	fieldIndexes.Store(t, m)
+	return m
+}
+
+func buildFieldIndex(t reflect.Type) map[string][]int {
+	out := map[string][]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-":
+			continue
+		case strings.Contains(opts, "inline"):
+			for k, idx := range buildFieldIndex(f.Type) {
+				out[k] = append([]int{i}, idx...)
+			}
+			continue
+		case name == "":
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = []int{i}
+	}
+	return out
+}

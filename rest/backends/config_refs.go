@@ -1,0 +1,191 @@
+package backends
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/tlsconf"
+	"github.com/tokenwire/tokenwire/oauthclient"
+)
+
+// secretType is the type of every secret field: only such a field may be
+// a file: reference, and its value is never echoed.
+var secretType = reflect.TypeFor[oauthclient.Secret]()
+
+// resolveAll expands the references of every decoded entry.
+func (r *configReader) resolveAll(cfg *Config) {
+	for name, cc := range cfg.REST {
+		r.resolve(fmt.Sprintf("rest %q", name), &cc)
+		cfg.REST[name] = cc
+	}
+	for name, fc := range cfg.FHIR {
+		r.resolve(fmt.Sprintf("fhir %q", name), &fc)
+		cfg.FHIR[name] = fc
+	}
+	for name, sc := range cfg.Security {
+		r.resolve(fmt.Sprintf("security %q", name), &sc)
+		cfg.Security[name] = sc
+	}
+	if cfg.Store.Memory != nil {
+		r.resolve("store", cfg.Store.Memory)
+	}
+	if cfg.Store.Shared != nil {
+		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem())
+	}
+}
+
+// resolve expands ${VAR} references in every string of v (a pointer to a
+// decoded entry), and file: references in secret fields. Entries that did
+// not decode are left alone.
+func (r *configReader) resolve(where string, v any) {
+	if r.broken[where] {
+		return
+	}
+	r.resolveValue(where, "", reflect.ValueOf(v).Elem())
+}
+
+// resolveValue resolves v and what it holds: a Secret may be a file:
+// reference; any other string is only expanded.
+func (r *configReader) resolveValue(where, field string, v reflect.Value) {
+	if v.Type() == secretType {
+		if s, ok := r.resolveString(where, field, v.Interface().(oauthclient.Secret).Reveal(), true); ok && v.CanSet() {
+			v.Set(reflect.ValueOf(oauthclient.NewSecret(s)))
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			r.resolveValue(where, field, v.Elem())
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			sub := field
+			if !strings.Contains(opts, "inline") {
+				sub = joinField(field, name)
+			}
+			r.resolveValue(where, sub, v.Field(i))
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			r.resolveValue(where, fmt.Sprintf("%s[%d]", field, i), v.Index(i))
+		}
+	case reflect.Map:
+		if et := v.Type().Elem(); et.Kind() != reflect.String && et != secretType {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			r.resolveValue(where, joinField(field, k.String()), e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if s, ok := r.resolveString(where, field, v.String(), false); ok && v.CanSet() {
+			v.SetString(s)
+		}
+	}
+}
+
+func joinField(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// resolveString expands s; ok is false after a problem was reported. A
+// secret written as file:/path is read from the file; "file:" is
+// recognised before ${VAR} expansion (which may still build the path), so
+// a value that comes from the environment is never taken for a path.
+func (r *configReader) resolveString(where, field, s string, secret bool) (string, bool) {
+	path, isFile := strings.CutPrefix(s, "file:")
+	if !secret || !isFile {
+		s, err := expandEnv(s, r.set.LookupEnv)
+		if err != nil {
+			r.add(where, field, 0, "%v", err)
+			return "", false
+		}
+		return s, true
+	}
+	path, err := expandEnv(path, r.set.LookupEnv)
+	if err != nil {
+		r.add(where, field, 0, "%v", err)
+		return "", false
+	}
+	b, err := r.set.Read(path)
+	if err != nil {
+		r.add(where, field, 0, "cannot read %s: %v", path, tlsconf.PathCause(err))
+		return "", false
+	}
+	return strings.TrimRight(string(b), "\r\n"), true
+}
+
+// expandEnv replaces ${NAME} and ${NAME:-default} using lookup; "$$"
+// stands for "$". A "$" followed by anything else is kept.
+func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if !strings.Contains(s, "$") {
+		return s, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '$')
+		if i < 0 || i == len(s)-1 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		b.WriteString(s[:i])
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			s = s[i+2:]
+			continue
+		case '{':
+		default:
+			b.WriteByte('$')
+			s = s[i+1:]
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("unterminated ${ reference")
+		}
+		ref := s[i+2 : i+end]
+		name, def, hasDef := strings.Cut(ref, ":-")
+		if !validEnvName(name) {
+			return "", fmt.Errorf("invalid variable name in a ${...} reference")
+		}
+		val, ok := lookup(name)
+		switch {
+		case !ok && hasDef:
+			val = def
+		case !ok:
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		b.WriteString(val)
+		s = s[i+end+1:]
+	}
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c != '_' && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

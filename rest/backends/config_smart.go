@@ -1,0 +1,97 @@
+package backends
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
+)
+
+// A SMART definition is an oauth2 security definition without token_url
+// used only by FHIR connections with smart: true, all to one base URL. It
+// is completed by oauthclient.SMARTBackendServices: private_key_jwt, the
+// token endpoint read from the server's .well-known/smart-configuration
+// (through the connection's own TLS settings).
+
+// users lists, by security definition, the connections that use it
+// ("rest \"crm\"", "fhir \"ehr\""), and which of them are smart FHIR ones.
+type users map[string][]user
+
+type user struct {
+	where string
+	smart bool
+	base  string // base URL of a smart connection
+}
+
+func securityUsers(cfg *Config) users {
+	u := users{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.REST)) {
+		if s := cfg.REST[name].Security; s != "" {
+			u[s] = append(u[s], user{where: fmt.Sprintf("rest %q", name)})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.FHIR)) {
+		if fc := cfg.FHIR[name]; fc.Security != "" {
+			u[fc.Security] = append(u[fc.Security], user{where: fmt.Sprintf("fhir %q", name), smart: fc.SMART,
+				base: strings.TrimSuffix(fc.BaseURL, "/")})
+		}
+	}
+	return u
+}
+
+// smartOnly reports whether the definition called name is used, and used
+// only, by smart FHIR connections.
+func (u users) smartOnly(name string) bool {
+	list := u[name]
+	return len(list) > 0 && !slices.ContainsFunc(list, func(x user) bool { return !x.smart })
+}
+
+// smartBase is the base URL whose discovery a SMART definition reads: that
+// of its first smart connection.
+func (u users) smartBase(name string) string {
+	for _, x := range u[name] {
+		if x.smart {
+			return x.base
+		}
+	}
+	return ""
+}
+
+// isSMART reports whether sc, called name, is a SMART definition.
+func (u users) isSMART(name string, sc SecurityConfig) bool {
+	return sc.Type == typeOAuth2 && sc.TokenURL == "" && sc.Issuer == "" && u.smartOnly(name)
+}
+
+// missingTokenURL explains why a definition without token_url is refused.
+func (u users) missingTokenURL(name string) string {
+	var others []string
+	for _, x := range u[name] {
+		if !x.smart {
+			others = append(others, x.where)
+		}
+	}
+	if len(others) == 0 {
+		return "missing (give token_url or issuer; only a definition used by smart: true FHIR connections alone may leave both out, to discover it)"
+	}
+	return fmt.Sprintf("missing, and %s cannot discover it (only smart: true FHIR connections can)", listOrNone(others))
+}
+
+// checkSMARTConn checks that a smart FHIR connection has an oauth2
+// definition, which, when it discovers its token endpoint, serves no
+// server at another base URL.
+func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[string]SecurityConfig) {
+	sc, ok := security[fc.Security]
+	switch {
+	case fc.Security == "":
+		r.add(where, "security", 0, "missing: smart: true needs an oauth2 security definition")
+	case ok && sc.Type != typeOAuth2:
+		r.add(where, "security", 0, "smart: true needs an oauth2 security definition (%q is %s)", fc.Security, sc.Type)
+	case ok && sc.TokenURL == "" && sc.Issuer == "" && r.users.smartOnly(fc.Security):
+		if base := r.users.smartBase(fc.Security); base != strings.TrimSuffix(fc.BaseURL, "/") {
+			r.add(where, "security", 0, "%q discovers its token endpoint at %s; a server at another base URL needs its own definition (or a token_url)",
+				fc.Security, redact.URLString(base, nil))
+		}
+	}
+}
