@@ -13,10 +13,10 @@ import (
 	"github.com/tokenwire/tokenwire/cache"
 )
 
-// DefaultRefreshLifetime is how long the store keeps a rotated refresh
+// defaultRefreshLifetime is how long the store keeps a rotated refresh
 // token when the server does not say (refresh_expires_in,
-// refresh_token_expires_in): [RefreshToken.Lifetime]'s default.
-const DefaultRefreshLifetime = 90 * 24 * time.Hour
+// refresh_token_expires_in): RefreshToken.Lifetime's default.
+const defaultRefreshLifetime = 90 * 24 * time.Hour
 
 // RefreshToken is the refresh token grant (RFC 6749 §6) for a definition
 // that an administrator authorised once (authorization code + PKCE: see
@@ -65,7 +65,7 @@ const DefaultRefreshLifetime = 90 * 24 * time.Hour
 // record so that no replica sends it again, and no token request is made
 // until Token supplies a new refresh token.
 type RefreshToken struct {
-	Token Supplier // required: the refresh token obtained by authorising once
+	Token Supplier `json:"-" yaml:"-"` // required: the refresh token obtained by authorising once
 	// StateFile, when set, is where the family's newest refresh token is
 	// kept across restarts (mode 0600, replaced atomically: temporary
 	// file, fsync, rename): a single instance on the memory store
@@ -78,9 +78,9 @@ type RefreshToken struct {
 	// lock is held, so calls never overlap nor come out of order. Its
 	// context ends after 5s: it must return by then, as the family waits
 	// for it. Its error is logged.
-	OnRotate func(ctx context.Context, refreshToken Secret) error
+	OnRotate func(ctx context.Context, refreshToken Secret) error `json:"-" yaml:"-"`
 	// Lifetime is how long the store keeps a rotated refresh token when
-	// the server does not say; default DefaultRefreshLifetime.
+	// the server does not say; default 90 days.
 	Lifetime time.Duration
 }
 
@@ -179,7 +179,7 @@ func newRefreshGrant(cfg Config, g RefreshToken, opts Options) (endpointGrant, e
 	r := &refreshGrant{def: cfg.Name, token: g.Token, file: stateFile(g.StateFile), onRotate: g.OnRotate, life: g.Lifetime,
 		lockTTL: o.LockTTL, log: o.Logger, now: o.Now, fams: map[string]*family{}}
 	if r.life == 0 {
-		r.life = DefaultRefreshLifetime
+		r.life = defaultRefreshLifetime
 	}
 	r.shared, _ = opts.Store.(cache.Strict)
 	if _, ok := opts.Store.(cache.Locker); ok {

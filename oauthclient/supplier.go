@@ -34,21 +34,6 @@ type SupplierFunc func(ctx context.Context) (value string, expiry time.Time, err
 // Supply calls f.
 func (f SupplierFunc) Supply(ctx context.Context) (string, time.Time, error) { return f(ctx) }
 
-// String names the kind of supplier.
-func (f SupplierFunc) String() string { return "func" }
-
-// Format prints [SupplierFunc.String] whatever the verb.
-func (f SupplierFunc) Format(s fmt.State, _ rune) { redact.Format(s, f.String()) }
-
-// MarshalJSON writes [SupplierFunc.String].
-func (f SupplierFunc) MarshalJSON() ([]byte, error) { return json.Marshal(f.String()) }
-
-// MarshalYAML writes [SupplierFunc.String].
-func (f SupplierFunc) MarshalYAML() (any, error) { return f.String(), nil }
-
-// LogValue writes [SupplierFunc.String].
-func (f SupplierFunc) LogValue() slog.Value { return slog.StringValue(f.String()) }
-
 // maxSupplied bounds a supplied credential: a file's size, a command's
 // output.
 const maxSupplied = 64 << 10
