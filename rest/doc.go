@@ -6,11 +6,15 @@
 // [NewConn] builds one in code.
 //
 //	crm, err := rest.NewConn("crm", rest.ConnConfig{BaseURL: "https://crm.example.com/api/v2"}, rest.OAuth(src))
-//	c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
+//	c, err := rest.GetJSON[Customer](ctx, crm, rest.Path("customers", id))
 //
-// Paths are joined to the base URL safely: never above its path (".." is
-// refused, even percent-encoded, with [ErrBadPath]), without double
-// slashes, with query values encoded ([Query]). A non-2xx status is an
+// Paths cannot be injected. [Path] builds one from segments, escaping
+// each, so that a value from outside stays one segment (an id "a?b=c" is
+// sent as "a%3Fb=c"). A path argument is joined to the base URL safely:
+// never above its path (a ".." segment is refused, even percent-encoded,
+// with [ErrBadPath]), never with a query or a fragment of its own (a "?"
+// or "#" in it is refused with [ErrBadPath]: queries go in [Query]),
+// without double slashes. A non-2xx status is an
 // *[Error] (connection, method, redacted URL, status, bounded body excerpt
 // scrubbed of the connection's secrets and of the credential the request
 // carried). Its sentinels — [ErrNotFound], [ErrGone],

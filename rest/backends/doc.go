@@ -13,7 +13,7 @@
 //	reg, err := backends.Open(ctx, cfg)
 //	defer reg.Close()
 //	crm, err := reg.REST("crm")
-//	c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
+//	c, err := rest.GetJSON[Customer](ctx, crm, rest.Path("customers", id))
 //	ehr, err := reg.FHIR("ehr") // capabilities read once per connection
 //
 // The registry also owns what runs beside the connections: live reload of
@@ -124,7 +124,8 @@
 //	      max_wait: 5s                             # ...and is capped here
 //	      max_elapsed: 30s                         # no new attempt after this
 //	      retry_non_idempotent: false              # true: retry POST/PATCH too
-//	    ping: {method: GET, path: health}          # what Conn.Ping and readiness send (default: HEAD of base_url; fhir: GET metadata)
+//	    ping: {method: GET, path: health}          # what Conn.Ping and readiness send (default: HEAD of base_url; fhir: GET metadata);
+//	                                               # path: /health is at the origin's root, health under base_url
 //	  billing:
 //	    base_url: https://billing.example.com/v1
 //	    security: billing-key
@@ -326,6 +327,10 @@
 // connection's statistics like any call. A REST connection sends its ping
 // setting — ping: {method: GET, path: health}; HEAD of the base URL by
 // default; only HEAD, GET or OPTIONS — and succeeds on any status below 400.
+// A path with a leading slash (path: /health) starts at the origin's root,
+// where many APIs keep their health check, whatever base_url's path; one
+// without (path: health) stays under base_url's path, like a call's. A
+// ".." or a fragment is refused when the file loads.
 // A HEAD answered with 405 or 501 succeeds too: the server was reached,
 // through TLS and authentication, and only refuses the method (configure a
 // GET and a path to check more; the statistics still count that 405 as a
