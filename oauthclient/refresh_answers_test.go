@@ -33,7 +33,7 @@ func TestRefreshProbeHolderAfterLostAnswer(t *testing.T) {
 	assert.Equal(t, "uncertain", answer, "the server took the token: sending it again is a reuse")
 }
 
-// The family is named by the refresh token's value (README, doc.go): a
+// The family is named by the refresh token's value (doc.go): a
 // definition changed in another field (its scopes narrowed, another
 // audience or auth method) still holds the same family. A single
 // instance on the memory store with a state file, its definition changed

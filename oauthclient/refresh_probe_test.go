@@ -17,7 +17,7 @@ import (
 
 // Adversarial probes of the refresh token family's rule, with the
 // durability tests' replica processes and rig: each builds a failure the
-// README's table of failures covers (or should), and asserts what the
+// package doc's table of failures covers (or should), and asserts what the
 // rule promises — no refresh token presented twice, no replica blocked
 // when one could be sure.
 

@@ -161,11 +161,7 @@ func (c *Conn) Do(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(ctx)
 	if req.URL.Host == "" {
-		p := req.URL.EscapedPath()
-		if req.URL.RawQuery != "" {
-			p += "?" + req.URL.RawQuery
-		}
-		u, err := urlpath.Join(c.base, p, nil)
+		u, err := urlpath.Join(c.base, req.URL.EscapedPath(), req.URL.RawQuery, nil)
 		if err != nil {
 			return nil, c.fail(req, err, 0)
 		}

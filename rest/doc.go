@@ -6,11 +6,15 @@
 // [NewConn] builds one in code.
 //
 //	crm, err := rest.NewConn("crm", rest.ConnConfig{BaseURL: "https://crm.example.com/api/v2"}, rest.OAuth(src))
-//	c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
+//	c, err := rest.GetJSON[Customer](ctx, crm, rest.Path("customers", id))
 //
-// Paths are joined to the base URL safely: never above its path (".." is
-// refused, even percent-encoded, with [ErrBadPath]), without double
-// slashes, with query values encoded ([Query]). A non-2xx status is an
+// Paths cannot be injected. [Path] builds one from segments, escaping
+// each, so that a value from outside stays one segment (an id "a?b=c" is
+// sent as "a%3Fb=c"). A path argument is joined to the base URL safely:
+// never above its path (a ".." segment is refused, even percent-encoded,
+// with [ErrBadPath]), never with a query or a fragment of its own (a "?"
+// or "#" in it is refused with [ErrBadPath]: queries go in [Query]),
+// without double slashes. A non-2xx status is an
 // *[Error] (connection, method, redacted URL, status, bounded body excerpt
 // scrubbed of the connection's secrets and of the credential the request
 // carried). Its sentinels — [ErrNotFound], [ErrGone],
@@ -37,4 +41,80 @@
 // providers by default), log/slog events through [WithLogger], a snapshot
 // of each connection's calls ([Conn.Stats]) and a check of its backend
 // ([Conn.Ping]). None of them ever shows a secret or a token.
+//
+// # Observability
+//
+// Everything tokenwire does is visible through OpenTelemetry, log/slog and
+// in-memory status snapshots, and none of it ever carries a secret, a token,
+// a client id or a query value.
+//
+// Providers. rest.WithMeterProvider, rest.WithTracerProvider and
+// rest.WithLogger reach every connection, token source and the store of a
+// registry (oauthclient.Options.MeterProvider, TracerProvider and Logger
+// for a source built by hand, redis.Options.MeterProvider for a store).
+// They default to OpenTelemetry's global providers: a service that installs
+// them gets everything with no option; one that does not pays next to
+// nothing (see the figures below).
+//
+// Backend calls (REST and FHIR alike: FHIR calls go through the same
+// rest.Conn) follow the stable HTTP client semantic conventions:
+//
+//	| instrument | kind | unit | attributes |
+//	| http.client.request.duration | Histogram | s | http.request.method, server.address, server.port, http.response.status_code, error.type, tokenwire.connection |
+//
+// and each call is one client span named after its method (GET,
+// POST…) with the same attributes plus url.full (every query value
+// replaced by [redacted]) and http.request.resend_count. A status of 400
+// or more and a call that got no response set error.type (404,
+// timeout, connect, tls_certificate, canceled, no_token, _OTHER)
+// and an error status, as the conventions ask of client spans. The span and
+// the measurement cover the whole call until its response headers, retries
+// included: the conventions picture a span per physical request, tokenwire
+// records the call its caller made. What happened inside is a list of
+// events on that span rather than child spans — tokenwire.retry (the
+// attempt that failed, its status or error type, the wait before the next),
+// tokenwire.token.resend (a 401 answered with a fresh token, or a DPoP
+// nonce), tokenwire.token.wait (the caller waited for a token) — because
+// they are rare, and one span per call keeps traces readable and cheap. The
+// trace context goes out in the request headers through the global
+// propagator, which writes nothing until the service sets one (for W3C
+// traceparent: otel.SetTextMapPropagator(propagation.TraceContext{}));
+// rest.WithPropagator chooses another per assembly, and
+// propagation.NewCompositeTextMapPropagator() sends none to backends that
+// must not see the service's trace ids.
+//
+// # Performance
+//
+// Measured side by side with the peers in the same go test -bench run
+// (2-core VM, Go 1.26; run them with go test -run='^$' -bench=. ./oauthclient/ ./rest/ ./cache/... ./fhir/):
+//
+//	| what | tokenwire | peer |
+//	| warm token, serial (BenchmarkToken) | 4.4 ns, 0 allocs | x/oauth2 ReuseTokenSource 76 ns |
+//	| warm token, parallel | 2.2 ns, 0 allocs | x/oauth2 ReuseTokenSource 253 ns (115× slower) |
+//	| GET through the transport, loopback (BenchmarkTransportGET) | 53.7 µs serial, 26.9 µs parallel | raw client with a fixed header 53.3 / 26.9 µs; x/oauth2 Transport 55.5 / 27.4 µs |
+//	| GET through a named REST connection (rest.BenchmarkGet) | 52.8 µs serial, 34.1 µs parallel, 78 allocs | raw client 57.7 / 31.1 µs (68 allocs); raw client with a timeout 57.6 / 33.7 µs (78 allocs) |
+//	| longest wait of a caller while a 200 ms renewal runs (BenchmarkRenewalWindow) | 0.002 ms | x/oauth2 201 ms |
+//	| warm token with the Redis store configured | 5.9 ns serial, 2.9 ns parallel, 0 allocs (no network) | x/oauth2 71 / 214 ns |
+//	| token requests per lifetime, 20 replicas (BenchmarkFleetTokenRequestsPerTTL) | 1 with the Redis store | 20 without |
+//	| GET through a named REST connection with metrics and tracing on (a real SDK) | 67.9 µs serial, 37.1 µs parallel, 102 allocs | the same GET with them off 53.5 / 32.7 µs, 82 allocs |
+//	| typed decode of a 100-Patient searchset into the samply models (fhir.BenchmarkDecodeSearchset, one core) | 1.23–1.51 ms, 6.0k allocs, 1.10 MB | encoding/json into the same models 5.3–5.7 ms (3.8–4.6× slower across runs on a shared 2-core VM), 16.3k allocs, 0.96 MB; map[string]any 5.1 ms, 34.4k allocs |
+//	| Bulk Data NDJSON streaming, 40 000 lines (fhir.BenchmarkExportStream) | 0.14 MB peak heap growth at 10 000 and at 40 000 lines | reading the file whole: 3.6 MB at 10 000, 14.6 MB at 40 000 |
+//
+// The hot path reads no clock: with the real clock, two timers per token flip
+// it from fresh to stale to expired, so a warm call is an atomic pointer load
+// and an atomic integer load. A named connection bounds every attempt with a
+// timeout (default 30 s) and retries; the per-attempt deadline (a context
+// with a timer, and net/http's cancellation bookkeeping) costs a few
+// microseconds per call on loopback: a connection reaches 0.93 of the
+// throughput of a raw client without any timeout, and 0.96–1.0 of one with a
+// timeout.
+//
+// for Redis its breaker, fallbacks and last failure (cache.StatusReporter,
+// implemented by the memory and Redis stores).
+//
+// What it costs, in the same go test -bench runs (2-core VM, best of five):
+//
+//	| what | telemetry off (global no-op providers) | a real SDK installed |
+//	| warm Token(), serial / parallel (oauthclient.BenchmarkToken) | 4.3 / 8.1 ns, 0 allocs | 4.2 / 9.3 ns, 0 allocs |
+//	| GET through a named connection, serial / parallel (rest.BenchmarkGet) | 54.7 / 34.3 µs, 82 allocs (78 before telemetry) | 60.3 / 39.9 µs, 102 allocs (span, measurement and traceparent) |
 package rest

@@ -17,7 +17,10 @@ import (
 // of the base URL.
 type PingConfig struct {
 	Method string `yaml:"method" json:"method,omitempty"` // HEAD (default), GET or OPTIONS: a ping changes nothing
-	Path   string `yaml:"path" json:"path,omitempty"`     // joined to base_url like the path of Conn.Get; default: the base URL itself
+	// Path: "/health" (a leading slash) from the origin's root, "health"
+	// under base_url's path like a call's; it may end in its own
+	// "?query"; default: the base URL itself.
+	Path string `yaml:"path" json:"path,omitempty"`
 }
 
 // pingMethods are the methods a ping may use: the safe ones.
@@ -43,7 +46,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 	method := strings.ToUpper(cmp.Or(c.ping.Method, http.MethodHead))
 	u, err := c.base, error(nil)
 	if c.ping.Path != "" {
-		u, err = urlpath.Join(c.base, c.ping.Path, nil)
+		u, err = urlpath.JoinPing(c.base, c.ping.Path)
 	}
 	if err != nil {
 		return &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(c.ping.Path), Err: fmt.Errorf("ping: %w", err)}
@@ -92,7 +95,7 @@ func (p PingConfig) check() error {
 		return fmt.Errorf("method: %q is not allowed (want HEAD, GET or OPTIONS: a ping must change nothing)", p.Method)
 	}
 	if p.Path != "" {
-		if _, err := urlpath.Join(&url.URL{Scheme: "https", Host: "base.invalid"}, p.Path, nil); err != nil {
+		if _, err := urlpath.JoinPing(&url.URL{Scheme: "https", Host: "base.invalid"}, p.Path); err != nil {
 			return fmt.Errorf("path: %s", strings.TrimPrefix(err.Error(), "rest: "))
 		}
 	}

@@ -54,14 +54,18 @@ func TestPingREST(t *testing.T) {
 	}
 }
 
+// A ping path with a leading "/" reaches the origin's root (where many
+// APIs keep /health); one without stays under the base URL's path.
 func TestPingPathAndQuery(t *testing.T) {
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || r.URL.RequestURI() != "/v1/status?deep=1" {
-			http.NotFound(w, r)
-		}
-	})
-	c, _ := testConn(t, srv.URL+"/v1", None(), ConnConfig{Ping: PingConfig{Method: "GET", Path: "/status?deep=1"}})
-	require.NoError(t, c.Ping(context.Background()))
+	for path, want := range map[string]string{"/status?deep=1": "/status?deep=1", "status?deep=1": "/v1/status?deep=1"} {
+		var got []string
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			got = append(got, r.Method+" "+r.URL.RequestURI())
+		})
+		c, _ := testConn(t, srv.URL+"/v1", None(), ConnConfig{Ping: PingConfig{Method: "GET", Path: path}})
+		require.NoError(t, c.Ping(context.Background()), path)
+		assert.Equal(t, []string{"GET " + want}, got, path)
+	}
 }
 
 // A ping setting that could change something or leave the base URL is

@@ -18,6 +18,16 @@ type callOptions struct {
 	retryOK bool
 }
 
+// Path builds a request path from segments, escaping each one
+// (url.PathEscape), so that a value from outside stays one segment:
+// Path("customers", id) with id "a?b=c" is "customers/a%3Fb=c", never a
+// query; "a/b" stays one segment ("a%2Fb"), "#" and "%" stay data. An
+// empty, "." or ".." segment would name another resource, so the call
+// fails with [ErrBadPath]. A path argument written by hand is checked
+// too: a "?", a "#" or a ".." segment (also percent-encoded) in it is
+// refused with [ErrBadPath]; queries go in [Query].
+func Path(segments ...string) string { return urlpath.Segments(segments...) }
+
 // Query adds query parameters, encoded for the URL.
 func Query(key string, values ...string) RequestOption {
 	return func(o *callOptions) {
@@ -68,7 +78,7 @@ func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, op
 	for _, opt := range opts {
 		opt(&o)
 	}
-	u, err := urlpath.Join(c.base, path, o.query)
+	u, err := urlpath.Join(c.base, path, "", o.query)
 	if err != nil {
 		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(path), Err: err}
 	}

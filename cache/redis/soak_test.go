@@ -33,7 +33,7 @@ import (
 //	go test ./cache/redis -run 'TestSoak$' -v -timeout 0 -soak=30m
 //
 // or TOKENWIRE_SOAK=30m. TOKENWIRE_SOAK_REPORT=path writes the report's
-// table (the README's) to path.
+// table (the package doc's) to path.
 
 // The shape of the soak.
 const (
@@ -537,7 +537,7 @@ func analyseSoak(run *soakRun, began, warm, ended time.Time, faults []soakFault)
 	return rep
 }
 
-// markdown renders the report as the README's table.
+// markdown renders the report as the package doc's table.
 func (r soakReport) markdown() string {
 	var b strings.Builder
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"golang.org/x/sync/errgroup"
 
@@ -70,13 +69,13 @@ func NewSummarizer(reg *backends.Registry) (*Summarizer, error) {
 	}
 	sz := &Summarizer{parts: []part{
 		{"crm customer", func(ctx context.Context, id string, s *Summary) error {
-			c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
+			c, err := rest.GetJSON[Customer](ctx, crm, rest.Path("customers", id))
 			s.Name, s.Email = c.Name, c.Email
 			return err
 		}},
 		{"crm orders", func(ctx context.Context, id string, s *Summary) error {
 			var err error
-			s.Orders, err = rest.GetJSON[[]Order](ctx, crm, "customers/"+url.PathEscape(id)+"/orders")
+			s.Orders, err = rest.GetJSON[[]Order](ctx, crm, rest.Path("customers", id, "orders"))
 			return err
 		}},
 		{"billing invoices", func(ctx context.Context, id string, s *Summary) error {

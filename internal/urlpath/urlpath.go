@@ -12,19 +12,20 @@ import (
 
 // ErrBadPath (rest.ErrBadPath) is returned (wrapped) when a request path cannot be joined
 // safely to a connection's base URL: it climbs out of the base path with
-// "..", carries a fragment, or holds an invalid escape.
+// "..", carries a query or a fragment, or holds an invalid escape.
 var ErrBadPath = errors.New("rest: bad request path")
 
-// Join returns base with path appended to its path and query merged into
-// its query. path is relative to the base path whatever its leading slash;
-// it may carry its own "?query". Empty segments (double slashes) and "."
-// segments are dropped; ".." (also percent-encoded, or hidden behind a
-// backslash) is refused rather than resolved, so a path built from user
-// input cannot reach outside the base.
-func Join(base *url.URL, path string, query url.Values) (*url.URL, error) {
-	rawQuery := ""
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path, rawQuery = path[:i], path[i+1:]
+// Join returns base with path appended to its path, and rawQuery (already
+// encoded) and query merged into its query. path is relative to the base
+// path whatever its leading slash. Empty segments (double slashes) and
+// "." segments are dropped; ".." (also percent-encoded, or hidden behind a
+// backslash) is refused rather than resolved, and so is a "?" or a "#" in
+// path: a path built from user input can neither reach outside the base
+// nor smuggle a query or a fragment. Queries come apart, in rawQuery or
+// query.
+func Join(base *url.URL, path, rawQuery string, query url.Values) (*url.URL, error) {
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("%w: a query inside a path (escape the segment, or pass the query apart)", ErrBadPath)
 	}
 	if strings.ContainsRune(path, '#') || strings.ContainsRune(rawQuery, '#') {
 		return nil, fmt.Errorf("%w: fragment not allowed", ErrBadPath)
@@ -34,6 +35,24 @@ func Join(base *url.URL, path string, query url.Values) (*url.URL, error) {
 		return nil, err
 	}
 	return buildURL(base, escaped, rawQuery, query)
+}
+
+// Segments escapes each segment with url.PathEscape, so that "/", "?",
+// "#", "\\" and "%" in it stay data, and joins them with "/". A segment
+// that is empty, "." or ".." would change which resource the path names
+// (dropped, or climbing): it is written "..", for Join to refuse.
+func Segments(segments ...string) string {
+	var b strings.Builder
+	for i, s := range segments {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if s == "" || s == "." || s == ".." {
+			s = ".."
+		}
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
 }
 
 // buildURL appends the clean escaped path to base.
@@ -182,4 +201,19 @@ func ParseBase(s string, allowHTTP bool) (*url.URL, error) {
 		return nil, ErrInsecure
 	}
 	return u, nil
+}
+
+// JoinPing returns the URL a ping setting's path names: a path with a
+// leading "/" from the origin's root (many APIs have /health there, not
+// under their base path), any other relative to the base path, like a
+// call's. Its query, after a "?", is the setting's own; the base URL's
+// query is kept in both cases. ".." and a fragment are refused as by Join.
+func JoinPing(base *url.URL, path string) (*url.URL, error) {
+	path, rawQuery, _ := strings.Cut(path, "?")
+	if strings.HasPrefix(path, "/") {
+		root := *base
+		root.Path, root.RawPath = "", ""
+		base = &root
+	}
+	return Join(base, path, rawQuery, nil)
 }

@@ -13,6 +13,7 @@ func TestJoinURL(t *testing.T) {
 		name  string
 		base  string
 		path  string
+		raw   string
 		query url.Values
 		want  string
 		bad   bool
@@ -36,10 +37,13 @@ func TestJoinURL(t *testing.T) {
 		{name: "space escaped", base: "https://api.example.com/v1", path: "names/Ada Lovelace", want: "https://api.example.com/v1/names/Ada%20Lovelace"},
 		{name: "absolute url is a path", base: "https://api.example.com/v1", path: "https://evil.example/x", want: "https://api.example.com/v1/https:/evil.example/x"},
 		{name: "scheme relative is a path", base: "https://api.example.com", path: "//evil.example/x", want: "https://api.example.com/evil.example/x"},
-		{name: "query in path", base: "https://api.example.com/v1", path: "customers?status=open", want: "https://api.example.com/v1/customers?status=open"},
+		{name: "query in path refused", base: "https://api.example.com/v1", path: "customers?status=open", bad: true},
+		{name: "query smuggled in an id", base: "https://api.example.com/v1", path: "customers/a?b=c", bad: true},
+		{name: "raw query apart", base: "https://api.example.com/v1", path: "customers", raw: "status=open", want: "https://api.example.com/v1/customers?status=open"},
 		{name: "query values encoded", base: "https://api.example.com/v1", path: "search", query: url.Values{"q": {"a&b=c d"}}, want: "https://api.example.com/v1/search?q=a%26b%3Dc+d"},
-		{name: "all queries merged", base: "https://api.example.com/v1?tenant=7", path: "search?x=1", query: url.Values{"y": {"2"}}, want: "https://api.example.com/v1/search?tenant=7&x=1&y=2"},
-		{name: "bad path query", base: "https://api.example.com", path: "search?x=%zz", bad: true},
+		{name: "all queries merged", base: "https://api.example.com/v1?tenant=7", path: "search", raw: "x=1", query: url.Values{"y": {"2"}}, want: "https://api.example.com/v1/search?tenant=7&x=1&y=2"},
+		{name: "bad raw query", base: "https://api.example.com", path: "search", raw: "x=%zz", bad: true},
+		{name: "fragment in raw query", base: "https://api.example.com", path: "search", raw: "x=1#y", bad: true},
 		{name: "credentials dropped", base: "https://user:pw@api.example.com/v1", path: "x", want: "https://api.example.com/v1/x"},
 		{name: "port kept", base: "http://127.0.0.1:8080/api", path: "x", want: "http://127.0.0.1:8080/api/x"},
 	}
@@ -47,7 +51,7 @@ func TestJoinURL(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			base, err := url.Parse(tt.base)
 			require.NoError(t, err)
-			got, err := Join(base, tt.path, tt.query)
+			got, err := Join(base, tt.path, tt.raw, tt.query)
 			if tt.bad {
 				assert.ErrorIs(t, err, ErrBadPath)
 				return
@@ -64,7 +68,7 @@ func FuzzJoinURL(f *testing.F) {
 	}
 	base, _ := url.Parse("https://api.example.com/base")
 	f.Fuzz(func(t *testing.T, p string) {
-		u, err := Join(base, p, nil)
+		u, err := Join(base, p, "", nil)
 		if err != nil {
 			return
 		}
@@ -73,6 +77,9 @@ func FuzzJoinURL(f *testing.F) {
 		}
 		if u.Path != "/base" && !hasPrefix(u.Path, "/base/") {
 			t.Fatalf("%q escaped the base path: %s", p, u)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			t.Fatalf("%q smuggled a query or a fragment: %s", p, u)
 		}
 		ref, err := url.Parse(u.String())
 		if err != nil {
@@ -85,3 +92,54 @@ func FuzzJoinURL(f *testing.F) {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// Segments keeps every value one segment: nothing in it becomes a query,
+// a fragment, a separator or a climb; what would change the resource
+// named (empty, ".", "..") is refused by Join.
+func TestSegments(t *testing.T) {
+	base, err := url.Parse("https://api.example.com/v1")
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		id, want string
+	}{
+		{"42", "https://api.example.com/v1/customers/42"},
+		{"a?b=c", "https://api.example.com/v1/customers/a%3Fb=c"},
+		{"a#b", "https://api.example.com/v1/customers/a%23b"},
+		{"%2e%2e", "https://api.example.com/v1/customers/%252e%252e"},
+		{"a/b", "https://api.example.com/v1/customers/a%2Fb"},
+		{"Ada Lovelace", "https://api.example.com/v1/customers/Ada%20Lovelace"},
+		{"..x", "https://api.example.com/v1/customers/..x"},
+	} {
+		u, err := Join(base, Segments("customers", tt.id), "", nil)
+		require.NoError(t, err, tt.id)
+		assert.Equal(t, tt.want, u.String(), tt.id)
+		assert.Empty(t, u.RawQuery, tt.id)
+		assert.Empty(t, u.Fragment, tt.id)
+	}
+	for _, id := range []string{"..", ".", "", `..\..`} {
+		_, err := Join(base, Segments("customers", id, "orders"), "", nil)
+		assert.ErrorIs(t, err, ErrBadPath, "%q", id)
+	}
+}
+
+// A ping path with a leading "/" starts at the origin's root; any other
+// stays under the base path, like a call's.
+func TestJoinPing(t *testing.T) {
+	base, err := url.Parse("https://api.example.com/api/v2?tenant=7")
+	require.NoError(t, err)
+	for path, want := range map[string]string{
+		"/health":        "https://api.example.com/health?tenant=7",
+		"health":         "https://api.example.com/api/v2/health?tenant=7",
+		"/status?deep=1": "https://api.example.com/status?tenant=7&deep=1",
+		"status?deep=1":  "https://api.example.com/api/v2/status?tenant=7&deep=1",
+		"/":              "https://api.example.com/?tenant=7",
+	} {
+		u, err := JoinPing(base, path)
+		require.NoError(t, err, path)
+		assert.Equal(t, want, u.String(), path)
+	}
+	for _, path := range []string{"/../x", "../x", "/health#x", "/%2e%2e/x"} {
+		_, err := JoinPing(base, path)
+		assert.ErrorIs(t, err, ErrBadPath, path)
+	}
+}

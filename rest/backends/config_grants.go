@@ -57,7 +57,7 @@ type GrantConfig struct {
 	RefreshToken    *SupplierConfig `yaml:"refresh_token" json:"refresh_token,omitempty" use:"oauth2" grant:"refresh_token"`
 	RefreshLifetime time.Duration   `yaml:"refresh_lifetime" json:"refresh_lifetime,omitempty" use:"oauth2" grant:"refresh_token"`
 	// refresh_token: where rotations are kept across restarts (see the
-	// README's "Refresh tokens"); oauthclient.RefreshToken.StateFile.
+	// oauthclient package doc, "Refresh tokens"); oauthclient.RefreshToken.StateFile.
 	RefreshStateFile string `yaml:"refresh_state_file" json:"refresh_state_file,omitempty" use:"oauth2" grant:"refresh_token"`
 
 	// login: see oauthclient.Login.

@@ -236,31 +236,34 @@ security:
 	}
 }
 
-// The grants' reference in the README and the package doc is a
-// configuration that loads.
+// The grants' reference in oauthclient's package doc and this package's
+// doc is a configuration that loads.
 func TestGrantDocsExamplesLoad(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	section := string(readme)[strings.Index(string(readme), "## Grants beyond client credentials"):]
-	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
-	fromReadme := section[start : start+strings.Index(section[start:], "```")]
-
-	doc, err := os.ReadFile("doc.go")
-	require.NoError(t, err)
-	var fromDoc strings.Builder
-	text := string(doc)
-	text = text[strings.Index(text, "Beyond client credentials"):]
-	text = text[strings.Index(text, "//\tsecurity:"):]
-	for _, line := range strings.Split(text, "\n") {
-		if !strings.HasPrefix(line, "//\t") {
-			break
+	docBlock := func(path, after string) string {
+		doc, err := os.ReadFile(path)
+		require.NoError(t, err)
+		text := string(doc)
+		i := strings.Index(text, after)
+		require.GreaterOrEqual(t, i, 0, "%s: %q", path, after)
+		text = text[i:]
+		at := strings.Index(text, "\tsecurity:") + 1
+		text = text[strings.LastIndexByte(text[:at], '\n')+1:]
+		indent := text[:strings.Index(text, "security:")] // "//" and one tab, or two inside a list
+		var b strings.Builder
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.HasPrefix(line, indent) {
+				break
+			}
+			b.WriteString(strings.TrimPrefix(line, indent) + "\n")
 		}
-		fromDoc.WriteString(strings.TrimPrefix(line, "//\t") + "\n")
+		return b.String()
 	}
+	fromOAuthDoc := docBlock("../../oauthclient/doc.go", "# Grants beyond client credentials")
+	fromDoc := docBlock("doc.go", "Beyond client credentials")
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	keyPEM := pemKey(t, key)
-	for name, yaml := range map[string]string{"README": fromReadme, "doc.go": fromDoc.String()} {
+	for name, yaml := range map[string]string{"oauthclient/doc.go": fromOAuthDoc, "doc.go": fromDoc} {
 		t.Run(name, func(t *testing.T) {
 			require.Contains(t, yaml, "security:")
 			_, err := Parse([]byte(yaml), WithLookupEnv(func(string) (string, bool) { return "from-the-environment", true }),

@@ -17,7 +17,7 @@ func (r *configReader) checkPing(where string, p rest.PingConfig) {
 		r.add(where, "ping.method", 0, "%q is not allowed (want HEAD, GET or OPTIONS: a ping must change nothing)", p.Method)
 	}
 	if p.Path != "" {
-		if _, err := urlpath.Join(&url.URL{Scheme: "https", Host: "base.invalid"}, p.Path, nil); err != nil {
+		if _, err := urlpath.JoinPing(&url.URL{Scheme: "https", Host: "base.invalid"}, p.Path); err != nil {
 			r.add(where, "ping.path", 0, "%s", strings.TrimPrefix(err.Error(), "rest: "))
 		}
 	}

@@ -2,6 +2,9 @@ package backends
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,4 +56,35 @@ func TestReloadPingIsAChange(t *testing.T) {
 	c, err := a.reg.REST("crm")
 	require.NoError(t, err)
 	assert.NoError(t, c.Ping(context.Background()))
+}
+
+// From the file to the request: ping: {path: /health} with a base_url
+// under /api/v2 reaches the origin's /health; path: health stays under
+// /api/v2.
+func TestConfigPingPathReachesOriginRoot(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	cfg, err := Parse([]byte(`
+rest:
+  root: {base_url: "${URL}/api/v2", ping: {method: GET, path: /health}}
+  under: {base_url: "${URL}/api/v2", ping: {method: GET, path: health}}
+`), rest.AllowInsecureHTTP(), WithLookupEnv(func(string) (string, bool) { return srv.URL, true }))
+	require.NoError(t, err)
+	reg, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	defer reg.Close()
+	for _, name := range []string{"root", "under"} {
+		c, err := reg.REST(name)
+		require.NoError(t, err)
+		require.NoError(t, c.Ping(context.Background()), name)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"GET /health", "GET /api/v2/health"}, got)
 }

@@ -13,7 +13,7 @@
 //	reg, err := backends.Open(ctx, cfg)
 //	defer reg.Close()
 //	crm, err := reg.REST("crm")
-//	c, err := rest.GetJSON[Customer](ctx, crm, "customers/"+url.PathEscape(id))
+//	c, err := rest.GetJSON[Customer](ctx, crm, rest.Path("customers", id))
 //	ehr, err := reg.FHIR("ehr") // capabilities read once per connection
 //
 // The registry also owns what runs beside the connections: live reload of
@@ -65,7 +65,7 @@
 //	    resources: [https://crm.example.com/api]   # optional, RFC 8707
 //	    params: {tenant: acme}                     # optional extra form fields
 //	    auth_method: client_secret_basic           # or client_secret_post,
-//	                                               # client_secret_jwt, private_key_jwt, tls_client_auth, none
+//	                                               # client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none
 //	    timeout: 10s                               # token call
 //	    dpop: true                                 # DPoP-bound tokens (RFC 9449); dpop_key, dpop_alg
 //	  ehr-jwt:                         # private_key_jwt (RFC 7523)
@@ -124,6 +124,8 @@
 //	      max_wait: 5s                             # ...and is capped here
 //	      max_elapsed: 30s                         # no new attempt after this
 //	      retry_non_idempotent: false              # true: retry POST/PATCH too
+//	    ping: {method: GET, path: health}          # what Conn.Ping and readiness send (default: HEAD of base_url; fhir: GET metadata);
+//	                                               # path: /health is at the origin's root, health under base_url
 //	  billing:
 //	    base_url: https://billing.example.com/v1
 //	    security: billing-key
@@ -153,7 +155,7 @@
 // Plain http:// URLs are refused unless rest.AllowInsecureHTTP is given,
 // for tests.
 //
-// Beyond client credentials ([GrantConfig]; the README's "Grants beyond
+// Beyond client credentials ([GrantConfig]; the oauthclient package doc's "Grants beyond
 // client credentials" has the full reference), an oauth2 definition names
 // its grant — jwt_bearer (assertion, or assertion_subject signed with
 // private_key), token_exchange (subject_token, actor_token and their
@@ -178,41 +180,222 @@
 //	             client_id_field: username, client_secret_field: password, token_path: data.jwt}
 //	  partner:  {type: bearer, token_from: {file: /run/secrets/partner}, expires_at: "2026-12-31T00:00:00Z"}
 //
+// One YAML (or JSON) file declares security definitions and the connections
+// that use them, so operators change backends without a rebuild. Package
+// rest/backends owns the file and opens everything it declares. Unknown keys are
+// errors (typos are never silently ignored, not even inside a YAML merge),
+// so is a key or a section written twice, and loading lists every problem,
+// each naming the definition or connection, the field and the line. Any
+// string may use ${VAR} (or ${VAR:-default}; $$ is a literal $).
+// Secret fields (client_secret, private_key, password, value,
+// token, params, the store's passwords and keys) may also be
+// file:/path, for mounted secrets — written as such in the file: a value
+// that comes out of ${VAR} is never taken for a path. Every file the
+// configuration names, and the file itself, must be a regular file of at
+// most 1 MiB (/dev/zero or a huge sparse file is refused before it is
+// read). ${VAR} and file: are resolved at load time; certificate, key
+// and CA files are read at load time to check them and again, through the
+// same reader, when the registry opens. Secrets never appear in errors,
+// logs or the printed, logged or marshalled configuration (they are held in
+// oauthclient.Secret — made with oauthclient.NewSecret — which prints
+// [redacted] under every fmt verb, %p included, every slog handler,
+// json and YAML; a table test renders every type that holds a secret all
+// those ways).
+//
+//	security: ehr-smart
+//	smart: true                    # token endpoint from .well-known/smart-configuration
+//	timeout: 15s
+//
+// store:                             # where OAuth tokens are cached: one of
+//
+//	  memory: {size: 1024}             # this process only
+//	  # redis: {addrs: ["redis-1:6379"], password: "${REDIS_PASSWORD}", encryption_keys: ["${TOKEN_KEY}"]}
+//
+//		A `store: redis:` section needs `backends.WithStoreSection[redis.Config]("redis")`
+//		(package `cache/redis`) when loading; a program that does not pass it
+//		links no Redis code (`go list -deps` of `rest`, `fhir` and `oauthclient`
+//		shows no go-redis), and a file naming Redis then fails to load with an
+//		error saying what to import and pass.
+//
+//		Retries apply to idempotent calls (or calls with an `Idempotency-Key`, or
+//		when opted in with `rest.Retryable()`, or a context marked retryable by package fhir for
+//		`Do`; a FHIR search by POST `_search` is a read and is retried like its GET
+//		form) on connection errors, 429 and 503; they honour
+//		`Retry-After` and use capped exponential backoff with jitter, bounded in
+//		attempts and total time. A backend's 401 makes tokenwire drop that token,
+//		fetch a fresh one and resend once; that resend is not counted as a retry.
+//
 // # Live reload
 //
-// [Registry.ReloadFile] (or [Registry.Reload] with a parsed [Config])
-// applies a new file while the registry runs: definitions and connections
-// are compared with what is running (every field, secrets by value, the
-// files they name), an unchanged definition keeps its token source and
-// token, an unchanged connection stays the same *rest.Conn and
-// *fhir.Conn (its capabilities kept), changed ones are
-// rebuilt, removed ones are no longer found. Everything new is built
-// before anything is swapped in; a file that does not load or check, or
-// changes the store section, is refused with every problem listed and
-// the running configuration goes on. [Registry.Watch] reloads on a change
-// of the file (fsnotify on its directory: editors' rename-and-replace and
-// Kubernetes ConfigMap swaps) or on a signal, and applies a file only once
-// it reads the same twice in a row, so that a file caught half-written is
-// never applied; a file that would remove every connection is refused
-// unless it says so (an empty section written out, such as "rest: {}").
-// A connection kept across a reload keeps its settings, but the sources of
-// definitions the reload changed or removed are closed: look connections
-// up again after a reload (a lookup is one atomic load).
+// A service changes its backends without a restart. `reg.ReloadFile(ctx,
+// path) (or reg.Reload(ctx, cfg) with a *backends.Config`) compares the new
+// file with what is running — every field, secrets by value (never
+// printed), and the contents of the certificate, key and CA files an entry
+// names — and applies the difference: an unchanged security definition keeps
+// its token source and its token (nothing is fetched again), an unchanged
+// connection stays the same *rest.Conn; a changed definition gets a new
+// source and the connections using it are rebuilt; added entries are built,
+// removed connections are no longer found (backends.ErrUnknownConnection).
+// Everything new is built before anything is swapped in, and calls in
+// flight finish on the connection they started with. A *rest.Conn (or
+// fhir.Conn) kept from before the reload keeps its old settings: the
+// token source of a definition the reload changed is released at once and
+// closed after backends.RetireGrace (two minutes), so that retries and 401
+// resends of calls in flight still get a token; one the file no longer has
+// is closed at once. After that, a call through the old connection fails
+// with backends.ErrClosed: look connections up again after a reload, or per
+// call. A file that does not
+// load or does not check is refused with every problem listed (a
+// *backends.ConfigError, by entry, field and line) and the running
+// configuration goes on untouched; so is a change of the store section,
+// which is opened once and takes a restart. Reloads are serialised, never
+// block lookups or calls, and are logged as config reload events through
+// rest.WithLogger (what was added, changed and removed, by name).
 //
-// # Operating
+//	w, err := reg.Watch(ctx, "/etc/integration/tokenwire.yaml",
+//		backends.ReloadOnSignal(syscall.SIGHUP), // also on kill -HUP
+//		backends.OnReload(func(r backends.ReloadReport, err error) {
+//			// r says what changed; err lists every problem of a refused file
+//		}))
+//	defer w.Close() // or cancel ctx, or close reg
 //
-// Every call and token is observable without reading code: OpenTelemetry
-// metrics and client spans with the HTTP client semantic conventions
-// (rest.WithMeterProvider, rest.WithTracerProvider, rest.WithPropagator;
-// the global providers by default), log/slog events through
-// rest.WithLogger, and snapshots: rest.Conn.Stats and [Registry.Status].
-// [Registry.Check] fetches every token and pings every backend
-// concurrently (a REST connection with its ping setting, a FHIR one with
-// GET [base]/metadata); [HealthHandler] answers a readiness probe with it,
-// and [StatusHandler] is a page and a JSON view of all of it for operators,
-// read-only unless [AllowRenew] turns on a "renew now" action protected
-// against cross-site requests. None of them ever shows a secret or a
-// token.
+// Watch watches the file's directory with fsnotify, so it follows an
+// editor's write-and-rename and a Kubernetes ConfigMap update (a swap of the
+// ..data symlink), and reloads 250 ms (backends.Debounce) after the last
+// event, once the file reads the same twice a debounce apart: a file caught
+// half-written is never applied, and one that declares nothing at all is
+// refused unless it writes its sections out empty (rest: {}). Files the configuration names (file: secrets, certificates) are
+// read again at each reload but not watched: after rotating one alone, send
+// the signal or call ReloadFile.
+//
+// # Observability
+//
+// Logs go to the one rest.WithLogger: token obtained (Info, with the
+// trigger and expiry), renewing the token in the background and `token
+// taken from the shared store (Debug), token fetch failed; backing off`
+// (Warn, with the failures, the wait and the error), `the backend rejected
+// the token (401); resending once with a fresh one` (Info), store read,
+// write and lock failures and a Redis outage and its end (Warn / Info),
+// rest: retrying (Debug), rest: call failed for a call that got no
+// response (Warn), and config reload — each with the definition or
+// connection name; URLs without query values.
+//
+// Status snapshots for a status page or a health check, cheap (atomic
+// loads, no I/O) and safe at any time:
+//
+//	st := reg.Status() // backends.Status: every definition, connection and the store, by name
+//	for _, s := range st.Security {
+//		if s.Token != nil { // OAuth definitions: oauthclient.SourceStatus
+//			fmt.Println(s.Name, s.Token.State, s.Token.ExpiresAt.Sub(s.Token.At), s.Token.LastError)
+//		}
+//	}
+//	for _, c := range st.Connections { // rest.ConnStats, also crm.Stats()
+//		fmt.Println(c.Name, c.BaseURL, c.Calls, c.Errors, c.LastStatus, c.Latency.P95)
+//	}
+//	if st.Store != nil { // cache.Status
+//		fmt.Println(st.Store.Kind, st.Store.Healthy, st.Store.Breaker)
+//	}
+//	_ = json.NewEncoder(w).Encode(st) // snake_case JSON, no secret, no token
+//
+// A token's state is fresh, stale (in its renewal window), expired,
+// backing_off (no request before BackoffUntil; a still-valid token keeps
+// being served) or none; a source also reports its last fetch, its last
+// error (kept after a recovery, with its time), its request, failure and
+// resend counts and its lookups. A connection reports its base URL
+// (redacted), security definition and kind, calls, errors by class
+// (4xx, 5xx, no response), retries, the last status, the last error and a
+// latency summary (last, mean, max and bucket estimates of p50, p95 and
+// p99). The store reports its kind, whether it is shared and reachable, and
+//
+// # Status page and health
+//
+// ![The status page of the example: checks, security definitions, connections, token store](examples/integration/status-page.png)
+//
+// A service mounts two handlers where its operators and its orchestrator
+// reach them (and the public does not):
+//
+//	mux.Handle("GET /readyz", backends.HealthHandler(reg, backends.CheckTimeout(5*time.Second)))
+//	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire",
+//		backends.StatusHandler(reg, backends.AllowRenew()))) // read-only without AllowRenew
+//
+// go run ./examples/integration -serve :8080 serves both (the picture
+// above is its page, taken by the browser test).
+//
+// Ping. conn.Ping(ctx) checks one backend *through its connection*:
+// with its token (fetched if none is held, renewed once on a 401), its TLS
+// settings, default headers, timeout and retry policy, and it counts in the
+// connection's statistics like any call. A REST connection sends its ping
+// setting — ping: {method: GET, path: health}; HEAD of the base URL by
+// default; only HEAD, GET or OPTIONS — and succeeds on any status below 400.
+// A path with a leading slash (path: /health) starts at the origin's root,
+// where many APIs keep their health check, whatever base_url's path; one
+// without (path: health) stays under base_url's path, like a call's. A
+// ".." or a fragment is refused when the file loads.
+// A HEAD answered with 405 or 501 succeeds too: the server was reached,
+// through TLS and authentication, and only refuses the method (configure a
+// GET and a path to check more; the statistics still count that 405 as a
+// client error). A FHIR connection sends GET [base]/metadata and succeeds
+// when the answer is a CapabilityStatement (rest reads resourceType with a
+// small streaming probe; package fhir's Conn.Ping is the same check). A
+// failure is the usual redacted *rest.Error (`errors.Is(err,
+// rest.ErrUnauthorized), rest.ErrTransport`…).
+//
+// Check and readiness. reg.Check(ctx) gets every OAuth definition's
+// token (TokenContext: a valid token held counts without a token request,
+// so a probe every few seconds costs the authorization server nothing) and
+// pings every connection, all concurrently (backends.CheckConcurrency, 8 by
+// default) and each within backends.CheckTimeout (10 s by default) and ctx.
+// The backends.CheckReport has a result per token and per connection — name,
+// kind (oauth2, rest, fhir), security definition, ok, latency, the
+// error text — and the store's status. The store does not count: when a
+// shared Redis store is down, connections keep working on their local
+// fallback (see package cache/redis), so readiness reports it and stays green.
+// backends.HealthHandler answers GET and HEAD with 200 when every result is
+// ok and 503 otherwise, the report as JSON, Cache-Control: no-store;
+// probes that arrive during a check share it, so a burst of them pings each
+// backend once.
+//
+// The status page. backends.StatusHandler is an HTML page (one embedded
+// template and a small stylesheet; no script, no external asset) and
+// ?format=json the same for programs: every security definition (kind,
+// grant, token state fresh / stale / expired / backing off, expires in, last
+// fetch, token requests, last error), every connection (kind, base URL
+// redacted, security, calls, errors, last status, latency), and the store
+// (memory or Redis, reachable, breaker, fallbacks). A "Run checks" button
+// (?check=1) adds a Check to the page; requests that arrive while one
+// runs share it. It answers only to a Host that is a loopback name, its
+// listening address or one given with backends.AllowHosts (a page of
+// another site that rebinds its DNS name gets 403). It works under any path
+// (its links are relative), and every response carries
+// Content-Security-Policy: default-src 'none' (with the inline style's
+// hash, form-action 'self', frame-ancestors 'none'), `X-Frame-Options:
+// DENY, nosniff, Cache-Control: no-store and Referrer-Policy:
+// no-referrer`.
+//
+// No secret, no token, ever. The page and the JSON show names, states,
+// counts and this library's error texts, which are redacted where they are
+// made; the page scrubs them once more of every connection's secrets. The
+// tests render every view of an assembly with OAuth, API-key, Basic and
+// bearer definitions, while its authorization server and backends fail
+// echoing what they were sent, and check that no secret and no issued token
+// appears; the browser test checks the page source of the example the same
+// way.
+//
+// Renew now (backends.AllowRenew(); off by default) adds a button per
+// OAuth definition that drops its current token and fetches a new one
+// (Source.Invalidate, then TokenContext: one token request). It takes a
+// POST from the page itself only: the browser must say the request is
+// same-origin (Sec-Fetch-Site: same-origin, or else an Origin naming
+// the page's own host; a request with neither is refused), and the form
+// must carry the page's anti-forgery token (128 random bits per handler).
+// Anything else is a 403, and renews nothing. A definition backing off
+// keeps the token it still has (dropping a working token while the
+// authorization server fails would stop its connections), and a second
+// renewal within the source's MinBackoff keeps the new one. The browser
+// test clicks the button in headless Chromium (one more token request at
+// the fake authorization server) and has a page on another loopback port
+// auto-submit the same form, with the real anti-forgery token: refused.
+// Each renewal is logged (Info, definition name only).
 //
 // # Lifetime
 //
