@@ -15,17 +15,17 @@ import (
 // options shared by every step, and the sentinels. Polling is in
 // bulk_poll.go, downloads in bulk_download.go and bulk_files.go.
 
-// NDJSONType is the media type of Bulk Data output files, the default
+// ndjsonType is the media type of Bulk Data output files, the default
 // _outputFormat and the Accept header of their downloads.
-const NDJSONType = "application/fhir+ndjson"
+const ndjsonType = "application/fhir+ndjson"
 
 // Defaults of the [ExportOption]s.
 const (
-	DefaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
-	DefaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
-	DefaultExportMaxWait = time.Minute     // a longer Retry-After is cut to this
-	DefaultMaxLine       = 16 << 20        // longest line of an output file, its line end included
-	DefaultExportRetries = 5               // transient failures in a row before a poll or download gives up
+	defaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
+	defaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
+	defaultExportMaxWait = time.Minute     // a longer Retry-After is cut to this
+	defaultMaxLine       = 16 << 20        // longest line of an output file, its line end included
+	defaultExportRetries = 5               // transient failures in a row before a poll or download gives up
 )
 
 var (
@@ -139,12 +139,6 @@ func resolve(base, ref string) (string, error) {
 // StatusURL returns the export's status URL: keep it to resume the export
 // later with [Conn.ResumeExport].
 func (x *Export) StatusURL() string { return x.status }
-
-// String names the connection and the status URL without its query
-// values.
-func (x *Export) String() string {
-	return fmt.Sprintf("fhir.Export(%s %s)", x.conn.name, redactURL(x.status))
-}
 
 // bulkError is the *Error of an answer that breaks the protocol.
 func (c *Conn) bulkError(k call, status int, format string, args ...any) *Error {

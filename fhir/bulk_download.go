@@ -173,7 +173,7 @@ func (r *fileReader) open(ctx context.Context) error {
 	if r.offset > 0 {
 		k.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(r.offset, 10) + "-"}}
 	}
-	resp, err := r.c.send(ctx, r.doer, k, NDJSONType)
+	resp, err := r.c.send(ctx, r.doer, k, ndjsonType)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (o *writeOpts) headers(version string) http.Header {
 	}
 	h.Set("Prefer", "return="+prefer)
 	if o.ifNoneExist != nil {
-		h.Set("If-None-Exist", o.ifNoneExist.Encode())
+		h.Set("If-None-Exist", o.ifNoneExist.Values().Encode())
 	}
 	switch {
 	case o.ifMatch != "":

@@ -186,13 +186,17 @@ func TestHistory(t *testing.T) {
 	require.NoError(t, err)
 
 	var methods []string
-	for e, err := range conn.HistoryEntries(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
+	for b, err := range conn.History(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
 		require.NoError(t, err)
-		methods = append(methods, e.Method)
-		if e.Method == "DELETE" {
-			assert.Nil(t, e.Resource)
-		} else {
-			assert.IsType(t, &models.Patient{}, e.Resource)
+		for _, e := range b.Entry {
+			methods = append(methods, e.Request.Method.Code())
+			if e.Request.Method == models.HTTPVerbDELETE {
+				assert.Empty(t, e.Resource)
+				continue
+			}
+			v, err := fhir.DecodeResource(e.Resource)
+			require.NoError(t, err)
+			assert.IsType(t, &models.Patient{}, v)
 		}
 	}
 	assert.Equal(t, []string{"DELETE", "PUT", "PUT", "PUT", "POST"}, methods, "newest first, across 3 pages")

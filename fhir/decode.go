@@ -83,13 +83,6 @@ var registry = map[string]func() any{
 	"Task":                     func() any { return new(models.Task) },
 }
 
-// KnownType reports whether [DecodeResource] decodes resourceType into a
-// typed model (otherwise it returns json.RawMessage).
-func KnownType(resourceType string) bool {
-	_, ok := registry[resourceType]
-	return ok
-}
-
 // DecodeResource decodes one resource by dispatch on its "resourceType":
 // a pointer to the model for the common types (*models.Patient,
 // *models.Observation, …) and json.RawMessage for the others.

@@ -14,7 +14,7 @@
 //	p, err := fhir.Read[models.Patient](ctx, conn, "123")
 //	res, err := fhir.Create(ctx, conn, &models.Patient{...})          // res.ID, res.VersionID
 //	_, err = fhir.Update(ctx, conn, p)                                // If-Match: W/"<meta.versionId>"
-//	for p, err := range fhir.Search[models.Patient](ctx, conn, fhir.Params().Exact("family", "Chalmers")) {
+//	for p, err := range fhir.Search[models.Patient](ctx, conn, fhir.Params().Mod("family", "exact", "Chalmers")) {
 //		…                                                         // streams page by page
 //	}
 //
@@ -50,10 +50,10 @@
 // the page's resources first and reads it from the server second — only on
 // the connection's base URL. An entry that does not decode is an error for
 // that entry alone: the iteration goes on with the next one. A page is
-// bounded ([DefaultMaxBody] bytes, [DefaultMaxEntries] entries and links,
+// bounded (16 MiB, 10,000 entries and links,
 // before memory is taken for them; [WithMaxBody], [WithMaxEntries]), so
-// are next links ([MaxLinkLength]) and the pages followed
-// ([DefaultMaxPages], [MaxPages]); only hashes of the links followed are
+// are next links (32 KiB) and the pages followed
+// (1,000, [MaxPages]); only hashes of the links followed are
 // kept to detect a loop.
 //
 // # Decoding

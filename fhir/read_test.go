@@ -103,7 +103,7 @@ func TestReadMetaHeaders(t *testing.T) {
 				if tt.lastModified != "" {
 					w.Header().Set("Last-Modified", tt.lastModified)
 				}
-				w.Header().Set("Content-Type", fhir.MediaType)
+				w.Header().Set("Content-Type", "application/fhir+json")
 				_, _ = w.Write([]byte(tt.body))
 			})
 			v, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "7")
