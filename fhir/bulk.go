@@ -72,7 +72,7 @@ func (c *Conn) Export(ctx context.Context, opts ...ExportOption) (*Export, error
 // (GET [base]/Group/[id]/$export); see [Conn.Export].
 func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ...ExportOption) (*Export, error) {
 	if checkID("id", groupID) != nil {
-		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q", c.name, groupID)
+		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q: %w", c.name, groupID, rest.ErrBadPath)
 	}
 	return c.kickOff(ctx, []string{"Group", groupID}, opts)
 }

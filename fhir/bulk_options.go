@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/backoff"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // ExportOption adjusts a bulk export: its kick-off parameters, the polling
@@ -138,7 +140,7 @@ func (o *exportOpts) query() (url.Values, error) {
 	}
 	for _, t := range o.types {
 		if checkType(t) != nil {
-			return nil, fmt.Errorf("invalid _type %q", t)
+			return nil, fmt.Errorf("invalid _type %q: %w", t, rest.ErrBadPath)
 		}
 	}
 	if len(o.types) > 0 {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // Result is what a create, update or patch returned.
@@ -84,18 +86,21 @@ func entityTag(v string) string {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
+// checkID refuses an id that is no FHIR id before anything is sent; the
+// error wraps [rest.ErrBadPath], the caller's bad request (a service
+// answers it with 400), whatever the function that was given the id.
 func checkID(kind, id string) error {
 	if !idPattern.MatchString(id) || strings.Trim(id, ".") == "" {
 		// "." and ".." would be path segments, not ids: behind a front end
 		// that cleans paths, DELETE Patient/. deletes Patient.
-		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots)", kind, id)
+		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots): %w", kind, id, rest.ErrBadPath)
 	}
 	return nil
 }
 
 func checkType(rt string) error {
 	if rt == "" || !idPattern.MatchString(rt) || strings.Contains(rt, ".") {
-		return fmt.Errorf("fhir: invalid resource type %q", rt)
+		return fmt.Errorf("fhir: invalid resource type %q: %w", rt, rest.ErrBadPath)
 	}
 	return nil
 }

@@ -19,7 +19,8 @@ type UnknownCode struct {
 // which no server accepts back, so a resource read leniently is never
 // written back with a wrong code. report, when not nil, is told each such
 // code. Without Lenient such a resource fails with a *[DecodeError] naming
-// the path, and a search yields that error for the one entry and goes on.
+// the path: [Search] ends with it, [SearchPages] lists it in the page's
+// Errors and goes on.
 func Lenient(report func(UnknownCode)) Option {
 	return func(c *Conn) { c.dec.lenient, c.dec.report = true, report }
 }
