@@ -38,9 +38,6 @@ var (
 	// access token (requiresAccessToken) on another origin: the token goes
 	// only to its own server.
 	ErrCrossOrigin = errors.New("not on the origin of the base URL")
-	// ErrLineTooLong is wrapped by the [ExportLineError] of an output file
-	// line longer than [ExportMaxLine].
-	ErrLineTooLong = errors.New("line too long")
 )
 
 // Export is a bulk export under way on the server, known by its status

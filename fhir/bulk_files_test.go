@@ -177,7 +177,7 @@ func TestExportFileBadLines(t *testing.T) {
 		}
 		assert.Contains(t, err.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
 		if le.Line == 6 {
-			assert.ErrorIs(t, err, fhir.ErrLineTooLong)
+			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
 		} else {
 			var de *fhir.DecodeError
 			assert.ErrorAs(t, err, &de)
@@ -204,7 +204,7 @@ func TestExportFileLongLines(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a", "b", "d"}, ids)
 	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], fhir.ErrLineTooLong)
+	assert.ErrorIs(t, errs[0], fhir.ErrBodyTooLarge)
 }
 
 func TestExportLinesAndIssues(t *testing.T) {

@@ -89,7 +89,7 @@ func ExportClock(now func() time.Time) ExportOption { return func(o *exportOpts)
 
 // ExportMaxLine bounds the lines of an output file to n bytes, line end
 // included (default 16 MiB); a longer line is skipped with an
-// error wrapping [ErrLineTooLong]. It also bounds a run of blank lines,
+// error wrapping [ErrBodyTooLarge]. It also bounds a run of blank lines,
 // and twice n a line's skipped length: past that the file ends with an
 // error wrapping [ErrBulkProtocol].
 func ExportMaxLine(n int) ExportOption {

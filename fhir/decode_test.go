@@ -97,17 +97,3 @@ func TestDecodeResourceDispatch(t *testing.T) {
 	_, err := fhir.DecodeResource([]byte(`{"id":"x"}`))
 	assert.ErrorContains(t, err, "missing resourceType")
 }
-
-// The type of a resource written in a form the scanners leave to
-// encoding/json (an escape, the member not first) is still read.
-func TestResourceTypeFallsBackToEncodingJSON(t *testing.T) {
-	for doc, want := range map[string]string{
-		`{"resourceType":"Pat\u0069ent"}`:             "Patient",
-		`{"id":"1","resourceType":"Observation"}`:     "Observation",
-		`{"resourceType":"A","resourceType":"Basic"}`: "Basic",
-	} {
-		rt, err := fhir.ResourceType([]byte(doc))
-		require.NoError(t, err, doc)
-		assert.Equal(t, want, rt, doc)
-	}
-}

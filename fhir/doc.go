@@ -69,8 +69,9 @@
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
 // next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Supports], [Conn.SupportsOperation] and [Conn.FHIRVersion] answer
-// from it; [Conn.Ping] (the readiness check of a FHIR connection) always
+// [Conn.Capabilities], [Conn.Supports], [Conn.SupportsOperation] and
+// [Conn.FHIRVersion] (read even from a statement the models refuse)
+// answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
 // asks metadata afresh.
 //
 // # Searching
@@ -113,8 +114,7 @@
 // Servers that do not check bindings send such codes; with [Lenient] a
 // connection keeps those resources (an optional code left nil, a required
 // one -1, whose Code() is "<unknown>", so a resource read leniently is
-// never written back with a wrong code) and reports each code;
-// [DecodeLenient] does the same for one resource.
+// never written back with a wrong code) and reports each code.
 //
 // # Bulk Data export
 //
@@ -136,7 +136,7 @@
 // yields an [ExportLineError] and the iteration goes on, and a download
 // cut short resumes after its last complete line (Range), never restarts.
 // What a server sends is bounded: a line by [ExportMaxLine] (16 MiB; a
-// longer line is skipped with [ErrLineTooLong]), a run of blank lines by
+// longer line is skipped with [ErrBodyTooLarge]), a run of blank lines by
 // the same number of bytes and a line's skipped length by twice that (past
 // either the file ends with [ErrBulkProtocol], so a server sending without
 // end never keeps the loop from its consumer); X-Progress reaches

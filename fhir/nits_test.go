@@ -20,21 +20,6 @@ func TestEnumDecodeErrorOmitsTheValue(t *testing.T) {
 	assert.NotContains(t, err.Error(), "123-45-6789", "the value may be patient data")
 }
 
-func TestResourceTypeAgreesWithEncodingJSON(t *testing.T) {
-	tests := []struct{ name, json, want string }{
-		{"duplicate key: the last wins", `{"resourceType":"Patient","id":"1","resourceType":"Observation"}`, "Observation"},
-		{"case-folded key after", `{"resourceType":"Patient","ResourceType":"Observation"}`, "Observation"},
-		{"case-folded key before", `{"RESOURCETYPE":"Observation","resourceType":"Patient"}`, "Patient"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rt, err := fhir.ResourceType([]byte(tt.json))
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, rt)
-		})
-	}
-}
-
 func TestBatchAndTransactionRefuseNilBundle(t *testing.T) {
 	srv, conn := setup(t)
 	_, err := conn.Batch(ctx(t), nil)

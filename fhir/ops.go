@@ -146,7 +146,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := ResourceType(r.body)
+	rt, err := resourceTypeOf(r.body)
 	if err != nil {
 		return err
 	}

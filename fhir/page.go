@@ -35,7 +35,7 @@ type Page[T any] struct {
 // return it (see the example).
 //
 //	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx, conn,
-//		fhir.Params().Add("status", "active").Include("MedicationRequest:medication")) {
+//		fhir.Params().Add("status", "active").Add("_include", "MedicationRequest:medication")) {
 //		if err != nil { return err }
 //		for _, mr := range page.Matches {
 //			med, err := page.Resolve(ctx, mr.MedicationReference) // the included Medication, else a read
@@ -85,7 +85,7 @@ func newPage[T any](c *Conn, rt string, b *models.Bundle, n int) *Page[T] {
 			p.Included = append(p.Included, v)
 			p.index(e, v)
 		default:
-			if t, _ := ResourceType(e.Resource); t != rt {
+			if t, _ := resourceTypeOf(e.Resource); t != rt {
 				continue
 			}
 			v, err := decode[T](e.Resource, c.dec)

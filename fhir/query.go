@@ -62,14 +62,8 @@ func (q *Query) Token(name, system, code string) *Query {
 	return q.add(name, escape(system)+"|"+escape(code))
 }
 
-// ID adds _id=ids.
-func (q *Query) ID(ids ...string) *Query { return q.Add("_id", ids...) }
-
-// Include adds _include=spec (e.g. "MedicationRequest:medication").
-func (q *Query) Include(spec string) *Query { return q.add("_include", spec) }
-
-// Count sets _count, the page size. Other result parameters (_elements,
-// _summary, _total …) are added with [Query.Add].
+// Count sets _count, the page size. Other parameters (_id, _include,
+// _elements, _summary, _total …) are added with [Query.Add].
 func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }
 
 // Sort sets _sort; prefix a key with "-" for descending order.

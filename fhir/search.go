@@ -136,7 +136,7 @@ func Search[T any](ctx context.Context, c *Conn, q *Query, opts ...SearchOption)
 				if mode(e) != models.SearchEntryModeMatch {
 					continue
 				}
-				if t, _ := ResourceType(e.Resource); t != rt {
+				if t, _ := resourceTypeOf(e.Resource); t != rt {
 					continue
 				}
 				v, err := decode[T](e.Resource, c.dec)

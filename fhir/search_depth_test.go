@@ -89,9 +89,16 @@ func TestLenientKeepsEveryEntry(t *testing.T) {
 	assert.Nil(t, got[1].Gender, "an optional unknown code is left out, never read as another code")
 	assert.Equal(t, []fhir.UnknownCode{{ResourceType: "Patient", Path: "gender", Code: "robot"}}, unknown)
 
-	p, codes, err := fhir.DecodeLenient[models.Patient]([]byte(`{"resourceType":"Patient","link":[{"type":"twin","other":{}}]}`))
+	twin, _ := serveBundle(t, func(*http.Request) string {
+		return `{"resourceType":"Patient","id":"t","link":[{"type":"twin","other":{}}]}`
+	})
+	var codes []fhir.UnknownCode
+	lenient, err := fhir.New("ehr", twin.URL, twin.Client(), fhir.Lenient(func(u fhir.UnknownCode) { codes = append(codes, u) }))
+	require.NoError(t, err)
+	p, err := fhir.Read[models.Patient](ctx(t), lenient, "t")
 	require.NoError(t, err)
 	assert.Equal(t, "<unknown>", p.Link[0].Type.Code(), "a required unknown code is marked, not zero (replaced-by)")
+	require.Len(t, codes, 1)
 	assert.Equal(t, "link[0].type", codes[0].Path)
 }
 
@@ -147,7 +154,7 @@ func TestSearchPagesSeparatesIncludesAndResolves(t *testing.T) {
 	})
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
-	q := fhir.Params().Include("MedicationRequest:medication")
+	q := fhir.Params().Add("_include", "MedicationRequest:medication")
 	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx(t), conn, q) {
 		require.NoError(t, err)
 		require.NotNil(t, page.Total)

@@ -28,11 +28,11 @@ func TestQueryEncode(t *testing.T) {
 		{"modifier", fhir.Params().Mod("code", "text", "weight"), "code%3Atext=weight"},
 		{"prefix", fhir.Params().Add("birthdate", "ge2020-01-01"), "birthdate=ge2020-01-01"},
 		{"token", fhir.Params().Token("identifier", "urn:oid:1", "12|3"), "identifier=urn%3Aoid%3A1%7C12%5C%7C3"},
-		{"result params", fhir.Params().Include("MedicationRequest:medication").Count(5).Sort("-date", "_id").
+		{"result params", fhir.Params().Add("_include", "MedicationRequest:medication").Count(5).Sort("-date", "_id").
 			Add("_elements", "id", "name").Add("_summary", "true").Add("_total", "accurate"),
 			"_count=5&_elements=id%2Cname&_include=MedicationRequest%3Amedication&_sort=-date%2C_id&_summary=true&_total=accurate"},
 		{"and", fhir.Params().Add("date", "ge2020").Add("date", "lt2021"), "date=ge2020&date=lt2021"},
-		{"ids", fhir.Params().ID("a", "b"), "_id=a%2Cb"},
+		{"ids", fhir.Params().Add("_id", "a", "b"), "_id=a%2Cb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
