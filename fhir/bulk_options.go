@@ -28,7 +28,6 @@ type exportOpts struct {
 	wait, minWait, maxWait time.Duration
 	progress               func(ExportStatus)
 	sleep                  func(context.Context, time.Duration) error
-	now                    func() time.Time
 
 	maxLine int
 	client  *http.Client
@@ -83,10 +82,6 @@ func ExportSleep(sleep func(ctx context.Context, d time.Duration) error) ExportO
 	return func(o *exportOpts) { o.sleep = sleep }
 }
 
-// ExportClock sets the clock a Retry-After HTTP date is read against
-// (default time.Now).
-func ExportClock(now func() time.Time) ExportOption { return func(o *exportOpts) { o.now = now } }
-
 // ExportMaxLine bounds the lines of an output file to n bytes, line end
 // included (default 16 MiB); a longer line is skipped with an
 // error wrapping [ErrBodyTooLarge]. It also bounds a run of blank lines,
@@ -123,7 +118,7 @@ func cmpOr(v, def time.Duration) time.Duration {
 
 func exportOptions(opts []ExportOption) exportOpts {
 	o := exportOpts{format: ndjsonType, wait: defaultExportWait, minWait: defaultExportMinWait,
-		maxWait: defaultExportMaxWait, sleep: backoff.Sleep, now: time.Now, maxLine: defaultMaxLine,
+		maxWait: defaultExportMaxWait, sleep: backoff.Sleep, maxLine: defaultMaxLine,
 		retries: defaultExportRetries}
 	for _, f := range opts {
 		f(&o)

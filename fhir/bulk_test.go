@@ -293,7 +293,8 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	clock := newClock()
 	srv := statusScript(t,
 		answer(202, map[string]string{"Retry-After": "5", "X-Progress": "10% (Patient)"}, ""),
-		answer(202, map[string]string{"Retry-After": clock.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}, ""),
+		answer(202, map[string]string{"Retry-After": clock.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat),
+			"Date": clock.Now().UTC().Format(http.TimeFormat)}, ""), // read against the server's clock
 		answer(202, map[string]string{"Retry-After": "3600"}, ""),
 		answer(202, nil, ""),
 		answer(429, map[string]string{"Retry-After": "7"}, outcomeBody("throttled")),
@@ -303,7 +304,7 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	)
 	sl := &sleeper{}
 	var seen []fhir.ExportStatus
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportClock(clock.Now),
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
 		fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))

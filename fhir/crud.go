@@ -27,7 +27,7 @@ type WriteOption func(*writeOpts)
 type writeOpts struct {
 	ifNoneExist *Query
 	ifMatch     string
-	unlocked    bool
+	unlocked    bool   // IfMatch("")
 	prefer      string // the Prefer return= value; "" is representation
 }
 
@@ -40,12 +40,12 @@ func IfNoneExist(q *Query) WriteOption { return func(o *writeOpts) { o.ifNoneExi
 // by itself; IfMatch overrides it). versionID may also be an ETag as a
 // server sent it (W/"3" or "3", such as [Versioned].ETag), which is sent
 // as it is. When the resource has changed meanwhile the server answers 412
-// and the error matches rest.ErrPreconditionFailed.
-func IfMatch(versionID string) WriteOption { return func(o *writeOpts) { o.ifMatch = versionID } }
-
-// Unlocked sends an update without If-Match even when the resource carries
-// meta.versionId (last writer wins).
-func Unlocked() WriteOption { return func(o *writeOpts) { o.unlocked = true } }
+// and the error matches rest.ErrPreconditionFailed. IfMatch("") sends an
+// update without If-Match even when the resource carries meta.versionId
+// (last writer wins).
+func IfMatch(versionID string) WriteOption {
+	return func(o *writeOpts) { o.ifMatch, o.unlocked = versionID, versionID == "" }
+}
 
 // ReturnMinimal asks the server not to send the resource back
 // (Prefer: return=minimal instead of return=representation).
