@@ -99,8 +99,8 @@
 // and links, [WithMaxBody], [WithMaxEntries]: a 16 MiB page of empty
 // entries used to take 1.9 GB), and so are next links (32 KiB, on the base
 // URL's origin) and the pages followed (1,000, [MaxPages],
-// [ErrTooManyPages]); only hashes of the links followed are kept to detect
-// a loop ([ErrPagingLoop]).
+// [ErrPagingNeverEnds]); only hashes of the links followed are kept to
+// detect a loop (also [ErrPagingNeverEnds]).
 //
 // # Decoding
 //

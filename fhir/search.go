@@ -28,7 +28,7 @@ type searchOpts struct {
 func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
 
 // MaxPages stops quietly after n pages. 0 (the default) follows "next"
-// links for at most 1,000 pages, failing with [ErrTooManyPages]
+// links for at most 1,000 pages, failing with [ErrPagingNeverEnds]
 // if the server offers more; a negative n follows them to the end.
 func MaxPages(n int) SearchOption { return func(o *searchOpts) { o.maxPages = n } }
 
@@ -38,14 +38,12 @@ func MaxPages(n int) SearchOption { return func(o *searchOpts) { o.maxPages = n 
 // extracts are the job of bulk export.
 const defaultMaxPages = 1000
 
-var (
-	// ErrTooManyPages is returned after 1,000 pages when the
-	// server still offers a "next" link.
-	ErrTooManyPages = errors.New("fhir: too many pages (see MaxPages)")
-	// ErrPagingLoop is returned when a "next" link names a page already
-	// fetched by the same iteration.
-	ErrPagingLoop = errors.New("fhir: next link loops back to a page already fetched")
-)
+// ErrPagingNeverEnds is wrapped when a search or history is stopped
+// because the server's "next" links do not end: a link names a page
+// already fetched by the same iteration, or more than 1,000 pages were
+// fetched without [MaxPages] and the server still offers a "next" link
+// (a silent truncation would lose results).
+var ErrPagingNeverEnds = errors.New("fhir: the next links do not end")
 
 // defaultMaxEntries bounds the entries (and the links) of one page: ten
 // times the largest page size servers commonly allow.
@@ -72,7 +70,7 @@ func WithMaxEntries(n int) Option {
 // page, following "next" links. Only the current page is held: a page is
 // released when the loop body moves on. Stop early by breaking out of the
 // loop. A next link must be on the base URL's origin and name a page not
-// yet fetched ([ErrPagingLoop]); see [MaxPages] for the page cap. The
+// yet fetched ([ErrPagingNeverEnds]); see [MaxPages] for the page cap. The
 // sequence may be ranged again, or from several goroutines: each range
 // starts at the first page.
 func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
@@ -234,9 +232,9 @@ func (c *Conn) checkNext(next string, seen map[[sha256.Size]byte]bool, overCap b
 	case !c.sameOrigin(next):
 		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
 	case seen[sha256.Sum256([]byte(next))]:
-		return fmt.Errorf("fhir: %s: next link %s: %w", c.name, redactURL(next), ErrPagingLoop)
+		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, redactURL(next), ErrPagingNeverEnds)
 	case overCap:
-		return fmt.Errorf("fhir: %s: more than %d pages: %w", c.name, defaultMaxPages, ErrTooManyPages)
+		return fmt.Errorf("fhir: %s: more than %d pages (see MaxPages): %w", c.name, defaultMaxPages, ErrPagingNeverEnds)
 	}
 	return nil
 }
