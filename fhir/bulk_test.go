@@ -467,3 +467,21 @@ func TestExportProtectedServer(t *testing.T) {
 	assert.Equal(t, 3+4, n, "the example Patient, two more and their four Observations")
 	assert.Equal(t, 1, as.Requests("ehr-client"), "one token for the whole export")
 }
+
+func TestStatusURLRedirectedElsewhereIsRefused(t *testing.T) {
+	other := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"transactionTime":"2026-01-01T00:00:00Z","request":"x","requiresAccessToken":false,"output":[]}`))
+	})
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fhir/status" {
+			http.Redirect(w, r, other.URL+"/manifest", http.StatusFound)
+			return
+		}
+		accepted(w, r)
+	})
+	conn := srv.conn(t, nil)
+	x, err := conn.Export(ctx(t))
+	require.NoError(t, err)
+	_, err = x.Poll(ctx(t))
+	require.ErrorIs(t, err, fhir.ErrCrossOrigin)
+}

@@ -283,3 +283,10 @@ func firstErr[V any](seq iter.Seq2[V, error]) error {
 	}
 	return nil
 }
+
+func TestStarETagIsSentAsIs(t *testing.T) {
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	conn := srv.conn(t, nil)
+	require.NoError(t, conn.Delete(ctx(t), "Patient", "1", fhir.IfMatch("*")))
+	assert.Equal(t, "*", srv.received()[0].header.Get("If-Match"))
+}

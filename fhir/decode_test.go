@@ -97,3 +97,13 @@ func TestDecodeResourceDispatch(t *testing.T) {
 	_, err := fhir.DecodeResource([]byte(`{"id":"x"}`))
 	assert.ErrorContains(t, err, "missing resourceType")
 }
+
+func TestEnumDecodeErrorOmitsTheValue(t *testing.T) {
+	_, err := fhir.Decode[models.Patient]([]byte(`{"resourceType":"Patient","gender":"ssn 123-45-6789"}`))
+	var de *fhir.DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "gender", de.Path)
+	assert.ErrorContains(t, err, `decoding Patient at "gender"`)
+	assert.ErrorContains(t, err, "AdministrativeGender")
+	assert.NotContains(t, err.Error(), "123-45-6789", "the value may be patient data")
+}

@@ -249,3 +249,18 @@ func TestRefreshThroughEveryDoer(t *testing.T) {
 		})
 	}
 }
+
+func TestGetVersionedPathAndResolveVersionedReference(t *testing.T) {
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"resourceType":"Patient","id":"2","meta":{"versionId":"3"}}`))
+	})
+	conn := srv.conn(t, nil)
+	v, err := conn.Get(ctx(t), "Patient/2/_history/3", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "3", *v.(*models.Patient).Meta.VersionId)
+	assert.Equal(t, "/fhir/Patient/2/_history/3", srv.received()[0].path)
+	for _, bad := range []string{"Patient/_history/2/3", "Patient/2/_history", "_history/2"} {
+		_, err := conn.Get(ctx(t), bad, nil)
+		assert.Error(t, err, bad)
+	}
+}
