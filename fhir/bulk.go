@@ -15,17 +15,17 @@ import (
 // options shared by every step, and the sentinels. Polling is in
 // bulk_poll.go, downloads in bulk_download.go and bulk_files.go.
 
-// NDJSONType is the media type of Bulk Data output files, the default
+// ndjsonType is the media type of Bulk Data output files, the default
 // _outputFormat and the Accept header of their downloads.
-const NDJSONType = "application/fhir+ndjson"
+const ndjsonType = "application/fhir+ndjson"
 
 // Defaults of the [ExportOption]s.
 const (
-	DefaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
-	DefaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
-	DefaultExportMaxWait = time.Minute     // a longer Retry-After is cut to this
-	DefaultMaxLine       = 16 << 20        // longest line of an output file, its line end included
-	DefaultExportRetries = 5               // transient failures in a row before a poll or download gives up
+	defaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
+	defaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
+	defaultExportMaxWait = time.Minute     // a longer Retry-After is cut to this
+	defaultMaxLine       = 16 << 20        // longest line of an output file, its line end included
+	defaultExportRetries = 5               // transient failures in a row before a poll or download gives up
 )
 
 var (
@@ -38,9 +38,6 @@ var (
 	// access token (requiresAccessToken) on another origin: the token goes
 	// only to its own server.
 	ErrCrossOrigin = errors.New("not on the origin of the base URL")
-	// ErrLineTooLong is wrapped by the [ExportLineError] of an output file
-	// line longer than [ExportMaxLine].
-	ErrLineTooLong = errors.New("line too long")
 )
 
 // Export is a bulk export under way on the server, known by its status
@@ -72,7 +69,7 @@ func (c *Conn) Export(ctx context.Context, opts ...ExportOption) (*Export, error
 // (GET [base]/Group/[id]/$export); see [Conn.Export].
 func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ...ExportOption) (*Export, error) {
 	if checkID("id", groupID) != nil {
-		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q", c.name, groupID)
+		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q: %w", c.name, groupID, rest.ErrBadPath)
 	}
 	return c.kickOff(ctx, []string{"Group", groupID}, opts)
 }
@@ -139,12 +136,6 @@ func resolve(base, ref string) (string, error) {
 // StatusURL returns the export's status URL: keep it to resume the export
 // later with [Conn.ResumeExport].
 func (x *Export) StatusURL() string { return x.status }
-
-// String names the connection and the status URL without its query
-// values.
-func (x *Export) String() string {
-	return fmt.Sprintf("fhir.Export(%s %s)", x.conn.name, redactURL(x.status))
-}
 
 // bulkError is the *Error of an answer that breaks the protocol.
 func (c *Conn) bulkError(k call, status int, format string, args ...any) *Error {

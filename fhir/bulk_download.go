@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tokenwire/tokenwire/internal/backoff"
 )
 
 // fileBuffer is the read buffer of a download: lines shorter than this are
@@ -173,7 +171,7 @@ func (r *fileReader) open(ctx context.Context) error {
 	if r.offset > 0 {
 		k.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(r.offset, 10) + "-"}}
 	}
-	resp, err := r.c.send(ctx, r.doer, k, NDJSONType)
+	resp, err := r.c.send(ctx, r.doer, k, ndjsonType)
 	if err != nil {
 		return err
 	}
@@ -212,7 +210,7 @@ func (r *fileReader) accept(k call, resp *http.Response) error {
 		}
 	case code >= 400:
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-			r.retryAfter = backoff.RetryAfter(resp.Header.Get("Retry-After"), r.o.now())
+			r.retryAfter = retryAfter(resp.Header)
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return r.c.statusError(k, resp, body)

@@ -11,7 +11,7 @@ import (
 )
 
 // ExportLineError is a line of an output file that could not be used: too
-// long ([ErrLineTooLong]) or not a resource of the wanted type (a
+// long ([ErrBodyTooLarge]) or not a resource of the wanted type (a
 // *[DecodeError]). Iteration goes on with the next line. It names the file
 // (without query values) and the line, never the line's content.
 type ExportLineError struct {
@@ -146,7 +146,7 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 				yield(zero, err)
 				return
 			case long:
-				if !yield(zero, r.lineError(fmt.Errorf("%w (more than %d bytes)", ErrLineTooLong, o.maxLine))) {
+				if !yield(zero, r.lineError(fmt.Errorf("line longer than %d bytes: %w", o.maxLine, ErrBodyTooLarge))) {
 					return
 				}
 				continue

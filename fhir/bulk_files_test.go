@@ -140,7 +140,7 @@ func TestExportFileResumes(t *testing.T) {
 func linesServer(t *testing.T, body string) (*scripted, *fhir.Manifest) {
 	t.Helper()
 	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", fhir.NDJSONType)
+		w.Header().Set("Content-Type", "application/fhir+ndjson")
 		fmt.Fprint(w, body)
 	})
 	return srv, &fhir.Manifest{Output: []fhir.OutputFile{{Type: "Patient", URL: srv.URL + "/files/f.ndjson?sig=SECRET-SIG"}}}
@@ -177,7 +177,7 @@ func TestExportFileBadLines(t *testing.T) {
 		}
 		assert.Contains(t, err.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
 		if le.Line == 6 {
-			assert.ErrorIs(t, err, fhir.ErrLineTooLong)
+			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
 		} else {
 			var de *fhir.DecodeError
 			assert.ErrorAs(t, err, &de)
@@ -204,7 +204,7 @@ func TestExportFileLongLines(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a", "b", "d"}, ids)
 	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], fhir.ErrLineTooLong)
+	assert.ErrorIs(t, errs[0], fhir.ErrBodyTooLarge)
 }
 
 func TestExportLinesAndIssues(t *testing.T) {
@@ -280,7 +280,7 @@ func TestExportFileAccessToken(t *testing.T) {
 			got := files.received()
 			require.Len(t, got, 1)
 			assert.Equal(t, tc.wantAuth, got[0].header.Get("Authorization"))
-			assert.Equal(t, fhir.NDJSONType, got[0].header.Get("Accept"))
+			assert.Equal(t, "application/fhir+ndjson", got[0].header.Get("Accept"))
 		})
 	}
 	t.Run("ExportFileClient", func(t *testing.T) {
@@ -350,7 +350,7 @@ func TestExportFileRetries(t *testing.T) {
 		assert.Equal(t, 4*time.Second, waits[0], "Retry-After")
 	})
 	t.Run("a 404 is final", func(t *testing.T) {
-		srv, m := filesScript(t, answer(404, map[string]string{"Content-Type": fhir.MediaType}, outcomeBody("not-found")))
+		srv, m := filesScript(t, answer(404, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("not-found")))
 		sl := &sleeper{}
 		var errs []error
 		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep)) {
@@ -539,7 +539,7 @@ func TestExportFileEndlessInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var sent atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", fhir.NDJSONType)
+				w.Header().Set("Content-Type", "application/fhir+ndjson")
 				io.WriteString(w, `{"resourceType":"Patient","id":"a"}`+"\n")
 				chunk := []byte(strings.Repeat(tc.chunk, 16<<10/len(tc.chunk)))
 				for r.Context().Err() == nil { // without end, until the client goes

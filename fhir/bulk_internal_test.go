@@ -9,11 +9,12 @@ import (
 )
 
 // The default sleep ends with its context, and never sleeps for nothing.
-func TestSleepContext(t *testing.T) {
+func TestDefaultExportSleep(t *testing.T) {
+	sleep := exportOptions(nil).sleep
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
-	assert.NoError(t, sleepContext(t.Context(), 0))
+	assert.ErrorIs(t, sleep(ctx, time.Hour), context.Canceled)
+	assert.NoError(t, sleep(t.Context(), 0))
 }
 
 func TestContentRange(t *testing.T) {

@@ -7,6 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/backoff"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // ExportOption adjusts a bulk export: its kick-off parameters, the polling
@@ -16,15 +20,14 @@ import (
 type ExportOption func(*exportOpts)
 
 type exportOpts struct {
-	types, filters []string
-	since          time.Time
-	format         string
-	extra          url.Values
+	types  []string
+	since  time.Time
+	format string
+	extra  url.Values
 
 	wait, minWait, maxWait time.Duration
 	progress               func(ExportStatus)
 	sleep                  func(context.Context, time.Duration) error
-	now                    func() time.Time
 
 	maxLine int
 	client  *http.Client
@@ -41,19 +44,10 @@ func ExportTypes(types ...string) ExportOption {
 // FHIR instant in UTC).
 func ExportSince(t time.Time) ExportOption { return func(o *exportOpts) { o.since = t } }
 
-// ExportTypeFilter adds a _typeFilter, a search query restricting one
-// type, such as "Observation?category=vital-signs" (repeatable).
-func ExportTypeFilter(filters ...string) ExportOption {
-	return func(o *exportOpts) { o.filters = append(o.filters, filters...) }
-}
-
-// ExportOutputFormat sets _outputFormat (default [NDJSONType]).
-func ExportOutputFormat(mediaType string) ExportOption {
-	return func(o *exportOpts) { o.format = mediaType }
-}
-
-// ExportParam adds any other kick-off parameter, such as _elements,
-// patient or includeAssociatedData.
+// ExportParam adds any other kick-off parameter (repeatable), such as
+// _typeFilter (a search query restricting one type, such as
+// "Observation?category=vital-signs"), _outputFormat (default
+// application/fhir+ndjson), _elements, patient or includeAssociatedData.
 func ExportParam(name, value string) ExportOption {
 	return func(o *exportOpts) {
 		if o.extra == nil {
@@ -64,8 +58,8 @@ func ExportParam(name, value string) ExportOption {
 }
 
 // ExportPolling sets the wait between polls when the server sends no
-// Retry-After (default [DefaultExportWait]) and the bounds a Retry-After
-// is held within (defaults [DefaultExportMinWait], [DefaultExportMaxWait]).
+// Retry-After (default 2s) and the bounds a Retry-After
+// is held within (defaults 1s, 1m).
 // A zero argument keeps its default.
 func ExportPolling(wait, minWait, maxWait time.Duration) ExportOption {
 	return func(o *exportOpts) {
@@ -88,13 +82,9 @@ func ExportSleep(sleep func(ctx context.Context, d time.Duration) error) ExportO
 	return func(o *exportOpts) { o.sleep = sleep }
 }
 
-// ExportClock sets the clock a Retry-After HTTP date is read against
-// (default time.Now).
-func ExportClock(now func() time.Time) ExportOption { return func(o *exportOpts) { o.now = now } }
-
 // ExportMaxLine bounds the lines of an output file to n bytes, line end
-// included (default [DefaultMaxLine]); a longer line is skipped with an
-// error wrapping [ErrLineTooLong]. It also bounds a run of blank lines,
+// included (default 16 MiB); a longer line is skipped with an
+// error wrapping [ErrBodyTooLarge]. It also bounds a run of blank lines,
 // and twice n a line's skipped length: past that the file ends with an
 // error wrapping [ErrBulkProtocol].
 func ExportMaxLine(n int) ExportOption {
@@ -113,7 +103,7 @@ func ExportFileClient(c *http.Client) ExportOption { return func(o *exportOpts) 
 
 // ExportRetries sets how many transient failures in a row (no response, a
 // body cut short, 429 or 5xx) a poll or a download survives (default
-// [DefaultExportRetries]; 0 or less: none). A 202, or a 429 or 503 with
+// 5; 0 or less: none). A 202, or a 429 or 503 with
 // Retry-After while polling, is no failure: it is waited out.
 func ExportRetries(n int) ExportOption {
 	return func(o *exportOpts) { o.retries = max(n, 0) }
@@ -127,9 +117,9 @@ func cmpOr(v, def time.Duration) time.Duration {
 }
 
 func exportOptions(opts []ExportOption) exportOpts {
-	o := exportOpts{format: NDJSONType, wait: DefaultExportWait, minWait: DefaultExportMinWait,
-		maxWait: DefaultExportMaxWait, sleep: sleepContext, now: time.Now, maxLine: DefaultMaxLine,
-		retries: DefaultExportRetries}
+	o := exportOpts{format: ndjsonType, wait: defaultExportWait, minWait: defaultExportMinWait,
+		maxWait: defaultExportMaxWait, sleep: backoff.Sleep, maxLine: defaultMaxLine,
+		retries: defaultExportRetries}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -145,7 +135,7 @@ func (o *exportOpts) query() (url.Values, error) {
 	}
 	for _, t := range o.types {
 		if checkType(t) != nil {
-			return nil, fmt.Errorf("invalid _type %q", t)
+			return nil, fmt.Errorf("invalid _type %q: %w", t, rest.ErrBadPath)
 		}
 	}
 	if len(o.types) > 0 {
@@ -154,26 +144,8 @@ func (o *exportOpts) query() (url.Values, error) {
 	if !o.since.IsZero() {
 		q.Set("_since", o.since.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 	}
-	for _, f := range o.filters {
-		q.Add("_typeFilter", f)
-	}
-	if o.format != "" {
+	if o.format != "" && q.Get("_outputFormat") == "" {
 		q.Set("_outputFormat", o.format)
 	}
 	return q, nil
-}
-
-// sleepContext waits d or until ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -151,17 +151,17 @@ func (x *Export) Cancel(ctx context.Context) error {
 func (o *exportOpts) busy(resp *http.Response, issues []Issue) *ExportStatus {
 	st := &ExportStatus{StatusCode: resp.StatusCode, Issues: issues,
 		Progress: oneLine(resp.Header.Get("X-Progress"), 100)}
-	st.RetryAfter, st.Wait = o.waitFor(resp.Header.Get("Retry-After"))
+	st.RetryAfter, st.Wait = o.waitFor(resp.Header)
 	return st
 }
 
-// waitFor reads a Retry-After value: the wait asked for, and the wait
+// waitFor reads the Retry-After of h: the wait asked for, and the wait
 // taken (bounded; the default when none was asked for).
-func (o *exportOpts) waitFor(retryAfter string) (asked, wait time.Duration) {
-	if retryAfter == "" {
+func (o *exportOpts) waitFor(h http.Header) (asked, wait time.Duration) {
+	if h.Get("Retry-After") == "" {
 		return 0, o.wait
 	}
-	asked = backoff.RetryAfter(retryAfter, o.now())
+	asked = retryAfter(h)
 	return asked, min(max(asked, o.minWait), o.maxWait)
 }
 
@@ -251,4 +251,15 @@ func (c *Conn) exchange(ctx context.Context, d Doer, k call, accept string, limi
 			Err: &rest.Error{Conn: c.name, Method: k.method, URL: u, StatusCode: resp.StatusCode, Attempts: 1, Err: err}}
 	}
 	return resp, b, nil
+}
+
+// retryAfter reads the Retry-After of h; an HTTP date is read against the
+// answer's own Date (the server's clock, so no skew between the two
+// clocks counts), else against the local clock.
+func retryAfter(h http.Header) time.Duration {
+	now, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		now = time.Now()
+	}
+	return backoff.RetryAfter(h.Get("Retry-After"), now)
 }

@@ -172,7 +172,7 @@ func TestExportKickOffRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, accepted)
 			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportTypes("Patient"), fhir.ExportTypes("Observation"),
-				fhir.ExportSince(since), fhir.ExportTypeFilter("Observation?code=8867-4", "Patient?active=true"),
+				fhir.ExportSince(since), fhir.ExportParam("_typeFilter", "Observation?code=8867-4"), fhir.ExportParam("_typeFilter", "Patient?active=true"),
 				fhir.ExportParam("_elements", "id"))
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL+"/fhir/status", x.StatusURL(), "a relative Content-Location is resolved")
@@ -180,10 +180,10 @@ func TestExportKickOffRequest(t *testing.T) {
 			req := srv.received()[0]
 			assert.Equal(t, http.MethodGet, req.method)
 			assert.Equal(t, tc.path, req.path)
-			assert.Equal(t, fhir.MediaType, req.header.Get("Accept"))
+			assert.Equal(t, "application/fhir+json", req.header.Get("Accept"))
 			assert.Equal(t, "respond-async", req.header.Get("Prefer"))
 			assert.Equal(t, url.Values{"_type": {"Patient,Observation"}, "_since": {"2026-01-02T03:04:05.000Z"},
-				"_typeFilter": {"Observation?code=8867-4", "Patient?active=true"}, "_outputFormat": {fhir.NDJSONType},
+				"_typeFilter": {"Observation?code=8867-4", "Patient?active=true"}, "_outputFormat": {"application/fhir+ndjson"},
 				"_elements": {"id"}}, req.query)
 		})
 	}
@@ -191,7 +191,7 @@ func TestExportKickOffRequest(t *testing.T) {
 
 func TestExportOutputFormat(t *testing.T) {
 	srv := newScripted(t, accepted)
-	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOutputFormat("application/ndjson"))
+	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_outputFormat", "application/ndjson"))
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"_outputFormat": {"application/ndjson"}}, srv.received()[0].query)
 }
@@ -203,7 +203,7 @@ func TestExportKickOffFailures(t *testing.T) {
 		check  func(t *testing.T, err error)
 	}{
 		{"4xx with an OperationOutcome", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", fhir.MediaType)
+			w.Header().Set("Content-Type", "application/fhir+json")
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprint(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-supported","diagnostics":"_typeFilter is not supported"}]}`)
 		}, func(t *testing.T, err error) {
@@ -231,7 +231,7 @@ func TestExportKickOffFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, tc.handle)
-			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportTypeFilter("Patient?identifier=123-45-6789"))
+			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_typeFilter", "Patient?identifier=123-45-6789"))
 			require.Error(t, err)
 			tc.check(t, err)
 			assert.Contains(t, err.Error(), "ehr", "the error names the connection")
@@ -293,7 +293,8 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	clock := newClock()
 	srv := statusScript(t,
 		answer(202, map[string]string{"Retry-After": "5", "X-Progress": "10% (Patient)"}, ""),
-		answer(202, map[string]string{"Retry-After": clock.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)}, ""),
+		answer(202, map[string]string{"Retry-After": clock.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat),
+			"Date": clock.Now().UTC().Format(http.TimeFormat)}, ""), // read against the server's clock
 		answer(202, map[string]string{"Retry-After": "3600"}, ""),
 		answer(202, nil, ""),
 		answer(429, map[string]string{"Retry-After": "7"}, outcomeBody("throttled")),
@@ -303,7 +304,7 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	)
 	sl := &sleeper{}
 	var seen []fhir.ExportStatus
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportClock(clock.Now),
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
 		fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
@@ -383,7 +384,7 @@ func TestExportPollFailures(t *testing.T) {
 		assert.Len(t, srv.received(), 1+3, "kick-off and three polls")
 	})
 	t.Run("a final error status is not retried", func(t *testing.T) {
-		srv := statusScript(t, answer(500, map[string]string{"Content-Type": fhir.MediaType}, outcomeBody("processing")))
+		srv := statusScript(t, answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("processing")))
 		sl := &sleeper{}
 		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep))
 		require.NoError(t, err)
@@ -465,4 +466,22 @@ func TestExportProtectedServer(t *testing.T) {
 	}
 	assert.Equal(t, 3+4, n, "the example Patient, two more and their four Observations")
 	assert.Equal(t, 1, as.Requests("ehr-client"), "one token for the whole export")
+}
+
+func TestStatusURLRedirectedElsewhereIsRefused(t *testing.T) {
+	other := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"transactionTime":"2026-01-01T00:00:00Z","request":"x","requiresAccessToken":false,"output":[]}`))
+	})
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fhir/status" {
+			http.Redirect(w, r, other.URL+"/manifest", http.StatusFound)
+			return
+		}
+		accepted(w, r)
+	})
+	conn := srv.conn(t, nil)
+	x, err := conn.Export(ctx(t))
+	require.NoError(t, err)
+	_, err = x.Poll(ctx(t))
+	require.ErrorIs(t, err, fhir.ErrCrossOrigin)
 }

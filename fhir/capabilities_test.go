@@ -68,7 +68,7 @@ func TestCapabilitiesConcurrentCallersShareOneRead(t *testing.T) {
 	conn, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		<-release
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = io.WriteString(w, plainStatement)
 	})
 	const n = 32
@@ -124,7 +124,7 @@ func TestCapabilitiesFailedReadIsNotKept(t *testing.T) {
 			answers = answers[1:]
 		}
 		mu.Unlock()
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		w.WriteHeader(a.status)
 		_, _ = io.WriteString(w, a.body)
 	})

@@ -41,7 +41,7 @@ func TestDeleteIfMatch(t *testing.T) {
 func TestIfMatchSent(t *testing.T) {
 	conn, rec := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("If-Match") != `W/"3"` && r.Header.Get("If-Match") != `"3"` {
-			w.Header().Set("Content-Type", fhir.MediaType)
+			w.Header().Set("Content-Type", "application/fhir+json")
 			w.WriteHeader(http.StatusPreconditionFailed)
 			_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"conflict"}]}`)
 			return

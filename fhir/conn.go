@@ -16,16 +16,16 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// MediaType is the FHIR JSON media type sent in Accept and Content-Type.
+// mediaType is the FHIR JSON media type sent in Accept and Content-Type.
 // JSON is the only format a [Conn] speaks, and the Accept header asks for
 // it, so no request needs a _format parameter.
-const MediaType = "application/fhir+json"
+const mediaType = "application/fhir+json"
 
-// DefaultMaxBody bounds every response body read by a [Conn] (16 MiB),
+// defaultMaxBody bounds every response body read by a [Conn] (16 MiB),
 // enough for a large searchset page; see [WithMaxBody]. The body of an
 // error answer (>= 400) is bounded to 1 MiB, of which an [Error] keeps
 // the first 20 OperationOutcome issues.
-const DefaultMaxBody = 16 << 20
+const defaultMaxBody = 16 << 20
 
 // Doer sends one HTTP request. *http.Client satisfies it, and so does any
 // client that attaches tokens (an oauthclient client, a rest connection).
@@ -36,7 +36,9 @@ type Doer interface {
 }
 
 // Conn is a named connection to one FHIR R4 server. It is safe for
-// concurrent use.
+// concurrent use. It holds no secret itself (the credentials are the
+// Doer's), so it has no printing method of its own: fmt shows its fields,
+// and the Doer only as an address.
 type Conn struct {
 	name    string
 	base    *url.URL
@@ -50,7 +52,7 @@ type Conn struct {
 // Option configures a [Conn].
 type Option func(*Conn)
 
-// WithMaxBody bounds response bodies to n bytes (default [DefaultMaxBody]).
+// WithMaxBody bounds response bodies to n bytes (default 16 MiB).
 func WithMaxBody(n int64) Option {
 	return func(c *Conn) {
 		if n > 0 {
@@ -75,7 +77,7 @@ func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
-	c := &Conn{name: name, base: u, doer: doer, maxBody: DefaultMaxBody, limits: defaultPageLimits}
+	c := &Conn{name: name, base: u, doer: doer, maxBody: defaultMaxBody, limits: defaultPageLimits}
 	for _, o := range opts {
 		o(c)
 	}
@@ -143,11 +145,11 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	for key, vs := range k.header {
 		req.Header[key] = vs
 	}
-	req.Header.Set("Accept", MediaType)
+	req.Header.Set("Accept", mediaType)
 	if k.body != nil {
 		ct := k.ctype
 		if ct == "" {
-			ct = MediaType
+			ct = mediaType
 		}
 		req.Header.Set("Content-Type", ct)
 	}
@@ -168,7 +170,10 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	return &reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
-// ErrBodyTooLarge is wrapped when a response body exceeds the bound.
+// ErrBodyTooLarge is wrapped when a response exceeds a bound of the
+// connection: a body longer than [WithMaxBody], or a page with more entries
+// or links than [WithMaxEntries], or a line of an export file longer than
+// [ExportMaxLine] (wrapped by its [ExportLineError]).
 var ErrBodyTooLarge = errors.New("response body too large")
 
 // maxErrorBody bounds the body of an answer >= 400 (an OperationOutcome
@@ -205,11 +210,4 @@ func marshal(v any) ([]byte, error) {
 		return nil, fmt.Errorf("fhir: encoding %T: %w", v, err)
 	}
 	return b, nil
-}
-
-// Format prints "fhir.Conn(<name> <base URL>)" whatever the verb, with
-// the URL's credentials and query values redacted; never the Doer, which
-// holds the credentials.
-func (c *Conn) Format(f fmt.State, _ rune) {
-	_, _ = io.WriteString(f, "fhir.Conn("+c.name+" "+redactURL(c.base.String())+")")
 }

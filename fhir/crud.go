@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // Result is what a create, update or patch returned.
@@ -25,7 +27,7 @@ type WriteOption func(*writeOpts)
 type writeOpts struct {
 	ifNoneExist *Query
 	ifMatch     string
-	unlocked    bool
+	unlocked    bool   // IfMatch("")
 	prefer      string // the Prefer return= value; "" is representation
 }
 
@@ -38,12 +40,12 @@ func IfNoneExist(q *Query) WriteOption { return func(o *writeOpts) { o.ifNoneExi
 // by itself; IfMatch overrides it). versionID may also be an ETag as a
 // server sent it (W/"3" or "3", such as [Versioned].ETag), which is sent
 // as it is. When the resource has changed meanwhile the server answers 412
-// and the error matches rest.ErrPreconditionFailed.
-func IfMatch(versionID string) WriteOption { return func(o *writeOpts) { o.ifMatch = versionID } }
-
-// Unlocked sends an update without If-Match even when the resource carries
-// meta.versionId (last writer wins).
-func Unlocked() WriteOption { return func(o *writeOpts) { o.unlocked = true } }
+// and the error matches rest.ErrPreconditionFailed. IfMatch("") sends an
+// update without If-Match even when the resource carries meta.versionId
+// (last writer wins).
+func IfMatch(versionID string) WriteOption {
+	return func(o *writeOpts) { o.ifMatch, o.unlocked = versionID, versionID == "" }
+}
 
 // ReturnMinimal asks the server not to send the resource back
 // (Prefer: return=minimal instead of return=representation).
@@ -62,7 +64,7 @@ func (o *writeOpts) headers(version string) http.Header {
 	}
 	h.Set("Prefer", "return="+prefer)
 	if o.ifNoneExist != nil {
-		h.Set("If-None-Exist", o.ifNoneExist.Encode())
+		h.Set("If-None-Exist", o.ifNoneExist.Values().Encode())
 	}
 	switch {
 	case o.ifMatch != "":
@@ -84,18 +86,21 @@ func entityTag(v string) string {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
+// checkID refuses an id that is no FHIR id before anything is sent; the
+// error wraps [rest.ErrBadPath], the caller's bad request (a service
+// answers it with 400), whatever the function that was given the id.
 func checkID(kind, id string) error {
 	if !idPattern.MatchString(id) || strings.Trim(id, ".") == "" {
 		// "." and ".." would be path segments, not ids: behind a front end
 		// that cleans paths, DELETE Patient/. deletes Patient.
-		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots)", kind, id)
+		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots): %w", kind, id, rest.ErrBadPath)
 	}
 	return nil
 }
 
 func checkType(rt string) error {
 	if rt == "" || !idPattern.MatchString(rt) || strings.Contains(rt, ".") {
-		return fmt.Errorf("fhir: invalid resource type %q", rt)
+		return fmt.Errorf("fhir: invalid resource type %q: %w", rt, rest.ErrBadPath)
 	}
 	return nil
 }

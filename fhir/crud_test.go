@@ -2,6 +2,7 @@ package fhir_test
 
 import (
 	"errors"
+	"iter"
 	"net/http"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 	require.Len(t, fe.Issues, 1)
 	assert.Equal(t, "conflict", fe.Issues[0].Code)
 
-	_, err = fhir.Update(ctx(t), conn, stale, fhir.Unlocked())
+	_, err = fhir.Update(ctx(t), conn, stale, fhir.IfMatch("") /* last writer wins */)
 	assert.NoError(t, err, "last writer wins without If-Match")
 
 	_, err = fhir.Update(ctx(t), conn, stale, fhir.IfMatch("99"))
@@ -186,13 +187,17 @@ func TestHistory(t *testing.T) {
 	require.NoError(t, err)
 
 	var methods []string
-	for e, err := range conn.HistoryEntries(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
+	for b, err := range conn.History(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
 		require.NoError(t, err)
-		methods = append(methods, e.Method)
-		if e.Method == "DELETE" {
-			assert.Nil(t, e.Resource)
-		} else {
-			assert.IsType(t, &models.Patient{}, e.Resource)
+		for _, e := range b.Entry {
+			methods = append(methods, e.Request.Method.Code())
+			if e.Request.Method == models.HTTPVerbDELETE {
+				assert.Empty(t, e.Resource)
+				continue
+			}
+			v, err := fhir.DecodeResource(e.Resource)
+			require.NoError(t, err)
+			assert.IsType(t, &models.Patient{}, v)
 		}
 	}
 	assert.Equal(t, []string{"DELETE", "PUT", "PUT", "PUT", "POST"}, methods, "newest first, across 3 pages")
@@ -226,4 +231,62 @@ func TestInvalidArguments(t *testing.T) {
 			assert.False(t, errors.As(err, &fe), "rejected before sending: %v", err)
 		})
 	}
+}
+
+// An id or a type that is no FHIR id, whatever the call given it, is the
+// caller's bad request: it matches rest.ErrBadPath (a service answers 400),
+// never a server's or the network's failure, and nothing is sent.
+func TestInvalidIDIsTheCallersBadRequest(t *testing.T) {
+	srv, conn := setup(t)
+	before := srv.Requests()
+	calls := map[string]func() error{
+		"Read":     func() error { _, err := fhir.Read[models.Patient](ctx(t), conn, "a?b"); return err },
+		"VRead id": func() error { _, err := fhir.VRead[models.Patient](ctx(t), conn, "a#b", "1"); return err },
+		"VRead version": func() error {
+			_, err := fhir.VRead[models.Patient](ctx(t), conn, "a", "1/../2")
+			return err
+		},
+		"ReadMeta": func() error { _, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "..."); return err },
+		"Update": func() error {
+			id := "a?b"
+			_, err := fhir.Update(ctx(t), conn, &models.Patient{Id: &id})
+			return err
+		},
+		"Patch":   func() error { _, err := fhir.Patch[models.Patient](ctx(t), conn, "a b", nil); return err },
+		"Delete":  func() error { return conn.Delete(ctx(t), "Patient", "a?b") },
+		"type":    func() error { return conn.Delete(ctx(t), "Pa/tient", "1") },
+		"History": func() error { return firstErr(conn.History(ctx(t), "Patient", "a?b", nil)) },
+		"Export":  func() error { _, err := conn.ExportGroup(ctx(t), "a?b"); return err },
+		"Export _type": func() error {
+			_, err := conn.Export(ctx(t), fhir.ExportTypes("Pa?tient"))
+			return err
+		},
+		"Operation": func() error {
+			_, err := conn.Operation(ctx(t), "Patient/a?b", "everything", nil)
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			require.ErrorIs(t, err, rest.ErrBadPath)
+			assert.NotErrorIs(t, err, rest.ErrServerError)
+			assert.NotErrorIs(t, err, rest.ErrTransport)
+		})
+	}
+	assert.Equal(t, before, srv.Requests(), "nothing was sent")
+}
+
+func firstErr[V any](seq iter.Seq2[V, error]) error {
+	for _, err := range seq {
+		return err
+	}
+	return nil
+}
+
+func TestStarETagIsSentAsIs(t *testing.T) {
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	conn := srv.conn(t, nil)
+	require.NoError(t, conn.Delete(ctx(t), "Patient", "1", fhir.IfMatch("*")))
+	assert.Equal(t, "*", srv.received()[0].header.Get("If-Match"))
 }

@@ -83,13 +83,6 @@ var registry = map[string]func() any{
 	"Task":                     func() any { return new(models.Task) },
 }
 
-// KnownType reports whether [DecodeResource] decodes resourceType into a
-// typed model (otherwise it returns json.RawMessage).
-func KnownType(resourceType string) bool {
-	_, ok := registry[resourceType]
-	return ok
-}
-
 // DecodeResource decodes one resource by dispatch on its "resourceType":
 // a pointer to the model for the common types (*models.Patient,
 // *models.Observation, …) and json.RawMessage for the others.
@@ -107,13 +100,13 @@ func decodeResource(data []byte, dc decoding) (any, error) {
 			return v, nil
 		}
 		if err != nil {
-			if last, terr := ResourceType(data); terr == nil && last == rt {
+			if last, terr := resourceTypeOf(data); terr == nil && last == rt {
 				return nil, decodeError(data, rt, err) // the type was right: do not decode twice
 			}
 		}
 	}
 	// The fast path could not confirm the type it chose: the slow way.
-	rt, err := ResourceType(data)
+	rt, err := resourceTypeOf(data)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +121,8 @@ func decodeResource(data []byte, dc decoding) (any, error) {
 	return v, nil
 }
 
-// ResourceType returns the "resourceType" member of a JSON resource.
-func ResourceType(data []byte) (string, error) {
+// resourceTypeOf returns the "resourceType" member of a JSON resource.
+func resourceTypeOf(data []byte) (string, error) {
 	if rt, ok := fhirjson.TopString(data, "resourceType"); ok && rt != "" {
 		return rt, nil
 	}
@@ -174,7 +167,7 @@ func decode[T any](data []byte, dc decoding) (*T, error) {
 }
 
 func checkResourceType(data []byte, want string) error {
-	rt, err := ResourceType(data)
+	rt, err := resourceTypeOf(data)
 	if err != nil {
 		return err
 	}

@@ -1,27 +1,58 @@
-// Package fhir is a client for HL7 FHIR R4 servers, typed with the models of
+// Package fhir is a client for HL7 FHIR R4 servers: typed reads, searches
+// and writes, batches and operations, and Bulk Data export, over a
+// connection that carries the credentials (SMART Backend Services or any
+// OAuth 2.0 grant), typed with the models of
 // github.com/samply/golang-fhir-models (imported here as models).
 //
 // A [Conn] is a named connection to one server's base URL. It sends
 // requests through a [Doer] — the *rest.Conn of a configuration file's
-// fhir section (package rest/backends builds the Conn), or any
-// *http.Client (one from oauthclient attaches, and on 401 renews, the
-// access token) — so the FHIR layer itself never sees a credential.
+// fhir section (package rest/backends builds the Conn: reg.FHIR(name)), or
+// any *http.Client (one from oauthclient attaches, and on 401 renews, the
+// access token) — so the FHIR layer itself never sees a credential, and
+// FHIR calls get the same TLS, retries, default headers and token
+// handling as REST calls.
 //
 // The interactions of the RESTful API are generic functions over the model
 // type, whose Go name is the resource type:
 //
-//	conn, _ := fhir.New("ehr", "https://ehr.example.com/fhir/R4", client)
-//	p, err := fhir.Read[models.Patient](ctx, conn, "123")
-//	res, err := fhir.Create(ctx, conn, &models.Patient{...})          // res.ID, res.VersionID
-//	_, err = fhir.Update(ctx, conn, p)                                // If-Match: W/"<meta.versionId>"
-//	for p, err := range fhir.Search[models.Patient](ctx, conn, fhir.Params().Exact("family", "Chalmers")) {
-//		…                                                         // streams page by page
+//	ehr, err := reg.FHIR("ehr") // or fhir.New("ehr", "https://ehr.example.com/fhir/R4", client)
+//	p, err := fhir.Read[models.Patient](ctx, ehr, "p-1001")
+//	res, err := fhir.Create(ctx, ehr, &models.Patient{...}) // res.ID, res.VersionID
+//	_, err = fhir.Update(ctx, ehr, p)                       // If-Match: W/"<meta.versionId>"
+//	q := fhir.Params().Add("subject", "Patient/p-1001").Sort("-date").Count(50)
+//	for obs, err := range fhir.Search[models.Observation](ctx, ehr, q) {
+//		if err != nil {
+//			return err // the search failed: never "continue" (see Searching)
+//		}
+//		fmt.Println(*obs.Id)
 //	}
 //
 // JSON (application/fhir+json) is the only format spoken, so _format is
-// never needed; _summary, _elements and Prefer: return=minimal |
-// representation | OperationOutcome ([ReturnMinimal], [ReturnOutcome]) are
-// there.
+// never needed; Prefer: return=minimal | representation | OperationOutcome
+// ([ReturnMinimal], [ReturnOutcome]) is there. An id or a resource type
+// that is no FHIR id ("a?b", "1/../x") is refused before anything is sent
+// with an error wrapping rest.ErrBadPath, the caller's bad request (a
+// service answers it with 400).
+//
+// If you know HAPI's generic client or fhirpy, this is the same
+// vocabulary:
+//
+//   - read, vread: [Read], [VRead] (HAPI read().resource(…).withId(id)).
+//   - read with its version, then again only if changed: [ReadMeta], then
+//     [Refresh] (a 304 gives your copy back; HAPI ifVersionMatches).
+//   - search, every page: [Search]; the total, the links and the _include
+//     resources apart: [SearchPages] with [Page.Resolve]; by POST:
+//     [UsePost] (retried like a GET).
+//   - create, conditional create: [Create] with [IfNoneExist].
+//   - update with locking: [Update] (If-Match from meta.versionId),
+//     [UpdateWhere].
+//   - patch, conditional patch, delete: [Patch], [PatchWhere],
+//     [Conn.Delete] with [IfMatch], [Conn.DeleteWhere].
+//   - batch, transaction, $operation: [Conn.Batch], [Conn.Transaction],
+//     [Conn.Operation], [Conn.OperationGet].
+//   - capabilities: [Conn.Supports], [Conn.Capabilities], [Conn.Ping].
+//   - bulk export (fhirpy has none): [Conn.Export], [Export.Wait],
+//     [ExportFile], [Conn.ExportResources].
 //
 // # Versions and conditional requests
 //
@@ -38,8 +69,10 @@
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
 // next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Supports], [Conn.SupportsOperation] and [Conn.FHIRVersion] answer
-// from it; [Conn.Ping] always asks metadata afresh.
+// [Conn.Capabilities], [Conn.Supports], [Conn.SupportsOperation] and
+// [Conn.FHIRVersion] (read even from a statement the models refuse)
+// answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
+// asks metadata afresh.
 //
 // # Searching
 //
@@ -48,18 +81,32 @@
 // resources _include and _revinclude brought (search mode "include") and
 // the server's outcome apart, and [Page.Resolve] finds a reference among
 // the page's resources first and reads it from the server second — only on
-// the connection's base URL. An entry that does not decode is an error for
-// that entry alone: the iteration goes on with the next one. A page is
-// bounded ([DefaultMaxBody] bytes, [DefaultMaxEntries] entries and links,
-// before memory is taken for them; [WithMaxBody], [WithMaxEntries]), so
-// are next links ([MaxLinkLength]) and the pages followed
-// ([DefaultMaxPages], [MaxPages]); only hashes of the links followed are
-// kept to detect a loop.
+// the connection's base URL. [Conn.Pages] and [Conn.History] yield the raw
+// Bundles.
+//
+// An error yielded by an iteration is always the end of it: the search
+// failed (a 401 after the token was renewed and the request sent again, a
+// 5xx, a cancelled context, a server breaking the paging rules), and
+// nothing follows. Return it: a "log and continue" would answer a
+// rejected search with an empty result. A resource that does not decode is
+// not such an error where the page can go on without it: [SearchPages]
+// lists it in the page's Errors (a *[DecodeError] naming the page and the
+// entry) beside the entries that decoded, so no loop can mistake one kind
+// for the other; [Search], which has no page to put it in, ends with it.
+// The example of [SearchPages] shows the loop.
+//
+// A page is bounded before memory is taken for it (16 MiB, 10,000 entries
+// and links, [WithMaxBody], [WithMaxEntries]: a 16 MiB page of empty
+// entries used to take 1.9 GB), and so are next links (32 KiB, on the base
+// URL's origin) and the pages followed (1,000, [MaxPages],
+// [ErrPagingNeverEnds]); only hashes of the links followed are kept to
+// detect a loop (also [ErrPagingNeverEnds]).
 //
 // # Decoding
 //
-// Resources decode into the models several times faster than
-// encoding/json does (BenchmarkDecodeSearchset), with exactly its results:
+// Resources decode into the models about four times faster than
+// encoding/json does, with about a third of its allocations
+// (BenchmarkDecodeSearchset), and with exactly its results:
 // a differential test over fixtures, generated documents for 16 resource
 // types and a fuzz target compare the two, the models' own UnmarshalJSON
 // for codes included. Strict by default, as the models are: a code outside
@@ -67,36 +114,48 @@
 // Servers that do not check bindings send such codes; with [Lenient] a
 // connection keeps those resources (an optional code left nil, a required
 // one -1, whose Code() is "<unknown>", so a resource read leniently is
-// never written back with a wrong code) and reports each code;
-// [DecodeLenient] does the same for one resource.
+// never written back with a wrong code) and reports each code.
 //
 // # Bulk Data export
 //
-// [Conn.Export], [Conn.ExportGroup] and [Conn.ExportPatients] start a
-// Bulk Data Access (IG v2.0.0) export with Prefer: respond-async; the
+// The client side of the HL7 FHIR Bulk Data Access IG v2.0.0, the main use
+// of SMART Backend Services. [Conn.Export], [Conn.ExportGroup] and
+// [Conn.ExportPatients] start a system, Group or Patient level $export
+// with Prefer: respond-async ([ExportTypes], [ExportSince], and
+// [ExportParam] for _typeFilter, _outputFormat and the others); the
 // returned [Export] is known by its status URL (kept and resumed with
-// [Conn.ResumeExport], stopped with [Export.Cancel]). [Export.Wait] polls
-// it as the server asks (Retry-After, bounded by [ExportPolling]; 429 and
-// 503 are waited out) until the [Manifest] is ready, and ctx bounds the
-// whole export. Each output file is then streamed at constant memory by
-// [ExportFile] (typed), [Conn.ExportResources] (any type) or
-// [Conn.ExportIssues] (error files), decoded as the connection decodes
-// ([Lenient] included): a bad line yields an [ExportLineError] and the
-// iteration goes on, and a download cut short resumes after its last
-// complete line (Range). What a server sends is bounded: a line by
-// [ExportMaxLine] (16 MiB; a longer line is skipped), a run of blank
-// lines by the same number of bytes and a line's skipped length by twice
-// that (past either the file ends with [ErrBulkProtocol], so a server
-// sending without end never keeps the loop from its consumer); X-Progress reaches [ExportStatus] as one line of at most 100
-// bytes, without control or format characters (no bidi override). The access token goes with a file only when the
-// manifest requires it, and then only to the base URL's origin
-// ([ErrCrossOrigin]).
+// [Conn.ResumeExport] after a restart, stopped with [Export.Cancel], a
+// DELETE). [Export.Wait] polls it as the server asks (Retry-After and
+// X-Progress honoured, bounded by [ExportPolling]; 429 and 503 are waited
+// out, other transient failures retried [ExportRetries] times) until the
+// [Manifest] is ready, and ctx bounds the whole export. Each output file
+// is then streamed at constant memory by [ExportFile] (typed),
+// [Conn.ExportResources] (any type), [Conn.ExportLines] (raw) or
+// [Conn.ExportIssues] (error files, read as OperationOutcome issues),
+// decoded as the connection decodes ([Lenient] included): a bad line
+// yields an [ExportLineError] and the iteration goes on, and a download
+// cut short resumes after its last complete line (Range), never restarts.
+// What a server sends is bounded: a line by [ExportMaxLine] (16 MiB; a
+// longer line is skipped with [ErrBodyTooLarge]), a run of blank lines by
+// the same number of bytes and a line's skipped length by twice that (past
+// either the file ends with [ErrBulkProtocol], so a server sending without
+// end never keeps the loop from its consumer); X-Progress reaches
+// [ExportStatus] as one line of at most 100 bytes, without control or
+// format characters (no bidi override). The access token goes with a file
+// only when the manifest requires it (requiresAccessToken), and then only
+// to the base URL's origin ([ErrCrossOrigin]); other files are downloaded
+// by a client of their own ([ExportFileClient]).
 //
-//	x, err := conn.Export(ctx, fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last))
+//	x, err := ehr.Export(ctx, fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last),
+//		fhir.ExportProgress(func(s fhir.ExportStatus) { log.Print(s.Progress) }))
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for r, err := range conn.ExportResources(ctx, m, f) { … }
+//		for r, err := range ehr.ExportResources(ctx, m, f) { … }
 //	}
+//
+// go run ./examples/bulk exports from an in-process fhirtest server behind
+// SMART Backend Services and prints a progress line and the counts per
+// type.
 //
 // # Errors
 //
@@ -136,12 +195,17 @@
 //
 // # SMART Backend Services
 //
-// A connection with smart: true whose oauth2 definition has no token_url
-// is SMART Backend Services: client credentials with a private_key_jwt
-// assertion (RS384 or ES384, kid required), the token endpoint read from
-// the server's .well-known/smart-configuration when the first token is
-// needed, and kept for an hour (oauthclient.SMARTBackendServices, which
-// also completes a definition built in code):
+// With Epic, Oracle Health or any SMART-conformant server, a connection
+// needs only a base URL, a client id, a key and scopes. A connection with
+// smart: true whose oauth2 definition has no token_url is SMART Backend
+// Services: client credentials with a fresh private_key_jwt assertion on
+// every token request (RS384 or ES384, kid required, a jti, exp at most 5
+// minutes ahead, aud the token endpoint), the token endpoint read from the
+// server's .well-known/smart-configuration when the first token is needed,
+// and kept for an hour (by oauthclient, which finds a token endpoint in
+// any discovery document: oauthclient.Config.DiscoveryURL,
+// oauthclient.SMARTBackendServices, which also completes a definition
+// built in code):
 //
 //	security:
 //	  ehr-smart:
@@ -159,5 +223,10 @@
 // Such a definition serves only smart FHIR connections to one base URL;
 // the configuration loader refuses it for anything else.
 //
-// Package fhir/fhirtest is an in-memory FHIR server for tests.
+// # Testing
+//
+// Package fhir/fhirtest is an in-memory FHIR server for your tests:
+// versioning, search, paging, OperationOutcome errors, ETags, 304 and 412,
+// conditional writes, a CapabilityStatement, token checking, and an
+// asynchronous $export with polling, a manifest and Range downloads.
 package fhir

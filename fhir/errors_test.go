@@ -27,7 +27,7 @@ const outcomeJSON = `{"resourceType":"OperationOutcome","issue":[
 func statusServer(t *testing.T, status int, body string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		w.WriteHeader(status)
 		_, _ = fmt.Fprint(w, body)
 	}))
@@ -262,7 +262,7 @@ func TestErrorKeepsABoundedNumberOfIssues(t *testing.T) {
 	require.Less(t, len(big), 1<<20)
 	huge := outcomeOf(190_000) // 16 MiB, under the connection's bound
 	require.Greater(t, len(huge), 15<<20)
-	require.Less(t, len(huge), fhir.DefaultMaxBody)
+	require.Less(t, len(huge), defaultMaxBody)
 	for name, tc := range map[string]struct {
 		body        []byte
 		issues      int
@@ -275,7 +275,7 @@ func TestErrorKeepsABoundedNumberOfIssues(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", fhir.MediaType)
+				w.Header().Set("Content-Type", "application/fhir+json")
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write(tc.body)
 			}))

@@ -125,3 +125,11 @@ var connKinds = []struct {
 	}},
 	{"backends.Registry.FHIR", lookup},
 }
+
+// The bounds a Conn applies by default, as its documentation states them.
+const (
+	defaultMaxPages   = 1000
+	defaultMaxEntries = 10000
+	maxLinkLength     = 32 << 10
+	defaultMaxBody    = 16 << 20
+)

@@ -5,7 +5,7 @@ import (
 )
 
 // UnknownCode is a code outside its value set that a lenient decode went
-// past (see [Lenient] and [DecodeLenient]). Servers that do not check
+// past (see [Lenient]). Servers that do not check
 // bindings store and send such codes; the models' enums cannot hold them.
 type UnknownCode struct {
 	ResourceType string // e.g. "Patient"
@@ -19,17 +19,10 @@ type UnknownCode struct {
 // which no server accepts back, so a resource read leniently is never
 // written back with a wrong code. report, when not nil, is told each such
 // code. Without Lenient such a resource fails with a *[DecodeError] naming
-// the path, and a search yields that error for the one entry and goes on.
+// the path: [Search] ends with it, [SearchPages] lists it in the page's
+// Errors and goes on.
 func Lenient(report func(UnknownCode)) Option {
 	return func(c *Conn) { c.dec.lenient, c.dec.report = true, report }
-}
-
-// DecodeLenient is [Decode] with [Lenient]'s rules; it returns the codes
-// it went past.
-func DecodeLenient[T any](data []byte) (*T, []UnknownCode, error) {
-	var unknown []UnknownCode
-	v, err := decode[T](data, decoding{lenient: true, report: func(u UnknownCode) { unknown = append(unknown, u) }})
-	return v, unknown, err
 }
 
 // decoding is how a connection decodes: strict or lenient, and for pages

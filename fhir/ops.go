@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/rest"
 )
 
 // Batch sends a batch Bundle (POST [base]); every entry succeeds or fails on
@@ -114,7 +116,7 @@ func opPath(target, name string) ([]string, error) {
 	if target != "" {
 		segs = strings.Split(strings.Trim(target, "/"), "/")
 		if len(segs) > 2 {
-			return nil, fmt.Errorf("fhir: invalid operation target %q", target)
+			return nil, fmt.Errorf("fhir: invalid operation target %q: %w", target, rest.ErrBadPath)
 		}
 		if err := checkType(segs[0]); err != nil {
 			return nil, err
@@ -144,7 +146,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rt, err := ResourceType(r.body)
+	rt, err := resourceTypeOf(r.body)
 	if err != nil {
 		return err
 	}

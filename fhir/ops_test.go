@@ -130,3 +130,12 @@ func TestCapabilitiesAndPing(t *testing.T) {
 	bad := statusConn(t, 200, `{"resourceType":"Patient"}`)
 	assert.ErrorContains(t, bad.Ping(ctx(t)), "not a CapabilityStatement")
 }
+
+func TestBatchAndTransactionRefuseNilBundle(t *testing.T) {
+	srv, conn := setup(t)
+	_, err := conn.Batch(ctx(t), nil)
+	assert.ErrorContains(t, err, "nil bundle")
+	_, err = conn.Transaction(ctx(t), nil)
+	assert.ErrorContains(t, err, "nil bundle")
+	assert.Zero(t, srv.Requests())
+}

@@ -27,11 +27,15 @@ type Page[T any] struct {
 
 // SearchPages runs a search like [Search] and yields it page by page, with
 // the total, the links, the matches and the included resources apart.
-// An entry that does not decode is listed in the page's Errors; an error
-// yielded on its own ends the iteration.
+// The two kinds of failure have two places: an entry that does not decode
+// (a [*DecodeError] naming the page and the entry) is listed in the page's
+// Errors and the page keeps the other entries, while an error yielded by
+// the iteration is the failure of the search itself (the request failed,
+// the server broke the paging rules), after which nothing more comes:
+// return it (see the example).
 //
 //	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx, conn,
-//		fhir.Params().Add("status", "active").Include("MedicationRequest:medication")) {
+//		fhir.Params().Add("status", "active").Add("_include", "MedicationRequest:medication")) {
 //		if err != nil { return err }
 //		for _, mr := range page.Matches {
 //			med, err := page.Resolve(ctx, mr.MedicationReference) // the included Medication, else a read
@@ -81,7 +85,7 @@ func newPage[T any](c *Conn, rt string, b *models.Bundle, n int) *Page[T] {
 			p.Included = append(p.Included, v)
 			p.index(e, v)
 		default:
-			if t, _ := ResourceType(e.Resource); t != rt {
+			if t, _ := resourceTypeOf(e.Resource); t != rt {
 				continue
 			}
 			v, err := decode[T](e.Resource, c.dec)

@@ -67,7 +67,7 @@ func pagingServer(t *testing.T, next func(page string) string) *httptest.Server 
 	t.Helper()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		links := ""
 		if n := next(r.URL.Query().Get("page")); n != "" {
 			links = fmt.Sprintf(`,"link":[{"relation":"next","url":%q}]`, srv.URL+n)
@@ -110,7 +110,8 @@ func TestPagesStopOnNextLinkLoops(t *testing.T) {
 				}
 			}
 			assert.Equal(t, tt.pages, pages)
-			require.ErrorIs(t, last, fhir.ErrPagingLoop)
+			require.ErrorIs(t, last, fhir.ErrPagingNeverEnds)
+			assert.ErrorContains(t, last, "loops back to a page already fetched")
 			assert.ErrorContains(t, last, "fhir: ehr: next link http://127.0.0.1")
 			assert.NotContains(t, last.Error(), "page=a", "query values are redacted")
 		})
@@ -132,12 +133,13 @@ func TestPagesDefaultCap(t *testing.T) {
 			last = err
 			break
 		}
-		if pages++; pages > fhir.DefaultMaxPages {
+		if pages++; pages > defaultMaxPages {
 			require.Fail(t, "no default cap")
 		}
 	}
-	assert.Equal(t, fhir.DefaultMaxPages, pages)
-	assert.ErrorIs(t, last, fhir.ErrTooManyPages, "a silent truncation would lose results")
+	assert.Equal(t, defaultMaxPages, pages)
+	assert.ErrorIs(t, last, fhir.ErrPagingNeverEnds, "a silent truncation would lose results")
+	assert.ErrorContains(t, last, "more than 1000 pages")
 
 	pages = 0
 	for _, err := range conn.Pages(ctx(t), "Patient", nil, fhir.MaxPages(3)) {
@@ -149,11 +151,11 @@ func TestPagesDefaultCap(t *testing.T) {
 	pages = 0
 	for _, err := range conn.Pages(ctx(t), "Patient", nil, fhir.MaxPages(-1)) {
 		require.NoError(t, err)
-		if pages++; pages == fhir.DefaultMaxPages+5 {
+		if pages++; pages == defaultMaxPages+5 {
 			break // no cap
 		}
 	}
-	assert.Equal(t, fhir.DefaultMaxPages+5, pages)
+	assert.Equal(t, defaultMaxPages+5, pages)
 }
 
 // doerFunc is an in-memory Doer.

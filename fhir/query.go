@@ -8,31 +8,17 @@ import (
 
 // Query is a list of FHIR search parameters, built by chained calls:
 //
-//	q := fhir.Params().Exact("family", "Chalmers").Prefixed("birthdate", fhir.Ge, "1970").Count(50)
+//	q := fhir.Params().Mod("family", "exact", "Chalmers").Add("birthdate", "ge1970").Count(50)
 //
 // Each call adds one parameter (parameters are ANDed); the values given to
-// one call are ORed (joined by commas). Values are escaped as the FHIR
+// one call are ORed (joined by commas). A prefix of a number, date or
+// quantity parameter (eq, ne, gt, lt, ge, le, sa, eb, ap) is written before
+// the value: Add("date", "ge2020-01-01"). Values are escaped as the FHIR
 // search syntax requires (`\,` `\|` `\$` `\\`), then URL-encoded. A nil
 // *Query is an empty query.
 type Query struct {
 	vals url.Values
 }
-
-// Prefix is a search prefix for number, date and quantity parameters.
-type Prefix string
-
-// The FHIR search prefixes.
-const (
-	Eq Prefix = "eq"
-	Ne Prefix = "ne"
-	Gt Prefix = "gt"
-	Lt Prefix = "lt"
-	Ge Prefix = "ge"
-	Le Prefix = "le"
-	Sa Prefix = "sa"
-	Eb Prefix = "eb"
-	Ap Prefix = "ap"
-)
 
 // Params returns an empty query.
 func Params() *Query { return &Query{vals: url.Values{}} }
@@ -63,17 +49,10 @@ func (q *Query) Add(name string, values ...string) *Query {
 	return q.add(name, joinEscaped(values))
 }
 
-// Mod adds a parameter with a modifier: name:modifier=values.
+// Mod adds a parameter with a modifier: name:modifier=values, such as
+// Mod("family", "exact", "Chalmers").
 func (q *Query) Mod(name, modifier string, values ...string) *Query {
 	return q.Add(name+":"+modifier, values...)
-}
-
-// Exact adds name:exact=values (case- and accent-sensitive string match).
-func (q *Query) Exact(name string, values ...string) *Query { return q.Mod(name, "exact", values...) }
-
-// Prefixed adds name=<prefix><value>, e.g. Prefixed("date", Ge, "2020-01-01").
-func (q *Query) Prefixed(name string, p Prefix, value string) *Query {
-	return q.add(name, string(p)+escape(value))
 }
 
 // Token adds name=system|code. An empty system ("|code") matches codes
@@ -83,26 +62,12 @@ func (q *Query) Token(name, system, code string) *Query {
 	return q.add(name, escape(system)+"|"+escape(code))
 }
 
-// ID adds _id=ids.
-func (q *Query) ID(ids ...string) *Query { return q.Add("_id", ids...) }
-
-// Include adds _include=spec (e.g. "MedicationRequest:medication").
-func (q *Query) Include(spec string) *Query { return q.add("_include", spec) }
-
-// Count sets _count, the page size.
+// Count sets _count, the page size. Other parameters (_id, _include,
+// _elements, _summary, _total …) are added with [Query.Add].
 func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }
 
 // Sort sets _sort; prefix a key with "-" for descending order.
 func (q *Query) Sort(keys ...string) *Query { return q.set("_sort", strings.Join(keys, ",")) }
-
-// Elements sets _elements, the elements to return.
-func (q *Query) Elements(names ...string) *Query { return q.set("_elements", strings.Join(names, ",")) }
-
-// Summary sets _summary: "true", "text", "data", "count" or "false".
-func (q *Query) Summary(mode string) *Query { return q.set("_summary", mode) }
-
-// Total sets _total: "none", "estimate" or "accurate".
-func (q *Query) Total(mode string) *Query { return q.set("_total", mode) }
 
 func (q *Query) set(name, value string) *Query {
 	if q.vals == nil {
@@ -123,6 +88,3 @@ func (q *Query) Values() url.Values {
 	}
 	return out
 }
-
-// Encode returns the URL-encoded query string (sorted by name).
-func (q *Query) Encode() string { return q.Values().Encode() }

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -22,25 +23,13 @@ type Versioned[T any] struct {
 	NotModified bool
 }
 
-// ReadOption adjusts a [ReadMeta].
-type ReadOption func(*readOpts)
-
+// readOpts are the conditions of a [Refresh].
 type readOpts struct {
 	ifNoneMatch     string
 	ifModifiedSince time.Time
 }
 
-// IfNoneMatch makes a read conditional: the server answers 304 Not
-// Modified, with no resource, when the current version is still etag (an
-// ETag as a server sent it, W/"3" or "3", or a bare version id "3").
-func IfNoneMatch(etag string) ReadOption { return func(o *readOpts) { o.ifNoneMatch = etag } }
-
-// IfModifiedSince makes a read conditional: the server answers 304 Not
-// Modified, with no resource, when the resource has not changed since t
-// (to the second). Servers ignore it when If-None-Match is also sent.
-func IfModifiedSince(t time.Time) ReadOption { return func(o *readOpts) { o.ifModifiedSince = t } }
-
-func (o *readOpts) header() http.Header {
+func (o readOpts) header() http.Header {
 	h := http.Header{}
 	if o.ifNoneMatch != "" {
 		h.Set("If-None-Match", entityTag(o.ifNoneMatch))
@@ -52,24 +41,25 @@ func (o *readOpts) header() http.Header {
 }
 
 // ReadMeta reads the current version of a resource (GET [type]/[id]) with
-// its version metadata: meta.versionId or the ETag, and Last-Modified.
-// With [IfNoneMatch] or [IfModifiedSince] the read is conditional, and a
-// 304 Not Modified is no error: the result has NotModified set and no
-// Resource. Errors are those of [Read] (rest.ErrNotFound, rest.ErrGone…).
+// its version metadata: meta.versionId or the ETag, and Last-Modified;
+// [Refresh] reads it again only if it changed. Errors are those of [Read]
+// (rest.ErrNotFound, rest.ErrGone…).
 //
 // Resources are exchanged as JSON (application/fhir+json) only, so no
 // _format parameter is ever needed.
-func ReadMeta[T any](ctx context.Context, c *Conn, id string, opts ...ReadOption) (*Versioned[T], error) {
+func ReadMeta[T any](ctx context.Context, c *Conn, id string) (*Versioned[T], error) {
+	return readMeta[T](ctx, c, id, readOpts{})
+}
+
+// readMeta is [ReadMeta], conditional when o says so: a 304 Not Modified
+// is no error but a result with NotModified set and no Resource.
+func readMeta[T any](ctx context.Context, c *Conn, id string, o readOpts) (*Versioned[T], error) {
 	rt, err := modelType[T]()
 	if err != nil {
 		return nil, err
 	}
 	if err := checkID("id", id); err != nil {
 		return nil, err
-	}
-	o := &readOpts{}
-	for _, f := range opts {
-		f(o)
 	}
 	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, rt, id), header: o.header()})
 	if err != nil {
@@ -97,7 +87,9 @@ func ReadMeta[T any](ctx context.Context, c *Conn, id string, opts ...ReadOption
 
 // Refresh reads prev's resource again, conditionally: If-None-Match with
 // prev's ETag (or its VersionID) and If-Modified-Since with its
-// LastModified. When the server answers 304 Not Modified, Refresh returns
+// LastModified (an ETag as a server sent it, W/"3" or "3", or a bare
+// version id "3"; servers ignore If-Modified-Since when If-None-Match is
+// also sent). When the server answers 304 Not Modified, Refresh returns
 // a copy of prev with NotModified set, whose Resource is prev.Resource
 // (the same pointer); otherwise it returns the new version as [ReadMeta]
 // does. This is the cheap way to keep a local copy current.
@@ -105,17 +97,8 @@ func Refresh[T any](ctx context.Context, c *Conn, prev *Versioned[T]) (*Versione
 	if prev == nil || prev.Resource == nil {
 		return nil, fmt.Errorf("fhir: %s: refresh needs a previous read with its resource", c.name)
 	}
-	var opts []ReadOption
-	switch {
-	case prev.ETag != "":
-		opts = append(opts, IfNoneMatch(prev.ETag))
-	case prev.VersionID != "":
-		opts = append(opts, IfNoneMatch(prev.VersionID))
-	}
-	if !prev.LastModified.IsZero() {
-		opts = append(opts, IfModifiedSince(prev.LastModified))
-	}
-	v, err := ReadMeta[T](ctx, c, prev.ID, opts...)
+	o := readOpts{ifNoneMatch: cmp.Or(prev.ETag, prev.VersionID), ifModifiedSince: prev.LastModified}
+	v, err := readMeta[T](ctx, c, prev.ID, o)
 	if err != nil || !v.NotModified {
 		return v, err
 	}

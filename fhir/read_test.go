@@ -103,7 +103,7 @@ func TestReadMetaHeaders(t *testing.T) {
 				if tt.lastModified != "" {
 					w.Header().Set("Last-Modified", tt.lastModified)
 				}
-				w.Header().Set("Content-Type", fhir.MediaType)
+				w.Header().Set("Content-Type", "application/fhir+json")
 				_, _ = w.Write([]byte(tt.body))
 			})
 			v, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "7")
@@ -167,24 +167,25 @@ func TestConditionalReadHeaders(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		opt        fhir.ReadOption
+		prev       fhir.Versioned[models.Patient]
 		header     string
 		wantHeader string
 	}{
-		{"bare version", fhir.IfNoneMatch("9"), "If-None-Match", `W/"9"`},
-		{"strong etag", fhir.IfNoneMatch(`"9"`), "If-None-Match", `"9"`},
-		{"weak etag", fhir.IfNoneMatch(`W/"9"`), "If-None-Match", `W/"9"`},
-		{"modified since", fhir.IfModifiedSince(since.In(time.FixedZone("CET", 3600))), "If-Modified-Since", "Fri, 01 Mar 2024 10:00:00 GMT"},
+		{"bare version", fhir.Versioned[models.Patient]{VersionID: "9"}, "If-None-Match", `W/"9"`},
+		{"strong etag", fhir.Versioned[models.Patient]{ETag: `"9"`}, "If-None-Match", `"9"`},
+		{"weak etag", fhir.Versioned[models.Patient]{ETag: `W/"9"`}, "If-None-Match", `W/"9"`},
+		{"modified since", fhir.Versioned[models.Patient]{LastModified: since.In(time.FixedZone("CET", 3600))}, "If-Modified-Since", "Fri, 01 Mar 2024 10:00:00 GMT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "7", tt.opt)
+			prev := tt.prev
+			prev.ID, prev.Resource = "7", &models.Patient{}
+			v, err := fhir.Refresh(ctx(t), conn, &prev)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantHeader, rec.last(t).Header.Get(tt.header))
 			if tt.wantHeader == `"9"` || tt.header == "If-Modified-Since" {
 				assert.True(t, v.NotModified)
-				assert.Nil(t, v.Resource, "ReadMeta has no copy to return")
-				assert.Equal(t, "9", v.VersionID, "from the 304's ETag")
+				assert.Same(t, prev.Resource, v.Resource, "a 304 gives the caller's copy back")
 			}
 		})
 	}
@@ -196,14 +197,17 @@ func TestConditionalReadModifiedSince(t *testing.T) {
 	_, err := srv.Seed(examplePatient(t))
 	require.NoError(t, err)
 
-	v, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "example", fhir.IfModifiedSince(clock.Now()))
+	prev := &fhir.Versioned[models.Patient]{ID: "example", Resource: &models.Patient{}, LastModified: clock.Now()}
+	v, err := fhir.Refresh(ctx(t), conn, prev)
 	require.NoError(t, err)
 	assert.True(t, v.NotModified)
 
-	v, err = fhir.ReadMeta[models.Patient](ctx(t), conn, "example", fhir.IfModifiedSince(clock.Now().Add(-time.Second)))
+	prev.LastModified = clock.Now().Add(-time.Second)
+	v, err = fhir.Refresh(ctx(t), conn, prev)
 	require.NoError(t, err)
 	assert.False(t, v.NotModified)
-	assert.NotNil(t, v.Resource)
+	assert.NotSame(t, prev.Resource, v.Resource)
+	assert.Equal(t, "example", *v.Resource.Id)
 }
 
 func TestRefreshNeedsPrevious(t *testing.T) {
@@ -243,5 +247,20 @@ func TestRefreshThroughEveryDoer(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, ok)
 		})
+	}
+}
+
+func TestGetVersionedPathAndResolveVersionedReference(t *testing.T) {
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"resourceType":"Patient","id":"2","meta":{"versionId":"3"}}`))
+	})
+	conn := srv.conn(t, nil)
+	v, err := conn.Get(ctx(t), "Patient/2/_history/3", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "3", *v.(*models.Patient).Meta.VersionId)
+	assert.Equal(t, "/fhir/Patient/2/_history/3", srv.received()[0].path)
+	for _, bad := range []string{"Patient/_history/2/3", "Patient/2/_history", "_history/2"} {
+		_, err := conn.Get(ctx(t), bad, nil)
+		assert.Error(t, err, bad)
 	}
 }

@@ -88,8 +88,8 @@ func valueForms(v string) []string {
 }
 
 func isPrefix(p string) bool {
-	switch Prefix(p) {
-	case Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap:
+	switch p {
+	case "eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap":
 		return true
 	}
 	return false

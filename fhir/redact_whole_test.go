@@ -32,7 +32,7 @@ func TestDiagnosticsRedactWholeTokensOnly(t *testing.T) {
 	require.NoError(t, err)
 
 	q := fhir.Params().Count(4).Sort("-date").Token("identifier", "urn:mrn", "77").Add("family", "Chalmers").
-		Add("gender", "male").Prefixed("birthdate", fhir.Ge, "1970-01-01")
+		Add("gender", "male").Add("birthdate", "ge1970-01-01")
 	var got error
 	for _, err := range fhir.Search[models.Patient](context.Background(), conn, q) {
 		got = err

@@ -29,7 +29,7 @@ func TestPostSearchIsRetriedLikeAGet(t *testing.T) {
 		assert.Equal(t, "/fhir/Patient/_search", r.URL.Path)
 		b, _ := io.ReadAll(r.Body)
 		assert.Equal(t, "family=Chalmers", string(b), "the body is sent again in full")
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Patient","id":"p1"}}]}`)
 	}))
 	t.Cleanup(srv.Close)

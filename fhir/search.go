@@ -3,7 +3,6 @@ package fhir
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -29,39 +28,34 @@ type searchOpts struct {
 func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
 
 // MaxPages stops quietly after n pages. 0 (the default) follows "next"
-// links for at most [DefaultMaxPages] pages, failing with [ErrTooManyPages]
+// links for at most 1,000 pages, failing with [ErrPagingNeverEnds]
 // if the server offers more; a negative n follows them to the end.
 func MaxPages(n int) SearchOption { return func(o *searchOpts) { o.maxPages = n } }
 
-// DefaultMaxPages bounds the pages of a search or history without
+// defaultMaxPages bounds the pages of a search or history without
 // [MaxPages]: generous for a search (at _count=100, a hundred thousand
 // resources), it stops a server whose "next" links never end. Larger
 // extracts are the job of bulk export.
-const DefaultMaxPages = 1000
+const defaultMaxPages = 1000
 
-var (
-	// ErrTooManyPages is returned after [DefaultMaxPages] pages when the
-	// server still offers a "next" link.
-	ErrTooManyPages = errors.New("fhir: too many pages (see MaxPages)")
-	// ErrPagingLoop is returned when a "next" link names a page already
-	// fetched by the same iteration.
-	ErrPagingLoop = errors.New("fhir: next link loops back to a page already fetched")
-	// ErrPageTooLarge is returned for a page with more entries (or links)
-	// than the connection's bound (see [WithMaxEntries]).
-	ErrPageTooLarge = errors.New("fhir: page too large")
-)
+// ErrPagingNeverEnds is wrapped when a search or history is stopped
+// because the server's "next" links do not end: a link names a page
+// already fetched by the same iteration, or more than 1,000 pages were
+// fetched without [MaxPages] and the server still offers a "next" link
+// (a silent truncation would lose results).
+var ErrPagingNeverEnds = errors.New("fhir: the next links do not end")
 
-// DefaultMaxEntries bounds the entries (and the links) of one page: ten
+// defaultMaxEntries bounds the entries (and the links) of one page: ten
 // times the largest page size servers commonly allow.
-const DefaultMaxEntries = 10000
+const defaultMaxEntries = 10000
 
 type pageLimits struct{ maxEntries int }
 
-var defaultPageLimits = pageLimits{maxEntries: DefaultMaxEntries}
+var defaultPageLimits = pageLimits{maxEntries: defaultMaxEntries}
 
 // WithMaxEntries bounds the entries and links of each page of a search or
-// history to n (default [DefaultMaxEntries]). A page over the bound fails
-// with [ErrPageTooLarge] before memory is taken for its entries: a 16 MiB
+// history to n (default 10,000). A page over the bound fails
+// with [ErrBodyTooLarge] before memory is taken for its entries: a 16 MiB
 // page of empty entries would otherwise cost gigabytes.
 func WithMaxEntries(n int) Option {
 	return func(c *Conn) {
@@ -71,24 +65,12 @@ func WithMaxEntries(n int) Option {
 	}
 }
 
-// Entry is one entry of a searchset or history page.
-type Entry struct {
-	FullURL  string
-	Mode     string // search mode: "match", "include", "outcome" or ""
-	Method   string // history: the request method (PUT, DELETE …)
-	Status   string // history: the response status
-	Resource any    // decoded by DecodeResource; nil for a deleted version
-	// Raw is the resource as the server sent it: the codes a Lenient
-	// decode went past are there. It points into the page's body.
-	Raw json.RawMessage
-}
-
 // Pages runs a search (GET [type]?[q], or POST [type]/_search with
 // [UsePost]; resourceType "" searches all types) and yields one Bundle per
 // page, following "next" links. Only the current page is held: a page is
 // released when the loop body moves on. Stop early by breaking out of the
 // loop. A next link must be on the base URL's origin and name a page not
-// yet fetched ([ErrPagingLoop]); see [MaxPages] for the page cap. The
+// yet fetched ([ErrPagingNeverEnds]); see [MaxPages] for the page cap. The
 // sequence may be ranged again, or from several goroutines: each range
 // starts at the first page.
 func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
@@ -110,20 +92,27 @@ func (c *Conn) searchCall(resourceType string, q *Query, post bool) (call, error
 		return call{method: http.MethodGet, url: c.url(q.Values(), resourceType)}, nil
 	}
 	return call{method: http.MethodPost, url: c.url(nil, resourceType, "_search"),
-		body: []byte(q.Encode()), ctype: "application/x-www-form-urlencoded", safe: true}, nil
+		body: []byte(q.Values().Encode()), ctype: "application/x-www-form-urlencoded", safe: true}, nil
 }
 
-// Entries yields the entries of every page of a search (matches and
-// included resources), decoded by dispatch on resourceType.
-func (c *Conn) Entries(ctx context.Context, resourceType string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
-	return c.entries(c.Pages(ctx, resourceType, q, opts...))
-}
-
-// Search yields the matches of type T of a search, page by page, following
-// "next" links; included resources are skipped (use [Conn.Entries]).
+// Search yields the matches of type T of a search, one by one, following
+// "next" links; included resources and outcome entries are skipped (see
+// [SearchPages]).
+//
+// An error yielded by Search is always the end of the search: the request
+// failed (a 401 after the token was renewed, a 5xx, a cancelled context),
+// the server broke the paging rules, or an entry of type T did not decode
+// (a [*DecodeError] naming the page and the entry). No value follows it,
+// so the only right answer to it is to stop and report the failure — a
+// "log and continue" would turn a rejected search into an empty result.
+// To go on past entries that do not decode, use [SearchPages], which lists
+// them in [Page].Errors apart from the failure of the search, or
+// [Lenient], which decodes codes outside their value set.
 //
 //	for p, err := range fhir.Search[models.Patient](ctx, conn, fhir.Params().Add("family", "Chalmers")) {
-//		if err != nil { return err }
+//		if err != nil {
+//			return err // the search failed: never "continue"
+//		}
 //		…
 //	}
 func Search[T any](ctx context.Context, c *Conn, q *Query, opts ...SearchOption) iter.Seq2[*T, error] {
@@ -145,14 +134,15 @@ func Search[T any](ctx context.Context, c *Conn, q *Query, opts ...SearchOption)
 				if mode(e) != models.SearchEntryModeMatch {
 					continue
 				}
-				if t, _ := ResourceType(e.Resource); t != rt {
+				if t, _ := resourceTypeOf(e.Resource); t != rt {
 					continue
 				}
 				v, err := decode[T](e.Resource, c.dec)
 				if err != nil {
-					err = c.entryError(n, i, err)
+					yield(nil, c.entryError(n, i, err))
+					return
 				}
-				if !yield(v, err) {
+				if !yield(v, nil) {
 					return
 				}
 			}
@@ -168,8 +158,7 @@ func mode(e *models.BundleEntry) models.SearchEntryMode {
 	return *e.Search.Mode
 }
 
-// entryError names the page and the entry whose resource did not decode;
-// the iteration goes on with the next entry.
+// entryError names the page and the entry whose resource did not decode.
 func (c *Conn) entryError(page, entry int, err error) error {
 	return fmt.Errorf("fhir: %s: page %d, entry %d: %w", c.name, page, entry, err)
 }
@@ -192,18 +181,13 @@ func (c *Conn) History(ctx context.Context, resourceType, id string, q *Query, o
 	return c.pages(ctx, first, err, o.maxPages)
 }
 
-// HistoryEntries is [Conn.History] flattened to entries.
-func (c *Conn) HistoryEntries(ctx context.Context, resourceType, id string, q *Query, opts ...SearchOption) iter.Seq2[Entry, error] {
-	return c.entries(c.History(ctx, resourceType, id, q, opts...))
-}
-
 // pages follows the "next" links from first. Each range starts again at
 // first, so a sequence may be ranged twice, or from several goroutines.
 // Only hashes of the links followed are kept.
 func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) iter.Seq2[*models.Bundle, error] {
 	capped := maxPages == 0
 	if capped {
-		maxPages = DefaultMaxPages
+		maxPages = defaultMaxPages
 	}
 	return func(yield func(*models.Bundle, error) bool) {
 		if err != nil {
@@ -237,20 +221,20 @@ func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) i
 	}
 }
 
-// MaxLinkLength bounds the length of a "next" link.
-const MaxLinkLength = 32 << 10
+// maxLinkLength bounds the length of a "next" link.
+const maxLinkLength = 32 << 10
 
 // checkNext vets a "next" link before it is followed.
 func (c *Conn) checkNext(next string, seen map[[sha256.Size]byte]bool, overCap bool) error {
 	switch {
-	case len(next) > MaxLinkLength:
-		return fmt.Errorf("fhir: %s: next link longer than %d bytes", c.name, MaxLinkLength)
+	case len(next) > maxLinkLength:
+		return fmt.Errorf("fhir: %s: next link longer than %d bytes", c.name, maxLinkLength)
 	case !c.sameOrigin(next):
 		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
 	case seen[sha256.Sum256([]byte(next))]:
-		return fmt.Errorf("fhir: %s: next link %s: %w", c.name, redactURL(next), ErrPagingLoop)
+		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, redactURL(next), ErrPagingNeverEnds)
 	case overCap:
-		return fmt.Errorf("fhir: %s: more than %d pages: %w", c.name, DefaultMaxPages, ErrTooManyPages)
+		return fmt.Errorf("fhir: %s: more than %d pages (see MaxPages): %w", c.name, defaultMaxPages, ErrPagingNeverEnds)
 	}
 	return nil
 }
@@ -271,7 +255,7 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	dc.allocExtra = 4 * int64(c.limits.maxEntries) * int64(reflect.TypeFor[models.BundleEntry]().Size()) // growth by doubling
 	b, err := decode[models.Bundle](r.body, dc)
 	if errors.Is(err, fhirjson.ErrTooLong) || errors.Is(err, fhirjson.ErrTooLarge) {
-		return nil, fmt.Errorf("fhir: %s: a page with more than %d entries or links (see WithMaxEntries): %w", c.name, c.limits.maxEntries, ErrPageTooLarge)
+		return nil, fmt.Errorf("fhir: %s: a page with more than %d entries or links (see WithMaxEntries): %w", c.name, c.limits.maxEntries, ErrBodyTooLarge)
 	}
 	return b, err
 }
@@ -283,49 +267,4 @@ func link(b *models.Bundle, rel string) string {
 		}
 	}
 	return ""
-}
-
-func (c *Conn) entries(pages iter.Seq2[*models.Bundle, error]) iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
-		n := 0
-		for b, err := range pages {
-			if err != nil {
-				yield(Entry{}, err)
-				return
-			}
-			n++
-			for i := range b.Entry {
-				e, err := toEntry(&b.Entry[i], c.dec)
-				if err != nil {
-					err = c.entryError(n, i, err)
-				}
-				if !yield(e, err) {
-					return
-				}
-			}
-		}
-	}
-}
-
-func toEntry(be *models.BundleEntry, dec decoding) (Entry, error) {
-	e := Entry{}
-	if be.FullUrl != nil {
-		e.FullURL = *be.FullUrl
-	}
-	if be.Search != nil && be.Search.Mode != nil {
-		e.Mode = be.Search.Mode.Code()
-	}
-	if be.Request != nil {
-		e.Method = be.Request.Method.Code()
-	}
-	if be.Response != nil {
-		e.Status = be.Response.Status
-	}
-	if len(be.Resource) == 0 {
-		return e, nil
-	}
-	e.Raw = be.Resource
-	v, err := decodeResource(be.Resource, dec)
-	e.Resource = v
-	return e, err
 }

@@ -1,7 +1,6 @@
 package fhir_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +23,7 @@ func serveBundle(t *testing.T, body func(r *http.Request) string) (*httptest.Ser
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = w.Write([]byte(body(r)))
 	}))
 	t.Cleanup(srv.Close)
@@ -38,7 +37,10 @@ const unboundBundle = `{"resourceType":"Bundle","type":"searchset","total":3,"en
  {"resource":{"resourceType":"Patient","id":"b","gender":"robot"},"search":{"mode":"match"}},
  {"resource":{"resourceType":"Patient","id":"c"},"search":{"mode":"match"}}]}`
 
-func TestSearchGoesOnPastAnEntryThatDoesNotDecode(t *testing.T) {
+// Search ends with the *DecodeError of the first match that does not
+// decode: an error of Search is always its end. SearchPages goes on past
+// it and lists it in the page's Errors, apart from the search's failure.
+func TestSearchEndsAtAnEntryThatDoesNotDecode(t *testing.T) {
 	srv, _ := serveBundle(t, func(*http.Request) string { return unboundBundle })
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
@@ -48,11 +50,11 @@ func TestSearchGoesOnPastAnEntryThatDoesNotDecode(t *testing.T) {
 	for p, err := range fhir.Search[models.Patient](ctx(t), conn, nil) {
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			continue // a wrong loop: still, nothing follows the error
 		}
 		ids = append(ids, *p.Id)
 	}
-	assert.Equal(t, []string{"a", "c"}, ids, "the entry after the bad one still comes")
+	assert.Equal(t, []string{"a"}, ids, "nothing after the error")
 	require.Len(t, errs, 1)
 	var de *fhir.DecodeError
 	require.ErrorAs(t, errs[0], &de)
@@ -60,13 +62,17 @@ func TestSearchGoesOnPastAnEntryThatDoesNotDecode(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), "page 1, entry 1")
 	assert.NotContains(t, errs[0].Error(), "robot", "a code may be patient data")
 
-	var entryErrs int
-	for _, err := range conn.Entries(ctx(t), "Patient", nil) {
-		if err != nil {
-			entryErrs++
-		}
+	pages := 0
+	for page, err := range fhir.SearchPages[models.Patient](ctx(t), conn, nil) {
+		require.NoError(t, err, "an entry that does not decode is no failure of the search")
+		pages++
+		require.Len(t, page.Matches, 2, "the entry after the bad one still comes")
+		assert.Equal(t, "c", *page.Matches[1].Id)
+		require.Len(t, page.Errors, 1)
+		require.ErrorAs(t, page.Errors[0], &de)
+		assert.Contains(t, page.Errors[0].Error(), "page 1, entry 1")
 	}
-	assert.Equal(t, 1, entryErrs)
+	assert.Equal(t, 1, pages)
 }
 
 func TestLenientKeepsEveryEntry(t *testing.T) {
@@ -83,33 +89,40 @@ func TestLenientKeepsEveryEntry(t *testing.T) {
 	assert.Nil(t, got[1].Gender, "an optional unknown code is left out, never read as another code")
 	assert.Equal(t, []fhir.UnknownCode{{ResourceType: "Patient", Path: "gender", Code: "robot"}}, unknown)
 
-	p, codes, err := fhir.DecodeLenient[models.Patient]([]byte(`{"resourceType":"Patient","link":[{"type":"twin","other":{}}]}`))
+	twin, _ := serveBundle(t, func(*http.Request) string {
+		return `{"resourceType":"Patient","id":"t","link":[{"type":"twin","other":{}}]}`
+	})
+	var codes []fhir.UnknownCode
+	lenient, err := fhir.New("ehr", twin.URL, twin.Client(), fhir.Lenient(func(u fhir.UnknownCode) { codes = append(codes, u) }))
+	require.NoError(t, err)
+	p, err := fhir.Read[models.Patient](ctx(t), lenient, "t")
 	require.NoError(t, err)
 	assert.Equal(t, "<unknown>", p.Link[0].Type.Code(), "a required unknown code is marked, not zero (replaced-by)")
+	require.Len(t, codes, 1)
 	assert.Equal(t, "link[0].type", codes[0].Path)
 }
 
 func TestPageOfTooManyEntriesIsRefused(t *testing.T) {
-	empties := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, fhir.DefaultMaxEntries) + `{}]}`
+	empties := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, defaultMaxEntries) + `{}]}`
 	srv, _ := serveBundle(t, func(*http.Request) string { return empties })
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
 	for _, err := range conn.Pages(ctx(t), "Patient", nil) {
-		require.ErrorIs(t, err, fhir.ErrPageTooLarge)
+		require.ErrorIs(t, err, fhir.ErrBodyTooLarge)
 		assert.Contains(t, err.Error(), "ehr")
 	}
-	bigger, err := fhir.New("ehr", srv.URL, srv.Client(), fhir.WithMaxEntries(fhir.DefaultMaxEntries+1))
+	bigger, err := fhir.New("ehr", srv.URL, srv.Client(), fhir.WithMaxEntries(defaultMaxEntries+1))
 	require.NoError(t, err)
 	for b, err := range bigger.Pages(ctx(t), "Patient", nil) {
 		require.NoError(t, err)
-		assert.Len(t, b.Entry, fhir.DefaultMaxEntries+1)
+		assert.Len(t, b.Entry, defaultMaxEntries+1)
 	}
 }
 
 func TestNextLinkTooLongIsRefused(t *testing.T) {
 	var srv *httptest.Server
 	srv, hits := serveBundle(t, func(*http.Request) string {
-		next := srv.URL + "/Patient?page=" + strings.Repeat("x", fhir.MaxLinkLength)
+		next := srv.URL + "/Patient?page=" + strings.Repeat("x", maxLinkLength)
 		return `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"` + next + `"}]}`
 	})
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
@@ -141,7 +154,7 @@ func TestSearchPagesSeparatesIncludesAndResolves(t *testing.T) {
 	})
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
-	q := fhir.Params().Include("MedicationRequest:medication")
+	q := fhir.Params().Add("_include", "MedicationRequest:medication")
 	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx(t), conn, q) {
 		require.NoError(t, err)
 		require.NotNil(t, page.Total)
@@ -172,35 +185,22 @@ func TestSearchPagesSeparatesIncludesAndResolves(t *testing.T) {
 	}
 }
 
-func TestSearchPagesListsEntryErrors(t *testing.T) {
-	srv, _ := serveBundle(t, func(*http.Request) string { return unboundBundle })
-	conn, err := fhir.New("ehr", srv.URL, srv.Client())
-	require.NoError(t, err)
-	for page, err := range fhir.SearchPages[models.Patient](ctx(t), conn, nil) {
-		require.NoError(t, err)
-		assert.Len(t, page.Matches, 2)
-		require.Len(t, page.Errors, 1)
-		var de *fhir.DecodeError
-		assert.True(t, errors.As(page.Errors[0], &de))
-	}
-}
-
 // TestHugePageOfEmptyEntriesCostsLittle: 16 MiB of {"entry":[{},{},…]}
 // once took 1.9 GB of heap; now it is refused after reading it, before
 // memory is taken for its entries.
 func TestHugePageOfEmptyEntriesCostsLittle(t *testing.T) {
-	body := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, (fhir.DefaultMaxBody-100)/3) + `{}]}`
+	body := `{"resourceType":"Bundle","type":"searchset","entry":[` + strings.Repeat(`{},`, (defaultMaxBody-100)/3) + `{}]}`
 	srv, _ := serveBundle(t, func(*http.Request) string { return body })
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for _, err := range conn.Pages(ctx(t), "Patient", nil) {
-		require.ErrorIs(t, err, fhir.ErrPageTooLarge)
+		require.ErrorIs(t, err, fhir.ErrBodyTooLarge)
 	}
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
-	assert.Less(t, allocated, uint64(8*fhir.DefaultMaxBody), "allocated %d MiB", allocated>>20)
+	assert.Less(t, allocated, uint64(8*defaultMaxBody), "allocated %d MiB", allocated>>20)
 }
 
 // TestAmplifiedPagesAndResourcesAreBounded: {} is 3 bytes of JSON and 448
@@ -216,8 +216,9 @@ func TestAmplifiedPagesAndResourcesAreBounded(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	errs := 0
-	for _, err := range fhir.Search[models.Patient](ctx(t), conn, nil) {
-		if err != nil {
+	for page, err := range fhir.SearchPages[models.Patient](ctx(t), conn, nil) {
+		require.NoError(t, err)
+		for _, err := range page.Errors {
 			errs++
 			var de *fhir.DecodeError
 			require.ErrorAs(t, err, &de)

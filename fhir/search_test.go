@@ -24,19 +24,19 @@ func TestQueryEncode(t *testing.T) {
 		{"nil", nil, ""},
 		{"or values", fhir.Params().Add("family", "Chalmers", "Windsor"), "family=Chalmers%2CWindsor"},
 		{"escaped comma", fhir.Params().Add("name", "a,b"), `name=a%5C%2Cb`},
-		{"exact", fhir.Params().Exact("name", "Peter"), "name%3Aexact=Peter"},
+		{"exact", fhir.Params().Mod("name", "exact", "Peter"), "name%3Aexact=Peter"},
 		{"modifier", fhir.Params().Mod("code", "text", "weight"), "code%3Atext=weight"},
-		{"prefix", fhir.Params().Prefixed("birthdate", "ge", "2020-01-01"), "birthdate=ge2020-01-01"},
+		{"prefix", fhir.Params().Add("birthdate", "ge2020-01-01"), "birthdate=ge2020-01-01"},
 		{"token", fhir.Params().Token("identifier", "urn:oid:1", "12|3"), "identifier=urn%3Aoid%3A1%7C12%5C%7C3"},
-		{"result params", fhir.Params().Include("MedicationRequest:medication").Count(5).Sort("-date", "_id").
-			Elements("id", "name").Summary("true").Total("accurate"),
+		{"result params", fhir.Params().Add("_include", "MedicationRequest:medication").Count(5).Sort("-date", "_id").
+			Add("_elements", "id", "name").Add("_summary", "true").Add("_total", "accurate"),
 			"_count=5&_elements=id%2Cname&_include=MedicationRequest%3Amedication&_sort=-date%2C_id&_summary=true&_total=accurate"},
-		{"and", fhir.Params().Prefixed("date", "ge", "2020").Prefixed("date", fhir.Lt, "2021"), "date=ge2020&date=lt2021"},
-		{"ids", fhir.Params().ID("a", "b"), "_id=a%2Cb"},
+		{"and", fhir.Params().Add("date", "ge2020").Add("date", "lt2021"), "date=ge2020&date=lt2021"},
+		{"ids", fhir.Params().Add("_id", "a", "b"), "_id=a%2Cb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.q.Encode())
+			assert.Equal(t, tt.want, tt.q.Values().Encode())
 		})
 	}
 }
@@ -101,11 +101,11 @@ func TestSearchParameters(t *testing.T) {
 		want []string
 	}{
 		{"family prefix", fhir.Params().Add("family", "chal"), []string{"example"}},
-		{"family exact miss", fhir.Params().Exact("family", "chal"), nil},
+		{"family exact miss", fhir.Params().Mod("family", "exact", "chal"), nil},
 		{"given", fhir.Params().Add("given", "Jim"), []string{"example"}},
 		{"name", fhir.Params().Add("name", "windsor"), []string{"example"}},
 		{"or", fhir.Params().Add("_id", "p001", "p002"), []string{"p001", "p002"}},
-		{"birthdate ge/lt", fhir.Params().Prefixed("birthdate", "ge", "1955").Prefixed("birthdate", fhir.Lt, "1957"), []string{"p005", "p006"}},
+		{"birthdate ge/lt", fhir.Params().Add("birthdate", "ge1955").Add("birthdate", "lt1957"), []string{"p005", "p006"}},
 		{"birthdate eq day", fhir.Params().Add("birthdate", "1974-12-25"), []string{"example"}},
 		{"identifier", fhir.Params().Token("identifier", "urn:oid:1.2.36.146.595.217.0.1", "12345"), []string{"example"}},
 		{"gender", fhir.Params().Add("gender", "male"), []string{"example"}},
@@ -144,8 +144,8 @@ func TestSearchObservations(t *testing.T) {
 		{"patient id", fhir.Params().Add("patient", "example"), 1},
 		{"code", fhir.Params().Token("code", "http://loinc.org", "29463-7"), 1},
 		{"code other system", fhir.Params().Token("code", "http://snomed.info/sct", "29463-7"), 0},
-		{"date ge", fhir.Params().Prefixed("date", "ge", "2016-03-01"), 1},
-		{"date lt", fhir.Params().Prefixed("date", fhir.Lt, "2016-03-01"), 0},
+		{"date ge", fhir.Params().Add("date", "ge2016-03-01"), 1},
+		{"date lt", fhir.Params().Add("date", "lt2016-03-01"), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,29 +171,27 @@ func TestSearchUnknownParameter(t *testing.T) {
 	}
 }
 
-func TestEntriesDispatch(t *testing.T) {
+func TestSearchPagesDispatchesIncludes(t *testing.T) {
 	bundle := fixture(t, "bundle-searchset.json")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", fhir.MediaType)
+		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = w.Write(bundle)
 	}))
 	t.Cleanup(srv.Close)
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
 
-	var got []fhir.Entry
-	for e, err := range conn.Entries(ctx(t), "MedicationRequest", fhir.Params().Add("patient", "347")) {
+	var pages int
+	for page, err := range fhir.SearchPages[models.MedicationRequest](ctx(t), conn, fhir.Params().Add("patient", "347")) {
 		if err != nil {
 			assert.ErrorContains(t, err, "is not on the origin of the base URL", "the next link points at example.com")
 			break
 		}
-		got = append(got, e)
+		pages++
+		require.Len(t, page.Matches, 1)
+		assert.Equal(t, "Patient/347", *page.Matches[0].Subject.Reference)
+		require.Len(t, page.Included, 1)
+		assert.IsType(t, &models.Medication{}, page.Included[0])
 	}
-	require.Len(t, got, 2)
-	assert.Equal(t, "match", got[0].Mode)
-	mr, ok := got[0].Resource.(*models.MedicationRequest)
-	require.True(t, ok, "%T", got[0].Resource)
-	assert.Equal(t, "Patient/347", *mr.Subject.Reference)
-	assert.Equal(t, "include", got[1].Mode)
-	assert.IsType(t, &models.Medication{}, got[1].Resource)
+	assert.Equal(t, 1, pages)
 }

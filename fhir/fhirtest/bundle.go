@@ -109,7 +109,7 @@ type assignedID struct{}
 // uses id when it is not empty.
 func (s *Server) entry(e entryIn, id string) map[string]any {
 	rel, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.URL()+"/"), "?")
-	req := httptest.NewRequest(strings.ToUpper(e.Request.Method), BasePath+"/"+strings.Trim(rel, "/")+"?"+query, bytes.NewReader(e.Resource))
+	req := httptest.NewRequest(strings.ToUpper(e.Request.Method), basePath+"/"+strings.Trim(rel, "/")+"?"+query, bytes.NewReader(e.Resource))
 	if id != "" {
 		req = req.WithContext(context.WithValue(req.Context(), assignedID{}, id))
 	}

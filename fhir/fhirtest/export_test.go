@@ -81,7 +81,7 @@ func TestExportLevels(t *testing.T) {
 		{"_type", func() (*fhir.Export, error) { return conn.ExportGroup(ctx, "g", fhir.ExportTypes("Observation")) },
 			map[string][]string{"Observation": {"o-a", "o-c"}}},
 		{"_typeFilter", func() (*fhir.Export, error) {
-			return conn.ExportPatients(ctx, fhir.ExportTypeFilter("Observation?code=b", "Observation?code=c"))
+			return conn.ExportPatients(ctx, fhir.ExportParam("_typeFilter", "Observation?code=b"), fhir.ExportParam("_typeFilter", "Observation?code=c"))
 		}, map[string][]string{"Patient": {"a", "b", "c"}, "Observation": {"o-b", "o-c"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestExportLevels(t *testing.T) {
 	}
 	_, err := conn.ExportGroup(ctx, "nobody")
 	assert.ErrorIs(t, err, rest.ErrNotFound)
-	_, err = conn.Export(ctx, fhir.ExportTypeFilter("Observation?colour=red"))
+	_, err = conn.Export(ctx, fhir.ExportParam("_typeFilter", "Observation?colour=red"))
 	assert.ErrorIs(t, err, rest.ErrBadRequest)
 }
 

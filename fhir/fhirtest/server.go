@@ -14,8 +14,9 @@ import (
 	"github.com/tokenwire/tokenwire/fhir"
 )
 
-// BasePath is the path of the FHIR base on the server: URL() ends with it.
-const BasePath = "/fhir"
+// basePath is the path of the FHIR base on the server: URL() ends with it
+// ("/fhir").
+const basePath = "/fhir"
 
 // Server is an in-memory FHIR R4 server listening on 127.0.0.1.
 type Server struct {
@@ -107,7 +108,7 @@ func NewServer(opts ...Option) *Server {
 }
 
 // URL returns the FHIR base URL, such as http://127.0.0.1:41234/fhir.
-func (s *Server) URL() string { return s.srv.URL + BasePath }
+func (s *Server) URL() string { return s.srv.URL + basePath }
 
 // Client returns an *http.Client for the server (no token attached).
 func (s *Server) Client() *http.Client { return s.srv.Client() }
@@ -165,11 +166,11 @@ func (s *Server) LastToken() string {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rel, ok := strings.CutPrefix(r.URL.Path, BasePath)
+	rel, ok := strings.CutPrefix(r.URL.Path, basePath)
 	rel = strings.Trim(rel, "/")
 	s.count(r.Method, rel)
 	if !ok {
-		outcome(w, http.StatusNotFound, "not-found", "not under "+BasePath)
+		outcome(w, http.StatusNotFound, "not-found", "not under "+basePath)
 		return
 	}
 	if rel == ".well-known/smart-configuration" && s.smart != nil {
