@@ -37,7 +37,10 @@ var (
 	ErrTransport = errors.New("rest: no response")
 	// ErrBadPath is returned (wrapped) when a request path cannot be
 	// joined safely to a connection's base URL: it climbs out of the base
-	// path with "..", carries a fragment, or holds an invalid escape.
+	// path with "..", carries a query or a fragment, or holds an invalid
+	// escape; package fhir wraps it for an invalid id or resource type.
+	// It is the caller's bad request: nothing was sent (a service answers
+	// 400).
 	ErrBadPath = urlpath.ErrBadPath
 )
 
