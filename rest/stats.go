@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"encoding/json"
 	"fmt"
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"net/http"
@@ -39,17 +38,10 @@ type ConnStats struct {
 // LatencySummary summarises the duration of a connection's calls (until
 // the response headers, retries included). The quantiles are estimates: the
 // upper bound of the bucket they fall in (the buckets of
-// http.client.request.duration, 5 ms to 10 s), or Max beyond it. As JSON
-// the durations are milliseconds ("last_ms"…).
+// http.client.request.duration, 5 ms to 10 s), or Max beyond it. The
+// status page of rest/backends shows them in milliseconds ("last_ms"…).
 type LatencySummary struct {
 	Last, Mean, Max, P50, P95, P99 time.Duration
-}
-
-// MarshalJSON writes the durations in milliseconds.
-func (l LatencySummary) MarshalJSON() ([]byte, error) {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return json.Marshal(map[string]float64{"last_ms": ms(l.Last), "mean_ms": ms(l.Mean), "max_ms": ms(l.Max),
-		"p50_ms": ms(l.P50), "p95_ms": ms(l.P95), "p99_ms": ms(l.P99)})
 }
 
 // latencyBounds are the buckets' upper bounds.

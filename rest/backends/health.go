@@ -2,7 +2,6 @@ package backends
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -48,8 +47,8 @@ func newCheckSettings(opts []CheckOption) checkSettings {
 // CheckReport is the outcome of [Registry.Check], for a readiness probe or
 // a status page. It holds no secret and no token; error texts are the
 // redacted ones of this library, scrubbed once more of the connections'
-// secrets. It encodes as JSON with the names shown, durations in
-// milliseconds.
+// secrets. [HealthHandler] and the status page serve it as JSON with the
+// names shown, durations in milliseconds (duration_ms, latency_ms).
 type CheckReport struct {
 	OK          bool          `json:"ok"`              // every token and every ping succeeded
 	Error       string        `json:"error,omitempty"` // why nothing was checked (a closed registry)
@@ -74,26 +73,6 @@ type CheckResult struct {
 	Latency  time.Duration `json:"-"`
 	Error    string        `json:"error,omitempty"`
 }
-
-// MarshalJSON adds duration_ms.
-func (r CheckReport) MarshalJSON() ([]byte, error) {
-	type plain CheckReport
-	return json.Marshal(struct {
-		plain
-		DurationMS float64 `json:"duration_ms"`
-	}{plain(r), millis(r.Duration)})
-}
-
-// MarshalJSON adds latency_ms.
-func (r CheckResult) MarshalJSON() ([]byte, error) {
-	type plain CheckResult
-	return json.Marshal(struct {
-		plain
-		LatencyMS float64 `json:"latency_ms"`
-	}{plain(r), millis(r.Latency)})
-}
-
-func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // Check checks the whole registry: it gets each OAuth definition's token
 // (TokenContext: a token held and valid counts without a request; none

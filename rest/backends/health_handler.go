@@ -47,7 +47,7 @@ func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "check abandoned: "+r.Context().Err().Error(), http.StatusServiceUnavailable)
 		return
 	}
-	body, err := json.MarshalIndent(rep, "", "  ")
+	body, err := json.MarshalIndent(reportView(&rep), "", "  ")
 	if err != nil {
 		http.Error(w, "encoding the report failed", http.StatusInternalServerError)
 		return

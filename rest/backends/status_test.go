@@ -58,7 +58,7 @@ func TestRegistryStatus(t *testing.T) {
 	require.NotNil(t, st.Store)
 	assert.Equal(t, cache.Status{Kind: "memory", Healthy: true, Entries: 1}, *st.Store)
 
-	b, err := json.Marshal(st)
+	b, err := json.Marshal(statusView(st, func(string) string { return kindREST })) // as the status page encodes it
 	require.NoError(t, err)
 	for _, secret := range append(as.SeenTokens(), telClientSecret, "legacy-Pass-99", "Billing-KEY-12") {
 		assert.NotContains(t, string(b), secret)

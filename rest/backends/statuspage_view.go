@@ -15,23 +15,22 @@ type statusJSON struct {
 	Security     []SecurityStatus `json:"security"`
 	Connections  []connStatusJSON `json:"connections"`
 	Store        *cache.Status    `json:"store,omitempty"`
-	Check        *CheckReport     `json:"check,omitempty"`
+	Check        *checkReportJSON `json:"check,omitempty"`
 	RenewAllowed bool             `json:"renew_allowed"`
 	LastRenewal  *renewNote       `json:"last_renewal,omitempty"`
 }
 
-// connStatusJSON is a connection's statistics with its kind.
-type connStatusJSON struct {
-	Kind string `json:"kind"`
-	rest.ConnStats
+func (h *statusHandler) jsonView(check *CheckReport) statusJSON {
+	v := statusView(h.status(), h.kind)
+	v.At, v.Check, v.RenewAllowed, v.LastRenewal = h.now(), reportView(check), h.renew, h.last.Load()
+	return v
 }
 
-func (h *statusHandler) jsonView(check *CheckReport) statusJSON {
-	st := h.status()
-	v := statusJSON{At: h.now(), Security: st.Security, Connections: []connStatusJSON{}, Store: st.Store,
-		Check: check, RenewAllowed: h.renew, LastRenewal: h.last.Load()}
+// statusView is st as JSON, each connection with its kind.
+func statusView(st Status, kind func(name string) string) statusJSON {
+	v := statusJSON{Security: st.Security, Connections: []connStatusJSON{}, Store: st.Store}
 	for _, cs := range st.Connections {
-		v.Connections = append(v.Connections, connStatusJSON{Kind: h.kind(cs.Name), ConnStats: cs})
+		v.Connections = append(v.Connections, connView(kind(cs.Name), cs))
 	}
 	return v
 }
