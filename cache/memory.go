@@ -8,9 +8,9 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// DefaultSize is the number of entries a [Memory] store keeps when
+// defaultSize is the number of entries a [Memory] store keeps when
 // [NewMemory] is given a size of zero or less.
-const DefaultSize = 1024
+const defaultSize = 1024
 
 // Memory is an in-process [Store]: a bounded LRU (hashicorp/golang-lru/v2)
 // whose entries expire at their own Expiry. It is a [Locker] too, and a
@@ -38,7 +38,7 @@ func WithClock(now func() time.Time) MemoryOption {
 // recently used entry is evicted when it is full.
 func NewMemory(size int, opts ...MemoryOption) *Memory {
 	if size <= 0 {
-		size = DefaultSize
+		size = defaultSize
 	}
 	c, err := lru.New[string, Entry](size)
 	if err != nil { // only for size <= 0, excluded above

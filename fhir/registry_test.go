@@ -194,14 +194,14 @@ func TestLookupSMARTConcurrentCallersShareOneDiscovery(t *testing.T) {
 	assert.Equal(t, 24, f.srv.Hits("GET", "Patient/example"))
 }
 
-// The discovered token endpoint is kept for oauthclient.DiscoveryTTL: a
+// The discovered token endpoint is kept for an hour: a
 // token fetched within it does not read the document again, one fetched
 // after it does.
 func TestLookupSMARTDiscoveryCachedForTTL(t *testing.T) {
 	clock := newClock()
 	// Tokens outlive the test's clock moves: only RejectTokens makes the
 	// source fetch, synchronously (no background renewal to wait for).
-	f := newSmartFakes(t, ecKey(t), oauthtest.WithClock(clock.Now), oauthtest.WithTokenLifetime(3*oauthclient.DiscoveryTTL))
+	f := newSmartFakes(t, ecKey(t), oauthtest.WithClock(clock.Now), oauthtest.WithTokenLifetime(3*time.Hour))
 	reg := openConfig(t, smartYAML, f.vars, rest.WithClock(clock.Now))
 	ehr, err := reg.FHIR("ehr")
 	require.NoError(t, err)
@@ -210,13 +210,13 @@ func TestLookupSMARTDiscoveryCachedForTTL(t *testing.T) {
 	require.Equal(t, 1, f.as.Requests("ehr-client"))
 	require.Equal(t, 1, f.srv.Hits("GET", wellKnown))
 
-	clock.Advance(oauthclient.DiscoveryTTL / 2)
+	clock.Advance(time.Hour / 2)
 	f.srv.RejectTokens(1)
 	readExample(t, ehr)
 	assert.Equal(t, 2, f.as.Requests("ehr-client"), "a new token")
 	assert.Equal(t, 1, f.srv.Hits("GET", wellKnown), "from the cached endpoint")
 
-	clock.Advance(oauthclient.DiscoveryTTL/2 + time.Minute)
+	clock.Advance(time.Hour/2 + time.Minute)
 	f.srv.RejectTokens(1)
 	readExample(t, ehr)
 	assert.Equal(t, 3, f.as.Requests("ehr-client"), "a new token")

@@ -25,13 +25,13 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// TokenRequest is a token request being built. A [ClientAuth] adds the
+// tokenRequest is a token request being built. A clientAuth adds the
 // client's credentials to its form or header before it is sent.
 //
-// Form and Header hold the client's credentials once a ClientAuth has run:
+// Form and Header hold the client's credentials once a clientAuth has run:
 // encoding/json and YAML leave them out, and fmt prints only their names
-// (see [TokenRequest.Format]).
-type TokenRequest struct {
+// (see its Format).
+type tokenRequest struct {
 	TokenURL string
 	ClientID string
 	Form     url.Values  `json:"-" yaml:"-"`
@@ -40,20 +40,19 @@ type TokenRequest struct {
 
 // Format prints the token URL, the client and the names (never the
 // values) of the form fields and headers, whatever the verb. Handle a
-// TokenRequest by pointer: fmt's %p of a dereferenced one, which no method
+// tokenRequest by pointer: fmt's %p of a dereferenced one, which no method
 // intercepts, shows the maps.
-func (r TokenRequest) Format(f fmt.State, _ rune) { redact.Format(f, r.describe()) }
+func (r tokenRequest) Format(f fmt.State, _ rune) { redact.Format(f, r.describe()) }
 
-func (r TokenRequest) describe() string {
-	return fmt.Sprintf("oauthclient.TokenRequest{TokenURL:%q ClientID:%q Form:%v Header:%v}",
+func (r tokenRequest) describe() string {
+	return fmt.Sprintf("oauthclient.tokenRequest{TokenURL:%q ClientID:%q Form:%v Header:%v}",
 		r.TokenURL, r.ClientID, slices.Sorted(maps.Keys(r.Form)), slices.Sorted(maps.Keys(r.Header)))
 }
 
-// ClientAuth authenticates the client on a token request. The built-in
-// methods are chosen with [Config.AuthMethod]; a custom one (for example a
-// DPoP proof or a vendor scheme) is set with [Config.ClientAuth].
-type ClientAuth interface {
-	Authenticate(ctx context.Context, r *TokenRequest) error
+// clientAuth authenticates the client on a token request: the method
+// [Config.AuthMethod] chooses.
+type clientAuth interface {
+	Authenticate(ctx context.Context, r *tokenRequest) error
 }
 
 // secretsOf is implemented by authenticators that know strings which must
@@ -69,7 +68,7 @@ type basicAuth struct {
 
 // Authenticate encodes id and secret with application/x-www-form-urlencoded
 // before Base64, as RFC 6749 §2.3.1 requires.
-func (a basicAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+func (a basicAuth) Authenticate(_ context.Context, r *tokenRequest) error {
 	r.Header.Set("Authorization", "Basic "+a.encoded())
 	return nil
 }
@@ -85,7 +84,7 @@ type postAuth struct {
 	secret Secret
 }
 
-func (a postAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+func (a postAuth) Authenticate(_ context.Context, r *tokenRequest) error {
 	r.Form.Set("client_id", a.id)
 	r.Form.Set("client_secret", a.secret.Reveal())
 	return nil
@@ -95,7 +94,7 @@ func (a postAuth) secrets() []string { return []string{a.secret.Reveal()} }
 // idOnly sends client_id in the form: public clients and tls_client_auth.
 type idOnly struct{ id string }
 
-func (a idOnly) Authenticate(_ context.Context, r *TokenRequest) error {
+func (a idOnly) Authenticate(_ context.Context, r *tokenRequest) error {
 	r.Form.Set("client_id", a.id)
 	return nil
 }
@@ -117,7 +116,7 @@ func (a *jwtAuth) secrets() []string { return []string{a.secret} }
 
 const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-func (a *jwtAuth) Authenticate(_ context.Context, r *TokenRequest) error {
+func (a *jwtAuth) Authenticate(_ context.Context, r *tokenRequest) error {
 	now := a.now()
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
@@ -142,12 +141,9 @@ func (a *jwtAuth) Authenticate(_ context.Context, r *TokenRequest) error {
 }
 
 // newClientAuth builds the authenticator for cfg, validating its fields.
-func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+func newClientAuth(cfg Config, now func() time.Time) (clientAuth, error) {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
-	}
-	if cfg.ClientAuth != nil {
-		return cfg.ClientAuth, nil
 	}
 	m := cfg.authMethod()
 	if cfg.ClientID == "" && m != AuthNone {
@@ -182,9 +178,9 @@ func newClientAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 
 type noAuth struct{}
 
-func (noAuth) Authenticate(context.Context, *TokenRequest) error { return nil }
+func (noAuth) Authenticate(context.Context, *tokenRequest) error { return nil }
 
-func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+func newJWTAuth(cfg Config, now func() time.Time) (clientAuth, error) {
 	key, method, err := assertionKey(cfg, "missing for private_key_jwt")
 	if err != nil {
 		return nil, err
@@ -195,7 +191,7 @@ func newJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
 // newSecretJWTAuth builds client_secret_jwt: an assertion signed HS256
 // (default), HS384 or HS512 with the client secret, as platforms that sign
 // with a shared secret expect.
-func newSecretJWTAuth(cfg Config, now func() time.Time) (ClientAuth, error) {
+func newSecretJWTAuth(cfg Config, now func() time.Time) (clientAuth, error) {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
 	}

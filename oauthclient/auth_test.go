@@ -245,24 +245,6 @@ func TestTokenURLFuncDiscoversEndpoint(t *testing.T) {
 	}
 }
 
-// customAuth is a vendor scheme whose secret travels in a header.
-type customAuth struct{}
-
-func (customAuth) Authenticate(_ context.Context, r *TokenRequest) error {
-	r.Header.Set("X-Vendor-Key", "vendor-key-SECRET-77")
-	r.Form.Set("client_id", "cid")
-	return nil
-}
-
-func TestCustomClientAuthValuesAreScrubbed(t *testing.T) {
-	srv := newEchoServer(t)
-	s, err := NewSource(Config{Name: "v", TokenURL: srv.URL, ClientAuth: customAuth{}}, Options{AllowInsecureHTTP: true})
-	require.NoError(t, err)
-	_, err = s.TokenContext(context.Background())
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "vendor-key-SECRET-77")
-}
-
 func TestDiscoveredEndpointsOfDifferentServersHaveDifferentKeys(t *testing.T) {
 	d := func(context.Context) (string, error) { return "", nil }
 	a := CacheKey(Config{Name: "ehr", ClientID: "c", TokenURLFunc: d, Issuer: "https://a.example/fhir"})

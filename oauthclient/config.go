@@ -61,7 +61,7 @@ type Config struct {
 	// (<fhir base>/.well-known/smart-configuration, see
 	// [SMARTBackendServices]), RFC 8414 authorization server metadata or an
 	// OpenID configuration. It is read before the first fetch and kept for
-	// [DiscoveryTTL]; a document that lists the token endpoint's
+	// an hour; a document that lists the token endpoint's
 	// authentication methods or signing algorithms must list the ones this
 	// definition uses.
 	DiscoveryURL string
@@ -119,9 +119,6 @@ type Config struct {
 	Timeout         time.Duration // one token call; default 10s
 	DefaultLifetime time.Duration // when the response has no expires_in; default 1h
 
-	// ClientAuth replaces AuthMethod with a custom client authentication
-	// (for example DPoP-bound or vendor-specific schemes).
-	ClientAuth ClientAuth `json:"-" yaml:"-"`
 }
 
 // ConfigError reports an invalid field of a security definition. It never
@@ -143,7 +140,7 @@ func (c Config) authMethod() AuthMethod {
 	switch {
 	case c.AuthMethod != "":
 		return c.AuthMethod
-	case c.Grant != nil && grantName(c.Grant) != grantClientCredentials && c.ClientSecret.IsZero() && c.ClientAuth == nil:
+	case c.Grant != nil && grantName(c.Grant) != grantClientCredentials && c.ClientSecret.IsZero():
 		return AuthNone
 	}
 	return AuthClientSecretBasic

@@ -17,9 +17,9 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// DiscoveryTTL is how long a token endpoint read from a discovery document
+// discoveryTTL is how long a token endpoint read from a discovery document
 // ([Config.DiscoveryURL]) is used before the document is read again.
-const DiscoveryTTL = time.Hour
+const discoveryTTL = time.Hour
 
 // discoveryRetry is how soon a document that failed to be read again is
 // tried once more, while the endpoint found before keeps serving.
@@ -41,7 +41,7 @@ type document struct {
 }
 
 // discovery finds a definition's token endpoint in its discovery document
-// and keeps it for DiscoveryTTL; when reading it again fails, the endpoint
+// and keeps it for discoveryTTL; when reading it again fails, the endpoint
 // found before keeps serving. It is only called from the source's one
 // shared fetch; the mutex keeps it safe for any other caller too.
 type discovery struct {
@@ -59,7 +59,7 @@ type discovery struct {
 	expires  time.Time
 }
 
-func newDiscovery(cfg Config, auth ClientAuth, hc *http.Client, opts Options) *discovery {
+func newDiscovery(cfg Config, auth clientAuth, hc *http.Client, opts Options) *discovery {
 	d := &discovery{cfg: cfg, hc: hc, now: opts.Now, insecure: opts.AllowInsecureHTTP, log: opts.Logger, urls: []string{cfg.DiscoveryURL}}
 	if cfg.DiscoveryURL == "" { // from the issuer's metadata
 		d.urls, d.issuer = wellKnown(cfg.Issuer), strings.TrimSuffix(cfg.Issuer, "/")
@@ -76,7 +76,7 @@ func newDiscovery(cfg Config, auth ClientAuth, hc *http.Client, opts Options) *d
 }
 
 // tokenURL returns the discovered token endpoint, reading the document
-// when it is not known or older than DiscoveryTTL. Failures are not kept.
+// when it is not known or older than discoveryTTL. Failures are not kept.
 func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -100,13 +100,13 @@ func (d *discovery) tokenURL(ctx context.Context) (string, error) {
 	if err := d.cfg.checkURL("token_endpoint", doc.TokenEndpoint, d.insecure); err != nil {
 		return "", err
 	}
-	if len(doc.AuthMethods) > 0 && d.cfg.ClientAuth == nil && !slices.Contains(doc.AuthMethods, method) {
+	if len(doc.AuthMethods) > 0 && !slices.Contains(doc.AuthMethods, method) {
 		return "", fmt.Errorf("security definition %q: the token endpoint does not accept %s (it lists %v)", d.cfg.Name, method, doc.AuthMethods)
 	}
 	if d.alg != "" && len(doc.SigningAlgs) > 0 && !slices.Contains(doc.SigningAlgs, d.alg) {
 		return "", fmt.Errorf("security definition %q: the token endpoint does not accept %s assertions (it lists %v)", d.cfg.Name, d.alg, doc.SigningAlgs)
 	}
-	d.endpoint, d.expires = doc.TokenEndpoint, d.now().Add(DiscoveryTTL)
+	d.endpoint, d.expires = doc.TokenEndpoint, d.now().Add(discoveryTTL)
 	return d.endpoint, nil
 }
 

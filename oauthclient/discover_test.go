@@ -43,7 +43,7 @@ func TestDiscoveryStaleIfError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), reads.Load())
 
-	clk.add(oauthclient.DiscoveryTTL + 3*time.Hour) // the token and the document are both old
+	clk.add(time.Hour + 3*time.Hour) // the token and the document are both old
 	down.Store(true)
 	_, err = src.TokenContext(context.Background())
 	require.NoError(t, err, "the endpoint found before serves while the document is down")

@@ -5,9 +5,8 @@
 // A [Config] is one security definition: a token endpoint (or a discovery
 // document that names it: [Config.DiscoveryURL], [SMARTBackendServices]), a client, the
 // way it authenticates (client_secret_basic, client_secret_post,
-// client_secret_jwt, private_key_jwt, tls_client_auth, none, or a custom
-// [ClientAuth]), scopes,
-// audience and resource indicators. [NewSource] turns it into a [Source],
+// client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth
+// or none), scopes, audience and resource indicators. [NewSource] turns it into a [Source],
 // which keeps the current token and hands it out with one atomic load —
 // no lock, no allocation. A token entering its renewal window
 // ([DefaultRenewWindow]: 10 % of its lifetime, between 10 s and 5 min) is

@@ -52,7 +52,7 @@ func FromOAuth2(ts oauth2.TokenSource) Fetcher {
 type tokenEndpoint struct {
 	cfg      Config
 	grant    endpointGrant
-	auth     ClientAuth
+	auth     clientAuth
 	hc       *http.Client
 	now      func() time.Time
 	insecure bool        // plain-http endpoints allowed (tests)
@@ -100,7 +100,7 @@ func (c *tokenEndpoint) send(ctx context.Context, p *prepared) (*Token, error) {
 // request sends one token request, authenticated anew (a fresh assertion
 // and DPoP proof each time).
 func (c *tokenEndpoint) request(ctx context.Context, tokenURL string, p *prepared) (*Token, error) {
-	tr := &TokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(p), Header: http.Header{}}
+	tr := &tokenRequest{TokenURL: tokenURL, ClientID: c.cfg.ClientID, Form: c.form(p), Header: http.Header{}}
 	secrets := slices.Clone(p.secrets)
 	if p.sign != nil {
 		signed, err := p.sign(tokenURL, tr.Form)
@@ -201,7 +201,7 @@ var publicForm = map[string]bool{"grant_type": true, "scope": true, "audience": 
 	"requested_token_type": true, "redirect_uri": true}
 
 // secrets lists what must never be echoed: the secret and the assertion.
-func (c *tokenEndpoint) secrets(tr *TokenRequest) []string {
+func (c *tokenEndpoint) secrets(tr *tokenRequest) []string {
 	var s []string
 	for k, vs := range tr.Form { // whatever the client authentication added
 		if !publicForm[k] {

@@ -8,11 +8,9 @@ import (
 	"time"
 )
 
-// TokenTypeAccessToken is the token type identifier of an access token
-// (RFC 8693 §3), the default of [TokenExchange]'s token types; the others
-// (…:refresh_token, …:id_token, …:jwt, …:saml1, …:saml2) are given as
-// strings.
-const TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+// tokenTypeAccessToken is the token type identifier of an access token
+// (RFC 8693 §3), the default of [TokenExchange]'s token types.
+const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
 // TokenExchange is the token exchange grant (RFC 8693): a token the
 // service holds — its own identity from another definition
@@ -32,10 +30,10 @@ const TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 // subject at a time: the one its supplier yields at its latest fetch.
 type TokenExchange struct {
 	SubjectToken       Supplier // required
-	SubjectTokenType   string   // default TokenTypeAccessToken
+	SubjectTokenType   string   // default "urn:ietf:params:oauth:token-type:access_token"
 	ActorToken         Supplier // optional: who acts on the subject's behalf
-	ActorTokenType     string   // default TokenTypeAccessToken when ActorToken is set
-	RequestedTokenType string   // optional, e.g. TokenTypeAccessToken
+	ActorTokenType     string   // default "urn:ietf:params:oauth:token-type:access_token" when ActorToken is set
+	RequestedTokenType string   // optional, e.g. "urn:ietf:params:oauth:token-type:jwt"
 }
 
 func (TokenExchange) grantKind() string { return grantTokenExchange }
@@ -57,9 +55,9 @@ func newTokenExchange(cfg Config, g TokenExchange, now func() time.Time) (endpoi
 	if g.ActorToken == nil && g.ActorTokenType != "" {
 		return nil, bad("actor_token_type", "given without actor_token")
 	}
-	e := &exchangeGrant{def: cfg.Name, g: g, subjectType: cmp.Or(g.SubjectTokenType, TokenTypeAccessToken), now: now}
+	e := &exchangeGrant{def: cfg.Name, g: g, subjectType: cmp.Or(g.SubjectTokenType, tokenTypeAccessToken), now: now}
 	if g.ActorToken != nil {
-		e.actorTyp = cmp.Or(g.ActorTokenType, TokenTypeAccessToken)
+		e.actorTyp = cmp.Or(g.ActorTokenType, tokenTypeAccessToken)
 	}
 	return e, nil
 }

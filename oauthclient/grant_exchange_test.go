@@ -31,7 +31,7 @@ func exchangeSetup(t *testing.T, clk *fakeClock) *oauthtest.Server {
 func exchangeConfig(as *oauthtest.Server, subject oauthclient.Supplier) oauthclient.Config {
 	return oauthclient.Config{Name: "orders", TokenURL: as.TokenURL(), ClientID: "gateway", ClientSecret: oauthclient.NewSecret("gw-secret"),
 		Audience: "https://orders.example.com", Scopes: []string{"orders.read"},
-		Grant: oauthclient.TokenExchange{SubjectToken: subject, RequestedTokenType: oauthclient.TokenTypeAccessToken}}
+		Grant: oauthclient.TokenExchange{SubjectToken: subject, RequestedTokenType: "urn:ietf:params:oauth:token-type:access_token"}}
 }
 
 // The subject token comes from another definition of the registry, looked
@@ -52,10 +52,10 @@ func TestExchangeSubjectFromAnotherDefinition(t *testing.T) {
 	assert.Equal(t, "alice-app", info.Subject)
 	assert.Equal(t, "gateway", info.ClientID)
 	assert.Equal(t, "urn:ietf:params:oauth:grant-type:token-exchange", info.Grant)
-	assert.Equal(t, oauthclient.TokenTypeAccessToken, tok.Extra("issued_token_type"))
+	assert.Equal(t, "urn:ietf:params:oauth:token-type:access_token", tok.Extra("issued_token_type"))
 	req, _ := as.LastRequest()
 	assert.Equal(t, "https://orders.example.com", req.Form.Get("audience"))
-	assert.Equal(t, oauthclient.TokenTypeAccessToken, req.Form.Get("subject_token_type"))
+	assert.Equal(t, "urn:ietf:params:oauth:token-type:access_token", req.Form.Get("subject_token_type"))
 	assert.Equal(t, "token_exchange", src.Status().Grant)
 }
 

@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +58,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 		"Config": cfg, "*Config": &cfg,
 		"Token": *tok, "*Token": tok,
 		"*Source": src, "*Transport": tr, "*Registry": reg,
-		"Secret": oauthclient.NewSecret(secret),
-		"*TokenRequest": &oauthclient.TokenRequest{TokenURL: "https://t", ClientID: "svc", Form: url.Values{"client_secret": {secret}},
-			Header: http.Header{"Authorization": {"Basic " + secret}}},
+		"Secret":        oauthclient.NewSecret(secret),
 		"Token expired": *oauthclient.NewToken(access, "DPoP", time.Now(), time.Now().Add(-time.Hour)),
 	} {
 		rendertest.NoSecret(t, name, v, secrets...)

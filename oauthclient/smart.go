@@ -16,7 +16,7 @@ import (
 // When cfg has no TokenURL, its DiscoveryURL becomes the server's
 // <fhirBaseURL>/.well-known/smart-configuration, so that the token endpoint
 // is read from there before the first token request (and kept for
-// [DiscoveryTTL]). Errors are *[ConfigError] naming the field.
+// an hour). Errors are *[ConfigError] naming the field.
 func SMARTBackendServices(fhirBaseURL string, cfg Config) (Config, error) {
 	bad := func(field, reason string) (Config, error) {
 		return cfg, &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}

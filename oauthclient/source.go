@@ -225,7 +225,7 @@ func (s *Source) bounded(parent context.Context) (*Token, error) {
 	ch := make(chan result, 1)
 	go func() {
 		var r result
-		defer func() { // a panicking Fetcher or ClientAuth fails this fetch, not the process
+		defer func() { // a panicking Fetcher or clientAuth fails this fetch, not the process
 			if p := recover(); p != nil {
 				r = result{err: fmt.Errorf("security definition %q: token fetch panicked: %v", s.name, p)}
 			}

@@ -13,10 +13,10 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// AnyOrigin, given as an origin, lets a transport attach tokens to every
+// anyOrigin ("*"), given as an origin, lets a transport attach tokens to every
 // https host (and http ones with AllowInsecureHTTP). It gives up the protection against leaking tokens to foreign hosts:
 // use it only when the base transport is itself restricted.
-const AnyOrigin = "*"
+const anyOrigin = "*"
 
 // Transport is an http.RoundTripper that attaches the source's token to
 // requests for its origins, and only those: a redirect to another host, or
@@ -32,7 +32,9 @@ type Transport struct {
 
 // NewTransport returns a transport over base (http.DefaultTransport when
 // nil) attaching src's tokens to the given origins ("https://api.example.com"
-// or "https://api.example.com:8443"; a path is ignored).
+// or "https://api.example.com:8443"; a path is ignored; "*" for every
+// https host, which gives up the protection against leaking tokens to
+// foreign hosts: use it only when base is itself restricted).
 func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Transport, error) {
 	if src == nil {
 		return nil, errors.New("oauthclient: NewTransport: nil source")
@@ -45,7 +47,7 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 	}
 	t := &Transport{src: src, base: base}
 	for _, o := range origins {
-		if o == AnyOrigin {
+		if o == anyOrigin {
 			t.any = true
 			continue
 		}

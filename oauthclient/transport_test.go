@@ -128,7 +128,7 @@ func TestTransportAttachesTokenOnlyToOrigins(t *testing.T) {
 		{"userinfo trick", "https://api.example.com", "https://api.example.com@evil.test/x", false},
 		{"other scheme", "https://api.example.com", "http://api.example.com/x", false},
 		{"https port over http", "https://api.example.com", "http://api.example.com:443/x", false},
-		{"any origin", oauthclient.AnyOrigin, "https://anything.test:9/x", true},
+		{"any origin", "*", "https://anything.test:9/x", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -448,11 +448,11 @@ func TestTransportRefusesPlainHTTPWithoutOptIn(t *testing.T) {
 	require.NoError(t, err)
 
 	rec := &recordingRT{}
-	tr, err := oauthclient.NewTransport(strict, rec, oauthclient.AnyOrigin)
+	tr, err := oauthclient.NewTransport(strict, rec, "*")
 	require.NoError(t, err)
 	for _, u := range []string{"http://a.example/x", "https://a.example/x"} {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		_, _ = tr.RoundTrip(req)
 	}
-	assert.Equal(t, []string{"", "Bearer t"}, rec.got, "AnyOrigin never sends a token over http")
+	assert.Equal(t, []string{"", "Bearer t"}, rec.got, "\"*\" never sends a token over http")
 }

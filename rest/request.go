@@ -59,20 +59,11 @@ func (c *Conn) Get(ctx context.Context, path string, opts ...RequestOption) (*ht
 	return c.Send(ctx, http.MethodGet, path, nil, opts...)
 }
 
-// Post sends POST base/path with body (nil for none), like [Conn.Get].
-// Set the Content-Type with [Header]. A POST is retried only if the
-// connection's policy or [Retryable] allows it, and body is a
-// *bytes.Reader, *bytes.Buffer or *strings.Reader (so it can be replayed).
-func (c *Conn) Post(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
-	return c.Send(ctx, http.MethodPost, path, body, opts...)
-}
-
-// Put sends PUT base/path with body, like [Conn.Post].
-func (c *Conn) Put(ctx context.Context, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
-	return c.Send(ctx, http.MethodPut, path, body, opts...)
-}
-
-// Send sends method base/path with body, like [Conn.Get].
+// Send sends method (POST, PUT…) base/path with body (nil for none), like
+// [Conn.Get]. Set the Content-Type with [Header]. A request with a body is
+// retried only if it can be replayed (body is a *bytes.Reader,
+// *bytes.Buffer or *strings.Reader) and, for POST and PATCH, if the
+// connection's policy or [Retryable] allows it.
 func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
 	var o callOptions
 	for _, opt := range opts {

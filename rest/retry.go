@@ -47,29 +47,29 @@ type RetryPolicy struct {
 	MaxWait            time.Duration `yaml:"max_wait" json:"max_wait,omitempty"`                         // backoff cap; default 5s (Retry-After may ask for more, within MaxElapsed)
 	RetryNonIdempotent bool          `yaml:"retry_non_idempotent" json:"retry_non_idempotent,omitempty"` // retry POST and PATCH too
 	CheckRetry         CheckRetry    `yaml:"-" json:"-"`                                                 // default DefaultCheckRetry
-	Backoff            Backoff       `yaml:"-" json:"-"`                                                 // default DefaultBackoff
+	Backoff            Backoff       `yaml:"-" json:"-"`                                                 // default: exponential with jitter
 }
 
-// Policy defaults.
+// The policy's defaults.
 const (
-	DefaultMaxAttempts = 3
-	DefaultMaxElapsed  = 30 * time.Second
-	DefaultMinWait     = 100 * time.Millisecond
-	DefaultMaxWait     = 5 * time.Second
+	defaultMaxAttempts = 3
+	defaultMaxElapsed  = 30 * time.Second
+	defaultMinWait     = 100 * time.Millisecond
+	defaultMaxWait     = 5 * time.Second
 )
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = DefaultMaxAttempts
+		p.MaxAttempts = defaultMaxAttempts
 	}
 	if p.MaxElapsed <= 0 {
-		p.MaxElapsed = DefaultMaxElapsed
+		p.MaxElapsed = defaultMaxElapsed
 	}
 	if p.MinWait <= 0 {
-		p.MinWait = DefaultMinWait
+		p.MinWait = defaultMinWait
 	}
 	if p.MaxWait <= 0 {
-		p.MaxWait = DefaultMaxWait
+		p.MaxWait = defaultMaxWait
 	}
 	if p.MaxWait < p.MinWait {
 		p.MaxWait = p.MinWait
@@ -78,7 +78,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.CheckRetry = DefaultCheckRetry
 	}
 	if p.Backoff == nil {
-		p.Backoff = DefaultBackoff
+		p.Backoff = defaultBackoff
 	}
 	return p
 }
@@ -133,10 +133,10 @@ func securityError(err error) bool {
 	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
 }
 
-// DefaultBackoff is a capped exponential delay with jitter: between half
+// defaultBackoff is a capped exponential delay with jitter: between half
 // and all of min·2^(attempt-1), at most max. (A connection honours a 429 or
 // 503 response's Retry-After before asking Backoff.)
-func DefaultBackoff(min, max time.Duration, attempt int, _ *http.Response) time.Duration {
+func defaultBackoff(min, max time.Duration, attempt int, _ *http.Response) time.Duration {
 	return backoff.Policy{Min: min, Max: max}.Delay(attempt - 1)
 }
 

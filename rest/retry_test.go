@@ -112,7 +112,7 @@ func TestRetries(t *testing.T) {
 
 func TestDefaultBackoffIsCappedExponentialWithJitter(t *testing.T) {
 	for attempt := 1; attempt <= 10; attempt++ {
-		d := DefaultBackoff(100*time.Millisecond, 2*time.Second, attempt, nil)
+		d := defaultBackoff(100*time.Millisecond, 2*time.Second, attempt, nil)
 		want := min(100*time.Millisecond<<(attempt-1), 2*time.Second)
 		assert.GreaterOrEqual(t, d, want/2, "attempt %d", attempt)
 		assert.LessOrEqual(t, d, want, "attempt %d", attempt)
@@ -134,17 +134,17 @@ func TestConnectionRefusedRetriedEvenForPost(t *testing.T) {
 	url := srv.URL
 	srv.Close()
 	c, clk := testConn(t, url, nil, ConnConfig{})
-	_, err := c.Post(context.Background(), "x", strings.NewReader("payload"))
+	_, err := c.Send(context.Background(), http.MethodPost, "x", strings.NewReader("payload"))
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	assert.Equal(t, DefaultMaxAttempts, e.Attempts, "a refused connection never reached the server")
-	assert.Len(t, clk.Sleeps(), DefaultMaxAttempts-1)
+	assert.Equal(t, defaultMaxAttempts, e.Attempts, "a refused connection never reached the server")
+	assert.Len(t, clk.Sleeps(), defaultMaxAttempts-1)
 }
 
 func TestUnreplayableBodyNotRetried(t *testing.T) {
 	n, url := flaky(t, nil, 503)
 	c, _ := testConn(t, url, nil, ConnConfig{})
-	_, err := c.Put(context.Background(), "x", io.MultiReader(strings.NewReader("payload")))
+	_, err := c.Send(context.Background(), http.MethodPut, "x", io.MultiReader(strings.NewReader("payload")))
 	assert.ErrorIs(t, err, ErrServerError)
 	assert.Equal(t, int32(1), n.Load())
 }
@@ -172,7 +172,7 @@ func TestSecurityErrorsNotRetried(t *testing.T) {
 		{"backing off after a temporary failure", &oauthclient.BackoffError{Definition: "crm",
 			Err: &oauthclient.Error{Definition: "crm", StatusCode: 503}}, 1},
 		{"config", &oauthclient.ConfigError{Definition: "crm", Field: "private_key", Reason: "unreadable"}, 1},
-		{"temporary token endpoint failure", &oauthclient.Error{Definition: "crm", StatusCode: 503}, DefaultMaxAttempts},
+		{"temporary token endpoint failure", &oauthclient.Error{Definition: "crm", StatusCode: 503}, defaultMaxAttempts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,9 +116,9 @@ func TestConditionalWriteRetriedWhenNotSent(t *testing.T) {
 	url := srv.URL
 	srv.Close()
 	c, clk := testConn(t, url, nil, ConnConfig{})
-	_, err := c.Put(context.Background(), "x", strings.NewReader("x"), Header("If-Match", `"1"`))
+	_, err := c.Send(context.Background(), http.MethodPut, "x", strings.NewReader("x"), Header("If-Match", `"1"`))
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	assert.Equal(t, DefaultMaxAttempts, e.Attempts, "a refused connection never reached the server")
-	assert.Len(t, clk.Sleeps(), DefaultMaxAttempts-1)
+	assert.Equal(t, defaultMaxAttempts, e.Attempts, "a refused connection never reached the server")
+	assert.Len(t, clk.Sleeps(), defaultMaxAttempts-1)
 }

@@ -32,3 +32,9 @@ func (s *Store) LockKey(key string) string { return s.lockKey(key) }
 
 // SoakChildEnv marks the soak's child processes.
 const SoakChildEnv = soakChildEnv
+
+// The defaults of OpTimeout and Cooldown.
+const (
+	DefaultOpTimeout = defaultOpTimeout
+	DefaultCooldown  = defaultCooldown
+)

@@ -16,8 +16,8 @@ import (
 // Defaults applied by [New] to zero fields of [Options].
 const (
 	defaultPrefix    = "tokenwire:"
-	DefaultOpTimeout = 200 * time.Millisecond
-	DefaultCooldown  = 5 * time.Second
+	defaultOpTimeout = 200 * time.Millisecond
+	defaultCooldown  = 5 * time.Second
 	// KeySize is the length of an encryption key: AES-256.
 	KeySize = 32
 )
@@ -40,13 +40,13 @@ type Options struct {
 	// Keys is empty, and may not be combined with Keys.
 	Plaintext bool
 
-	// OpTimeout bounds each Redis operation. Default DefaultOpTimeout. A
+	// OpTimeout bounds each Redis operation. Default 200ms. A
 	// client built by [Config.Client] honours it; a client you build must
 	// set ContextTimeoutEnabled for a slow (not down) Redis to be cut off.
 	OpTimeout time.Duration
 
 	// Cooldown is how long Redis is skipped after a failed operation before
-	// it is tried again. Default DefaultCooldown.
+	// it is tried again. Default 5s.
 	Cooldown time.Duration
 
 	// Fallback serves Get, Set and Delete while Redis fails, and receives a
@@ -96,10 +96,10 @@ func (o Options) withDefaults() (Options, error) {
 		o.Prefix = defaultPrefix
 	}
 	if o.OpTimeout == 0 {
-		o.OpTimeout = DefaultOpTimeout
+		o.OpTimeout = defaultOpTimeout
 	}
 	if o.Cooldown == 0 {
-		o.Cooldown = DefaultCooldown
+		o.Cooldown = defaultCooldown
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -124,7 +124,7 @@ func (sc StoreConfig) asMap() map[string]any {
 
 // MemoryStoreConfig sizes the in-process store.
 type MemoryStoreConfig struct {
-	Size int `yaml:"size" json:"size"` // entries; default cache.DefaultSize
+	Size int `yaml:"size" json:"size"` // entries; default 1024
 }
 
 // Format prints the configuration with its secrets redacted, whatever the

@@ -217,7 +217,7 @@ func (r *configReader) checkWaits(where string, p rest.RetryPolicy) {
 	}
 	minWait, dflt := p.MinWait, ""
 	if minWait == 0 {
-		minWait, dflt = rest.DefaultMinWait, " (the default)"
+		minWait, dflt = 100*time.Millisecond, " (the default)" // rest.RetryPolicy's
 	}
 	if p.MaxWait < minWait {
 		r.add(where, "retry.max_wait", 0, "%s is less than retry.min_wait %s%s", p.MaxWait, minWait, dflt)

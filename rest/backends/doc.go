@@ -240,7 +240,7 @@
 // flight finish on the connection they started with. A *rest.Conn (or
 // fhir.Conn) kept from before the reload keeps its old settings: the
 // token source of a definition the reload changed is released at once and
-// closed after backends.RetireGrace (two minutes), so that retries and 401
+// closed after two minutes, so that retries and 401
 // resends of calls in flight still get a token; one the file no longer has
 // is closed at once. After that, a call through the old connection fails
 // with backends.ErrClosed: look connections up again after a reload, or per
@@ -343,8 +343,8 @@
 // Check and readiness. reg.Check(ctx) gets every OAuth definition's
 // token (TokenContext: a valid token held counts without a token request,
 // so a probe every few seconds costs the authorization server nothing) and
-// pings every connection, all concurrently (backends.CheckConcurrency, 8 by
-// default) and each within backends.CheckTimeout (10 s by default) and ctx.
+// pings every connection, all concurrently (8 at
+// once) and each within backends.CheckTimeout (10 s by default) and ctx.
 // The backends.CheckReport has a result per token and per connection — name,
 // kind (oauth2, rest, fhir), security definition, ok, latency, the
 // error text — and the store's status. The store does not count: when a

@@ -26,10 +26,6 @@ type checkSettings struct {
 // whole check runs within ctx too). Default 10s.
 func CheckTimeout(d time.Duration) CheckOption { return func(s *checkSettings) { s.timeout = d } }
 
-// CheckConcurrency is how many token fetches and pings run at once.
-// Default 8.
-func CheckConcurrency(n int) CheckOption { return func(s *checkSettings) { s.concurrency = n } }
-
 func newCheckSettings(opts []CheckOption) checkSettings {
 	s := checkSettings{timeout: defaultCheckTimeout, concurrency: defaultCheckConcurrency}
 	for _, o := range opts {
@@ -77,7 +73,7 @@ type CheckResult struct {
 // Check checks the whole registry: it gets each OAuth definition's token
 // (TokenContext: a token held and valid counts without a request; none
 // held, one is fetched) and pings each connection (rest.Conn.Ping, fhir.Conn.Ping), all
-// concurrently (at most [CheckConcurrency] at once, each within
+// concurrently (at most 8 at once, each within
 // [CheckTimeout] and ctx), and reports each result. The token store's
 // state is reported and does not count. Pings are calls: they count in
 // the connections' statistics and telemetry. A closed registry reports

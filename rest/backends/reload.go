@@ -34,7 +34,7 @@ import (
 // up before the reload keeps the configuration it was built with. The
 // token source of a definition the reload changed is released at once
 // (its token dropped, its timers stopped) but stays usable for
-// [RetireGrace], so that the retries and 401 resends of calls in flight
+// retireGrace (two minutes), so that the retries and 401 resends of calls in flight
 // still get a token, and is closed after it (or when the registry
 // closes): a later call through such a held connection fails with an
 // error matching [ErrClosed]. The source of a definition the file no

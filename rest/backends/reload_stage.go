@@ -197,20 +197,20 @@ func (r *Registry) commit(p *plan, st *stage) {
 	r.running = p.next
 }
 
-// RetireGrace is how long the token source of a definition a reload
+// retireGrace is how long the token source of a definition a reload
 // changed stays usable for the calls that were in flight (their retries
 // and 401 resends): released at once (no token kept, no timer), closed
 // after it — or when the registry closes.
-const RetireGrace = 2 * time.Minute
+const retireGrace = 2 * time.Minute
 
-// closeLater closes a retired source after RetireGrace.
+// closeLater closes a retired source after retireGrace.
 func (r *Registry) closeLater(s *oauthclient.Source) {
 	r.retireMu.Lock()
 	defer r.retireMu.Unlock()
 	if r.retiring == nil {
 		r.retiring = map[*oauthclient.Source]*time.Timer{}
 	}
-	r.retiring[s] = time.AfterFunc(RetireGrace, func() {
+	r.retiring[s] = time.AfterFunc(retireGrace, func() {
 		r.retireMu.Lock()
 		delete(r.retiring, s)
 		r.retireMu.Unlock()
