@@ -24,7 +24,9 @@
 // fhir) wrap the connection's *Error, so errors.Is works the same for
 // both. Idempotent calls are retried on connection errors, 429 and 503,
 // honouring Retry-After, with capped exponential backoff and jitter
-// ([RetryPolicy]). Credentials ([Security]: [OAuth], [Basic], [Bearer],
+// ([RetryPolicy]); a TLS handshake the server refused (a client
+// certificate it requires or rejects, an unknown CA) or could not verify
+// is not retried, as it would be refused again. Credentials ([Security]: [OAuth], [Basic], [Bearer],
 // [APIKeyHeader], [APIKeyQuery]) are attached only to the connection's
 // origin; OAuth tokens come from oauthclient: cached, renewed in the
 // background, renewed once after a 401. [Conn.Do] lets other code drive a

@@ -114,10 +114,19 @@ func retryableError(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled),
 		errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid),
-		errors.As(err, &tlsRecord), errors.Is(err, urlpath.ErrBadPath):
+		errors.As(err, &tlsRecord), errors.Is(err, urlpath.ErrBadPath), tlsRefused(err):
 		return false
 	}
 	return true
+}
+
+// tlsRefused reports whether the server refused the TLS handshake with an
+// alert ("remote error: tls: certificate required", "bad certificate",
+// "unknown certificate authority"…): the same handshake would be refused
+// again, so it is not retried.
+func tlsRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // securityError reports whether err comes from the token source (no token
