@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tokenwire/tokenwire/internal/backoff"
 	"github.com/tokenwire/tokenwire/internal/callctx"
 	"github.com/tokenwire/tokenwire/internal/origin"
 	"github.com/tokenwire/tokenwire/internal/redact"
@@ -115,7 +116,7 @@ func (c *Conn) setDefaults() {
 		c.now = time.Now
 	}
 	if c.sleep == nil {
-		c.sleep = sleepContext
+		c.sleep = backoff.Sleep
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
