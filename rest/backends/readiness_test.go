@@ -178,3 +178,16 @@ rest:
 	assert.Contains(t, msg, `rest "b": readiness: token_only needs a definition that gets tokens`)
 	assert.Contains(t, msg, `rest "c": readiness: token_only needs a security definition`)
 }
+
+func TestReadinessOnStatusPage(t *testing.T) {
+	f := newReadinessFixture(t)
+	f.erpUp.Store(false)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/?check=1", nil)
+	StatusHandler(f.reg).ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	page := rec.Body.String()
+	assert.Contains(t, page, `Check <span class="good">passed</span>`, "an optional failure does not fail the check")
+	assert.Regexp(t, `<td>ping</td><td>erp</td><td>rest</td><td>optional</td><td><span class="bad">failed</span>`, page)
+	assert.Regexp(t, `<td>token</td><td>audit</td><td>rest</td><td>token_only</td><td><span class="good">ok</span>`, page)
+}
