@@ -40,7 +40,6 @@ func TestPagesSequenceIsReusable(t *testing.T) {
 	seqs := map[string]iter.Seq2[*models.Bundle, error]{
 		"search":  conn.Pages(ctx(t), "Patient", fhir.Params().Count(4)),
 		"post":    conn.Pages(ctx(t), "Patient", fhir.Params().Count(4), fhir.UsePost()),
-		"history": conn.History(ctx(t), "Patient", "", fhir.Params().Count(4)),
 	}
 	for name, seq := range seqs {
 		t.Run(name, func(t *testing.T) {
