@@ -93,4 +93,3 @@ func ExampleError() {
 	}
 	// Output: 404 not-found true
 }
-

@@ -148,11 +148,11 @@ func newURN() string {
 
 // bundle is the Bundle of t, of type typ, for the server at c.
 func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
+	if t != nil && t.err != nil {
+		return nil, fmt.Errorf("fhir: %s: %s not sent: %w", c.name, typ.Code(), t.err)
+	}
 	if t == nil || len(t.entries) == 0 {
 		return nil, fmt.Errorf("fhir: %s: %s: no entries", c.name, typ.Code())
-	}
-	if t.err != nil {
-		return nil, fmt.Errorf("fhir: %s: %s not sent: %w", c.name, typ.Code(), t.err)
 	}
 	b := &models.Bundle{Type: typ, Entry: make([]models.BundleEntry, len(t.entries))}
 	for i, e := range t.entries {
