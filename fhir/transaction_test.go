@@ -23,7 +23,9 @@ func patientWith(sys, value, family string) *models.Patient {
 		Name: []models.HumanName{{Family: &family}}}
 }
 
-func byIdentifier(sys, value string) *fhir.Query { return fhir.Params().Token("identifier", sys, value) }
+func byIdentifier(sys, value string) *fhir.Query {
+	return fhir.Params().Token("identifier", sys, value)
+}
 
 // condRef is a conditional reference to the Patient with this identifier.
 func condRef(sys, value string) *models.Reference {
@@ -254,7 +256,7 @@ func TestTransactionSentConcurrently(t *testing.T) {
 
 func TestTransactionAnswers(t *testing.T) {
 	tests := map[string]struct {
-		body string
+		body  string
 		check func(t *testing.T, res map[string]*fhir.Entry, err error, key string)
 	}{
 		"one entry too few": {`{"resourceType":"Bundle","type":"transaction-response","entry":[]}`,
