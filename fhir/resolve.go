@@ -20,7 +20,9 @@ import (
 //
 // in is where to look before reading, or nil: the resource that holds
 // the references, whose contained resources answer "#id" references ("#"
-// is the resource itself); a *models.Bundle (a transaction response, a
+// is the resource itself) — as JSON (json.RawMessage or []byte, such as
+// an entry of a Bundle), since the models have no contained element; a
+// *models.Bundle (a transaction response, a
 // page of [Conn.Pages]), whose entries answer by fullUrl — urn:uuid:
 // included — and by "Type/id"; or a *[Page] of [SearchPages], whose
 // matches and _include resources answer first.
@@ -147,6 +149,8 @@ func (c *Conn) localOf(in any) (*local, error) {
 				l.raw[id.ResourceType+"/"+id.ID] = e.Resource
 			}
 		}
+	case []byte:
+		return c.localOf(json.RawMessage(v))
 	default:
 		body, err := marshal(in)
 		if err != nil {
@@ -166,7 +170,11 @@ func (c *Conn) localOf(in any) (*local, error) {
 				l.raw["#"+id.ID] = raw
 			}
 		}
-		l.self = in
+		if raw, ok := in.(json.RawMessage); ok {
+			l.raw["#"] = raw // decoded when asked for
+		} else {
+			l.self = in
+		}
 	}
 	return l, nil
 }
