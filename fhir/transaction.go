@@ -37,13 +37,13 @@ type Tx struct {
 }
 
 type txEntry struct {
-	key    string
-	method models.HTTPVerb
-	url    string
-	body   []byte
-	full   string // the fullUrl: urn:uuid:… or "" (filled in at send for PUT Type/id)
-	ifNone string
-	ifMtch string
+	key     string
+	method  models.HTTPVerb
+	url     string
+	body    []byte
+	full    string // the fullUrl: urn:uuid:… or "" (filled in at send for PUT Type/id)
+	ifNone  string
+	ifMatch string
 }
 
 // Create adds POST [type] of res (a model, or JSON) and returns the
@@ -70,7 +70,8 @@ func (t *Tx) Create(res any, opts ...WriteOption) string {
 // resources may refer to, else url. A PUT of a resource with
 // meta.versionId is sent with ifMatch, as [Update] does ([IfMatch]
 // overrides it, IfMatch("") leaves it out); [IfNoneExist] applies to a
-// POST.
+// POST. A second entry with the key of an earlier one is refused: a
+// transaction touches a resource once.
 func (t *Tx) Add(method, url string, res any, opts ...WriteOption) string {
 	var body []byte
 	var version string
@@ -113,7 +114,7 @@ func (t *Tx) add(method, url string, body []byte, version string, opts []WriteOp
 		e.ifNone = o.ifNoneExist.Values().Encode()
 	}
 	if verb != models.HTTPVerbPOST { // a create has no version to lock
-		e.ifMtch = o.headers(version).Get("If-Match")
+		e.ifMatch = o.headers(version).Get("If-Match")
 	}
 	if verb == models.HTTPVerbPOST || (verb == models.HTTPVerbPUT && conditional && query != "") {
 		e.full = newURN()
@@ -160,8 +161,8 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 		if e.ifNone != "" {
 			req.IfNoneExist = &e.ifNone
 		}
-		if e.ifMtch != "" {
-			req.IfMatch = &e.ifMtch
+		if e.ifMatch != "" {
+			req.IfMatch = &e.ifMatch
 		}
 		full := e.full
 		if full == "" && e.body != nil {
