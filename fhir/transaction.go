@@ -21,7 +21,8 @@ import (
 //	var tx fhir.Tx
 //	pat := tx.Create(&models.Patient{Identifier: ids}, fhir.IfNoneExist(fhir.Params().Token("identifier", sys, mrn)))
 //	tx.Create(&models.Observation{Subject: &models.Reference{Reference: &pat}, …})
-//	tx.Create(&models.Encounter{Subject: &models.Reference{Reference: ptr("Patient?identifier=" + sys + "|" + mrn)}, …})
+//	other := "Patient?identifier=" + sys + "|" + otherMRN // a conditional reference
+//	tx.Create(&models.Encounter{Subject: &models.Reference{Reference: &other}, …})
 //	res, err := ehr.Transaction(ctx, &tx)
 //	fmt.Println(res[pat].ID, res[pat].VersionID, res[pat].Status) // 201 created, 200 when it existed
 //
