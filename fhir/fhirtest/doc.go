@@ -7,13 +7,29 @@
 // (412 on a mismatch), conditional read (If-None-Match, If-Modified-Since:
 // 304 with no body), If-Match on DELETE and PATCH, conditional update,
 // delete and patch (404 on no match, 412 on several), JSON Patch, delete
-// (then read answers 410), instance/type/system history, search on _id and
+// (then read answers 410), instance/type/system history (_since, _at),
+// search on _id and
 // a few common parameters (Patient family, given, name, birthdate,
 // identifier, gender; Observation subject/patient, code, date with
 // prefixes; _count, _offset, _sort) with paged searchset Bundles and "next"
 // links, batch and transaction Bundles, operations registered with
 // [WithOperation], and a CapabilityStatement at metadata. Errors are
 // OperationOutcome resources.
+//
+// A transaction is all or nothing, run in FHIR's order (DELETE, POST,
+// PUT/PATCH, GET): each urn:uuid: full URL of a create or a conditional
+// update (and references to it) becomes the new or matched "Type/id",
+// ifNoneExist finds an existing resource instead of creating one, and a
+// conditional reference ("Patient?identifier=…") becomes its one match —
+// none or several fail the transaction (412), as does a urn:uuid:
+// reference to no entry (400).
+//
+// Patient and Encounter $everything (GET [type]/[id]/$everything, or
+// every patient's with no id) answer the resource, the resources of its
+// compartment (after FHIR R4's CompartmentDefinitions: subject, patient,
+// performer… for a Patient; encounter for an Encounter) and the
+// resources those refer to, with _type, _since and paging; an operation
+// registered as "everything" replaces it.
 //
 // $export at system, Patient and Group level answers asynchronously like a
 // real Bulk Data server ([WithExportPolls]): 202 with X-Progress and
