@@ -87,33 +87,17 @@
 // # Performance
 //
 // Measured side by side with the peers in the same go test -bench run
-// (2-core VM, Go 1.26; run them with go test -run='^$' -bench=. ./oauthclient/ ./rest/):
+// (2-core VM, Go 1.26; run them with go test -run='^$' -bench=Get ./rest/):
 //
 //	| what | tokenwire | peer |
-//	| warm token, serial (BenchmarkToken) | 4.4 ns, 0 allocs | x/oauth2 ReuseTokenSource 76 ns |
-//	| warm token, parallel | 2.2 ns, 0 allocs | x/oauth2 ReuseTokenSource 253 ns (115× slower) |
-//	| GET through the transport, loopback (BenchmarkTransportGET) | 53.7 µs serial, 26.9 µs parallel | raw client with a fixed header 53.3 / 26.9 µs; x/oauth2 Transport 55.5 / 27.4 µs |
 //	| GET through a named REST connection (rest.BenchmarkGet) | 52.8 µs serial, 34.1 µs parallel, 78 allocs | raw client 57.7 / 31.1 µs (68 allocs); raw client with a timeout 57.6 / 33.7 µs (78 allocs) |
-//	| longest wait of a caller while a 200 ms renewal runs (BenchmarkRenewalWindow) | 0.002 ms | x/oauth2 201 ms |
-//	| warm token with the Redis store configured | 5.9 ns serial, 2.9 ns parallel, 0 allocs (no network) | x/oauth2 71 / 214 ns |
-//	| token requests per lifetime, 20 replicas (BenchmarkFleetTokenRequestsPerTTL) | 1 with the Redis store | 20 without |
 //	| GET through a named REST connection with metrics and tracing on (a real SDK) | 67.9 µs serial, 37.1 µs parallel, 102 allocs | the same GET with them off 53.5 / 32.7 µs, 82 allocs |
 //
-// The hot path reads no clock: with the real clock, two timers per token flip
-// it from fresh to stale to expired, so a warm call is an atomic pointer load
-// and an atomic integer load. A named connection bounds every attempt with a
-// timeout (default 30 s) and retries; the per-attempt deadline (a context
-// with a timer, and net/http's cancellation bookkeeping) costs a few
-// microseconds per call on loopback: a connection reaches 0.93 of the
+// The token figures (a warm token, renewals, a fleet) are in the README's
+// table. A named connection bounds every attempt with a timeout (default
+// 30 s) and retries; the per-attempt deadline (a context with a timer, and
+// net/http's cancellation bookkeeping) costs a few microseconds per call
+// on loopback: a connection reaches 0.93 of the
 // throughput of a raw client without any timeout, and 0.96–1.0 of one with a
 // timeout.
-//
-// for Redis its breaker, fallbacks and last failure (cache.StatusReporter,
-// implemented by the memory and Redis stores).
-//
-// What it costs, in the same go test -bench runs (2-core VM, best of five):
-//
-//	| what | telemetry off (global no-op providers) | a real SDK installed |
-//	| warm Token(), serial / parallel (oauthclient.BenchmarkToken) | 4.3 / 8.1 ns, 0 allocs | 4.2 / 9.3 ns, 0 allocs |
-//	| GET through a named connection, serial / parallel (rest.BenchmarkGet) | 54.7 / 34.3 µs, 82 allocs (78 before telemetry) | 60.3 / 39.9 µs, 102 allocs (span, measurement and traceparent) |
 package rest
