@@ -88,7 +88,7 @@ var (
 	// authorization server (oidc-provider on node), which .ci/run starts
 	// and names in TOKENWIRE_OIDC_DIR.
 	Interop = &Suite{Name: "oauthclient interop with oidc-provider",
-		Install: "run .ci/run, which starts it with node (npm ci in .ci/oidc, then node provider.mjs) and sets TOKENWIRE_OIDC_DIR",
+		Install: "run .ci/run, which starts it with node and sets TOKENWIRE_OIDC_DIR; by hand: npm ci in .ci/oidc, then node provider.mjs",
 		require: []string{"TOKENWIRE_REQUIRE_OIDC"},
 		missing: func(e Env) string {
 			if e.Getenv("TOKENWIRE_OIDC_DIR") != "" {
