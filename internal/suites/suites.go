@@ -101,8 +101,8 @@ var (
 		}}
 )
 
-// All is every suite, in the order the summary names them.
-var All = []*Suite{Redis, Sentinel, Cluster, Browser, Interop}
+// all is every suite, in the order the summary names them.
+var all = []*Suite{Redis, Sentinel, Cluster, Browser, Interop}
 
 // programs is the check of a suite that needs these programs on PATH.
 func programs(names ...string) func(Env) string {
@@ -137,9 +137,6 @@ func Chromium(e Env) (chromium, driver string) {
 		e.find("TOKENWIRE_CHROMEDRIVER", "chromedriver")
 }
 
-// Missing says what the suite lacks in e ("" when it can run).
-func (s *Suite) Missing(e Env) string { return s.missing(e) }
-
 // strict returns the variable of e that forbids skipping: CI, or one of
 // the suite's own; "" when none is set.
 func (s *Suite) strict(e Env) string {
@@ -151,9 +148,9 @@ func (s *Suite) strict(e Env) string {
 	return ""
 }
 
-// Skips reports whether the suite skips in e: something is missing and
+// skips reports whether the suite skips in e: something is missing and
 // nothing forbids skipping.
-func (s *Suite) Skips(e Env) bool { return s.strict(e) == "" && s.Missing(e) != "" }
+func (s *Suite) skips(e Env) bool { return s.strict(e) == "" && s.missing(e) != "" }
 
 // Require skips the test when the suite cannot run on this machine, with
 // what is missing and how to get it; when CI (or a variable of the suite)
@@ -165,7 +162,7 @@ func (s *Suite) Require(tb testing.TB) {
 
 func (s *Suite) check(tb testing.TB, e Env) {
 	tb.Helper()
-	miss := s.Missing(e)
+	miss := s.missing(e)
 	if miss == "" {
 		return
 	}
@@ -181,9 +178,9 @@ func (s *Suite) check(tb testing.TB, e Env) {
 //	tokenwire: skipped suites: cache/redis Cluster (no redis-cli on PATH) — run .ci/run to install and start them
 func Summary(e Env) string {
 	var skipped []string
-	for _, s := range All {
-		if s.Skips(e) {
-			skipped = append(skipped, s.Name+" ("+s.Missing(e)+")")
+	for _, s := range all {
+		if s.skips(e) {
+			skipped = append(skipped, s.Name+" ("+s.missing(e)+")")
 		}
 	}
 	if len(skipped) == 0 {

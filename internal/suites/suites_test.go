@@ -3,6 +3,7 @@ package suites
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,7 +52,7 @@ func TestMissing(t *testing.T) {
 		{"interop without node", Interop, env(nil), "TOKENWIRE_OIDC_DIR unset, no node on PATH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, tc.suite.Missing(tc.env))
+			assert.Equal(t, tc.want, tc.suite.missing(tc.env))
 		})
 	}
 }
@@ -65,14 +66,14 @@ func TestChromium(t *testing.T) {
 
 func TestSkips(t *testing.T) {
 	bare := env(nil)
-	for _, s := range All {
-		assert.True(t, s.Skips(bare), s.Name)
-		assert.False(t, s.Skips(env(map[string]string{"CI": "true"})), "%s: CI never skips", s.Name)
+	for _, s := range all {
+		assert.True(t, s.skips(bare), s.Name)
+		assert.False(t, s.skips(env(map[string]string{"CI": "true"})), "%s: CI never skips", s.Name)
 	}
-	assert.False(t, Interop.Skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "required by its own variable")
-	assert.True(t, Redis.Skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "which is the interop suite's only")
-	for _, s := range All {
-		assert.False(t, s.Skips(env(map[string]string{"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, everything...)), s.Name)
+	assert.False(t, Interop.skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "required by its own variable")
+	assert.True(t, Redis.skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "which is the interop suite's only")
+	for _, s := range all {
+		assert.False(t, s.skips(env(map[string]string{"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, everything...)), s.Name)
 	}
 }
 
@@ -146,4 +147,32 @@ func TestRequire(t *testing.T) {
 	assert.Empty(t, ft.skipped)
 	assert.Contains(t, ft.failed, "TOKENWIRE_OIDC_DIR unset: oidc-provider not started")
 	assert.Contains(t, ft.failed, "TOKENWIRE_REQUIRE_OIDC is set")
+}
+
+// The line names exactly the suites whose Require skips: over every
+// subset of the programs, with and without CI and the interop variables.
+func TestSummaryNamesExactlyTheSkippedSuites(t *testing.T) {
+	for mask := range 1 << len(everything) {
+		var progs []string
+		for i, p := range everything {
+			if mask&(1<<i) != 0 {
+				progs = append(progs, p)
+			}
+		}
+		for _, vars := range []map[string]string{nil, {"CI": "true"}, {"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, {"TOKENWIRE_REQUIRE_OIDC": "1"}} {
+			e := env(vars, progs...)
+			line := Summary(e)
+			someSkipped := false
+			for _, s := range all {
+				ft := check(s, e)
+				skipped := ft.skipped != ""
+				someSkipped = someSkipped || skipped
+				assert.Equal(t, skipped, strings.Contains(line, s.Name+" ("), "%s with %v and %v: %q", s.Name, progs, vars, line)
+				if skipped {
+					assert.Contains(t, line, s.Name+" ("+s.missing(e)+")")
+				}
+			}
+			assert.Equal(t, someSkipped, line != "", "%v %v", progs, vars)
+		}
+	}
 }
