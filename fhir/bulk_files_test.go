@@ -453,6 +453,18 @@ func TestExportFileRetries(t *testing.T) {
 		}
 		assert.Len(t, srv.received(), 4)
 	})
+	t.Run("ExportRetries(0) retries nothing", func(t *testing.T) {
+		srv, m := filesScript(t, answer(503, nil, ""), answer(200, nil, two))
+		sl := &sleeper{}
+		var errs []error
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep), fhir.ExportRetries(0)) {
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], rest.ErrServerError)
+		assert.Empty(t, sl.all())
+		assert.Len(t, srv.received(), 1)
+	})
 }
 
 // cutAfter sends body but announces more: the client sees the body cut

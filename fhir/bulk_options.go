@@ -132,9 +132,7 @@ func ExportFileClient(c *http.Client) ExportOption {
 func exportConfig(opts []ExportOption) exportSettings {
 	var o exportSettings
 	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
+		opt(&o)
 	}
 	return o.withDefaults()
 }

@@ -335,6 +335,36 @@ func TestExportPollingBounds(t *testing.T) {
 	assert.Equal(t, []time.Duration{5 * time.Second, 90 * time.Second, 10 * time.Second}, sl.all())
 }
 
+// ExportPolling keeps the default of a zero or negative duration, and
+// raises a maxWait below minWait to it.
+func TestExportPollingDefaults(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts []fhir.ExportOption
+		want []time.Duration // Retry-After 0, Retry-After 120, none
+	}{
+		"no option":              {nil, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"zeros are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(0, 0, 0)}, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"negatives are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(-time.Second, -time.Second, -time.Second)},
+			[]time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"maxWait below minWait": {[]fhir.ExportOption{fhir.ExportPolling(3*time.Second, 8*time.Second, 4*time.Second)}, []time.Duration{8 * time.Second, 8 * time.Second, 3 * time.Second}},
+		"the last option wins":  {[]fhir.ExportOption{fhir.ExportPolling(time.Hour, time.Hour, time.Hour), fhir.ExportPolling(3*time.Second, 0, 0)}, []time.Duration{time.Second, time.Minute, 3 * time.Second}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := statusScript(t,
+				answer(202, map[string]string{"Retry-After": "0"}, ""),
+				answer(202, map[string]string{"Retry-After": "120"}, ""),
+				answer(202, nil, ""),
+				answer(200, nil, manifestJSON))
+			sl := &sleeper{}
+			x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+			require.NoError(t, err)
+			_, err = x.Wait(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, sl.all())
+		})
+	}
+}
+
 func TestExportManifestDecode(t *testing.T) {
 	srv := statusScript(t, answer(200, map[string]string{"Content-Type": "application/json"}, manifestJSON))
 	x, err := srv.conn(t, nil).Export(ctx(t))
@@ -380,6 +410,29 @@ func TestExportPollFailures(t *testing.T) {
 		assert.ErrorIs(t, err, rest.ErrServerError)
 		assert.Len(t, sl.all(), 2)
 		assert.Len(t, srv.received(), 1+3, "kick-off and three polls")
+	})
+	t.Run("ExportRetries: 5 by default, explicit 0 is none", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			opts  []fhir.ExportOption
+			polls int
+		}{
+			"default":          {nil, 1 + 5},
+			"ExportRetries(1)": {[]fhir.ExportOption{fhir.ExportRetries(1)}, 1 + 1},
+			"ExportRetries(0)": {[]fhir.ExportOption{fhir.ExportRetries(0)}, 1},
+			"negative":         {[]fhir.ExportOption{fhir.ExportRetries(-3)}, 1},
+			"the last wins":    {[]fhir.ExportOption{fhir.ExportRetries(0), fhir.ExportRetries(2)}, 1 + 2},
+		} {
+			t.Run(name, func(t *testing.T) {
+				srv := statusScript(t, answer(503, nil, ""))
+				sl := &sleeper{}
+				x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+				require.NoError(t, err)
+				_, err = x.Wait(ctx(t))
+				assert.ErrorIs(t, err, rest.ErrServerError)
+				assert.Len(t, srv.received(), 1+tc.polls, "kick-off and polls")
+				assert.Len(t, sl.all(), tc.polls-1)
+			})
+		}
 	})
 	t.Run("a final error status is not retried", func(t *testing.T) {
 		srv := statusScript(t, answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("processing")))
