@@ -17,7 +17,8 @@ import (
 // of its status URL and the download of its files. Every step takes the
 // same options and ignores those that do not concern it, so one slice of
 // them serves [Conn.Export] and the [ExportFile] of its files. Without
-// options an export asks for everything, with the defaults below.
+// options an export asks for everything, with the defaults each function
+// names.
 type ExportOption func(*exportSettings)
 
 // exportSettings are what the ExportOption functions set; a zero field
