@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,7 @@ func newBoundServers(t *testing.T) *boundServers {
 	}))
 	for _, s := range []*httptest.Server{b.as, b.rs} {
 		s.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+		s.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short when a test ends
 		s.StartTLS()
 		t.Cleanup(s.Close)
 	}
@@ -285,5 +287,124 @@ func waitLogged(t *testing.T, logs *syncBuffer, s string) {
 		case <-deadline:
 			t.Fatalf("never logged: %s", s)
 		}
+	}
+}
+
+// Certificate files that do not load are refused at NewSource with the
+// field and the file named, never what they hold; later, a half-written
+// certificate leaves the one in use as it is.
+func TestMTLSCertificateFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	cert := namedCert(t, "svc")
+	cp, kp := pemPair(t, cert)
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	require.NoError(t, os.WriteFile(certFile, cp, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, kp, 0o600))
+	other, _ := pemPair(t, namedCert(t, "other"))
+	otherFile := filepath.Join(dir, "other.pem")
+	require.NoError(t, os.WriteFile(otherFile, other, 0o600))
+	half := filepath.Join(dir, "half.pem")
+	require.NoError(t, os.WriteFile(half, cp[:len(cp)/2], 0o600))
+	for _, tc := range []struct {
+		name string
+		cfg  oauthclient.Config
+		want string
+	}{
+		{"cert without key", oauthclient.Config{CertFile: certFile}, "cert_file and key_file go together"},
+		{"key without cert", oauthclient.Config{KeyFile: keyFile}, "cert_file and key_file go together"},
+		{"both kinds", oauthclient.Config{CertFile: certFile, KeyFile: keyFile, Certificate: &cert}, "not both"},
+		{"missing", oauthclient.Config{CertFile: filepath.Join(dir, "nope"), KeyFile: keyFile}, "nope: no such file"},
+		{"half written", oauthclient.Config{CertFile: half, KeyFile: keyFile}, "half.pem"},
+		{"key of another certificate", oauthclient.Config{CertFile: otherFile, KeyFile: keyFile}, "private key does not match public key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Name, cfg.TokenURL, cfg.ClientID, cfg.AuthMethod = "crm", "https://as.example/token", "svc", oauthclient.AuthTLSClientAuth
+			_, err := oauthclient.NewSource(cfg, oauthclient.Options{})
+			var ce *oauthclient.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "crm", ce.Definition)
+			assert.Equal(t, "cert_file", ce.Field)
+			assert.Contains(t, ce.Reason, tc.want)
+			assert.NotContains(t, err.Error(), strings.Split(string(kp), "\n")[1], "no key material")
+			assert.NotContains(t, err.Error(), "BEGIN")
+		})
+	}
+
+	// Rotated to a half-written certificate: the handshake still presents
+	// the one loaded, and the log says why.
+	b := newBoundServers(t)
+	clk := newFakeClock(time.Now())
+	logs := &syncBuffer{}
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		CertFile: certFile, KeyFile: keyFile, RootCAs: b.roots()}, oauthclient.Options{Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+	tr, err := oauthclient.NewTransport(src, b.rs.Client().Transport, b.rs.URL)
+	require.NoError(t, err)
+	client := &http.Client{Transport: tr}
+	call := func() {
+		t.Helper()
+		resp, err := client.Get(b.rs.URL)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	call()
+	replaceFile(t, certFile, cp[:len(cp)/2])
+	clk.Add(2 * time.Second)
+	call() // a new connection (the server closes each): a handshake, a look at the files
+	assert.Contains(t, logs.String(), "client certificate files not loaded")
+	assert.Contains(t, logs.String(), "c.pem")
+	assert.Equal(t, 1, b.tokensFor(x5t(cert.Certificate[0])), "the token bound to the certificate in use is kept")
+	assert.NotContains(t, logs.String(), "BEGIN")
+}
+
+// A definition authenticating with its certificate has its tokens bound to
+// it: over a base transport presenting a fixed certificate of its own, a
+// token goes out only if that is the same certificate; otherwise a
+// *CertificateError before anything leaves. Over a base presenting none,
+// the transport presents the definition's.
+func TestMTLSBoundTokenNeverLeavesWithAnotherCertificate(t *testing.T) {
+	b := newBoundServers(t)
+	cert, stranger := namedCert(t, "svc"), namedCert(t, "stranger")
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+	presenting := func(c *tls.Certificate) http.RoundTripper {
+		bt := b.rs.Client().Transport.(*http.Transport).Clone()
+		if c != nil {
+			bt.TLSClientConfig.Certificates = []tls.Certificate{*c}
+		}
+		return bt
+	}
+	for _, tc := range []struct {
+		name    string
+		base    http.RoundTripper
+		refused bool
+	}{
+		{"none: the definition's is presented", presenting(nil), false},
+		{"the definition's own", presenting(&cert), false},
+		{"another", presenting(&stranger), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := b.n.Load() + b.refused.Load()
+			tr, err := oauthclient.NewTransport(src, tc.base, b.rs.URL)
+			require.NoError(t, err)
+			resp, err := (&http.Client{Transport: tr}).Get(b.rs.URL)
+			if !tc.refused {
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				return
+			}
+			var ce *oauthclient.CertificateError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "crm", ce.Definition)
+			assert.Equal(t, x5t(stranger.Certificate[0]), ce.Presented)
+			assert.Contains(t, err.Error(), `security definition "crm"`)
+			assert.Equal(t, before, b.n.Load()+b.refused.Load(), "nothing reached the resource server")
+		})
 	}
 }

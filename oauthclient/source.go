@@ -110,11 +110,11 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newClientAuth(cfg, opts.Now)
+	certs, err := newClientCerts(cfg, opts.Now, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := newClientCerts(cfg, opts.Now, opts.Logger)
+	auth, err := newClientAuth(cfg, opts.Now)
 	if err != nil {
 		return nil, err
 	}
