@@ -34,7 +34,7 @@ func x5t(der []byte) string {
 }
 
 // pemPair is cert and its key as PEM.
-func pemPair(t *testing.T, cert tls.Certificate) (certPEM, keyPEM []byte) {
+func pemPair(t testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	require.NoError(t, err)
@@ -43,7 +43,7 @@ func pemPair(t *testing.T, cert tls.Certificate) (certPEM, keyPEM []byte) {
 }
 
 // replaceFile writes b to path by an atomic rename, as cert-manager does.
-func replaceFile(t *testing.T, path string, b []byte) {
+func replaceFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
 	require.NoError(t, os.WriteFile(tmp, b, 0o600))
@@ -87,7 +87,7 @@ type boundServers struct {
 	refused atomic.Int64 // calls the resource server refused
 }
 
-func newBoundServers(t *testing.T) *boundServers {
+func newBoundServers(t testing.TB) *boundServers {
 	t.Helper()
 	b := &boundServers{bound: map[string]string{}, seen: map[string]chan struct{}{}, issued: map[string]int{}}
 	b.as = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
