@@ -130,16 +130,19 @@ func tlsRefused(err error) bool {
 }
 
 // securityError reports whether err comes from the token source (no token
-// could be had, a backoff, a definition error): the source has its own
+// could be had, a backoff, a definition error, a bound token kept from a
+// connection presenting another certificate): the source has its own
 // backoff and waits for its next attempt itself, so a retry here would only
 // add an attempt.
 func securityError(err error) bool {
 	var (
-		oe *oauthclient.Error
-		be *oauthclient.BackoffError
-		ce *oauthclient.ConfigError
+		oe  *oauthclient.Error
+		be  *oauthclient.BackoffError
+		ce  *oauthclient.ConfigError
+		cer *oauthclient.CertificateError
 	)
-	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
+	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || errors.As(err, &cer) ||
+		(errors.As(err, &oe) && !oe.Temporary())
 }
 
 // defaultBackoff is a capped exponential delay with jitter: between half
