@@ -219,7 +219,7 @@
 // key, in memory and in the shared store: two certificates of one client
 // never share a token. A base transport presenting a fixed certificate of
 // its own keeps it, and a bound token whose certificate is another fails
-// with *[CertificateError] before the request leaves.
+// with [ErrCertificateMismatch] before the request leaves.
 //
 // Config.CertFile and KeyFile name PEM files that are read again when
 // they change on disk: at most once a second (two stats on the source's

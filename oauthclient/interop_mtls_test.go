@@ -159,10 +159,11 @@ func TestInteropMutualTLS(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(other.CloseIdleConnections)
 			_, err = other.Get(context.Background(), "/records")
-			var ce *oauthclient.CertificateError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, "api-other", ce.Connection)
-			assert.Equal(t, "interop-mtls", ce.Definition)
+			require.ErrorIs(t, err, oauthclient.ErrCertificateMismatch)
+			var re *rest.Error
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, "api-other", re.Conn)
+			assert.Contains(t, err.Error(), `security definition "interop-mtls"`)
 		})
 	}
 }

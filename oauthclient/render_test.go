@@ -79,15 +79,14 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	otherTr, err := oauthclient.NewTransport(fileSrc, other, mtls.rs.URL)
 	require.NoError(t, err)
 	_, certErr = (&http.Client{Transport: otherTr}).Get(mtls.rs.URL)
-	var ce *oauthclient.CertificateError
-	require.ErrorAs(t, certErr, &ce)
+	require.ErrorIs(t, certErr, oauthclient.ErrCertificateMismatch)
 	certKey := cert.PrivateKey.(*ecdsa.PrivateKey)
 
 	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY", boundTok.AccessToken(),
 		strings.Split(string(certKeyPEM), "\n")[1], certKey.D.String()}
 	for name, v := range map[string]any{
 		"Config with cert files": fileCfg, "*Source with cert files": fileSrc, "*Transport with cert files": fileTr,
-		"*Token bound to a certificate": boundTok, "*CertificateError": ce, "CertificateError": *ce,
+		"*Token bound to a certificate": boundTok, "certificate mismatch error": certErr,
 		"Config": cfg, "*Config": &cfg,
 		"Token": *tok, "*Token": tok,
 		"*Source": src, "*Transport": tr, "*Registry": reg,

@@ -32,8 +32,8 @@ const anyOrigin = "*"
 // rotation too). A base *http.Transport presenting a fixed certificate of
 // its own keeps it; if the definition authenticates with its certificate
 // (tls_client_auth, self_signed_tls_client_auth), its tokens are bound to
-// it, and a request whose token is bound to another fails with a
-// *[CertificateError] before it leaves. A base that sets
+// it, and a request whose token is bound to another fails with
+// [ErrCertificateMismatch] before it leaves. A base that sets
 // GetClientCertificate, or is not an *http.Transport, is trusted to present
 // the right one. This is where tokenwire decides which certificate a
 // connection presents, a rest connection's included.
@@ -153,7 +153,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.fixed != "" && t.src.certBound() && tok.cert != nil && tok.cert.x5t != t.fixed {
 		closeBody(req)
-		return nil, &CertificateError{Definition: t.src.name, Presented: t.fixed}
+		return nil, &certificateError{definition: t.src.name, presented: t.fixed}
 	}
 	resp, used, err := t.send(req, tok, false)
 	if err == nil && t.dpopBound(tok) && resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {

@@ -53,7 +53,7 @@ func selfSignedClient(t *testing.T, dir, cn string) (cert tls.Certificate, certF
 // certificate presents it to the backend by default, with no tls section
 // naming it again; one naming another certificate in tls.cert_file is
 // refused unless it says tls.own_certificate, and then a call fails with
-// *oauthclient.CertificateError naming the connection and the definition,
+// oauthclient.ErrCertificateMismatch naming the connection and the definition,
 // before it leaves and without a retry.
 func TestMTLSConnectionPresentsTheDefinitionsCertificate(t *testing.T) {
 	dir := t.TempDir()
@@ -104,11 +104,11 @@ func TestMTLSConnectionPresentsTheDefinitionsCertificate(t *testing.T) {
 	require.NoError(t, err)
 	before := hits.Load()
 	_, err = conn.Get(context.Background(), "/records")
-	var ce *oauthclient.CertificateError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "crm-other", ce.Connection)
-	assert.Equal(t, "crm-mtls", ce.Definition)
-	assert.Contains(t, err.Error(), `connection "crm-other"`)
+	require.ErrorIs(t, err, oauthclient.ErrCertificateMismatch)
+	var re *Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "crm-other", re.Conn)
+	assert.Contains(t, err.Error(), "rest: crm-other:")
 	assert.Contains(t, err.Error(), `security definition "crm-mtls"`)
 	assert.Equal(t, before, hits.Load(), "nothing reached the backend")
 	assert.Equal(t, int64(1), conn.Stats().Calls)

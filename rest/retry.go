@@ -136,12 +136,11 @@ func tlsRefused(err error) bool {
 // add an attempt.
 func securityError(err error) bool {
 	var (
-		oe  *oauthclient.Error
-		be  *oauthclient.BackoffError
-		ce  *oauthclient.ConfigError
-		cer *oauthclient.CertificateError
+		oe *oauthclient.Error
+		be *oauthclient.BackoffError
+		ce *oauthclient.ConfigError
 	)
-	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || errors.As(err, &cer) ||
+	return errors.Is(err, oauthclient.ErrNoToken) || errors.Is(err, oauthclient.ErrCertificateMismatch) || errors.As(err, &be) || errors.As(err, &ce) ||
 		(errors.As(err, &oe) && !oe.Temporary())
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tokenwire/tokenwire/internal/callctx"
-	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // send runs one call: its span, its attempts, its duration and counts.
@@ -81,10 +80,6 @@ func (c *Conn) attempt(ctx context.Context, req *http.Request, d time.Duration) 
 	actx, cancel := context.WithTimeout(ctx, d)
 	resp, err := c.client.Do(req.WithContext(actx))
 	if err != nil {
-		var ce *oauthclient.CertificateError
-		if errors.As(err, &ce) {
-			ce.Connection = c.name // the transport's own error, made for this call
-		}
 		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			err = &timeoutError{d: d, err: transportError(err)}
 		}

@@ -21,7 +21,7 @@ type TLSConfig struct {
 	// definition that authenticates with its certificate is refused.
 	// Tokens bound to the definition's certificate (tls_client_auth,
 	// self_signed_tls_client_auth) never go out over a connection
-	// presenting another: such calls fail with *oauthclient.CertificateError.
+	// presenting another: such calls fail with oauthclient.ErrCertificateMismatch.
 	OwnCertificate bool `yaml:"own_certificate" json:"own_certificate,omitempty"`
 }
 

@@ -275,8 +275,8 @@
 // naming the connection and the field. Even then a token bound to the
 // definition's certificate never goes out over a connection presenting
 // another: such a call fails before it leaves, and is not retried, with
-// *oauthclient.CertificateError (errors.As), which names the connection
-// and the definition. own_certificate is for definitions whose tokens are
+// an error matching oauthclient.ErrCertificateMismatch (errors.Is) that
+// names the definition, inside the *rest.Error of the connection. own_certificate is for definitions whose tokens are
 // not bound to the certificate (a client secret beside a certificate
 // for the token endpoint's TLS), and for backends that do not check the
 // binding with the very same certificate files. oauthclient.Transport is
