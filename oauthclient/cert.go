@@ -38,11 +38,10 @@ type clientCerts struct {
 	cur      atomic.Pointer[certState]
 	nextLook atomic.Int64 // unix nanos before which the files are not looked at
 
-	mu       sync.Mutex     // one look at a time; guards seen and rotated
-	seen     [2]os.FileInfo // of the files last read
-	rotated  []func(*certState)
-	problem  atomic.Pointer[string] // why the files on disk are not in use
-	problemN atomic.Int64           // how many loads failed
+	mu      sync.Mutex     // one look at a time; guards seen and rotated
+	seen    [2]os.FileInfo // of the files last read
+	rotated []func(*certState)
+	problem atomic.Pointer[string] // why the files on disk are not in use; nil when they are
 }
 
 // certState is one certificate of a definition; tokens fetched while it
@@ -163,7 +162,6 @@ func (c *clientCerts) look() (*certState, []func(*certState)) {
 func (c *clientCerts) failed(err error) {
 	msg := err.Error()
 	c.problem.Store(&msg)
-	c.problemN.Add(1)
 	c.log.Warn("oauthclient: client certificate files not loaded; the previous certificate stays in use",
 		slog.String("definition", c.name), slog.String("error", msg))
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -356,6 +357,7 @@ func TestMTLSCertificateFileErrors(t *testing.T) {
 	call() // a new connection (the server closes each): a handshake, a look at the files
 	assert.Contains(t, logs.String(), "client certificate files not loaded")
 	assert.Contains(t, logs.String(), "c.pem")
+	assert.Contains(t, src.Status().CertificateProblem, "c.pem", "the status says it too")
 	assert.Equal(t, 1, b.tokensFor(x5t(cert.Certificate[0])), "the token bound to the certificate in use is kept")
 	assert.NotContains(t, logs.String(), "BEGIN")
 }
@@ -405,4 +407,46 @@ func TestMTLSBoundTokenNeverLeavesWithAnotherCertificate(t *testing.T) {
 			assert.Equal(t, before, b.n.Load()+b.refused.Load(), "nothing reached the resource server")
 		})
 	}
+}
+
+// http.Client.CloseIdleConnections reaches the connections the transport
+// made for the definition's certificate (a clone of the base per
+// certificate), so that a rest connection or a service can release them.
+func TestMTLSCloseIdleConnectionsReachesEachCertificatesConnections(t *testing.T) {
+	b := newBoundServers(t)
+	cert := namedCert(t, "svc")
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+	closed := make(chan struct{})
+	var once sync.Once
+	rs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 0 || !r.TLS.PeerCertificates[0].Equal(cert.Leaf) {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	rs.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	rs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			once.Do(func() { close(closed) })
+		}
+	}
+	rs.StartTLS()
+	t.Cleanup(rs.Close)
+	tr, err := oauthclient.NewTransport(src, rs.Client().Transport, rs.URL)
+	require.NoError(t, err)
+	client := &http.Client{Transport: tr}
+	resp, err := client.Get(rs.URL)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the definition's certificate was presented")
+	select {
+	case <-closed:
+		t.Fatal("the server closed a keep-alive connection by itself")
+	default:
+	}
+	client.CloseIdleConnections()
+	waitFor(t, closed, "the idle connection being closed")
 }
