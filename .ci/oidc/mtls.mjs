@@ -3,9 +3,12 @@
 // issued the server's certificate for 127.0.0.1 and pki.crt), pki.crt and
 // pki.key (tls_client_auth, CN=tokenwire-pki-client), self.crt and
 // self.key (self_signed_tls_client_auth), stranger.crt and stranger.key
-// (self-signed, registered nowhere). P-256 keys, valid two days.
+// (self-signed, registered nowhere). P-256 keys, valid two days. The CA is
+// also written to trust/ca.pem: .ci/setup adds that directory to
+// SSL_CERT_DIR, so that a client on the system roots (oauthclient.NewClient)
+// trusts a resource server serving server.crt.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -30,5 +33,7 @@ export function makeCertificates(out) {
       '-addext', 'extendedKeyUsage=clientAuth');
   }
   const read = (name) => readFileSync(p(name), 'utf8');
+  mkdirSync(p('trust'), { recursive: true });
+  writeFileSync(join(out, 'trust', 'ca.pem'), read('ca.pem'));
   return { ca: read('ca.pem'), server: read('server.crt'), serverKey: read('server.key'), self: read('self.crt') };
 }
