@@ -21,9 +21,10 @@ import (
 // URL, client id, auth method, scopes, audience, resources and extra
 // parameters, for a client certificate (its tokens are bound to it, RFC
 // 8705 §3) its SHA-256 thumbprint (of the certificate CertFile holds now:
-// CacheKey reads it; a rotated certificate gets tokens of its own), and for DPoP the thumbprint of its key, so that a replica
-// never takes a token bound to a key it does not hold (a key generated in
-// memory is each replica's own: such tokens are not shared), and for a
+// CacheKey reads it; a rotated certificate gets tokens of its own), and
+// for DPoP the thumbprint of its key, so that a replica never takes a
+// token bound to a key it does not hold (a key generated in memory is each
+// replica's own: such tokens are not shared), and for a
 // [Grant] its kind and what it asserts (a signed assertion's issuer,
 // subject and claims); a token exchange, a refresh token and a supplied
 // assertion add a hash of what each fetch reads (the subject token, the

@@ -100,11 +100,11 @@ func (t *Transport) presenting(base http.RoundTripper) {
 }
 
 // CloseIdleConnections closes the idle connections of the transports
-// under t, so that http.Client.CloseIdleConnections reaches them.
+// under t (base, and the clones presenting the definition's certificate),
+// so that http.Client.CloseIdleConnections reaches them.
 func (t *Transport) CloseIdleConnections() {
 	if t.conns != nil {
 		t.conns.CloseIdleConnections()
-		return
 	}
 	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
