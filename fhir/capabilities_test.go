@@ -228,8 +228,8 @@ func TestSupportsLenient(t *testing.T) {
 	for _, op := range []struct {
 		typ, name string
 		want      bool
-	}{{"Patient", "$everything", true}, {"Patient", "everything", true}, {"", "export", true}, {"", "everything", false}, {"Observation", "lastn", false}} {
-		ok, err := conn.SupportsOperation(ctx(t), op.typ, op.name)
+	}{{"Patient", "$everything", true}, {"Patient", "everything", false}, {"", "$export", true}, {"", "$everything", false}, {"Observation", "$lastn", false}} {
+		ok, err := conn.Supports(ctx(t), op.typ, op.name)
 		require.NoError(t, err)
 		assert.Equal(t, op.want, ok, "%s $%s", op.typ, op.name)
 	}

@@ -84,9 +84,6 @@ func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
 	return c, nil
 }
 
-// Name returns the connection's name.
-func (c *Conn) Name() string { return c.name }
-
 // BaseURL returns the server's base URL, without a trailing slash.
 func (c *Conn) BaseURL() string { return c.base.String() }
 
@@ -118,7 +115,8 @@ type call struct {
 	body   []byte
 	ctype  string
 	header http.Header
-	safe   bool // a read sent by POST (_search): retried like a GET
+	safe   bool  // a read sent by POST (_search): retried like a GET
+	alt    *call // sent instead when the server answers 414 URI Too Long
 }
 
 // reply is what came back: the status, headers and the bounded body.

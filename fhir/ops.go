@@ -73,7 +73,10 @@ func EntryResult(e models.BundleEntry) (status int, location string, issues []Is
 // Operation invokes $name with a Parameters body (POST). target is "" for a
 // system operation, a type ("Patient") or an instance ("Patient/123"). The
 // result is decoded by [DecodeResource] (often *models.Parameters or
-// *models.Bundle); nil when the server returned no body.
+// *models.Bundle); nil when the server returned no body. POST is the form
+// every operation accepts (FHIR allows GET only for some); the typed
+// operations ([Validate], [Conn.Expand], [Conn.Lookup],
+// [Conn.ValidateCode], [Conn.Translate]) choose their form themselves.
 func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Parameters) (any, error) {
 	segs, err := opPath(target, name)
 	if err != nil {
@@ -87,20 +90,6 @@ func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Pa
 		return nil, err
 	}
 	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil, segs...), body: body})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOptional(r.body, c.owned())
-}
-
-// OperationGet invokes $name with GET and simple parameters in the query
-// (for operations without side effects, such as $everything or $lookup).
-func (c *Conn) OperationGet(ctx context.Context, target, name string, q *Query) (any, error) {
-	segs, err := opPath(target, name)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.Values(), segs...)})
 	if err != nil {
 		return nil, err
 	}

@@ -96,13 +96,13 @@ func TestOperations(t *testing.T) {
 	failing := func(string, url.Values, []byte) (any, error) { return nil, errors.New("nope") }
 	_, conn := setup(t, fhirtest.WithOperation("echo", echo), fhirtest.WithOperation("$fail", failing))
 
-	out, err := conn.OperationGet(ctx(t), "Patient/7", "$echo", fhir.Params().Add("n", "1"))
+	out, err := conn.Operation(ctx(t), "Patient/7", "$echo", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "Patient/7", gotTarget)
-	assert.Equal(t, "1", gotParams.Get("n"))
+	assert.Empty(t, gotParams)
 	p, ok := out.(*models.Parameters)
 	require.True(t, ok, "%T", out)
-	assert.Equal(t, "1", *p.Parameter[0].ValueString)
+	assert.Empty(t, p.Parameter, "nil in sends an empty Parameters")
 
 	in := &models.Parameters{Parameter: []models.ParametersParameter{{Name: "x", ValueBoolean: ptr(true)}}}
 	out, err = conn.Operation(ctx(t), "", "echo", in)
