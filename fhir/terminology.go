@@ -95,10 +95,16 @@ func lookupProperty(parts []models.ParametersParameter) models.CodeSystemConcept
 		switch part.Name {
 		case "code":
 			pr.Code = deref(part.ValueCode)
-		case "value":
-			pr.ValueCode = deref(part.ValueCode)
-			pr.ValueString = deref(part.ValueString)
-			pr.ValueDateTime = deref(part.ValueDateTime)
+		case "value": // the one value[x] sent
+			if part.ValueCode != nil {
+				pr.ValueCode = *part.ValueCode
+			}
+			if part.ValueString != nil {
+				pr.ValueString = *part.ValueString
+			}
+			if part.ValueDateTime != nil {
+				pr.ValueDateTime = *part.ValueDateTime
+			}
 			if part.ValueCoding != nil {
 				pr.ValueCoding = *part.ValueCoding
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -330,14 +331,38 @@ func (s *Server) lookup(in url.Values, _ string) (any, error) {
 	}
 	for _, p := range c.Property {
 		parts := []any{map[string]any{"name": "code", "valueCode": p["code"]}}
-		for k, v := range p {
-			if strings.HasPrefix(k, "value") {
-				parts = append(parts, map[string]any{"name": "value", k: v})
-			}
+		if k, v, ok := propertyValue(p); ok {
+			parts = append(parts, map[string]any{"name": "value", k: v})
 		}
 		params = append(params, map[string]any{"name": "property", "part": parts})
 	}
 	return map[string]any{"resourceType": "Parameters", "parameter": params}, nil
+}
+
+// propertyValue is the value[x] of a concept property. A property
+// written from the Go models carries every value[x], the unset ones
+// zero: the one that is not zero is the value.
+func propertyValue(p map[string]any) (string, any, bool) {
+	var keys []string
+	for k := range p {
+		if strings.HasPrefix(k, "value") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch v := p[k].(type) {
+		case string, float64, bool:
+			if len(keys) == 1 || (v != "" && v != 0.0 && v != false) {
+				return k, v, true
+			}
+		case map[string]any:
+			if len(keys) == 1 || len(v) > 0 {
+				return k, v, true
+			}
+		}
+	}
+	return "", nil, false
 }
 
 // validateCode serves ValueSet/$validate-code (url, system, code,
