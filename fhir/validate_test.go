@@ -187,3 +187,17 @@ func TestValidateNotAnOutcome(t *testing.T) {
 	_, _, err = fhir.Validate(cancelled, conn, &models.Patient{}, "", "")
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// fhirtest lists the operations it implements in its CapabilityStatement.
+func TestFhirtestListsItsOperations(t *testing.T) {
+	_, conn := setup(t)
+	for _, op := range []struct{ typ, name string }{{"Patient", "$validate"}, {"Observation", "$validate"},
+		{"ValueSet", "$expand"}, {"ValueSet", "$validate-code"}, {"CodeSystem", "$lookup"}, {"ConceptMap", "$translate"}} {
+		ok, err := conn.Supports(ctx(t), op.typ, op.name)
+		require.NoError(t, err)
+		assert.True(t, ok, "%s %s", op.typ, op.name)
+	}
+	ok, err := conn.Supports(ctx(t), "Patient", "$expand")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}

@@ -35,7 +35,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rel string) {
 	case "POST ":
 		err = s.bundle(w, r)
 	case "GET metadata":
-		writeJSON(w, http.StatusOK, s.capabilities())
+		writeJSON(w, http.StatusOK, addOperations(s.capabilities()))
 	case "GET _history":
 		err = s.history(w, r, "", "")
 	case "GET T", "POST T/_search", "GET T/I/V", "POST T/I/V/_search":
