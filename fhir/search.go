@@ -60,9 +60,9 @@ func WithMaxEntries(n int) Option {
 	}
 }
 
-// Pages runs a search (GET [type]?[q], or POST [type]/_search when the URL
-// would be too long, see [Compartment]; resourceType "" searches all
-// types) and yields one Bundle per
+// Pages runs a search (GET [type]?[q]; POST [type]/_search with a form
+// body when the URL would be over 8 KiB or the server answers 414;
+// resourceType "" searches all types) and yields one Bundle per
 // page, following "next" links. Only the current page is held: a page is
 // released when the loop body moves on. Stop early by breaking out of the
 // loop. A next link must be on the base URL's origin and name a page not
