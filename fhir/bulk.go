@@ -19,7 +19,7 @@ import (
 // _outputFormat and the Accept header of their downloads.
 const ndjsonType = "application/fhir+ndjson"
 
-// Defaults of the [ExportOption]s.
+// Defaults of the [ExportOptions] fields.
 const (
 	defaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
 	defaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
@@ -46,7 +46,7 @@ var (
 type Export struct {
 	conn   *Conn
 	status string
-	opts   exportOpts
+	opts   ExportOptions // with the defaults filled in
 }
 
 // Export starts a system-level export of the whole server
@@ -54,20 +54,22 @@ type Export struct {
 // with the status URL, which must be on the base URL's origin
 // ([ErrCrossOrigin]); an error status gives an *[Error] with its
 // OperationOutcome issues, and any other answer one wrapping
-// [ErrBulkProtocol].
+// [ErrBulkProtocol]. The zero [ExportOptions] exports everything with the
+// defaults.
 //
-//	x, err := conn.Export(ctx, fhir.ExportTypes("Patient", "Observation"))
+//	o := fhir.ExportOptions{Types: []string{"Patient", "Observation"}}
+//	x, err := conn.Export(ctx, o)
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f) { … }
+//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, o) { … }
 //	}
-func (c *Conn) Export(ctx context.Context, opts ...ExportOption) (*Export, error) {
+func (c *Conn) Export(ctx context.Context, opts ExportOptions) (*Export, error) {
 	return c.kickOff(ctx, nil, opts)
 }
 
 // ExportGroup starts an export of the patients of a Group and their data
 // (GET [base]/Group/[id]/$export); see [Conn.Export].
-func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ...ExportOption) (*Export, error) {
+func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ExportOptions) (*Export, error) {
 	if checkID("id", groupID) != nil {
 		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q: %w", c.name, groupID, rest.ErrBadPath)
 	}
@@ -76,22 +78,22 @@ func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ...ExportOp
 
 // ExportPatients starts an export of all patients and their data
 // (GET [base]/Patient/$export); see [Conn.Export].
-func (c *Conn) ExportPatients(ctx context.Context, opts ...ExportOption) (*Export, error) {
+func (c *Conn) ExportPatients(ctx context.Context, opts ExportOptions) (*Export, error) {
 	return c.kickOff(ctx, []string{"Patient"}, opts)
 }
 
 // ResumeExport returns the export whose status URL a caller kept (from
 // [Export.StatusURL]), to poll, wait for or cancel it. The URL must be on
 // the base URL's origin ([ErrCrossOrigin]).
-func (c *Conn) ResumeExport(statusURL string, opts ...ExportOption) (*Export, error) {
+func (c *Conn) ResumeExport(statusURL string, opts ExportOptions) (*Export, error) {
 	if !c.sameOrigin(statusURL) {
 		return nil, c.crossOrigin("status URL", statusURL)
 	}
-	return &Export{conn: c, status: statusURL, opts: exportOptions(opts)}, nil
+	return &Export{conn: c, status: statusURL, opts: opts.withDefaults()}, nil
 }
 
-func (c *Conn) kickOff(ctx context.Context, segs []string, opts []ExportOption) (*Export, error) {
-	o := exportOptions(opts)
+func (c *Conn) kickOff(ctx context.Context, segs []string, opts ExportOptions) (*Export, error) {
+	o := opts.withDefaults()
 	q, err := o.query()
 	if err != nil {
 		return nil, fmt.Errorf("fhir: %s: $export: %w", c.name, err)

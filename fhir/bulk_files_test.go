@@ -3,6 +3,7 @@ package fhir_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,7 +71,7 @@ func (d *recordingDoer) to(part string) []exchange {
 // exported runs an export of srv to completion through conn.
 func exported(t *testing.T, conn *fhir.Conn) *fhir.Manifest {
 	t.Helper()
-	x, err := conn.Export(ctx(t), fhir.ExportSleep((&sleeper{}).sleep))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: (&sleeper{}).sleep})
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -117,7 +118,7 @@ func TestExportFileResumes(t *testing.T) {
 			sl := &sleeper{}
 			var ids []string
 			files := &http.Client{Transport: roundTrip(rec.Do)} // the files need no token
-			for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, f, fhir.ExportSleep(sl.sleep), fhir.ExportFileClient(files)) {
+			for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, f, fhir.ExportOptions{Sleep: sl.sleep, FileClient: files}) {
 				require.NoError(t, err)
 				ids = append(ids, *p.Id)
 			}
@@ -146,65 +147,131 @@ func linesServer(t *testing.T, body string) (*scripted, *fhir.Manifest) {
 	return srv, &fhir.Manifest{Output: []fhir.OutputFile{{Type: "Patient", URL: srv.URL + "/files/f.ndjson?sig=SECRET-SIG"}}}
 }
 
-// A line that does not decode, or is too long, yields an error naming the
-// file and the line (never its content), and the next lines still come.
-func TestExportFileBadLines(t *testing.T) {
-	body := strings.Join([]string{
-		`{"resourceType":"Patient","id":"a"}` + "\r",
-		`{"resourceType":"Patient","id":"SECRET-1",`,
-		``,
-		`{"resourceType":"Observation","id":"o","status":"final","code":{}}`,
-		`{"resourceType":"Patient","gender":"SECRET-2"}`,
-		`{"resourceType":"Patient","id":"long","name":[{"text":"` + strings.Repeat("SECRET-3 ", 30) + `"}]}`,
-		`{"resourceType":"Patient","id":"c"}`, // no line end at the end of the file
-	}, "\n")
-	srv, m := linesServer(t, body)
-	conn := srv.conn(t, nil)
+// badLinesBody is a file whose lines 2, 4, 5 and 6 cannot be used as
+// Patients (line 3 is blank): they do not decode, or (6) are longer than
+// 200 bytes. None of them may reach an error's text.
+var badLinesBody = strings.Join([]string{
+	`{"resourceType":"Patient","id":"a"}` + "\r",
+	`{"resourceType":"Patient","id":"SECRET-1",`,
+	``,
+	`{"resourceType":"Observation","id":"o","status":"final","code":{}}`,
+	`{"resourceType":"Patient","gender":"SECRET-2"}`,
+	`{"resourceType":"Patient","id":"long","name":[{"text":"` + strings.Repeat("SECRET-3 ", 30) + `"}]}`,
+	`{"resourceType":"Patient","id":"c"}`, // no line end at the end of the file
+}, "\n")
 
+// With BadLine, a line that does not decode, or is too long, goes there,
+// named by file and line (never its content), and the next lines still
+// come; the loop sees no error at all.
+func TestExportFileBadLines(t *testing.T) {
+	srv, m := linesServer(t, badLinesBody)
+	var bad []*fhir.ExportLineError
+	o := fhir.ExportOptions{MaxLine: 200, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le) }}
 	var ids []string
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+		require.NoError(t, err, "a bad line never reaches the loop")
+		ids = append(ids, *p.Id)
+	}
+	assert.Equal(t, []string{"a", "c"}, ids)
 	var lines []int
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0], fhir.ExportMaxLine(200)) {
-		if err == nil {
-			ids = append(ids, *p.Id)
-			continue
-		}
-		var le *fhir.ExportLineError
-		require.ErrorAs(t, err, &le)
+	for _, le := range bad {
 		lines = append(lines, le.Line)
 		assert.Equal(t, "ehr", le.Conn)
 		for _, secret := range []string{"SECRET", "Patient\",\"id"} {
-			assert.NotContains(t, err.Error(), secret)
+			assert.NotContains(t, le.Error(), secret)
 		}
-		assert.Contains(t, err.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
+		assert.Contains(t, le.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
 		if le.Line == 6 {
-			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
+			assert.ErrorIs(t, le, fhir.ErrBodyTooLarge)
 		} else {
 			var de *fhir.DecodeError
-			assert.ErrorAs(t, err, &de)
+			assert.ErrorAs(t, le, &de)
 		}
 	}
-	assert.Equal(t, []string{"a", "c"}, ids)
 	assert.Equal(t, []int{2, 4, 5, 6}, lines, "line 3 is blank")
 }
 
-// Lines longer than the read buffer are assembled; too long ones skipped.
+// Without BadLine a bad line is the end, as any error in the loop is:
+// nothing follows it, so a loop that returns on an error is right.
+func TestExportFileBadLineEndsTheLoopWithoutBadLine(t *testing.T) {
+	srv, m := linesServer(t, badLinesBody)
+	var ids []string
+	var errs []error
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportOptions{MaxLine: 200}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue // to see that nothing follows
+		}
+		ids = append(ids, *p.Id)
+	}
+	assert.Equal(t, []string{"a"}, ids, "nothing after the bad line")
+	require.Len(t, errs, 1)
+	var le *fhir.ExportLineError
+	require.ErrorAs(t, errs[0], &le)
+	assert.Equal(t, 2, le.Line)
+	assert.NotContains(t, errs[0].Error(), "SECRET")
+}
+
+// A failure is never taken for a bad line: with BadLine set, a download
+// that fails after bad lines reaches the loop as the failure it is (not an
+// ExportLineError), and ends it — the loop that returns on an error
+// reports it instead of a shorter file.
+func TestExportFileFailureIsNotABadLine(t *testing.T) {
+	lines := `{"resourceType":"Patient","id":"a"}` + "\n" + `{"resourceType":"Patient","id":"SECRET-1",` + "\n" + `{"resourceType":"Patient","id":"b"}` + "\n"
+	srv, m := filesScript(t, cutAfter(lines), answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("exception")))
+	var bad []int
+	o := fhir.ExportOptions{Retries: 1, Sleep: noSleep, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le.Line) }}
+	var ids []string
+	err := func() error { // the obvious loop
+		for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+			if err != nil {
+				return err
+			}
+			ids = append(ids, *p.Id)
+		}
+		return nil
+	}()
+	assert.Equal(t, []string{"a", "b"}, ids)
+	assert.Equal(t, []int{2}, bad)
+	require.Error(t, err, "the failed resume is not a shorter file")
+	var le *fhir.ExportLineError
+	assert.False(t, errors.As(err, &le), "a failure is no bad line: %v", err)
+	assert.ErrorIs(t, err, rest.ErrServerError)
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 500, fe.StatusCode)
+	assert.NotContains(t, err.Error(), "SECRET")
+	assert.Len(t, srv.received(), 2, "the download and one resume")
+}
+
+// Lines longer than the read buffer are assembled; too long ones are bad
+// lines.
 func TestExportFileLongLines(t *testing.T) {
 	line := func(id string, n int) string {
 		return `{"resourceType":"Patient","id":"` + id + `","name":[{"text":"` + strings.Repeat("x", n) + `"}]}`
 	}
 	srv, m := linesServer(t, strings.Join([]string{line("a", 10), line("b", 100<<10), line("c", 200<<10), line("d", 10)}, "\n")+"\n")
+	var bad []*fhir.ExportLineError
+	o := fhir.ExportOptions{MaxLine: 150 << 10, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le) }}
 	var ids []string
-	var errs []error
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportMaxLine(150<<10)) {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+		require.NoError(t, err)
 		ids = append(ids, *p.Id)
 	}
 	assert.Equal(t, []string{"a", "b", "d"}, ids)
-	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], fhir.ErrBodyTooLarge)
+	require.Len(t, bad, 1)
+	assert.ErrorIs(t, bad[0], fhir.ErrBodyTooLarge)
+	assert.Equal(t, 3, bad[0].Line)
+
+	var raw []string
+	for l, err := range srv.conn(t, nil).ExportLines(ctx(t), m, m.Output[0], fhir.ExportOptions{MaxLine: 150 << 10}) {
+		if err != nil {
+			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge, "ExportLines without BadLine ends at the long line")
+			break
+		}
+		raw = append(raw, string(l[:20]))
+	}
+	assert.Len(t, raw, 2)
 }
 
 func TestExportLinesAndIssues(t *testing.T) {
@@ -214,7 +281,7 @@ func TestExportLinesAndIssues(t *testing.T) {
 		`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"too-costly"}]}`+"\n")
 	conn := srv.conn(t, nil)
 	var lines []string
-	for l, err := range conn.ExportLines(ctx(t), m, m.Output[0]) {
+	for l, err := range conn.ExportLines(ctx(t), m, m.Output[0], fhir.ExportOptions{}) {
 		require.NoError(t, err)
 		lines = append(lines, string(l))
 	}
@@ -222,15 +289,13 @@ func TestExportLinesAndIssues(t *testing.T) {
 	assert.Equal(t, "not json", lines[1])
 
 	var got []fhir.ExportIssue
-	var bad int
-	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0]) {
-		if err != nil {
-			bad++
-			continue
-		}
+	var bad []int
+	o := fhir.ExportOptions{BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le.Line) }}
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], o) {
+		require.NoError(t, err)
 		got = append(got, is)
 	}
-	assert.Equal(t, 1, bad)
+	assert.Equal(t, []int{2}, bad)
 	require.Len(t, got, 3)
 	assert.Equal(t, fhir.Issue{Severity: "error", Code: "not-found", Diagnostics: "Patient/9 is gone"}, got[0].Issue)
 	assert.Equal(t, fhir.Issue{Severity: "warning", Code: "processing", Diagnostics: "partial", Expression: []string{"Observation.code"}}, got[1].Issue)
@@ -238,6 +303,21 @@ func TestExportLinesAndIssues(t *testing.T) {
 	require.NotNil(t, got[0].Outcome)
 	assert.Same(t, got[0].Outcome, got[1].Outcome)
 	assert.Len(t, got[0].Outcome.Issue, 2)
+
+	got = nil
+	var errs []error
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], fhir.ExportOptions{}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue // to see that nothing follows
+		}
+		got = append(got, is)
+	}
+	assert.Len(t, got, 2, "the issues of line 1, then the end")
+	require.Len(t, errs, 1)
+	var le *fhir.ExportLineError
+	require.ErrorAs(t, errs[0], &le)
+	assert.Equal(t, 2, le.Line)
 }
 
 // The token goes with a file only when the manifest requires it, and only
@@ -266,7 +346,7 @@ func TestExportFileAccessToken(t *testing.T) {
 			m := &fhir.Manifest{RequiresAccessToken: tc.requires,
 				Output: []fhir.OutputFile{{Type: "Patient", URL: files.URL + "/files/p.ndjson"}}}
 			var errs []error
-			for _, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0]) {
+			for _, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0], fhir.ExportOptions{}) {
 				errs = append(errs, err)
 			}
 			require.Len(t, errs, 1)
@@ -287,7 +367,7 @@ func TestExportFileAccessToken(t *testing.T) {
 		srv, m := linesServer(t, `{"resourceType":"Patient","id":"a"}`)
 		mine := &recordingDoer{next: srv.Client()}
 		client := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) { return mine.Do(r) })}
-		for _, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportFileClient(client)) {
+		for _, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportOptions{FileClient: client}) {
 			require.NoError(t, err)
 		}
 		assert.Len(t, mine.to("/files/"), 1)
@@ -312,7 +392,7 @@ func TestExportFileURLsChecked(t *testing.T) {
 		{"no manifest", nil, "https://ehr.example/f.ndjson"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, err := range conn.ExportResources(ctx(t), tc.m, fhir.OutputFile{URL: tc.url}) {
+			for _, err := range conn.ExportResources(ctx(t), tc.m, fhir.OutputFile{URL: tc.url}, fhir.ExportOptions{}) {
 				assert.ErrorContains(t, err, "ehr")
 			}
 		})
@@ -340,7 +420,7 @@ func TestExportFileRetries(t *testing.T) {
 		srv, m := filesScript(t, answer(503, map[string]string{"Retry-After": "4"}, ""), answer(502, nil, ""), answer(200, nil, two))
 		sl := &sleeper{}
 		n := 0
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep)) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep}) {
 			require.NoError(t, err)
 			n++
 		}
@@ -353,7 +433,7 @@ func TestExportFileRetries(t *testing.T) {
 		srv, m := filesScript(t, answer(404, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("not-found")))
 		sl := &sleeper{}
 		var errs []error
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep)) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep}) {
 			errs = append(errs, err)
 		}
 		require.Len(t, errs, 1)
@@ -368,7 +448,7 @@ func TestExportFileRetries(t *testing.T) {
 	t.Run("retries run out", func(t *testing.T) {
 		srv, m := filesScript(t, answer(503, nil, ""))
 		sl := &sleeper{}
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep), fhir.ExportRetries(3)) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep, Retries: 3}) {
 			assert.ErrorIs(t, err, rest.ErrServerError)
 		}
 		assert.Len(t, srv.received(), 4)
@@ -390,7 +470,7 @@ func TestExportFileResumeEdges(t *testing.T) {
 		srv, m := filesScript(t, cutAfter(two),
 			answer(http.StatusRequestedRangeNotSatisfiable, map[string]string{"Content-Range": fmt.Sprintf("bytes */%d", len(two))}, ""))
 		n := 0
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(noSleep)) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: noSleep}) {
 			require.NoError(t, err)
 			n++
 		}
@@ -403,7 +483,7 @@ func TestExportFileResumeEdges(t *testing.T) {
 		srv, m := filesScript(t, cutAfter(two),
 			answer(http.StatusPartialContent, map[string]string{"Content-Range": "bytes 0-9/99"}, "0123456789"))
 		var errs []error
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(noSleep)) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: noSleep}) {
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -421,7 +501,7 @@ func TestExportContextCancelledMidDownload(t *testing.T) {
 	defer cancel()
 	var ids []string
 	var errs []error
-	for p, err := range fhir.ExportFile[models.Patient](c, conn, m, file(t, m, "Patient")) {
+	for p, err := range fhir.ExportFile[models.Patient](c, conn, m, file(t, m, "Patient"), fhir.ExportOptions{}) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -481,7 +561,7 @@ func BenchmarkExportStream(b *testing.B) {
 		ctx := context.Background()
 		stream := func(sample func()) {
 			n := 0
-			for _, err := range fhir.ExportFile[models.Patient](ctx, conn, m, m.Output[0], fhir.ExportFileClient(srv.Client())) {
+			for _, err := range fhir.ExportFile[models.Patient](ctx, conn, m, m.Output[0], fhir.ExportOptions{FileClient: srv.Client()}) {
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -560,7 +640,7 @@ func TestExportFileEndlessInput(t *testing.T) {
 			defer cancel()
 			var ids []string
 			var errs []error
-			for p, err := range fhir.ExportFile[models.Patient](c, conn, m, m.Output[0], fhir.ExportMaxLine(1<<20), fhir.ExportFileClient(srv.Client())) {
+			for p, err := range fhir.ExportFile[models.Patient](c, conn, m, m.Output[0], fhir.ExportOptions{MaxLine: 1 << 20, FileClient: srv.Client()}) {
 				if err != nil {
 					errs = append(errs, err)
 					continue

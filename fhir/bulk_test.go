@@ -120,7 +120,7 @@ func TestExportSystemLevel(t *testing.T) {
 	seedBulk(t, srv, 3)
 	sl := &sleeper{}
 	var progress []fhir.ExportStatus
-	x, err := conn.Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportProgress(func(s fhir.ExportStatus) { progress = append(progress, s) }))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Progress: func(s fhir.ExportStatus) { progress = append(progress, s) }})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(x.StatusURL(), srv.URL()+"/"), x.StatusURL())
 
@@ -143,13 +143,13 @@ func TestExportSystemLevel(t *testing.T) {
 	assert.Equal(t, 3, m.Output[1].Count)
 
 	var ids []string
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, file(t, m, "Patient")) {
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, file(t, m, "Patient"), fhir.ExportOptions{}) {
 		require.NoError(t, err)
 		ids = append(ids, *p.Id)
 	}
 	assert.Equal(t, []string{"p0", "p1", "p2"}, ids)
 	n := 0
-	for r, err := range conn.ExportResources(ctx(t), m, file(t, m, "Observation")) {
+	for r, err := range conn.ExportResources(ctx(t), m, file(t, m, "Observation"), fhir.ExportOptions{}) {
 		require.NoError(t, err)
 		assert.IsType(t, &models.Observation{}, r)
 		n++
@@ -161,19 +161,18 @@ func TestExportKickOffRequest(t *testing.T) {
 	since := time.Date(2026, 1, 2, 5, 4, 5, 0, time.FixedZone("CEST", 2*3600))
 	for _, tc := range []struct {
 		name, path string
-		start      func(*fhir.Conn, context.Context, ...fhir.ExportOption) (*fhir.Export, error)
+		start      func(*fhir.Conn, context.Context, fhir.ExportOptions) (*fhir.Export, error)
 	}{
 		{"system", "/fhir/$export", (*fhir.Conn).Export},
 		{"patient", "/fhir/Patient/$export", (*fhir.Conn).ExportPatients},
-		{"group", "/fhir/Group/g-1/$export", func(c *fhir.Conn, ctx context.Context, o ...fhir.ExportOption) (*fhir.Export, error) {
-			return c.ExportGroup(ctx, "g-1", o...)
+		{"group", "/fhir/Group/g-1/$export", func(c *fhir.Conn, ctx context.Context, o fhir.ExportOptions) (*fhir.Export, error) {
+			return c.ExportGroup(ctx, "g-1", o)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, accepted)
-			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportTypes("Patient"), fhir.ExportTypes("Observation"),
-				fhir.ExportSince(since), fhir.ExportParam("_typeFilter", "Observation?code=8867-4"), fhir.ExportParam("_typeFilter", "Patient?active=true"),
-				fhir.ExportParam("_elements", "id"))
+			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportOptions{Types: []string{"Patient", "Observation"}, Since: since,
+				Params: url.Values{"_typeFilter": {"Observation?code=8867-4", "Patient?active=true"}, "_elements": {"id"}}})
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL+"/fhir/status", x.StatusURL(), "a relative Content-Location is resolved")
 
@@ -191,7 +190,7 @@ func TestExportKickOffRequest(t *testing.T) {
 
 func TestExportOutputFormat(t *testing.T) {
 	srv := newScripted(t, accepted)
-	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_outputFormat", "application/ndjson"))
+	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Params: url.Values{"_outputFormat": {"application/ndjson"}}})
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"_outputFormat": {"application/ndjson"}}, srv.received()[0].query)
 }
@@ -231,7 +230,7 @@ func TestExportKickOffFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, tc.handle)
-			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_typeFilter", "Patient?identifier=123-45-6789"))
+			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Params: url.Values{"_typeFilter": {"Patient?identifier=123-45-6789"}}})
 			require.Error(t, err)
 			tc.check(t, err)
 			assert.Contains(t, err.Error(), "ehr", "the error names the connection")
@@ -240,9 +239,9 @@ func TestExportKickOffFailures(t *testing.T) {
 	}
 	t.Run("bad arguments", func(t *testing.T) {
 		conn := newScripted(t, accepted).conn(t, nil)
-		_, err := conn.ExportGroup(ctx(t), "../x")
+		_, err := conn.ExportGroup(ctx(t), "../x", fhir.ExportOptions{})
 		assert.ErrorContains(t, err, "ehr")
-		_, err = conn.Export(ctx(t), fhir.ExportTypes("Pat/ient"))
+		_, err = conn.Export(ctx(t), fhir.ExportOptions{Types: []string{"Pat/ient"}})
 		assert.ErrorContains(t, err, "ehr")
 	})
 }
@@ -304,8 +303,7 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	)
 	sl := &sleeper{}
 	var seen []fhir.ExportStatus
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
-		fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Progress: func(s fhir.ExportStatus) { seen = append(seen, s) }})
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -329,8 +327,7 @@ func TestExportPollingBounds(t *testing.T) {
 		answer(202, nil, ""),
 		answer(200, nil, manifestJSON))
 	sl := &sleeper{}
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
-		fhir.ExportPolling(10*time.Second, 5*time.Second, 90*time.Second))
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Wait: 10 * time.Second, MinWait: 5 * time.Second, MaxWait: 90 * time.Second})
 	require.NoError(t, err)
 	_, err = x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -339,7 +336,7 @@ func TestExportPollingBounds(t *testing.T) {
 
 func TestExportManifestDecode(t *testing.T) {
 	srv := statusScript(t, answer(200, map[string]string{"Content-Type": "application/json"}, manifestJSON))
-	x, err := srv.conn(t, nil).Export(ctx(t))
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{})
 	require.NoError(t, err)
 	st, err := x.Poll(ctx(t))
 	require.NoError(t, err)
@@ -356,7 +353,7 @@ func TestExportManifestDecode(t *testing.T) {
 
 	for _, bad := range []string{`{"output":[{"type":"Patient"}]}`, `<html>`, `{"transactionTime":"yesterday"}`} {
 		srv := statusScript(t, answer(200, nil, bad))
-		x, err := srv.conn(t, nil).Export(ctx(t))
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{})
 		require.NoError(t, err)
 		_, err = x.Poll(ctx(t))
 		assert.ErrorIs(t, err, fhir.ErrBulkProtocol, bad)
@@ -367,7 +364,7 @@ func TestExportPollFailures(t *testing.T) {
 	t.Run("transient failures are retried with backoff", func(t *testing.T) {
 		srv := statusScript(t, answer(503, nil, ""), answer(502, nil, ""), answer(200, nil, manifestJSON))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep))
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep})
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		require.NoError(t, err)
@@ -376,7 +373,7 @@ func TestExportPollFailures(t *testing.T) {
 	t.Run("up to ExportRetries in a row", func(t *testing.T) {
 		srv := statusScript(t, answer(503, nil, outcomeBody("transient")))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportRetries(2))
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Retries: 2})
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		assert.ErrorIs(t, err, rest.ErrServerError)
@@ -386,7 +383,7 @@ func TestExportPollFailures(t *testing.T) {
 	t.Run("a final error status is not retried", func(t *testing.T) {
 		srv := statusScript(t, answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("processing")))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep))
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep})
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		var fe *fhir.Error
@@ -399,7 +396,7 @@ func TestExportPollFailures(t *testing.T) {
 func TestExportCancel(t *testing.T) {
 	srv, conn := setup(t, fhirtest.WithExportPolls(5))
 	seedBulk(t, srv, 1)
-	x, err := conn.Export(ctx(t))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
 	require.NoError(t, err)
 	st, err := x.Poll(ctx(t))
 	require.NoError(t, err)
@@ -417,16 +414,16 @@ func TestExportCancel(t *testing.T) {
 func TestResumeExport(t *testing.T) {
 	srv, conn := setup(t, fhirtest.WithExportPolls(0))
 	seedBulk(t, srv, 2)
-	x, err := conn.Export(ctx(t))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
 	require.NoError(t, err)
 
-	later, err := conn.ResumeExport(x.StatusURL())
+	later, err := conn.ResumeExport(x.StatusURL(), fhir.ExportOptions{})
 	require.NoError(t, err)
 	m, err := later.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.Len(t, m.Output, 2)
 
-	_, err = conn.ResumeExport("http://elsewhere.example/fhir/_bulk/1?job=secret-job")
+	_, err = conn.ResumeExport("http://elsewhere.example/fhir/_bulk/1?job=secret-job", fhir.ExportOptions{})
 	assert.ErrorIs(t, err, fhir.ErrCrossOrigin)
 	assert.NotContains(t, err.Error(), "secret-job")
 }
@@ -439,7 +436,7 @@ func TestExportContextCancelledMidPoll(t *testing.T) {
 		cancel() // the caller gives up while waiting
 		return ctx.Err()
 	}
-	x, err := conn.Export(c, fhir.ExportSleep(sleep))
+	x, err := conn.Export(c, fhir.ExportOptions{Sleep: sleep})
 	require.NoError(t, err)
 	_, err = x.Wait(c)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -452,14 +449,14 @@ func TestExportContextCancelledMidPoll(t *testing.T) {
 func TestExportProtectedServer(t *testing.T) {
 	as, fs, conn := protected(t)
 	seedBulk(t, fs, 2)
-	x, err := conn.Export(ctx(t), fhir.ExportSleep((&sleeper{}).sleep))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: (&sleeper{}).sleep})
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.True(t, m.RequiresAccessToken)
 	n := 0
 	for _, f := range m.Output {
-		for _, err := range conn.ExportResources(ctx(t), m, f) {
+		for _, err := range conn.ExportResources(ctx(t), m, f, fhir.ExportOptions{}) {
 			require.NoError(t, err)
 			n++
 		}
@@ -480,7 +477,7 @@ func TestStatusURLRedirectedElsewhereIsRefused(t *testing.T) {
 		accepted(w, r)
 	})
 	conn := srv.conn(t, nil)
-	x, err := conn.Export(ctx(t))
+	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
 	require.NoError(t, err)
 	_, err = x.Poll(ctx(t))
 	require.ErrorIs(t, err, fhir.ErrCrossOrigin)

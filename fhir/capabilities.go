@@ -53,27 +53,29 @@ func (c *Conn) FHIRVersion(ctx context.Context) (string, error) {
 // "create", "search-type" in the rest.resource entry of resourceType;
 // the system-wide "transaction", "batch", "search-system" and
 // "history-system" in rest.interaction, whatever resourceType is. An
-// operation is named with its dollar ("$everything", "$validate"): listed
+// operation is asked for by its name with the dollar ("$everything"):
 // in the rest.resource entry of resourceType, or in rest.operation when
-// resourceType is "". The statement is read from
-// metadata on the first call of Supports, [Conn.Capabilities] or
-// [Conn.FHIRVersion] and kept for the life of
-// the connection: concurrent first callers share one request, and a read
-// that fails is not kept, so the next call tries again. Codes are compared
-// as strings, so codes this package does not know never break it.
+// resourceType is "". The statement is read from metadata on the first
+// call of Supports, [Conn.Capabilities] or [Conn.FHIRVersion] and kept
+// for the life of the connection: concurrent first callers share one
+// request, and a read that fails is not kept, so the next call tries
+// again. Codes are compared as strings, so codes this package does not
+// know never break it.
 func (c *Conn) Supports(ctx context.Context, resourceType, interaction string) (bool, error) {
 	sc, err := c.serverCaps(ctx, false)
 	if err != nil {
 		return false, err
 	}
-	set := sc.types[resourceType]
-	if resourceType == "" || systemInteractions[interaction] {
-		set = sc.system
-	}
 	if op, ok := strings.CutPrefix(interaction, "$"); ok {
-		return set.operations[op], nil
+		if resourceType == "" {
+			return sc.system.operations[op], nil
+		}
+		return sc.types[resourceType].operations[op], nil
 	}
-	return set.interactions[interaction], nil
+	if systemInteractions[interaction] || resourceType == "" {
+		return sc.system.interactions[interaction], nil
+	}
+	return sc.types[resourceType].interactions[interaction], nil
 }
 
 // serverCaps is what a connection keeps of its server's CapabilityStatement.

@@ -22,11 +22,21 @@ const maxSearchURL = 8 << 10
 // performer) — no search parameter has to name the link. The compartment
 // is a resource type (Patient, Encounter, RelatedPerson, Practitioner,
 // Device); a search of all types ([Conn.Pages] with resourceType "")
-// has no compartment form, nor has [Conn.History].
+// has no compartment form, nor have [Conn.History] and
+// [Conn.Everything].
 //
 //	for o, err := range fhir.Search[models.Observation](ctx, ehr, fhir.Params().Add("code", loinc), fhir.Compartment("Patient", "123")) {
 func Compartment(compartment, id string) SearchOption {
 	return func(o *searchOpts) { o.compartment = []string{compartment, id} }
+}
+
+// noCompartment refuses a Compartment option where it has no meaning
+// (a history, $everything).
+func (o searchOpts) noCompartment(c *Conn, what string) error {
+	if o.compartment == nil {
+		return nil
+	}
+	return fmt.Errorf("fhir: %s: %s has no compartment form: %w", c.name, what, rest.ErrBadPath)
 }
 
 // searchCall is the first request of a search: GET with the parameters in
@@ -53,7 +63,7 @@ func (c *Conn) searchCall(resourceType string, q *Query, compartment []string) (
 		}
 		segs = append(segs, resourceType)
 	}
-	vals := q.values()
+	vals := q.Values()
 	post := call{method: http.MethodPost, url: c.url(nil, append(segs, "_search")...),
 		body: []byte(vals.Encode()), ctype: "application/x-www-form-urlencoded", safe: true}
 	get := call{method: http.MethodGet, url: c.url(vals, segs...)}

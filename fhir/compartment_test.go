@@ -29,10 +29,8 @@ func put[T any](t *testing.T, conn *fhir.Conn, res ...*T) {
 	}
 }
 
-func ref(s string) *models.Reference { return &models.Reference{Reference: &s} }
-
 func observation(id, subject string, code string) *models.Observation {
-	return &models.Observation{Id: &id, Status: models.ObservationStatusFinal, Subject: ref(subject),
+	return &models.Observation{Id: &id, Status: models.ObservationStatusFinal, Subject: &models.Reference{Reference: &subject},
 		Code: models.CodeableConcept{Coding: []models.Coding{{System: ptr("http://loinc.org"), Code: &code}}}}
 }
 
@@ -56,7 +54,7 @@ func patientWorld(t *testing.T, conn *fhir.Conn) (p1, p2 string, obs []string) {
 		obs = append(obs, testID(t, "o"+string(rune('1'+i))))
 	}
 	o3 := observation(obs[2], "Patient/"+p2, "8867-4")
-	o3.Performer = []models.Reference{*ref("Patient/" + p1)}
+	o3.Performer = []models.Reference{*ref("Patient", p1)}
 	put(t, conn, observation(obs[0], "Patient/"+p1, "29463-7"), observation(obs[1], "Patient/"+p1, "8867-4"),
 		o3, observation(obs[3], "Patient/"+p2, "29463-7"))
 	return p1, p2, obs
@@ -130,6 +128,9 @@ func TestCompartmentRefused(t *testing.T) {
 		"history": func() error {
 			return first(conn.History(ctx(t), "Observation", "", nil, fhir.Compartment("Patient", "1")))
 		},
+		"everything": func() error {
+			return first(conn.Everything(ctx(t), "Patient", "1", nil, fhir.Compartment("Patient", "1")))
+		},
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -141,8 +142,8 @@ func TestCompartmentRefused(t *testing.T) {
 	assert.Empty(t, rec.requests(base), "nothing is sent")
 	assert.ErrorIs(t, tests["bad id"](), rest.ErrBadPath)
 
-	// The server refuses a type outside the compartment.
-	err := first(fhir.Search[models.Basic](ctx(t), conn, nil, fhir.Compartment("Patient", "1")))
+	// The server refuses what is no compartment.
+	err := first(fhir.Search[models.Observation](ctx(t), conn, nil, fhir.Compartment("Organization", "1")))
 	assert.ErrorIs(t, err, rest.ErrBadRequest)
 }
 

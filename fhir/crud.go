@@ -64,7 +64,7 @@ func (o *writeOpts) headers(version string) http.Header {
 	}
 	h.Set("Prefer", "return="+prefer)
 	if o.ifNoneExist != nil {
-		h.Set("If-None-Exist", o.ifNoneExist.values().Encode())
+		h.Set("If-None-Exist", o.ifNoneExist.Values().Encode())
 	}
 	switch {
 	case o.ifMatch != "":
@@ -155,7 +155,7 @@ func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
 			return nil, err
 		}
 	}
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.values(), segs...)})
+	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.Values(), segs...)})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func UpdateWhere[T any](ctx context.Context, c *Conn, res *T, q *Query, opts ...
 		return nil, err
 	}
 	o := apply(opts)
-	return write[T](ctx, c, call{method: http.MethodPut, url: c.url(q.values(), id.ResourceType), body: body, header: o.headers(id.Meta.VersionID)})
+	return write[T](ctx, c, call{method: http.MethodPut, url: c.url(q.Values(), id.ResourceType), body: body, header: o.headers(id.Meta.VersionID)})
 }
 
 // Delete deletes a resource: DELETE [type]/[id]. Deleting a missing or
@@ -248,7 +248,7 @@ func (c *Conn) DeleteWhere(ctx context.Context, resourceType string, q *Query) e
 	if err := checkType(resourceType); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(q.values(), resourceType)})
+	_, err := c.do(ctx, call{method: http.MethodDelete, url: c.url(q.Values(), resourceType)})
 	return err
 }
 

@@ -41,16 +41,20 @@
 //   - read with its version, then again only if changed: [ReadMeta], then
 //     [Refresh] (a 304 gives your copy back; HAPI ifVersionMatches).
 //   - search, every page: [Search]; the total, the links and the _include
-//     resources apart: [SearchPages] with [Page.Resolve]; in a compartment
-//     (HAPI withIdAndCompartment): [Compartment]; by POST when the URL
-//     would be too long (HAPI usingStyle): always, by itself.
+//     resources apart: [SearchPages]; in a compartment (HAPI
+//     withIdAndCompartment): [Compartment]; by POST when the URL would be
+//     too long (HAPI usingStyle): always, by itself (retried like a GET).
 //   - create, conditional create: [Create] with [IfNoneExist].
 //   - update with locking: [Update] (If-Match from meta.versionId),
 //     [UpdateWhere].
 //   - patch, conditional patch, delete: [Patch], [PatchWhere],
 //     [Conn.Delete] with [IfMatch], [Conn.DeleteWhere].
-//   - batch, transaction, $operation: [Conn.Batch], [Conn.Transaction],
-//     [Conn.Operation].
+//   - batch, transaction (built with [Tx], as fhirpy's and Firely's
+//     transaction builders; HAPI transaction().withResources(…)):
+//     [Conn.Batch], [Conn.Transaction]; $operation: [Conn.Operation].
+//   - history at the three levels, $everything, reading references
+//     (HAPI history(), fetchResourceFromUrl; fhirpy reference.to_resource()):
+//     [Conn.History], [Conn.Everything], [Conn.Resolve].
 //   - $validate (HAPI validate()): [Validate], issues and not errors.
 //   - terminology: [Conn.Expand], [Conn.Lookup], [Conn.ValidateCode],
 //     [Conn.Translate].
@@ -73,8 +77,9 @@
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
 // next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Capabilities], [Conn.Supports] (interactions, and operations
-// named with their dollar: "$validate") and [Conn.FHIRVersion] (read even from a statement the models refuse)
+// [Conn.Capabilities], [Conn.Supports] (an operation as "$everything" or
+// "$validate") and [Conn.FHIRVersion] (read even from a statement the
+// models refuse)
 // answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
 // asks metadata afresh.
 //
@@ -83,9 +88,9 @@
 // [Search] yields the matches of type T across every page; [SearchPages]
 // yields each page with Bundle.total, its links, the matches, the
 // resources _include and _revinclude brought (search mode "include") and
-// the server's outcome apart, and [Page.Resolve] finds a reference among
-// the page's resources first and reads it from the server second — only on
-// the connection's base URL. [Conn.Pages] and [Conn.History] yield the raw
+// the server's outcome apart, and [Conn.Resolve] with the page finds a
+// reference among the page's resources first and reads it from the server
+// second — only on the connection's base URL. [Conn.Pages] yields the raw
 // Bundles.
 //
 // An error yielded by an iteration is always the end of it: the search
@@ -164,41 +169,90 @@
 // one -1, whose Code() is "<unknown>", so a resource read leniently is
 // never written back with a wrong code) and reports each code.
 //
+// # Transactions, history, $everything and references
+//
+// A [Tx] builds a transaction (or a batch) of creates, updates, deletes
+// and reads. [Tx.Create] returns the urn:uuid: full URL of the resource
+// it adds: put it in a Reference of another resource of the same
+// transaction, and the server replaces it by the new "Type/id". A
+// reference may also be conditional, "Patient?identifier=sys|123": the
+// server replaces it by the one match, and fails the transaction when
+// none or several match. [IfNoneExist] makes a create conditional (a
+// match is used, not duplicated: references to its key point to it).
+// [Conn.Transaction] sends it in one request and returns each entry's
+// [Entry] — the id and version the server gave, Status, Location, the
+// resource — by the key [Tx.Create] or [Tx.Add] returned:
+//
+//	var tx fhir.Tx
+//	pat := tx.Create(patient, fhir.IfNoneExist(fhir.Params().Token("identifier", mrnSystem, mrn)))
+//	obs := tx.Create(&models.Observation{Subject: &models.Reference{Reference: &pat}, …})
+//	res, err := ehr.Transaction(ctx, &tx)
+//	fmt.Println(res[pat].ID, res[obs].ID, res[obs].VersionID)
+//
+// [Conn.History] (a resource's, a type's or the server's, with _since and
+// _at) and [Conn.Everything] (a Patient's or an Encounter's record) yield
+// [Entry] values page by page, resources of any type decoded by
+// [DecodeResource]. As with [Search], an error yielded by the iteration
+// ends it; a resource that does not decode does not: its Entry carries
+// the *[DecodeError] in Err and the next entry follows.
+//
+// [Conn.Resolve] reads what references point to — relative, absolute on
+// the base URL, versioned, "#id" in a resource's contained (given as
+// JSON), a Bundle's urn:uuid: or a page's _include — reading each target
+// once per call, never from another server.
+//
 // # Bulk Data export
 //
 // The client side of the HL7 FHIR Bulk Data Access IG v2.0.0, the main use
 // of SMART Backend Services. [Conn.Export], [Conn.ExportGroup] and
 // [Conn.ExportPatients] start a system, Group or Patient level $export
-// with Prefer: respond-async ([ExportTypes], [ExportSince], and
-// [ExportParam] for _typeFilter, _outputFormat and the others); the
-// returned [Export] is known by its status URL (kept and resumed with
-// [Conn.ResumeExport] after a restart, stopped with [Export.Cancel], a
-// DELETE). [Export.Wait] polls it as the server asks (Retry-After and
-// X-Progress honoured, bounded by [ExportPolling]; 429 and 503 are waited
-// out, other transient failures retried [ExportRetries] times) until the
-// [Manifest] is ready, and ctx bounds the whole export. Each output file
-// is then streamed at constant memory by [ExportFile] (typed),
-// [Conn.ExportResources] (any type), [Conn.ExportLines] (raw) or
+// with Prefer: respond-async; one [ExportOptions] value holds every
+// setting of the export (Types, Since, and Params for _typeFilter,
+// _outputFormat and the others; polling, retries, line bounds), its zero
+// value the defaults. The returned [Export] is known by its status URL
+// (kept and resumed with [Conn.ResumeExport] after a restart, stopped with
+// [Export.Cancel], a DELETE). [Export.Wait] polls it as the server asks
+// (Retry-After and X-Progress honoured, within MinWait and MaxWait; 429
+// and 503 are waited out, other transient failures retried Retries times)
+// until the [Manifest] is ready, and ctx bounds the whole export. Each
+// output file is then streamed at constant memory by [ExportFile]
+// (typed), [Conn.ExportResources] (any type), [Conn.ExportLines] (raw) or
 // [Conn.ExportIssues] (error files, read as OperationOutcome issues),
-// decoded as the connection decodes ([Lenient] included): a bad line
-// yields an [ExportLineError] and the iteration goes on, and a download
+// decoded as the connection decodes ([Lenient] included), and a download
 // cut short resumes after its last complete line (Range), never restarts.
-// What a server sends is bounded: a line by [ExportMaxLine] (16 MiB; a
-// longer line is skipped with [ErrBodyTooLarge]), a run of blank lines by
-// the same number of bytes and a line's skipped length by twice that (past
+//
+// As with [Search], an error yielded by these iterations is always the
+// end: the download failed (a 4xx, a 5xx or a network failure after the
+// retries, a cancelled context) or the server broke the protocol
+// ([ErrBulkProtocol]); return it, since a "log and continue" would turn a
+// failed download into a shorter file. A line that cannot be used (it
+// does not decode, or is too long) is an *[ExportLineError]: with a
+// BadLine function in the options it goes there and the file goes on, so
+// the loop sees only failures; without one it ends the iteration too.
+//
+// What a server sends is bounded: a line by MaxLine (16 MiB; a longer line
+// is a bad line wrapping [ErrBodyTooLarge]), a run of blank lines by the
+// same number of bytes and a line's skipped length by twice that (past
 // either the file ends with [ErrBulkProtocol], so a server sending without
 // end never keeps the loop from its consumer); X-Progress reaches
 // [ExportStatus] as one line of at most 100 bytes, without control or
 // format characters (no bidi override). The access token goes with a file
 // only when the manifest requires it (requiresAccessToken), and then only
 // to the base URL's origin ([ErrCrossOrigin]); other files are downloaded
-// by a client of their own ([ExportFileClient]).
+// by a client of their own (FileClient).
 //
-//	x, err := ehr.Export(ctx, fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last),
-//		fhir.ExportProgress(func(s fhir.ExportStatus) { log.Print(s.Progress) }))
+//	o := fhir.ExportOptions{Types: []string{"Patient", "Observation"}, Since: last,
+//		Progress: func(s fhir.ExportStatus) { log.Print(s.Progress) },
+//		BadLine:  func(bad *fhir.ExportLineError) { log.Print(bad) }}
+//	x, err := ehr.Export(ctx, o)
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for r, err := range ehr.ExportResources(ctx, m, f) { … }
+//		for r, err := range ehr.ExportResources(ctx, m, f, o) {
+//			if err != nil {
+//				return err // the download failed: never "continue"
+//			}
+//			…
+//		}
 //	}
 //
 // go run ./examples/bulk exports from an in-process fhirtest server behind
@@ -275,9 +329,12 @@
 //
 // Package fhir/fhirtest is an in-memory FHIR server for your tests:
 // versioning, search, paging, OperationOutcome errors, ETags, 304 and 412,
-// conditional writes, a CapabilityStatement, token checking, $validate
-// with a small rule set, a terminology service over a small lab code
-// system (and the CodeSystem, ValueSet and ConceptMap resources you store),
-// Patient compartments, POST _search and a 414 for a URL over 8 KiB, and
-// an asynchronous $export with polling, a manifest and Range downloads.
+// conditional writes, transactions with urn:uuid: and conditional
+// references, history with _since and _at, Patient and Encounter
+// $everything, $validate with a small rule set, a terminology service
+// over a small lab code system (and the CodeSystem, ValueSet and
+// ConceptMap resources you store), Patient compartments, POST _search
+// and a 414 for a URL over 8 KiB, a CapabilityStatement, token checking,
+// and an asynchronous $export with polling, a manifest and Range
+// downloads.
 package fhir

@@ -43,7 +43,7 @@ func PatchWhere[T any](ctx context.Context, c *Conn, q *Query, ops []PatchOp, op
 	if err != nil {
 		return nil, err
 	}
-	v := q.values()
+	v := q.Values()
 	if len(v) == 0 {
 		return nil, fmt.Errorf("fhir: %s: conditional patch of %s needs search parameters", c.name, rt)
 	}

@@ -72,8 +72,9 @@ func (q *Query) set(name, value string) *Query {
 	return q
 }
 
-// values returns a copy of the parameters.
-func (q *Query) values() url.Values {
+// Values returns a copy of the parameters, as for the query of a
+// conditional reference: "Patient?" + q.Values().Encode().
+func (q *Query) Values() url.Values {
 	out := url.Values{}
 	if q == nil {
 		return out

@@ -27,7 +27,7 @@ func TestQueryEncode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.q.values().Encode())
+			assert.Equal(t, tt.want, tt.q.Values().Encode())
 		})
 	}
 }

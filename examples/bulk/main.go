@@ -18,7 +18,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +34,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := run(ctx, os.Stdout, fhir.ExportOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, "bulk:", err)
 		os.Exit(1)
 	}
@@ -76,7 +75,7 @@ const (
 
 // run is the whole program; the test calls it with options that skip the
 // waits between polls.
-func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
+func run(ctx context.Context, w io.Writer, opts fhir.ExportOptions) error {
 	ehr, err := startEHR()
 	if err != nil {
 		return err
@@ -106,13 +105,13 @@ func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
 }
 
 // export runs a system-level export and counts what each file holds.
-func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.ExportOption) error {
-	opts = append([]fhir.ExportOption{fhir.ExportProgress(func(s fhir.ExportStatus) {
+func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts fhir.ExportOptions) error {
+	opts.Progress = func(s fhir.ExportStatus) {
 		if s.Manifest == nil {
 			fmt.Fprintf(w, "  polling: %d %s, next poll in %s\n", s.StatusCode, s.Progress, s.Wait)
 		}
-	})}, opts...)
-	x, err := conn.Export(ctx, opts...)
+	}
+	x, err := conn.Export(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -136,18 +135,16 @@ func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.Expor
 	return nil
 }
 
-// count streams one file, counting its resources and its bad lines.
-func count(ctx context.Context, conn *fhir.Conn, m *fhir.Manifest, f fhir.OutputFile, opts []fhir.ExportOption) (n, bad int, err error) {
-	for _, err := range conn.ExportResources(ctx, m, f, opts...) {
-		var le *fhir.ExportLineError
-		switch {
-		case errors.As(err, &le):
-			bad++
-		case err != nil:
+// count streams one file, counting its resources and its bad lines. A
+// bad line goes to BadLine and the file goes on; an error in the loop is
+// the failure of the download, never "one line fewer".
+func count(ctx context.Context, conn *fhir.Conn, m *fhir.Manifest, f fhir.OutputFile, opts fhir.ExportOptions) (n, bad int, err error) {
+	opts.BadLine = func(*fhir.ExportLineError) { bad++ }
+	for _, err := range conn.ExportResources(ctx, m, f, opts) {
+		if err != nil {
 			return n, bad, err
-		default:
-			n++
 		}
+		n++
 	}
 	return n, bad, nil
 }

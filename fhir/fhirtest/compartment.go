@@ -1,66 +1,34 @@
 package fhirtest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
-// patientCompartment lists, by resource type, the reference elements that
-// put a resource in a patient's compartment (of the R4
-// CompartmentDefinition "patient", the types this server searches).
-var patientCompartment = map[string][]string{
-	"Patient":            {"link.other"},
-	"Observation":        {"subject", "performer"},
-	"Encounter":          {"subject"},
-	"Condition":          {"subject", "asserter"},
-	"MedicationRequest":  {"subject"},
-	"DiagnosticReport":   {"subject"},
-	"Procedure":          {"subject", "performer.actor"},
-	"AllergyIntolerance": {"patient", "recorder", "asserter"},
-	"Immunization":       {"patient"},
-}
-
 // compartmentSearch serves GET [compartment]/[id]/[type]?q (and its POST
-// _search form): the search of typ within the compartment.
+// _search form): the search of typ within the Patient or Encounter
+// compartment, through the elements of compartmentLinks.
 func (s *Server) compartmentSearch(w http.ResponseWriter, comp, id, typ string, q url.Values) error {
-	if comp != "Patient" {
-		return fail(http.StatusBadRequest, "not-supported", "this server knows only the Patient compartment, not %s", comp)
-	}
-	paths, ok := patientCompartment[typ]
+	links, ok := compartmentLinks[comp]
 	if !ok {
-		return fail(http.StatusBadRequest, "invalid", "%s is not in the Patient compartment", typ)
+		return fail(http.StatusBadRequest, "not-supported", "%s is not a compartment this server knows (Patient, Encounter)", comp)
+	}
+	paths, ok := links.byType[typ]
+	if !ok {
+		paths = links.fallback
 	}
 	recs, err := s.match(typ, q)
 	if err != nil {
 		return err
 	}
-	ref := comp + "/" + id
+	focal := &record{typ: comp, id: id} // the compartment need not be stored
 	var in []*record
 	for _, rec := range recs {
-		if (typ == comp && rec.id == id) || refersAt(rec, paths, ref) {
+		if (typ == comp && rec.id == id) || s.refersTo(rec, paths, focal) {
 			in = append(in, rec)
 		}
 	}
-	return s.searchset(w, typ, ref+"/"+typ, q, in)
-}
-
-// refersAt reports whether a reference at one of paths points to ref.
-func refersAt(rec *record, paths []string, ref string) bool {
-	var doc any
-	if json.Unmarshal(rec.current().body, &doc) != nil {
-		return false
-	}
-	for _, p := range paths {
-		for _, leaf := range values(doc, p) {
-			m, _ := leaf.(map[string]any)
-			if r, _ := m["reference"].(string); r == ref || strings.HasSuffix(r, "/"+ref) {
-				return true
-			}
-		}
-	}
-	return false
+	return s.searchset(w, typ, comp+"/"+id+"/"+typ, q, in)
 }
 
 // searchRoute serves a search of a type, or of a type in a compartment

@@ -7,13 +7,29 @@
 // (412 on a mismatch), conditional read (If-None-Match, If-Modified-Since:
 // 304 with no body), If-Match on DELETE and PATCH, conditional update,
 // delete and patch (404 on no match, 412 on several), JSON Patch, delete
-// (then read answers 410), instance/type/system history, search on _id and
+// (then read answers 410), instance/type/system history (_since, _at),
+// search on _id and
 // a few common parameters (Patient family, given, name, birthdate,
 // identifier, gender; Observation subject/patient, code, date with
 // prefixes; _count, _offset, _sort) with paged searchset Bundles and "next"
 // links, batch and transaction Bundles, operations registered with
 // [WithOperation], and a CapabilityStatement at metadata. Errors are
 // OperationOutcome resources.
+//
+// A transaction is all or nothing, run in FHIR's order (DELETE, POST,
+// PUT/PATCH, GET): each urn:uuid: full URL of a create or a conditional
+// update (and references to it) becomes the new or matched "Type/id",
+// ifNoneExist finds an existing resource instead of creating one, and a
+// conditional reference ("Patient?identifier=…") becomes its one match —
+// none or several fail the transaction (412), as does a urn:uuid:
+// reference to no entry (400).
+//
+// Patient and Encounter $everything (GET [type]/[id]/$everything, or
+// every patient's with no id) answer the resource, the resources of its
+// compartment (after FHIR R4's CompartmentDefinitions: subject, patient,
+// performer… for a Patient; encounter for an Encounter) and the
+// resources those refer to, with _type, _since and paging; an operation
+// registered as "everything" replaces it.
 //
 // $validate (POST [type]/$validate, and [type]/[id]/$validate for the
 // modes update and delete) checks a resource against a small rule set —
@@ -43,12 +59,11 @@
 // concept map http://example.org/fhir/ConceptMap/lab-tests-to-loinc (to
 // LOINC, and GLU to SNOMED CT).
 //
-// A search in the Patient compartment (GET Patient/[id]/[type], or POST
-// Patient/[id]/[type]/_search) finds the resources that refer to the
-// patient through the elements of the R4 compartment definition
-// (Observation subject and performer, Condition subject and asserter,
-// Encounter, MedicationRequest, DiagnosticReport, Procedure,
-// AllergyIntolerance, Immunization). A request whose path and query are
+// A search in a Patient or Encounter compartment (GET
+// Patient/[id]/[type], or POST Patient/[id]/[type]/_search) finds the
+// resources that refer to it through the same elements as $everything
+// (Observation subject and performer, Condition subject and asserter…);
+// another compartment is a 400. A request whose path and query are
 // longer than 8 KiB is answered 414 URI Too Long in plain text, as a
 // server or proxy in front would answer it; the paging links of a search
 // sent by POST _search with a longer query name it by a _getpages key.
