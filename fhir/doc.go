@@ -19,7 +19,7 @@
 //	p, err := fhir.Read[models.Patient](ctx, ehr, "p-1001")
 //	res, err := fhir.Create(ctx, ehr, &models.Patient{...}) // res.ID, res.VersionID
 //	_, err = fhir.Update(ctx, ehr, p)                       // If-Match: W/"<meta.versionId>"
-//	q := fhir.Params().Add("subject", "Patient/p-1001").Sort("-date").Count(50)
+//	q := fhir.Params().Add("subject", "Patient/p-1001").Add("_sort", "-date").Count(50)
 //	for obs, err := range fhir.Search[models.Observation](ctx, ehr, q) {
 //		if err != nil {
 //			return err // the search failed: never "continue" (see Searching)
@@ -76,12 +76,11 @@
 //
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
-// next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Capabilities], [Conn.Supports] (an operation as "$everything" or
-// "$validate") and [Conn.FHIRVersion] (read even from a statement the
-// models refuse)
-// answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
-// asks metadata afresh.
+// next call. [Conn.Capabilities], [Conn.Supports] (an operation as
+// "$everything" or "$validate") and [Conn.FHIRVersion] (read even from a
+// statement the models refuse) answer from it; [Conn.Ping] (the
+// readiness check of a FHIR connection) always asks metadata afresh and
+// keeps what it read, so a periodic check keeps that view current.
 //
 // # Searching
 //

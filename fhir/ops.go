@@ -68,20 +68,13 @@ func decodeOptional(body []byte, dc decoding) (any, error) {
 }
 
 // Ping is a health check: the server answers GET [base]/metadata with a
-// CapabilityStatement. Only the resource type is checked. Every Ping
-// sends a request: it neither uses nor changes the statement that
-// [Conn.Capabilities] keeps.
+// CapabilityStatement. Every Ping reads it afresh (a Ping while another
+// read is under way shares it) and, when it succeeds, keeps it as the
+// statement that [Conn.Capabilities] and [Conn.Supports] answer from: the
+// periodic Ping of a readiness check keeps the connection's view of its
+// server current. On failure the statement read before, if any, stays in
+// use.
 func (c *Conn) Ping(ctx context.Context) error {
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
-	if err != nil {
-		return err
-	}
-	rt, err := resourceTypeOf(r.body)
-	if err != nil {
-		return err
-	}
-	if rt != "CapabilityStatement" {
-		return notCapabilities(c.name, rt)
-	}
-	return nil
+	_, err := c.serverCaps(ctx, true)
+	return err
 }

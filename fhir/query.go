@@ -57,12 +57,10 @@ func (q *Query) Token(name, system, code string) *Query {
 	return q.add(name, escape(system)+"|"+escape(code))
 }
 
-// Count sets _count, the page size. Other parameters (_id, _include,
-// _elements, _summary, _total …) are added with [Query.Add].
+// Count sets _count, the page size. Other parameters (_sort, _id,
+// _include, _elements, _summary, _total …) are added with [Query.Add]:
+// Add("_sort", "-date", "_id") sorts by date descending, then by id.
 func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }
-
-// Sort sets _sort; prefix a key with "-" for descending order.
-func (q *Query) Sort(keys ...string) *Query { return q.set("_sort", strings.Join(keys, ",")) }
 
 func (q *Query) set(name, value string) *Query {
 	if q.vals == nil {

@@ -19,7 +19,7 @@ func TestQueryEncode(t *testing.T) {
 		{"modifier", Params().Add("code:text", "weight"), "code%3Atext=weight"},
 		{"prefix", Params().Add("birthdate", "ge2020-01-01"), "birthdate=ge2020-01-01"},
 		{"token", Params().Token("identifier", "urn:oid:1", "12|3"), "identifier=urn%3Aoid%3A1%7C12%5C%7C3"},
-		{"result params", Params().Add("_include", "MedicationRequest:medication").Count(5).Sort("-date", "_id").
+		{"result params", Params().Add("_include", "MedicationRequest:medication").Count(5).Add("_sort", "-date", "_id").
 			Add("_elements", "id", "name").Add("_summary", "true").Add("_total", "accurate"),
 			"_count=5&_elements=id%2Cname&_include=MedicationRequest%3Amedication&_sort=-date%2C_id&_summary=true&_total=accurate"},
 		{"and", Params().Add("date", "ge2020").Add("date", "lt2021"), "date=ge2020&date=lt2021"},

@@ -83,7 +83,7 @@ func TestSearchParameters(t *testing.T) {
 		{"birthdate eq day", fhir.Params().Add("birthdate", "1974-12-25"), []string{"example"}},
 		{"identifier", fhir.Params().Token("identifier", "urn:oid:1.2.36.146.595.217.0.1", "12345"), []string{"example"}},
 		{"gender", fhir.Params().Add("gender", "male"), []string{"example"}},
-		{"sort desc", fhir.Params().Add("family", "Fam1").Sort("-birthdate"), []string{"p007", "p004", "p001"}},
+		{"sort desc", fhir.Params().Add("family", "Fam1").Add("_sort", "-birthdate"), []string{"p007", "p004", "p001"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
