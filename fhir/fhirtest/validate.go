@@ -236,7 +236,7 @@ func (s *Server) referrers(ref string) []string {
 				continue
 			}
 			var doc any
-			if json.Unmarshal(rec.current().body, &doc) == nil && refersTo(doc, ref) {
+			if json.Unmarshal(rec.current().body, &doc) == nil && mentions(doc, ref) {
 				out = append(out, typ+"/"+id)
 			}
 		}
@@ -245,21 +245,21 @@ func (s *Server) referrers(ref string) []string {
 	return out
 }
 
-// refersTo reports whether a Reference anywhere in v points to ref.
-func refersTo(v any, ref string) bool {
+// mentions reports whether a Reference anywhere in v points to ref.
+func mentions(v any, ref string) bool {
 	switch v := v.(type) {
 	case map[string]any:
 		if r, ok := v["reference"].(string); ok && (r == ref || strings.HasSuffix(r, "/"+ref)) {
 			return true
 		}
 		for _, x := range v {
-			if refersTo(x, ref) {
+			if mentions(x, ref) {
 				return true
 			}
 		}
 	case []any:
 		for _, x := range v {
-			if refersTo(x, ref) {
+			if mentions(x, ref) {
 				return true
 			}
 		}
