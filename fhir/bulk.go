@@ -19,7 +19,7 @@ import (
 // _outputFormat and the Accept header of their downloads.
 const ndjsonType = "application/fhir+ndjson"
 
-// Defaults of the [ExportOptions] fields.
+// Defaults of the [ExportOption] settings.
 const (
 	defaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
 	defaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
@@ -46,7 +46,7 @@ var (
 type Export struct {
 	conn   *Conn
 	status string
-	opts   ExportOptions // with the defaults filled in
+	opts   exportSettings // with the defaults filled in
 }
 
 // Export starts a system-level export of the whole server
@@ -54,22 +54,23 @@ type Export struct {
 // with the status URL, which must be on the base URL's origin
 // ([ErrCrossOrigin]); an error status gives an *[Error] with its
 // OperationOutcome issues, and any other answer one wrapping
-// [ErrBulkProtocol]. The zero [ExportOptions] exports everything with the
-// defaults.
+// [ErrBulkProtocol]. Without options it exports everything with the
+// defaults. The options are kept for [Export.Wait]; pass the same ones to
+// the downloads of the files.
 //
-//	o := fhir.ExportOptions{Types: []string{"Patient", "Observation"}}
-//	x, err := conn.Export(ctx, o)
+//	opts := []fhir.ExportOption{fhir.ExportTypes("Patient", "Observation")}
+//	x, err := conn.Export(ctx, opts...)
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, o) { … }
+//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, opts...) { … }
 //	}
-func (c *Conn) Export(ctx context.Context, opts ExportOptions) (*Export, error) {
+func (c *Conn) Export(ctx context.Context, opts ...ExportOption) (*Export, error) {
 	return c.kickOff(ctx, nil, opts)
 }
 
 // ExportGroup starts an export of the patients of a Group and their data
 // (GET [base]/Group/[id]/$export); see [Conn.Export].
-func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ExportOptions) (*Export, error) {
+func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ...ExportOption) (*Export, error) {
 	if checkID("id", groupID) != nil {
 		return nil, fmt.Errorf("fhir: %s: $export: invalid Group id %q: %w", c.name, groupID, rest.ErrBadPath)
 	}
@@ -78,22 +79,22 @@ func (c *Conn) ExportGroup(ctx context.Context, groupID string, opts ExportOptio
 
 // ExportPatients starts an export of all patients and their data
 // (GET [base]/Patient/$export); see [Conn.Export].
-func (c *Conn) ExportPatients(ctx context.Context, opts ExportOptions) (*Export, error) {
+func (c *Conn) ExportPatients(ctx context.Context, opts ...ExportOption) (*Export, error) {
 	return c.kickOff(ctx, []string{"Patient"}, opts)
 }
 
 // ResumeExport returns the export whose status URL a caller kept (from
 // [Export.StatusURL]), to poll, wait for or cancel it. The URL must be on
 // the base URL's origin ([ErrCrossOrigin]).
-func (c *Conn) ResumeExport(statusURL string, opts ExportOptions) (*Export, error) {
+func (c *Conn) ResumeExport(statusURL string, opts ...ExportOption) (*Export, error) {
 	if !c.sameOrigin(statusURL) {
 		return nil, c.crossOrigin("status URL", statusURL)
 	}
-	return &Export{conn: c, status: statusURL, opts: opts.withDefaults()}, nil
+	return &Export{conn: c, status: statusURL, opts: exportConfig(opts)}, nil
 }
 
-func (c *Conn) kickOff(ctx context.Context, segs []string, opts ExportOptions) (*Export, error) {
-	o := opts.withDefaults()
+func (c *Conn) kickOff(ctx context.Context, segs []string, opts []ExportOption) (*Export, error) {
+	o := exportConfig(opts)
 	q, err := o.query()
 	if err != nil {
 		return nil, fmt.Errorf("fhir: %s: $export: %w", c.name, err)

@@ -23,7 +23,7 @@ const fileBuffer = 64 << 10
 // range support.
 type fileReader struct {
 	c    *Conn
-	o    *ExportOptions
+	o    *exportSettings
 	k    call // GET of the file
 	doer Doer
 
@@ -41,7 +41,7 @@ type fileReader struct {
 // connection's Doer (with the token) when the manifest requires the
 // token, a client without credentials otherwise. The returned func
 // releases that client's idle connections.
-func (c *Conn) openFile(m *Manifest, f OutputFile, o *ExportOptions) (*fileReader, func(), error) {
+func (c *Conn) openFile(m *Manifest, f OutputFile, o *exportSettings) (*fileReader, func(), error) {
 	k := call{method: http.MethodGet, url: f.URL}
 	if m == nil {
 		return nil, nil, fmt.Errorf("fhir: %s: export file %s: no manifest", c.name, redactURL(f.URL))
@@ -61,8 +61,8 @@ func (c *Conn) openFile(m *Manifest, f OutputFile, o *ExportOptions) (*fileReade
 		}
 		r.doer = c.doer
 		return r, func() {}, nil
-	case o.FileClient != nil:
-		r.doer = o.FileClient
+	case o.fileClient != nil:
+		r.doer = o.fileClient
 		return r, func() {}, nil
 	}
 	cl := newFileClient()
@@ -124,7 +124,7 @@ func (r *fileReader) next(ctx context.Context) (line []byte, long bool, err erro
 // the offset stays where it began. A line too long is skipped up to twice
 // the bound: one longer (a line without end) ends the file.
 func (r *fileReader) readLine() ([]byte, bool, error) {
-	max := int64(r.o.MaxLine)
+	max := int64(r.o.maxLine)
 	chunk, err := r.br.ReadSlice('\n')
 	if err == nil { // the common case: the whole line is in the buffer
 		r.offset += int64(len(chunk))
@@ -248,16 +248,16 @@ func (r *fileReader) retry(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return r.c.failed(r.k, ctx.Err())
 	}
-	if !transient(err) || r.failures >= r.o.Retries {
+	if !transient(err) || r.failures >= r.o.retries {
 		return err
 	}
 	r.failures++
 	wait := r.o.backoff(r.failures)
 	if r.retryAfter > 0 {
-		wait = min(max(r.retryAfter, r.o.MinWait), r.o.MaxWait)
+		wait = min(max(r.retryAfter, r.o.minWait), r.o.maxWait)
 		r.retryAfter = 0
 	}
-	if err := r.o.Sleep(ctx, wait); err != nil {
+	if err := r.o.sleep(ctx, wait); err != nil {
 		return r.c.failed(r.k, err)
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 
 // A system-level export: kick it off, wait for the manifest while the
 // server works, then stream each file. A line that does not decode goes
-// to BadLine and the file goes on; an error in the loop is the failure of
+// to ExportBadLine and the file goes on; an error in the loop is the failure of
 // the download, after which nothing comes: return it.
 func ExampleConn_Export() {
 	srv := fhirtest.NewServer(fhirtest.WithExportPolls(1))
@@ -22,18 +22,18 @@ func ExampleConn_Export() {
 	conn := srv.Conn("ehr") // in production: registry.FHIR("ehr")
 	ctx := context.Background()
 
-	o := fhir.ExportOptions{
-		Types: []string{"Patient"},
-		Since: time.Time{},                                               // or the TransactionTime of the previous export
-		Sleep: func(context.Context, time.Duration) error { return nil }, // tests never wait; drop it in production
-		Progress: func(s fhir.ExportStatus) {
+	opts := []fhir.ExportOption{
+		fhir.ExportTypes("Patient"),
+		fhir.ExportSince(time.Time{}), // or the TransactionTime of the previous export
+		fhir.ExportSleep(func(context.Context, time.Duration) error { return nil }), // tests never wait; drop it in production
+		fhir.ExportProgress(func(s fhir.ExportStatus) {
 			if s.Manifest == nil {
 				fmt.Printf("in progress (%s), next poll in %s\n", s.Progress, s.Wait)
 			}
-		},
-		BadLine: func(bad *fhir.ExportLineError) { fmt.Println("skipped line", bad.Line) },
+		}),
+		fhir.ExportBadLine(func(bad *fhir.ExportLineError) { fmt.Println("skipped line", bad.Line) }),
 	}
-	x, err := conn.Export(ctx, o)
+	x, err := conn.Export(ctx, opts...)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -44,7 +44,7 @@ func ExampleConn_Export() {
 		return
 	}
 	for _, f := range m.Output {
-		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, o) {
+		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, opts...) {
 			if err != nil {
 				fmt.Println(err) // the download failed: never "continue"
 				return

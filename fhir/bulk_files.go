@@ -12,7 +12,7 @@ import (
 
 // ExportLineError is a line of an output file that could not be used: too
 // long ([ErrBodyTooLarge]) or not a resource of the wanted type (a
-// *[DecodeError]). It goes to the [ExportOptions] BadLine function, and
+// *[DecodeError]). It goes to the [ExportBadLine] function, and
 // the iteration goes on with the next line; without one, it ends the
 // iteration like any failure. It names the file (without query values)
 // and the line, never the line's content.
@@ -46,48 +46,48 @@ type ExportIssue struct {
 // An error yielded by ExportFile is always the end of the file: the
 // download failed (a 4xx, a 5xx or a network failure after the retries,
 // a cancelled context), the server broke the protocol ([ErrBulkProtocol])
-// or, unless the [ExportOptions] have a BadLine function, a line could
+// or, unless an [ExportBadLine] function is given, a line could
 // not be used (an *[ExportLineError]). No value follows it, so the only
 // right answer to it is to stop and report the failure — a "log and
 // continue" would turn a failed download into a shorter file. To go on
-// past lines that do not decode as T, or are longer than MaxLine, set
-// BadLine: such lines go there, never to the loop.
+// past lines that do not decode as T, or are longer than [ExportMaxLine],
+// pass [ExportBadLine]: such lines go there, never to the loop.
 //
 // What yields nothing is bounded too, so that a server sending without end
 // never keeps the loop from its consumer: blank lines are skipped, but no
-// more than MaxLine bytes of them in a row, and a line longer than twice
-// MaxLine (one without end) is not read to its end; either ends the
-// iteration with an error wrapping [ErrBulkProtocol]. A download cut
-// short, or answered 429 or 5xx, is retried (Retries) and resumed after
-// the last complete line, so no resource is yielded twice or lost.
+// more than [ExportMaxLine] bytes of them in a row, and a line longer
+// than twice that (one without end) is not read to its end; either ends
+// the iteration with an error wrapping [ErrBulkProtocol]. A download cut
+// short, or answered 429 or 5xx, is retried ([ExportRetries]) and resumed
+// after the last complete line, so no resource is yielded twice or lost.
 //
 // The file is downloaded with the connection's token when
 // m.RequiresAccessToken is set, and only then: such a file must be on the
 // base URL's origin ([ErrCrossOrigin], nothing is sent); other files are
-// downloaded by a client without credentials (FileClient).
+// downloaded by a client without credentials ([ExportFileClient]).
 //
-//	o := fhir.ExportOptions{BadLine: func(bad *fhir.ExportLineError) { log.Print(bad) }}
-//	for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, o) {
+//	skip := fhir.ExportBadLine(func(bad *fhir.ExportLineError) { log.Print(bad) })
+//	for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, skip) {
 //		if err != nil {
 //			return err // the download failed: never "continue"
 //		}
 //		…
 //	}
-func ExportFile[T any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ExportOptions) iter.Seq2[*T, error] {
+func ExportFile[T any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[*T, error] {
 	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (*T, error) { return decode[T](line, c.dec) })
 }
 
 // ExportResources is [ExportFile] decoding each line by dispatch on its
 // resourceType, as [DecodeResource] does.
-func (c *Conn) ExportResources(ctx context.Context, m *Manifest, f OutputFile, opts ExportOptions) iter.Seq2[any, error] {
+func (c *Conn) ExportResources(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[any, error] {
 	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) (any, error) { return decodeResource(line, c.dec) })
 }
 
 // ExportLines is [ExportFile] without decoding: it yields each non-blank
 // line as it is (without its line end), in a buffer reused for the next
 // line — copy what you keep. For storing the files unchanged. Only a line
-// longer than MaxLine is a bad line.
-func (c *Conn) ExportLines(ctx context.Context, m *Manifest, f OutputFile, opts ExportOptions) iter.Seq2[[]byte, error] {
+// longer than [ExportMaxLine] is a bad line.
+func (c *Conn) ExportLines(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[[]byte, error] {
 	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) ([]byte, error) { return line, nil })
 }
 
@@ -95,7 +95,7 @@ func (c *Conn) ExportLines(ctx context.Context, m *Manifest, f OutputFile, opts 
 // OperationOutcome per line, each issue yielded with its line and
 // resource. Bad lines (not an OperationOutcome with issues) and failures
 // are as for [ExportFile].
-func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts ExportOptions) iter.Seq2[ExportIssue, error] {
+func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[ExportIssue, error] {
 	outcomes := exportDecode(ctx, c, m, f, opts, outcomeIssues)
 	return func(yield func(ExportIssue, error) bool) {
 		for issues, err := range outcomes {
@@ -127,12 +127,12 @@ func outcomeIssues(n int, line []byte) ([]ExportIssue, error) {
 }
 
 // exportDecode streams the non-blank lines of f through decode. A bad
-// line goes to o.BadLine, or ends the iteration; any other error ends it.
-func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ExportOptions,
+// line goes to o.badLine, or ends the iteration; any other error ends it.
+func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts []ExportOption,
 	decode func(n int, line []byte) (V, error)) iter.Seq2[V, error] {
 	return func(yield func(V, error) bool) {
 		var zero V
-		o := opts.withDefaults()
+		o := exportConfig(opts)
 		r, release, err := c.openFile(m, f, &o)
 		if err != nil {
 			yield(zero, err)
@@ -159,7 +159,7 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 				yield(zero, err)
 				return
 			case long:
-				err = fmt.Errorf("line longer than %d bytes: %w", o.MaxLine, ErrBodyTooLarge)
+				err = fmt.Errorf("line longer than %d bytes: %w", o.maxLine, ErrBodyTooLarge)
 			}
 			var v V
 			if err == nil {
@@ -167,11 +167,11 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 			}
 			if err != nil {
 				le := r.lineError(err)
-				if o.BadLine == nil {
+				if o.badLine == nil {
 					yield(zero, le)
 					return
 				}
-				o.BadLine(le)
+				o.badLine(le)
 				continue
 			}
 			if !yield(v, nil) {
@@ -182,7 +182,7 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 }
 
 // blankRun counts the blank lines read in a row: a file may hold no more
-// than its longest line's worth of them (MaxLine bytes), so that a
+// than its longest line's worth of them (maxLine bytes), so that a
 // server sending blank lines without end cannot keep the consumer from
 // ever getting control back.
 type blankRun struct {
@@ -197,9 +197,9 @@ func (b *blankRun) add(r *fileReader, n int64) error {
 		b.from = r.line
 	}
 	b.bytes += n
-	if b.bytes <= int64(r.o.MaxLine) {
+	if b.bytes <= int64(r.o.maxLine) {
 		return nil
 	}
 	return fmt.Errorf("fhir: %s: export file %s: %w: more than %d bytes of blank lines from line %d",
-		r.c.name, redactURL(r.k.url), ErrBulkProtocol, r.o.MaxLine, b.from)
+		r.c.name, redactURL(r.k.url), ErrBulkProtocol, r.o.maxLine, b.from)
 }

@@ -71,7 +71,7 @@ func (d *recordingDoer) to(part string) []exchange {
 // exported runs an export of srv to completion through conn.
 func exported(t *testing.T, conn *fhir.Conn) *fhir.Manifest {
 	t.Helper()
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: (&sleeper{}).sleep})
+	x, err := conn.Export(ctx(t), fhir.ExportSleep((&sleeper{}).sleep))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -118,7 +118,7 @@ func TestExportFileResumes(t *testing.T) {
 			sl := &sleeper{}
 			var ids []string
 			files := &http.Client{Transport: roundTrip(rec.Do)} // the files need no token
-			for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, f, fhir.ExportOptions{Sleep: sl.sleep, FileClient: files}) {
+			for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, f, fhir.ExportSleep(sl.sleep), fhir.ExportFileClient(files)) {
 				require.NoError(t, err)
 				ids = append(ids, *p.Id)
 			}
@@ -166,9 +166,9 @@ var badLinesBody = strings.Join([]string{
 func TestExportFileBadLines(t *testing.T) {
 	srv, m := linesServer(t, badLinesBody)
 	var bad []*fhir.ExportLineError
-	o := fhir.ExportOptions{MaxLine: 200, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le) }}
+	o := []fhir.ExportOption{fhir.ExportMaxLine(200), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le) })}
 	var ids []string
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
 		require.NoError(t, err, "a bad line never reaches the loop")
 		ids = append(ids, *p.Id)
 	}
@@ -197,7 +197,7 @@ func TestExportFileBadLineEndsTheLoopWithoutBadLine(t *testing.T) {
 	srv, m := linesServer(t, badLinesBody)
 	var ids []string
 	var errs []error
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportOptions{MaxLine: 200}) {
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportMaxLine(200)) {
 		if err != nil {
 			errs = append(errs, err)
 			continue // to see that nothing follows
@@ -220,10 +220,10 @@ func TestExportFileFailureIsNotABadLine(t *testing.T) {
 	lines := `{"resourceType":"Patient","id":"a"}` + "\n" + `{"resourceType":"Patient","id":"SECRET-1",` + "\n" + `{"resourceType":"Patient","id":"b"}` + "\n"
 	srv, m := filesScript(t, cutAfter(lines), answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("exception")))
 	var bad []int
-	o := fhir.ExportOptions{Retries: 1, Sleep: noSleep, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le.Line) }}
+	o := []fhir.ExportOption{fhir.ExportRetries(1), fhir.ExportSleep(noSleep), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le.Line) })}
 	var ids []string
 	err := func() error { // the obvious loop
-		for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+		for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
 			if err != nil {
 				return err
 			}
@@ -252,9 +252,9 @@ func TestExportFileLongLines(t *testing.T) {
 	}
 	srv, m := linesServer(t, strings.Join([]string{line("a", 10), line("b", 100<<10), line("c", 200<<10), line("d", 10)}, "\n")+"\n")
 	var bad []*fhir.ExportLineError
-	o := fhir.ExportOptions{MaxLine: 150 << 10, BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le) }}
+	o := []fhir.ExportOption{fhir.ExportMaxLine(150 << 10), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le) })}
 	var ids []string
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o) {
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
 		require.NoError(t, err)
 		ids = append(ids, *p.Id)
 	}
@@ -264,7 +264,7 @@ func TestExportFileLongLines(t *testing.T) {
 	assert.Equal(t, 3, bad[0].Line)
 
 	var raw []string
-	for l, err := range srv.conn(t, nil).ExportLines(ctx(t), m, m.Output[0], fhir.ExportOptions{MaxLine: 150 << 10}) {
+	for l, err := range srv.conn(t, nil).ExportLines(ctx(t), m, m.Output[0], fhir.ExportMaxLine(150<<10)) {
 		if err != nil {
 			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge, "ExportLines without BadLine ends at the long line")
 			break
@@ -281,7 +281,7 @@ func TestExportLinesAndIssues(t *testing.T) {
 		`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"too-costly"}]}`+"\n")
 	conn := srv.conn(t, nil)
 	var lines []string
-	for l, err := range conn.ExportLines(ctx(t), m, m.Output[0], fhir.ExportOptions{}) {
+	for l, err := range conn.ExportLines(ctx(t), m, m.Output[0]) {
 		require.NoError(t, err)
 		lines = append(lines, string(l))
 	}
@@ -290,8 +290,8 @@ func TestExportLinesAndIssues(t *testing.T) {
 
 	var got []fhir.ExportIssue
 	var bad []int
-	o := fhir.ExportOptions{BadLine: func(le *fhir.ExportLineError) { bad = append(bad, le.Line) }}
-	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], o) {
+	o := []fhir.ExportOption{fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le.Line) })}
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], o...) {
 		require.NoError(t, err)
 		got = append(got, is)
 	}
@@ -306,7 +306,7 @@ func TestExportLinesAndIssues(t *testing.T) {
 
 	got = nil
 	var errs []error
-	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], fhir.ExportOptions{}) {
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0]) {
 		if err != nil {
 			errs = append(errs, err)
 			continue // to see that nothing follows
@@ -346,7 +346,7 @@ func TestExportFileAccessToken(t *testing.T) {
 			m := &fhir.Manifest{RequiresAccessToken: tc.requires,
 				Output: []fhir.OutputFile{{Type: "Patient", URL: files.URL + "/files/p.ndjson"}}}
 			var errs []error
-			for _, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0], fhir.ExportOptions{}) {
+			for _, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0]) {
 				errs = append(errs, err)
 			}
 			require.Len(t, errs, 1)
@@ -367,7 +367,7 @@ func TestExportFileAccessToken(t *testing.T) {
 		srv, m := linesServer(t, `{"resourceType":"Patient","id":"a"}`)
 		mine := &recordingDoer{next: srv.Client()}
 		client := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) { return mine.Do(r) })}
-		for _, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportOptions{FileClient: client}) {
+		for _, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportFileClient(client)) {
 			require.NoError(t, err)
 		}
 		assert.Len(t, mine.to("/files/"), 1)
@@ -392,7 +392,7 @@ func TestExportFileURLsChecked(t *testing.T) {
 		{"no manifest", nil, "https://ehr.example/f.ndjson"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, err := range conn.ExportResources(ctx(t), tc.m, fhir.OutputFile{URL: tc.url}, fhir.ExportOptions{}) {
+			for _, err := range conn.ExportResources(ctx(t), tc.m, fhir.OutputFile{URL: tc.url}) {
 				assert.ErrorContains(t, err, "ehr")
 			}
 		})
@@ -420,7 +420,7 @@ func TestExportFileRetries(t *testing.T) {
 		srv, m := filesScript(t, answer(503, map[string]string{"Retry-After": "4"}, ""), answer(502, nil, ""), answer(200, nil, two))
 		sl := &sleeper{}
 		n := 0
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep}) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep)) {
 			require.NoError(t, err)
 			n++
 		}
@@ -433,7 +433,7 @@ func TestExportFileRetries(t *testing.T) {
 		srv, m := filesScript(t, answer(404, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("not-found")))
 		sl := &sleeper{}
 		var errs []error
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep}) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep)) {
 			errs = append(errs, err)
 		}
 		require.Len(t, errs, 1)
@@ -448,10 +448,22 @@ func TestExportFileRetries(t *testing.T) {
 	t.Run("retries run out", func(t *testing.T) {
 		srv, m := filesScript(t, answer(503, nil, ""))
 		sl := &sleeper{}
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: sl.sleep, Retries: 3}) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep), fhir.ExportRetries(3)) {
 			assert.ErrorIs(t, err, rest.ErrServerError)
 		}
 		assert.Len(t, srv.received(), 4)
+	})
+	t.Run("ExportRetries(0) retries nothing", func(t *testing.T) {
+		srv, m := filesScript(t, answer(503, nil, ""), answer(200, nil, two))
+		sl := &sleeper{}
+		var errs []error
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep), fhir.ExportRetries(0)) {
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], rest.ErrServerError)
+		assert.Empty(t, sl.all())
+		assert.Len(t, srv.received(), 1)
 	})
 }
 
@@ -470,7 +482,7 @@ func TestExportFileResumeEdges(t *testing.T) {
 		srv, m := filesScript(t, cutAfter(two),
 			answer(http.StatusRequestedRangeNotSatisfiable, map[string]string{"Content-Range": fmt.Sprintf("bytes */%d", len(two))}, ""))
 		n := 0
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: noSleep}) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(noSleep)) {
 			require.NoError(t, err)
 			n++
 		}
@@ -483,7 +495,7 @@ func TestExportFileResumeEdges(t *testing.T) {
 		srv, m := filesScript(t, cutAfter(two),
 			answer(http.StatusPartialContent, map[string]string{"Content-Range": "bytes 0-9/99"}, "0123456789"))
 		var errs []error
-		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportOptions{Sleep: noSleep}) {
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(noSleep)) {
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -501,7 +513,7 @@ func TestExportContextCancelledMidDownload(t *testing.T) {
 	defer cancel()
 	var ids []string
 	var errs []error
-	for p, err := range fhir.ExportFile[models.Patient](c, conn, m, file(t, m, "Patient"), fhir.ExportOptions{}) {
+	for p, err := range fhir.ExportFile[models.Patient](c, conn, m, file(t, m, "Patient")) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -561,7 +573,7 @@ func BenchmarkExportStream(b *testing.B) {
 		ctx := context.Background()
 		stream := func(sample func()) {
 			n := 0
-			for _, err := range fhir.ExportFile[models.Patient](ctx, conn, m, m.Output[0], fhir.ExportOptions{FileClient: srv.Client()}) {
+			for _, err := range fhir.ExportFile[models.Patient](ctx, conn, m, m.Output[0], fhir.ExportFileClient(srv.Client())) {
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -640,7 +652,7 @@ func TestExportFileEndlessInput(t *testing.T) {
 			defer cancel()
 			var ids []string
 			var errs []error
-			for p, err := range fhir.ExportFile[models.Patient](c, conn, m, m.Output[0], fhir.ExportOptions{MaxLine: 1 << 20, FileClient: srv.Client()}) {
+			for p, err := range fhir.ExportFile[models.Patient](c, conn, m, m.Output[0], fhir.ExportMaxLine(1<<20), fhir.ExportFileClient(srv.Client())) {
 				if err != nil {
 					errs = append(errs, err)
 					continue

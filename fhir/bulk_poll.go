@@ -57,7 +57,7 @@ type ExportStatus struct {
 	// RetryAfter is the wait the server asked for; 0 when it did not.
 	RetryAfter time.Duration
 	// Wait is what [Export.Wait] sleeps before the next poll: RetryAfter
-	// within [ExportOptions] MinWait and MaxWait, else its Wait.
+	// within the bounds of [ExportPolling], else its wait.
 	Wait time.Duration
 	// Issues are the OperationOutcome issues of a 429 or 5xx answer.
 	Issues []Issue
@@ -101,32 +101,33 @@ func (x *Export) Poll(ctx context.Context) (*ExportStatus, error) {
 }
 
 // Wait polls the status URL until the export completes, sleeping between
-// polls as the server asks (Retry-After, within the MinWait and MaxWait
-// of its [ExportOptions]), and reports each answer to their Progress
-// callback. Up to Retries transient failures in a row are retried with
-// backoff; ctx bounds the whole wait.
+// polls as the server asks (Retry-After, within the bounds of
+// [ExportPolling]), and reports each answer to the [ExportProgress]
+// callback, with the options the export was started or resumed with. Up
+// to [ExportRetries] transient failures in a row are retried with backoff;
+// ctx bounds the whole wait.
 func (x *Export) Wait(ctx context.Context) (*Manifest, error) {
 	failures := 0
 	for {
 		st, err := x.Poll(ctx)
 		var wait time.Duration
 		if err != nil {
-			if ctx.Err() != nil || !transient(err) || failures >= x.opts.Retries {
+			if ctx.Err() != nil || !transient(err) || failures >= x.opts.retries {
 				return nil, err
 			}
 			failures++
 			wait = x.opts.backoff(failures)
 		} else {
 			failures = 0
-			if x.opts.Progress != nil {
-				x.opts.Progress(*st)
+			if x.opts.progress != nil {
+				x.opts.progress(*st)
 			}
 			if st.Manifest != nil {
 				return st.Manifest, nil
 			}
 			wait = st.Wait
 		}
-		if err := x.opts.Sleep(ctx, wait); err != nil {
+		if err := x.opts.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("fhir: %s: waiting for export %s: %w", x.conn.name, redactURL(x.status), err)
 		}
 	}
@@ -148,7 +149,7 @@ func (x *Export) Cancel(ctx context.Context) error {
 }
 
 // busy is the status of a 202, or of a 429 or 503 with Retry-After.
-func (o *ExportOptions) busy(resp *http.Response, issues []Issue) *ExportStatus {
+func (o *exportSettings) busy(resp *http.Response, issues []Issue) *ExportStatus {
 	st := &ExportStatus{StatusCode: resp.StatusCode, Issues: issues,
 		Progress: oneLine(resp.Header.Get("X-Progress"), 100)}
 	st.RetryAfter, st.Wait = o.waitFor(resp.Header)
@@ -157,17 +158,17 @@ func (o *ExportOptions) busy(resp *http.Response, issues []Issue) *ExportStatus 
 
 // waitFor reads the Retry-After of h: the wait asked for, and the wait
 // taken (bounded; the default when none was asked for).
-func (o *ExportOptions) waitFor(h http.Header) (asked, wait time.Duration) {
+func (o *exportSettings) waitFor(h http.Header) (asked, wait time.Duration) {
 	if h.Get("Retry-After") == "" {
-		return 0, o.Wait
+		return 0, o.wait
 	}
 	asked = retryAfter(h)
-	return asked, min(max(asked, o.MinWait), o.MaxWait)
+	return asked, min(max(asked, o.minWait), o.maxWait)
 }
 
 // backoff is the wait before retry number n (from 1) after a failure.
-func (o *ExportOptions) backoff(n int) time.Duration {
-	return backoff.Policy{Min: o.MinWait, Max: o.MaxWait}.Delay(n - 1)
+func (o *exportSettings) backoff(n int) time.Duration {
+	return backoff.Policy{Min: o.minWait, Max: o.maxWait}.Delay(n - 1)
 }
 
 // busyStatus reports whether a status (and its issues) asks to try again

@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tokenwire/tokenwire/fhir"
 )
 
 // X-Progress is a server's text shown to people: it reaches
@@ -30,7 +28,7 @@ func TestExportProgressIsOneLineOfVisibleText(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := statusScript(t, answer(202, map[string]string{"X-Progress": tc.header}, ""))
-			x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{})
+			x, err := srv.conn(t, nil).Export(ctx(t))
 			require.NoError(t, err)
 			st, err := x.Poll(ctx(t))
 			require.NoError(t, err)

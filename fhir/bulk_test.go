@@ -120,7 +120,7 @@ func TestExportSystemLevel(t *testing.T) {
 	seedBulk(t, srv, 3)
 	sl := &sleeper{}
 	var progress []fhir.ExportStatus
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Progress: func(s fhir.ExportStatus) { progress = append(progress, s) }})
+	x, err := conn.Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportProgress(func(s fhir.ExportStatus) { progress = append(progress, s) }))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(x.StatusURL(), srv.URL()+"/"), x.StatusURL())
 
@@ -143,13 +143,13 @@ func TestExportSystemLevel(t *testing.T) {
 	assert.Equal(t, 3, m.Output[1].Count)
 
 	var ids []string
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, file(t, m, "Patient"), fhir.ExportOptions{}) {
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, file(t, m, "Patient")) {
 		require.NoError(t, err)
 		ids = append(ids, *p.Id)
 	}
 	assert.Equal(t, []string{"p0", "p1", "p2"}, ids)
 	n := 0
-	for r, err := range conn.ExportResources(ctx(t), m, file(t, m, "Observation"), fhir.ExportOptions{}) {
+	for r, err := range conn.ExportResources(ctx(t), m, file(t, m, "Observation")) {
 		require.NoError(t, err)
 		assert.IsType(t, &models.Observation{}, r)
 		n++
@@ -161,18 +161,19 @@ func TestExportKickOffRequest(t *testing.T) {
 	since := time.Date(2026, 1, 2, 5, 4, 5, 0, time.FixedZone("CEST", 2*3600))
 	for _, tc := range []struct {
 		name, path string
-		start      func(*fhir.Conn, context.Context, fhir.ExportOptions) (*fhir.Export, error)
+		start      func(*fhir.Conn, context.Context, ...fhir.ExportOption) (*fhir.Export, error)
 	}{
 		{"system", "/fhir/$export", (*fhir.Conn).Export},
 		{"patient", "/fhir/Patient/$export", (*fhir.Conn).ExportPatients},
-		{"group", "/fhir/Group/g-1/$export", func(c *fhir.Conn, ctx context.Context, o fhir.ExportOptions) (*fhir.Export, error) {
-			return c.ExportGroup(ctx, "g-1", o)
+		{"group", "/fhir/Group/g-1/$export", func(c *fhir.Conn, ctx context.Context, o ...fhir.ExportOption) (*fhir.Export, error) {
+			return c.ExportGroup(ctx, "g-1", o...)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, accepted)
-			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportOptions{Types: []string{"Patient", "Observation"}, Since: since,
-				Params: url.Values{"_typeFilter": {"Observation?code=8867-4", "Patient?active=true"}, "_elements": {"id"}}})
+			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportTypes("Patient"), fhir.ExportTypes("Observation"), fhir.ExportSince(since),
+				fhir.ExportParam("_typeFilter", "Observation?code=8867-4"), fhir.ExportParam("_elements", "id"),
+				fhir.ExportParam("_typeFilter", "Patient?active=true"))
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL+"/fhir/status", x.StatusURL(), "a relative Content-Location is resolved")
 
@@ -190,7 +191,7 @@ func TestExportKickOffRequest(t *testing.T) {
 
 func TestExportOutputFormat(t *testing.T) {
 	srv := newScripted(t, accepted)
-	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Params: url.Values{"_outputFormat": {"application/ndjson"}}})
+	_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_outputFormat", "application/ndjson"))
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"_outputFormat": {"application/ndjson"}}, srv.received()[0].query)
 }
@@ -230,7 +231,7 @@ func TestExportKickOffFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, tc.handle)
-			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Params: url.Values{"_typeFilter": {"Patient?identifier=123-45-6789"}}})
+			_, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportParam("_typeFilter", "Patient?identifier=123-45-6789"))
 			require.Error(t, err)
 			tc.check(t, err)
 			assert.Contains(t, err.Error(), "ehr", "the error names the connection")
@@ -239,9 +240,9 @@ func TestExportKickOffFailures(t *testing.T) {
 	}
 	t.Run("bad arguments", func(t *testing.T) {
 		conn := newScripted(t, accepted).conn(t, nil)
-		_, err := conn.ExportGroup(ctx(t), "../x", fhir.ExportOptions{})
+		_, err := conn.ExportGroup(ctx(t), "../x")
 		assert.ErrorContains(t, err, "ehr")
-		_, err = conn.Export(ctx(t), fhir.ExportOptions{Types: []string{"Pat/ient"}})
+		_, err = conn.Export(ctx(t), fhir.ExportTypes("Pat/ient"))
 		assert.ErrorContains(t, err, "ehr")
 	})
 }
@@ -303,7 +304,7 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	)
 	sl := &sleeper{}
 	var seen []fhir.ExportStatus
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Progress: func(s fhir.ExportStatus) { seen = append(seen, s) }})
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -327,16 +328,46 @@ func TestExportPollingBounds(t *testing.T) {
 		answer(202, nil, ""),
 		answer(200, nil, manifestJSON))
 	sl := &sleeper{}
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Wait: 10 * time.Second, MinWait: 5 * time.Second, MaxWait: 90 * time.Second})
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportPolling(10*time.Second, 5*time.Second, 90*time.Second))
 	require.NoError(t, err)
 	_, err = x.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{5 * time.Second, 90 * time.Second, 10 * time.Second}, sl.all())
 }
 
+// ExportPolling keeps the default of a zero or negative duration, and
+// raises a maxWait below minWait to it.
+func TestExportPollingDefaults(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts []fhir.ExportOption
+		want []time.Duration // Retry-After 0, Retry-After 120, none
+	}{
+		"no option":              {nil, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"zeros are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(0, 0, 0)}, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"negatives are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(-time.Second, -time.Second, -time.Second)},
+			[]time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"maxWait below minWait": {[]fhir.ExportOption{fhir.ExportPolling(3*time.Second, 8*time.Second, 4*time.Second)}, []time.Duration{8 * time.Second, 8 * time.Second, 3 * time.Second}},
+		"the last option wins":  {[]fhir.ExportOption{fhir.ExportPolling(time.Hour, time.Hour, time.Hour), fhir.ExportPolling(3*time.Second, 0, 0)}, []time.Duration{time.Second, time.Minute, 3 * time.Second}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := statusScript(t,
+				answer(202, map[string]string{"Retry-After": "0"}, ""),
+				answer(202, map[string]string{"Retry-After": "120"}, ""),
+				answer(202, nil, ""),
+				answer(200, nil, manifestJSON))
+			sl := &sleeper{}
+			x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+			require.NoError(t, err)
+			_, err = x.Wait(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, sl.all())
+		})
+	}
+}
+
 func TestExportManifestDecode(t *testing.T) {
 	srv := statusScript(t, answer(200, map[string]string{"Content-Type": "application/json"}, manifestJSON))
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{})
+	x, err := srv.conn(t, nil).Export(ctx(t))
 	require.NoError(t, err)
 	st, err := x.Poll(ctx(t))
 	require.NoError(t, err)
@@ -353,7 +384,7 @@ func TestExportManifestDecode(t *testing.T) {
 
 	for _, bad := range []string{`{"output":[{"type":"Patient"}]}`, `<html>`, `{"transactionTime":"yesterday"}`} {
 		srv := statusScript(t, answer(200, nil, bad))
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{})
+		x, err := srv.conn(t, nil).Export(ctx(t))
 		require.NoError(t, err)
 		_, err = x.Poll(ctx(t))
 		assert.ErrorIs(t, err, fhir.ErrBulkProtocol, bad)
@@ -364,7 +395,7 @@ func TestExportPollFailures(t *testing.T) {
 	t.Run("transient failures are retried with backoff", func(t *testing.T) {
 		srv := statusScript(t, answer(503, nil, ""), answer(502, nil, ""), answer(200, nil, manifestJSON))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep})
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep))
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		require.NoError(t, err)
@@ -373,17 +404,40 @@ func TestExportPollFailures(t *testing.T) {
 	t.Run("up to ExportRetries in a row", func(t *testing.T) {
 		srv := statusScript(t, answer(503, nil, outcomeBody("transient")))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep, Retries: 2})
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportRetries(2))
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		assert.ErrorIs(t, err, rest.ErrServerError)
 		assert.Len(t, sl.all(), 2)
 		assert.Len(t, srv.received(), 1+3, "kick-off and three polls")
 	})
+	t.Run("ExportRetries: 5 by default, explicit 0 is none", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			opts  []fhir.ExportOption
+			polls int
+		}{
+			"default":          {nil, 1 + 5},
+			"ExportRetries(1)": {[]fhir.ExportOption{fhir.ExportRetries(1)}, 1 + 1},
+			"ExportRetries(0)": {[]fhir.ExportOption{fhir.ExportRetries(0)}, 1},
+			"negative":         {[]fhir.ExportOption{fhir.ExportRetries(-3)}, 1},
+			"the last wins":    {[]fhir.ExportOption{fhir.ExportRetries(0), fhir.ExportRetries(2)}, 1 + 2},
+		} {
+			t.Run(name, func(t *testing.T) {
+				srv := statusScript(t, answer(503, nil, ""))
+				sl := &sleeper{}
+				x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+				require.NoError(t, err)
+				_, err = x.Wait(ctx(t))
+				assert.ErrorIs(t, err, rest.ErrServerError)
+				assert.Len(t, srv.received(), 1+tc.polls, "kick-off and polls")
+				assert.Len(t, sl.all(), tc.polls-1)
+			})
+		}
+	})
 	t.Run("a final error status is not retried", func(t *testing.T) {
 		srv := statusScript(t, answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("processing")))
 		sl := &sleeper{}
-		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportOptions{Sleep: sl.sleep})
+		x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep))
 		require.NoError(t, err)
 		_, err = x.Wait(ctx(t))
 		var fe *fhir.Error
@@ -396,7 +450,7 @@ func TestExportPollFailures(t *testing.T) {
 func TestExportCancel(t *testing.T) {
 	srv, conn := setup(t, fhirtest.WithExportPolls(5))
 	seedBulk(t, srv, 1)
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
+	x, err := conn.Export(ctx(t))
 	require.NoError(t, err)
 	st, err := x.Poll(ctx(t))
 	require.NoError(t, err)
@@ -414,16 +468,16 @@ func TestExportCancel(t *testing.T) {
 func TestResumeExport(t *testing.T) {
 	srv, conn := setup(t, fhirtest.WithExportPolls(0))
 	seedBulk(t, srv, 2)
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
+	x, err := conn.Export(ctx(t))
 	require.NoError(t, err)
 
-	later, err := conn.ResumeExport(x.StatusURL(), fhir.ExportOptions{})
+	later, err := conn.ResumeExport(x.StatusURL())
 	require.NoError(t, err)
 	m, err := later.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.Len(t, m.Output, 2)
 
-	_, err = conn.ResumeExport("http://elsewhere.example/fhir/_bulk/1?job=secret-job", fhir.ExportOptions{})
+	_, err = conn.ResumeExport("http://elsewhere.example/fhir/_bulk/1?job=secret-job")
 	assert.ErrorIs(t, err, fhir.ErrCrossOrigin)
 	assert.NotContains(t, err.Error(), "secret-job")
 }
@@ -436,7 +490,7 @@ func TestExportContextCancelledMidPoll(t *testing.T) {
 		cancel() // the caller gives up while waiting
 		return ctx.Err()
 	}
-	x, err := conn.Export(c, fhir.ExportOptions{Sleep: sleep})
+	x, err := conn.Export(c, fhir.ExportSleep(sleep))
 	require.NoError(t, err)
 	_, err = x.Wait(c)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -449,14 +503,14 @@ func TestExportContextCancelledMidPoll(t *testing.T) {
 func TestExportProtectedServer(t *testing.T) {
 	as, fs, conn := protected(t)
 	seedBulk(t, fs, 2)
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{Sleep: (&sleeper{}).sleep})
+	x, err := conn.Export(ctx(t), fhir.ExportSleep((&sleeper{}).sleep))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.True(t, m.RequiresAccessToken)
 	n := 0
 	for _, f := range m.Output {
-		for _, err := range conn.ExportResources(ctx(t), m, f, fhir.ExportOptions{}) {
+		for _, err := range conn.ExportResources(ctx(t), m, f) {
 			require.NoError(t, err)
 			n++
 		}
@@ -477,7 +531,7 @@ func TestStatusURLRedirectedElsewhereIsRefused(t *testing.T) {
 		accepted(w, r)
 	})
 	conn := srv.conn(t, nil)
-	x, err := conn.Export(ctx(t), fhir.ExportOptions{})
+	x, err := conn.Export(ctx(t))
 	require.NoError(t, err)
 	_, err = x.Poll(ctx(t))
 	require.ErrorIs(t, err, fhir.ErrCrossOrigin)

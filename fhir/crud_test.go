@@ -256,9 +256,9 @@ func TestInvalidIDIsTheCallersBadRequest(t *testing.T) {
 		"Delete":  func() error { return conn.Delete(ctx(t), "Patient", "a?b") },
 		"type":    func() error { return conn.Delete(ctx(t), "Pa/tient", "1") },
 		"History": func() error { return firstErr(conn.History(ctx(t), "Patient", "a?b", nil)) },
-		"Export":  func() error { _, err := conn.ExportGroup(ctx(t), "a?b", fhir.ExportOptions{}); return err },
+		"Export":  func() error { _, err := conn.ExportGroup(ctx(t), "a?b"); return err },
 		"Export _type": func() error {
-			_, err := conn.Export(ctx(t), fhir.ExportOptions{Types: []string{"Pa?tient"}})
+			_, err := conn.Export(ctx(t), fhir.ExportTypes("Pa?tient"))
 			return err
 		},
 		"Operation": func() error {

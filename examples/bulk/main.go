@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/tokenwire/tokenwire/fhir"
@@ -34,7 +35,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, fhir.ExportOptions{}); err != nil {
+	if err := run(ctx, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bulk:", err)
 		os.Exit(1)
 	}
@@ -73,9 +74,9 @@ const (
 	vitalsPerPerson = 3
 )
 
-// run is the whole program; the test calls it with options that skip the
-// waits between polls.
-func run(ctx context.Context, w io.Writer, opts fhir.ExportOptions) error {
+// run is the whole program; the test calls it with an option that skips
+// the waits between polls.
+func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
 	ehr, err := startEHR()
 	if err != nil {
 		return err
@@ -105,13 +106,13 @@ func run(ctx context.Context, w io.Writer, opts fhir.ExportOptions) error {
 }
 
 // export runs a system-level export and counts what each file holds.
-func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts fhir.ExportOptions) error {
-	opts.Progress = func(s fhir.ExportStatus) {
+func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.ExportOption) error {
+	progress := fhir.ExportProgress(func(s fhir.ExportStatus) {
 		if s.Manifest == nil {
 			fmt.Fprintf(w, "  polling: %d %s, next poll in %s\n", s.StatusCode, s.Progress, s.Wait)
 		}
-	}
-	x, err := conn.Export(ctx, opts)
+	})
+	x, err := conn.Export(ctx, slices.Concat(opts, []fhir.ExportOption{progress})...)
 	if err != nil {
 		return err
 	}
@@ -136,11 +137,11 @@ func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts fhir.ExportO
 }
 
 // count streams one file, counting its resources and its bad lines. A
-// bad line goes to BadLine and the file goes on; an error in the loop is
-// the failure of the download, never "one line fewer".
-func count(ctx context.Context, conn *fhir.Conn, m *fhir.Manifest, f fhir.OutputFile, opts fhir.ExportOptions) (n, bad int, err error) {
-	opts.BadLine = func(*fhir.ExportLineError) { bad++ }
-	for _, err := range conn.ExportResources(ctx, m, f, opts) {
+// bad line goes to ExportBadLine and the file goes on; an error in the
+// loop is the failure of the download, never "one line fewer".
+func count(ctx context.Context, conn *fhir.Conn, m *fhir.Manifest, f fhir.OutputFile, opts []fhir.ExportOption) (n, bad int, err error) {
+	skip := fhir.ExportBadLine(func(*fhir.ExportLineError) { bad++ })
+	for _, err := range conn.ExportResources(ctx, m, f, slices.Concat(opts, []fhir.ExportOption{skip})...) {
 		if err != nil {
 			return n, bad, err
 		}

@@ -23,7 +23,7 @@ func TestRun(t *testing.T) {
 		return ctx.Err()
 	}
 	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), &out, fhir.ExportOptions{Sleep: sleep}))
+	require.NoError(t, run(t.Context(), &out, fhir.ExportSleep(sleep)))
 	text := out.String()
 	t.Log("\n" + text)
 

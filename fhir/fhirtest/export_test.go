@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ func exportIDs(t *testing.T, conn *fhir.Conn, start func() (*fhir.Export, error)
 	require.NoError(t, err)
 	out := map[string][]string{}
 	for _, f := range m.Output {
-		for line, err := range conn.ExportLines(t.Context(), m, f, fhir.ExportOptions{}) {
+		for line, err := range conn.ExportLines(t.Context(), m, f) {
 			require.NoError(t, err)
 			var r struct{ ResourceType, ID string }
 			require.NoError(t, json.Unmarshal(line, &r))
@@ -73,27 +72,27 @@ func TestExportLevels(t *testing.T) {
 		start func() (*fhir.Export, error)
 		want  map[string][]string
 	}{
-		{"system", func() (*fhir.Export, error) { return conn.Export(ctx, fhir.ExportOptions{}) }, map[string][]string{
+		{"system", func() (*fhir.Export, error) { return conn.Export(ctx) }, map[string][]string{
 			"Patient": {"a", "b", "c"}, "Observation": {"o-a", "o-b", "o-c", "o-none"}, "Organization": {"org"}, "Group": {"g"}}},
-		{"patient", func() (*fhir.Export, error) { return conn.ExportPatients(ctx, fhir.ExportOptions{}) }, map[string][]string{
+		{"patient", func() (*fhir.Export, error) { return conn.ExportPatients(ctx) }, map[string][]string{
 			"Patient": {"a", "b", "c"}, "Observation": {"o-a", "o-b", "o-c"}}},
-		{"group", func() (*fhir.Export, error) { return conn.ExportGroup(ctx, "g", fhir.ExportOptions{}) }, map[string][]string{
+		{"group", func() (*fhir.Export, error) { return conn.ExportGroup(ctx, "g") }, map[string][]string{
 			"Patient": {"a", "c"}, "Observation": {"o-a", "o-c"}}},
 		{"_type", func() (*fhir.Export, error) {
-			return conn.ExportGroup(ctx, "g", fhir.ExportOptions{Types: []string{"Observation"}})
+			return conn.ExportGroup(ctx, "g", fhir.ExportTypes("Observation"))
 		},
 			map[string][]string{"Observation": {"o-a", "o-c"}}},
 		{"_typeFilter", func() (*fhir.Export, error) {
-			return conn.ExportPatients(ctx, fhir.ExportOptions{Params: url.Values{"_typeFilter": {"Observation?code=b", "Observation?code=c"}}})
+			return conn.ExportPatients(ctx, fhir.ExportParam("_typeFilter", "Observation?code=b"), fhir.ExportParam("_typeFilter", "Observation?code=c"))
 		}, map[string][]string{"Patient": {"a", "b", "c"}, "Observation": {"o-b", "o-c"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, exportIDs(t, conn, tc.start))
 		})
 	}
-	_, err := conn.ExportGroup(ctx, "nobody", fhir.ExportOptions{})
+	_, err := conn.ExportGroup(ctx, "nobody")
 	assert.ErrorIs(t, err, rest.ErrNotFound)
-	_, err = conn.Export(ctx, fhir.ExportOptions{Params: url.Values{"_typeFilter": {"Observation?colour=red"}}})
+	_, err = conn.Export(ctx, fhir.ExportParam("_typeFilter", "Observation?colour=red"))
 	assert.ErrorIs(t, err, rest.ErrBadRequest)
 }
 
@@ -126,7 +125,7 @@ func TestExportSince(t *testing.T) {
 	_, err = srv.Seed(`{"resourceType":"Patient","id":"new"}`)
 	require.NoError(t, err)
 	conn := srv.Conn("ehr")
-	got := exportIDs(t, conn, func() (*fhir.Export, error) { return conn.Export(t.Context(), fhir.ExportOptions{Since: since}) })
+	got := exportIDs(t, conn, func() (*fhir.Export, error) { return conn.Export(t.Context(), fhir.ExportSince(since)) })
 	assert.Equal(t, map[string][]string{"Patient": {"new"}}, got)
 }
 
@@ -234,7 +233,7 @@ func TestExportFiles(t *testing.T) {
 				opts = append(opts, fhirtest.WithoutExportRanges())
 			}
 			srv := compartmentServer(t, append(opts, fhirtest.WithExportPolls(0))...)
-			x, err := srv.Conn("ehr").Export(t.Context(), fhir.ExportOptions{Types: []string{"Patient"}})
+			x, err := srv.Conn("ehr").Export(t.Context(), fhir.ExportTypes("Patient"))
 			require.NoError(t, err)
 			m, err := x.Wait(t.Context())
 			require.NoError(t, err)
@@ -279,10 +278,10 @@ func TestExportNeedsTheToken(t *testing.T) {
 	})}
 	conn, err := fhir.New("ehr", srv.URL(), client)
 	require.NoError(t, err)
-	ids := exportIDs(t, conn, func() (*fhir.Export, error) { return conn.Export(t.Context(), fhir.ExportOptions{Sleep: noWait}) })
+	ids := exportIDs(t, conn, func() (*fhir.Export, error) { return conn.Export(t.Context(), fhir.ExportSleep(noWait)) })
 	assert.Equal(t, map[string][]string{"Patient": {"a"}}, ids)
 
-	x, err := conn.Export(t.Context(), fhir.ExportOptions{})
+	x, err := conn.Export(t.Context())
 	require.NoError(t, err)
 	m, err := x.Wait(t.Context())
 	require.NoError(t, err)
@@ -305,15 +304,15 @@ func ExampleWithExportPolls() {
 	conn := srv.Conn("ehr")
 	ctx := context.Background()
 
-	x, _ := conn.Export(ctx, fhir.ExportOptions{
-		Sleep: noWait, // a test never waits the Retry-After: 1
-		Progress: func(s fhir.ExportStatus) {
+	x, _ := conn.Export(ctx,
+		fhir.ExportSleep(noWait), // a test never waits the Retry-After: 1
+		fhir.ExportProgress(func(s fhir.ExportStatus) {
 			if s.Manifest != nil {
 				fmt.Println(s.StatusCode, "complete")
 				return
 			}
 			fmt.Println(s.StatusCode, s.Progress)
-		}})
+		}))
 	m, _ := x.Wait(ctx)
 	var types []string
 	for _, f := range m.Output {
