@@ -35,6 +35,9 @@ type Server struct {
 	lastToken  string
 	bulk       exportState // $export jobs (export.go)
 
+	saved    map[string]url.Values // searches behind _getpages links (urilimit.go)
+	savedSeq int
+
 	mu     sync.Mutex // guards the store
 	types  map[string]map[string]*record
 	nextID int
@@ -166,6 +169,9 @@ func (s *Server) LastToken() string {
 
 // serveHTTP serves every request.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if uriTooLong(w, r) {
+		return
+	}
 	rel, ok := strings.CutPrefix(r.URL.Path, basePath)
 	rel = strings.Trim(rel, "/")
 	s.count(r.Method, rel)
@@ -228,7 +234,9 @@ func (s *Server) authorized(r *http.Request) bool {
 func (s *Server) operation(w http.ResponseWriter, r *http.Request, target, name string) {
 	fn, ok := s.ops[name]
 	if !ok {
-		outcome(w, http.StatusNotFound, "not-supported", "unknown operation $"+name)
+		if !s.builtinOp(w, r, target, name) {
+			outcome(w, http.StatusNotFound, "not-supported", "unknown operation $"+name)
+		}
 		return
 	}
 	body, err := readBody(r)
