@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // writePair writes a self-signed certificate and its key to dir as
@@ -76,4 +78,16 @@ func TestMutualTLSDocExampleOpens(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `connection "partner-legacy": tls.cert_file`)
 	assert.Contains(t, err.Error(), "tls.own_certificate")
+}
+
+// The status page shows why a definition's certificate files on disk
+// were not taken (the previous certificate stays in use), next to its
+// last error.
+func TestStatusPageShowsCertificateProblem(t *testing.T) {
+	problem := `cert_file "/run/secrets/tls.crt": the certificate and the key do not match (the previous certificate stays in use)`
+	p := pageData{Now: time.Unix(1_700_000_000, 0), Security: []secRow{{SecurityStatus: SecurityStatus{Name: "partner", Kind: typeOAuth2,
+		Token: &oauthclient.SourceStatus{State: oauthclient.TokenFresh, CertificateProblem: problem}}}}}
+	var b strings.Builder
+	require.NoError(t, pageTemplate.Execute(&b, p))
+	assert.Contains(t, b.String(), `<span class="err">certificate files: cert_file &#34;/run/secrets/tls.crt&#34;: the certificate and the key do not match`)
 }
