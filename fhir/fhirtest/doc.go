@@ -74,8 +74,12 @@
 // Range requests ([WithoutExportRanges] turns that off), and
 // [Server.CutNextDownload] cuts one mid-body to exercise a client's resume.
 //
-// [WithTokenCheck] makes it a protected resource server; [Server.RejectTokens]
-// and [Server.RejectToken] answer 401 to exercise a client's renew-and-retry.
+// [WithTokenCheck] makes it a protected resource server; [Server.RejectToken]
+// answers 401 to a token as if it were revoked, to exercise a client's
+// renew-and-retry. [Server.FailNext] makes the next requests fail with a
+// status of your choice (401, 403, 429, 500, 503…) and an
+// OperationOutcome, to test how your service answers a backend that
+// refuses (a search that fails must not look like one with no results).
 // [Server.Requests] and [Server.Hits] count requests.
 //
 //	srv := fhirtest.NewServer()

@@ -30,7 +30,7 @@ type Server struct {
 	statsMu    sync.Mutex
 	requests   int
 	hits       map[string]int
-	rejectNext int
+	failNext   []int // statuses of the next requests to fail (failnext.go)
 	rejected   map[string]bool
 	lastToken  string
 	bulk       exportState // $export jobs (export.go)
@@ -143,14 +143,6 @@ func (s *Server) Hits(method, path string) int {
 	return s.hits[method+" "+strings.Trim(path, "/")]
 }
 
-// RejectTokens makes the server answer the next n requests that need a
-// token with 401, whatever token they carry.
-func (s *Server) RejectTokens(n int) {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	s.rejectNext = n
-}
-
 // RejectToken makes the server answer 401 to every request carrying tok
 // (as if it had been revoked).
 func (s *Server) RejectToken(tok string) {
@@ -182,6 +174,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if rel == ".well-known/smart-configuration" && s.smart != nil {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.smart)
+		return
+	}
+	if rel != "metadata" && s.failNow(w) {
 		return
 	}
 	if rel != "metadata" && !s.authorized(r) {
@@ -217,10 +212,6 @@ func (s *Server) authorized(r *http.Request) bool {
 	defer s.statsMu.Unlock()
 	if hasTok {
 		s.lastToken = tok
-	}
-	if s.rejectNext > 0 {
-		s.rejectNext--
-		return false
 	}
 	if hasTok && s.rejected[tok] {
 		return false
