@@ -27,13 +27,13 @@ type Server struct {
 	smart      *SmartConfiguration
 	ops        map[string]Operation
 
-	statsMu    sync.Mutex
-	requests   int
-	hits       map[string]int
-	failNext   []int // statuses of the next requests to fail (failnext.go)
-	rejected   map[string]bool
-	lastToken  string
-	bulk       exportState // $export jobs (export.go)
+	statsMu   sync.Mutex
+	requests  int
+	hits      map[string]int
+	failNext  []int // statuses of the next requests to fail (failnext.go)
+	rejected  map[string]bool
+	lastToken string
+	bulk      exportState // $export jobs (export.go)
 
 	saved    map[string]url.Values // searches behind _getpages links (urilimit.go)
 	savedSeq int
