@@ -31,8 +31,11 @@
 // never needed; Prefer: return=minimal | representation | OperationOutcome
 // ([ReturnMinimal], [ReturnOutcome]) is there. An id or a resource type
 // that is no FHIR id ("a?b", "1/../x") is refused before anything is sent
-// with an error wrapping rest.ErrBadPath, the caller's bad request (a
-// service answers it with 400).
+// with an error wrapping rest.ErrBadPath: a bad argument, never the
+// server's doing. When the id came from your own caller, that is a 400;
+// when it came from another backend (a patient id the CRM returned), it is
+// that backend's bad data, which a service answers as any failure of a
+// backend (502).
 //
 // If you know HAPI's generic client or fhirpy, this is the same
 // vocabulary:
