@@ -213,9 +213,9 @@ func TestGrantDefinitionCycle(t *testing.T) {
   c: {type: basic, username: u}
   d: {type: oauth2, token_url: "https://a.example/t", client_id: c, client_secret: s, grant: token_exchange, subject_token: {definition: c}}
 `)
-	assert.Contains(t, got, Problem{Where: `security "a"`, Field: "subject_token", Reason: "definitions refer to each other in a cycle: a → b → a"})
+	assert.Contains(t, got, Problem{Where: `security "a"`, Field: "subject_token", Reason: "definitions refer to each other in a cycle: a → b → a", Line: 2})
 	assert.Contains(t, got, Problem{Where: `security "d"`, Field: "subject_token.definition",
-		Reason: `"c" is basic, which has no token source (want oauth2, login or an imported bearer token)`})
+		Reason: `"c" is basic, which has no token source (want oauth2, login or an imported bearer token)`, Line: 5})
 }
 
 // The configuration, printed, logged or marshalled, shows none of the
@@ -231,7 +231,7 @@ security:
 `), env(map[string]string{"RT": "refresh-value-77", "VAULT": "vault-token-78", "PIN": "pin-value-79", "KEY": "api-key-80", "PARTNER": "partner-tok-81"}))
 	require.NoError(t, err)
 	for name, v := range map[string]any{"Config": *cfg, "*Config": cfg, "saas": cfg.Security["saas"], "wl": cfg.Security["wl"],
-		"supplier": *cfg.Security["wl"].Assertion} {
+		"grant": cfg.Security["wl"].Grant, "supplier": cfg.Security["wl"].Grant.(oauthclient.JWTBearer).Assertion} {
 		rendertest.NoSecret(t, name, v, "refresh-value-77", "vault-token-78", "pin-value-79", "api-key-80", "partner-tok-81")
 	}
 }
@@ -282,11 +282,16 @@ func TestEverySecurityKeyDeclaresItsTypes(t *testing.T) {
 		}
 		require.NotEmpty(t, k.types, "%s: no use tag", name)
 		for _, typ := range k.types {
-			_, ok := securityFields(typ)
-			assert.True(t, ok, "%s: unknown type %q", name, typ)
+			assert.True(t, knownType(typ), "%s: unknown type %q", name, typ)
 		}
 		if k.grant != "" {
 			assert.Equal(t, []string{typeOAuth2}, k.types, "%s: a grant's key belongs to oauth2", name)
 		}
 	}
+	for key, types := range map[string][]string{"token_url": {"oauth2", "login"}, "scopes": {"oauth2"}, "assertion": {"oauth2"},
+		"default_lifetime": {"oauth2", "login", "bearer"}, "scheme": {"login", "bearer"}, "token_from": {"bearer"}, "fields": {"login"},
+		"grant": {"oauth2"}, "cert_file": {"oauth2", "login"}} {
+		assert.ElementsMatch(t, types, securityKeys()[key].types, key)
+	}
+	assert.Equal(t, grantRefreshToken, securityKeys()["refresh_state_file"].grant)
 }

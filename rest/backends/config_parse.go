@@ -28,7 +28,44 @@ type configReader struct {
 	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
 	checked map[walked]bool     // what checkKeys has seen, and whether it found a key twice
 	applied map[walked]bool     // the merged mappings decodeFields has applied
+	lines   map[place]int       // where each key decoded is written
+	bad     map[place]bool      // the places a problem was reported about
 }
+
+// place is a field of an entry ("" for the entry itself).
+type place struct{ where, field string }
+
+// add reports a problem; with no line given, that of the field, else of
+// the nearest enclosing key, else of the entry, as decoded.
+func (r *configReader) add(where, field string, line int, format string, args ...any) {
+	if line == 0 {
+		line = r.lineOf(where, field)
+	}
+	r.problems.add(where, field, line, format, args...)
+	r.bad[place{where, field}] = true
+}
+
+// lineOf is the line of field of where ("retry.max_wait", "command[0]"),
+// or of the nearest key it is inside; 0 when unknown.
+func (r *configReader) lineOf(where, field string) int {
+	for {
+		if l, ok := r.lines[place{where, field}]; ok {
+			return l
+		}
+		if field == "" {
+			return 0
+		}
+		field = field[:max(strings.LastIndexAny(field, ".["), 0)]
+	}
+}
+
+// line records where a key is written.
+func (r *configReader) line(where, field string, line int) {
+	r.lines[place{where, field}] = line // the last one: a key's own value after a merged one
+}
+
+// hasProblem reports whether a problem was reported about field of where.
+func (r *configReader) hasProblem(where, field string) bool { return r.bad[place{where, field}] }
 
 // walked is a mapping checked (or applied) at a place: anchors merged into
 // each other twice would otherwise be walked an exponential number of
@@ -70,13 +107,15 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 		return nil, r.err("")
 	}
 	cfg := &Config{}
+	var security map[string]securityEntry
 	if len(doc.Content) > 0 {
-		r.decodeTop(doc.Content[0], cfg)
+		security = r.decodeTop(doc.Content[0], cfg)
 	}
 	if r.broken["config"] {
 		return nil, r.err("")
 	}
-	r.resolveAll(cfg)
+	r.resolveAll(cfg, security)
+	cfg.Security = r.assembleAll(security)
 	r.check(cfg)
 	if err := r.err(""); err != nil {
 		return nil, err
@@ -86,7 +125,7 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 }
 
 func newReader(set *settings.Settings) *configReader {
-	return &configReader{set: set, broken: map[string]bool{}}
+	return &configReader{set: set, broken: map[string]bool{}, lines: map[place]int{}, bad: map[place]bool{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
@@ -104,15 +143,16 @@ func (r *configReader) parseDocument(data []byte) (*yaml.Node, bool) {
 	return &doc, true
 }
 
-// decodeTop decodes the top-level mapping section by section.
-func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
+// decodeTop decodes the top-level mapping section by section; the security
+// definitions are returned as the file writes them, to be assembled.
+func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) (security map[string]securityEntry) {
 	if n.Kind != yaml.MappingNode {
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			return
 		}
 		r.add("config", "", n.Line, "must be a mapping with security, rest, fhir and store")
 		r.broken["config"] = true
-		return
+		return nil
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -123,9 +163,10 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 			continue
 		}
 		seen[k.Value] = k.Line
+		r.line(k.Value, "", k.Line)
 		switch k.Value {
 		case "security":
-			cfg.Security = decodeSection[SecurityConfig](r, "security", v)
+			security = decodeSection[securityEntry](r, "security", v)
 		case "rest":
 			cfg.REST = decodeSection[rest.ConnConfig](r, "rest", v)
 		case "fhir":
@@ -136,6 +177,24 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 			r.add("config", k.Value, k.Line, "unknown section (want security, rest, fhir or store)")
 		}
 	}
+	return security
+}
+
+// assembleAll makes the security definitions of their entries.
+func (r *configReader) assembleAll(entries map[string]securityEntry) map[string]SecurityConfig {
+	if entries == nil {
+		return nil
+	}
+	out := make(map[string]SecurityConfig, len(entries))
+	for name, e := range entries {
+		where := fmt.Sprintf("security %q", name)
+		if r.broken[where] {
+			out[name] = e.SecurityConfig
+			continue
+		}
+		out[name] = r.assemble(where, name, e)
+	}
+	return out
 }
 
 // decodeStore decodes the store section: memory, or the section of a
@@ -214,6 +273,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 			continue
 		}
 		lines[k.Value] = k.Line
+		r.line(where, "", k.Line)
 		var e T
 		r.decodeEntry(where, v, &e, "")
 		out[k.Value] = e
@@ -255,6 +315,9 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix s
 func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.Type) (dup bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == supplierType {
+		t = reflect.TypeFor[supplierSection]()
 	}
 	n = deref(n)
 	if t.Kind() == reflect.Map && n.Kind == yaml.MappingNode {

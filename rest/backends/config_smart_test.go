@@ -129,7 +129,7 @@ func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
 
 func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	cfg := &Config{
-		Security: map[string]SecurityConfig{"s": {Type: typeOAuth2, ClientID: "c", ClientSecret: oauthclient.NewSecret("x")}},
+		Security: map[string]SecurityConfig{"s": {Type: typeOAuth2, Config: oauthclient.Config{ClientID: "c", ClientSecret: oauthclient.NewSecret("x")}}},
 		REST:     map[string]rest.ConnConfig{"crm": {BaseURL: "https://crm.example.com", Security: "s"}},
 		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: rest.ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}, SMART: true}},
 	}
@@ -143,12 +143,12 @@ func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 }
 
 func TestOAuthConfigConversion(t *testing.T) {
-	_, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, CertFile: "/x.crt"}, files.Read)
+	_, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, CertFile: "/x.crt"}, files.Read, nil)
 	require.Len(t, errs, 1)
 	assert.Equal(t, fieldError{"cert_file", "cert_file and key_file go together"}, errs[0])
 
-	oc, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: oauthclient.NewSecret("S3CRET"),
-		Params: map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("acme")}}, files.Read)
+	oc, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, Config: oauthclient.Config{TokenURL: "http://127.0.0.1/t", ClientSecret: oauthclient.NewSecret("S3CRET"),
+		Params: map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("acme")}}}, files.Read, nil)
 	require.Empty(t, errs)
 	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
 	assert.Equal(t, "acme", oc.Params["tenant"].Reveal())
