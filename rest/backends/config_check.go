@@ -264,4 +264,3 @@ func (r *configReader) checkStore(sc StoreConfig) {
 		}
 	}
 }
-

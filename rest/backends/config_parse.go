@@ -212,6 +212,7 @@ func (r *configReader) decodeStore(n *yaml.Node, sc *StoreConfig) {
 	r.checkDuplicates("store", "", n)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		r.line("store", k.Value, k.Line)
 		if k.Value == "memory" {
 			sc.Memory = &MemoryStoreConfig{}
 			r.decodeEntry("store", v, sc.Memory, "memory.")
