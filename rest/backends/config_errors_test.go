@@ -103,17 +103,17 @@ store:
 `
 	got := problemsWith(t, in, nil)
 	want := map[string]int{
-		`security "bearer": token`:                 2,
-		`security "file": client_secret`:          7,
-		`security "rt": refresh_token.value`:      12,
-		`security "rt": refresh_state_file`:       13,
-		`security "jb": assertion_claims.scope`:   21,
-		`security "nourl": token_url`:             22,
-		`security "login": headers.X-Key`:         23,
-		`security "partner": token_from.file`:     24,
-		`security "partner": expires_at`:          24,
-		`rest "crm": headers.Accept`:              28,
-		`store: fake`:                             30,
+		`security "bearer": token`:              2,
+		`security "file": client_secret`:        7,
+		`security "rt": refresh_token.value`:    12,
+		`security "rt": refresh_state_file`:     13,
+		`security "jb": assertion_claims.scope`: 21,
+		`security "nourl": token_url`:           22,
+		`security "login": headers.X-Key`:       23,
+		`security "partner": token_from.file`:   24,
+		`security "partner": expires_at`:        24,
+		`rest "crm": headers.Accept`:            28,
+		`store: fake`:                           30,
 	}
 	seen := map[string]int{}
 	for _, p := range got {

@@ -219,20 +219,54 @@ func TestGrantDefinitionCycle(t *testing.T) {
 }
 
 // The configuration, printed, logged or marshalled, shows none of the
-// grants' credentials: values, login fields and headers, command
-// arguments.
-func TestGrantConfigShowsNoSecret(t *testing.T) {
+// credentials of any type or grant: client secrets, keys, passwords, API
+// keys, tokens, supplied values, login fields and headers, command
+// arguments, params — whether rendered as a whole, as one definition, as
+// its oauthclient.Config, its grant or one of its suppliers.
+func TestEveryDefinitionShowsNoSecret(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	keyPEM := pemKey(t, key)
+	vars := map[string]string{"CS": "client-secret-70", "KEY": keyPEM, "PARAM": "param-value-71", "RT": "refresh-value-77",
+		"VAULT": "vault-token-78", "PIN": "pin-value-79", "HDR": "api-key-80", "PARTNER": "partner-tok-81", "SUBJECT": "subject-tok-82",
+		"ACTOR": "actor-tok-83", "PW": "password-84", "APIKEY": "api-key-85", "FIXED": "fixed-tok-86", "ASSERTION": "assertion-87",
+		"LOGIN": "login-secret-88"}
 	cfg, err := Parse([]byte(`
 security:
+  cc: {type: oauth2, token_url: "https://a.example/t", client_id: c, client_secret: "${CS}", params: {tenant: "${PARAM}"}, dpop_key: "${KEY}"}
+  pk: {type: oauth2, token_url: "https://a.example/t", client_id: c, auth_method: private_key_jwt, private_key: "${KEY}"}
   saas: {type: oauth2, grant: refresh_token, token_url: "https://a.example/t", client_id: c, refresh_token: {value: "${RT}"}}
   wl: {type: oauth2, grant: jwt_bearer, token_url: "https://a.example/t", assertion: {command: [vault, read, "--token=${VAULT}"]}}
-  vendor: {type: login, token_url: "https://a.example/l", fields: {pin: "${PIN}"}, headers: {X-Key: "${KEY}"}}
+  given: {type: oauth2, grant: jwt_bearer, token_url: "https://a.example/t", assertion: {value: "${ASSERTION}"}}
+  ex: {type: oauth2, grant: token_exchange, token_url: "https://a.example/t", subject_token: {value: "${SUBJECT}"}, actor_token: {value: "${ACTOR}"}}
+  vendor: {type: login, token_url: "https://a.example/l", client_id: u, client_secret: "${LOGIN}", client_id_field: user, client_secret_field: pw, fields: {pin: "${PIN}"}, headers: {X-Key: "${HDR}"}}
   partner: {type: bearer, token: "${PARTNER}", expires_at: "2030-01-01T00:00:00Z"}
-`), env(map[string]string{"RT": "refresh-value-77", "VAULT": "vault-token-78", "PIN": "pin-value-79", "KEY": "api-key-80", "PARTNER": "partner-tok-81"}))
+  fixed: {type: bearer, token: "${FIXED}"}
+  legacy: {type: basic, username: u, password: "${PW}"}
+  weather: {type: apikey, name: X-Key, value: "${APIKEY}"}
+`), env(vars))
 	require.NoError(t, err)
-	for name, v := range map[string]any{"Config": *cfg, "*Config": cfg, "saas": cfg.Security["saas"], "wl": cfg.Security["wl"],
-		"grant": cfg.Security["wl"].Grant, "supplier": cfg.Security["wl"].Grant.(oauthclient.JWTBearer).Assertion} {
-		rendertest.NoSecret(t, name, v, "refresh-value-77", "vault-token-78", "pin-value-79", "api-key-80", "partner-tok-81")
+	secrets := []string{"BEGIN PRIVATE KEY"}
+	for k, v := range vars {
+		if k != "KEY" {
+			secrets = append(secrets, v)
+		}
+	}
+	values := map[string]any{"Config": *cfg, "*Config": cfg, "Security map": cfg.Security}
+	for name, sc := range cfg.Security {
+		values[name] = sc
+		values[name+" *SecurityConfig"] = &sc
+		values[name+" oauthclient.Config"] = sc.Config
+		if sc.Grant != nil {
+			values[name+" grant"] = sc.Grant
+			for field, s := range suppliers(sc.Grant) {
+				values[name+" "+field] = s
+			}
+		}
+	}
+	require.Len(t, suppliers(cfg.Security["ex"].Grant), 2)
+	for name, v := range values {
+		rendertest.NoSecret(t, name, v, secrets...)
 	}
 }
 
