@@ -72,6 +72,11 @@ func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflec
 		r.decodeFields(where, field+".", val, reflect.ValueOf(s).Elem())
 		f.Set(reflect.ValueOf(s))
 		return
+	case f.Type() == supplierType: // yaml would set whatever the scalar is
+		if val.Tag != "!!null" {
+			r.add(where, field, val.Line, "%s", typeReason(supplierType, nil))
+		}
+		return
 	case f.Type() == timeType && val.Kind == yaml.ScalarNode:
 		r.decodeTime(where, field, val, f)
 		return
