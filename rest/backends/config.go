@@ -3,7 +3,7 @@ package backends
 import (
 	"encoding/json"
 
-	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/settings"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -87,8 +87,9 @@ type StoreConfig struct {
 	Memory *MemoryStoreConfig `yaml:"memory" json:"memory,omitempty"`
 	// Shared is the section of a store kept in another package, given to
 	// the loader with [WithStoreSection] (for example *redis.Config under
-	// "redis").
-	Shared cache.Config `yaml:"-" json:"-"`
+	// "redis"): a pointer to a struct with the Check and Open methods that
+	// WithStoreSection describes.
+	Shared any `yaml:"-" json:"-"`
 	// SharedName is the key Shared was written under ("redis").
 	SharedName string `yaml:"-" json:"-"`
 }
@@ -109,6 +110,12 @@ func (sc StoreConfig) asMap() map[string]any {
 		m[sc.SharedName] = sc.Shared
 	}
 	return m
+}
+
+// section returns Shared as a store section, if it is one.
+func (sc StoreConfig) section() (settings.StoreSection, bool) {
+	s, ok := sc.Shared.(settings.StoreSection)
+	return s, ok
 }
 
 // MemoryStoreConfig sizes the in-process store.

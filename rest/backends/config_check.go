@@ -258,9 +258,11 @@ func (r *configReader) checkStore(sc StoreConfig) {
 	if sc.Memory != nil && sc.Memory.Size < 0 {
 		r.add("store", "memory.size", 0, "must not be negative")
 	}
-	if sc.Shared != nil {
-		if err := sc.Shared.Check(r.set.StoreEnv()); err != nil {
+	if s, ok := sc.section(); ok {
+		if err := s.Check(r.set.StoreEnv()); err != nil {
 			r.add("store", sc.SharedName, 0, "%s", strings.TrimPrefix(err.Error(), sc.SharedName+": "))
 		}
+	} else if sc.Shared != nil {
+		r.add("store", sc.SharedName, 0, "%T is not a store section (see WithStoreSection)", sc.Shared)
 	}
 }

@@ -31,8 +31,8 @@ func (r *configReader) resolveAll(cfg *Config, security map[string]securityEntry
 	if cfg.Store.Memory != nil {
 		r.resolve("store", cfg.Store.Memory)
 	}
-	if cfg.Store.Shared != nil {
-		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem())
+	if v := reflect.ValueOf(cfg.Store.Shared); v.Kind() == reflect.Pointer && !v.IsNil() {
+		r.resolveValue("store", cfg.Store.SharedName, v.Elem())
 	}
 }
 
