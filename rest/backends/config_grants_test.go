@@ -6,9 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,4 +337,12 @@ func TestEverySecurityKeyDeclaresItsTypes(t *testing.T) {
 		assert.ElementsMatch(t, types, securityKeys()[key].types, key)
 	}
 	assert.Equal(t, grantRefreshToken, securityKeys()["refresh_state_file"].grant)
+	file := strings.Fields(`type token_url issuer client_id client_secret scopes audience resources params auth_method
+		private_key key_id signing_alg assertion_audience assertion_lifetime cert_file key_file ca_file timeout default_lifetime
+		dpop dpop_key dpop_alg username password in name value token grant assertion assertion_issuer assertion_subject
+		assertion_claims subject_token subject_token_type actor_token actor_token_type requested_token_type refresh_token
+		refresh_lifetime refresh_state_file method body client_id_field client_secret_field fields headers token_path
+		expires_in_path expires_at_path scheme token_from expires_at`)
+	assert.ElementsMatch(t, file, slices.Collect(maps.Keys(securityKeys())), "the keys of a security definition are the file's, no more")
+	assert.ElementsMatch(t, file, slices.Collect(maps.Keys(yamlFields(reflect.TypeFor[securityEntry]()))), "and the decoder reads them all")
 }
