@@ -178,15 +178,12 @@ func quoteOrMissing(s string) string {
 // through inline ones.
 func nonZeroFields(v reflect.Value) []string {
 	var out []string
-	t := v.Type()
-	for i := range t.NumField() {
-		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+	for _, f := range yamlStruct(v.Type()) {
 		switch {
-		case !t.Field(i).IsExported() || name == "-":
-		case strings.Contains(opts, "inline"):
-			out = append(out, nonZeroFields(v.Field(i))...)
-		case !v.Field(i).IsZero():
-			out = append(out, name)
+		case f.inline:
+			out = append(out, nonZeroFields(v.Field(f.index))...)
+		case !v.Field(f.index).IsZero():
+			out = append(out, f.name)
 		}
 	}
 	return out

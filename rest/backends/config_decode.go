@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"cmp"
 	"reflect"
 	"strings"
 	"sync"
@@ -29,7 +30,6 @@ func (r *configReader) decodeFields(where, prefix string, n *yaml.Node, v reflec
 		if !ok {
 			continue // unknown keys are checkKeys' problem
 		}
-		r.line(where, prefix+k.Value, k.Line)
 		r.decodeValue(where, prefix+k.Value, val, v.FieldByIndex(idx))
 	}
 	return true
@@ -102,7 +102,6 @@ func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflec
 				et = reflect.TypeFor[string]()
 			}
 			e := reflect.New(et)
-			r.line(where, field+"."+k.Value, k.Line)
 			if err := ev.Decode(e.Interface()); err != nil {
 				r.add(where, field+"."+shortKey(k.Value), ev.Line, "%s", typeReason(et, err))
 				continue
@@ -189,6 +188,39 @@ func stripLine(msg string) string {
 		}
 	}
 	return msg
+}
+
+// yamlField is a field of a struct as the file knows it.
+type yamlField struct {
+	index  int
+	name   string // its key; "" for an inline field
+	inline bool
+}
+
+// yamlStructs caches yamlStruct by type: the slice is never modified.
+var yamlStructs sync.Map
+
+// yamlStruct lists the exported fields of struct t that the file has (not
+// tagged "-"), with their keys. The slice returned is shared.
+func yamlStruct(t reflect.Type) []yamlField {
+	if fs, ok := yamlStructs.Load(t); ok {
+		return fs.([]yamlField)
+	}
+	var out []yamlField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			out = append(out, yamlField{index: i, inline: true})
+			continue
+		}
+		out = append(out, yamlField{index: i, name: cmp.Or(name, strings.ToLower(f.Name))})
+	}
+	yamlStructs.Store(t, out)
+	return out
 }
 
 // fieldIndexes caches yamlFieldIndex by type: the map is never modified.

@@ -28,7 +28,7 @@ type configReader struct {
 	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
 	checked map[walked]bool     // what checkKeys has seen, and whether it found a key twice
 	applied map[walked]bool     // the merged mappings decodeFields has applied
-	lines   map[place]int       // where each key decoded is written
+	at      map[string]written  // where each entry (and section) is written
 	bad     map[place]bool      // the places a problem was reported about
 }
 
@@ -45,23 +45,74 @@ func (r *configReader) add(where, field string, line int, format string, args ..
 	r.bad[place{where, field}] = true
 }
 
-// lineOf is the line of field of where ("retry.max_wait", "command[0]"),
-// or of the nearest key it is inside; 0 when unknown.
-func (r *configReader) lineOf(where, field string) int {
-	for {
-		if l, ok := r.lines[place{where, field}]; ok {
-			return l
-		}
-		if field == "" {
-			return 0
-		}
-		field = field[:max(strings.LastIndexAny(field, ".["), 0)]
-	}
+// written is an entry's key and value in the file.
+type written struct{ key, value *yaml.Node }
+
+// entry records where the entry (or section) where is written.
+func (r *configReader) entry(where string, key, value *yaml.Node) {
+	r.at[where] = written{key, value}
 }
 
-// line records where a key is written.
-func (r *configReader) line(where, field string, line int) {
-	r.lines[place{where, field}] = line // the last one: a key's own value after a merged one
+// lineOf is the line of field of where ("retry.max_wait", "command[0]",
+// "fields.a.b"), else of the nearest key it is inside, else of the entry;
+// 0 when unknown. The file is searched only when a problem is reported.
+func (r *configReader) lineOf(where, field string) int {
+	w, ok := r.at[where]
+	if !ok {
+		return 0
+	}
+	line, n := w.key.Line, w.value
+	field, _, _ = strings.Cut(field, "[") // command[0]: the line of command
+	for field != "" {
+		k, v := lookup(n, field) // a whole dotted name first (fields: {a.b: x})
+		rest := ""
+		if k == nil {
+			var head string
+			head, rest, _ = strings.Cut(field, ".")
+			if k, v = lookup(n, head); k == nil {
+				break
+			}
+		}
+		line, n, field = k.Line, v, rest
+	}
+	return line
+}
+
+// lookup finds key in mapping n: its own, else through the mappings it
+// merges (<<), as the value YAML gives it.
+func lookup(n *yaml.Node, key string) (k, v *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := len(n.Content) - 2; i >= 0; i -= 2 {
+		if n.Content[i].Value == key && n.Content[i].Value != "<<" {
+			return n.Content[i], n.Content[i+1]
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" {
+			continue
+		}
+		for _, m := range merged(n.Content[i+1]) {
+			if m.Kind == yaml.MappingNode && m != n {
+				if k, v := lookupOwn(m, key); k != nil {
+					return k, v
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// lookupOwn finds key among n's own keys.
+func lookupOwn(n *yaml.Node, key string) (k, v *yaml.Node) {
+	for i := len(n.Content) - 2; i >= 0; i -= 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i], n.Content[i+1]
+		}
+	}
+	return nil, nil
 }
 
 // hasProblem reports whether a problem was reported about field of where.
@@ -125,7 +176,7 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 }
 
 func newReader(set *settings.Settings) *configReader {
-	return &configReader{set: set, broken: map[string]bool{}, lines: map[place]int{}, bad: map[place]bool{}}
+	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
@@ -163,7 +214,7 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) (security map[string
 			continue
 		}
 		seen[k.Value] = k.Line
-		r.line(k.Value, "", k.Line)
+		r.entry(k.Value, k, v)
 		switch k.Value {
 		case "security":
 			security = decodeSection[securityEntry](r, "security", v)
@@ -212,7 +263,6 @@ func (r *configReader) decodeStore(n *yaml.Node, sc *StoreConfig) {
 	r.checkDuplicates("store", "", n)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		r.line("store", k.Value, k.Line)
 		if k.Value == "memory" {
 			sc.Memory = &MemoryStoreConfig{}
 			r.decodeEntry("store", v, sc.Memory, "memory.")
@@ -274,7 +324,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 			continue
 		}
 		lines[k.Value] = k.Line
-		r.line(where, "", k.Line)
+		r.entry(where, k, v)
 		var e T
 		r.decodeEntry(where, v, &e, "")
 		out[k.Value] = e

@@ -71,18 +71,12 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 			r.resolveValue(where, field, v.Elem())
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if !f.IsExported() || name == "-" {
-				continue
-			}
+		for _, f := range yamlStruct(v.Type()) {
 			sub := field
-			if !strings.Contains(opts, "inline") {
-				sub = joinField(field, name)
+			if !f.inline {
+				sub = joinField(field, f.name)
 			}
-			r.resolveValue(where, sub, v.Field(i))
+			r.resolveValue(where, sub, v.Field(f.index))
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
