@@ -193,7 +193,7 @@ func (r *configReader) checkConn(where string, cc rest.ConnConfig, security map[
 	if _, err := urlpath.ParseBase(cc.BaseURL, r.set.Insecure); err != nil {
 		r.add(where, "base_url", 0, "%v", err)
 	}
-	if _, ok := security[cc.Security]; cc.Security != "" && !ok {
+	if _, ok := security[cc.Security]; cc.Security != "" && !ok && !r.broken["security"] {
 		known := slices.Sorted(maps.Keys(security))
 		r.add(where, "security", 0, "unknown security definition %q (known: %s)", cc.Security, listOrNone(known))
 	}

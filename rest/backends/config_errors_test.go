@@ -49,6 +49,17 @@ func TestConfigOneCauseOneMessage(t *testing.T) {
 	}
 }
 
+// A security section that is not a mapping is one problem, not one more
+// for each connection that names a definition.
+func TestConfigBrokenSecuritySectionIsOneProblem(t *testing.T) {
+	got := problemsWith(t, `security: [crm-oauth]
+rest:
+  crm: {base_url: 'https://crm.example.com', security: crm-oauth}
+  erp: {base_url: 'https://erp.example.com', security: erp-oauth}
+`, nil)
+	assert.Equal(t, []Problem{{Where: "security", Reason: "must be a mapping from names to definitions", Line: 1}}, got)
+}
+
 // A variable missing from the base URL of a smart: true connection is
 // reported there, once: not also as a discovery_url (a field the file
 // does not have, derived from that base URL) of its definition.

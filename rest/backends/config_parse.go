@@ -304,6 +304,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 	}
 	if n.Kind != yaml.MappingNode {
 		r.add(section, "", n.Line, "must be a mapping from names to definitions")
+		r.broken[section] = true // what it holds is unknown: not named again
 		return nil
 	}
 	out := make(map[string]T, len(n.Content)/2)
