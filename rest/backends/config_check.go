@@ -66,6 +66,11 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		r.add(where, "type", 0, "%s (want %s)", quoteOrMissing(sc.Type), securityTypes)
 		return
 	}
+	for _, f := range nonZeroFields(reflect.ValueOf(sc)) { // again, for a Config built in code
+		if f != "type" && f != "grant" && !slices.Contains(securityKeys()[f].types, sc.Type) {
+			r.add(where, f, 0, "does not apply to type %s", sc.Type)
+		}
+	}
 	switch sc.Type {
 	case typeLogin:
 		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout, "default_lifetime": sc.DefaultLifetime})

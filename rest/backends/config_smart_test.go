@@ -140,6 +140,11 @@ func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	assert.Equal(t, `security "s"`, ce.Problems[0].Where)
 	assert.Equal(t, "token_url", ce.Problems[0].Field)
 	assert.Contains(t, ce.Problems[0].Reason, `rest "crm" cannot discover it`)
+
+	cfg.Security["s"] = SecurityConfig{Type: typeBasic, Username: "u", Config: oauthclient.Config{Scopes: []string{"a"}}}
+	_, err = Open(context.Background(), cfg)
+	require.ErrorAs(t, err, &ce, "%v", err)
+	assert.Contains(t, ce.Problems, Problem{Where: `security "s"`, Field: "scopes", Reason: "does not apply to type basic"})
 }
 
 func TestOAuthConfigConversion(t *testing.T) {
