@@ -241,26 +241,20 @@ func yamlFieldIndex(t reflect.Type) map[string][]int {
 // is the shallower one's (as in Go and encoding/json), else the first's.
 func buildFieldIndex(t reflect.Type) map[string][]int {
 	out := map[string][]int{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
+	for _, f := range yamlStruct(t) {
+		if !f.inline {
+			out[f.name] = []int{f.index}
+		}
+	}
+	for _, f := range yamlStruct(t) {
+		if !f.inline {
 			continue
 		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch {
-		case name == "-":
-			continue
-		case strings.Contains(opts, "inline"):
-			for k, idx := range buildFieldIndex(f.Type) {
-				if old, ok := out[k]; !ok || len(old) > len(idx)+1 {
-					out[k] = append([]int{i}, idx...)
-				}
+		for k, idx := range buildFieldIndex(t.Field(f.index).Type) {
+			if old, ok := out[k]; !ok || len(old) > len(idx)+1 {
+				out[k] = append([]int{f.index}, idx...)
 			}
-			continue
-		case name == "":
-			name = strings.ToLower(f.Name)
 		}
-		out[name] = []int{i}
 	}
 	return out
 }
