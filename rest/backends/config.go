@@ -42,7 +42,10 @@ const (
 // (oauthclient.JWTBearer, TokenExchange, RefreshToken, Login, Imported),
 // which the file writes beside them: Config.Grant is set by grant: (and by
 // type: login, or a bearer token with token_from or expires_at). The
-// fields below are the ones that are not OAuth's.
+// fields below are the ones that are not OAuth's. ([Parse] and [Open]
+// check the whole definition, certificate files and references included;
+// the Validate method it gets from oauthclient.Config sees only the OAuth
+// fields.)
 type SecurityConfig struct {
 	Type string `yaml:"type" json:"type" use:"any"` // oauth2, login, basic, apikey, bearer or none
 
