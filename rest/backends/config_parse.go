@@ -24,12 +24,13 @@ type configReader struct {
 	set   *settings.Settings
 	users users // of the configuration being checked
 	problems
-	broken  map[string]bool     // entries that did not decode: not checked further
-	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
-	checked map[walked]bool     // what checkKeys has seen, and whether it found a key twice
-	applied map[walked]bool     // the merged mappings decodeFields has applied
-	at      map[string]written  // where each entry (and section) is written
-	bad     map[place]bool      // the places a problem was reported about
+	broken  map[string]bool            // entries that did not decode: not checked further
+	walking map[*yaml.Node]bool        // the mappings checkKeys is inside: an alias to one is a cycle
+	checked map[walked]bool            // what checkKeys has seen, and whether it found a key twice
+	applied map[walked]bool            // the merged mappings decodeFields has applied
+	at      map[string]written         // where each entry (and section) is written
+	keys    map[*yaml.Node]mappingKeys // the keys of the mappings lineOf searched
+	bad     map[place]bool             // the places a problem was reported about
 }
 
 // place is a field of an entry ("" for the entry itself).
@@ -64,12 +65,12 @@ func (r *configReader) lineOf(where, field string) int {
 	line, n := w.key.Line, w.value
 	field, _, _ = strings.Cut(field, "[") // command[0]: the line of command
 	for field != "" {
-		k, v := lookup(n, field) // a whole dotted name first (fields: {a.b: x})
+		k, v := r.lookup(n, field) // a whole dotted name first (fields: {a.b: x})
 		rest := ""
 		if k == nil {
 			var head string
 			head, rest, _ = strings.Cut(field, ".")
-			if k, v = lookup(n, head); k == nil {
+			if k, v = r.lookup(n, head); k == nil {
 				break
 			}
 		}
@@ -80,39 +81,54 @@ func (r *configReader) lineOf(where, field string) int {
 
 // lookup finds key in mapping n: its own, else through the mappings it
 // merges (<<), as the value YAML gives it.
-func lookup(n *yaml.Node, key string) (k, v *yaml.Node) {
+func (r *configReader) lookup(n *yaml.Node, key string) (k, v *yaml.Node) {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	for i := len(n.Content) - 2; i >= 0; i -= 2 {
-		if n.Content[i].Value == key && n.Content[i].Value != "<<" {
-			return n.Content[i], n.Content[i+1]
-		}
+	ks := r.keysOf(n)
+	if i, ok := ks.own[key]; ok {
+		return n.Content[i], n.Content[i+1]
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value != "<<" {
-			continue
-		}
+	for _, i := range ks.merges {
 		for _, m := range merged(n.Content[i+1]) {
-			if m.Kind == yaml.MappingNode && m != n {
-				if k, v := lookupOwn(m, key); k != nil {
-					return k, v
-				}
+			if m.Kind != yaml.MappingNode || m == n {
+				continue
+			}
+			if i, ok := r.keysOf(m).own[key]; ok {
+				return m.Content[i], m.Content[i+1]
 			}
 		}
 	}
 	return nil, nil
 }
 
-// lookupOwn finds key among n's own keys.
-func lookupOwn(n *yaml.Node, key string) (k, v *yaml.Node) {
-	for i := len(n.Content) - 2; i >= 0; i -= 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i], n.Content[i+1]
-		}
+// mappingKeys indexes a mapping's own keys (the last of a key written
+// twice) and its merges (<<).
+type mappingKeys struct {
+	own    map[string]int
+	merges []int
+}
+
+// keysOf indexes mapping n, once: many problems in one large mapping each
+// find their key at once.
+func (r *configReader) keysOf(n *yaml.Node) mappingKeys {
+	if m, ok := r.keys[n]; ok {
+		return m
 	}
-	return nil, nil
+	m := mappingKeys{own: make(map[string]int, len(n.Content)/2)}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "<<" {
+			m.merges = append(m.merges, i)
+			continue
+		}
+		m.own[n.Content[i].Value] = i
+	}
+	if r.keys == nil {
+		r.keys = map[*yaml.Node]mappingKeys{}
+	}
+	r.keys[n] = m
+	return m
 }
 
 // hasProblem reports whether a problem was reported about field of where.
