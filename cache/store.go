@@ -81,20 +81,11 @@ type LockWatcher interface {
 	Unlocked(key string) <-chan struct{}
 }
 
-// Config is a shared store's section of a configuration file (package
-// cache/redis's Config), which package rest/backends decodes, checks at
-// load time and opens. It lets the file name a store whose code the
-// assembly does not link.
-type Config interface {
-	// Check reports what is wrong with the section without connecting,
-	// reading the files it names with env.ReadFile.
-	Check(env Env) error
-	// Open returns the store the section describes. The registry that
-	// opened it closes it when it implements io.Closer.
-	Open(ctx context.Context, env Env) (Store, error)
-}
-
-// Env is what the assembly that opens a [Config] shares with it.
+// Env is what the assembly that loads a configuration file shares with
+// the section of a store kept in another package (cache/redis's Config),
+// whose Check(Env) error and Open(ctx, Env) (Store, error) it calls: see
+// rest/backends.WithStoreSection. It lets the file name a store whose code
+// the assembly does not link.
 type Env struct {
 	Now      func() time.Time                  // the clock; nil for time.Now
 	Logger   *slog.Logger                      // nil for none

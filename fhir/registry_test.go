@@ -377,7 +377,7 @@ fhir:
 // A configuration built in code skips the loader; Open checks it the same
 // way, so that what cannot work is never built.
 func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
-	smartDef := backends.SecurityConfig{Type: "oauth2", ClientID: "ehr-client", PrivateKey: oauthclient.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
+	smartDef := backends.SecurityConfig{Type: "oauth2", Config: oauthclient.Config{ClientID: "ehr-client", PrivateKeyPEM: oauthclient.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}}
 	conn := func(base, sec string) backends.FHIRConfig {
 		return backends.FHIRConfig{ConnConfig: backends.ConnConfig{ConnConfig: rest.ConnConfig{BaseURL: base, Security: sec}}, SMART: true}
 	}

@@ -50,12 +50,21 @@ func NewSecret(s string) Secret { return redact.NewSecret(s) }
 // fields take the documented defaults. Config never prints its secrets:
 // they are [Secret]s, and the keys, the certificate and the functions are
 // left out of encoding/json and YAML (fmt shows a key only as a pointer).
+//
+// The json and yaml tags are the keys of a security definition in a
+// configuration file (package rest/backends), and these comments are their
+// reference; a field tagged "-" is not written in a file.
 type Config struct {
-	Name string // definition name, used in errors and logs
+	// Name is the definition's name, used in errors and logs (a
+	// configuration file gives it as the definition's key).
+	Name string `json:"name,omitempty" yaml:"-"`
 	// Grant is how tokens are obtained: nil for client credentials, or
 	// [JWTBearer], [TokenExchange], [RefreshToken], [Login], [Imported].
-	Grant    Grant
-	TokenURL string // token endpoint; must be https unless Options.AllowInsecureHTTP
+	// A configuration file names it with grant: (client_credentials,
+	// jwt_bearer, token_exchange, refresh_token) or type: login, and writes
+	// its fields beside the others.
+	Grant    Grant  `json:"grant,omitempty" yaml:"grant,omitempty"`
+	TokenURL string `json:"token_url,omitempty" yaml:"token_url"` // token endpoint; must be https unless Options.AllowInsecureHTTP
 	// DiscoveryURL, used when TokenURL is empty, is a discovery document
 	// that names the token endpoint: a SMART configuration
 	// (<fhir base>/.well-known/smart-configuration, see
@@ -63,8 +72,9 @@ type Config struct {
 	// OpenID configuration. It is read before the first fetch and kept for
 	// an hour; a document that lists the token endpoint's
 	// authentication methods or signing algorithms must list the ones this
-	// definition uses.
-	DiscoveryURL string
+	// definition uses. A configuration file does not write it: a FHIR
+	// connection with smart: true derives it from its base_url.
+	DiscoveryURL string `json:"discovery_url,omitempty" yaml:"-"`
 	// DiscoveryClient reads the discovery document, for a server that needs
 	// TLS settings of its own. Default: the client of token requests.
 	DiscoveryClient *http.Client `json:"-" yaml:"-"`
@@ -78,27 +88,27 @@ type Config struct {
 	// Connect Discovery), whose "issuer" must be this one; kept like
 	// DiscoveryURL's. With TokenURLFunc it names the server in the cache key,
 	// so that tokens of different servers are never shared (default Name).
-	Issuer       string
-	ClientID     string   // client_id
-	ClientSecret Secret   // for client_secret_basic, client_secret_post and client_secret_jwt
-	Scopes       []string // sent space-separated as "scope"
-	Audience     string   // "audience" parameter (Auth0, Okta custom servers…)
-	Resources    []string // RFC 8707 "resource" indicators, one parameter each
+	Issuer       string   `json:"issuer,omitempty" yaml:"issuer"`
+	ClientID     string   `json:"client_id,omitempty" yaml:"client_id"`         // client_id
+	ClientSecret Secret   `json:"client_secret,omitempty" yaml:"client_secret"` // for client_secret_basic, client_secret_post and client_secret_jwt
+	Scopes       []string `json:"scopes,omitempty" yaml:"scopes"`               // sent space-separated as "scope"
+	Audience     string   `json:"audience,omitempty" yaml:"audience"`           // "audience" parameter (Auth0, Okta custom servers…)
+	Resources    []string `json:"resources,omitempty" yaml:"resources"`         // RFC 8707 "resource" indicators, one parameter each
 	// Params are extra form parameters of token requests (a tenant, an
 	// API key some servers want), and of the authorization URL
 	// ([AuthCodeURL]: prompt, access_type…), sent as they are. Their values
 	// are held as secrets: they never print, and are blanked from whatever
 	// a server echoes.
-	Params     map[string]Secret
-	AuthMethod AuthMethod // default AuthClientSecretBasic
+	Params     map[string]Secret `json:"params,omitempty" yaml:"params"`
+	AuthMethod AuthMethod        `json:"auth_method,omitempty" yaml:"auth_method"` // default AuthClientSecretBasic
 
 	// private_key_jwt (RFC 7523). PrivateKey wins over PrivateKeyPEM.
-	PrivateKeyPEM     Secret        // PKCS#1, PKCS#8 or SEC 1 (EC) PEM
-	PrivateKey        crypto.Signer `json:"-" yaml:"-"` // *rsa.PrivateKey or *ecdsa.PrivateKey
-	KeyID             string        // "kid" header
-	SigningAlg        string        // RS256, RS384, PS256, ES256, ES384 (default RS384 for RSA, by curve for EC); HS256 (default), HS384, HS512 for client_secret_jwt
-	AssertionAudience string        // "aud" claim; default TokenURL
-	AssertionLifetime time.Duration // "exp" − "iat"; default 1m, at most 5m
+	PrivateKeyPEM     Secret        `json:"private_key,omitempty" yaml:"private_key"`               // PKCS#1, PKCS#8 or SEC 1 (EC) PEM; in a file, usually file:/path
+	PrivateKey        crypto.Signer `json:"-" yaml:"-"`                                             // *rsa.PrivateKey or *ecdsa.PrivateKey
+	KeyID             string        `json:"key_id,omitempty" yaml:"key_id"`                         // "kid" header
+	SigningAlg        string        `json:"signing_alg,omitempty" yaml:"signing_alg"`               // RS256, RS384, PS256, ES256, ES384 (default RS384 for RSA, by curve for EC); HS256 (default), HS384, HS512 for client_secret_jwt
+	AssertionAudience string        `json:"assertion_audience,omitempty" yaml:"assertion_audience"` // "aud" claim; default TokenURL
+	AssertionLifetime time.Duration `json:"assertion_lifetime,omitempty" yaml:"assertion_lifetime"` // "exp" − "iat"; default 1m, at most 5m
 
 	// DPoP (RFC 9449): sender-constrained tokens. With DPoP set (or a key
 	// given), token requests carry a proof of possession of the key, and a
@@ -106,10 +116,10 @@ type Config struct {
 	// proof on every request. Without a key, an EC key (P-256, or P-384 for
 	// ES384) is generated in memory. DPoPKey wins over DPoPKeyPEM. A key or
 	// an algorithm implies DPoP.
-	DPoP       bool
-	DPoPKey    crypto.Signer `json:"-" yaml:"-"` // *ecdsa.PrivateKey or *rsa.PrivateKey
-	DPoPKeyPEM Secret        // PKCS#1, PKCS#8 or SEC 1 PEM
-	DPoPAlg    string        // ES256 (default for EC P-256), ES384, RS256, PS256 (default for RSA)
+	DPoP       bool          `json:"dpop,omitempty" yaml:"dpop"`
+	DPoPKey    crypto.Signer `json:"-" yaml:"-"`                         // *ecdsa.PrivateKey or *rsa.PrivateKey
+	DPoPKeyPEM Secret        `json:"dpop_key,omitempty" yaml:"dpop_key"` // PKCS#1, PKCS#8 or SEC 1 PEM; in a file, usually file:/path
+	DPoPAlg    string        `json:"dpop_alg,omitempty" yaml:"dpop_alg"` // ES256 (default for EC P-256), ES384, RS256, PS256 (default for RSA)
 
 	// Mutual TLS (RFC 8705): the client certificate presented to the token
 	// endpoint (tls_client_auth, self_signed_tls_client_auth) and, by the
@@ -125,13 +135,12 @@ type Config struct {
 	// Certificate or the files, not both. RootCAs, when set, verifies the
 	// token endpoint.
 	Certificate *tls.Certificate `json:"-" yaml:"-"`
-	CertFile    string
-	KeyFile     string
-	RootCAs     *x509.CertPool
+	CertFile    string           `json:"cert_file,omitempty" yaml:"cert_file"`
+	KeyFile     string           `json:"key_file,omitempty" yaml:"key_file"`
+	RootCAs     *x509.CertPool   `json:"-" yaml:"-"` // in a file: ca_file (a PEM path)
 
-	Timeout         time.Duration // one token call; default 10s
-	DefaultLifetime time.Duration // when the response has no expires_in; default 1h
-
+	Timeout         time.Duration `json:"timeout,omitempty" yaml:"timeout"`                   // one token call; default 10s
+	DefaultLifetime time.Duration `json:"default_lifetime,omitempty" yaml:"default_lifetime"` // when the response has no expires_in; default 1h
 }
 
 // ConfigError reports an invalid field of a security definition. It never

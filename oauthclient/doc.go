@@ -265,6 +265,14 @@
 // {value: ${VAR}}, or, for a token exchange, {definition: other}
 // (another definition's current token).
 //
+// In a configuration file (package rest/backends) a definition is a
+// [Config]: its keys are the json and yaml tags of Config's fields and of
+// its grant's (JWTBearer, TokenExchange, RefreshToken, Login, Imported),
+// written side by side, and the fields' doc comments are their reference.
+// [Config.Validate] checks a definition as NewSource would, without
+// building anything that runs: that is how the file is checked. Every
+// grant, as a file declares it:
+//
 //		security:
 //		  crm-workload:                    # JWT bearer (RFC 7523 §2.1): a workload identity
 //		    type: oauth2

@@ -29,11 +29,13 @@ const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 // already expired is refused before it is sent. A [Source] serves one
 // subject at a time: the one its supplier yields at its latest fetch.
 type TokenExchange struct {
-	SubjectToken       Supplier // required
-	SubjectTokenType   string   // default "urn:ietf:params:oauth:token-type:access_token"
-	ActorToken         Supplier // optional: who acts on the subject's behalf
-	ActorTokenType     string   // default "urn:ietf:params:oauth:token-type:access_token" when ActorToken is set
-	RequestedTokenType string   // optional, e.g. "urn:ietf:params:oauth:token-type:jwt"
+	SubjectToken Supplier `json:"subject_token,omitempty" yaml:"subject_token,omitempty"` // required
+	// The token types are URNs, or their short names: access_token,
+	// refresh_token, id_token, jwt, saml1, saml2.
+	SubjectTokenType   string   `json:"subject_token_type,omitempty" yaml:"subject_token_type"`     // default access_token
+	ActorToken         Supplier `json:"actor_token,omitempty" yaml:"actor_token,omitempty"`         // optional: who acts on the subject's behalf
+	ActorTokenType     string   `json:"actor_token_type,omitempty" yaml:"actor_token_type"`         // default access_token when ActorToken is set
+	RequestedTokenType string   `json:"requested_token_type,omitempty" yaml:"requested_token_type"` // optional, e.g. jwt
 }
 
 func (TokenExchange) grantKind() string { return grantTokenExchange }
@@ -55,11 +57,23 @@ func newTokenExchange(cfg Config, g TokenExchange, now func() time.Time) (endpoi
 	if g.ActorToken == nil && g.ActorTokenType != "" {
 		return nil, bad("actor_token_type", "given without actor_token")
 	}
-	e := &exchangeGrant{def: cfg.Name, g: g, subjectType: cmp.Or(g.SubjectTokenType, tokenTypeAccessToken), now: now}
+	g.RequestedTokenType = tokenTypeURN(g.RequestedTokenType)
+	e := &exchangeGrant{def: cfg.Name, g: g, subjectType: cmp.Or(tokenTypeURN(g.SubjectTokenType), tokenTypeAccessToken), now: now}
 	if g.ActorToken != nil {
-		e.actorTyp = cmp.Or(g.ActorTokenType, tokenTypeAccessToken)
+		e.actorTyp = cmp.Or(tokenTypeURN(g.ActorTokenType), tokenTypeAccessToken)
 	}
 	return e, nil
+}
+
+// tokenTypeURN is the URN of a token type given by its short name
+// (access_token, refresh_token, id_token, jwt, saml1, saml2); any other
+// value as it is.
+func tokenTypeURN(t string) string {
+	switch t {
+	case "access_token", "refresh_token", "id_token", "jwt", "saml1", "saml2":
+		return "urn:ietf:params:oauth:token-type:" + t
+	}
+	return t
 }
 
 func (e *exchangeGrant) kind() string { return grantTokenExchange }

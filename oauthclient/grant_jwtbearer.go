@@ -39,15 +39,15 @@ import (
 // refused before it is sent.
 type JWTBearer struct {
 	// Assertion supplies a JWT issued elsewhere; nil: tokenwire signs one.
-	Assertion Supplier
+	Assertion Supplier `json:"assertion,omitempty" yaml:"assertion,omitempty"`
 	// Issuer is the iss of a signed assertion; default Config.ClientID.
-	Issuer string
+	Issuer string `json:"assertion_issuer,omitempty" yaml:"assertion_issuer"`
 	// Subject is the sub of a signed assertion: required when signing.
-	Subject string
+	Subject string `json:"assertion_subject,omitempty" yaml:"assertion_subject"`
 	// Claims are further claims of a signed assertion, such as the
 	// "scope" claim Google's service accounts send; iss, sub, aud, iat,
 	// nbf, exp and jti are tokenwire's.
-	Claims map[string]any
+	Claims map[string]any `json:"assertion_claims,omitempty" yaml:"assertion_claims"`
 }
 
 func (JWTBearer) grantKind() string { return grantJWTBearer }

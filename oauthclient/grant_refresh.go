@@ -65,14 +65,14 @@ const defaultRefreshLifetime = 90 * 24 * time.Hour
 // record so that no replica sends it again, and no token request is made
 // until Token supplies a new refresh token.
 type RefreshToken struct {
-	Token Supplier `json:"-" yaml:"-"` // required: the refresh token obtained by authorising once
+	Token Supplier `json:"refresh_token,omitempty" yaml:"refresh_token,omitempty"` // required: the refresh token obtained by authorising once
 	// StateFile, when set, is where the family's newest refresh token is
 	// kept across restarts (mode 0600, replaced atomically: temporary
 	// file, fsync, rename): a single instance on the memory store
 	// survives a restart with it. It holds a live credential: keep it
 	// where the Token's own file would be kept. It keeps one family:
 	// each definition needs its own.
-	StateFile string
+	StateFile string `json:"refresh_state_file,omitempty" yaml:"refresh_state_file"`
 	// OnRotate, when set, is told each refresh token the server rotates
 	// in, after it is in its places of record and while the family's
 	// lock is held, so calls never overlap nor come out of order. Its
@@ -81,7 +81,7 @@ type RefreshToken struct {
 	OnRotate func(ctx context.Context, refreshToken Secret) error `json:"-" yaml:"-"`
 	// Lifetime is how long the store keeps a rotated refresh token when
 	// the server does not say; default 90 days.
-	Lifetime time.Duration
+	Lifetime time.Duration `json:"refresh_lifetime,omitempty" yaml:"refresh_lifetime"`
 }
 
 func (RefreshToken) grantKind() string { return grantRefreshToken }

@@ -24,9 +24,11 @@ var ErrExpired = errors.New("token expired")
 // imported token is never put in the shared store (reading it again is as
 // cheap).
 type Imported struct {
-	Token  Supplier  // required
-	Expiry time.Time // when Token does not say and the token is no JWT with exp
-	Scheme string    // the Authorization scheme; default "Bearer"
+	// Token is required. A configuration file writes it as token_from, or
+	// gives a fixed token as token: (type bearer).
+	Token  Supplier  `json:"token_from,omitempty" yaml:"token_from,omitempty"`
+	Expiry time.Time `json:"expires_at,omitzero" yaml:"expires_at,omitempty"` // when Token does not say and the token is no JWT with exp (RFC 3339 in a file)
+	Scheme string    `json:"scheme,omitempty" yaml:"scheme"`                  // the Authorization scheme; default "Bearer"
 }
 
 func (Imported) grantKind() string { return grantImported }
@@ -37,7 +39,9 @@ type importedFetcher struct {
 	now func() time.Time
 }
 
-func newImportedSource(cfg Config, g Imported, opts Options) (*Source, error) {
+// prepareImported validates an Imported definition; start makes its
+// source.
+func prepareImported(cfg Config, g Imported, opts Options) (start func() *Source, err error) {
 	if g.Token == nil {
 		return nil, &ConfigError{Definition: cfg.Name, Field: "token", Reason: "missing: where the imported token is read"}
 	}
@@ -45,10 +49,12 @@ func newImportedSource(cfg Config, g Imported, opts Options) (*Source, error) {
 		return nil, &ConfigError{Definition: cfg.Name, Field: "scheme", Reason: "must be one word of printable characters"}
 	}
 	f := &importedFetcher{cfg: cfg, g: g, now: opts.withDefaults().Now}
-	s := newSource(cfg.Name, f, opts, grantImported)
-	s.key = "" // never shared: reading the token again is as cheap
-	s.timeout = sharedFetchBound(cfg.Timeout, Options{})
-	return s, nil
+	return func() *Source {
+		s := newSource(cfg.Name, f, opts, grantImported)
+		s.key = "" // never shared: reading the token again is as cheap
+		s.timeout = sharedFetchBound(cfg.Timeout, Options{})
+		return s
+	}, nil
 }
 
 func (f *importedFetcher) Fetch(ctx context.Context) (*Token, error) {

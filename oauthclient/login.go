@@ -36,30 +36,31 @@ import (
 // like a token; a 2xx answer without a token at TokenPath is one matching
 // [ErrMalformedResponse].
 type Login struct {
-	Method string // POST (default), PUT or GET (the fields then go in the query)
-	Body   string // "json" (default): the fields as a JSON object; "form": form-encoded
+	Method string `json:"method,omitempty" yaml:"method"` // POST (default), PUT or GET (the fields then go in the query)
+	Body   string `json:"body,omitempty" yaml:"body"`     // "json" (default): the fields as a JSON object; "form": form-encoded
 	// ClientIDField and ClientSecretField name the body fields that carry
 	// Config.ClientID and Config.ClientSecret ("username", "password"…).
 	// A dotted name nests in a JSON body: "auth.user" is {"auth":{"user":…}}.
-	ClientIDField, ClientSecretField string
+	ClientIDField     string `json:"client_id_field,omitempty" yaml:"client_id_field"`
+	ClientSecretField string `json:"client_secret_field,omitempty" yaml:"client_secret_field"`
 	// Fields are further body fields (constants, ${VAR} and file: values
 	// of a configuration file), dotted names nesting as above. Their
 	// values are scrubbed from errors like secrets.
-	Fields map[string]Secret
+	Fields map[string]Secret `json:"fields,omitempty" yaml:"fields"`
 	// Header holds headers of the login request (an API key…).
-	Header map[string]Secret
+	Header map[string]Secret `json:"headers,omitempty" yaml:"headers"`
 	// TokenPath is where the token is in the JSON answer, dotted
 	// ("data.jwt"; a number indexes an array); default "access_token".
-	TokenPath string
+	TokenPath string `json:"token_path,omitempty" yaml:"token_path"`
 	// ExpiresInPath, if set, is where the answer gives the token's
 	// lifetime in seconds (a number or a numeric string).
-	ExpiresInPath string
+	ExpiresInPath string `json:"expires_in_path,omitempty" yaml:"expires_in_path"`
 	// ExpiresAtPath, if set, is where the answer gives its expiry: an RFC
 	// 3339 date or Unix seconds.
-	ExpiresAtPath string
+	ExpiresAtPath string `json:"expires_at_path,omitempty" yaml:"expires_at_path"`
 	// Scheme is the Authorization scheme the token is sent with; default
 	// "Bearer".
-	Scheme string
+	Scheme string `json:"scheme,omitempty" yaml:"scheme"`
 }
 
 func (Login) grantKind() string { return grantLogin }
@@ -85,8 +86,9 @@ type loginWire struct {
 	secrets []string
 }
 
-// newLoginSource validates a Login definition and returns its source.
-func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
+// prepareLogin validates a Login definition and builds its fetcher; start
+// makes its source.
+func prepareLogin(cfg Config, g Login, opts Options) (start func() *Source, err error) {
 	bad := func(field, reason string) error {
 		return &ConfigError{Definition: cfg.Name, Field: field, Reason: reason}
 	}
@@ -178,17 +180,19 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 		return nil, err
 	}
 	f.hc = hc
-	s := newSource(cfg.Name, f, opts, grantLogin)
-	s.secrets = hidden(f.w.secrets)
-	s.timed = opts.Now == nil
-	s.timeout = sharedFetchBound(cfg.Timeout, opts)
-	if cfg.AuthMethod == AuthClientSecretBasic {
-		s.method = AuthClientSecretBasic
-	}
-	if opts.Store != nil { // keyed by name too: the fields that tell logins apart may be secrets
-		s.key = keyOf("login", cfg.Name, cfg.TokenURL, g.method(), cfg.ClientID)
-	}
-	return s, nil
+	return func() *Source {
+		s := newSource(cfg.Name, f, opts, grantLogin)
+		s.secrets = hidden(f.w.secrets)
+		s.timed = opts.Now == nil
+		s.timeout = sharedFetchBound(cfg.Timeout, opts)
+		if cfg.AuthMethod == AuthClientSecretBasic {
+			s.method = AuthClientSecretBasic
+		}
+		if opts.Store != nil { // keyed by name too: the fields that tell logins apart may be secrets
+			s.key = keyOf("login", cfg.Name, cfg.TokenURL, g.method(), cfg.ClientID)
+		}
+		return s
+	}, nil
 }
 
 // nest builds the JSON object of dotted field names.

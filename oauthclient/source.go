@@ -94,12 +94,32 @@ func (cl *call) join(ctx context.Context) {
 // grant: client credentials, or [Config.Grant]. Its errors are
 // *ConfigError.
 func NewSource(cfg Config, opts Options) (*Source, error) {
+	start, err := prepareSource(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return start(), nil
+}
+
+// Validate checks c as NewSource(c, opts) does, with the same errors, and
+// builds nothing that runs: no source, no telemetry registered, no
+// goroutine, no store touched, nothing fetched. A configuration loader
+// checks a file with it before anything is replaced.
+func (c Config) Validate(opts Options) error {
+	_, err := prepareSource(c, opts)
+	return err
+}
+
+// prepareSource validates cfg and builds its fetcher, which does nothing
+// until asked; start then makes the source (registering its telemetry).
+// It is all of NewSource that can fail.
+func prepareSource(cfg Config, opts Options) (start func() *Source, err error) {
 	cfg = cfg.withDefaults()
 	switch g := deref(cfg.Grant).(type) {
 	case Login:
-		return newLoginSource(cfg, g, opts)
+		return prepareLogin(cfg, g, opts)
 	case Imported:
-		return newImportedSource(cfg, g, opts)
+		return prepareImported(cfg, g, opts)
 	}
 	if err := cfg.validate(opts.AllowInsecureHTTP); err != nil {
 		return nil, err
@@ -128,27 +148,29 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 			return nil, err
 		}
 	}
-	if cfg.TokenURL == "" && (cfg.DiscoveryURL != "" || (cfg.Issuer != "" && cfg.TokenURLFunc == nil)) {
-		f.disc = newDiscovery(cfg, auth, hc, opts)
-	}
-	s := newSource(cfg.Name, f, opts, grant.kind())
-	s.method = cfg.authMethod()
-	if so, ok := auth.(secretsOf); ok {
-		s.secrets = hidden(so.secrets())
-	}
-	s.dpop = f.dpop
-	s.certs = certs
-	if certs != nil {
-		certs.onRotate(s.rotated)
-	}
-	s.timed = timed
-	s.timeout = sharedFetchBound(cfg.Timeout, opts)
-	s.identity = identityKey(cfg, f.dpop, grant)
-	s.key = ""
-	if opts.Store != nil {
-		s.key = s.identity
-	}
-	return s, nil
+	return func() *Source {
+		if cfg.TokenURL == "" && (cfg.DiscoveryURL != "" || (cfg.Issuer != "" && cfg.TokenURLFunc == nil)) {
+			f.disc = newDiscovery(cfg, auth, hc, opts)
+		}
+		s := newSource(cfg.Name, f, opts, grant.kind())
+		s.method = cfg.authMethod()
+		if so, ok := auth.(secretsOf); ok {
+			s.secrets = hidden(so.secrets())
+		}
+		s.dpop = f.dpop
+		s.certs = certs
+		if certs != nil {
+			certs.onRotate(s.rotated)
+		}
+		s.timed = timed
+		s.timeout = sharedFetchBound(cfg.Timeout, opts)
+		s.identity = identityKey(cfg, f.dpop, grant)
+		s.key = ""
+		if opts.Store != nil {
+			s.key = s.identity
+		}
+		return s
+	}, nil
 }
 
 // NewSourceFrom returns a cached source over any fetcher. With a store in

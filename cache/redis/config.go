@@ -17,9 +17,9 @@ import (
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
-// Config is the Redis store's section of a configuration file, and
-// implements cache.Config so that package rest/backends can load and open
-// it (pass backends.WithStoreSection[redis.Config]("redis")). Its secret
+// Config is the Redis store's section of a configuration file, which
+// package rest/backends loads, checks and opens when the program passes
+// backends.WithStoreSection[redis.Config]("redis"). Its secret
 // fields are oauthclient.Secret (make one with oauthclient.NewSecret): in
 // the file they may be file:/path or ${VAR}, and they never print.
 //
@@ -59,7 +59,7 @@ type Config struct {
 	OpTimeout      time.Duration   `yaml:"op_timeout" json:"op_timeout,omitempty"` // Options.OpTimeout
 }
 
-// Check implements cache.Config: it validates the section without
+// Check validates the section without
 // connecting, reading tls_ca_file with env.ReadFile.
 func (c *Config) Check(env cache.Env) error {
 	if _, err := c.Options(); err != nil {
@@ -75,7 +75,7 @@ func (c *Config) Check(env cache.Env) error {
 	return err
 }
 
-// Open implements cache.Config: it builds the client and the store with
+// Open builds the client and the store with
 // the assembly's clock and logger, and checks the store ([Store.Check]):
 // a Redis that refuses it (credentials, ACL, TLS) fails Open with a
 // *CheckError, while a Redis that is down only logs a warning — the store

@@ -107,12 +107,12 @@ func run(ctx context.Context, args []string, w io.Writer, e env) error {
 		return errors.New("-definition is required")
 	case !ok:
 		return fmt.Errorf("%s has no security definition %q", *configPath, *name)
-	case sc.Type != "oauth2" || sc.Grant != "refresh_token":
+	case sc.Type != "oauth2" || !isRefresh(sc.Grant):
 		return fmt.Errorf("security definition %q is not an oauth2 definition with grant: refresh_token", *name)
 	}
 	dest := *out
-	if dest == "" && sc.RefreshToken != nil {
-		dest = sc.RefreshToken.File
+	if dest == "" {
+		dest = refreshTokenFile(sc.Grant)
 	}
 	if dest == "" {
 		return fmt.Errorf("security definition %q does not read its refresh token from a file: give refresh_token: {file: …}, or -out", *name)
@@ -224,9 +224,31 @@ func callback(state string, answers chan<- answer, w io.Writer) http.Handler {
 // clientConfig is the definition's client, as the token request of the
 // code needs it.
 func clientConfig(name string, sc backends.SecurityConfig) oauthclient.Config {
-	return oauthclient.Config{Name: name, TokenURL: sc.TokenURL, Issuer: sc.Issuer, ClientID: sc.ClientID, ClientSecret: sc.ClientSecret,
-		AuthMethod: oauthclient.AuthMethod(sc.AuthMethod), PrivateKeyPEM: sc.PrivateKey, KeyID: sc.KeyID, SigningAlg: sc.SigningAlg,
-		Scopes: sc.Scopes, Timeout: sc.Timeout}
+	cfg := sc.Config
+	cfg.Name, cfg.Grant = name, nil
+	return cfg
+}
+
+// isRefresh reports whether g is the refresh token grant.
+func isRefresh(g oauthclient.Grant) bool {
+	_, ok := g.(oauthclient.RefreshToken)
+	return ok
+}
+
+// refreshTokenFile is the file the refresh token grant g reads its token
+// from, as the configuration file says (refresh_token: {file: …}); "" for
+// none. It is read from the grant's JSON, which is the file's.
+func refreshTokenFile(g oauthclient.Grant) string {
+	b, err := json.Marshal(g)
+	var v struct {
+		RefreshToken struct {
+			File string `json:"file"`
+		} `json:"refresh_token"`
+	}
+	if err != nil || json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	return v.RefreshToken.File
 }
 
 // discover reads the authorization endpoint from the issuer's metadata.

@@ -19,12 +19,19 @@ import (
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
+// StoreSection is the section of a store kept in another package
+// (cache/redis's *Config), as backends.WithStoreSection describes it.
+type StoreSection interface {
+	Check(env cache.Env) error
+	Open(ctx context.Context, env cache.Env) (cache.Store, error)
+}
+
 // Settings is what the options set; the zero value is production.
 type Settings struct {
 	LookupEnv func(string) (string, bool)
 	ReadFile  func(string) ([]byte, error)
 	Insecure  bool
-	Sections  map[string]func() cache.Config // store sections kept in other packages, by key
+	Sections  map[string]func() StoreSection // store sections kept in other packages, by key
 	Store     cache.Store
 	Now       func() time.Time
 	Sleep     func(context.Context, time.Duration) error

@@ -2,10 +2,8 @@ package backends
 
 import (
 	"encoding/json"
-	"fmt"
-	"time"
 
-	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/settings"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -16,7 +14,7 @@ import (
 // ${VAR} and file: reference is resolved and the whole file has been
 // validated; [Open] builds it. A Config built in code is validated by Open.
 // Printed, logged or marshalled, a Config shows no secret: every secret
-// field is an oauthclient.Secret.
+// field is an oauthclient.Secret, which prints redacted on its own.
 type Config struct {
 	Security map[string]SecurityConfig `yaml:"security" json:"security,omitempty"`
 	REST     map[string]ConnConfig     `yaml:"rest" json:"rest,omitempty"`
@@ -37,32 +35,26 @@ const (
 
 // SecurityConfig is one security definition. Which fields apply depends on
 // Type; a field set for another type is reported as a problem.
+//
+// An oauth2 or login definition, or an imported bearer token, is an
+// [oauthclient.Config]: its keys (token_url, client_id, scopes…) are that
+// type's fields, documented there, and so are those of its grant
+// (oauthclient.JWTBearer, TokenExchange, RefreshToken, Login, Imported),
+// which the file writes beside them: Config.Grant is set by grant: (and by
+// type: login, or a bearer token with token_from or expires_at). The
+// fields below are the ones that are not OAuth's. ([Parse] and [Open]
+// check the whole definition, certificate files and references included;
+// the Validate method it gets from oauthclient.Config sees only the OAuth
+// fields.)
 type SecurityConfig struct {
-	Type string `yaml:"type" json:"type"` // oauth2, login, basic, apikey, bearer or none
+	Type string `yaml:"type" json:"type" use:"any"` // oauth2, login, basic, apikey, bearer or none
 
-	// oauth2 (client credentials); see oauthclient.Config.
-	TokenURL          string                        `yaml:"token_url" json:"token_url,omitempty" use:"oauth2 login"`
-	Issuer            string                        `yaml:"issuer" json:"issuer,omitempty" use:"oauth2"` // instead of token_url: discovered (RFC 8414, OpenID)
-	ClientID          string                        `yaml:"client_id" json:"client_id,omitempty" use:"oauth2 login"`
-	ClientSecret      oauthclient.Secret            `yaml:"client_secret" json:"client_secret,omitempty" use:"oauth2 login"`
-	Scopes            []string                      `yaml:"scopes" json:"scopes,omitempty" use:"oauth2"`
-	Audience          string                        `yaml:"audience" json:"audience,omitempty" use:"oauth2"`
-	Resources         []string                      `yaml:"resources" json:"resources,omitempty" use:"oauth2"`
-	Params            map[string]oauthclient.Secret `yaml:"params" json:"params,omitempty" use:"oauth2"` // extra form fields; may come from ${VAR}, so printed redacted
-	AuthMethod        string                        `yaml:"auth_method" json:"auth_method,omitempty" use:"oauth2 login"`
-	PrivateKey        oauthclient.Secret            `yaml:"private_key" json:"private_key,omitempty" use:"oauth2"` // PEM, usually file:/path
-	KeyID             string                        `yaml:"key_id" json:"key_id,omitempty" use:"oauth2"`
-	SigningAlg        string                        `yaml:"signing_alg" json:"signing_alg,omitempty" use:"oauth2"`
-	AssertionAudience string                        `yaml:"assertion_audience" json:"assertion_audience,omitempty" use:"oauth2"`
-	AssertionLifetime time.Duration                 `yaml:"assertion_lifetime" json:"assertion_lifetime,omitempty" use:"oauth2"`
-	CertFile          string                        `yaml:"cert_file" json:"cert_file,omitempty" use:"oauth2 login"` // tls_client_auth certificate (PEM)
-	KeyFile           string                        `yaml:"key_file" json:"key_file,omitempty" use:"oauth2 login"`   // and its key
-	CAFile            string                        `yaml:"ca_file" json:"ca_file,omitempty" use:"oauth2 login"`     // roots for the token endpoint
-	Timeout           time.Duration                 `yaml:"timeout" json:"timeout,omitempty" use:"oauth2 login"`
-	DefaultLifetime   time.Duration                 `yaml:"default_lifetime" json:"default_lifetime,omitempty" use:"oauth2 login bearer"`
-	DPoP              bool                          `yaml:"dpop" json:"dpop,omitempty" use:"oauth2"`         // sender-constrained tokens (RFC 9449)
-	DPoPKey           oauthclient.Secret            `yaml:"dpop_key" json:"dpop_key,omitempty" use:"oauth2"` // PEM, usually file:/path; default: generated in memory
-	DPoPAlg           string                        `yaml:"dpop_alg" json:"dpop_alg,omitempty" use:"oauth2"` // ES256 (default), ES384, RS256, PS256
+	oauthclient.Config `yaml:",inline" use:"oauth2"`
+
+	// The roots that verify the token endpoint, a PEM file read when the
+	// file is loaded (oauthclient.Config.RootCAs). The client certificate
+	// and its key are oauthclient.Config's cert_file and key_file.
+	CAFile string `yaml:"ca_file" json:"ca_file,omitempty" use:"oauth2 login"`
 
 	// basic
 	Username string             `yaml:"username" json:"username,omitempty" use:"basic"`
@@ -73,12 +65,9 @@ type SecurityConfig struct {
 	Name  string             `yaml:"name" json:"name,omitempty" use:"apikey"` // header or parameter name
 	Value oauthclient.Secret `yaml:"value" json:"value,omitempty" use:"apikey"`
 
-	// bearer
+	// bearer: a fixed token, or the first value of an imported one
+	// (oauthclient.Imported) when token_from is not given.
 	Token oauthclient.Secret `yaml:"token" json:"token,omitempty" use:"bearer"`
-
-	// The grants beyond client credentials, login endpoints and
-	// imported bearer tokens.
-	GrantConfig `yaml:",inline"`
 }
 
 // ConnConfig is a connection of the file: the settings of rest.ConnConfig
@@ -111,8 +100,9 @@ type StoreConfig struct {
 	Memory *MemoryStoreConfig `yaml:"memory" json:"memory,omitempty"`
 	// Shared is the section of a store kept in another package, given to
 	// the loader with [WithStoreSection] (for example *redis.Config under
-	// "redis").
-	Shared cache.Config `yaml:"-" json:"-"`
+	// "redis"): a pointer to a struct with the Check and Open methods that
+	// WithStoreSection describes.
+	Shared any `yaml:"-" json:"-"`
 	// SharedName is the key Shared was written under ("redis").
 	SharedName string `yaml:"-" json:"-"`
 }
@@ -135,27 +125,13 @@ func (sc StoreConfig) asMap() map[string]any {
 	return m
 }
 
+// section returns Shared as a store section, if it is one.
+func (sc StoreConfig) section() (settings.StoreSection, bool) {
+	s, ok := sc.Shared.(settings.StoreSection)
+	return s, ok
+}
+
 // MemoryStoreConfig sizes the in-process store.
 type MemoryStoreConfig struct {
 	Size int `yaml:"size" json:"size"` // entries; default 1024
 }
-
-// Format prints the configuration with its secrets redacted, whatever the
-// verb (a secret field prints as "[redacted]" on its own, but fmt skips the
-// fields' own formatting when a verb does not fit a struct).
-func (c Config) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "backends.Config{Security:%v REST:%v FHIR:%v Store:%v}", c.Security, c.REST, c.FHIR, c.Store)
-}
-
-// plainSecurity is SecurityConfig without its methods, for Format.
-type plainSecurity SecurityConfig
-
-// Format prints the definition with its secrets redacted, whatever the verb.
-func (sc SecurityConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainSecurity(sc)) }
-
-// plainStore is StoreConfig without its methods, for Format.
-type plainStore StoreConfig
-
-// Format prints the store section with its secrets redacted, whatever the
-// verb.
-func (sc StoreConfig) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "%+v", plainStore(sc)) }

@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,9 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tokenwire/tokenwire/internal/tlsconf"
 	"github.com/tokenwire/tokenwire/internal/urlpath"
@@ -64,18 +62,14 @@ func (r *configReader) check(cfg *Config) {
 }
 
 func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, users users) {
-	allowed, ok := securityFields(sc.Type)
-	if !ok {
+	if !knownType(sc.Type) { // a Config built in code (a file's entry was assembled)
 		r.add(where, "type", 0, "%s (want %s)", quoteOrMissing(sc.Type), securityTypes)
 		return
 	}
-	for _, f := range setFields(sc) {
-		if f != "type" && !slices.Contains(allowed, f) {
+	for _, f := range nonZeroFields(reflect.ValueOf(sc)) { // again, for a Config built in code
+		if f != "type" && f != "grant" && !slices.Contains(securityKeys()[f].types, sc.Type) {
 			r.add(where, f, 0, "does not apply to type %s", sc.Type)
 		}
-	}
-	if (sc.Type == typeOAuth2 || sc.Type == typeLogin || sc.Type == typeBearer) && !r.checkGrant(where, name, sc) {
-		return
 	}
 	switch sc.Type {
 	case typeLogin:
@@ -89,27 +83,18 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 		}
 		r.checkDurations(where, map[string]time.Duration{"timeout": sc.Timeout,
 			"default_lifetime": sc.DefaultLifetime, "assertion_lifetime": sc.AssertionLifetime})
+		if !r.checkSMARTGrant(where, name, sc) {
+			return
+		}
 		if sc.TokenURL == "" && sc.Issuer == "" && !users.smartOnly(name) {
 			r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
 			return
 		}
-		cfg, errs := oauthConfig(name, sc, r.set.Read)
-		for _, e := range errs {
-			r.add(where, e.field, 0, "%s", e.reason)
-		}
-		if len(errs) > 0 {
+		if sc.TokenURL == "" && sc.Issuer == "" {
+			r.checkSMART(where, name, sc, users)
 			return
 		}
-		if sc.TokenURL == "" && sc.Issuer == "" {
-			var err error
-			if cfg, err = oauthclient.SMARTBackendServices(users.smartBase(name), cfg); err != nil {
-				r.addOAuthError(where, err)
-				return
-			}
-		}
-		if err := r.checkSource(cfg); err != nil {
-			r.addOAuthError(where, err)
-		}
+		r.checkTokenSource(where, name, sc)
 	case typeBasic:
 		r.require(where, "username", sc.Username)
 	case typeAPIKey:
@@ -133,6 +118,24 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 	}
 }
 
+// checkTokenSource validates an oauth2, login or imported bearer
+// definition as Open will build it (oauthclient.Config.Validate: nothing
+// is built that runs), reporting what oauthclient finds wrong by key.
+func (r *configReader) checkTokenSource(where, name string, sc SecurityConfig) {
+	cfg, errs := oauthConfig(name, sc, r.set.Read, nil)
+	for _, e := range errs {
+		r.add(where, e.field, 0, "%s", e.reason)
+	}
+	if len(errs) == 0 {
+		r.addOAuthError(where, sc, cfg.Validate(r.checkOptions()))
+	}
+}
+
+// checkOptions are the options definitions are validated with.
+func (r *configReader) checkOptions() oauthclient.Options {
+	return oauthclient.Options{AllowInsecureHTTP: r.set.Insecure}
+}
+
 // checkDurations reports negative durations by field.
 func (r *configReader) checkDurations(where string, ds map[string]time.Duration) {
 	for field, d := range ds {
@@ -142,13 +145,25 @@ func (r *configReader) checkDurations(where string, ds map[string]time.Duration)
 	}
 }
 
-func (r *configReader) addOAuthError(where string, err error) {
+// fileKeys are the keys of the file that oauthclient's fields are
+// known by, where the names differ.
+var fileKeys = map[string]string{"certificate": "cert_file"}
+
+// addOAuthError reports err, oauthclient's, by the key of the file it is
+// about.
+func (r *configReader) addOAuthError(where string, sc SecurityConfig, err error) {
 	var ce *oauthclient.ConfigError
-	if errors.As(err, &ce) {
-		r.add(where, ce.Field, 0, "%s", ce.Reason)
-		return
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		field := cmp.Or(fileKeys[ce.Field], ce.Field)
+		if sc.imported() && field == "token" {
+			field = "token_from"
+		}
+		r.add(where, field, 0, "%s", ce.Reason)
+	default:
+		r.add(where, "", 0, "%v", err)
 	}
-	r.add(where, "", 0, "%v", err)
 }
 
 func (r *configReader) require(where, field, v string) {
@@ -164,21 +179,16 @@ func quoteOrMissing(s string) string {
 	return fmt.Sprintf("%q is unknown", s)
 }
 
-// setFields returns the yaml keys of sc's non-zero fields.
-func setFields(sc SecurityConfig) []string { return nonZeroFields(reflect.ValueOf(sc)) }
-
 // nonZeroFields returns the yaml keys of struct v's non-zero fields,
 // through inline ones.
 func nonZeroFields(v reflect.Value) []string {
 	var out []string
-	t := v.Type()
-	for i := range t.NumField() {
-		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+	for _, f := range yamlStruct(v.Type()) {
 		switch {
-		case strings.Contains(opts, "inline"):
-			out = append(out, nonZeroFields(v.Field(i))...)
-		case !v.Field(i).IsZero():
-			out = append(out, name)
+		case f.inline:
+			out = append(out, nonZeroFields(v.Field(f.index))...)
+		case !v.Field(f.index).IsZero():
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -188,7 +198,7 @@ func (r *configReader) checkConn(where string, cc ConnConfig, security map[strin
 	if _, err := urlpath.ParseBase(cc.BaseURL, r.set.Insecure); err != nil {
 		r.add(where, "base_url", 0, "%v", err)
 	}
-	if _, ok := security[cc.Security]; cc.Security != "" && !ok {
+	if _, ok := security[cc.Security]; cc.Security != "" && !ok && !r.broken["security"] {
 		known := slices.Sorted(maps.Keys(security))
 		r.add(where, "security", 0, "unknown security definition %q (known: %s)", cc.Security, listOrNone(known))
 	}
@@ -251,25 +261,11 @@ func (r *configReader) checkStore(sc StoreConfig) {
 	if sc.Memory != nil && sc.Memory.Size < 0 {
 		r.add("store", "memory.size", 0, "must not be negative")
 	}
-	if sc.Shared != nil {
-		if err := sc.Shared.Check(r.set.StoreEnv()); err != nil {
+	if s, ok := sc.section(); ok {
+		if err := s.Check(r.set.StoreEnv()); err != nil {
 			r.add("store", sc.SharedName, 0, "%s", strings.TrimPrefix(err.Error(), sc.SharedName+": "))
 		}
+	} else if sc.Shared != nil {
+		r.add("store", sc.SharedName, 0, "%T is not a store section (see WithStoreSection)", sc.Shared)
 	}
-}
-
-// checkSource checks a definition with oauthclient.NewSource — the
-// constructor Open uses, so that what checks also opens — given no-op
-// telemetry, and closes it at once: nothing is fetched, scheduled,
-// registered on a MeterProvider or published (a source built on the
-// service's provider reported its gauges under the name of the running
-// definition).
-func (r *configReader) checkSource(cfg oauthclient.Config) error {
-	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: r.set.Insecure,
-		MeterProvider: metricnoop.NewMeterProvider(), TracerProvider: tracenoop.NewTracerProvider()})
-	if err != nil {
-		return err
-	}
-	src.Close()
-	return nil
 }

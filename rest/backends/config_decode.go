@@ -1,12 +1,15 @@
 package backends
 
 import (
+	"cmp"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // decodeFields decodes the values of mapping n one key at a time into the
@@ -64,6 +67,19 @@ func (r *configReader) pairs(where, prefix string, n *yaml.Node, t reflect.Type)
 // decodeValue decodes val into the field f called field.
 func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflect.Value) {
 	switch {
+	case f.Type() == supplierType && val.Kind == yaml.MappingNode: // {file}, {command}, {value} or {definition}
+		s := &supplierSection{}
+		r.decodeFields(where, field+".", val, reflect.ValueOf(s).Elem())
+		f.Set(reflect.ValueOf(s))
+		return
+	case f.Type() == supplierType: // yaml would set whatever the scalar is
+		if val.Tag != "!!null" {
+			r.add(where, field, val.Line, "%s", typeReason(supplierType, nil))
+		}
+		return
+	case f.Type() == timeType && val.Kind == yaml.ScalarNode:
+		r.decodeTime(where, field, val, f)
+		return
 	case nestedStruct(f.Type()) && val.Kind == yaml.MappingNode:
 		if f.Kind() == reflect.Pointer {
 			if f.IsNil() {
@@ -81,12 +97,16 @@ func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflec
 				r.add(where, field, k.Line, "keys must be strings")
 				continue
 			}
-			e := reflect.New(f.Type().Elem())
+			et := f.Type().Elem()
+			if et.Kind() == reflect.Interface { // assertion_claims: strings, as the file writes them
+				et = reflect.TypeFor[string]()
+			}
+			e := reflect.New(et)
 			if err := ev.Decode(e.Interface()); err != nil {
-				r.add(where, field+"."+shortKey(k.Value), ev.Line, "%s", typeReason(f.Type().Elem(), err))
+				r.add(where, field+"."+shortKey(k.Value), ev.Line, "%s", typeReason(et, err))
 				continue
 			}
-			m.SetMapIndex(reflect.ValueOf(k.Value).Convert(f.Type().Key()), e.Elem())
+			m.SetMapIndex(reflect.ValueOf(k.Value).Convert(f.Type().Key()), e.Elem().Convert(f.Type().Elem()))
 		}
 		f.Set(m)
 		return
@@ -99,13 +119,34 @@ func (r *configReader) decodeValue(where, field string, val *yaml.Node, f reflec
 	f.Set(tmp.Elem())
 }
 
+var (
+	timeType     = reflect.TypeFor[time.Time]()
+	supplierType = reflect.TypeFor[oauthclient.Supplier]()
+)
+
+// decodeTime decodes an RFC 3339 date (expires_at), which may come from
+// ${VAR} (the date is expanded before it is read).
+func (r *configReader) decodeTime(where, field string, val *yaml.Node, f reflect.Value) {
+	s, err := expandEnv(val.Value, r.set.LookupEnv)
+	if err != nil {
+		r.add(where, field, val.Line, "%v", err)
+		return
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		r.add(where, field, val.Line, "%s", typeReason(timeType, err))
+		return
+	}
+	f.Set(reflect.ValueOf(t))
+}
+
 // nestedStruct reports whether values of t are decoded key by key.
 func nestedStruct(t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType) && !reflect.PointerTo(t).Implements(textUnmarshalerType) &&
-		t != reflect.TypeFor[time.Time]()
+		t != timeType
 }
 
 // typeReason says what a field of type t wants, without the value given.
@@ -113,8 +154,13 @@ func typeReason(t reflect.Type, err error) string {
 	if t == reflect.TypeFor[time.Duration]() {
 		return "want a duration such as 5s or 1m30s"
 	}
-	if t == secretType {
+	switch t {
+	case secretType:
 		return "want a string"
+	case timeType:
+		return "want an RFC 3339 date such as 2026-06-30T00:00:00Z"
+	case supplierType:
+		return "want a mapping with one of file, command, value or definition"
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -144,6 +190,39 @@ func stripLine(msg string) string {
 	return msg
 }
 
+// yamlField is a field of a struct as the file knows it.
+type yamlField struct {
+	index  int
+	name   string // its key; "" for an inline field
+	inline bool
+}
+
+// yamlStructs caches yamlStruct by type: the slice is never modified.
+var yamlStructs sync.Map
+
+// yamlStruct lists the exported fields of struct t that the file has (not
+// tagged "-"), with their keys. The slice returned is shared.
+func yamlStruct(t reflect.Type) []yamlField {
+	if fs, ok := yamlStructs.Load(t); ok {
+		return fs.([]yamlField)
+	}
+	var out []yamlField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			out = append(out, yamlField{index: i, inline: true})
+			continue
+		}
+		out = append(out, yamlField{index: i, name: cmp.Or(name, strings.ToLower(f.Name))})
+	}
+	yamlStructs.Store(t, out)
+	return out
+}
+
 // fieldIndexes caches yamlFieldIndex by type: the map is never modified.
 var fieldIndexes sync.Map
 
@@ -158,26 +237,24 @@ func yamlFieldIndex(t reflect.Type) map[string][]int {
 	return m
 }
 
+// buildFieldIndex maps the keys of t to their fields; a key of two fields
+// is the shallower one's (as in Go and encoding/json), else the first's.
 func buildFieldIndex(t reflect.Type) map[string][]int {
 	out := map[string][]int{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
+	for _, f := range yamlStruct(t) {
+		if !f.inline {
+			out[f.name] = []int{f.index}
+		}
+	}
+	for _, f := range yamlStruct(t) {
+		if !f.inline {
 			continue
 		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch {
-		case name == "-":
-			continue
-		case strings.Contains(opts, "inline"):
-			for k, idx := range buildFieldIndex(f.Type) {
-				out[k] = append([]int{i}, idx...)
+		for k, idx := range buildFieldIndex(t.Field(f.index).Type) {
+			if old, ok := out[k]; !ok || len(old) > len(idx)+1 {
+				out[k] = append([]int{f.index}, idx...)
 			}
-			continue
-		case name == "":
-			name = strings.ToLower(f.Name)
 		}
-		out[name] = []int{i}
 	}
 	return out
 }

@@ -6,9 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +166,12 @@ func TestGrantDefinitionProblems(t *testing.T) {
 			"refresh_token", "missing"},
 		"empty supplier": {`{type: oauth2, token_url: "https://a.example/t", client_id: c, grant: refresh_token, refresh_token: {}}`,
 			"refresh_token", "empty: give one of file, command, value or definition"},
+		"supplier not a mapping": {`{type: oauth2, token_url: "https://a.example/t", grant: jwt_bearer, assertion: 0}`,
+			"assertion", "want a mapping with one of file, command, value or definition"},
+		"unknown supplier key": {`{type: oauth2, token_url: "https://a.example/t", grant: jwt_bearer, assertion: {fle: /a}}`,
+			"assertion.fle", `unknown field (did you mean "file"?)`},
+		"claim not a string": {`{type: oauth2, token_url: "https://a.example/t", client_id: c, grant: jwt_bearer, assertion_subject: s, private_key: k, assertion_claims: {scope: [a]}}`,
+			"assertion_claims.scope", "want a string"},
 		"two suppliers": {`{type: oauth2, token_url: "https://a.example/t", grant: jwt_bearer, assertion: {file: /a, command: [b]}}`,
 			"assertion", "not several"},
 		"definition as refresh token": {`{type: oauth2, token_url: "https://a.example/t", client_id: c, grant: refresh_token, refresh_token: {definition: other}}`,
@@ -213,26 +222,60 @@ func TestGrantDefinitionCycle(t *testing.T) {
   c: {type: basic, username: u}
   d: {type: oauth2, token_url: "https://a.example/t", client_id: c, client_secret: s, grant: token_exchange, subject_token: {definition: c}}
 `)
-	assert.Contains(t, got, Problem{Where: `security "a"`, Field: "subject_token", Reason: "definitions refer to each other in a cycle: a → b → a"})
+	assert.Contains(t, got, Problem{Where: `security "a"`, Field: "subject_token", Reason: "definitions refer to each other in a cycle: a → b → a", Line: 2})
 	assert.Contains(t, got, Problem{Where: `security "d"`, Field: "subject_token.definition",
-		Reason: `"c" is basic, which has no token source (want oauth2, login or an imported bearer token)`})
+		Reason: `"c" is basic, which has no token source (want oauth2, login or an imported bearer token)`, Line: 5})
 }
 
 // The configuration, printed, logged or marshalled, shows none of the
-// grants' credentials: values, login fields and headers, command
-// arguments.
-func TestGrantConfigShowsNoSecret(t *testing.T) {
+// credentials of any type or grant: client secrets, keys, passwords, API
+// keys, tokens, supplied values, login fields and headers, command
+// arguments, params — whether rendered as a whole, as one definition, as
+// its oauthclient.Config, its grant or one of its suppliers.
+func TestEveryDefinitionShowsNoSecret(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	keyPEM := pemKey(t, key)
+	vars := map[string]string{"CS": "client-secret-70", "KEY": keyPEM, "PARAM": "param-value-71", "RT": "refresh-value-77",
+		"VAULT": "vault-token-78", "PIN": "pin-value-79", "HDR": "api-key-80", "PARTNER": "partner-tok-81", "SUBJECT": "subject-tok-82",
+		"ACTOR": "actor-tok-83", "PW": "password-84", "APIKEY": "api-key-85", "FIXED": "fixed-tok-86", "ASSERTION": "assertion-87",
+		"LOGIN": "login-secret-88"}
 	cfg, err := Parse([]byte(`
 security:
+  cc: {type: oauth2, token_url: "https://a.example/t", client_id: c, client_secret: "${CS}", params: {tenant: "${PARAM}"}, dpop_key: "${KEY}"}
+  pk: {type: oauth2, token_url: "https://a.example/t", client_id: c, auth_method: private_key_jwt, private_key: "${KEY}"}
   saas: {type: oauth2, grant: refresh_token, token_url: "https://a.example/t", client_id: c, refresh_token: {value: "${RT}"}}
   wl: {type: oauth2, grant: jwt_bearer, token_url: "https://a.example/t", assertion: {command: [vault, read, "--token=${VAULT}"]}}
-  vendor: {type: login, token_url: "https://a.example/l", fields: {pin: "${PIN}"}, headers: {X-Key: "${KEY}"}}
+  given: {type: oauth2, grant: jwt_bearer, token_url: "https://a.example/t", assertion: {value: "${ASSERTION}"}}
+  ex: {type: oauth2, grant: token_exchange, token_url: "https://a.example/t", subject_token: {value: "${SUBJECT}"}, actor_token: {value: "${ACTOR}"}}
+  vendor: {type: login, token_url: "https://a.example/l", client_id: u, client_secret: "${LOGIN}", client_id_field: user, client_secret_field: pw, fields: {pin: "${PIN}"}, headers: {X-Key: "${HDR}"}}
   partner: {type: bearer, token: "${PARTNER}", expires_at: "2030-01-01T00:00:00Z"}
-`), env(map[string]string{"RT": "refresh-value-77", "VAULT": "vault-token-78", "PIN": "pin-value-79", "KEY": "api-key-80", "PARTNER": "partner-tok-81"}))
+  fixed: {type: bearer, token: "${FIXED}"}
+  legacy: {type: basic, username: u, password: "${PW}"}
+  weather: {type: apikey, name: X-Key, value: "${APIKEY}"}
+`), env(vars))
 	require.NoError(t, err)
-	for name, v := range map[string]any{"Config": *cfg, "*Config": cfg, "saas": cfg.Security["saas"], "wl": cfg.Security["wl"],
-		"supplier": *cfg.Security["wl"].Assertion} {
-		rendertest.NoSecret(t, name, v, "refresh-value-77", "vault-token-78", "pin-value-79", "api-key-80", "partner-tok-81")
+	secrets := []string{"BEGIN PRIVATE KEY"}
+	for k, v := range vars {
+		if k != "KEY" {
+			secrets = append(secrets, v)
+		}
+	}
+	values := map[string]any{"Config": *cfg, "*Config": cfg, "Security map": cfg.Security}
+	for name, sc := range cfg.Security {
+		values[name] = sc
+		values[name+" *SecurityConfig"] = &sc
+		values[name+" oauthclient.Config"] = sc.Config
+		if sc.Grant != nil {
+			values[name+" grant"] = sc.Grant
+			for field, s := range suppliers(sc.Grant) {
+				values[name+" "+field] = s
+			}
+		}
+	}
+	require.Len(t, suppliers(cfg.Security["ex"].Grant), 2)
+	for name, v := range values {
+		rendertest.NoSecret(t, name, v, secrets...)
 	}
 }
 
@@ -282,11 +325,24 @@ func TestEverySecurityKeyDeclaresItsTypes(t *testing.T) {
 		}
 		require.NotEmpty(t, k.types, "%s: no use tag", name)
 		for _, typ := range k.types {
-			_, ok := securityFields(typ)
-			assert.True(t, ok, "%s: unknown type %q", name, typ)
+			assert.True(t, knownType(typ), "%s: unknown type %q", name, typ)
 		}
 		if k.grant != "" {
 			assert.Equal(t, []string{typeOAuth2}, k.types, "%s: a grant's key belongs to oauth2", name)
 		}
 	}
+	for key, types := range map[string][]string{"token_url": {"oauth2", "login"}, "scopes": {"oauth2"}, "assertion": {"oauth2"},
+		"default_lifetime": {"oauth2", "login", "bearer"}, "scheme": {"login", "bearer"}, "token_from": {"bearer"}, "fields": {"login"},
+		"grant": {"oauth2"}, "cert_file": {"oauth2", "login"}} {
+		assert.ElementsMatch(t, types, securityKeys()[key].types, key)
+	}
+	assert.Equal(t, grantRefreshToken, securityKeys()["refresh_state_file"].grant)
+	file := strings.Fields(`type token_url issuer client_id client_secret scopes audience resources params auth_method
+		private_key key_id signing_alg assertion_audience assertion_lifetime cert_file key_file ca_file timeout default_lifetime
+		dpop dpop_key dpop_alg username password in name value token grant assertion assertion_issuer assertion_subject
+		assertion_claims subject_token subject_token_type actor_token actor_token_type requested_token_type refresh_token
+		refresh_lifetime refresh_state_file method body client_id_field client_secret_field fields headers token_path
+		expires_in_path expires_at_path scheme token_from expires_at`)
+	assert.ElementsMatch(t, file, slices.Collect(maps.Keys(securityKeys())), "the keys of a security definition are the file's, no more")
+	assert.ElementsMatch(t, file, slices.Collect(maps.Keys(yamlFields(reflect.TypeFor[securityEntry]()))), "and the decoder reads them all")
 }

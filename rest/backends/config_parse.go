@@ -24,11 +24,115 @@ type configReader struct {
 	set   *settings.Settings
 	users users // of the configuration being checked
 	problems
-	broken  map[string]bool     // entries that did not decode: not checked further
-	walking map[*yaml.Node]bool // the mappings checkKeys is inside: an alias to one is a cycle
-	checked map[walked]bool     // what checkKeys has seen, and whether it found a key twice
-	applied map[walked]bool     // the merged mappings decodeFields has applied
+	broken  map[string]bool            // entries that did not decode: not checked further
+	walking map[*yaml.Node]bool        // the mappings checkKeys is inside: an alias to one is a cycle
+	checked map[walked]bool            // what checkKeys has seen, and whether it found a key twice
+	applied map[walked]bool            // the merged mappings decodeFields has applied
+	at      map[string]written         // where each entry (and section) is written
+	keys    map[*yaml.Node]mappingKeys // the keys of the mappings lineOf searched
+	bad     map[place]bool             // the places a problem was reported about
 }
+
+// place is a field of an entry ("" for the entry itself).
+type place struct{ where, field string }
+
+// add reports a problem; with no line given, that of the field, else of
+// the nearest enclosing key, else of the entry, as decoded.
+func (r *configReader) add(where, field string, line int, format string, args ...any) {
+	if line == 0 {
+		line = r.lineOf(where, field)
+	}
+	r.problems.add(where, field, line, format, args...)
+	r.bad[place{where, field}] = true
+}
+
+// written is an entry's key and value in the file.
+type written struct{ key, value *yaml.Node }
+
+// entry records where the entry (or section) where is written.
+func (r *configReader) entry(where string, key, value *yaml.Node) {
+	r.at[where] = written{key, value}
+}
+
+// lineOf is the line of field of where ("retry.max_wait", "command[0]",
+// "fields.a.b"), else of the nearest key it is inside, else of the entry;
+// 0 when unknown. The file is searched only when a problem is reported.
+func (r *configReader) lineOf(where, field string) int {
+	w, ok := r.at[where]
+	if !ok {
+		return 0
+	}
+	line, n := w.key.Line, w.value
+	field, _, _ = strings.Cut(field, "[") // command[0]: the line of command
+	for field != "" {
+		k, v := r.lookup(n, field) // a whole dotted name first (fields: {a.b: x})
+		rest := ""
+		if k == nil {
+			var head string
+			head, rest, _ = strings.Cut(field, ".")
+			if k, v = r.lookup(n, head); k == nil {
+				break
+			}
+		}
+		line, n, field = k.Line, v, rest
+	}
+	return line
+}
+
+// lookup finds key in mapping n: its own, else through the mappings it
+// merges (<<), as the value YAML gives it.
+func (r *configReader) lookup(n *yaml.Node, key string) (k, v *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	ks := r.keysOf(n)
+	if i, ok := ks.own[key]; ok {
+		return n.Content[i], n.Content[i+1]
+	}
+	for _, i := range ks.merges {
+		for _, m := range merged(n.Content[i+1]) {
+			if m.Kind != yaml.MappingNode || m == n {
+				continue
+			}
+			if i, ok := r.keysOf(m).own[key]; ok {
+				return m.Content[i], m.Content[i+1]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// mappingKeys indexes a mapping's own keys (the last of a key written
+// twice) and its merges (<<).
+type mappingKeys struct {
+	own    map[string]int
+	merges []int
+}
+
+// keysOf indexes mapping n, once: many problems in one large mapping each
+// find their key at once.
+func (r *configReader) keysOf(n *yaml.Node) mappingKeys {
+	if m, ok := r.keys[n]; ok {
+		return m
+	}
+	m := mappingKeys{own: make(map[string]int, len(n.Content)/2)}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "<<" {
+			m.merges = append(m.merges, i)
+			continue
+		}
+		m.own[n.Content[i].Value] = i
+	}
+	if r.keys == nil {
+		r.keys = map[*yaml.Node]mappingKeys{}
+	}
+	r.keys[n] = m
+	return m
+}
+
+// hasProblem reports whether a problem was reported about field of where.
+func (r *configReader) hasProblem(where, field string) bool { return r.bad[place{where, field}] }
 
 // walked is a mapping checked (or applied) at a place: anchors merged into
 // each other twice would otherwise be walked an exponential number of
@@ -70,13 +174,15 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 		return nil, r.err("")
 	}
 	cfg := &Config{}
+	var security map[string]securityEntry
 	if len(doc.Content) > 0 {
-		r.decodeTop(doc.Content[0], cfg)
+		security = r.decodeTop(doc.Content[0], cfg)
 	}
 	if r.broken["config"] {
 		return nil, r.err("")
 	}
-	r.resolveAll(cfg)
+	r.resolveAll(cfg, security)
+	cfg.Security = r.assembleAll(security)
 	r.check(cfg)
 	if err := r.err(""); err != nil {
 		return nil, err
@@ -86,7 +192,7 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 }
 
 func newReader(set *settings.Settings) *configReader {
-	return &configReader{set: set, broken: map[string]bool{}}
+	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
@@ -104,15 +210,16 @@ func (r *configReader) parseDocument(data []byte) (*yaml.Node, bool) {
 	return &doc, true
 }
 
-// decodeTop decodes the top-level mapping section by section.
-func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
+// decodeTop decodes the top-level mapping section by section; the security
+// definitions are returned as the file writes them, to be assembled.
+func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) (security map[string]securityEntry) {
 	if n.Kind != yaml.MappingNode {
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			return
 		}
 		r.add("config", "", n.Line, "must be a mapping with security, rest, fhir and store")
 		r.broken["config"] = true
-		return
+		return nil
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -123,9 +230,10 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 			continue
 		}
 		seen[k.Value] = k.Line
+		r.entry(k.Value, k, v)
 		switch k.Value {
 		case "security":
-			cfg.Security = decodeSection[SecurityConfig](r, "security", v)
+			security = decodeSection[securityEntry](r, "security", v)
 		case "rest":
 			cfg.REST = decodeSection[ConnConfig](r, "rest", v)
 		case "fhir":
@@ -136,6 +244,24 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 			r.add("config", k.Value, k.Line, "unknown section (want security, rest, fhir or store)")
 		}
 	}
+	return security
+}
+
+// assembleAll makes the security definitions of their entries.
+func (r *configReader) assembleAll(entries map[string]securityEntry) map[string]SecurityConfig {
+	if entries == nil {
+		return nil
+	}
+	out := make(map[string]SecurityConfig, len(entries))
+	for name, e := range entries {
+		where := fmt.Sprintf("security %q", name)
+		if r.broken[where] {
+			out[name] = e.SecurityConfig
+			continue
+		}
+		out[name] = r.assemble(where, name, e)
+	}
+	return out
 }
 
 // decodeStore decodes the store section: memory, or the section of a
@@ -194,6 +320,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 	}
 	if n.Kind != yaml.MappingNode {
 		r.add(section, "", n.Line, "must be a mapping from names to definitions")
+		r.broken[section] = true // what it holds is unknown: not named again
 		return nil
 	}
 	out := make(map[string]T, len(n.Content)/2)
@@ -214,6 +341,7 @@ func decodeSection[T any](r *configReader, section string, n *yaml.Node) map[str
 			continue
 		}
 		lines[k.Value] = k.Line
+		r.entry(where, k, v)
 		var e T
 		r.decodeEntry(where, v, &e, "")
 		out[k.Value] = e
@@ -255,6 +383,9 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix s
 func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.Type) (dup bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == supplierType {
+		t = reflect.TypeFor[supplierSection]()
 	}
 	n = deref(n)
 	if t.Kind() == reflect.Map && n.Kind == yaml.MappingNode {

@@ -33,9 +33,9 @@ fhir:
   ehr: {base_url: "https://ehr.example/r4", ping: {path: metadata}}
 `)
 	want := []Problem{
-		{Where: `fhir "ehr"`, Field: "ping", Reason: "does not apply to a FHIR connection: it is pinged with GET [base]/metadata (a CapabilityStatement)"},
-		{Where: `rest "a"`, Field: "ping.method", Reason: `"POST" is not allowed (want HEAD, GET or OPTIONS: a ping must change nothing)`},
-		{Where: `rest "b"`, Field: "ping.path", Reason: `bad request path: ".." climbs out of the base path`},
+		{Where: `fhir "ehr"`, Field: "ping", Reason: "does not apply to a FHIR connection: it is pinged with GET [base]/metadata (a CapabilityStatement)", Line: 6},
+		{Where: `rest "a"`, Field: "ping.method", Reason: `"POST" is not allowed (want HEAD, GET or OPTIONS: a ping must change nothing)`, Line: 2},
+		{Where: `rest "b"`, Field: "ping.path", Reason: `bad request path: ".." climbs out of the base path`, Line: 3},
 		{Where: `rest "c"`, Field: "ping.methd", Reason: `unknown field (did you mean "method"?)`, Line: 4},
 	}
 	assert.Equal(t, want, got)

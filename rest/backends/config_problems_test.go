@@ -46,8 +46,8 @@ store:
 `
 	got := problemsOf(t, in)
 	want := []Problem{
-		{Where: `rest "crm"`, Field: "base_url", Reason: "must be an absolute http(s) URL"},
-		{Where: `rest "crm"`, Field: "headers", Reason: `"Bad Header" is not a valid header name`},
+		{Where: `rest "crm"`, Field: "base_url", Reason: "must be an absolute http(s) URL", Line: 3},
+		{Where: `rest "crm"`, Field: "headers", Reason: `"Bad Header" is not a valid header name`, Line: 5},
 		{Where: `rest "crm"`, Field: "retry.max_attempts", Reason: "want an integer", Line: 7},
 		{Where: `rest "crm"`, Field: "retry.max_wait", Reason: "want a duration such as 5s or 1m30s", Line: 9},
 		{Where: `rest "crm"`, Field: "timeout", Reason: "want a duration such as 5s or 1m30s", Line: 4},
@@ -88,7 +88,7 @@ func TestConfigAPIKeyHeaderName(t *testing.T) {
 		in := "security:\n  k: {type: apikey, in: '" + tt.in + "', name: '" + tt.name + "', value: v}\n"
 		got := problemsOf(t, in)
 		require.Len(t, got, 1, tt.name)
-		assert.Equal(t, Problem{Where: `security "k"`, Field: "name", Reason: fmt.Sprintf("%q is not a valid header name", tt.name)}, got[0])
+		assert.Equal(t, Problem{Where: `security "k"`, Field: "name", Reason: fmt.Sprintf("%q is not a valid header name", tt.name), Line: 2}, got[0])
 	}
 	assert.Nil(t, problemsOf(t, "security:\n  k: {type: apikey, name: X-API-Key, value: v}\n"))
 	assert.Nil(t, problemsOf(t, "security:\n  k: {type: apikey, in: query, name: 'api key', value: v}\n"), "any query parameter name")
@@ -96,9 +96,9 @@ func TestConfigAPIKeyHeaderName(t *testing.T) {
 
 func TestConfigMaxWaitBelowMinWait(t *testing.T) {
 	got := problemsOf(t, "fhir:\n  ehr: {base_url: 'https://e.example', retry: {min_wait: 2s, max_wait: 1s}}\n")
-	assert.Equal(t, []Problem{{Where: `fhir "ehr"`, Field: "retry.max_wait", Reason: "1s is less than retry.min_wait 2s"}}, got)
+	assert.Equal(t, []Problem{{Where: `fhir "ehr"`, Field: "retry.max_wait", Reason: "1s is less than retry.min_wait 2s", Line: 2}}, got)
 	got = problemsOf(t, "rest:\n  crm: {base_url: 'https://e.example', retry: {max_wait: 50ms}}\n")
-	assert.Equal(t, []Problem{{Where: `rest "crm"`, Field: "retry.max_wait", Reason: "50ms is less than retry.min_wait 100ms (the default)"}}, got)
+	assert.Equal(t, []Problem{{Where: `rest "crm"`, Field: "retry.max_wait", Reason: "50ms is less than retry.min_wait 100ms (the default)", Line: 2}}, got)
 	assert.Nil(t, problemsOf(t, "rest:\n  crm: {base_url: 'https://e.example', retry: {min_wait: 10s}}\n"),
 		"max_wait unset: the cap follows min_wait")
 }
@@ -116,7 +116,7 @@ func TestConfigParamsNeverPrinted(t *testing.T) {
 	for _, out := range []string{fmt.Sprintf("%v %+v %#v", cfg, sc, sc), string(j), string(y)} {
 		assert.NotContains(t, out, "PARAM-SECRET")
 	}
-	oc, errs := oauthConfig("s", sc, files.Read)
+	oc, errs := oauthConfig("s", sc, files.Read, nil)
 	require.Empty(t, errs)
 	assert.Equal(t, "PARAM-SECRET", oc.Params["tenant"].Reveal(), "sent as given")
 }

@@ -15,7 +15,7 @@ import (
 var secretType = reflect.TypeFor[oauthclient.Secret]()
 
 // resolveAll expands the references of every decoded entry.
-func (r *configReader) resolveAll(cfg *Config) {
+func (r *configReader) resolveAll(cfg *Config, security map[string]securityEntry) {
 	for name, cc := range cfg.REST {
 		r.resolve(fmt.Sprintf("rest %q", name), &cc)
 		cfg.REST[name] = cc
@@ -24,15 +24,15 @@ func (r *configReader) resolveAll(cfg *Config) {
 		r.resolve(fmt.Sprintf("fhir %q", name), &fc)
 		cfg.FHIR[name] = fc
 	}
-	for name, sc := range cfg.Security {
-		r.resolve(fmt.Sprintf("security %q", name), &sc)
-		cfg.Security[name] = sc
+	for name, e := range security {
+		r.resolve(fmt.Sprintf("security %q", name), &e)
+		security[name] = e
 	}
 	if cfg.Store.Memory != nil {
 		r.resolve("store", cfg.Store.Memory)
 	}
-	if cfg.Store.Shared != nil {
-		r.resolveValue("store", cfg.Store.SharedName, reflect.ValueOf(cfg.Store.Shared).Elem())
+	if v := reflect.ValueOf(cfg.Store.Shared); v.Kind() == reflect.Pointer && !v.IsNil() {
+		r.resolveValue("store", cfg.Store.SharedName, v.Elem())
 	}
 }
 
@@ -56,30 +56,34 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 		return
 	}
 	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
+	case reflect.Interface:
+		switch {
+		case v.IsNil():
+		case v.Elem().Kind() == reflect.String && v.CanSet(): // a claim of assertion_claims
+			if s, ok := r.resolveString(where, field, v.Elem().String(), false); ok {
+				v.Set(reflect.ValueOf(s))
+			}
+		default:
+			r.resolveValue(where, field, v.Elem())
+		}
+	case reflect.Pointer:
 		if !v.IsNil() {
 			r.resolveValue(where, field, v.Elem())
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if !f.IsExported() || name == "-" {
-				continue
-			}
+		for _, f := range yamlStruct(v.Type()) {
 			sub := field
-			if !strings.Contains(opts, "inline") {
-				sub = joinField(field, name)
+			if !f.inline {
+				sub = joinField(field, f.name)
 			}
-			r.resolveValue(where, sub, v.Field(i))
+			r.resolveValue(where, sub, v.Field(f.index))
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
 			r.resolveValue(where, fmt.Sprintf("%s[%d]", field, i), v.Index(i))
 		}
 	case reflect.Map:
-		if et := v.Type().Elem(); et.Kind() != reflect.String && et != secretType {
+		if et := v.Type().Elem(); et.Kind() != reflect.String && et.Kind() != reflect.Interface && et != secretType {
 			return
 		}
 		for _, k := range v.MapKeys() {

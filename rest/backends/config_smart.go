@@ -1,12 +1,14 @@
 package backends
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/tokenwire/tokenwire/internal/redact"
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // A SMART definition is an oauth2 security definition without token_url
@@ -48,15 +50,22 @@ func (u users) smartOnly(name string) bool {
 	return len(list) > 0 && !slices.ContainsFunc(list, func(x user) bool { return !x.smart })
 }
 
+// smartConn is the smart connection whose base URL a SMART definition
+// discovers its token endpoint at: its first one.
+func (u users) smartConn(name string) (user, bool) {
+	for _, x := range u[name] {
+		if x.smart {
+			return x, true
+		}
+	}
+	return user{}, false
+}
+
 // smartBase is the base URL whose discovery a SMART definition reads: that
 // of its first smart connection.
 func (u users) smartBase(name string) string {
-	for _, x := range u[name] {
-		if x.smart {
-			return x.base
-		}
-	}
-	return ""
+	x, _ := u.smartConn(name)
+	return x.base
 }
 
 // isSMART reports whether sc, called name, is a SMART definition.
@@ -84,6 +93,7 @@ func (u users) missingTokenURL(name string) string {
 func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[string]SecurityConfig) {
 	sc, ok := security[fc.Security]
 	switch {
+	case r.broken[fmt.Sprintf("security %q", fc.Security)]: // its own problem is the cause
 	case fc.Security == "":
 		r.add(where, "security", 0, "missing: smart: true needs an oauth2 security definition")
 	case ok && sc.Type != typeOAuth2:
@@ -94,4 +104,32 @@ func (r *configReader) checkSMARTConn(where string, fc FHIRConfig, security map[
 				fc.Security, redact.URLString(base, nil))
 		}
 	}
+}
+
+// checkSMART checks a SMART definition as its first smart connection
+// builds it: completed by oauthclient.SMARTBackendServices, its discovery
+// URL derived from that connection's base_url. A base_url with a problem
+// of its own is the one cause, reported there, and not again here.
+func (r *configReader) checkSMART(where, name string, sc SecurityConfig, u users) {
+	conn, _ := u.smartConn(name)
+	if r.broken[conn.where] || r.hasProblem(conn.where, "base_url") {
+		return
+	}
+	cfg, errs := oauthConfig(name, sc, r.set.Read, nil)
+	for _, e := range errs {
+		r.add(where, e.field, 0, "%s", e.reason)
+	}
+	if len(errs) > 0 {
+		return
+	}
+	cfg, err := oauthclient.SMARTBackendServices(conn.base, cfg)
+	if err == nil {
+		err = cfg.Validate(r.checkOptions())
+	}
+	var ce *oauthclient.ConfigError
+	if errors.As(err, &ce) && ce.Field == "discovery_url" { // not a key of the file: say where it comes from
+		r.add(where, "", 0, "the SMART discovery URL derived from the base_url of %s (smart: true): %s", conn.where, ce.Reason)
+		return
+	}
+	r.addOAuthError(where, sc, err)
 }

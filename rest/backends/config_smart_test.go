@@ -129,7 +129,7 @@ func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
 
 func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	cfg := &Config{
-		Security: map[string]SecurityConfig{"s": {Type: typeOAuth2, ClientID: "c", ClientSecret: oauthclient.NewSecret("x")}},
+		Security: map[string]SecurityConfig{"s": {Type: typeOAuth2, Config: oauthclient.Config{ClientID: "c", ClientSecret: oauthclient.NewSecret("x")}}},
 		REST:     map[string]ConnConfig{"crm": {ConnConfig: rest.ConnConfig{BaseURL: "https://crm.example.com", Security: "s"}}},
 		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: ConnConfig{ConnConfig: rest.ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}}, SMART: true}},
 	}
@@ -140,15 +140,20 @@ func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	assert.Equal(t, `security "s"`, ce.Problems[0].Where)
 	assert.Equal(t, "token_url", ce.Problems[0].Field)
 	assert.Contains(t, ce.Problems[0].Reason, `rest "crm" cannot discover it`)
+
+	cfg.Security["s"] = SecurityConfig{Type: typeBasic, Username: "u", Config: oauthclient.Config{Scopes: []string{"a"}}}
+	_, err = Open(context.Background(), cfg)
+	require.ErrorAs(t, err, &ce, "%v", err)
+	assert.Contains(t, ce.Problems, Problem{Where: `security "s"`, Field: "scopes", Reason: "does not apply to type basic"})
 }
 
 func TestOAuthConfigConversion(t *testing.T) {
-	_, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, CertFile: "/x.crt"}, files.Read)
-	require.Len(t, errs, 1)
-	assert.Equal(t, fieldError{"cert_file", "cert_file and key_file go together"}, errs[0])
+	_, err := Parse([]byte("security:\n  o: {type: oauth2, token_url: \"https://as.example.com/t\", client_id: c, cert_file: /x.crt}\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `security "o": cert_file: cert_file and key_file go together (line 2)`)
 
-	oc, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, TokenURL: "http://127.0.0.1/t", ClientSecret: oauthclient.NewSecret("S3CRET"),
-		Params: map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("acme")}}, files.Read)
+	oc, errs := oauthConfig("o", SecurityConfig{Type: typeOAuth2, Config: oauthclient.Config{TokenURL: "http://127.0.0.1/t", ClientSecret: oauthclient.NewSecret("S3CRET"),
+		Params: map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("acme")}}}, files.Read, nil)
 	require.Empty(t, errs)
 	assert.Equal(t, "S3CRET", oc.ClientSecret.Reveal())
 	assert.Equal(t, "acme", oc.Params["tenant"].Reveal())

@@ -2,6 +2,9 @@ package backends
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 
+	"github.com/tokenwire/tokenwire/internal/leaktest"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
@@ -27,17 +31,32 @@ func useGlobalMeter(t *testing.T) *oteltest.Kit {
 	return kit
 }
 
-// Loading checks every definition without building a token source that
-// runs or reports: a mere Parse publishes no tokenwire.token.* series.
-func TestParsePublishesNoTokenSeries(t *testing.T) {
+// Loading checks every definition without building a token source (it
+// validates with oauthclient.Config.Validate): a mere Parse publishes no
+// tokenwire.token.* series and leaves no goroutine running, whatever the
+// grant.
+func TestParseStartsNothing(t *testing.T) {
 	kit := useGlobalMeter(t)
-	_, err := Parse([]byte(`
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	var cfg *Config
+	started := leaktest.Started(func() {
+		cfg, err = Parse([]byte(`
 security:
-  crm-oauth: {type: oauth2, token_url: 'https://login.example.com/token', client_id: svc, client_secret: s}
+  crm-oauth: {type: oauth2, token_url: 'https://login.example.com/token', client_id: svc, client_secret: s, dpop: true}
   vendor: {type: login, token_url: 'https://vendor.example.com/login', client_id: svc, client_secret: pw}
   partner: {type: bearer, token_from: {value: tok}, expires_at: "2099-01-01T00:00:00Z"}
-`))
+  saas: {type: oauth2, token_url: 'https://login.example.com/token', client_id: app, grant: refresh_token, refresh_token: {value: rt}}
+  orders: {type: oauth2, token_url: 'https://login.example.com/token', grant: token_exchange, subject_token: {definition: crm-oauth}}
+  workload: {type: oauth2, token_url: 'https://login.example.com/token', grant: jwt_bearer, assertion: {command: [cat, /dev/null]}}
+  ehr-smart: {type: oauth2, client_id: ehr, private_key: '${KEY}', key_id: k1}
+fhir:
+  ehr: {base_url: 'https://ehr.example.org/fhir', security: ehr-smart, smart: true}
+`), env(map[string]string{"KEY": pemKey(t, key)}))
+	})
 	require.NoError(t, err)
+	require.Len(t, cfg.Security, 7)
+	assert.Empty(t, started, "goroutines left running by Parse")
 	for name := range kit.Metrics(t) {
 		assert.False(t, strings.HasPrefix(name, "tokenwire.token."), "%s published by a definition that does not run", name)
 	}

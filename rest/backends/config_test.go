@@ -75,7 +75,7 @@ func TestLoadConfigGoodFile(t *testing.T) {
 	assert.Equal(t, map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("acme")}, crm.Params)
 	assert.Equal(t, 5*time.Second, crm.Timeout)
 	assert.Equal(t, "BILLING-SECRET-KEY", cfg.Security["billing-key"].Value.Reveal(), "file: resolved, newline trimmed")
-	assert.Contains(t, cfg.Security["ehr-jwt"].PrivateKey.Reveal(), "BEGIN PRIVATE KEY")
+	assert.Contains(t, cfg.Security["ehr-jwt"].PrivateKeyPEM.Reveal(), "BEGIN PRIVATE KEY")
 	assert.Equal(t, "fallback-token", cfg.Security["partner-token"].Token.Reveal(), "${VAR:-default}")
 
 	rc := cfg.REST["crm"]

@@ -150,25 +150,26 @@
 // is then SMART Backend Services (private_key_jwt signed RS384 or ES384,
 // key_id required), its token endpoint read from the server's
 // .well-known/smart-configuration through that connection's TLS settings
-// when the first token is needed. With a token_url, a definition used by a
-// smart connection is an ordinary one.
+// when the first token is needed (oauthclient.Config.DiscoveryURL, derived
+// from base_url: a problem with it is reported on base_url). With a
+// token_url, a definition used by a smart connection is an ordinary one.
 //
 // Plain http:// URLs are refused unless rest.AllowInsecureHTTP is given,
 // for tests.
 //
-// Beyond client credentials ([GrantConfig]; the oauthclient package doc's "Grants beyond
+// Beyond client credentials (the oauthclient package doc's "Grants beyond
 // client credentials" has the full reference), an oauth2 definition names
 // its grant — jwt_bearer (assertion, or assertion_subject signed with
 // private_key), token_exchange (subject_token, actor_token and their
 // types, requested_token_type), refresh_token (refresh_token,
-// refresh_lifetime) — and a credential issued elsewhere is a supplier read
-// at each token request: {file: …}, {command: […]}, {value: …}, or for a
-// subject or actor token {definition: …}, another definition's token. A
-// type: login definition asks a vendor's login endpoint (method, body,
-// client_id_field, client_secret_field, fields, headers, token_path,
-// expires_in_path, expires_at_path, scheme); a bearer definition with
-// token_from or expires_at is an imported token, read again when it is
-// due:
+// refresh_lifetime, refresh_state_file) — and a credential issued
+// elsewhere is a supplier read at each token request: {file: …},
+// {command: […]}, {value: …}, or for a subject or actor token
+// {definition: …}, another definition's token. A type: login definition
+// asks a vendor's login endpoint (method, body, client_id_field,
+// client_secret_field, fields, headers, token_path, expires_in_path,
+// expires_at_path, scheme); a bearer definition with token_from or
+// expires_at is an imported token, read again when it is due:
 //
 //	security:
 //	  workload: {type: oauth2, grant: jwt_bearer, token_url: https://idp.example.com/token,
@@ -181,50 +182,56 @@
 //	             client_id_field: username, client_secret_field: password, token_path: data.jwt}
 //	  partner:  {type: bearer, token_from: {file: /run/secrets/partner}, expires_at: "2026-12-31T00:00:00Z"}
 //
-// One YAML (or JSON) file declares security definitions and the connections
-// that use them, so operators change backends without a rebuild. Package
-// rest/backends owns the file and opens everything it declares. Unknown keys are
-// errors (typos are never silently ignored, not even inside a YAML merge),
-// so is a key or a section written twice, and loading lists every problem,
-// each naming the definition or connection, the field and the line. Any
-// string may use ${VAR} (or ${VAR:-default}; $$ is a literal $).
-// Secret fields (client_secret, private_key, password, value,
-// token, params, the store's passwords and keys) may also be
-// file:/path, for mounted secrets — written as such in the file: a value
-// that comes out of ${VAR} is never taken for a path. Every file the
-// configuration names, and the file itself, must be a regular file of at
-// most 1 MiB (/dev/zero or a huge sparse file is refused before it is
-// read). ${VAR} and file: are resolved at load time; certificate, key
-// and CA files are read at load time to check them and again, through the
-// same reader, when the registry opens. Secrets never appear in errors,
-// logs or the printed, logged or marshalled configuration (they are held in
-// oauthclient.Secret — made with oauthclient.NewSecret — which prints
-// [redacted] under every fmt verb, %p included, every slog handler,
-// json and YAML; a table test renders every type that holds a secret all
-// those ways).
+// # Where each key is documented
 //
-//	security: ehr-smart
-//	smart: true                    # token endpoint from .well-known/smart-configuration
-//	timeout: 15s
+// Every key is declared once, by the Go field it fills, whose doc comment
+// is its reference (go doc shows it):
 //
-// store:                             # where OAuth tokens are cached: one of
+//   - security, OAuth (type oauth2, and what login and imported tokens
+//     share with it): token_url, issuer, client_id, client_secret, scopes,
+//     audience, resources, params, auth_method, private_key, key_id,
+//     signing_alg, assertion_audience, assertion_lifetime, dpop, dpop_key,
+//     dpop_alg, timeout, default_lifetime are the fields of
+//     oauthclient.Config of those names (its json and yaml tags); grant
+//     names its Grant.
+//   - grant: jwt_bearer: assertion, assertion_issuer, assertion_subject,
+//     assertion_claims — oauthclient.JWTBearer; grant: token_exchange:
+//     subject_token, subject_token_type, actor_token, actor_token_type,
+//     requested_token_type — oauthclient.TokenExchange (token types by URN
+//     or short name: access_token, jwt…); grant: refresh_token:
+//     refresh_token, refresh_lifetime, refresh_state_file —
+//     oauthclient.RefreshToken.
+//   - type: login: method, body, client_id_field, client_secret_field,
+//     fields, headers, token_path, expires_in_path, expires_at_path,
+//     scheme — oauthclient.Login (token_url, client_id, client_secret,
+//     auth_method, timeout, default_lifetime, cert_file, key_file and
+//     ca_file apply too).
+//   - type: bearer with token_from or expires_at: oauthclient.Imported
+//     (token_from is its Token, expires_at its Expiry, an RFC 3339 date that
+//     may come from ${VAR}; scheme; default_lifetime applies); token is
+//     its first value when token_from is not given.
+//   - a supplier ({file}, {command}, {value}, {definition}): see
+//     oauthclient.Supplier and its FileSupplier, CommandSupplier,
+//     ValueSupplier and Registry.Supplier, which the sections become.
+//   - type, cert_file, key_file, ca_file (read into
+//     oauthclient.Config.Certificate and RootCAs), and the basic, apikey
+//     and bearer keys: [SecurityConfig].
+//   - rest: rest.ConnConfig (tls: rest.TLSConfig, pool, retry:
+//     rest.RetryPolicy, ping); fhir: [FHIRConfig] (the same, and smart);
+//     store: [StoreConfig] (memory, or the section given with
+//     [WithStoreSection], such as cache/redis's Config).
 //
-//	  memory: {size: 1024}             # this process only
-//	  # redis: {addrs: ["redis-1:6379"], password: "${REDIS_PASSWORD}", encryption_keys: ["${TOKEN_KEY}"]}
+// A key set for a type or a grant it does not belong to is an error that
+// says so. A store section such as redis: needs
+// backends.WithStoreSection[redis.Config]("redis") (package cache/redis)
+// when loading; a program that does not pass it links no Redis code, and a
+// file naming Redis then fails to load with an error saying what to import
+// and pass.
 //
-//		A `store: redis:` section needs `backends.WithStoreSection[redis.Config]("redis")`
-//		(package `cache/redis`) when loading; a program that does not pass it
-//		links no Redis code (`go list -deps` of `rest`, `fhir` and `oauthclient`
-//		shows no go-redis), and a file naming Redis then fails to load with an
-//		error saying what to import and pass.
-//
-//		Retries apply to idempotent calls (or calls with an `Idempotency-Key`, or
-//		when opted in with `rest.Retryable()`, or a context marked retryable by package fhir for
-//		`Do`; a FHIR search by POST `_search` is a read and is retried like its GET
-//		form) on connection errors, 429 and 503; they honour
-//		`Retry-After` and use capped exponential backoff with jitter, bounded in
-//		attempts and total time. A backend's 401 makes tokenwire drop that token,
-//		fetch a fresh one and resend once; that resend is not counted as a retry.
+// Problems name the entry and the key as the file writes them, with the
+// line of that key (of the entry, for a key that is missing), and one
+// cause gives one problem: a definition that is itself wrong is not named
+// again by the connections and definitions that use it.
 //
 // # Mutual TLS (RFC 8705)
 //

@@ -87,10 +87,10 @@ rest:
 	fmt.Println(err)
 	// Output:
 	// backends: config: 4 problems:
-	// 	rest "billing": base_url: must be an absolute http(s) URL
-	// 	rest "billing": security: unknown security definition "billing-key" (known: crm-oauth)
+	// 	rest "billing": base_url: must be an absolute http(s) URL (line 6)
+	// 	rest "billing": security: unknown security definition "billing-key" (known: crm-oauth) (line 6)
 	// 	rest "crm": timout: unknown field (did you mean "timeout"?) (line 5)
-	// 	security "crm-oauth": client_secret: environment variable CRM_SECRET is not set
+	// 	security "crm-oauth": client_secret: environment variable CRM_SECRET is not set (line 3)
 }
 
 // Registry.REST names the known connections when asked for another.

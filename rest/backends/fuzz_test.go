@@ -32,6 +32,8 @@ func FuzzParse(f *testing.F) {
 		"rest:\n  a: &b {base_url: 'https://a.example', timout: 1s}\n  c: {<<: [*b, *b], retry: {max_attempts: 2, max_attempts: 3}}\n",
 		"store: {fake: {size: 1}}\nstore: {memory: {}}\n",
 		"security:\n  s: {type: oauth2, client_id: c, private_key: 'file:${T}', key_id: k}\nfhir:\n  e: {base_url: 'https://e.example/fhir?x=1', security: s, smart: true}\n",
+		"security:\n  a: {type: oauth2, token_url: 'https://a.example/t', grant: token_exchange, subject_token: {definition: b}, actor_token: {value: '${T}'}}\n  b: {type: oauth2, token_url: 'https://a.example/t', grant: jwt_bearer, assertion_subject: s, private_key: 'file:/k', assertion_claims: {x: '${T}'}}\n",
+		"security:\n  l: {type: login, token_url: 'https://a.example/l', fields: {a.b: '${T}'}, headers: {X: y}, scheme: JWT}\n  p: {type: bearer, token_from: {command: [cat, '${T}']}, expires_at: '2030-01-01T00:00:00Z'}\n  r: {type: oauth2, token_url: 'https://a.example/t', grant: refresh_token, refresh_token: {file: /rt}, refresh_state_file: /s}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -60,7 +60,11 @@ func openStore(ctx context.Context, sc StoreConfig, set *settings.Settings) (cac
 	case set.Store != nil:
 		return set.Store, nil, nil
 	case sc.Shared != nil:
-		st, err := sc.Shared.Open(ctx, set.StoreEnv())
+		sec, ok := sc.section()
+		if !ok { // checked before: a Config built in code
+			return nil, nil, fmt.Errorf("backends: store %s: %T is not a store section", sc.SharedName, sc.Shared)
+		}
+		st, err := sec.Open(ctx, set.StoreEnv())
 		if err != nil {
 			return nil, nil, fmt.Errorf("backends: store %s: %w", sc.SharedName, err)
 		}

@@ -1,6 +1,8 @@
 package backends
 
 import (
+	"context"
+
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/settings"
 	"github.com/tokenwire/tokenwire/oauthclient"
@@ -27,7 +29,9 @@ func WithStore(st cache.Store) rest.Option { return func(s *settings.Settings) {
 // WithStoreSection lets the store section hold, under name, the section of
 // a store kept in another package: C is its configuration (a struct with
 // yaml tags, whose oauthclient.Secret fields may be file: references),
-// checked at load time and opened by [Open], for example
+// which Check validates at load time without connecting (reading the
+// files it names with env.ReadFile) and Open makes a store of (closed with
+// the registry when it is an io.Closer), for example
 //
 //	backends.Load(path, backends.WithStoreSection[redis.Config]("redis"))
 //
@@ -36,13 +40,14 @@ func WithStore(st cache.Store) rest.Option { return func(s *settings.Settings) {
 // to load with an error saying what to pass.
 func WithStoreSection[C any, P interface {
 	*C
-	cache.Config
+	Check(env cache.Env) error
+	Open(ctx context.Context, env cache.Env) (cache.Store, error)
 }](name string) rest.Option {
 	return func(s *settings.Settings) {
 		if s.Sections == nil {
-			s.Sections = map[string]func() cache.Config{}
+			s.Sections = map[string]func() settings.StoreSection{}
 		}
-		s.Sections[name] = func() cache.Config { return P(new(C)) }
+		s.Sections[name] = func() settings.StoreSection { return P(new(C)) }
 	}
 }
 

@@ -124,7 +124,7 @@ func (r *Registry) reload(ctx context.Context, load func() (*Config, error)) (Re
 // check validates cfg as Open does, refuses a change of store, and plans
 // the reload.
 func (r *Registry) check(cfg *Config) (*plan, error) {
-	cr := &configReader{set: r.set, broken: map[string]bool{}}
+	cr := newReader(r.set)
 	cr.check(cfg)
 	if len(cr.problems) > 0 {
 		return nil, cr.err("")

@@ -111,7 +111,7 @@ func (r *Registry) stageSecurity(st *stage, p *plan, cc rest.ConnConfig, smart b
 	if !ok || !smart || !p.users.isSMART(cc.Security, sc) {
 		return nil, fmt.Errorf("%w %q", oauthclient.ErrUnknownDefinition, cc.Security)
 	}
-	cfg, errs := oauthConfig(cc.Security, sc, r.set.Read)
+	cfg, errs := oauthConfig(cc.Security, sc, r.set.Read, r.security)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s: %s", errs[0].field, errs[0].reason)
 	}
