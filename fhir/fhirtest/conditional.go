@@ -30,7 +30,7 @@ func ifMatch(r *http.Request, rec *record) error {
 		return nil
 	}
 	if rec == nil || !rec.live() || !tagsMatch(m, rec.current().vid) {
-		return fail(http.StatusPreconditionFailed, "conflict", "version conflict: If-Match %s does not match the current version", m)
+		return fail(http.StatusPreconditionFailed, "processing", "version conflict: If-Match %s does not match the current version", m)
 	}
 	return nil
 }

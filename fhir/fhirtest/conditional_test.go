@@ -88,7 +88,7 @@ func TestDeleteIfMatch(t *testing.T) {
 	srv := seeded(t)
 	resp, body := send(t, srv, "DELETE", "Patient/a", "", map[string]string{"If-Match": `W/"2"`})
 	assert.Equal(t, http.StatusPreconditionFailed, resp.StatusCode)
-	assert.Contains(t, body, `"code":"conflict"`)
+	assert.Contains(t, body, `"code":"processing"`)
 	_, ok := srv.Resource("Patient", "a")
 	assert.True(t, ok)
 

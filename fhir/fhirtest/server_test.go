@@ -79,7 +79,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"id mismatch", "PUT", "/fhir/Patient/a", "application/fhir+json", `{"resourceType":"Patient","id":"b"}`, 400},
 		{"not json", "POST", "/fhir/Patient", "application/fhir+json", `<Patient/>`, 400},
 		{"patch media type", "PATCH", "/fhir/Patient/a", "application/json", `[]`, 415},
-		{"patch id", "PATCH", "/fhir/Patient/a", "application/json-patch+json", `[{"op":"replace","path":"/id","value":"z"}]`, 422},
+		{"patch id", "PATCH", "/fhir/Patient/a", "application/json-patch+json", `[{"op":"replace","path":"/id","value":"z"}]`, 400},
 		{"search form", "POST", "/fhir/Patient/_search", "application/json", `{}`, 415},
 		{"bundle type", "POST", "/fhir", "application/fhir+json", `{"resourceType":"Bundle","type":"collection"}`, 400},
 		{"method", "POST", "/fhir/Patient/a", "application/fhir+json", `{}`, 405},
