@@ -189,11 +189,20 @@ func (s *Server) search(w http.ResponseWriter, _ *http.Request, typ string, q ur
 	}
 	entries := []any{}
 	if q.Get("_summary") != "count" {
-		for _, rec := range page(recs, offset, count) {
+		matches := page(recs, offset, count)
+		incl, err := s.included(typ, matches, q)
+		if err != nil {
+			return err
+		}
+		for i, rec := range slices.Concat(matches, incl) {
+			mode := "match"
+			if i >= len(matches) {
+				mode = "include"
+			}
 			entries = append(entries, map[string]any{
-				"fullUrl":  s.URL() + "/" + typ + "/" + rec.id,
+				"fullUrl":  s.URL() + "/" + rec.typ + "/" + rec.id,
 				"resource": json.RawMessage(rec.current().body),
-				"search":   map[string]any{"mode": "match"},
+				"search":   map[string]any{"mode": mode},
 			})
 		}
 	}
