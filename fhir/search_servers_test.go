@@ -2,6 +2,8 @@ package fhir_test
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -149,5 +151,33 @@ func TestServersSearchInclude(t *testing.T) {
 			}
 		}
 		assert.ElementsMatch(t, []string{"70", "72"}, revs)
+	})
+}
+
+// A search URL past what the server reads of a request line is refused
+// with 431 (Node's and so the real server's 16 KiB; fhirtest's alike); the
+// same search by POST goes through.
+func TestServersLongSearchURL(t *testing.T) {
+	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
+		q := fhir.Params().Add("family", unique(t)+strings.Repeat("x", 17<<10))
+		var errs []error
+		for _, err := range fhir.Search[models.Patient](ctx(t), conn, q) {
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		var fe *fhir.Error
+		require.ErrorAs(t, errs[0], &fe)
+		assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, fe.StatusCode)
+		n := 0
+		for _, err := range fhir.Search[models.Patient](ctx(t), conn, q, fhir.UsePost()) {
+			require.NoError(t, err)
+			n++
+		}
+		assert.Zero(t, n)
+
+		short := fhir.Params().Add("family", unique(t)+strings.Repeat("x", 8<<10))
+		for _, err := range fhir.Search[models.Patient](ctx(t), conn, short) {
+			require.NoError(t, err)
+		}
 	})
 }
