@@ -274,3 +274,26 @@ func TestServersCapabilities(t *testing.T) {
 		}
 	})
 }
+
+func TestServersDeleteWhere(t *testing.T) {
+	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
+		fam := unique(t)
+		q := fhir.Params().Token("identifier", testSystem, fam)
+		require.NoError(t, conn.DeleteWhere(ctx(t), "Patient", q), "no match: nothing to delete")
+
+		a, err := fhir.Create(ctx(t), conn, newPatient(fam))
+		require.NoError(t, err)
+		b, err := fhir.Create(ctx(t), conn, newPatient(fam))
+		require.NoError(t, err)
+		assert.ErrorIs(t, conn.DeleteWhere(ctx(t), "Patient", q), rest.ErrPreconditionFailed, "several match")
+
+		require.NoError(t, conn.Delete(ctx(t), "Patient", b.ID))
+		require.NoError(t, conn.DeleteWhere(ctx(t), "Patient", q))
+		_, err = fhir.Read[models.Patient](ctx(t), conn, a.ID)
+		assert.Error(t, err, "deleted")
+		for _, err := range fhir.Search[models.Patient](ctx(t), conn, fhir.Params().Add("family", fam)) {
+			require.NoError(t, err)
+			t.Error("a deleted patient is found")
+		}
+	})
+}

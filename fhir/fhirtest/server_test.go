@@ -2,6 +2,7 @@ package fhirtest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,6 +85,9 @@ func TestProtocolErrors(t *testing.T) {
 		{"bundle type", "POST", "/fhir", "application/fhir+json", `{"resourceType":"Bundle","type":"collection"}`, 400},
 		{"method", "POST", "/fhir/Patient/a", "application/fhir+json", `{}`, 405},
 		{"vread missing", "GET", "/fhir/Patient/a/_history/9", "", "", 404},
+		{"include not a reference", "GET", "/fhir/Patient?_include=Patient:family", "", "", 400},
+		{"include unknown", "GET", "/fhir/Patient?_include=Patient:shoe", "", "", 400},
+		{"include shape", "GET", "/fhir/Patient?_include=Observation", "", "", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,3 +106,25 @@ func TestProtocolErrors(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A request line and headers over 16 KiB are refused with 431 and no body,
+// as Node's HTTP server (the real server the fhir tests hold fhirtest to)
+// answers; just under passes.
+func TestRequestHeaderLimit(t *testing.T) {
+	srv := fhirtest.NewServer()
+	t.Cleanup(srv.Close)
+	get := func(n int) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/Patient?family="+strings.Repeat("x", n), nil)
+		require.NoError(t, err)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+	assert.Equal(t, http.StatusOK, get(15<<10).StatusCode)
+	resp := get(16 << 10)
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Empty(t, b)
+}
