@@ -181,3 +181,45 @@ func TestServersLongSearchURL(t *testing.T) {
 		}
 	})
 }
+
+func TestServersSearchObservations(t *testing.T) {
+	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
+		pat, err := fhir.Create(ctx(t), conn, newPatient(unique(t)))
+		require.NoError(t, err)
+		ref := "Patient/" + pat.ID
+		code := unique(t) // a code of this test's own
+		_, err = fhir.Create(ctx(t), conn, &models.Observation{
+			Status:            models.ObservationStatusFinal,
+			Code:              models.CodeableConcept{Coding: []models.Coding{{System: ptr("http://loinc.org"), Code: ptr(code)}}},
+			Subject:           &models.Reference{Reference: &ref},
+			EffectiveDateTime: ptr("2016-03-28T09:30:00Z"),
+			ValueString:       ptr("185"),
+		})
+		require.NoError(t, err)
+		tests := []struct {
+			name string
+			q    *fhir.Query
+			want int
+		}{
+			{"subject", fhir.Params().Add("subject", ref), 1},
+			{"patient id", fhir.Params().Add("patient", pat.ID), 1},
+			{"code", fhir.Params().Token("code", "http://loinc.org", code), 1},
+			{"code any system", fhir.Params().Add("code", code), 1},
+			{"code other system", fhir.Params().Token("code", "http://snomed.info/sct", code), 0},
+			{"date ge", fhir.Params().Add("subject", ref).Add("date", "ge2016-03-01"), 1},
+			{"date lt", fhir.Params().Add("subject", ref).Add("date", "lt2016-03-01"), 0},
+			{"date day", fhir.Params().Add("subject", ref).Add("date", "2016-03-28"), 1},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				n := 0
+				for o, err := range fhir.Search[models.Observation](ctx(t), conn, tt.q) {
+					require.NoError(t, err)
+					assert.Equal(t, "185", *o.ValueString)
+					n++
+				}
+				assert.Equal(t, tt.want, n)
+			})
+		}
+	})
+}
