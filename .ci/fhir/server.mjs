@@ -137,9 +137,10 @@ function send(res, status, body, headers = {}) {
 // to the router (with _count) and what puts the links on the searchset.
 function paging(base, rel, search) {
   const q = new URLSearchParams(search);
-  const count = Math.min(Number.parseInt(q.get('_count') ?? `${defaultCount}`, 10) || 0, maxCount);
+  const onlyCount = q.get('_summary') === 'count'; // the router asks for no entries then
+  const count = onlyCount ? 0 : Math.min(Number.parseInt(q.get('_count') ?? `${defaultCount}`, 10) || 0, maxCount);
   const offset = Number.parseInt(q.get('_offset') ?? '0', 10) || 0;
-  q.set('_count', `${count}`);
+  if (!onlyCount) q.set('_count', `${count}`);
   const link = (o) => { const l = new URLSearchParams(q); l.set('_offset', `${o}`); return `${base}/${rel}?${l}`; };
   const addLinks = (bundle) => {
     bundle.link = [{ relation: 'self', url: link(offset) }, { relation: 'first', url: link(0) }];
