@@ -72,7 +72,7 @@ const router = new FhirRouter();
 
 // $validate as Medplum's server answers it: the outcome of @medplum/core's
 // validator (the one its repository runs on every write), 200 all ok or 400
-// with the issues; a profile parameter is read but only the base
+// with the issues; a profile parameter is ignored: only the base
 // definitions are known here.
 async function validate(req) {
   let resource = req.body;
