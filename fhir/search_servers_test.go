@@ -154,17 +154,18 @@ func TestServersSearchInclude(t *testing.T) {
 	})
 }
 
-// A search URL past what the server reads of a request line is refused
-// with 431 (Node's and so the real server's 16 KiB; fhirtest's alike); the
-// same search by POST goes through. The GET is sent with Conn.Get, which
-// sends what it is given whatever its length.
+// A search URL past what the server reads of a request line is refused:
+// 431 by the real server past Node's 16 KiB of line and headers, and by
+// fhirtest alike (or 414, when it plays a proxy that takes less); the same
+// search by POST goes through. The GET is sent with Conn.Get, which sends
+// what it is given whatever its length.
 func TestServersLongSearchURL(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		q := fhir.Params().Add("family", unique(t)+strings.Repeat("x", 17<<10))
 		_, err := conn.Get(ctx(t), "Patient", q)
 		var fe *fhir.Error
 		require.ErrorAs(t, err, &fe)
-		assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, fe.StatusCode)
+		assert.Contains(t, []int{http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge}, fe.StatusCode)
 
 		n := 0
 		for _, err := range fhir.Search[models.Patient](ctx(t), conn, q, fhir.UsePost()) {
@@ -173,7 +174,7 @@ func TestServersLongSearchURL(t *testing.T) {
 		}
 		assert.Zero(t, n)
 
-		out, err := conn.Get(ctx(t), "Patient", fhir.Params().Add("family", unique(t)+strings.Repeat("x", 8<<10)))
+		out, err := conn.Get(ctx(t), "Patient", fhir.Params().Add("family", unique(t)+strings.Repeat("x", 4<<10)))
 		require.NoError(t, err)
 		b, ok := out.(*models.Bundle)
 		require.True(t, ok, "%T", out)
