@@ -1,8 +1,7 @@
 package fhir_test
 
 import (
-	"fmt"
-	"regexp"
+	"net/http"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -15,38 +14,28 @@ import (
 
 // Batches and transactions against fhirtest and the real server.
 
-// urnUUID is a new urn:uuid full URL.
-func urnUUID(t *testing.T) string {
-	t.Helper()
-	u := unique(t)[2:] // 16 hex digits
-	return fmt.Sprintf("urn:uuid:%s-0000-4000-8000-%s", u[:8], "0000"+u[8:])
-}
-
 func TestServersTransactionResolvesReferences(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
-		full := urnUUID(t)
-		pat := entry(t, "POST", "Patient", newPatient(fam))
-		pat.FullUrl = &full
-		obs := entry(t, "POST", "Observation", &models.Observation{Status: models.ObservationStatusFinal,
-			Code:    models.CodeableConcept{Text: ptr("weight")},
-			Subject: &models.Reference{Reference: &full}})
+		var tx fhir.Tx
+		pat := tx.Create(newPatient(fam))
+		obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal,
+			Code: models.CodeableConcept{Text: ptr("weight")}, Subject: &models.Reference{Reference: &pat}})
 
-		out, err := conn.Transaction(ctx(t), &models.Bundle{Entry: []models.BundleEntry{obs, pat}})
+		res, err := conn.Transaction(ctx(t), &tx)
 		require.NoError(t, err)
-		assert.Equal(t, models.BundleTypeTransactionResponse, out.Type)
-		require.Len(t, out.Entry, 2, "one per entry, in the request's order")
-		status, loc, _ := fhir.EntryResult(out.Entry[1])
-		assert.Equal(t, 201, status)
-		m := regexp.MustCompile(`(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/.*)?$`).FindStringSubmatch(loc)
-		require.NotNil(t, m, "location %q", loc)
-		status, _, _ = fhir.EntryResult(out.Entry[0])
-		assert.Equal(t, 201, status)
-
-		o, err := fhir.Decode[models.Observation](out.Entry[0].Resource)
-		require.NoError(t, err)
-		assert.Equal(t, "Patient/"+m[1], *o.Subject.Reference, "the urn:uuid became the new Patient")
-		p, err := fhir.Read[models.Patient](ctx(t), conn, m[1])
+		require.Len(t, res, 2)
+		for _, k := range []string{pat, obs} {
+			require.Contains(t, res, k)
+			assert.Equal(t, http.StatusCreated, res[k].Status, k)
+			assert.NotEmpty(t, res[k].ID, k)
+			assert.NotEmpty(t, res[k].VersionID, k)
+			assert.NoError(t, res[k].Err)
+		}
+		got, ok := res[obs].Resource.(*models.Observation)
+		require.True(t, ok, "%T", res[obs].Resource)
+		assert.Equal(t, "Patient/"+res[pat].ID, *got.Subject.Reference, "the urn:uuid became the new Patient")
+		p, err := fhir.Read[models.Patient](ctx(t), conn, res[pat].ID)
 		require.NoError(t, err)
 		assert.Equal(t, fam, *p.Name[0].Family)
 	})
@@ -57,12 +46,11 @@ func TestServersTransactionRollsBack(t *testing.T) {
 		fam := unique(t)
 		kept, err := fhir.Create(ctx(t), conn, newPatient(fam))
 		require.NoError(t, err)
-		b := &models.Bundle{Entry: []models.BundleEntry{
-			entry(t, "POST", "Patient", newPatient(fam)),
-			entry(t, "DELETE", "Patient/"+kept.ID, nil),
-			entry(t, "GET", "Patient/"+unique(t), nil),
-		}}
-		_, err = conn.Transaction(ctx(t), b)
+		var tx fhir.Tx
+		tx.Create(newPatient(fam))
+		tx.Add("DELETE", "Patient/"+kept.ID, nil)
+		tx.Add("GET", "Patient/"+unique(t), nil)
+		_, err = conn.Transaction(ctx(t), &tx)
 		assert.ErrorIs(t, err, rest.ErrNotFound)
 
 		var got []string
@@ -79,25 +67,25 @@ func TestServersBatchEntriesFailAlone(t *testing.T) {
 		fam := unique(t)
 		res, err := fhir.Create(ctx(t), conn, newPatient(fam))
 		require.NoError(t, err)
-		upd := res.Resource
-		upd.Active = ptr(false)
-		out, err := conn.Batch(ctx(t), &models.Bundle{Entry: []models.BundleEntry{
-			entry(t, "GET", "Patient/"+res.ID, nil),
-			entry(t, "GET", "Patient/"+unique(t), nil),
-			entry(t, "PUT", "Patient/"+res.ID, upd),
-			entry(t, "POST", "Patient", newPatient(fam)),
-		}})
+		other, err := fhir.Create(ctx(t), conn, newPatient(fam))
 		require.NoError(t, err)
-		assert.Equal(t, models.BundleTypeBatchResponse, out.Type)
-		var codes []int
-		for _, e := range out.Entry {
-			s, _, _ := fhir.EntryResult(e)
-			codes = append(codes, s)
-		}
-		assert.Equal(t, []int{200, 404, 200, 201}, codes)
-		_, _, issues := fhir.EntryResult(out.Entry[1])
-		require.NotEmpty(t, issues)
-		assert.Equal(t, "not-found", issues[0].Code)
+		upd := *res.Resource
+		upd.Active = ptr(false)
+		var tx fhir.Tx
+		read := tx.Add("GET", "Patient/"+other.ID, nil)
+		missing := tx.Add("GET", "Patient/"+unique(t), nil)
+		put := tx.Add("PUT", "Patient/"+res.ID, &upd)
+		created := tx.Create(newPatient(fam))
+		out, err := conn.Batch(ctx(t), &tx)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, out[read].Status)
+		assert.IsType(t, &models.Patient{}, out[read].Resource)
+		assert.Equal(t, http.StatusNotFound, out[missing].Status)
+		require.NotEmpty(t, out[missing].Issues)
+		assert.Equal(t, "not-found", out[missing].Issues[0].Code)
+		assert.Equal(t, http.StatusOK, out[put].Status)
+		assert.NotEqual(t, res.VersionID, out[put].VersionID)
+		assert.Equal(t, http.StatusCreated, out[created].Status)
 
 		got, err := fhir.Read[models.Patient](ctx(t), conn, res.ID)
 		require.NoError(t, err)

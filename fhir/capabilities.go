@@ -52,36 +52,30 @@ func (c *Conn) FHIRVersion(ctx context.Context) (string, error) {
 // "update", "patch", "delete", "history-instance", "history-type",
 // "create", "search-type" in the rest.resource entry of resourceType;
 // the system-wide "transaction", "batch", "search-system" and
-// "history-system" in rest.interaction, whatever resourceType is. The statement is read from
-// metadata on the first call of Supports, [Conn.Capabilities],
-// [Conn.FHIRVersion] or [Conn.SupportsOperation] and kept for the life of
-// the connection: concurrent first callers share one request, and a read
-// that fails is not kept, so the next call tries again. Codes are compared
-// as strings, so codes this package does not know never break it.
+// "history-system" in rest.interaction, whatever resourceType is. An
+// operation is asked for by its name with the dollar ("$everything"):
+// in the rest.resource entry of resourceType, or in rest.operation when
+// resourceType is "". The statement is read from metadata on the first
+// call of Supports, [Conn.Capabilities] or [Conn.FHIRVersion] and kept
+// for the life of the connection: concurrent first callers share one
+// request, and a read that fails is not kept, so the next call tries
+// again. Codes are compared as strings, so codes this package does not
+// know never break it.
 func (c *Conn) Supports(ctx context.Context, resourceType, interaction string) (bool, error) {
 	sc, err := c.serverCaps(ctx, false)
 	if err != nil {
 		return false, err
 	}
+	if op, ok := strings.CutPrefix(interaction, "$"); ok {
+		if resourceType == "" {
+			return sc.system.operations[op], nil
+		}
+		return sc.types[resourceType].operations[op], nil
+	}
 	if systemInteractions[interaction] || resourceType == "" {
 		return sc.system.interactions[interaction], nil
 	}
 	return sc.types[resourceType].interactions[interaction], nil
-}
-
-// SupportsOperation reports whether the CapabilityStatement lists the
-// operation name ("everything" or "$everything"): in the rest.resource
-// entry of resourceType, or in rest.operation when resourceType is "".
-func (c *Conn) SupportsOperation(ctx context.Context, resourceType, name string) (bool, error) {
-	sc, err := c.serverCaps(ctx, false)
-	if err != nil {
-		return false, err
-	}
-	name = strings.TrimPrefix(name, "$")
-	if resourceType == "" {
-		return sc.system.operations[name], nil
-	}
-	return sc.types[resourceType].operations[name], nil
 }
 
 // serverCaps is what a connection keeps of its server's CapabilityStatement.

@@ -84,9 +84,6 @@ func New(name, baseURL string, doer Doer, opts ...Option) (*Conn, error) {
 	return c, nil
 }
 
-// Name returns the connection's name.
-func (c *Conn) Name() string { return c.name }
-
 // BaseURL returns the server's base URL, without a trailing slash.
 func (c *Conn) BaseURL() string { return c.base.String() }
 

@@ -16,14 +16,16 @@ import (
 // what both answer alike is asserted (ids and version ids are the server's
 // own, a real server's are not 1, 2, 3).
 
-const testSystem = "urn:tokenwire:test"
+// idSystem is the identifier system of the patients these tests make; the
+// value (unique) tells each test's apart.
+const idSystem = "urn:tokenwire:test"
 
-// newPatient is a Patient of family fam with the identifier testSystem|fam.
+// newPatient is a Patient of family fam with the identifier idSystem|fam.
 func newPatient(fam string) *models.Patient {
 	return &models.Patient{
 		Active:     ptr(true),
 		Name:       []models.HumanName{{Family: ptr(fam), Given: []string{"Peter", "James"}}},
-		Identifier: []models.Identifier{{System: ptr(testSystem), Value: ptr(fam)}},
+		Identifier: []models.Identifier{{System: ptr(idSystem), Value: ptr(fam)}},
 		Telecom: []models.ContactPoint{
 			{System: ptr(models.ContactPointSystemPhone), Value: ptr("(03) 5555 6473")},
 			{System: ptr(models.ContactPointSystemEmail), Value: ptr("p@example.org")},
@@ -89,7 +91,7 @@ func TestServersCreateMinimal(t *testing.T) {
 func TestServersConditionalCreate(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
-		q := fhir.Params().Token("identifier", testSystem, fam)
+		q := fhir.Params().Token("identifier", idSystem, fam)
 
 		first, err := fhir.Create(ctx(t), conn, newPatient(fam), fhir.IfNoneExist(q))
 		require.NoError(t, err)
@@ -135,7 +137,7 @@ func TestServersUpdateVersionConflict(t *testing.T) {
 func TestServersUpdateWhere(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
-		q := fhir.Params().Token("identifier", testSystem, fam)
+		q := fhir.Params().Token("identifier", idSystem, fam)
 		res, err := fhir.UpdateWhere(ctx(t), conn, newPatient(fam), q)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusCreated, res.Status, "no match creates")
@@ -178,7 +180,7 @@ func TestServersPatch(t *testing.T) {
 func TestServersPatchWhere(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
-		q := fhir.Params().Token("identifier", testSystem, fam)
+		q := fhir.Params().Token("identifier", idSystem, fam)
 		ops := []fhir.PatchOp{{Op: "replace", Path: "/active", Value: false}}
 		res, err := fhir.Create(ctx(t), conn, newPatient(fam))
 		require.NoError(t, err)
@@ -233,15 +235,15 @@ func TestServersInstanceHistory(t *testing.T) {
 		}
 
 		var got []string
-		for b, err := range conn.History(ctx(t), "Patient", res.ID, nil) {
+		for e, err := range conn.History(ctx(t), "Patient", res.ID, nil) {
 			require.NoError(t, err)
-			assert.Equal(t, models.BundleTypeHistory, b.Type)
-			for _, e := range b.Entry {
-				v, err := fhir.Decode[models.Patient](e.Resource)
-				require.NoError(t, err)
-				assert.Equal(t, res.ID, *v.Id)
-				got = append(got, *v.Meta.VersionId)
-			}
+			require.NoError(t, e.Err)
+			v, ok := e.Resource.(*models.Patient)
+			require.True(t, ok, "%T", e.Resource)
+			assert.Equal(t, res.ID, *v.Id)
+			assert.Equal(t, res.ID, e.ID)
+			assert.Equal(t, *v.Meta.VersionId, e.VersionID)
+			got = append(got, e.VersionID)
 		}
 		assert.Equal(t, want, got, "newest first")
 	})
@@ -278,7 +280,7 @@ func TestServersCapabilities(t *testing.T) {
 func TestServersDeleteWhere(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
-		q := fhir.Params().Token("identifier", testSystem, fam)
+		q := fhir.Params().Token("identifier", idSystem, fam)
 		require.NoError(t, conn.DeleteWhere(ctx(t), "Patient", q), "no match: nothing to delete")
 
 		a, err := fhir.Create(ctx(t), conn, newPatient(fam))

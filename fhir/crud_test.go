@@ -187,26 +187,26 @@ func TestHistory(t *testing.T) {
 	require.NoError(t, err)
 
 	var methods []string
-	for b, err := range conn.History(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
+	for e, err := range conn.History(ctx(t), "Patient", res.ID, fhir.Params().Count(2)) {
 		require.NoError(t, err)
-		for _, e := range b.Entry {
-			methods = append(methods, e.Request.Method.Code())
-			if e.Request.Method == models.HTTPVerbDELETE {
-				assert.Empty(t, e.Resource)
-				continue
-			}
-			v, err := fhir.DecodeResource(e.Resource)
-			require.NoError(t, err)
-			assert.IsType(t, &models.Patient{}, v)
+		require.NoError(t, e.Err)
+		methods = append(methods, e.Method)
+		assert.Equal(t, res.ID, e.ID)
+		if e.Method == "DELETE" {
+			assert.Nil(t, e.Resource)
+			continue
 		}
+		assert.IsType(t, &models.Patient{}, e.Resource)
 	}
 	assert.Equal(t, []string{"DELETE", "PUT", "PUT", "PUT", "POST"}, methods, "newest first, across 3 pages")
 
 	n := 0
-	for b, err := range conn.History(ctx(t), "Patient", "", nil) {
+	for e, err := range conn.History(ctx(t), "Patient", "", nil) {
 		require.NoError(t, err)
-		assert.Equal(t, models.BundleTypeHistory, b.Type)
-		n += len(b.Entry)
+		if e.Method != "DELETE" {
+			assert.IsType(t, &models.Patient{}, e.Resource)
+		}
+		n++
 	}
 	assert.Equal(t, 5, n, "type history holds only Patients")
 }

@@ -41,15 +41,20 @@
 //   - read with its version, then again only if changed: [ReadMeta], then
 //     [Refresh] (a 304 gives your copy back; HAPI ifVersionMatches).
 //   - search, every page: [Search]; the total, the links and the _include
-//     resources apart: [SearchPages] with [Page.Resolve]; by POST:
+//     resources apart: [SearchPages]; by POST:
 //     [UsePost] (retried like a GET).
 //   - create, conditional create: [Create] with [IfNoneExist].
 //   - update with locking: [Update] (If-Match from meta.versionId),
 //     [UpdateWhere].
 //   - patch, conditional patch, delete: [Patch], [PatchWhere],
 //     [Conn.Delete] with [IfMatch], [Conn.DeleteWhere].
-//   - batch, transaction, $operation: [Conn.Batch], [Conn.Transaction],
-//     [Conn.Operation], [Conn.OperationGet].
+//   - batch, transaction (built with [Tx], as fhirpy's and Firely's
+//     transaction builders; HAPI transaction().withResources(…)):
+//     [Conn.Batch], [Conn.Transaction]; $operation: [Conn.Operation],
+//     [Conn.OperationGet].
+//   - history at the three levels, $everything, reading references
+//     (HAPI history(), fetchResourceFromUrl; fhirpy reference.to_resource()):
+//     [Conn.History], [Conn.Everything], [Conn.Resolve].
 //   - capabilities: [Conn.Supports], [Conn.Capabilities], [Conn.Ping].
 //   - bulk export (fhirpy has none): [Conn.Export], [Export.Wait],
 //     [ExportFile], [Conn.ExportResources].
@@ -69,7 +74,7 @@
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
 // next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Capabilities], [Conn.Supports], [Conn.SupportsOperation] and
+// [Conn.Capabilities], [Conn.Supports] (an operation as "$everything") and
 // [Conn.FHIRVersion] (read even from a statement the models refuse)
 // answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
 // asks metadata afresh.
@@ -79,9 +84,9 @@
 // [Search] yields the matches of type T across every page; [SearchPages]
 // yields each page with Bundle.total, its links, the matches, the
 // resources _include and _revinclude brought (search mode "include") and
-// the server's outcome apart, and [Page.Resolve] finds a reference among
-// the page's resources first and reads it from the server second — only on
-// the connection's base URL. [Conn.Pages] and [Conn.History] yield the raw
+// the server's outcome apart, and [Conn.Resolve] with the page finds a
+// reference among the page's resources first and reads it from the server
+// second — only on the connection's base URL. [Conn.Pages] yields the raw
 // Bundles.
 //
 // An error yielded by an iteration is always the end of it: the search
@@ -115,6 +120,38 @@
 // connection keeps those resources (an optional code left nil, a required
 // one -1, whose Code() is "<unknown>", so a resource read leniently is
 // never written back with a wrong code) and reports each code.
+//
+// # Transactions, history, $everything and references
+//
+// A [Tx] builds a transaction (or a batch) of creates, updates, deletes
+// and reads. [Tx.Create] returns the urn:uuid: full URL of the resource
+// it adds: put it in a Reference of another resource of the same
+// transaction, and the server replaces it by the new "Type/id". A
+// reference may also be conditional, "Patient?identifier=sys|123": the
+// server replaces it by the one match, and fails the transaction when
+// none or several match. [IfNoneExist] makes a create conditional (a
+// match is used, not duplicated: references to its key point to it).
+// [Conn.Transaction] sends it in one request and returns each entry's
+// [Entry] — the id and version the server gave, Status, Location, the
+// resource — by the key [Tx.Create] or [Tx.Add] returned:
+//
+//	var tx fhir.Tx
+//	pat := tx.Create(patient, fhir.IfNoneExist(fhir.Params().Token("identifier", mrnSystem, mrn)))
+//	obs := tx.Create(&models.Observation{Subject: &models.Reference{Reference: &pat}, …})
+//	res, err := ehr.Transaction(ctx, &tx)
+//	fmt.Println(res[pat].ID, res[obs].ID, res[obs].VersionID)
+//
+// [Conn.History] (a resource's, a type's or the server's, with _since and
+// _at) and [Conn.Everything] (a Patient's or an Encounter's record) yield
+// [Entry] values page by page, resources of any type decoded by
+// [DecodeResource]. As with [Search], an error yielded by the iteration
+// ends it; a resource that does not decode does not: its Entry carries
+// the *[DecodeError] in Err and the next entry follows.
+//
+// [Conn.Resolve] reads what references point to — relative, absolute on
+// the base URL, versioned, "#id" in a resource's contained (given as
+// JSON), a Bundle's urn:uuid: or a page's _include — reading each target
+// once per call, never from another server.
 //
 // # Bulk Data export
 //
@@ -227,6 +264,8 @@
 //
 // Package fhir/fhirtest is an in-memory FHIR server for your tests:
 // versioning, search, paging, OperationOutcome errors, ETags, 304 and 412,
-// conditional writes, a CapabilityStatement, token checking, and an
+// conditional writes, transactions with urn:uuid: and conditional
+// references, history with _since and _at, Patient and Encounter
+// $everything, a CapabilityStatement, token checking, and an
 // asynchronous $export with polling, a manifest and Range downloads.
 package fhir

@@ -93,22 +93,3 @@ func ExampleError() {
 	}
 	// Output: 404 not-found true
 }
-
-func ExampleConn_Transaction() {
-	srv := fhirtest.NewServer()
-	defer srv.Close()
-	conn := srv.Conn("ehr")
-	pat, _ := fhir.NewEntry("POST", "Patient", &models.Patient{})
-	uuid := "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"
-	pat.FullUrl = &uuid
-	obs, _ := fhir.NewEntry("POST", "Observation", &models.Observation{
-		Status: models.ObservationStatusFinal, Subject: &models.Reference{Reference: &uuid}})
-	out, err := conn.Transaction(context.Background(), &models.Bundle{Entry: []models.BundleEntry{pat, obs}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	o, _ := fhir.Decode[models.Observation](out.Entry[1].Resource)
-	fmt.Println(*o.Subject.Reference)
-	// Output: Patient/1
-}

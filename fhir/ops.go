@@ -11,65 +11,6 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// Batch sends a batch Bundle (POST [base]); every entry succeeds or fails on
-// its own, as reported in the returned batch-response entries.
-func (c *Conn) Batch(ctx context.Context, b *models.Bundle) (*models.Bundle, error) {
-	return c.bundleRequest(ctx, b, models.BundleTypeBatch)
-}
-
-// Transaction sends a transaction Bundle (POST [base]); all entries succeed
-// or the server rejects the whole bundle.
-func (c *Conn) Transaction(ctx context.Context, b *models.Bundle) (*models.Bundle, error) {
-	return c.bundleRequest(ctx, b, models.BundleTypeTransaction)
-}
-
-func (c *Conn) bundleRequest(ctx context.Context, b *models.Bundle, t models.BundleType) (*models.Bundle, error) {
-	if b == nil {
-		return nil, fmt.Errorf("fhir: %s: %s: nil bundle", c.name, t.Code())
-	}
-	cp := *b
-	cp.Type = t
-	body, err := marshal(cp)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body})
-	if err != nil {
-		return nil, err
-	}
-	return decode[models.Bundle](r.body, c.owned())
-}
-
-// NewEntry returns a batch or transaction entry: method and url (relative,
-// such as "Patient" or "Patient/123") and an optional resource.
-func NewEntry(method, url string, resource any) (models.BundleEntry, error) {
-	var verb models.HTTPVerb
-	if err := verb.UnmarshalJSON([]byte(strings.ToUpper(method))); err != nil {
-		return models.BundleEntry{}, fmt.Errorf("fhir: entry method: %w", err)
-	}
-	e := models.BundleEntry{Request: &models.BundleEntryRequest{Method: verb, Url: url}}
-	if resource != nil {
-		b, err := marshal(resource)
-		if err != nil {
-			return e, err
-		}
-		e.Resource = b
-	}
-	return e, nil
-}
-
-// EntryResult reads a batch or transaction response entry: its status code,
-// the Location, and the OperationOutcome issues of a failed entry.
-func EntryResult(e models.BundleEntry) (status int, location string, issues []Issue) {
-	if e.Response == nil {
-		return 0, "", nil
-	}
-	if e.Response.Location != nil {
-		location = *e.Response.Location
-	}
-	return statusCode(e.Response.Status), location, allIssues(e.Response.Outcome)
-}
-
 // Operation invokes $name with a Parameters body (POST). target is "" for a
 // system operation, a type ("Patient") or an instance ("Patient/123"). The
 // result is decoded by [DecodeResource] (often *models.Parameters or

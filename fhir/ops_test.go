@@ -15,74 +15,6 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-func entry(t *testing.T, method, url string, res any) models.BundleEntry {
-	t.Helper()
-	e, err := fhir.NewEntry(method, url, res)
-	require.NoError(t, err)
-	return e
-}
-
-func TestTransactionResolvesReferences(t *testing.T) {
-	srv, conn := setup(t)
-	pat := entry(t, "POST", "Patient", &models.Patient{Name: []models.HumanName{{Family: ptr("Doe")}}})
-	pat.FullUrl = ptr("urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a")
-	obs := entry(t, "POST", "Observation", &models.Observation{Status: models.ObservationStatusFinal,
-		Subject: &models.Reference{Reference: ptr("urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a")}})
-
-	out, err := conn.Transaction(ctx(t), &models.Bundle{Entry: []models.BundleEntry{obs, pat}})
-	require.NoError(t, err)
-	assert.Equal(t, models.BundleTypeTransactionResponse, out.Type)
-	require.Len(t, out.Entry, 2)
-	status, loc, issues := fhir.EntryResult(out.Entry[1])
-	assert.Equal(t, 201, status)
-	assert.Contains(t, loc, "/Patient/")
-	assert.Empty(t, issues)
-
-	o, err := fhir.Decode[models.Observation](out.Entry[0].Resource)
-	require.NoError(t, err)
-	assert.Regexp(t, `^Patient/\d+$`, *o.Subject.Reference)
-	assert.Equal(t, 1, srv.Requests(), "one round trip")
-}
-
-func TestTransactionRollsBack(t *testing.T) {
-	srv, conn := setup(t)
-	_, err := srv.Seed(examplePatient(t))
-	require.NoError(t, err)
-	b := &models.Bundle{Entry: []models.BundleEntry{
-		entry(t, "POST", "Patient", &models.Patient{}),
-		entry(t, "DELETE", "Patient/example", nil),
-		entry(t, "GET", "Patient/none", nil),
-	}}
-	_, err = conn.Transaction(ctx(t), b)
-	assert.ErrorIs(t, err, rest.ErrNotFound)
-	_, ok := srv.Resource("Patient", "example")
-	assert.True(t, ok, "the delete was rolled back")
-	_, ok = srv.Resource("Patient", "1")
-	assert.False(t, ok, "the create was rolled back")
-}
-
-func TestBatchEntriesFailAlone(t *testing.T) {
-	srv, conn := setup(t)
-	_, err := srv.Seed(examplePatient(t))
-	require.NoError(t, err)
-	out, err := conn.Batch(ctx(t), &models.Bundle{Entry: []models.BundleEntry{
-		entry(t, "GET", "Patient/example", nil),
-		entry(t, "GET", "Patient/none", nil),
-		entry(t, "PUT", "Patient/example", examplePatient(t)),
-	}})
-	require.NoError(t, err)
-	assert.Equal(t, models.BundleTypeBatchResponse, out.Type)
-	codes := []int{}
-	for _, e := range out.Entry {
-		s, _, _ := fhir.EntryResult(e)
-		codes = append(codes, s)
-	}
-	assert.Equal(t, []int{200, 404, 200}, codes)
-	_, _, issues := fhir.EntryResult(out.Entry[1])
-	require.Len(t, issues, 1)
-	assert.Equal(t, "not-found", issues[0].Code)
-}
-
 func TestOperations(t *testing.T) {
 	var gotTarget string
 	var gotParams url.Values
@@ -129,13 +61,4 @@ func TestCapabilitiesAndPing(t *testing.T) {
 
 	bad := statusConn(t, 200, `{"resourceType":"Patient"}`)
 	assert.ErrorContains(t, bad.Ping(ctx(t)), "not a CapabilityStatement")
-}
-
-func TestBatchAndTransactionRefuseNilBundle(t *testing.T) {
-	srv, conn := setup(t)
-	_, err := conn.Batch(ctx(t), nil)
-	assert.ErrorContains(t, err, "nil bundle")
-	_, err = conn.Transaction(ctx(t), nil)
-	assert.ErrorContains(t, err, "nil bundle")
-	assert.Zero(t, srv.Requests())
 }

@@ -38,7 +38,7 @@ type Page[T any] struct {
 //		fhir.Params().Add("status", "active").Add("_include", "MedicationRequest:medication")) {
 //		if err != nil { return err }
 //		for _, mr := range page.Matches {
-//			med, err := page.Resolve(ctx, mr.MedicationReference) // the included Medication, else a read
+//			refs, err := conn.Resolve(ctx, page, *mr.MedicationReference) // the included Medication, else a read
 //			…
 //		}
 //	}
@@ -108,30 +108,6 @@ func (p *Page[T]) index(e *models.BundleEntry, v any) {
 	if id, err := identify(e.Resource); err == nil && id.ID != "" {
 		p.included[id.ResourceType+"/"+id.ID] = v
 	}
-}
-
-// Resolve returns the resource a reference points to: one of the page's
-// resources (included or matched) when it is there, otherwise read from
-// the server. An absolute reference is read only when it is on the
-// connection's base URL — a reference never sends the token elsewhere —
-// and a contained ("#id") or logical (identifier only) reference is an
-// error. Pass a *models.Reference field as *field.
-func (p *Page[T]) Resolve(ctx context.Context, ref models.Reference) (any, error) {
-	if ref.Reference == nil || *ref.Reference == "" {
-		return nil, fmt.Errorf("fhir: %s: resolve: the reference has no reference element", p.conn.name)
-	}
-	r := *ref.Reference
-	if v, ok := p.included[r]; ok {
-		return v, nil
-	}
-	rel, err := p.conn.relative(r)
-	if err != nil {
-		return nil, err
-	}
-	if v, ok := p.included[rel]; ok {
-		return v, nil
-	}
-	return p.conn.Get(ctx, rel, nil)
 }
 
 // relative turns a reference into "Type/id" (or "Type/id/_history/v")

@@ -38,9 +38,8 @@ func TestPagesSequenceIsReusable(t *testing.T) {
 	srv, conn := setup(t)
 	seedPatients(t, srv, 10)
 	seqs := map[string]iter.Seq2[*models.Bundle, error]{
-		"search":  conn.Pages(ctx(t), "Patient", fhir.Params().Count(4)),
-		"post":    conn.Pages(ctx(t), "Patient", fhir.Params().Count(4), fhir.UsePost()),
-		"history": conn.History(ctx(t), "Patient", "", fhir.Params().Count(4)),
+		"search": conn.Pages(ctx(t), "Patient", fhir.Params().Count(4)),
+		"post":   conn.Pages(ctx(t), "Patient", fhir.Params().Count(4), fhir.UsePost()),
 	}
 	for name, seq := range seqs {
 		t.Run(name, func(t *testing.T) {

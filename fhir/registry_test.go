@@ -379,7 +379,7 @@ fhir:
 func TestLookupOpenChecksConfigBuiltInCode(t *testing.T) {
 	smartDef := backends.SecurityConfig{Type: "oauth2", ClientID: "ehr-client", PrivateKey: oauthclient.NewSecret(pemKey(t, ecKey(t))), KeyID: "kid-1"}
 	conn := func(base, sec string) backends.FHIRConfig {
-		return backends.FHIRConfig{ConnConfig: rest.ConnConfig{BaseURL: base, Security: sec}, SMART: true}
+		return backends.FHIRConfig{ConnConfig: backends.ConnConfig{ConnConfig: rest.ConnConfig{BaseURL: base, Security: sec}}, SMART: true}
 	}
 	rs256 := smartDef
 	rs256.SigningAlg = "RS256"

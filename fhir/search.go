@@ -163,24 +163,6 @@ func (c *Conn) entryError(page, entry int, err error) error {
 	return fmt.Errorf("fhir: %s: page %d, entry %d: %w", c.name, page, entry, err)
 }
 
-// History yields the history of one resource (GET [type]/[id]/_history),
-// of a type (id "") or of the whole server (type and id ""), page by page.
-func (c *Conn) History(ctx context.Context, resourceType, id string, q *Query, opts ...SearchOption) iter.Seq2[*models.Bundle, error] {
-	o := searchOpts{}
-	for _, f := range opts {
-		f(&o)
-	}
-	var err error
-	if resourceType != "" {
-		err = checkType(resourceType)
-	}
-	if id != "" && err == nil {
-		err = checkID("id", id)
-	}
-	first := call{method: http.MethodGet, url: c.url(q.Values(), resourceType, id, "_history")}
-	return c.pages(ctx, first, err, o.maxPages)
-}
-
 // pages follows the "next" links from first. Each range starts again at
 // first, so a sequence may be ranged twice, or from several goroutines.
 // Only hashes of the links followed are kept.

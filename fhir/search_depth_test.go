@@ -167,19 +167,22 @@ func TestSearchPagesSeparatesIncludesAndResolves(t *testing.T) {
 		assert.Equal(t, "_sort ignored", page.Outcome[0].Diagnostics)
 
 		before := hits.Load()
-		m1, err := page.Resolve(ctx(t), page.Matches[0].MedicationReference)
+		r1 := page.Matches[0].MedicationReference
+		m1, err := conn.Resolve(ctx(t), page, r1)
 		require.NoError(t, err)
-		assert.Equal(t, "m1", *m1.(*models.Medication).Id)
+		assert.Equal(t, "m1", *m1[*r1.Reference].(*models.Medication).Id)
 		assert.Equal(t, before, hits.Load(), "an included resource is not read again")
 
-		m2, err := page.Resolve(ctx(t), page.Matches[1].MedicationReference)
+		r2 := page.Matches[1].MedicationReference
+		m2, err := conn.Resolve(ctx(t), page, r2)
 		require.NoError(t, err, "an absolute reference on the base URL is read from the server")
-		assert.Equal(t, "m2", *m2.(*models.Medication).Id)
+		assert.Equal(t, "m2", *m2[*r2.Reference].(*models.Medication).Id)
 		assert.Equal(t, before+1, hits.Load())
 
 		for _, ref := range []string{"https://elsewhere.example/Medication/x", "#contained", "Medication", "Medication/x?y=1"} {
-			_, err := page.Resolve(ctx(t), models.Reference{Reference: &ref})
+			got, err := conn.Resolve(ctx(t), page, models.Reference{Reference: &ref})
 			assert.Error(t, err, ref)
+			assert.Empty(t, got, ref)
 		}
 		assert.Equal(t, before+1, hits.Load(), "no request for a reference that is not on the base URL")
 	}

@@ -78,7 +78,7 @@ func TestServersSearchParameters(t *testing.T) {
 			{"or ids", fhir.Params().Add("_id", ids[2], ids[5]).Sort("birthdate"), []string{ids[2], ids[5]}},
 			{"birthdate ge and lt", byFam().Add("birthdate", "ge1953").Add("birthdate", "lt1955"), []string{ids[3], ids[4]}},
 			{"birthdate day", byFam().Add("birthdate", "1952-06-01"), []string{ids[2]}},
-			{"identifier", fhir.Params().Token("identifier", testSystem, fam+"x2"), []string{ids[2], ids[5]}},
+			{"identifier", fhir.Params().Token("identifier", idSystem, fam+"x2"), []string{ids[2], ids[5]}},
 			{"identifier other system", fhir.Params().Token("identifier", "urn:other", fam+"x2"), nil},
 			{"gender", byFam().Add("gender", "female"), []string{ids[1], ids[3], ids[5]}},
 			{"sort descending", fhir.Params().Add("family", fam+"x0").Sort("-birthdate"), []string{ids[6], ids[3], ids[0]}},

@@ -3,6 +3,7 @@ package oauthclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	otelcodes "go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"golang.org/x/oauth2"
 
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
@@ -267,5 +271,31 @@ func TestOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, outcome(tt.err)) })
+	}
+}
+
+// TestCollectionWhileSourcesAreCreated: an SDK reader collecting while
+// sources are made and closed never sees a half-built source.
+func TestCollectionWhileSourcesAreCreated(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000; i++ {
+			src := NewSourceFrom("d", FromOAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"})), Options{MeterProvider: mp})
+			src.Close()
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+			var rm metricdata.ResourceMetrics
+			if err := reader.Collect(context.Background(), &rm); err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -110,7 +110,7 @@ func TestDoRelativeAndAbsolute(t *testing.T) {
 		assert.Equal(t, "d", r.Header.Get("X-Default"))
 		w.WriteHeader(http.StatusNotFound) // Do returns any status
 	})
-	c, _ := testConn(t, srv.URL+"/fhir", Bearer("t"), ConnConfig{Headers: map[string]string{"X-Default": "d"}})
+	c, _ := testConn(t, srv.URL+"/api", Bearer("t"), ConnConfig{Headers: map[string]string{"X-Default": "d"}})
 	rel, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "Patient/1?_format=json", nil)
 	require.NoError(t, err)
 	resp, err := c.Do(rel)
@@ -119,12 +119,12 @@ func TestDoRelativeAndAbsolute(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Empty(t, rel.Header.Get("X-Default"), "the caller's request is not modified")
 
-	abs, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/fhir/Patient?name=x", nil)
+	abs, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/api/Patient?name=x", nil)
 	require.NoError(t, err)
 	resp, err = c.Do(abs)
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, []string{"/fhir/Patient/1?_format=json", "/fhir/Patient?name=x"}, paths)
+	assert.Equal(t, []string{"/api/Patient/1?_format=json", "/api/Patient?name=x"}, paths)
 
 	bad, _ := http.NewRequest(http.MethodGet, "../admin", nil)
 	_, err = c.Do(bad)

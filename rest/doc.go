@@ -20,9 +20,8 @@
 // carried). Its sentinels — [ErrNotFound], [ErrGone],
 // [ErrPreconditionFailed], [ErrClientError], [ErrServerError],
 // [ErrTransport] for no response at all… — are the one taxonomy of HTTP
-// outcomes: the errors of a protocol spoken over a connection (package
-// fhir) wrap the connection's *Error, so errors.Is works the same for
-// both. Idempotent calls are retried on connection errors, 429 and 503,
+// outcomes: the errors of a protocol spoken over a connection wrap the
+// connection's *Error, so errors.Is works the same for both. Idempotent calls are retried on connection errors, 429 and 503,
 // honouring Retry-After, with capped exponential backoff and jitter
 // ([RetryPolicy]); a TLS handshake the server refused (a client
 // certificate it requires or rejects, an unknown CA) or could not verify
@@ -58,8 +57,8 @@
 // them gets everything with no option; one that does not pays next to
 // nothing (see the figures below).
 //
-// Backend calls (REST and FHIR alike: FHIR calls go through the same
-// rest.Conn) follow the stable HTTP client semantic conventions:
+// Backend calls (and the calls of any protocol spoken over a rest.Conn)
+// follow the stable HTTP client semantic conventions:
 //
 //	| instrument | kind | unit | attributes |
 //	| http.client.request.duration | Histogram | s | http.request.method, server.address, server.port, http.response.status_code, error.type, tokenwire.connection |
@@ -88,35 +87,17 @@
 // # Performance
 //
 // Measured side by side with the peers in the same go test -bench run
-// (2-core VM, Go 1.26; run them with go test -run='^$' -bench=. ./oauthclient/ ./rest/ ./cache/... ./fhir/):
+// (2-core VM, Go 1.26; run them with go test -run='^$' -bench=Get ./rest/):
 //
 //	| what | tokenwire | peer |
-//	| warm token, serial (BenchmarkToken) | 4.4 ns, 0 allocs | x/oauth2 ReuseTokenSource 76 ns |
-//	| warm token, parallel | 2.2 ns, 0 allocs | x/oauth2 ReuseTokenSource 253 ns (115× slower) |
-//	| GET through the transport, loopback (BenchmarkTransportGET) | 53.7 µs serial, 26.9 µs parallel | raw client with a fixed header 53.3 / 26.9 µs; x/oauth2 Transport 55.5 / 27.4 µs |
 //	| GET through a named REST connection (rest.BenchmarkGet) | 52.8 µs serial, 34.1 µs parallel, 78 allocs | raw client 57.7 / 31.1 µs (68 allocs); raw client with a timeout 57.6 / 33.7 µs (78 allocs) |
-//	| longest wait of a caller while a 200 ms renewal runs (BenchmarkRenewalWindow) | 0.002 ms | x/oauth2 201 ms |
-//	| warm token with the Redis store configured | 5.9 ns serial, 2.9 ns parallel, 0 allocs (no network) | x/oauth2 71 / 214 ns |
-//	| token requests per lifetime, 20 replicas (BenchmarkFleetTokenRequestsPerTTL) | 1 with the Redis store | 20 without |
 //	| GET through a named REST connection with metrics and tracing on (a real SDK) | 67.9 µs serial, 37.1 µs parallel, 102 allocs | the same GET with them off 53.5 / 32.7 µs, 82 allocs |
-//	| typed decode of a 100-Patient searchset into the samply models (fhir.BenchmarkDecodeSearchset, one core) | 1.23–1.51 ms, 6.0k allocs, 1.10 MB | encoding/json into the same models 5.3–5.7 ms (3.8–4.6× slower across runs on a shared 2-core VM), 16.3k allocs, 0.96 MB; map[string]any 5.1 ms, 34.4k allocs |
-//	| Bulk Data NDJSON streaming, 40 000 lines (fhir.BenchmarkExportStream) | 0.14 MB peak heap growth at 10 000 and at 40 000 lines | reading the file whole: 3.6 MB at 10 000, 14.6 MB at 40 000 |
 //
-// The hot path reads no clock: with the real clock, two timers per token flip
-// it from fresh to stale to expired, so a warm call is an atomic pointer load
-// and an atomic integer load. A named connection bounds every attempt with a
-// timeout (default 30 s) and retries; the per-attempt deadline (a context
-// with a timer, and net/http's cancellation bookkeeping) costs a few
-// microseconds per call on loopback: a connection reaches 0.93 of the
+// The token figures (a warm token, renewals, a fleet) are in the README's
+// table. A named connection bounds every attempt with a timeout (default
+// 30 s) and retries; the per-attempt deadline (a context with a timer, and
+// net/http's cancellation bookkeeping) costs a few microseconds per call
+// on loopback: a connection reaches 0.93 of the
 // throughput of a raw client without any timeout, and 0.96–1.0 of one with a
 // timeout.
-//
-// for Redis its breaker, fallbacks and last failure (cache.StatusReporter,
-// implemented by the memory and Redis stores).
-//
-// What it costs, in the same go test -bench runs (2-core VM, best of five):
-//
-//	| what | telemetry off (global no-op providers) | a real SDK installed |
-//	| warm Token(), serial / parallel (oauthclient.BenchmarkToken) | 4.3 / 8.1 ns, 0 allocs | 4.2 / 9.3 ns, 0 allocs |
-//	| GET through a named connection, serial / parallel (rest.BenchmarkGet) | 54.7 / 34.3 µs, 82 allocs (78 before telemetry) | 60.3 / 39.9 µs, 102 allocs (span, measurement and traceparent) |
 package rest

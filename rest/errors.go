@@ -38,7 +38,8 @@ var (
 	// ErrBadPath is returned (wrapped) when a request path cannot be
 	// joined safely to a connection's base URL: it climbs out of the base
 	// path with "..", carries a query or a fragment, or holds an invalid
-	// escape; package fhir wraps it for an invalid id or resource type.
+	// escape; a protocol spoken over a connection wraps it for an argument
+	// of its own that cannot be a path segment (an invalid id).
 	// It is the caller's bad request: nothing was sent (a service answers
 	// 400).
 	ErrBadPath = urlpath.ErrBadPath

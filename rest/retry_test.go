@@ -221,8 +221,8 @@ func TestCustomCheckRetryOverDefault(t *testing.T) {
 	assert.Equal(t, int32(3), n.Load(), "the 502, the 503, then the success")
 }
 
-// A POST sent through Do with a context marked retryable (a FHIR
-// _search) is retried like a read.
+// A POST sent through Do with a context marked retryable (a search
+// by POST) is retried like a read.
 func TestRetryableContextForDo(t *testing.T) {
 	n, url := flaky(t, nil, 503)
 	c, _ := testConn(t, url, nil, ConnConfig{})

@@ -79,7 +79,7 @@ func TestConditionalWritesAndTransportErrors(t *testing.T) {
 		{"put if-match lost answer", http.MethodPut, "If-Match", 0, 1},
 		{"delete if-match lost answer", http.MethodDelete, "If-Match", 0, 1},
 		{"put if-none-match lost answer", http.MethodPut, "If-None-Match", 0, 1},
-		{"fhir conditional create", http.MethodPost, "If-None-Exist", 0, 1},
+		{"conditional create", http.MethodPost, "If-None-Exist", 0, 1},
 		{"put unconditional lost answer", http.MethodPut, "", 0, 3},
 		{"get if-none-match lost answer", http.MethodGet, "If-None-Match", 0, 3},
 		{"put if-match 503", http.MethodPut, "If-Match", 503, 3},

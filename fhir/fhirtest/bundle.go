@@ -42,12 +42,13 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) error {
 			return fail(http.StatusBadRequest, "required", "entry %d has no request method and url", i)
 		}
 	}
+	prefer := r.Header.Get("Prefer")
 	switch in.Type {
 	case "batch":
-		writeJSON(w, http.StatusOK, s.batch(in.Entry))
+		writeJSON(w, http.StatusOK, s.batch(in.Entry, prefer))
 		return nil
 	case "transaction":
-		out, err := s.transaction(in.Entry)
+		out, err := s.transaction(in.Entry, prefer)
 		if err != nil {
 			return err
 		}
@@ -57,49 +58,12 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) error {
 	return fail(http.StatusBadRequest, "invalid", "bundle type %q is neither batch nor transaction", in.Type)
 }
 
-func (s *Server) batch(entries []entryIn) map[string]any {
+func (s *Server) batch(entries []entryIn, prefer string) map[string]any {
 	out := make([]any, len(entries))
 	for i, e := range entries {
-		out[i] = s.entry(e, "")
+		out[i] = s.entry(e, "", prefer)
 	}
 	return map[string]any{"resourceType": "Bundle", "type": "batch-response", "entry": out}
-}
-
-// transaction runs the entries in FHIR order (DELETE, POST, PUT/PATCH,
-// GET), resolving urn:uuid references, and rolls back on any failure.
-func (s *Server) transaction(entries []entryIn) (map[string]any, error) {
-	rollback := s.snapshot()
-	rank := map[string]int{"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
-	order := make([]int, len(entries))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return rank[strings.ToUpper(entries[a].Request.Method)] - rank[strings.ToUpper(entries[b].Request.Method)]
-	})
-	out := make([]any, len(entries))
-	ids := map[string]string{} // urn:uuid:… → Type/id, assigned before any entry runs
-	assigned := make([]string, len(entries))
-	for i, e := range entries {
-		if strings.EqualFold(e.Request.Method, "POST") && strings.HasPrefix(e.FullURL, "urn:uuid:") {
-			assigned[i] = s.newID()
-			ids[e.FullURL] = strings.Trim(e.Request.URL, "/") + "/" + assigned[i]
-		}
-	}
-	for _, i := range order {
-		e := entries[i]
-		for urn, ref := range ids {
-			e.Resource = bytes.ReplaceAll(e.Resource, []byte(`"`+urn+`"`), []byte(`"`+ref+`"`))
-		}
-		res := s.entry(e, assigned[i])
-		resp := res["response"].(map[string]any)
-		if st := resp["status"].(string); st[0] != '2' {
-			rollback()
-			return nil, fail(statusOf(st), "processing", "transaction failed at entry %d (%s %s): %s", i, e.Request.Method, e.Request.URL, st)
-		}
-		out[i] = res
-	}
-	return map[string]any{"resourceType": "Bundle", "type": "transaction-response", "entry": out}, nil
 }
 
 // assignedID is the context key of an id assigned before a transaction runs.
@@ -107,11 +71,14 @@ type assignedID struct{}
 
 // entry runs one batch or transaction entry through the router; a create
 // uses id when it is not empty.
-func (s *Server) entry(e entryIn, id string) map[string]any {
+func (s *Server) entry(e entryIn, id, prefer string) map[string]any {
 	rel, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.URL()+"/"), "?")
 	req := httptest.NewRequest(strings.ToUpper(e.Request.Method), basePath+"/"+strings.Trim(rel, "/")+"?"+query, bytes.NewReader(e.Resource))
 	if id != "" {
 		req = req.WithContext(context.WithValue(req.Context(), assignedID{}, id))
+	}
+	if prefer != "" {
+		req.Header.Set("Prefer", prefer)
 	}
 	if e.Request.IfMatch != "" {
 		req.Header.Set("If-Match", e.Request.IfMatch)
@@ -135,9 +102,12 @@ func (s *Server) entry(e entryIn, id string) map[string]any {
 	if v := rec.Header().Get("ETag"); v != "" {
 		resp["etag"] = v
 	}
+	if t, err := http.ParseTime(rec.Header().Get("Last-Modified")); err == nil {
+		resp["lastModified"] = t.UTC().Format(instant)
+	}
 	out := map[string]any{"response": resp}
 	if rec.Body.Len() > 0 {
-		if rec.Code >= 400 {
+		if rec.Code >= 400 || prefer == "return=OperationOutcome" {
 			resp["outcome"] = json.RawMessage(rec.Body.Bytes())
 		} else {
 			out["resource"] = json.RawMessage(rec.Body.Bytes())
@@ -178,14 +148,20 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, typ, id string)
 		rec *record
 		v   *version
 	}
+	q := r.URL.Query()
+	keep, err := historyWindow(q)
+	if err != nil {
+		return err
+	}
 	var items []item
 	for _, rec := range recs {
 		for i := range rec.versions {
-			items = append(items, item{rec, &rec.versions[i]})
+			if keep(rec, i) {
+				items = append(items, item{rec, &rec.versions[i]})
+			}
 		}
 	}
 	slices.SortFunc(items, func(a, b item) int { return b.v.seq - a.v.seq })
-	q := r.URL.Query()
 	count, offset, err := s.window(q)
 	if err != nil {
 		return err
@@ -244,6 +220,10 @@ func (s *Server) capabilities() map[string]any {
 			},
 			"searchParam": sp,
 		})
+		if _, ok := compartmentLinks[typ]; ok {
+			res[len(res)-1].(map[string]any)["operation"] = []any{map[string]any{
+				"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/" + typ + "-everything"}}
+		}
 	}
 	return map[string]any{
 		"resourceType":   "CapabilityStatement",

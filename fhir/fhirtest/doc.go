@@ -8,8 +8,8 @@
 // 304 with no body), If-Match on DELETE and PATCH, conditional update,
 // delete and patch (404 on no match, 412 on several), JSON Patch (400 when
 // it cannot be applied), delete (200 with an OperationOutcome; then read
-// answers 410), instance/type/system history, search on _id and
-// a few common parameters (Patient family, given, name, birthdate,
+// answers 410), instance/type/system history (_since, _at), search on _id
+// and a few common parameters (Patient family, given, name, birthdate,
 // identifier, gender; Observation subject/patient, code, date with
 // prefixes; _count, _offset, _sort, _include and _revinclude on reference
 // parameters) with paged searchset Bundles and "next" links, batch and
@@ -19,6 +19,21 @@
 // server on Node.js answers. The fhir package's tests run against fhirtest
 // and a real FHIR server alike, so that where they meet fhirtest answers
 // as the real one does.
+//
+// A transaction is all or nothing, run in FHIR's order (DELETE, POST,
+// PUT/PATCH, GET): each urn:uuid: full URL of a create or a conditional
+// update (and references to it) becomes the new or matched "Type/id",
+// ifNoneExist finds an existing resource instead of creating one, and a
+// conditional reference ("Patient?identifier=…") becomes its one match —
+// none or several fail the transaction (412), as does a urn:uuid:
+// reference to no entry (400).
+//
+// Patient and Encounter $everything (GET [type]/[id]/$everything, or
+// every patient's with no id) answer the resource, the resources of its
+// compartment (after FHIR R4's CompartmentDefinitions: subject, patient,
+// performer… for a Patient; encounter for an Encounter) and the
+// resources those refer to, with _type, _since and paging; an operation
+// registered as "everything" replaces it.
 //
 // $export at system, Patient and Group level answers asynchronously like a
 // real Bulk Data server ([WithExportPolls]): 202 with X-Progress and

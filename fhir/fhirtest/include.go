@@ -32,7 +32,7 @@ func (s *Server) included(typ string, page []*record, q url.Values) ([]*record, 
 			continue
 		}
 		for _, rec := range page {
-			for _, ref := range s.references(rec, p) {
+			for _, ref := range s.refsAt(rec, p) {
 				rt, id, _ := strings.Cut(ref, "/")
 				if target == "" || target == rt {
 					add(s.record(rt, id))
@@ -53,7 +53,7 @@ func (s *Server) included(typ string, page []*record, q url.Values) ([]*record, 
 			return nil, err
 		}
 		for _, rec := range srcs {
-			for _, ref := range s.references(rec, p) {
+			for _, ref := range s.refsAt(rec, p) {
 				rt, id, _ := strings.Cut(ref, "/")
 				if rt == typ && seenMatch(page, id) {
 					add(rec)
@@ -90,9 +90,9 @@ func includeSpec(spec string) (typ string, p param, target string, err error) {
 	return parts[0], p, target, nil
 }
 
-// references are the "Type/id" references of rec at p's paths, made
-// relative when they point at this server.
-func (s *Server) references(rec *record, p param) []string {
+// refsAt are the "Type/id" references to this server of rec at p's
+// paths.
+func (s *Server) refsAt(rec *record, p param) []string {
 	var doc any
 	if json.Unmarshal(rec.current().body, &doc) != nil {
 		return nil
@@ -100,11 +100,10 @@ func (s *Server) references(rec *record, p param) []string {
 	var out []string
 	for _, path := range p.paths {
 		for _, leaf := range values(doc, path) {
-			m, _ := leaf.(map[string]any)
-			ref, _ := m["reference"].(string)
-			ref = strings.TrimPrefix(ref, s.URL()+"/")
-			if strings.Count(ref, "/") == 1 {
-				out = append(out, ref)
+			if m, ok := leaf.(map[string]any); ok {
+				if ref := s.localRef(m["reference"]); ref != "" {
+					out = append(out, ref)
+				}
 			}
 		}
 	}

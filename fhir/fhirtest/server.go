@@ -96,7 +96,7 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewUnstartedServer(s)
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("fhirtest: listen on 127.0.0.1: %v", err))
@@ -164,8 +164,8 @@ func (s *Server) LastToken() string {
 	return s.lastToken
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveHTTP serves every request.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rel, ok := strings.CutPrefix(r.URL.Path, basePath)
 	rel = strings.Trim(rel, "/")
 	s.count(r.Method, rel)
@@ -189,6 +189,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.serveExport(w, r, rel) {
+		return
+	}
+	if s.serveEverything(w, r, rel) {
 		return
 	}
 	if i := strings.LastIndex(rel, "$"); i >= 0 {

@@ -54,7 +54,7 @@ func (s *Server) put(typ, id string, doc map[string]any, method string) (*record
 	if len(rec.versions) > 0 {
 		vid = rec.current().vid + 1
 	}
-	at := s.now().UTC()
+	at := s.now().UTC().Truncate(time.Millisecond) // as it is sent (meta.lastUpdated)
 	meta, _ := doc["meta"].(map[string]any)
 	meta = maps.Clone(meta)
 	if meta == nil {
@@ -81,7 +81,7 @@ func (s *Server) remove(typ, id string) bool {
 		return false
 	}
 	s.seq++
-	rec.versions = append(rec.versions, version{vid: rec.current().vid + 1, at: s.now().UTC(),
+	rec.versions = append(rec.versions, version{vid: rec.current().vid + 1, at: s.now().UTC().Truncate(time.Millisecond),
 		method: "DELETE", deleted: true, seq: s.seq})
 	return true
 }

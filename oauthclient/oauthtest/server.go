@@ -77,7 +77,7 @@ func NewServer(opts ...Option) *Server {
 // NewTLSServer starts an HTTPS server on 127.0.0.1 with a self-signed
 // certificate. [Server.Client] trusts it; [Server.CertPool] gives the
 // certificate to callers that build their own client. The server asks for,
-// but does not require, a client certificate, which clients registered with
+// but does not require, a client certificate, which clients registered
 // with a Certificate ([Client]) must present.
 func NewTLSServer(opts ...Option) *Server {
 	s := newServer(opts)

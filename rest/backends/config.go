@@ -18,10 +18,10 @@ import (
 // Printed, logged or marshalled, a Config shows no secret: every secret
 // field is an oauthclient.Secret.
 type Config struct {
-	Security map[string]SecurityConfig  `yaml:"security" json:"security,omitempty"`
-	REST     map[string]rest.ConnConfig `yaml:"rest" json:"rest,omitempty"`
-	FHIR     map[string]FHIRConfig      `yaml:"fhir" json:"fhir,omitempty"`
-	Store    StoreConfig                `yaml:"store" json:"store"`
+	Security map[string]SecurityConfig `yaml:"security" json:"security,omitempty"`
+	REST     map[string]ConnConfig     `yaml:"rest" json:"rest,omitempty"`
+	FHIR     map[string]FHIRConfig     `yaml:"fhir" json:"fhir,omitempty"`
+	Store    StoreConfig               `yaml:"store" json:"store"`
 
 	opts []rest.Option // given to the loader, applied by Open before its own
 }
@@ -81,10 +81,23 @@ type SecurityConfig struct {
 	GrantConfig `yaml:",inline"`
 }
 
+// ConnConfig is a connection of the file: the settings of rest.ConnConfig
+// (how it speaks to its backend) and how the readiness check counts it.
+type ConnConfig struct {
+	rest.ConnConfig `yaml:",inline"`
+	// Readiness is how [Registry.Check] and [HealthHandler] count this
+	// connection: "required" (the default: its token and its ping must
+	// succeed), "optional" (checked and reported, never makes the service
+	// unready) or "token_only" (its definition's token must be obtainable;
+	// the backend is not pinged). See the package documentation,
+	// "Readiness".
+	Readiness string `yaml:"readiness" json:"readiness,omitempty"`
+}
+
 // FHIRConfig is a FHIR connection: the settings of any connection plus
 // SMART discovery. The registry speaks FHIR over it ([Registry.FHIR]).
 type FHIRConfig struct {
-	rest.ConnConfig `yaml:",inline"`
+	ConnConfig `yaml:",inline"`
 	// SMART completes an oauth2 definition without token_url as SMART
 	// Backend Services (oauthclient.SMARTBackendServices): the token
 	// endpoint is read from <base_url>/.well-known/smart-configuration.

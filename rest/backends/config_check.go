@@ -184,7 +184,7 @@ func nonZeroFields(v reflect.Value) []string {
 	return out
 }
 
-func (r *configReader) checkConn(where string, cc rest.ConnConfig, security map[string]SecurityConfig) {
+func (r *configReader) checkConn(where string, cc ConnConfig, security map[string]SecurityConfig) {
 	if _, err := urlpath.ParseBase(cc.BaseURL, r.set.Insecure); err != nil {
 		r.add(where, "base_url", 0, "%v", err)
 	}
@@ -207,6 +207,7 @@ func (r *configReader) checkConn(where string, cc rest.ConnConfig, security map[
 		"retry.min_wait": cc.Retry.MinWait, "retry.max_wait": cc.Retry.MaxWait})
 	r.checkWaits(where, cc.Retry)
 	r.checkPing(where, cc.Ping)
+	r.checkReadiness(where, cc, security)
 }
 
 // checkWaits reports a backoff cap below the first backoff (which would

@@ -127,7 +127,7 @@ func (r *configReader) decodeTop(n *yaml.Node, cfg *Config) {
 		case "security":
 			cfg.Security = decodeSection[SecurityConfig](r, "security", v)
 		case "rest":
-			cfg.REST = decodeSection[rest.ConnConfig](r, "rest", v)
+			cfg.REST = decodeSection[ConnConfig](r, "rest", v)
 		case "fhir":
 			cfg.FHIR = decodeSection[FHIRConfig](r, "fhir", v)
 		case "store":

@@ -130,8 +130,8 @@ func TestSMARTWithTokenURLIsPlainOAuth(t *testing.T) {
 func TestOpenValidatesAConfigBuiltInCode(t *testing.T) {
 	cfg := &Config{
 		Security: map[string]SecurityConfig{"s": {Type: typeOAuth2, ClientID: "c", ClientSecret: oauthclient.NewSecret("x")}},
-		REST:     map[string]rest.ConnConfig{"crm": {BaseURL: "https://crm.example.com", Security: "s"}},
-		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: rest.ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}, SMART: true}},
+		REST:     map[string]ConnConfig{"crm": {ConnConfig: rest.ConnConfig{BaseURL: "https://crm.example.com", Security: "s"}}},
+		FHIR:     map[string]FHIRConfig{"ehr": {ConnConfig: ConnConfig{ConnConfig: rest.ConnConfig{BaseURL: "https://ehr.example.org", Security: "s"}}, SMART: true}},
 	}
 	_, err := Open(context.Background(), cfg)
 	var ce *ConfigError

@@ -126,6 +126,7 @@
 //	      retry_non_idempotent: false              # true: retry POST/PATCH too
 //	    ping: {method: GET, path: health}          # what Conn.Ping and readiness send (default: HEAD of base_url; fhir: GET metadata);
 //	                                               # path: /health is at the origin's root, health under base_url
+//	    readiness: required                        # required (default), optional or token_only: see "Readiness" below
 //	  billing:
 //	    base_url: https://billing.example.com/v1
 //	    security: billing-key
@@ -350,10 +351,48 @@
 // error text — and the store's status. The store does not count: when a
 // shared Redis store is down, connections keep working on their local
 // fallback (see package cache/redis), so readiness reports it and stays green.
-// backends.HealthHandler answers GET and HEAD with 200 when every result is
-// ok and 503 otherwise, the report as JSON, Cache-Control: no-store;
-// probes that arrive during a check share it, so a burst of them pings each
-// backend once.
+// backends.HealthHandler answers GET and HEAD with 200 when every result
+// that counts is ok and 503 otherwise, the report as JSON, Cache-Control:
+// no-store; probes that arrive during a check share it, so a burst of them
+// pings each backend once.
+//
+// Readiness. Each connection says how it counts with its readiness key,
+// and each result of the report carries it:
+//
+//   - required (the default): its definition's token and its ping must
+//     succeed, or the service is not ready;
+//   - optional: checked and reported (the status page and the JSON show
+//     the failure), never makes the service unready — a backend the
+//     service can do without, such as an audit sink or a reporting API;
+//   - token_only: its definition's token must be obtainable, and the
+//     backend is not pinged — for a backend that has no cheap safe call,
+//     or whose outage the service handles per call.
+//
+// A definition's token counts unless every connection that uses it is
+// optional (one that no connection uses, kept for calls in code, counts).
+// token_only needs a definition that gets tokens (oauth2, login or an
+// imported bearer token); anything else is refused when the file loads.
+//
+// A Kubernetes Deployment uses the handler as its readiness probe only:
+// one CRM outage then takes no pod out of its Service when the CRM is
+// optional, and a failing backend never restarts a pod, which a liveness
+// probe on it would do (serve liveness from a handler of its own that
+// checks the process alone):
+//
+//	rest:
+//	  crm:   {base_url: "https://crm.example.com/api", security: crm-oauth}  # required
+//	  audit: {base_url: "https://audit.example.com", security: audit-key, readiness: optional}
+//	fhir:
+//	  ehr:   {base_url: "https://ehr.example.org/fhir/r4", security: ehr-smart, smart: true, readiness: token_only}
+//
+//	# in the Deployment's container:
+//	readinessProbe:
+//	  httpGet: {path: /readyz, port: 8080}
+//	  periodSeconds: 10
+//	  timeoutSeconds: 6        # above backends.CheckTimeout(5*time.Second)
+//	  failureThreshold: 3
+//	livenessProbe:
+//	  httpGet: {path: /livez, port: 8080}   # the process only, never the backends
 //
 // The status page. backends.StatusHandler is an HTML page (one embedded
 // template and a small stylesheet; no script, no external asset) and

@@ -46,7 +46,7 @@ func newCheckSettings(opts []CheckOption) checkSettings {
 // secrets. [HealthHandler] and the status page serve it as JSON with the
 // names shown, durations in milliseconds (duration_ms, latency_ms).
 type CheckReport struct {
-	OK          bool          `json:"ok"`              // every token and every ping succeeded
+	OK          bool          `json:"ok"`              // every result that counts (Readiness not "optional") succeeded
 	Error       string        `json:"error,omitempty"` // why nothing was checked (a closed registry)
 	At          time.Time     `json:"at"`              // when the check started, on the registry's clock
 	Duration    time.Duration `json:"-"`
@@ -63,21 +63,29 @@ type CheckResult struct {
 	Name string `json:"name"`
 	// Kind is "oauth2" for a token, "rest" or "fhir" for a
 	// connection.
-	Kind     string        `json:"kind"`
-	Security string        `json:"security,omitempty"` // a connection's security definition
-	OK       bool          `json:"ok"`
-	Latency  time.Duration `json:"-"`
-	Error    string        `json:"error,omitempty"`
+	Kind     string `json:"kind"`
+	Security string `json:"security,omitempty"` // a connection's security definition
+	// Readiness is how the result counts: "required", "optional" (a
+	// failure is reported and does not make the report not OK) or, for a
+	// connection checked by its token alone, "token_only". A definition's
+	// token is optional when every connection that uses it is.
+	Readiness string        `json:"readiness"`
+	OK        bool          `json:"ok"`
+	Latency   time.Duration `json:"-"`
+	Error     string        `json:"error,omitempty"`
 }
 
 // Check checks the whole registry: it gets each OAuth definition's token
 // (TokenContext: a token held and valid counts without a request; none
-// held, one is fetched) and pings each connection (rest.Conn.Ping, fhir.Conn.Ping), all
-// concurrently (at most 8 at once, each within
-// [CheckTimeout] and ctx), and reports each result. The token store's
-// state is reported and does not count. Pings are calls: they count in
-// the connections' statistics and telemetry. A closed registry reports
-// not OK.
+// held, one is fetched) and pings each connection (rest.Conn.Ping,
+// fhir.Conn.Ping) — a token_only connection is checked by its
+// definition's token instead — all concurrently (at most 8 at once, each
+// within [CheckTimeout] and ctx), and reports each result. The report is
+// OK when every result that counts succeeded: an optional connection's
+// (readiness: optional) does not, nor the token of a definition only
+// optional connections use. The token store's state is reported and does
+// not count. Pings are calls: they count in the connections' statistics
+// and telemetry. A closed registry reports not OK.
 func (r *Registry) Check(ctx context.Context, opts ...CheckOption) CheckReport {
 	set := newCheckSettings(opts)
 	now := r.now()
@@ -90,20 +98,9 @@ func (r *Registry) Check(ctx context.Context, opts ...CheckOption) CheckReport {
 		rep.Error = "registry not made by Open"
 		return rep
 	}
-	var jobs []func(context.Context) CheckResult
-	for _, name := range r.security.Names() {
-		if src, err := r.security.Source(name); err == nil {
-			jobs = append(jobs, r.tokenCheck(name, src))
-		}
-	}
-	nTokens := len(jobs)
-	for _, name := range r.Names() {
-		if e, ok := r.conns.Get(name); ok {
-			jobs = append(jobs, r.pingCheck(name, e))
-		}
-	}
-	results := runChecks(ctx, jobs, set, now)
-	rep.Tokens, rep.Connections = results[:nTokens:nTokens], results[nTokens:]
+	cj := r.collectJobs()
+	results := runChecks(ctx, cj.jobs, set, now)
+	rep.Tokens, rep.Connections = results[:cj.nTokens:cj.nTokens], results[cj.nTokens:]
 	if st := r.tokenOpts.Store; st != nil {
 		s := cache.StatusOf(st)
 		s.LastError = r.scrub(s.LastError)
@@ -111,7 +108,7 @@ func (r *Registry) Check(ctx context.Context, opts ...CheckOption) CheckReport {
 	}
 	rep.OK = true
 	for _, res := range results {
-		rep.OK = rep.OK && res.OK
+		rep.OK = rep.OK && (res.OK || !res.counts())
 	}
 	rep.Duration = now().Sub(rep.At)
 	return rep

@@ -8,8 +8,9 @@ import (
 )
 
 // HealthHandler answers readiness probes: a GET (or HEAD) runs
-// [Registry.Check] with opts and answers 200 when every token and every
-// ping succeeded, 503 Service Unavailable otherwise, with the
+// [Registry.Check] with opts and answers 200 when every result that counts
+// succeeded (a connection with readiness: optional does not; see the
+// package documentation, "Readiness"), 503 Service Unavailable otherwise, with the
 // [CheckReport] as JSON. Requests that arrive while a check runs share
 // its report, so a burst of probes checks the backends once. Other
 // methods get 405. The response is never cached (Cache-Control:

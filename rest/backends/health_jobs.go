@@ -10,10 +10,15 @@ import (
 	"github.com/tokenwire/tokenwire/rest"
 )
 
-// tokenCheck gets the token of the definition name from src.
-func (r *Registry) tokenCheck(name string, src *oauthclient.Source) func(context.Context) CheckResult {
+// tokenCheck gets the token of the definition name from src; optional
+// when only optional connections use it.
+func (r *Registry) tokenCheck(name string, src *oauthclient.Source, optional bool) func(context.Context) CheckResult {
+	mode := readinessRequired
+	if optional {
+		mode = readinessOptional
+	}
 	return func(ctx context.Context) CheckResult {
-		res := CheckResult{Name: name, Kind: typeOAuth2}
+		res := CheckResult{Name: name, Kind: typeOAuth2, Readiness: mode.String()}
 		_, err := src.TokenContext(ctx) // the token itself is never looked at
 		res.OK, res.Error = err == nil, r.errText(err)
 		return res
@@ -24,7 +29,7 @@ func (r *Registry) tokenCheck(name string, src *oauthclient.Source) func(context
 // setting, a FHIR one with GET [base]/metadata.
 func (r *Registry) pingCheck(name string, e *entry) func(context.Context) CheckResult {
 	return func(ctx context.Context) CheckResult {
-		res := CheckResult{Name: name, Kind: e.kind, Security: e.security}
+		res := CheckResult{Name: name, Kind: e.kind, Security: e.security, Readiness: e.readiness.String()}
 		var err error
 		if e.fhir != nil {
 			err = e.fhir.Ping(ctx)

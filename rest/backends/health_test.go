@@ -21,7 +21,7 @@ func TestCheckAllOK(t *testing.T) {
 	a := newAssembly(t)
 	rep := a.reg.Check(context.Background())
 	require.True(t, rep.OK, "%+v", rep)
-	assert.Equal(t, []CheckResult{{Name: "crm-oauth", Kind: typeOAuth2, OK: true}}, rep.Tokens)
+	assert.Equal(t, []CheckResult{{Name: "crm-oauth", Kind: typeOAuth2, Readiness: "required", OK: true}}, rep.Tokens)
 	var names, kinds []string
 	for _, r := range rep.Connections {
 		names, kinds = append(names, r.Name), append(kinds, r.Kind)

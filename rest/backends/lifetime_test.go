@@ -30,7 +30,7 @@ func TestOpenCloseCyclesKeepMemoryFlat(t *testing.T) {
 
 	cycle := func(n int) {
 		for range n {
-			r, err := Open(context.Background(), &Config{REST: map[string]rest.ConnConfig{"crm": {BaseURL: base}}}, rest.AllowInsecureHTTP())
+			r, err := Open(context.Background(), &Config{REST: map[string]ConnConfig{"crm": {ConnConfig: rest.ConnConfig{BaseURL: base}}}}, rest.AllowInsecureHTTP())
 			require.NoError(t, err)
 			s := oauthclient.NewSourceFrom("crm-oauth", static, oauthclient.Options{AllowInsecureHTTP: true})
 			require.NoError(t, r.security.Add(s))

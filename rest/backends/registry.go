@@ -65,10 +65,11 @@ type Registry struct {
 // entry is one connection: its HTTP connection, and the FHIR connection
 // over it for one of the fhir section.
 type entry struct {
-	kind     string // kindREST or kindFHIR
-	security string // the definition's name; "" for none
-	rest     *rest.Conn
-	fhir     *fhir.Conn
+	kind      string    // kindREST or kindFHIR
+	security  string    // the definition's name; "" for none
+	readiness readiness // how the readiness check counts it
+	rest      *rest.Conn
+	fhir      *fhir.Conn
 }
 
 // def is one security definition as built.

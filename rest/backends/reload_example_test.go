@@ -57,7 +57,7 @@ rest:
 	fmt.Println(reg.Names())
 
 	// A configuration that does not check changes nothing.
-	_, err = reg.Reload(context.Background(), &backends.Config{REST: map[string]rest.ConnConfig{"crm": {BaseURL: "ftp://crm"}}})
+	_, err = reg.Reload(context.Background(), &backends.Config{REST: map[string]backends.ConnConfig{"crm": {ConnConfig: rest.ConnConfig{BaseURL: "ftp://crm"}}}})
 	fmt.Println(err)
 	fmt.Println(reg.Names())
 	// Output:

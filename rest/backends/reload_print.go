@@ -13,7 +13,6 @@ import (
 	"slices"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
-	"github.com/tokenwire/tokenwire/rest"
 )
 
 // fingerprint identifies an entry's effective configuration: every field,
@@ -55,7 +54,7 @@ func (p printer) security(name string, sc SecurityConfig, cfg *Config, u users) 
 
 // conn fingerprints a connection of the section kind with its definition's
 // fingerprint sec.
-func (p printer) conn(kind string, cc rest.ConnConfig, smart bool, sec fingerprint) fingerprint {
+func (p printer) conn(kind string, cc ConnConfig, smart bool, sec fingerprint) fingerprint {
 	h := p.start(kind)
 	p.value(h, reflect.ValueOf(cc))
 	p.value(h, reflect.ValueOf(smart))

@@ -77,16 +77,16 @@ func (r *Registry) stage(p *plan) (*stage, error) {
 
 // stageConn builds one connection of the section kind; smart is its FHIR
 // smart setting.
-func (r *Registry) stageConn(st *stage, p *plan, name, kind string, cc rest.ConnConfig, smart bool) error {
-	sec, err := r.stageSecurity(st, p, cc, smart)
+func (r *Registry) stageConn(st *stage, p *plan, name, kind string, cc ConnConfig, smart bool) error {
+	sec, err := r.stageSecurity(st, p, cc.ConnConfig, smart)
 	if err != nil {
 		return fmt.Errorf("backends: connection %q: security: %w", name, err)
 	}
-	c, err := rest.NewConn(name, cc, sec, r.opts...)
+	c, err := rest.NewConn(name, cc.ConnConfig, sec, r.opts...)
 	if err != nil {
 		return err
 	}
-	e := &entry{kind: kind, security: cc.Security, rest: c}
+	e := &entry{kind: kind, security: cc.Security, readiness: readinessOf(cc.Readiness), rest: c}
 	st.conns[name] = e
 	if kind == kindFHIR {
 		if e.fhir, err = fhir.New(name, c.BaseURL(), c); err != nil {

@@ -27,6 +27,7 @@ type checkResultJSON struct {
 	Name      string  `json:"name"`
 	Kind      string  `json:"kind"`
 	Security  string  `json:"security,omitempty"`
+	Readiness string  `json:"readiness"`
 	OK        bool    `json:"ok"`
 	Error     string  `json:"error,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
@@ -66,7 +67,7 @@ func resultsView(rs []CheckResult) []checkResultJSON {
 	}
 	out := make([]checkResultJSON, len(rs))
 	for i, r := range rs {
-		out[i] = checkResultJSON{Name: r.Name, Kind: r.Kind, Security: r.Security, OK: r.OK, Error: r.Error, LatencyMS: millis(r.Latency)}
+		out[i] = checkResultJSON{Name: r.Name, Kind: r.Kind, Security: r.Security, Readiness: r.Readiness, OK: r.OK, Error: r.Error, LatencyMS: millis(r.Latency)}
 	}
 	return out
 }

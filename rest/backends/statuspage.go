@@ -52,7 +52,7 @@ func AllowHosts(hosts ...string) StatusOption {
 // token store (kind, reachable, breaker). Mount it where operators reach
 // it and the public does not, e.g.
 //
-//	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", rest.StatusHandler(reg)))
+//	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire", backends.StatusHandler(reg)))
 //
 // It works under any path (its links are relative queries): a GET or HEAD
 // is the HTML page; ?format=json is the JSON view; ?check=1 adds a run of

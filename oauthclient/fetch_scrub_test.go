@@ -2,16 +2,11 @@ package oauthclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"golang.org/x/oauth2"
 )
 
 type echoingTransport struct{}
@@ -43,31 +38,5 @@ func TestTransportErrorsEchoingTheRequestAreScrubbed(t *testing.T) {
 			t.Fatalf("status: %s", st.LastError)
 		}
 		src.Close()
-	}
-}
-
-// TestCollectionWhileSourcesAreCreated: an SDK reader collecting while
-// sources are made and closed never sees a half-built source.
-func TestCollectionWhileSourcesAreCreated(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; i < 2000; i++ {
-			src := NewSourceFrom("d", FromOAuth2(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"})), Options{MeterProvider: mp})
-			src.Close()
-		}
-	}()
-	for {
-		select {
-		case <-done:
-			return
-		default:
-			var rm metricdata.ResourceMetrics
-			if err := reader.Collect(context.Background(), &rm); err != nil && !errors.Is(err, context.Canceled) {
-				t.Fatal(err)
-			}
-		}
 	}
 }

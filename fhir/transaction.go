@@ -1,0 +1,229 @@
+package fhir
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strings"
+
+	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// Tx is a transaction or batch being built; the zero value is empty and
+// ready. Each entry is added by [Tx.Create] or [Tx.Add], which return the
+// entry's key: for a create (and a conditional update) the urn:uuid: full
+// URL the server replaces by the new resource's "Type/id" everywhere in
+// the transaction, so that resources created together refer to each other
+// by it; otherwise the entry's url ("Patient/123"). [Conn.Transaction] and
+// [Conn.Batch] send it and answer each entry's result by its key:
+//
+//	var tx fhir.Tx
+//	pat := tx.Create(&models.Patient{Identifier: ids}, fhir.IfNoneExist(fhir.Params().Token("identifier", sys, mrn)))
+//	tx.Create(&models.Observation{Subject: &models.Reference{Reference: &pat}, …})
+//	other := "Patient?identifier=" + sys + "|" + otherMRN // a conditional reference
+//	tx.Create(&models.Encounter{Subject: &models.Reference{Reference: &other}, …})
+//	res, err := ehr.Transaction(ctx, &tx)
+//	fmt.Println(res[pat].ID, res[pat].VersionID, res[pat].Status) // 201 created, 200 when it existed
+//
+// A reference may also be conditional, "Type?search" as in the
+// Encounter above: the server replaces it by the one resource the search
+// finds, and rejects the transaction when none or several match.
+// A Tx is not safe for concurrent use while it is built; sending it
+// does not change it, so it may be sent again.
+type Tx struct {
+	entries []txEntry
+	keys    map[string]int
+	err     error // the first mistake, reported when the Tx is sent
+}
+
+type txEntry struct {
+	key     string
+	method  models.HTTPVerb
+	url     string
+	body    []byte
+	full    string // the fullUrl: urn:uuid:… or "" (filled in at send for PUT Type/id)
+	ifNone  string
+	ifMatch string
+}
+
+// Create adds POST [type] of res (a model, or JSON) and returns the
+// urn:uuid: full URL that stands for it: put it in References of other
+// resources of the transaction. With [IfNoneExist] the create is
+// conditional: when one resource matches, nothing is created, the key's
+// result is that resource (Status 200) and the references to the key
+// point to it. [ReturnMinimal] and [ReturnOutcome] are options of the
+// whole Bundle, given to [Conn.Transaction] or [Conn.Batch].
+func (t *Tx) Create(res any, opts ...WriteOption) string {
+	body, id, err := encode(res)
+	if err != nil {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: %w", len(t.entries), err))
+		return ""
+	}
+	return t.add(http.MethodPost, id.ResourceType, body, id.Meta.VersionID, opts)
+}
+
+// Add adds any other entry: method (PUT, DELETE, GET, HEAD, POST) on url
+// relative to the base ("Patient/123", "Patient?identifier=…" for a
+// conditional update or delete, "Observation?code=…" for a search in a
+// batch), with res for a PUT or a POST (nil otherwise). It returns the
+// entry's key: a urn:uuid: for a POST or a conditional PUT, which other
+// resources may refer to, else url. A PUT of a resource with
+// meta.versionId is sent with ifMatch, as [Update] does ([IfMatch]
+// overrides it, IfMatch("") leaves it out); [IfNoneExist] applies to a
+// POST. A second entry with the key of an earlier one is refused: a
+// transaction touches a resource once.
+func (t *Tx) Add(method, url string, res any, opts ...WriteOption) string {
+	var body []byte
+	var version string
+	if res != nil {
+		b, id, err := encode(res)
+		if err != nil {
+			t.fail(fmt.Errorf("fhir: transaction entry %d: %w", len(t.entries), err))
+			return ""
+		}
+		body, version = b, id.Meta.VersionID
+	}
+	return t.add(method, url, body, version, opts)
+}
+
+func (t *Tx) add(method, url string, body []byte, version string, opts []WriteOption) string {
+	n := len(t.entries)
+	var verb models.HTTPVerb
+	if err := verb.UnmarshalJSON([]byte(strings.ToUpper(method))); err != nil {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: method %q: %w", n, method, err))
+		return ""
+	}
+	url = strings.TrimPrefix(url, "/")
+	path, query, conditional := strings.Cut(url, "?")
+	segs := strings.Split(path, "/")
+	if err := checkType(segs[0]); err != nil {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: url: %w", n, err))
+		return ""
+	}
+	if (body != nil) != (verb == models.HTTPVerbPOST || verb == models.HTTPVerbPUT) {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: %s %s: a resource goes with POST and PUT, and only with them", n, verb.Code(), segs[0]))
+		return ""
+	}
+	o := apply(opts)
+	if o.prefer != "" {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: ReturnMinimal and ReturnOutcome apply to the whole Bundle: give them to Transaction or Batch", n))
+		return ""
+	}
+	e := txEntry{key: url, method: verb, url: url, body: body}
+	if o.ifNoneExist != nil {
+		e.ifNone = o.ifNoneExist.Values().Encode()
+	}
+	if verb != models.HTTPVerbPOST { // a create has no version to lock
+		e.ifMatch = o.headers(version).Get("If-Match")
+	}
+	if verb == models.HTTPVerbPOST || (verb == models.HTTPVerbPUT && conditional && query != "") {
+		e.full = newURN()
+		e.key = e.full
+	}
+	if i, dup := t.keys[e.key]; dup {
+		t.fail(fmt.Errorf("fhir: transaction entry %d: %s %s is already entry %d (a transaction touches a resource once)", n, verb.Code(), segs[0], i))
+		return ""
+	}
+	if t.keys == nil {
+		t.keys = map[string]int{}
+	}
+	t.keys[e.key] = n
+	t.entries = append(t.entries, e)
+	return e.key
+}
+
+func (t *Tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// newURN returns a fresh urn:uuid: (a random, version 4 UUID).
+func newURN() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// bundle is the Bundle of t, of type typ, for the server at c.
+func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
+	if t != nil && t.err != nil {
+		return nil, fmt.Errorf("fhir: %s: %s not sent: %w", c.name, typ.Code(), t.err)
+	}
+	if t == nil || len(t.entries) == 0 {
+		return nil, fmt.Errorf("fhir: %s: %s: no entries", c.name, typ.Code())
+	}
+	b := &models.Bundle{Type: typ, Entry: make([]models.BundleEntry, len(t.entries))}
+	for i, e := range t.entries {
+		req := &models.BundleEntryRequest{Method: e.method, Url: e.url}
+		if e.ifNone != "" {
+			req.IfNoneExist = &e.ifNone
+		}
+		if e.ifMatch != "" {
+			req.IfMatch = &e.ifMatch
+		}
+		full := e.full
+		if full == "" && e.body != nil {
+			full = c.BaseURL() + "/" + e.url // PUT Type/id: the resource's own URL
+		}
+		b.Entry[i] = models.BundleEntry{Request: req, Resource: e.body}
+		if full != "" {
+			b.Entry[i].FullUrl = &full
+		}
+	}
+	return b, nil
+}
+
+// Transaction sends tx as a transaction Bundle (POST [base]): the server
+// makes all its entries or none, and a failed transaction is an *[Error]
+// (errors.Is rest.ErrPreconditionFailed, rest.ErrConflict… as the server
+// answered). The result holds each entry's [Entry] by the key [Tx.Create]
+// or [Tx.Add] returned: the id and version the server gave a created
+// resource (that urn:uuid: references now name), Status, Location and
+// the resource itself (Prefer: return=representation, unless opts hold
+// [ReturnMinimal] or [ReturnOutcome]); the transaction has been made even
+// when a returned resource does not decode (its Entry has Err).
+func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
+	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
+}
+
+// Batch sends tx as a batch Bundle (POST [base]): every entry succeeds or
+// fails on its own, and a failed entry is a result like the others, with
+// its Status (>= 400) and the server's Issues. Entries of a batch may not
+// refer to each other. The results are by key, as for [Conn.Transaction].
+func (c *Conn) Batch(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
+	return c.sendTx(ctx, tx, models.BundleTypeBatch, opts)
+}
+
+func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts []WriteOption) (map[string]*Entry, error) {
+	b, err := tx.bundle(c, typ)
+	if err != nil {
+		return nil, err
+	}
+	body, err := marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	h := apply(opts).headers("")
+	h.Del("If-Match")
+	h.Del("If-None-Exist")
+	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body, header: h})
+	if err != nil {
+		return nil, err
+	}
+	out, err := decode[models.Bundle](r.body, c.owned())
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Entry) != len(tx.entries) {
+		return nil, fmt.Errorf("fhir: %s: %s: the server answered %d entries for %d", c.name, typ.Code(), len(out.Entry), len(tx.entries))
+	}
+	res := make(map[string]*Entry, len(tx.entries))
+	for i, e := range tx.entries {
+		res[e.key] = c.entryOf(&out.Entry[i], 1, i)
+	}
+	return res, nil
+}

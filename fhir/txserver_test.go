@@ -1,0 +1,67 @@
+package fhir_test
+
+import (
+	"crypto/rand"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+)
+
+// newTxServer returns a connection to the FHIR server that the tests of
+// transactions, history, $everything and Resolve run against, and the
+// counter of the requests sent through it. It is an in-process fhirtest
+// server today, whose clock moves one second a reading so that versions
+// made one after the other have distinct instants, as on a real server.
+// The tests use nothing but the connection and data of their own (a
+// fresh identifier system each), so running them against a real server
+// is a change of this function only: its base URL and client.
+func newTxServer(t *testing.T) (*fhir.Conn, *counter) {
+	t.Helper()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv := fhirtest.NewServer(fhirtest.WithClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}))
+	t.Cleanup(srv.Close)
+	return connTo(t, srv.URL(), srv.Client())
+}
+
+// connTo is a connection to baseURL whose requests are counted.
+func connTo(t *testing.T, baseURL string, client *http.Client) (*fhir.Conn, *counter) {
+	t.Helper()
+	n := &counter{next: client}
+	conn, err := fhir.New("ehr", baseURL, n)
+	require.NoError(t, err)
+	return conn, n
+}
+
+// counter is a Doer that counts the requests it sends.
+type counter struct {
+	next fhir.Doer
+	n    atomic.Int64
+}
+
+func (c *counter) Do(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.Do(r)
+}
+
+// Load returns the number of requests sent so far.
+func (c *counter) Load() int { return int(c.n.Load()) }
+
+// testSystem is an identifier system of the test's own, so that its data
+// is told apart from any other on a shared server.
+func testSystem(t *testing.T) string {
+	t.Helper()
+	return "urn:tokenwire:test:" + rand.Text()
+}
