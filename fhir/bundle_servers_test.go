@@ -61,34 +61,3 @@ func TestServersTransactionRollsBack(t *testing.T) {
 		assert.Equal(t, []string{kept.ID}, got, "the create and the delete were undone")
 	})
 }
-
-func TestServersBatchEntriesFailAlone(t *testing.T) {
-	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
-		fam := unique(t)
-		res, err := fhir.Create(ctx(t), conn, newPatient(fam))
-		require.NoError(t, err)
-		other, err := fhir.Create(ctx(t), conn, newPatient(fam))
-		require.NoError(t, err)
-		upd := *res.Resource
-		upd.Active = ptr(false)
-		var tx fhir.Tx
-		read := tx.Add("GET", "Patient/"+other.ID, nil)
-		missing := tx.Add("GET", "Patient/"+unique(t), nil)
-		put := tx.Add("PUT", "Patient/"+res.ID, &upd)
-		created := tx.Create(newPatient(fam))
-		out, err := conn.Batch(ctx(t), &tx)
-		require.NoError(t, err)
-		assert.Equal(t, http.StatusOK, out[read].Status)
-		assert.IsType(t, &models.Patient{}, out[read].Resource)
-		assert.Equal(t, http.StatusNotFound, out[missing].Status)
-		require.NotEmpty(t, out[missing].Issues)
-		assert.Equal(t, "not-found", out[missing].Issues[0].Code)
-		assert.Equal(t, http.StatusOK, out[put].Status)
-		assert.NotEqual(t, res.VersionID, out[put].VersionID)
-		assert.Equal(t, http.StatusCreated, out[created].Status)
-
-		got, err := fhir.Read[models.Patient](ctx(t), conn, res.ID)
-		require.NoError(t, err)
-		assert.False(t, *got.Active, "the update after the failed read was done")
-	})
-}

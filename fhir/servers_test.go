@@ -102,19 +102,42 @@ func smartClient(base, dir string) (*http.Client, error) {
 // answer its metadata. The connection is named "ehr" on both.
 func forEachServer(t *testing.T, test func(t *testing.T, c *fhir.Conn, srv serverKind)) {
 	t.Helper()
+	forEachServerAt(t, nil, func(t *testing.T, base string, client *http.Client, srv serverKind) {
+		c, err := fhir.New("ehr", base, client)
+		require.NoError(t, err)
+		test(t, c, srv)
+	})
+}
+
+// forEachServerAt is forEachServer for a test that makes its connection
+// itself (connTo counts its requests) from the base URL and the client
+// that reaches the server; opts configure the fhirtest server.
+func forEachServerAt(t *testing.T, opts []fhirtest.Option, test func(t *testing.T, base string, client *http.Client, srv serverKind)) {
+	t.Helper()
 	t.Run(string(onFhirtest), func(t *testing.T) {
-		srv := fhirtest.NewServer()
+		srv := fhirtest.NewServer(opts...)
 		t.Cleanup(srv.Close)
-		test(t, srv.Conn("ehr"), onFhirtest)
+		test(t, srv.URL(), srv.Client(), onFhirtest)
 	})
 	t.Run(string(onReal), func(t *testing.T) {
-		test(t, realConn(t), onReal)
+		r := realOrSkip(t)
+		test(t, r.base, r.client, onReal)
 	})
 }
 
 // realConn is a connection "ehr" to the real server, or skips (fails with
 // TOKENWIRE_REQUIRE_FHIR set) when there is none.
 func realConn(t *testing.T) *fhir.Conn {
+	t.Helper()
+	r := realOrSkip(t)
+	c, err := fhir.New("ehr", r.base, r.client)
+	require.NoError(t, err)
+	return c
+}
+
+// realOrSkip is the real server, or skips (fails with
+// TOKENWIRE_REQUIRE_FHIR set) when there is none.
+func realOrSkip(t *testing.T) realServer {
 	t.Helper()
 	r, err := realFHIR()
 	switch {
@@ -125,9 +148,7 @@ func realConn(t *testing.T) *fhir.Conn {
 	case r.base == "":
 		t.Skip("no real FHIR server: set TOKENWIRE_FHIR_URL (.ci/setup starts one, and the oidc-provider its tokens come from: TOKENWIRE_OIDC_DIR)")
 	}
-	c, err := fhir.New("ehr", r.base, r.client)
-	require.NoError(t, err)
-	return c
+	return r
 }
 
 // unique is a token no other test or run has: for identifiers, family

@@ -24,16 +24,35 @@ import (
 // is a change of this function only: its base URL and client.
 func newTxServer(t *testing.T) (*fhir.Conn, *counter) {
 	t.Helper()
+	srv := fhirtest.NewServer(tickingClock())
+	t.Cleanup(srv.Close)
+	return connTo(t, srv.URL(), srv.Client())
+}
+
+// forEachTxServer runs test against fhirtest (as newTxServer makes it) and
+// the real server (forEachServer), with a connection that counts its
+// requests. The tests still on newTxServer need what the real server does
+// not do (.ci/fhir/NOTES): history with deletions, methods, _since/_at or
+// of a type or the system, $everything, conditional references.
+func forEachTxServer(t *testing.T, test func(t *testing.T, conn *fhir.Conn, sent *counter, srv serverKind)) {
+	t.Helper()
+	forEachServerAt(t, []fhirtest.Option{tickingClock()}, func(t *testing.T, base string, client *http.Client, srv serverKind) {
+		conn, sent := connTo(t, base, client)
+		test(t, conn, sent, srv)
+	})
+}
+
+// tickingClock moves fhirtest's clock one second a reading, so that
+// versions made one after the other have distinct instants.
+func tickingClock() fhirtest.Option {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	srv := fhirtest.NewServer(fhirtest.WithClock(func() time.Time {
+	return fhirtest.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		now = now.Add(time.Second)
 		return now
-	}))
-	t.Cleanup(srv.Close)
-	return connTo(t, srv.URL(), srv.Client())
+	})
 }
 
 // connTo is a connection to baseURL whose requests are counted.

@@ -226,8 +226,12 @@ async function serve(req, res, base) {
   if (resource.meta?.versionId) headers.ETag = `W/"${resource.meta.versionId}"`;
   if (resource.meta?.lastUpdated) headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
   if (isCreated(outcome)) headers.Location = `${base}${basePath}/${resource.resourceType}/${resource.id}`;
-  const prefer = req.headers.prefer ?? '';
-  if (prefer.includes('return=minimal')) return send(res, status, undefined, headers);
+  if ((req.headers.prefer ?? '').includes('return=minimal')) {
+    // A batch or transaction answers its Bundle still, its entries without
+    // their resources (FHIR's Prefer applies to each entry there).
+    if (!/^(batch|transaction)-response$/.test(resource.type ?? '')) return send(res, status, undefined, headers);
+    for (const e of resource.entry ?? []) delete e.resource;
+  }
   return send(res, status, resource, headers);
 }
 
