@@ -20,9 +20,9 @@ import (
 // tests that use it need what the real server does not do (.ci/fhir/NOTES):
 // history with its deletions and methods, _since and _at, of a type or
 // the system; $everything; conditional references in a transaction (or
-// they send nothing at all). The
-// others run on both servers through forEachTxServer. They use nothing but
-// the connection and data of their own (a fresh identifier system each).
+// they send nothing at all). The others run on both servers through
+// forEachTxServer. They use nothing but the connection and data of their
+// own (a fresh identifier system each).
 func newTxServer(t *testing.T) (*fhir.Conn, *counter) {
 	t.Helper()
 	srv := fhirtest.NewServer(tickingClock())
