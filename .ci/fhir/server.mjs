@@ -188,7 +188,7 @@ async function serve(req, res, base) {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     return res.end(JSON.stringify(await auth.smart()));
   }
-  const refused = await auth?.check(req.headers.authorization, base + basePath);
+  const refused = await auth?.check(req.headers.authorization, self); // its own URL, whatever Host a proxy sent
   if (refused) {
     const status = getStatus(refused);
     return send(res, status, refused, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
@@ -245,7 +245,8 @@ const server = createServer((req, res) => {
     else res.destroy();
   });
 });
+let self; // this server's base URL, the audience of its tokens
 server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address();
-  writeFileSync(join(process.env.FHIR_OUT, 'url'), `http://127.0.0.1:${port}${basePath}`);
+  self = `http://127.0.0.1:${server.address().port}${basePath}`;
+  writeFileSync(join(process.env.FHIR_OUT, 'url'), self);
 });
