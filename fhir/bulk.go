@@ -19,7 +19,7 @@ import (
 // _outputFormat and the Accept header of their downloads.
 const ndjsonType = "application/fhir+ndjson"
 
-// Defaults of the [ExportOption]s.
+// Defaults of the [ExportOption] settings.
 const (
 	defaultExportWait    = 2 * time.Second // between polls when the server sends no Retry-After
 	defaultExportMinWait = time.Second     // a shorter Retry-After is raised to this
@@ -46,7 +46,7 @@ var (
 type Export struct {
 	conn   *Conn
 	status string
-	opts   exportOpts
+	opts   exportSettings // with the defaults filled in
 }
 
 // Export starts a system-level export of the whole server
@@ -54,12 +54,15 @@ type Export struct {
 // with the status URL, which must be on the base URL's origin
 // ([ErrCrossOrigin]); an error status gives an *[Error] with its
 // OperationOutcome issues, and any other answer one wrapping
-// [ErrBulkProtocol].
+// [ErrBulkProtocol]. Without options it exports everything with the
+// defaults. The options are kept for [Export.Wait]; pass the same ones to
+// the downloads of the files.
 //
-//	x, err := conn.Export(ctx, fhir.ExportTypes("Patient", "Observation"))
+//	opts := []fhir.ExportOption{fhir.ExportTypes("Patient", "Observation")}
+//	x, err := conn.Export(ctx, opts...)
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f) { … }
+//		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, opts...) { … }
 //	}
 func (c *Conn) Export(ctx context.Context, opts ...ExportOption) (*Export, error) {
 	return c.kickOff(ctx, nil, opts)
@@ -87,11 +90,11 @@ func (c *Conn) ResumeExport(statusURL string, opts ...ExportOption) (*Export, er
 	if !c.sameOrigin(statusURL) {
 		return nil, c.crossOrigin("status URL", statusURL)
 	}
-	return &Export{conn: c, status: statusURL, opts: exportOptions(opts)}, nil
+	return &Export{conn: c, status: statusURL, opts: exportConfig(opts)}, nil
 }
 
 func (c *Conn) kickOff(ctx context.Context, segs []string, opts []ExportOption) (*Export, error) {
-	o := exportOptions(opts)
+	o := exportConfig(opts)
 	q, err := o.query()
 	if err != nil {
 		return nil, fmt.Errorf("fhir: %s: $export: %w", c.name, err)

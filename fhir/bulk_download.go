@@ -23,7 +23,7 @@ const fileBuffer = 64 << 10
 // range support.
 type fileReader struct {
 	c    *Conn
-	o    *exportOpts
+	o    *exportSettings
 	k    call // GET of the file
 	doer Doer
 
@@ -41,7 +41,7 @@ type fileReader struct {
 // connection's Doer (with the token) when the manifest requires the
 // token, a client without credentials otherwise. The returned func
 // releases that client's idle connections.
-func (c *Conn) openFile(m *Manifest, f OutputFile, o *exportOpts) (*fileReader, func(), error) {
+func (c *Conn) openFile(m *Manifest, f OutputFile, o *exportSettings) (*fileReader, func(), error) {
 	k := call{method: http.MethodGet, url: f.URL}
 	if m == nil {
 		return nil, nil, fmt.Errorf("fhir: %s: export file %s: no manifest", c.name, redactURL(f.URL))
@@ -61,8 +61,8 @@ func (c *Conn) openFile(m *Manifest, f OutputFile, o *exportOpts) (*fileReader, 
 		}
 		r.doer = c.doer
 		return r, func() {}, nil
-	case o.client != nil:
-		r.doer = o.client
+	case o.fileClient != nil:
+		r.doer = o.fileClient
 		return r, func() {}, nil
 	}
 	cl := newFileClient()

@@ -2,7 +2,6 @@ package fhir_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,8 +12,9 @@ import (
 )
 
 // A system-level export: kick it off, wait for the manifest while the
-// server works, then stream each file; a bad line is reported and
-// skipped.
+// server works, then stream each file. A line that does not decode goes
+// to ExportBadLine and the file goes on; an error in the loop is the failure of
+// the download, after which nothing comes: return it.
 func ExampleConn_Export() {
 	srv := fhirtest.NewServer(fhirtest.WithExportPolls(1))
 	defer srv.Close()
@@ -22,14 +22,18 @@ func ExampleConn_Export() {
 	conn := srv.Conn("ehr") // in production: registry.FHIR("ehr")
 	ctx := context.Background()
 
-	x, err := conn.Export(ctx, fhir.ExportTypes("Patient"),
+	opts := []fhir.ExportOption{
+		fhir.ExportTypes("Patient"),
 		fhir.ExportSince(time.Time{}), // or the TransactionTime of the previous export
 		fhir.ExportSleep(func(context.Context, time.Duration) error { return nil }), // tests never wait; drop it in production
 		fhir.ExportProgress(func(s fhir.ExportStatus) {
 			if s.Manifest == nil {
 				fmt.Printf("in progress (%s), next poll in %s\n", s.Progress, s.Wait)
 			}
-		}))
+		}),
+		fhir.ExportBadLine(func(bad *fhir.ExportLineError) { fmt.Println("skipped line", bad.Line) }),
+	}
+	x, err := conn.Export(ctx, opts...)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -40,17 +44,12 @@ func ExampleConn_Export() {
 		return
 	}
 	for _, f := range m.Output {
-		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f) {
-			var bad *fhir.ExportLineError
-			switch {
-			case errors.As(err, &bad):
-				fmt.Println("skipped line", bad.Line)
-			case err != nil:
-				fmt.Println(err)
+		for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, opts...) {
+			if err != nil {
+				fmt.Println(err) // the download failed: never "continue"
 				return
-			default:
-				fmt.Println(f.Type, *p.Id)
 			}
+			fmt.Println(f.Type, *p.Id)
 		}
 	}
 	// Output:

@@ -12,8 +12,10 @@ import (
 
 // ExportLineError is a line of an output file that could not be used: too
 // long ([ErrBodyTooLarge]) or not a resource of the wanted type (a
-// *[DecodeError]). Iteration goes on with the next line. It names the file
-// (without query values) and the line, never the line's content.
+// *[DecodeError]). It goes to the [ExportBadLine] function, and
+// the iteration goes on with the next line; without one, it ends the
+// iteration like any failure. It names the file (without query values)
+// and the line, never the line's content.
 type ExportLineError struct {
 	Conn string // connection name
 	URL  string // the file's URL, query values redacted
@@ -39,13 +41,22 @@ type ExportIssue struct {
 
 // ExportFile streams the resources of one output file of m (from
 // m.Output or m.Deleted) decoded as T, at constant memory: the file is
-// read line by line, never whole. A line that does not decode as T, or is
-// longer than [ExportMaxLine], yields an *[ExportLineError] and the
-// iteration continues; any other error ends it. What yields nothing is
-// bounded too, so that a server sending without end never keeps the loop
-// from its consumer: blank lines are skipped, but no more than
-// [ExportMaxLine] bytes of them in a row, and a line longer than twice
-// [ExportMaxLine] (one without end) is not read to its end; either ends
+// read line by line, never whole.
+//
+// An error yielded by ExportFile is always the end of the file: the
+// download failed (a 4xx, a 5xx or a network failure after the retries,
+// a cancelled context), the server broke the protocol ([ErrBulkProtocol])
+// or, unless an [ExportBadLine] function is given, a line could
+// not be used (an *[ExportLineError]). No value follows it, so the only
+// right answer to it is to stop and report the failure — a "log and
+// continue" would turn a failed download into a shorter file. To go on
+// past lines that do not decode as T, or are longer than [ExportMaxLine],
+// pass [ExportBadLine]: such lines go there, never to the loop.
+//
+// What yields nothing is bounded too, so that a server sending without end
+// never keeps the loop from its consumer: blank lines are skipped, but no
+// more than [ExportMaxLine] bytes of them in a row, and a line longer
+// than twice that (one without end) is not read to its end; either ends
 // the iteration with an error wrapping [ErrBulkProtocol]. A download cut
 // short, or answered 429 or 5xx, is retried ([ExportRetries]) and resumed
 // after the last complete line, so no resource is yielded twice or lost.
@@ -55,10 +66,11 @@ type ExportIssue struct {
 // base URL's origin ([ErrCrossOrigin], nothing is sent); other files are
 // downloaded by a client without credentials ([ExportFileClient]).
 //
-//	for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f) {
-//		var le *fhir.ExportLineError
-//		if errors.As(err, &le) { log(le); continue } // a bad line
-//		if err != nil { return err }
+//	skip := fhir.ExportBadLine(func(bad *fhir.ExportLineError) { log.Print(bad) })
+//	for p, err := range fhir.ExportFile[models.Patient](ctx, conn, m, f, skip) {
+//		if err != nil {
+//			return err // the download failed: never "continue"
+//		}
 //		…
 //	}
 func ExportFile[T any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[*T, error] {
@@ -73,23 +85,23 @@ func (c *Conn) ExportResources(ctx context.Context, m *Manifest, f OutputFile, o
 
 // ExportLines is [ExportFile] without decoding: it yields each non-blank
 // line as it is (without its line end), in a buffer reused for the next
-// line — copy what you keep. For storing the files unchanged.
+// line — copy what you keep. For storing the files unchanged. Only a line
+// longer than [ExportMaxLine] is a bad line.
 func (c *Conn) ExportLines(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[[]byte, error] {
 	return exportDecode(ctx, c, m, f, opts, func(_ int, line []byte) ([]byte, error) { return line, nil })
 }
 
 // ExportIssues streams the issues of an error file (m.Error): one
 // OperationOutcome per line, each issue yielded with its line and
-// resource. Bad lines and failures are as for [ExportFile].
+// resource. Bad lines (not an OperationOutcome with issues) and failures
+// are as for [ExportFile].
 func (c *Conn) ExportIssues(ctx context.Context, m *Manifest, f OutputFile, opts ...ExportOption) iter.Seq2[ExportIssue, error] {
 	outcomes := exportDecode(ctx, c, m, f, opts, outcomeIssues)
 	return func(yield func(ExportIssue, error) bool) {
 		for issues, err := range outcomes {
 			if err != nil {
-				if !yield(ExportIssue{}, err) {
-					return
-				}
-				continue // a bad line; a failure ends outcomes
+				yield(ExportIssue{}, err) // the end: outcomes yields nothing more
+				return
 			}
 			for _, is := range issues {
 				if !yield(is, nil) {
@@ -114,12 +126,13 @@ func outcomeIssues(n int, line []byte) ([]ExportIssue, error) {
 	return out, nil
 }
 
-// exportDecode streams the non-blank lines of f through decode.
+// exportDecode streams the non-blank lines of f through decode. A bad
+// line goes to o.badLine, or ends the iteration; any other error ends it.
 func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile, opts []ExportOption,
 	decode func(n int, line []byte) (V, error)) iter.Seq2[V, error] {
 	return func(yield func(V, error) bool) {
 		var zero V
-		o := exportOptions(opts)
+		o := exportConfig(opts)
 		r, release, err := c.openFile(m, f, &o)
 		if err != nil {
 			yield(zero, err)
@@ -146,16 +159,22 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 				yield(zero, err)
 				return
 			case long:
-				if !yield(zero, r.lineError(fmt.Errorf("line longer than %d bytes: %w", o.maxLine, ErrBodyTooLarge))) {
+				err = fmt.Errorf("line longer than %d bytes: %w", o.maxLine, ErrBodyTooLarge)
+			}
+			var v V
+			if err == nil {
+				v, err = decode(r.line, line)
+			}
+			if err != nil {
+				le := r.lineError(err)
+				if o.badLine == nil {
+					yield(zero, le)
 					return
 				}
+				o.badLine(le)
 				continue
 			}
-			v, err := decode(r.line, line)
-			if err != nil {
-				err = r.lineError(err)
-			}
-			if !yield(v, err) {
+			if !yield(v, nil) {
 				return
 			}
 		}
@@ -163,7 +182,7 @@ func exportDecode[V any](ctx context.Context, c *Conn, m *Manifest, f OutputFile
 }
 
 // blankRun counts the blank lines read in a row: a file may hold no more
-// than its longest line's worth of them (o.maxLine bytes), so that a
+// than its longest line's worth of them (maxLine bytes), so that a
 // server sending blank lines without end cannot keep the consumer from
 // ever getting control back.
 type blankRun struct {

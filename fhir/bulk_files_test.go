@@ -3,6 +3,7 @@ package fhir_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -146,65 +147,131 @@ func linesServer(t *testing.T, body string) (*scripted, *fhir.Manifest) {
 	return srv, &fhir.Manifest{Output: []fhir.OutputFile{{Type: "Patient", URL: srv.URL + "/files/f.ndjson?sig=SECRET-SIG"}}}
 }
 
-// A line that does not decode, or is too long, yields an error naming the
-// file and the line (never its content), and the next lines still come.
-func TestExportFileBadLines(t *testing.T) {
-	body := strings.Join([]string{
-		`{"resourceType":"Patient","id":"a"}` + "\r",
-		`{"resourceType":"Patient","id":"SECRET-1",`,
-		``,
-		`{"resourceType":"Observation","id":"o","status":"final","code":{}}`,
-		`{"resourceType":"Patient","gender":"SECRET-2"}`,
-		`{"resourceType":"Patient","id":"long","name":[{"text":"` + strings.Repeat("SECRET-3 ", 30) + `"}]}`,
-		`{"resourceType":"Patient","id":"c"}`, // no line end at the end of the file
-	}, "\n")
-	srv, m := linesServer(t, body)
-	conn := srv.conn(t, nil)
+// badLinesBody is a file whose lines 2, 4, 5 and 6 cannot be used as
+// Patients (line 3 is blank): they do not decode, or (6) are longer than
+// 200 bytes. None of them may reach an error's text.
+var badLinesBody = strings.Join([]string{
+	`{"resourceType":"Patient","id":"a"}` + "\r",
+	`{"resourceType":"Patient","id":"SECRET-1",`,
+	``,
+	`{"resourceType":"Observation","id":"o","status":"final","code":{}}`,
+	`{"resourceType":"Patient","gender":"SECRET-2"}`,
+	`{"resourceType":"Patient","id":"long","name":[{"text":"` + strings.Repeat("SECRET-3 ", 30) + `"}]}`,
+	`{"resourceType":"Patient","id":"c"}`, // no line end at the end of the file
+}, "\n")
 
+// With BadLine, a line that does not decode, or is too long, goes there,
+// named by file and line (never its content), and the next lines still
+// come; the loop sees no error at all.
+func TestExportFileBadLines(t *testing.T) {
+	srv, m := linesServer(t, badLinesBody)
+	var bad []*fhir.ExportLineError
+	o := []fhir.ExportOption{fhir.ExportMaxLine(200), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le) })}
 	var ids []string
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
+		require.NoError(t, err, "a bad line never reaches the loop")
+		ids = append(ids, *p.Id)
+	}
+	assert.Equal(t, []string{"a", "c"}, ids)
 	var lines []int
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), conn, m, m.Output[0], fhir.ExportMaxLine(200)) {
-		if err == nil {
-			ids = append(ids, *p.Id)
-			continue
-		}
-		var le *fhir.ExportLineError
-		require.ErrorAs(t, err, &le)
+	for _, le := range bad {
 		lines = append(lines, le.Line)
 		assert.Equal(t, "ehr", le.Conn)
 		for _, secret := range []string{"SECRET", "Patient\",\"id"} {
-			assert.NotContains(t, err.Error(), secret)
+			assert.NotContains(t, le.Error(), secret)
 		}
-		assert.Contains(t, err.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
+		assert.Contains(t, le.Error(), fmt.Sprintf("/files/f.ndjson?sig=[redacted] line %d", le.Line))
 		if le.Line == 6 {
-			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
+			assert.ErrorIs(t, le, fhir.ErrBodyTooLarge)
 		} else {
 			var de *fhir.DecodeError
-			assert.ErrorAs(t, err, &de)
+			assert.ErrorAs(t, le, &de)
 		}
 	}
-	assert.Equal(t, []string{"a", "c"}, ids)
 	assert.Equal(t, []int{2, 4, 5, 6}, lines, "line 3 is blank")
 }
 
-// Lines longer than the read buffer are assembled; too long ones skipped.
+// Without BadLine a bad line is the end, as any error in the loop is:
+// nothing follows it, so a loop that returns on an error is right.
+func TestExportFileBadLineEndsTheLoopWithoutBadLine(t *testing.T) {
+	srv, m := linesServer(t, badLinesBody)
+	var ids []string
+	var errs []error
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportMaxLine(200)) {
+		if err != nil {
+			errs = append(errs, err)
+			continue // to see that nothing follows
+		}
+		ids = append(ids, *p.Id)
+	}
+	assert.Equal(t, []string{"a"}, ids, "nothing after the bad line")
+	require.Len(t, errs, 1)
+	var le *fhir.ExportLineError
+	require.ErrorAs(t, errs[0], &le)
+	assert.Equal(t, 2, le.Line)
+	assert.NotContains(t, errs[0].Error(), "SECRET")
+}
+
+// A failure is never taken for a bad line: with BadLine set, a download
+// that fails after bad lines reaches the loop as the failure it is (not an
+// ExportLineError), and ends it — the loop that returns on an error
+// reports it instead of a shorter file.
+func TestExportFileFailureIsNotABadLine(t *testing.T) {
+	lines := `{"resourceType":"Patient","id":"a"}` + "\n" + `{"resourceType":"Patient","id":"SECRET-1",` + "\n" + `{"resourceType":"Patient","id":"b"}` + "\n"
+	srv, m := filesScript(t, cutAfter(lines), answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("exception")))
+	var bad []int
+	o := []fhir.ExportOption{fhir.ExportRetries(1), fhir.ExportSleep(noSleep), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le.Line) })}
+	var ids []string
+	err := func() error { // the obvious loop
+		for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
+			if err != nil {
+				return err
+			}
+			ids = append(ids, *p.Id)
+		}
+		return nil
+	}()
+	assert.Equal(t, []string{"a", "b"}, ids)
+	assert.Equal(t, []int{2}, bad)
+	require.Error(t, err, "the failed resume is not a shorter file")
+	var le *fhir.ExportLineError
+	assert.False(t, errors.As(err, &le), "a failure is no bad line: %v", err)
+	assert.ErrorIs(t, err, rest.ErrServerError)
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 500, fe.StatusCode)
+	assert.NotContains(t, err.Error(), "SECRET")
+	assert.Len(t, srv.received(), 2, "the download and one resume")
+}
+
+// Lines longer than the read buffer are assembled; too long ones are bad
+// lines.
 func TestExportFileLongLines(t *testing.T) {
 	line := func(id string, n int) string {
 		return `{"resourceType":"Patient","id":"` + id + `","name":[{"text":"` + strings.Repeat("x", n) + `"}]}`
 	}
 	srv, m := linesServer(t, strings.Join([]string{line("a", 10), line("b", 100<<10), line("c", 200<<10), line("d", 10)}, "\n")+"\n")
+	var bad []*fhir.ExportLineError
+	o := []fhir.ExportOption{fhir.ExportMaxLine(150 << 10), fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le) })}
 	var ids []string
-	var errs []error
-	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], fhir.ExportMaxLine(150<<10)) {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for p, err := range fhir.ExportFile[models.Patient](ctx(t), srv.conn(t, nil), m, m.Output[0], o...) {
+		require.NoError(t, err)
 		ids = append(ids, *p.Id)
 	}
 	assert.Equal(t, []string{"a", "b", "d"}, ids)
-	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], fhir.ErrBodyTooLarge)
+	require.Len(t, bad, 1)
+	assert.ErrorIs(t, bad[0], fhir.ErrBodyTooLarge)
+	assert.Equal(t, 3, bad[0].Line)
+
+	var raw []string
+	for l, err := range srv.conn(t, nil).ExportLines(ctx(t), m, m.Output[0], fhir.ExportMaxLine(150<<10)) {
+		if err != nil {
+			assert.ErrorIs(t, err, fhir.ErrBodyTooLarge, "ExportLines without BadLine ends at the long line")
+			break
+		}
+		raw = append(raw, string(l[:20]))
+	}
+	assert.Len(t, raw, 2)
 }
 
 func TestExportLinesAndIssues(t *testing.T) {
@@ -222,15 +289,13 @@ func TestExportLinesAndIssues(t *testing.T) {
 	assert.Equal(t, "not json", lines[1])
 
 	var got []fhir.ExportIssue
-	var bad int
-	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0]) {
-		if err != nil {
-			bad++
-			continue
-		}
+	var bad []int
+	o := []fhir.ExportOption{fhir.ExportBadLine(func(le *fhir.ExportLineError) { bad = append(bad, le.Line) })}
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0], o...) {
+		require.NoError(t, err)
 		got = append(got, is)
 	}
-	assert.Equal(t, 1, bad)
+	assert.Equal(t, []int{2}, bad)
 	require.Len(t, got, 3)
 	assert.Equal(t, fhir.Issue{Severity: "error", Code: "not-found", Diagnostics: "Patient/9 is gone"}, got[0].Issue)
 	assert.Equal(t, fhir.Issue{Severity: "warning", Code: "processing", Diagnostics: "partial", Expression: []string{"Observation.code"}}, got[1].Issue)
@@ -238,6 +303,21 @@ func TestExportLinesAndIssues(t *testing.T) {
 	require.NotNil(t, got[0].Outcome)
 	assert.Same(t, got[0].Outcome, got[1].Outcome)
 	assert.Len(t, got[0].Outcome.Issue, 2)
+
+	got = nil
+	var errs []error
+	for is, err := range conn.ExportIssues(ctx(t), m, m.Output[0]) {
+		if err != nil {
+			errs = append(errs, err)
+			continue // to see that nothing follows
+		}
+		got = append(got, is)
+	}
+	assert.Len(t, got, 2, "the issues of line 1, then the end")
+	require.Len(t, errs, 1)
+	var le *fhir.ExportLineError
+	require.ErrorAs(t, errs[0], &le)
+	assert.Equal(t, 2, le.Line)
 }
 
 // The token goes with a file only when the manifest requires it, and only
@@ -372,6 +452,18 @@ func TestExportFileRetries(t *testing.T) {
 			assert.ErrorIs(t, err, rest.ErrServerError)
 		}
 		assert.Len(t, srv.received(), 4)
+	})
+	t.Run("ExportRetries(0) retries nothing", func(t *testing.T) {
+		srv, m := filesScript(t, answer(503, nil, ""), answer(200, nil, two))
+		sl := &sleeper{}
+		var errs []error
+		for _, err := range srv.conn(t, nil).ExportResources(ctx(t), m, m.Output[0], fhir.ExportSleep(sl.sleep), fhir.ExportRetries(0)) {
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], rest.ErrServerError)
+		assert.Empty(t, sl.all())
+		assert.Len(t, srv.received(), 1)
 	})
 }
 

@@ -10,7 +10,7 @@ import (
 
 // The default sleep ends with its context, and never sleeps for nothing.
 func TestDefaultExportSleep(t *testing.T) {
-	sleep := exportOptions(nil).sleep
+	sleep := exportConfig(nil).sleep
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	assert.ErrorIs(t, sleep(ctx, time.Hour), context.Canceled)

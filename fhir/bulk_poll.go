@@ -57,7 +57,7 @@ type ExportStatus struct {
 	// RetryAfter is the wait the server asked for; 0 when it did not.
 	RetryAfter time.Duration
 	// Wait is what [Export.Wait] sleeps before the next poll: RetryAfter
-	// within the bounds of [ExportPolling], else its default wait.
+	// within the bounds of [ExportPolling], else its wait.
 	Wait time.Duration
 	// Issues are the OperationOutcome issues of a 429 or 5xx answer.
 	Issues []Issue
@@ -101,9 +101,10 @@ func (x *Export) Poll(ctx context.Context) (*ExportStatus, error) {
 }
 
 // Wait polls the status URL until the export completes, sleeping between
-// polls as the server asks (Retry-After, within [ExportPolling]), and
-// reports each answer to the [ExportProgress] callback. Up to
-// [ExportRetries] transient failures in a row are retried with backoff;
+// polls as the server asks (Retry-After, within the bounds of
+// [ExportPolling]), and reports each answer to the [ExportProgress]
+// callback, with the options the export was started or resumed with. Up
+// to [ExportRetries] transient failures in a row are retried with backoff;
 // ctx bounds the whole wait.
 func (x *Export) Wait(ctx context.Context) (*Manifest, error) {
 	failures := 0
@@ -148,7 +149,7 @@ func (x *Export) Cancel(ctx context.Context) error {
 }
 
 // busy is the status of a 202, or of a 429 or 503 with Retry-After.
-func (o *exportOpts) busy(resp *http.Response, issues []Issue) *ExportStatus {
+func (o *exportSettings) busy(resp *http.Response, issues []Issue) *ExportStatus {
 	st := &ExportStatus{StatusCode: resp.StatusCode, Issues: issues,
 		Progress: oneLine(resp.Header.Get("X-Progress"), 100)}
 	st.RetryAfter, st.Wait = o.waitFor(resp.Header)
@@ -157,7 +158,7 @@ func (o *exportOpts) busy(resp *http.Response, issues []Issue) *ExportStatus {
 
 // waitFor reads the Retry-After of h: the wait asked for, and the wait
 // taken (bounded; the default when none was asked for).
-func (o *exportOpts) waitFor(h http.Header) (asked, wait time.Duration) {
+func (o *exportSettings) waitFor(h http.Header) (asked, wait time.Duration) {
 	if h.Get("Retry-After") == "" {
 		return 0, o.wait
 	}
@@ -166,7 +167,7 @@ func (o *exportOpts) waitFor(h http.Header) (asked, wait time.Duration) {
 }
 
 // backoff is the wait before retry number n (from 1) after a failure.
-func (o *exportOpts) backoff(n int) time.Duration {
+func (o *exportSettings) backoff(n int) time.Duration {
 	return backoff.Policy{Min: o.minWait, Max: o.maxWait}.Delay(n - 1)
 }
 

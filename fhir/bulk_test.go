@@ -171,9 +171,9 @@ func TestExportKickOffRequest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, accepted)
-			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportTypes("Patient"), fhir.ExportTypes("Observation"),
-				fhir.ExportSince(since), fhir.ExportParam("_typeFilter", "Observation?code=8867-4"), fhir.ExportParam("_typeFilter", "Patient?active=true"),
-				fhir.ExportParam("_elements", "id"))
+			x, err := tc.start(srv.conn(t, nil), ctx(t), fhir.ExportTypes("Patient"), fhir.ExportTypes("Observation"), fhir.ExportSince(since),
+				fhir.ExportParam("_typeFilter", "Observation?code=8867-4"), fhir.ExportParam("_elements", "id"),
+				fhir.ExportParam("_typeFilter", "Patient?active=true"))
 			require.NoError(t, err)
 			assert.Equal(t, srv.URL+"/fhir/status", x.StatusURL(), "a relative Content-Location is resolved")
 
@@ -304,8 +304,7 @@ func TestExportPollingHonoursRetryAfter(t *testing.T) {
 	)
 	sl := &sleeper{}
 	var seen []fhir.ExportStatus
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
-		fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportProgress(func(s fhir.ExportStatus) { seen = append(seen, s) }))
 	require.NoError(t, err)
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -329,12 +328,41 @@ func TestExportPollingBounds(t *testing.T) {
 		answer(202, nil, ""),
 		answer(200, nil, manifestJSON))
 	sl := &sleeper{}
-	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep),
-		fhir.ExportPolling(10*time.Second, 5*time.Second, 90*time.Second))
+	x, err := srv.conn(t, nil).Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportPolling(10*time.Second, 5*time.Second, 90*time.Second))
 	require.NoError(t, err)
 	_, err = x.Wait(ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{5 * time.Second, 90 * time.Second, 10 * time.Second}, sl.all())
+}
+
+// ExportPolling keeps the default of a zero or negative duration, and
+// raises a maxWait below minWait to it.
+func TestExportPollingDefaults(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts []fhir.ExportOption
+		want []time.Duration // Retry-After 0, Retry-After 120, none
+	}{
+		"no option":              {nil, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"zeros are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(0, 0, 0)}, []time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"negatives are the defaults": {[]fhir.ExportOption{fhir.ExportPolling(-time.Second, -time.Second, -time.Second)},
+			[]time.Duration{time.Second, time.Minute, 2 * time.Second}},
+		"maxWait below minWait": {[]fhir.ExportOption{fhir.ExportPolling(3*time.Second, 8*time.Second, 4*time.Second)}, []time.Duration{8 * time.Second, 8 * time.Second, 3 * time.Second}},
+		"the last option wins":  {[]fhir.ExportOption{fhir.ExportPolling(time.Hour, time.Hour, time.Hour), fhir.ExportPolling(3*time.Second, 0, 0)}, []time.Duration{time.Second, time.Minute, 3 * time.Second}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := statusScript(t,
+				answer(202, map[string]string{"Retry-After": "0"}, ""),
+				answer(202, map[string]string{"Retry-After": "120"}, ""),
+				answer(202, nil, ""),
+				answer(200, nil, manifestJSON))
+			sl := &sleeper{}
+			x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+			require.NoError(t, err)
+			_, err = x.Wait(ctx(t))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, sl.all())
+		})
+	}
 }
 
 func TestExportManifestDecode(t *testing.T) {
@@ -382,6 +410,29 @@ func TestExportPollFailures(t *testing.T) {
 		assert.ErrorIs(t, err, rest.ErrServerError)
 		assert.Len(t, sl.all(), 2)
 		assert.Len(t, srv.received(), 1+3, "kick-off and three polls")
+	})
+	t.Run("ExportRetries: 5 by default, explicit 0 is none", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			opts  []fhir.ExportOption
+			polls int
+		}{
+			"default":          {nil, 1 + 5},
+			"ExportRetries(1)": {[]fhir.ExportOption{fhir.ExportRetries(1)}, 1 + 1},
+			"ExportRetries(0)": {[]fhir.ExportOption{fhir.ExportRetries(0)}, 1},
+			"negative":         {[]fhir.ExportOption{fhir.ExportRetries(-3)}, 1},
+			"the last wins":    {[]fhir.ExportOption{fhir.ExportRetries(0), fhir.ExportRetries(2)}, 1 + 2},
+		} {
+			t.Run(name, func(t *testing.T) {
+				srv := statusScript(t, answer(503, nil, ""))
+				sl := &sleeper{}
+				x, err := srv.conn(t, nil).Export(ctx(t), append(tc.opts, fhir.ExportSleep(sl.sleep))...)
+				require.NoError(t, err)
+				_, err = x.Wait(ctx(t))
+				assert.ErrorIs(t, err, rest.ErrServerError)
+				assert.Len(t, srv.received(), 1+tc.polls, "kick-off and polls")
+				assert.Len(t, sl.all(), tc.polls-1)
+			})
+		}
 	})
 	t.Run("a final error status is not retried", func(t *testing.T) {
 		srv := statusScript(t, answer(500, map[string]string{"Content-Type": "application/fhir+json"}, outcomeBody("processing")))

@@ -170,7 +170,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 // ErrBodyTooLarge is wrapped when a response exceeds a bound of the
 // connection: a body longer than [WithMaxBody], or a page with more entries
 // or links than [WithMaxEntries], or a line of an export file longer than
-// [ExportMaxLine] (wrapped by its [ExportLineError]).
+// its [ExportMaxLine] (wrapped by its [ExportLineError]).
 var ErrBodyTooLarge = errors.New("response body too large")
 
 // maxErrorBody bounds the body of an answer >= 400 (an OperationOutcome

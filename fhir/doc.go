@@ -158,23 +158,40 @@
 // The client side of the HL7 FHIR Bulk Data Access IG v2.0.0, the main use
 // of SMART Backend Services. [Conn.Export], [Conn.ExportGroup] and
 // [Conn.ExportPatients] start a system, Group or Patient level $export
-// with Prefer: respond-async ([ExportTypes], [ExportSince], and
-// [ExportParam] for _typeFilter, _outputFormat and the others); the
-// returned [Export] is known by its status URL (kept and resumed with
-// [Conn.ResumeExport] after a restart, stopped with [Export.Cancel], a
-// DELETE). [Export.Wait] polls it as the server asks (Retry-After and
-// X-Progress honoured, bounded by [ExportPolling]; 429 and 503 are waited
-// out, other transient failures retried [ExportRetries] times) until the
-// [Manifest] is ready, and ctx bounds the whole export. Each output file
-// is then streamed at constant memory by [ExportFile] (typed),
-// [Conn.ExportResources] (any type), [Conn.ExportLines] (raw) or
-// [Conn.ExportIssues] (error files, read as OperationOutcome issues),
-// decoded as the connection decodes ([Lenient] included): a bad line
-// yields an [ExportLineError] and the iteration goes on, and a download
-// cut short resumes after its last complete line (Range), never restarts.
+// with Prefer: respond-async. Their options are [ExportOption] functions,
+// the style of the connection, search and write options, each documented
+// with its default; every step takes the same ones, so one slice of them
+// serves the kick-off, the polling and the downloads. [ExportTypes],
+// [ExportSince] and [ExportParam] (_typeFilter, _outputFormat and the
+// others) shape the request; [ExportPolling], [ExportRetries],
+// [ExportProgress] and [ExportSleep] the waiting; [ExportMaxLine],
+// [ExportBadLine] and [ExportFileClient] the downloads. Without options an
+// export asks for everything. The returned [Export] is known by its
+// status URL (kept and resumed with [Conn.ResumeExport] after a restart,
+// stopped with [Export.Cancel], a DELETE). [Export.Wait] polls it as the
+// server asks (Retry-After and X-Progress honoured, within the bounds of
+// [ExportPolling]; 429 and 503 are waited out, other transient failures
+// retried [ExportRetries] times) until the [Manifest] is ready, and ctx
+// bounds the whole export. Each output file is then streamed at constant
+// memory by [ExportFile] (typed), [Conn.ExportResources] (any type),
+// [Conn.ExportLines] (raw) or [Conn.ExportIssues] (error files, read as
+// OperationOutcome issues), decoded as the connection decodes ([Lenient]
+// included), and a download cut short resumes after its last complete
+// line (Range), never restarts.
+//
+// As with [Search], an error yielded by these iterations is always the
+// end: the download failed (a 4xx, a 5xx or a network failure after the
+// retries, a cancelled context) or the server broke the protocol
+// ([ErrBulkProtocol]); return it, since a "log and continue" would turn a
+// failed download into a shorter file. A line that cannot be used (it
+// does not decode, or is too long) is an *[ExportLineError]: with an
+// [ExportBadLine] function in the options it goes there and the file goes
+// on, so the loop sees only failures; without one it ends the iteration
+// too.
+//
 // What a server sends is bounded: a line by [ExportMaxLine] (16 MiB; a
-// longer line is skipped with [ErrBodyTooLarge]), a run of blank lines by
-// the same number of bytes and a line's skipped length by twice that (past
+// longer line is a bad line wrapping [ErrBodyTooLarge]), a run of blank
+// lines by the same number of bytes and a line's skipped length by twice that (past
 // either the file ends with [ErrBulkProtocol], so a server sending without
 // end never keeps the loop from its consumer); X-Progress reaches
 // [ExportStatus] as one line of at most 100 bytes, without control or
@@ -183,11 +200,20 @@
 // to the base URL's origin ([ErrCrossOrigin]); other files are downloaded
 // by a client of their own ([ExportFileClient]).
 //
-//	x, err := ehr.Export(ctx, fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last),
-//		fhir.ExportProgress(func(s fhir.ExportStatus) { log.Print(s.Progress) }))
+//	opts := []fhir.ExportOption{
+//		fhir.ExportTypes("Patient", "Observation"), fhir.ExportSince(last),
+//		fhir.ExportProgress(func(s fhir.ExportStatus) { log.Print(s.Progress) }),
+//		fhir.ExportBadLine(func(bad *fhir.ExportLineError) { log.Print(bad) }),
+//	}
+//	x, err := ehr.Export(ctx, opts...)
 //	m, err := x.Wait(ctx)
 //	for _, f := range m.Output {
-//		for r, err := range ehr.ExportResources(ctx, m, f) { … }
+//		for r, err := range ehr.ExportResources(ctx, m, f, opts...) {
+//			if err != nil {
+//				return err // the download failed: never "continue"
+//			}
+//			…
+//		}
 //	}
 //
 // go run ./examples/bulk exports from an in-process fhirtest server behind

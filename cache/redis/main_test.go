@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/internal/redistest"
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // testServer is the redis-server shared by the package's tests (each test
@@ -47,7 +48,8 @@ func TestMain(m *testing.M) {
 func sharedClient(tb testing.TB) *goredis.Client {
 	tb.Helper()
 	if testServer == nil {
-		redistest.Skip(tb, redistest.InstallHint)
+		suites.Redis.Require(tb) // skips, or fails under CI
+		tb.Fatal("redis-server is on PATH, but the shared server did not start")
 	}
 	return newClient(tb, testServer.Addr())
 }

@@ -18,11 +18,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/tokenwire/tokenwire/fhir"
@@ -74,8 +74,8 @@ const (
 	vitalsPerPerson = 3
 )
 
-// run is the whole program; the test calls it with options that skip the
-// waits between polls.
+// run is the whole program; the test calls it with an option that skips
+// the waits between polls.
 func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
 	ehr, err := startEHR()
 	if err != nil {
@@ -107,12 +107,12 @@ func run(ctx context.Context, w io.Writer, opts ...fhir.ExportOption) error {
 
 // export runs a system-level export and counts what each file holds.
 func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.ExportOption) error {
-	opts = append([]fhir.ExportOption{fhir.ExportProgress(func(s fhir.ExportStatus) {
+	progress := fhir.ExportProgress(func(s fhir.ExportStatus) {
 		if s.Manifest == nil {
 			fmt.Fprintf(w, "  polling: %d %s, next poll in %s\n", s.StatusCode, s.Progress, s.Wait)
 		}
-	})}, opts...)
-	x, err := conn.Export(ctx, opts...)
+	})
+	x, err := conn.Export(ctx, slices.Concat(opts, []fhir.ExportOption{progress})...)
 	if err != nil {
 		return err
 	}
@@ -136,18 +136,16 @@ func export(ctx context.Context, w io.Writer, conn *fhir.Conn, opts []fhir.Expor
 	return nil
 }
 
-// count streams one file, counting its resources and its bad lines.
+// count streams one file, counting its resources and its bad lines. A
+// bad line goes to ExportBadLine and the file goes on; an error in the
+// loop is the failure of the download, never "one line fewer".
 func count(ctx context.Context, conn *fhir.Conn, m *fhir.Manifest, f fhir.OutputFile, opts []fhir.ExportOption) (n, bad int, err error) {
-	for _, err := range conn.ExportResources(ctx, m, f, opts...) {
-		var le *fhir.ExportLineError
-		switch {
-		case errors.As(err, &le):
-			bad++
-		case err != nil:
+	skip := fhir.ExportBadLine(func(*fhir.ExportLineError) { bad++ })
+	for _, err := range conn.ExportResources(ctx, m, f, slices.Concat(opts, []fhir.ExportOption{skip})...) {
+		if err != nil {
 			return n, bad, err
-		default:
-			n++
 		}
+		n++
 	}
 	return n, bad, nil
 }

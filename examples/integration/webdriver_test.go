@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -17,40 +16,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // This file drives a headless Chromium through chromedriver's W3C
 // WebDriver HTTP protocol, with net/http: no browser library.
 
-// browserInstall is how to get what the browser test needs on Debian.
-const browserInstall = "apt-get install -y chromium chromium-driver"
-
-// findBrowser returns the paths of chromium and chromedriver: from
-// TOKENWIRE_CHROMIUM and TOKENWIRE_CHROMEDRIVER (which .ci/run exports),
-// else from PATH. Without them the test skips, or fails when CI is set.
+// findBrowser returns the paths of chromium and chromedriver (see
+// suites.Chromium). Without them the test skips, or fails when CI is set.
 func findBrowser(t *testing.T) (chromium, driver string) {
 	t.Helper()
-	look := func(env string, names ...string) string {
-		if p := os.Getenv(env); p != "" {
-			return p
-		}
-		for _, n := range names {
-			if p, err := exec.LookPath(n); err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	chromium = look("TOKENWIRE_CHROMIUM", "chromium", "chromium-browser", "google-chrome")
-	driver = look("TOKENWIRE_CHROMEDRIVER", "chromedriver")
-	if chromium == "" || driver == "" {
-		msg := "headless browser test: chromium and chromedriver are needed (" + browserInstall + "; or set TOKENWIRE_CHROMIUM and TOKENWIRE_CHROMEDRIVER)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + ": CI is set, so the test must run")
-		}
-		t.Skip(msg)
-	}
-	return chromium, driver
+	suites.Browser.Require(t)
+	return suites.Chromium(suites.OS())
 }
 
 // webDriver is one browser session.

@@ -78,7 +78,9 @@ func TestExportLevels(t *testing.T) {
 			"Patient": {"a", "b", "c"}, "Observation": {"o-a", "o-b", "o-c"}}},
 		{"group", func() (*fhir.Export, error) { return conn.ExportGroup(ctx, "g") }, map[string][]string{
 			"Patient": {"a", "c"}, "Observation": {"o-a", "o-c"}}},
-		{"_type", func() (*fhir.Export, error) { return conn.ExportGroup(ctx, "g", fhir.ExportTypes("Observation")) },
+		{"_type", func() (*fhir.Export, error) {
+			return conn.ExportGroup(ctx, "g", fhir.ExportTypes("Observation"))
+		},
 			map[string][]string{"Observation": {"o-a", "o-c"}}},
 		{"_typeFilter", func() (*fhir.Export, error) {
 			return conn.ExportPatients(ctx, fhir.ExportParam("_typeFilter", "Observation?code=b"), fhir.ExportParam("_typeFilter", "Observation?code=c"))

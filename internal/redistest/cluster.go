@@ -10,13 +10,12 @@ import (
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // CLIBinary is the Redis command-line client, which creates clusters.
 const CLIBinary = "redis-cli"
-
-// CLIHint tells a developer how to get redis-cli on Debian and Ubuntu.
-const CLIHint = "redis-cli not on PATH: apt-get install -y redis-tools"
 
 // Cluster is a Redis Cluster of masters with replicas on loopback.
 type Cluster struct {
@@ -28,13 +27,15 @@ type Cluster struct {
 // with redis-cli --cluster create and waits until every node sees the
 // cluster as ok and every replica is in sync with its master. A node that
 // misses its peers for a second is failed over (cluster-node-timeout
-// 1000). It skips the test when redis-server or redis-cli is not installed
-// (see [Skip]); every node is stopped when the test ends.
+// 1000). It skips the test when redis-server or redis-cli is not
+// installed, or fails it under CI (suites.Cluster); every node is stopped
+// when the test ends.
 func StartCluster(tb testing.TB, masters, replicas int) *Cluster {
 	tb.Helper()
+	suites.Cluster.Require(tb)
 	cli, err := exec.LookPath(CLIBinary)
 	if err != nil {
-		Skip(tb, CLIHint)
+		tb.Fatal(err)
 	}
 	c := &Cluster{cli: cli}
 	for range masters * (1 + replicas) {

@@ -6,8 +6,10 @@
 // server starts it in TestMain with [New] and closes it after m.Run. When
 // redis-server is not on PATH, [Start] skips the test with a message naming
 // the package to install, and [New] returns [ErrNotInstalled]. With the
-// environment variable CI set, a missing binary fails the test instead
-// ([Skip]): CI installs them and must never pass by skipping.
+// environment variable CI set, a missing binary fails the test instead:
+// CI installs them and must never pass by skipping. Which binaries each
+// topology needs, and the messages, are package internal/suites's
+// (suites.Redis, suites.Sentinel, suites.Cluster).
 //
 //	srv := redistest.Start(t)
 //	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})

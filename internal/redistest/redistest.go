@@ -13,16 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // Binary is the name of the server executable looked up on PATH.
 const Binary = "redis-server"
 
-// InstallHint tells a developer how to get the server on Debian and Ubuntu.
-const InstallHint = "redis-server not on PATH: apt-get install -y redis-server"
-
 // ErrNotInstalled is returned by [New] when redis-server is not on PATH.
-var ErrNotInstalled = errors.New("redistest: " + InstallHint)
+var ErrNotInstalled = errors.New("redistest: redis-server not on PATH (" + suites.Redis.Install + ")")
 
 // readyTimeout bounds how long a starting server may take to answer PING.
 const readyTimeout = time.Minute
@@ -89,22 +88,23 @@ func (s *Server) pickPorts() (err error) {
 }
 
 // Start starts a server for the test, with args as for [New], and stops it
-// when the test ends. It skips the test when redis-server is not installed
-// (see [Skip]).
+// when the test ends. It skips the test when redis-server is not installed,
+// or fails it under CI (suites.Redis).
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	return must(tb, InstallHint)(New(args...))
+	suites.Redis.Require(tb)
+	return must(tb, suites.Redis)(New(args...))
 }
 
 // must returns a function that checks a constructor's result for the test:
-// a missing binary skips it (see [Skip]), any other error fails it, and a
-// server is closed when the test ends.
-func must(tb testing.TB, hint string) func(*Server, error) *Server {
+// a binary gone since the suite's check skips it (or fails it under CI),
+// any other error fails it, and a server is closed when the test ends.
+func must(tb testing.TB, suite *suites.Suite) func(*Server, error) *Server {
 	return func(s *Server, err error) *Server {
 		tb.Helper()
 		var missing notInstalled
 		if errors.Is(err, ErrNotInstalled) || errors.As(err, &missing) {
-			Skip(tb, hint)
+			suite.Require(tb)
 		}
 		if err != nil {
 			tb.Fatal(err)
@@ -118,17 +118,6 @@ func must(tb testing.TB, hint string) func(*Server, error) *Server {
 type notInstalled string
 
 func (e notInstalled) Error() string { return "redistest: " + string(e) }
-
-// Skip skips the test because a binary is missing, hint saying how to
-// install it; when the environment variable CI is set it fails the test
-// instead, so that a CI run never passes without the real servers.
-func Skip(tb testing.TB, hint string) {
-	tb.Helper()
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("%s (CI is set: the Redis tests must run, not skip)", hint)
-	}
-	tb.Skip(hint)
-}
 
 // Addr is the server's "127.0.0.1:port" address; it does not change across
 // Stop and Restart.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,14 +12,12 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // SentinelBinary is the Sentinel executable looked up on PATH.
 const SentinelBinary = "redis-sentinel"
-
-// SentinelHint tells a developer how to get the Sentinel on Debian and
-// Ubuntu.
-const SentinelHint = "redis-sentinel not on PATH: apt-get install -y redis-sentinel"
 
 // MasterName is the name under which a [Sentinels] set monitors its
 // master.
@@ -50,12 +47,11 @@ type Sentinels struct {
 // StartSentinels starts a Sentinel set for the test and waits until the
 // Sentinels know the replica and each other, so that a failover can be
 // elected. It skips the test when redis-server or redis-sentinel is not
-// installed (see [Skip]); everything is stopped when the test ends.
+// installed, or fails it under CI (suites.Sentinel); everything is stopped
+// when the test ends.
 func StartSentinels(tb testing.TB) *Sentinels {
 	tb.Helper()
-	if _, err := exec.LookPath(SentinelBinary); err != nil {
-		Skip(tb, SentinelHint)
-	}
+	suites.Sentinel.Require(tb)
 	s := &Sentinels{Master: Start(tb)}
 	s.Replica = Start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(s.Master.port))
 	for range 3 {
@@ -68,7 +64,7 @@ func StartSentinels(tb testing.TB) *Sentinels {
 				MasterName, s.Master.port, sentinelDownAfter.Milliseconds(), sentinelFailoverTimeout.Milliseconds())
 			return path, os.WriteFile(path, []byte(conf), 0o600)
 		}
-		srv := must(tb, SentinelHint)(newServer(SentinelBinary, notInstalled(SentinelHint), nil, writeConf, nil))
+		srv := must(tb, suites.Sentinel)(newServer(SentinelBinary, notInstalled(SentinelBinary+" not on PATH"), nil, writeConf, nil))
 		s.Sentinels = append(s.Sentinels, srv)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)

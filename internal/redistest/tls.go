@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/suites"
 )
 
 // CA is a certificate authority generated for a test and the server
@@ -103,5 +105,6 @@ func NewTLS(ca *CA, args ...string) (*Server, error) {
 // StartTLS is [Start] with a TLS port, as [NewTLS].
 func StartTLS(tb testing.TB, ca *CA, args ...string) *Server {
 	tb.Helper()
-	return must(tb, InstallHint)(NewTLS(ca, args...))
+	suites.Redis.Require(tb)
+	return must(tb, suites.Redis)(NewTLS(ca, args...))
 }
