@@ -2,7 +2,6 @@ package fhir_test
 
 import (
 	"net/http"
-	"os"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/internal/suites"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
@@ -19,9 +19,7 @@ import (
 // endpoint read from the server's SMART configuration.
 func TestRealServerWantsSMARTTokens(t *testing.T) {
 	conn := realConn(t)
-	if os.Getenv("TOKENWIRE_OIDC_DIR") == "" {
-		t.Skip("the real server checks tokens only beside the oidc-provider (TOKENWIRE_OIDC_DIR)")
-	}
+	suites.Interop.Require(t) // the server checks tokens only beside the oidc-provider
 	bare, err := fhir.New("ehr", conn.BaseURL(), http.DefaultClient)
 	require.NoError(t, err)
 	require.NoError(t, bare.Ping(ctx(t)), "metadata needs no token")

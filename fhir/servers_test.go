@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/internal/suites"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -97,9 +98,9 @@ func smartClient(base, dir string) (*http.Client, error) {
 
 // forEachServer runs test as a subtest against each FHIR server: a new
 // fhirtest server always, and the real server when TOKENWIRE_FHIR_URL names
-// one. Without it the real server's subtest is skipped — and fails when
-// TOKENWIRE_REQUIRE_FHIR is set (CI), as it does when the server does not
-// answer its metadata. The connection is named "ehr" on both.
+// one. Without it the real server's subtest is skipped — and fails under
+// CI or TOKENWIRE_REQUIRE_FHIR (suites.FHIR), as it does when the server
+// does not answer. The connection is named "ehr" on both.
 func forEachServer(t *testing.T, test func(t *testing.T, c *fhir.Conn, srv serverKind)) {
 	t.Helper()
 	forEachServerAt(t, nil, func(t *testing.T, base string, client *http.Client, srv serverKind) {
@@ -125,8 +126,8 @@ func forEachServerAt(t *testing.T, opts []fhirtest.Option, test func(t *testing.
 	})
 }
 
-// realConn is a connection "ehr" to the real server, or skips (fails with
-// TOKENWIRE_REQUIRE_FHIR set) when there is none.
+// realConn is a connection "ehr" to the real server, or skips as
+// realOrSkip does.
 func realConn(t *testing.T) *fhir.Conn {
 	t.Helper()
 	r := realOrSkip(t)
@@ -135,18 +136,14 @@ func realConn(t *testing.T) *fhir.Conn {
 	return c
 }
 
-// realOrSkip is the real server, or skips (fails with
-// TOKENWIRE_REQUIRE_FHIR set) when there is none.
+// realOrSkip is the real server, or skips when there is none — fails
+// instead under CI or TOKENWIRE_REQUIRE_FHIR (suites.FHIR).
 func realOrSkip(t *testing.T) realServer {
 	t.Helper()
+	suites.FHIR.Require(t)
 	r, err := realFHIR()
-	switch {
-	case err != nil:
+	if err != nil {
 		t.Fatalf("the real FHIR server at TOKENWIRE_FHIR_URL does not answer (beside the oidc-provider it wants tokens: set TOKENWIRE_OIDC_DIR): %v", err)
-	case r.base == "" && os.Getenv("TOKENWIRE_REQUIRE_FHIR") != "":
-		t.Fatal("TOKENWIRE_REQUIRE_FHIR is set but TOKENWIRE_FHIR_URL is not (.ci/setup starts the server)")
-	case r.base == "":
-		t.Skip("no real FHIR server: set TOKENWIRE_FHIR_URL (.ci/setup starts one, and the oidc-provider its tokens come from: TOKENWIRE_OIDC_DIR)")
 	}
 	return r
 }
