@@ -2,7 +2,9 @@ package fhir_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -33,7 +35,7 @@ func TestServersSearchPages(t *testing.T) {
 	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
 		fam := unique(t)
 		ids := createPatients(t, conn, fam, 7)
-		q := fhir.Params().Add("family", fam).Sort("birthdate").Count(3)
+		q := fhir.Params().Add("family", fam).Add("_sort", "birthdate").Count(3)
 
 		var got []string
 		for p, err := range fhir.Search[models.Patient](ctx(t), conn, q) {
@@ -62,46 +64,47 @@ func TestServersSearchPages(t *testing.T) {
 	})
 }
 
+// Each search by GET through the client, and the same by POST _search
+// (a form body, sent as is): both servers answer both alike.
 func TestServersSearchParameters(t *testing.T) {
-	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
+	forEachServerAt(t, nil, func(t *testing.T, base string, client *http.Client, _ serverKind) {
+		conn, err := fhir.New("ehr", base, client)
+		require.NoError(t, err)
 		fam := unique(t)
 		ids := createPatients(t, conn, fam, 7)
-		byFam := func() *fhir.Query { return fhir.Params().Add("family", fam).Sort("birthdate") }
+		byFam := func() *fhir.Query { return fhir.Params().Add("family", fam).Add("_sort", "birthdate") }
 		tests := []struct {
 			name string
 			q    *fhir.Query
 			want []string
 		}{
 			{"family", byFam(), ids},
-			{"family of one", fhir.Params().Add("family", fam+"x1").Sort("birthdate"), []string{ids[1], ids[4]}},
+			{"family of one", fhir.Params().Add("family", fam+"x1").Add("_sort", "birthdate"), []string{ids[1], ids[4]}},
 			{"given and family", byFam().Add("given", "jam"), ids},
-			{"or ids", fhir.Params().Add("_id", ids[2], ids[5]).Sort("birthdate"), []string{ids[2], ids[5]}},
+			{"or ids", fhir.Params().Add("_id", ids[2], ids[5]).Add("_sort", "birthdate"), []string{ids[2], ids[5]}},
 			{"birthdate ge and lt", byFam().Add("birthdate", "ge1953").Add("birthdate", "lt1955"), []string{ids[3], ids[4]}},
 			{"birthdate day", byFam().Add("birthdate", "1952-06-01"), []string{ids[2]}},
 			{"identifier", fhir.Params().Token("identifier", idSystem, fam+"x2"), []string{ids[2], ids[5]}},
 			{"identifier other system", fhir.Params().Token("identifier", "urn:other", fam+"x2"), nil},
 			{"gender", byFam().Add("gender", "female"), []string{ids[1], ids[3], ids[5]}},
-			{"sort descending", fhir.Params().Add("family", fam+"x0").Sort("-birthdate"), []string{ids[6], ids[3], ids[0]}},
+			{"sort descending", fhir.Params().Add("family", fam+"x0").Add("_sort", "-birthdate"), []string{ids[6], ids[3], ids[0]}},
 		}
 		for _, tt := range tests {
-			for _, post := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s post=%v", tt.name, post), func(t *testing.T) {
-					var opts []fhir.SearchOption
-					if post {
-						opts = append(opts, fhir.UsePost())
-					}
-					var got []string
-					for p, err := range fhir.Search[models.Patient](ctx(t), conn, tt.q, opts...) {
-						require.NoError(t, err)
-						got = append(got, *p.Id)
-					}
-					if tt.name == "identifier" {
-						assert.ElementsMatch(t, tt.want, got)
-						return
-					}
-					assert.Equal(t, tt.want, got)
-				})
-			}
+			t.Run(tt.name, func(t *testing.T) {
+				var got []string
+				for p, err := range fhir.Search[models.Patient](ctx(t), conn, tt.q) {
+					require.NoError(t, err)
+					got = append(got, *p.Id)
+				}
+				posted := postSearchPatients(t, base, client, tt.q.Values())
+				if tt.name == "identifier" {
+					assert.ElementsMatch(t, tt.want, got)
+					assert.ElementsMatch(t, tt.want, posted, "by POST")
+					return
+				}
+				assert.Equal(t, tt.want, got)
+				assert.Equal(t, tt.want, posted, "by POST")
+			})
 		}
 	})
 }
@@ -157,29 +160,55 @@ func TestServersSearchInclude(t *testing.T) {
 // A search URL past what the server reads of a request line is refused:
 // 431 by the real server past Node's 16 KiB of line and headers, and by
 // fhirtest alike (or 414, when it plays a proxy that takes less); the same
-// search by POST goes through. The GET is sent with Conn.Get, which sends
-// what it is given whatever its length.
+// search by POST _search goes through. Sent as they are, not through a
+// Conn, which may choose POST by itself.
 func TestServersLongSearchURL(t *testing.T) {
-	forEachServer(t, func(t *testing.T, conn *fhir.Conn, _ serverKind) {
-		q := fhir.Params().Add("family", unique(t)+strings.Repeat("x", 17<<10))
-		_, err := conn.Get(ctx(t), "Patient", q)
-		var fe *fhir.Error
-		require.ErrorAs(t, err, &fe)
-		assert.Contains(t, []int{http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge}, fe.StatusCode)
+	forEachServerAt(t, nil, func(t *testing.T, base string, client *http.Client, _ serverKind) {
+		q := url.Values{"family": {unique(t) + strings.Repeat("x", 17<<10)}}
+		resp := sendRaw(t, client, http.MethodGet, base+"/Patient?"+q.Encode(), "")
+		assert.Contains(t, []int{http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge}, resp.StatusCode)
+		assert.Empty(t, postSearchPatients(t, base, client, q))
 
-		n := 0
-		for _, err := range fhir.Search[models.Patient](ctx(t), conn, q, fhir.UsePost()) {
-			require.NoError(t, err)
-			n++
-		}
-		assert.Zero(t, n)
-
-		out, err := conn.Get(ctx(t), "Patient", fhir.Params().Add("family", unique(t)+strings.Repeat("x", 4<<10)))
-		require.NoError(t, err)
-		b, ok := out.(*models.Bundle)
-		require.True(t, ok, "%T", out)
-		assert.Empty(t, b.Entry)
+		q = url.Values{"family": {unique(t) + strings.Repeat("x", 4<<10)}}
+		resp = sendRaw(t, client, http.MethodGet, base+"/Patient?"+q.Encode(), "")
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
 	})
+}
+
+// sendRaw sends a request as it is; the answer's body is closed at the end
+// of the test.
+func sendRaw(t *testing.T, client *http.Client, method, target, form string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), method, target, strings.NewReader(form))
+	require.NoError(t, err)
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+// postSearchPatients is POST Patient/_search with q as the form, sent as it is:
+// the ids of the first page's matches.
+func postSearchPatients(t *testing.T, base string, client *http.Client, q url.Values) []string {
+	t.Helper()
+	resp := sendRaw(t, client, http.MethodPost, base+"/Patient/_search", q.Encode())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	b, err := fhir.Decode[models.Bundle](body)
+	require.NoError(t, err)
+	var ids []string
+	for _, e := range b.Entry {
+		if e.Search != nil && e.Search.Mode != nil && *e.Search.Mode == models.SearchEntryModeMatch {
+			v, err := fhir.Decode[models.Patient](e.Resource)
+			require.NoError(t, err)
+			ids = append(ids, *v.Id)
+		}
+	}
+	return ids
 }
 
 func TestServersSearchObservations(t *testing.T) {
