@@ -55,10 +55,10 @@ func TestUnauthorizedRenewsAndRetries(t *testing.T) {
 		wantTokens int
 		wantHits   int
 	}{
-		{"one 401 is survived", func(_ *oauthtest.Server, fs *fhirtest.Server) { fs.RejectTokens(1) }, false, 2, 2},
+		{"one 401 is survived", func(_ *oauthtest.Server, fs *fhirtest.Server) { fs.FailNext(1, http.StatusUnauthorized) }, false, 2, 2},
 		{"rejected token is replaced", func(_ *oauthtest.Server, fs *fhirtest.Server) { fs.RejectToken(fs.LastToken()) }, false, 2, 2},
 		{"revoked at the authorization server", func(as *oauthtest.Server, _ *fhirtest.Server) { as.RevokeAll() }, false, 2, 2},
-		{"two 401s fail", func(_ *oauthtest.Server, fs *fhirtest.Server) { fs.RejectTokens(2) }, true, 2, 2},
+		{"two 401s fail", func(_ *oauthtest.Server, fs *fhirtest.Server) { fs.FailNext(2, http.StatusUnauthorized) }, true, 2, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

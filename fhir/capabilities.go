@@ -29,14 +29,6 @@ func (c *Conn) Capabilities(ctx context.Context) (*models.CapabilityStatement, e
 	return decode[models.CapabilityStatement](sc.body, c.dec)
 }
 
-// RefreshCapabilities reads the CapabilityStatement again (sharing a read
-// already under way) and keeps it when the read succeeds; on failure the
-// statement read before, if any, stays in use.
-func (c *Conn) RefreshCapabilities(ctx context.Context) error {
-	_, err := c.serverCaps(ctx, true)
-	return err
-}
-
 // FHIRVersion returns the server's FHIR version (CapabilityStatement
 // fhirVersion, such as "4.0.1").
 func (c *Conn) FHIRVersion(ctx context.Context) (string, error) {

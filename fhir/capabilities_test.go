@@ -145,7 +145,7 @@ func TestCapabilitiesFailedReadIsNotKept(t *testing.T) {
 	assert.Equal(t, "/fhir/metadata", rec.last(t).URL.Path)
 }
 
-func TestRefreshCapabilities(t *testing.T) {
+func TestPingRefreshesCapabilities(t *testing.T) {
 	var mu sync.Mutex
 	body, status := statement, http.StatusOK
 	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
@@ -161,13 +161,13 @@ func TestRefreshCapabilities(t *testing.T) {
 	assert.False(t, ok)
 
 	set(`{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"patch"}]}]}]}`, 200)
-	require.NoError(t, conn.RefreshCapabilities(ctx(t)))
+	require.NoError(t, conn.Ping(ctx(t)))
 	ok, err = conn.Supports(ctx(t), "Patient", "patch")
 	require.NoError(t, err)
 	assert.True(t, ok, "the new statement")
 
 	set(`{}`, http.StatusBadGateway)
-	assert.ErrorIs(t, conn.RefreshCapabilities(ctx(t)), rest.ErrServerError)
+	assert.ErrorIs(t, conn.Ping(ctx(t)), rest.ErrServerError)
 	ok, err = conn.Supports(ctx(t), "Patient", "patch")
 	require.NoError(t, err)
 	assert.True(t, ok, "a failed refresh keeps what was read before")

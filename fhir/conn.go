@@ -115,7 +115,8 @@ type call struct {
 	body   []byte
 	ctype  string
 	header http.Header
-	safe   bool // a read sent by POST (_search): retried like a GET
+	safe   bool  // a read sent by POST (_search): retried like a GET
+	alt    *call // sent instead when the server answers 414 URI Too Long
 }
 
 // reply is what came back: the status, headers and the bounded body.

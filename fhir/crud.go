@@ -143,9 +143,10 @@ func VRead[T any](ctx context.Context, c *Conn, id, versionID string) (*T, error
 	return decode[T](r.body, c.owned())
 }
 
-// Get reads any resource by its path relative to the base URL (such as
-// "Patient/123" or "Binary/7"), decoded by [DecodeResource].
-func (c *Conn) Get(ctx context.Context, path string, q *Query) (any, error) {
+// get reads any resource by its path relative to the base URL (such as
+// "Patient/123" or "Binary/7/_history/2"), decoded by [DecodeResource]:
+// the read of [Conn.Resolve].
+func (c *Conn) get(ctx context.Context, path string, q *Query) (any, error) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {
 		if i == 2 && len(segs) == 4 && s == "_history" {

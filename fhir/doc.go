@@ -19,7 +19,7 @@
 //	p, err := fhir.Read[models.Patient](ctx, ehr, "p-1001")
 //	res, err := fhir.Create(ctx, ehr, &models.Patient{...}) // res.ID, res.VersionID
 //	_, err = fhir.Update(ctx, ehr, p)                       // If-Match: W/"<meta.versionId>"
-//	q := fhir.Params().Add("subject", "Patient/p-1001").Sort("-date").Count(50)
+//	q := fhir.Params().Add("subject", "Patient/p-1001").Add("_sort", "-date").Count(50)
 //	for obs, err := range fhir.Search[models.Observation](ctx, ehr, q) {
 //		if err != nil {
 //			return err // the search failed: never "continue" (see Searching)
@@ -31,8 +31,11 @@
 // never needed; Prefer: return=minimal | representation | OperationOutcome
 // ([ReturnMinimal], [ReturnOutcome]) is there. An id or a resource type
 // that is no FHIR id ("a?b", "1/../x") is refused before anything is sent
-// with an error wrapping rest.ErrBadPath, the caller's bad request (a
-// service answers it with 400).
+// with an error wrapping rest.ErrBadPath: a bad argument, never the
+// server's doing. When the id came from your own caller, that is a 400;
+// when it came from another backend (a patient id the CRM returned), it is
+// that backend's bad data, which a service answers as any failure of a
+// backend (502).
 //
 // If you know HAPI's generic client or fhirpy, this is the same
 // vocabulary:
@@ -41,8 +44,9 @@
 //   - read with its version, then again only if changed: [ReadMeta], then
 //     [Refresh] (a 304 gives your copy back; HAPI ifVersionMatches).
 //   - search, every page: [Search]; the total, the links and the _include
-//     resources apart: [SearchPages]; by POST:
-//     [UsePost] (retried like a GET).
+//     resources apart: [SearchPages]; in a compartment (HAPI
+//     withIdAndCompartment): [Compartment]; by POST when the URL would be
+//     too long (HAPI usingStyle): always, by itself (retried like a GET).
 //   - create, conditional create: [Create] with [IfNoneExist].
 //   - update with locking: [Update] (If-Match from meta.versionId),
 //     [UpdateWhere].
@@ -50,11 +54,13 @@
 //     [Conn.Delete] with [IfMatch], [Conn.DeleteWhere].
 //   - batch, transaction (built with [Tx], as fhirpy's and Firely's
 //     transaction builders; HAPI transaction().withResources(…)):
-//     [Conn.Batch], [Conn.Transaction]; $operation: [Conn.Operation],
-//     [Conn.OperationGet].
+//     [Conn.Batch], [Conn.Transaction]; $operation: [Conn.Operation].
 //   - history at the three levels, $everything, reading references
 //     (HAPI history(), fetchResourceFromUrl; fhirpy reference.to_resource()):
 //     [Conn.History], [Conn.Everything], [Conn.Resolve].
+//   - $validate (HAPI validate()): [Validate], issues and not errors.
+//   - terminology: [Conn.Expand], [Conn.Lookup], [Conn.ValidateCode],
+//     [Conn.Translate].
 //   - capabilities: [Conn.Supports], [Conn.Capabilities], [Conn.Ping].
 //   - bulk export (fhirpy has none): [Conn.Export], [Export.Wait],
 //     [ExportFile], [Conn.ExportResources].
@@ -73,11 +79,11 @@
 //
 // Each connection reads the server's CapabilityStatement (GET metadata)
 // once, shared by concurrent callers; a failed read is tried again on the
-// next call, and [Conn.RefreshCapabilities] reads it anew.
-// [Conn.Capabilities], [Conn.Supports] (an operation as "$everything") and
-// [Conn.FHIRVersion] (read even from a statement the models refuse)
-// answer from it; [Conn.Ping] (the readiness check of a FHIR connection) always
-// asks metadata afresh.
+// next call. [Conn.Capabilities], [Conn.Supports] (an operation as
+// "$everything" or "$validate") and [Conn.FHIRVersion] (read even from a
+// statement the models refuse) answer from it; [Conn.Ping] (the
+// readiness check of a FHIR connection) always asks metadata afresh and
+// keeps what it read, so a periodic check keeps that view current.
 //
 // # Searching
 //
@@ -106,6 +112,50 @@
 // URL's origin) and the pages followed (1,000, [MaxPages],
 // [ErrPagingNeverEnds]); only hashes of the links followed are kept to
 // detect a loop (also [ErrPagingNeverEnds]).
+//
+// A search is sent as GET [type]?[q] while its URL is at most 8 KiB, the
+// request line that servers and proxies commonly accept (Apache, nginx,
+// Tomcat), and as POST [type]/_search with the parameters in a form body
+// beyond, so a search by a thousand ids just works; a GET that a server
+// or a proxy with a lower limit refuses with 414 URI Too Long is sent
+// again as the POST. Either is retried like a read. Next pages follow the
+// server's links. [Compartment] searches within a compartment: GET
+// Patient/123/Observation?… returns what the server's compartment
+// definition links to the patient (subject, performer…), which no single
+// search parameter may cover.
+//
+// # Validation and terminology
+//
+// [Validate] runs $validate on a resource, against a profile when one is
+// given, as a general check, a create, or (instance level) an update or
+// a delete. The server's OperationOutcome comes back as []Issue — each
+// with severity, code, diagnostics, the FHIRPath expression and the
+// location — with valid true when none is an error; an invalid resource
+// is a result, never an error (also from servers that answer it 400, 412
+// or 422), and err is only the failure of the call:
+//
+//	valid, issues, err := fhir.Validate(ctx, ehr, p, "", "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient")
+//	if err != nil {
+//		return err // the call failed
+//	}
+//	for _, is := range issues {
+//		log.Println(is.Severity, is.Code, is.Expression, is.Diagnostics)
+//	}
+//
+// The terminology operations take and return the models: [Conn.Expand] a
+// value set's canonical URL (filter, count, offset… in a url.Values) and
+// a *models.ValueSet with its expansion; [Conn.Lookup] a models.Coding and
+// the concept (*models.CodeSystemConcept: display, designations,
+// properties); [Conn.ValidateCode] a value set (or "" for the coding's
+// own code system) and a coding, and the server's result and message;
+// [Conn.Translate] a concept map, a coding and a target system, and the
+// matches as []models.ConceptMapGroup, one per target system, each with
+// its equivalence ("unmatched" and "disjoint" are not matches). They are
+// sent by GET with the values as they are (no search escaping), and, as
+// search values, the values never reach an error.
+//
+//	vs, err := ehr.Expand(ctx, "http://hl7.org/fhir/ValueSet/administrative-gender", url.Values{"filter": {"fem"}})
+//	ok, msg, err := ehr.ValidateCode(ctx, vsURL, models.Coding{System: &loinc, Code: &code})
 //
 // # Decoding
 //
@@ -292,6 +342,10 @@
 // versioning, search, paging, OperationOutcome errors, ETags, 304 and 412,
 // conditional writes, transactions with urn:uuid: and conditional
 // references, history with _since and _at, Patient and Encounter
-// $everything, a CapabilityStatement, token checking, and an
-// asynchronous $export with polling, a manifest and Range downloads.
+// $everything, $validate with a small rule set, a terminology service
+// over a small lab code system (and the CodeSystem, ValueSet and
+// ConceptMap resources you store), Patient compartments, POST _search
+// and a 414 for a URL over 8 KiB, a CapabilityStatement, token checking,
+// and an asynchronous $export with polling, a manifest and Range
+// downloads.
 package fhir

@@ -17,7 +17,13 @@ type Issue struct {
 	Severity    string // fatal | error | warning | information
 	Code        string // e.g. "not-found", "conflict", "invalid"
 	Diagnostics string
-	Expression  []string // FHIRPath of the offending element(s)
+	// Expression is the FHIRPath of the offending element(s), such as
+	// "Patient.name[0].family"; a server that sends only a location gets
+	// its location here too, so Expression is the one field to read.
+	Expression []string
+	// Location is issue.location as the server sent it (deprecated in R4:
+	// an XPath, or a line and column such as "Line[1] Col[42]").
+	Location []string
 }
 
 // Error is a failed FHIR interaction: the server answered with a status
@@ -100,6 +106,9 @@ func newError(conn string, re *rest.Error, body []byte, clean func(string) strin
 		issues[i].Diagnostics = clean(issues[i].Diagnostics)
 		for j, x := range issues[i].Expression { // FHIRPath may quote a value: where(value='…')
 			issues[i].Expression[j] = clean(x)
+		}
+		for j, x := range issues[i].Location {
+			issues[i].Location[j] = clean(x)
 		}
 	}
 	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re}

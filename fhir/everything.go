@@ -40,6 +40,9 @@ func (c *Conn) Everything(ctx context.Context, resourceType, id string, q *Query
 	if id != "" && err == nil {
 		err = checkID("id", id)
 	}
+	if err == nil {
+		err = o.noCompartment(c, "$everything")
+	}
 	first := call{method: http.MethodGet, url: c.url(q.Values(), resourceType, id, "$everything")}
 	return c.entries(c.pages(ctx, first, err, o.maxPages))
 }

@@ -49,7 +49,7 @@ func ExampleSearch() {
 	}
 	conn := srv.Conn("ehr")
 
-	q := fhir.Params().Add("family", "pioneer").Sort("given").Count(2) // pages of two
+	q := fhir.Params().Add("family", "pioneer").Add("_sort", "given").Count(2) // pages of two
 	for p, err := range fhir.Search[models.Patient](context.Background(), conn, q) {
 		if err != nil {
 			fmt.Println(err)

@@ -39,6 +39,9 @@ func (c *Conn) History(ctx context.Context, resourceType, id string, q *Query, o
 	if id != "" && err == nil {
 		err = checkID("id", id)
 	}
+	if err == nil {
+		err = o.noCompartment(c, "history")
+	}
 	first := call{method: http.MethodGet, url: c.url(q.Values(), resourceType, id, "_history")}
 	return c.entries(c.pages(ctx, first, err, o.maxPages))
 }

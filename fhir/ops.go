@@ -14,7 +14,10 @@ import (
 // Operation invokes $name with a Parameters body (POST). target is "" for a
 // system operation, a type ("Patient") or an instance ("Patient/123"). The
 // result is decoded by [DecodeResource] (often *models.Parameters or
-// *models.Bundle); nil when the server returned no body.
+// *models.Bundle); nil when the server returned no body. POST is the form
+// every operation accepts (FHIR allows GET only for some); the typed
+// operations ([Validate], [Conn.Expand], [Conn.Lookup],
+// [Conn.ValidateCode], [Conn.Translate]) choose their form themselves.
 func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Parameters) (any, error) {
 	segs, err := opPath(target, name)
 	if err != nil {
@@ -28,20 +31,6 @@ func (c *Conn) Operation(ctx context.Context, target, name string, in *models.Pa
 		return nil, err
 	}
 	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil, segs...), body: body})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOptional(r.body, c.owned())
-}
-
-// OperationGet invokes $name with GET and simple parameters in the query
-// (for operations without side effects, such as $everything or $lookup).
-func (c *Conn) OperationGet(ctx context.Context, target, name string, q *Query) (any, error) {
-	segs, err := opPath(target, name)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q.Values(), segs...)})
 	if err != nil {
 		return nil, err
 	}
@@ -79,20 +68,13 @@ func decodeOptional(body []byte, dc decoding) (any, error) {
 }
 
 // Ping is a health check: the server answers GET [base]/metadata with a
-// CapabilityStatement. Only the resource type is checked. Every Ping
-// sends a request: it neither uses nor changes the statement that
-// [Conn.Capabilities] keeps.
+// CapabilityStatement. Every Ping reads it afresh (a Ping while another
+// read is under way shares it) and, when it succeeds, keeps it as the
+// statement that [Conn.Capabilities] and [Conn.Supports] answer from: the
+// periodic Ping of a readiness check keeps the connection's view of its
+// server current. On failure the statement read before, if any, stays in
+// use.
 func (c *Conn) Ping(ctx context.Context) error {
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(nil, "metadata")})
-	if err != nil {
-		return err
-	}
-	rt, err := resourceTypeOf(r.body)
-	if err != nil {
-		return err
-	}
-	if rt != "CapabilityStatement" {
-		return notCapabilities(c.name, rt)
-	}
-	return nil
+	_, err := c.serverCaps(ctx, true)
+	return err
 }

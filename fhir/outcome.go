@@ -3,6 +3,7 @@ package fhir
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 )
 
 // maxIssues bounds the issues an *Error keeps of an OperationOutcome.
@@ -100,12 +101,12 @@ func decodeIssues(dec *json.Decoder, limit int) (issues []Issue, more int) {
 		if dec.Decode(&i) != nil {
 			return issues, more
 		}
-		is := Issue{Severity: i.Severity, Code: i.Code, Diagnostics: i.Diagnostics, Expression: i.Expression}
+		is := Issue{Severity: i.Severity, Code: i.Code, Diagnostics: i.Diagnostics, Expression: i.Expression, Location: i.Location}
 		if is.Diagnostics == "" && i.Details != nil {
 			is.Diagnostics = i.Details.Text
 		}
 		if len(is.Expression) == 0 {
-			is.Expression = i.Location
+			is.Expression = slices.Clone(i.Location)
 		}
 		issues = append(issues, is)
 	}

@@ -80,5 +80,5 @@ func TestParseIssuesEdges(t *testing.T) {
 		})
 	}
 	issues, _ := parseIssues([]byte(`{"resourceType":"OperationOutcome","issue":[{"code":"a","details":{"text":"d"},"location":["l"]}]}`), 1)
-	assert.Equal(t, []Issue{{Code: "a", Diagnostics: "d", Expression: []string{"l"}}}, issues)
+	assert.Equal(t, []Issue{{Code: "a", Diagnostics: "d", Expression: []string{"l"}, Location: []string{"l"}}}, issues)
 }

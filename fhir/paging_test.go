@@ -39,7 +39,7 @@ func TestPagesSequenceIsReusable(t *testing.T) {
 	seedPatients(t, srv, 10)
 	seqs := map[string]iter.Seq2[*models.Bundle, error]{
 		"search": conn.Pages(ctx(t), "Patient", fhir.Params().Count(4)),
-		"post":   conn.Pages(ctx(t), "Patient", fhir.Params().Count(4), fhir.UsePost()),
+		"post":   conn.Pages(ctx(t), "Patient", longQuery(fhir.Params().Count(4))),
 	}
 	for name, seq := range seqs {
 		t.Run(name, func(t *testing.T) {

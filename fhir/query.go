@@ -8,10 +8,11 @@ import (
 
 // Query is a list of FHIR search parameters, built by chained calls:
 //
-//	q := fhir.Params().Mod("family", "exact", "Chalmers").Add("birthdate", "ge1970").Count(50)
+//	q := fhir.Params().Add("family:exact", "Chalmers").Add("birthdate", "ge1970").Count(50)
 //
 // Each call adds one parameter (parameters are ANDed); the values given to
-// one call are ORed (joined by commas). A prefix of a number, date or
+// one call are ORed (joined by commas). A modifier is written after the
+// name, as in the URL: Add("family:exact", …), Add("code:text", …). A prefix of a number, date or
 // quantity parameter (eq, ne, gt, lt, ge, le, sa, eb, ap) is written before
 // the value: Add("date", "ge2020-01-01"). Values are escaped as the FHIR
 // search syntax requires (`\,` `\|` `\$` `\\`), then URL-encoded. A nil
@@ -49,12 +50,6 @@ func (q *Query) Add(name string, values ...string) *Query {
 	return q.add(name, joinEscaped(values))
 }
 
-// Mod adds a parameter with a modifier: name:modifier=values, such as
-// Mod("family", "exact", "Chalmers").
-func (q *Query) Mod(name, modifier string, values ...string) *Query {
-	return q.Add(name+":"+modifier, values...)
-}
-
 // Token adds name=system|code. An empty system ("|code") matches codes
 // without a system; use Add(name, code) to match a code in any system, and
 // an empty code ("system|") for any code of the system.
@@ -62,12 +57,10 @@ func (q *Query) Token(name, system, code string) *Query {
 	return q.add(name, escape(system)+"|"+escape(code))
 }
 
-// Count sets _count, the page size. Other parameters (_id, _include,
-// _elements, _summary, _total …) are added with [Query.Add].
+// Count sets _count, the page size. Other parameters (_sort, _id,
+// _include, _elements, _summary, _total …) are added with [Query.Add]:
+// Add("_sort", "-date", "_id") sorts by date descending, then by id.
 func (q *Query) Count(n int) *Query { return q.set("_count", strconv.Itoa(n)) }
-
-// Sort sets _sort; prefix a key with "-" for descending order.
-func (q *Query) Sort(keys ...string) *Query { return q.set("_sort", strings.Join(keys, ",")) }
 
 func (q *Query) set(name, value string) *Query {
 	if q.vals == nil {
@@ -77,7 +70,8 @@ func (q *Query) set(name, value string) *Query {
 	return q
 }
 
-// Values returns a copy of the parameters.
+// Values returns a copy of the parameters, as for the query of a
+// conditional reference: "Patient?" + q.Values().Encode().
 func (q *Query) Values() url.Values {
 	out := url.Values{}
 	if q == nil {

@@ -255,12 +255,13 @@ func TestGetVersionedPathAndResolveVersionedReference(t *testing.T) {
 		_, _ = w.Write([]byte(`{"resourceType":"Patient","id":"2","meta":{"versionId":"3"}}`))
 	})
 	conn := srv.conn(t, nil)
-	v, err := conn.Get(ctx(t), "Patient/2/_history/3", nil)
+	got, err := conn.Resolve(ctx(t), nil, models.Reference{Reference: ptr("Patient/2/_history/3")})
 	require.NoError(t, err)
-	assert.Equal(t, "3", *v.(*models.Patient).Meta.VersionId)
+	assert.Equal(t, "3", *got["Patient/2/_history/3"].(*models.Patient).Meta.VersionId)
 	assert.Equal(t, "/fhir/Patient/2/_history/3", srv.received()[0].path)
 	for _, bad := range []string{"Patient/_history/2/3", "Patient/2/_history", "_history/2"} {
-		_, err := conn.Get(ctx(t), bad, nil)
+		_, err := conn.Resolve(ctx(t), nil, models.Reference{Reference: &bad})
 		assert.Error(t, err, bad)
 	}
+	assert.Len(t, srv.received(), 1, "nothing is sent for a bad reference")
 }

@@ -31,7 +31,7 @@ func TestDiagnosticsRedactWholeTokensOnly(t *testing.T) {
 	conn, err := fhir.New("ehr", srv.URL, srv.Client())
 	require.NoError(t, err)
 
-	q := fhir.Params().Count(4).Sort("-date").Token("identifier", "urn:mrn", "77").Add("family", "Chalmers").
+	q := fhir.Params().Count(4).Add("_sort", "-date").Token("identifier", "urn:mrn", "77").Add("family", "Chalmers").
 		Add("gender", "male").Add("birthdate", "ge1970-01-01")
 	var got error
 	for _, err := range fhir.Search[models.Patient](context.Background(), conn, q) {

@@ -160,7 +160,7 @@ func TestLookupSMARTBackendServices(t *testing.T) {
 			checkAssertion(t, last.Form.Get("client_assertion"), tc.key.Public(), tc.alg, f.as.TokenURL())
 
 			// A rejected token is renewed and the read resent once, as for REST.
-			f.srv.RejectTokens(1)
+			f.srv.FailNext(1, http.StatusUnauthorized)
 			readExample(t, ehr)
 			assert.Equal(t, 2, f.as.Requests("ehr-client"))
 			assert.Equal(t, 1, f.srv.Hits("GET", wellKnown), "the discovered endpoint is still cached")
@@ -199,7 +199,7 @@ func TestLookupSMARTConcurrentCallersShareOneDiscovery(t *testing.T) {
 // after it does.
 func TestLookupSMARTDiscoveryCachedForTTL(t *testing.T) {
 	clock := newClock()
-	// Tokens outlive the test's clock moves: only RejectTokens makes the
+	// Tokens outlive the test's clock moves: only FailNext(n, 401) makes the
 	// source fetch, synchronously (no background renewal to wait for).
 	f := newSmartFakes(t, ecKey(t), oauthtest.WithClock(clock.Now), oauthtest.WithTokenLifetime(3*time.Hour))
 	reg := openConfig(t, smartYAML, f.vars, rest.WithClock(clock.Now))
@@ -211,13 +211,13 @@ func TestLookupSMARTDiscoveryCachedForTTL(t *testing.T) {
 	require.Equal(t, 1, f.srv.Hits("GET", wellKnown))
 
 	clock.Advance(time.Hour / 2)
-	f.srv.RejectTokens(1)
+	f.srv.FailNext(1, http.StatusUnauthorized)
 	readExample(t, ehr)
 	assert.Equal(t, 2, f.as.Requests("ehr-client"), "a new token")
 	assert.Equal(t, 1, f.srv.Hits("GET", wellKnown), "from the cached endpoint")
 
 	clock.Advance(time.Hour/2 + time.Minute)
-	f.srv.RejectTokens(1)
+	f.srv.FailNext(1, http.StatusUnauthorized)
 	readExample(t, ehr)
 	assert.Equal(t, 3, f.as.Requests("ehr-client"), "a new token")
 	assert.Equal(t, 2, f.srv.Hits("GET", wellKnown), "the document is read again after the TTL")

@@ -76,7 +76,7 @@ func (c *Conn) Resolve(ctx context.Context, in any, refs ...models.Reference) (m
 			if err := ctx.Err(); err != nil {
 				return out, errors.Join(append(errs, err)...)
 			}
-			got.v, got.err = c.Get(ctx, rel, nil)
+			got.v, got.err = c.get(ctx, rel, nil)
 			read[rel] = got
 		}
 		if got.err != nil {

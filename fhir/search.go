@@ -18,14 +18,9 @@ import (
 type SearchOption func(*searchOpts)
 
 type searchOpts struct {
-	post     bool
-	maxPages int
+	compartment []string // [compartment type, id] (Compartment)
+	maxPages    int
 }
-
-// UsePost sends the first page as POST [type]/_search with a form body, so
-// that search values stay out of URLs and logs. Next pages follow the
-// server's links.
-func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
 
 // MaxPages stops quietly after n pages. 0 (the default) follows "next"
 // links for at most 1,000 pages, failing with [ErrPagingNeverEnds]
@@ -65,8 +60,9 @@ func WithMaxEntries(n int) Option {
 	}
 }
 
-// Pages runs a search (GET [type]?[q], or POST [type]/_search with
-// [UsePost]; resourceType "" searches all types) and yields one Bundle per
+// Pages runs a search (GET [type]?[q]; POST [type]/_search with a form
+// body when the URL would be over 8 KiB or the server answers 414;
+// resourceType "" searches all types) and yields one Bundle per
 // page, following "next" links. Only the current page is held: a page is
 // released when the loop body moves on. Stop early by breaking out of the
 // loop. A next link must be on the base URL's origin and name a page not
@@ -78,21 +74,8 @@ func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ..
 	for _, f := range opts {
 		f(&o)
 	}
-	first, err := c.searchCall(resourceType, q, o.post)
+	first, err := c.searchCall(resourceType, q, o.compartment)
 	return c.pages(ctx, first, err, o.maxPages)
-}
-
-func (c *Conn) searchCall(resourceType string, q *Query, post bool) (call, error) {
-	if resourceType != "" {
-		if err := checkType(resourceType); err != nil {
-			return call{}, err
-		}
-	}
-	if !post {
-		return call{method: http.MethodGet, url: c.url(q.Values(), resourceType)}, nil
-	}
-	return call{method: http.MethodPost, url: c.url(nil, resourceType, "_search"),
-		body: []byte(q.Values().Encode()), ctype: "application/x-www-form-urlencoded", safe: true}, nil
 }
 
 // Search yields the matches of type T of a search, one by one, following
@@ -228,7 +211,7 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r, err := c.do(ctx, k)
+	r, err := c.doSearch(ctx, k)
 	if err != nil {
 		return nil, err
 	}

@@ -163,7 +163,7 @@ func newClientAuth(cfg Config, now func() time.Time) (clientAuth, error) {
 	case AuthClientSecretJWT:
 		return newSecretJWTAuth(cfg, now)
 	case AuthTLSClientAuth, AuthSelfSignedTLS:
-		if cfg.Certificate == nil {
+		if cfg.Certificate == nil && cfg.CertFile == "" {
 			return nil, bad("certificate", "missing for "+string(m))
 		}
 		return idOnly{cfg.ClientID}, nil

@@ -85,6 +85,9 @@ func BenchmarkToken(b *testing.B) {
 	// A store (here the memory store, which locks) is asked only by the
 	// fetch: the warm path is the same atomic load.
 	withStore := oauthclient.NewSourceFrom("bench-store", oauthclient.FromOAuth2(staticOAuth2("tok")), oauthclient.Options{Store: cache.NewMemory(0)})
+	// A definition whose certificate files are watched for rotation: the
+	// files are looked at by handshakes and fetches, never by a warm call.
+	withCertFiles := certFileSource(b)
 	reuse := oauth2.ReuseTokenSource(nil, staticOAuth2("tok"))
 	as, _ := newAuthServer(b)
 	cc := (&clientcredentials.Config{ClientID: testClient, ClientSecret: testSecret, TokenURL: as.TokenURL()}).TokenSource(ctx)
@@ -92,6 +95,7 @@ func BenchmarkToken(b *testing.B) {
 		func() error { _, err := ours.TokenContext(ctx); return err },
 		func() error { _, err := withSDK.TokenContext(ctx); return err },
 		func() error { _, err := withStore.TokenContext(ctx); return err },
+		func() error { _, err := withCertFiles.TokenContext(ctx); return err },
 		func() error { _, err := reuse.Token(); return err },
 		func() error { _, err := cc.Token(); return err },
 	} {
@@ -103,9 +107,25 @@ func BenchmarkToken(b *testing.B) {
 		{"tokenwire-TokenContext-otel-sdk", func() error { _, err := withSDK.TokenContext(ctx); return err }},
 		{"tokenwire-Token-otel-sdk", func() error { _, err := withSDK.Token(); return err }},
 		{"tokenwire-TokenContext-memory-store", func() error { _, err := withStore.TokenContext(ctx); return err }},
+		{"tokenwire-TokenContext-cert-files", func() error { _, err := withCertFiles.TokenContext(ctx); return err }},
 		{"xoauth2-ReuseTokenSource", func() error { _, err := reuse.Token(); return err }},
 		{"xoauth2-clientcredentials", func() error { _, err := cc.Token(); return err }},
 	})
+}
+
+// certFileSource is a source authenticating with a certificate read from
+// files (tls_client_auth), against a loopback mTLS server.
+func certFileSource(b *testing.B) *oauthclient.Source {
+	srv := newBoundServers(b)
+	cp, kp := pemPair(b, namedCert(b, "bench"))
+	dir := b.TempDir()
+	replaceFile(b, dir+"/c.pem", cp)
+	replaceFile(b, dir+"/k.pem", kp)
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "bench-mtls", TokenURL: srv.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		CertFile: dir + "/c.pem", KeyFile: dir + "/k.pem", RootCAs: srv.roots()}, oauthclient.Options{})
+	require.NoError(b, err)
+	b.Cleanup(src.Close)
+	return src
 }
 
 // newBase returns a loopback transport whose keep-alive pool holds every

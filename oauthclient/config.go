@@ -111,9 +111,22 @@ type Config struct {
 	DPoPKeyPEM Secret        // PKCS#1, PKCS#8 or SEC 1 PEM
 	DPoPAlg    string        // ES256 (default for EC P-256), ES384, RS256, PS256 (default for RSA)
 
-	// tls_client_auth (RFC 8705): the client certificate presented to the
-	// token endpoint. RootCAs, when set, verifies the token endpoint.
+	// Mutual TLS (RFC 8705): the client certificate presented to the token
+	// endpoint (tls_client_auth, self_signed_tls_client_auth) and, by the
+	// [Transport] and client built for the definition, to the resource
+	// server, whatever CAs a server names. Certificate is fixed;
+	// CertFile and KeyFile (PEM) are read at [NewSource] and again when
+	// they change on disk (an atomic rename, a Kubernetes ..data symlink
+	// swap), looked at no more than once a second, at a TLS handshake or
+	// before a token fetch: the next handshake presents the new pair, and
+	// the tokens bound to the old one are dropped and fetched anew. A pair
+	// that does not load (half written, a key of another certificate)
+	// leaves the certificate in use as it is; the log says why. Give
+	// Certificate or the files, not both. RootCAs, when set, verifies the
+	// token endpoint.
 	Certificate *tls.Certificate `json:"-" yaml:"-"`
+	CertFile    string
+	KeyFile     string
 	RootCAs     *x509.CertPool
 
 	Timeout         time.Duration // one token call; default 10s

@@ -204,6 +204,49 @@
 // an ES256 signature more than a Bearer one (BenchmarkDPoPGET); Bearer calls
 // stay allocation-free on the token path.
 //
+// # Sender-constrained tokens: mutual TLS
+//
+// With AuthMethod tls_client_auth or self_signed_tls_client_auth (RFC
+// 8705), a definition authenticates with its client certificate, which is
+// always presented when a server asks for one, whatever CAs it names (Go's
+// default choice would withhold a self-signed one); a discovered token
+// endpoint is replaced by its mtls_endpoint_aliases entry. The token
+// server binds the tokens to the certificate (cnf.x5t#S256), so the
+// [Transport] and [NewClient] present the same certificate to the resource
+// server: each certificate gets its own clone of the base transport, and a
+// token goes out only over connections presenting the certificate it was
+// fetched with. The certificate's SHA-256 thumbprint is part of the cache
+// key, in memory and in the shared store: two certificates of one client
+// never share a token. A base transport presenting a fixed certificate of
+// its own keeps it, and a bound token whose certificate is another fails
+// with [ErrCertificateMismatch] before the request leaves.
+//
+// Config.CertFile and KeyFile name PEM files that are read again when
+// they change on disk: at most once a second (two stats on the source's
+// clock, Options.Now), at a new TLS connection or before a token fetch —
+// never on the warm path, which stays one atomic load. The next handshake
+// presents the new pair; the token bound to the old one is dropped and
+// the next call fetches one for the new. A pair that does not load (half
+// written, mismatched) leaves the certificate in use as it is, with a
+// warning in the log.
+//
+//	src, err := oauthclient.NewSource(oauthclient.Config{
+//		Name:       "partner",
+//		Issuer:     "https://login.partner.example.com",
+//		ClientID:   "partner-client",
+//		AuthMethod: oauthclient.AuthTLSClientAuth,
+//		CertFile:   "/var/run/secrets/partner/tls.crt", // a Kubernetes secret volume: ..data swaps are seen
+//		KeyFile:    "/var/run/secrets/partner/tls.key",
+//	}, oauthclient.Options{})
+//	if err != nil {
+//		return err
+//	}
+//	defer src.Close()
+//	client, err := oauthclient.NewClient(src, "https://api.partner.example.com") // presents the certificate too
+//
+// In a configuration file the same definition is written with cert_file
+// and key_file; see package rest/backends, "Mutual TLS".
+//
 // # Grants beyond client credentials
 //
 // A definition's grant says how its tokens are obtained; every grant gets

@@ -47,6 +47,28 @@ func (e noTokenError) Error() string        { return e.err.Error() }
 func (e noTokenError) Unwrap() error        { return e.err }
 func (e noTokenError) Is(target error) bool { return target == ErrNoToken }
 
+// ErrCertificateMismatch matches the error of a request a [Transport] did
+// not send: its definition authenticates with a client certificate, to
+// which its tokens are bound (RFC 8705 §3), and the connection presents
+// another certificate (its base transport's own). Nothing left: a
+// resource server would refuse the token, and sending it again would not
+// help. The error names the definition and the SHA-256 of the certificate
+// presented; a rest connection's error names the connection.
+var ErrCertificateMismatch = errors.New("certificate-bound token kept from a connection presenting another certificate")
+
+// certificateError is an ErrCertificateMismatch of one request.
+type certificateError struct {
+	definition string
+	presented  string // hex SHA-256 of the certificate the connection presents
+}
+
+func (e *certificateError) Error() string {
+	return fmt.Sprintf("security definition %q authenticates with a client certificate, to which its tokens are bound (RFC 8705), "+
+		"and the connection presents another (SHA-256 %s): request not sent", e.definition, e.presented)
+}
+
+func (e *certificateError) Is(target error) bool { return target == ErrCertificateMismatch }
+
 // ErrClosed matches a token asked of a source that was closed (its
 // definition removed, or its registry closed).
 var ErrClosed = errors.New("closed")

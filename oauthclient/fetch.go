@@ -72,7 +72,7 @@ func (c *tokenEndpoint) Fetch(ctx context.Context) (*Token, error) {
 // fetchPrepared sends the request p describes (through the grant, for one
 // that keeps state), within the definition's timeout.
 func (c *tokenEndpoint) fetchPrepared(ctx context.Context, p *prepared) (*Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(withCert(ctx, p.cert), c.cfg.Timeout)
 	defer cancel()
 	if sg, ok := c.grant.(statefulGrant); ok {
 		return sg.wrap(ctx, p, c.send)
@@ -219,14 +219,15 @@ func (c *tokenEndpoint) secrets(tr *tokenRequest) []string {
 
 // httpClient returns the client for token calls: a copy of the given one
 // (or a new one) that never follows redirects, with the TLS settings the
-// definition needs (client certificate, root CAs).
-func httpClient(cfg Config, base *http.Client) (*http.Client, error) {
+// definition needs (root CAs, and the client certificate of certs, always
+// presented, over a connection of its own: see certConns).
+func httpClient(cfg Config, certs *clientCerts, base *http.Client) (*http.Client, error) {
 	hc := &http.Client{}
 	if base != nil {
 		*hc = *base
 	}
 	hc.CheckRedirect = noRedirect // credentials are never re-sent elsewhere
-	if cfg.Certificate == nil && cfg.RootCAs == nil {
+	if certs == nil && cfg.RootCAs == nil {
 		return hc, nil
 	}
 	var t *http.Transport
@@ -243,16 +244,14 @@ func httpClient(cfg Config, base *http.Client) (*http.Client, error) {
 	if t.TLSClientConfig != nil {
 		tc = t.TLSClientConfig.Clone()
 	}
-	if cert := cfg.Certificate; cert != nil {
-		// Always presented, whatever CAs the server names: Go's default
-		// choice would withhold a self-signed certificate (RFC 8705 §2.2).
-		tc.Certificates = nil
-		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
-	}
 	if cfg.RootCAs != nil {
 		tc.RootCAs = cfg.RootCAs
 	}
 	t.TLSClientConfig = tc
+	if certs != nil {
+		hc.Transport = newCertConns(certs, t)
+		return hc, nil
+	}
 	hc.Transport = t
 	return hc, nil
 }

@@ -98,7 +98,8 @@ type prepared struct {
 	// fence is when the store's lock the request is made under expires,
 	// in real time; zero without one.
 	fence time.Time
-	state string // the grant's own (a refresh token family's first token)
+	cert  *certState // the client certificate the request is made with; nil without one
+	state string     // the grant's own (a refresh token family's first token)
 	// sign, when set, adds what is made anew for each request (a signed
 	// assertion, whose audience may be the token endpoint), and returns
 	// what it added that is secret.

@@ -169,7 +169,11 @@ func newLoginSource(cfg Config, g Login, opts Options) (*Source, error) {
 		f.w.header.Set("Authorization", "Basic "+b.encoded())
 		f.w.secrets = append(f.w.secrets, b.encoded())
 	}
-	hc, err := httpClient(cfg, opts.HTTPClient)
+	certs, err := newClientCerts(cfg, opts.Now, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := httpClient(cfg, certs, opts.HTTPClient)
 	if err != nil {
 		return nil, err
 	}

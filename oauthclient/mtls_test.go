@@ -29,7 +29,7 @@ func clientCert(t *testing.T) tls.Certificate {
 }
 
 // namedCert is a self-signed certificate for cn.
-func namedCert(t *testing.T, cn string) tls.Certificate {
+func namedCert(t testing.TB, cn string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)

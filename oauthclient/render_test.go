@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +54,39 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	cfg := oauthclient.Config{Name: "erp", TokenURL: "https://idp.example.com/t", ClientID: "erp", ClientSecret: oauthclient.NewSecret(secret),
 		PrivateKeyPEM: oauthclient.NewSecret(keyPEM), PrivateKey: key, AuthMethod: oauthclient.AuthPrivateKeyJWT,
 		Certificate: &tls.Certificate{PrivateKey: key}, DPoPKey: key, DPoPKeyPEM: oauthclient.NewSecret(keyPEM)}
-	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY"}
+	// A definition whose certificate comes from files, its source,
+	// transport, bound token and the error of a connection presenting
+	// another certificate.
+	mtls := newBoundServers(t)
+	cert := namedCert(t, "svc")
+	certPEM, certKeyPEM := pemPair(t, cert)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/c.pem", certPEM, 0o600))
+	require.NoError(t, os.WriteFile(dir+"/k.pem", certKeyPEM, 0o600))
+	fileCfg := oauthclient.Config{Name: "files", TokenURL: mtls.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		CertFile: dir + "/c.pem", KeyFile: dir + "/k.pem", RootCAs: mtls.roots()}
+	fileSrc, err := oauthclient.NewSource(fileCfg, oauthclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(fileSrc.Close)
+	boundTok, err := fileSrc.TokenContext(context.Background())
+	require.NoError(t, err)
+	fileTr, err := oauthclient.NewTransport(fileSrc, mtls.rs.Client().Transport, mtls.rs.URL)
+	require.NoError(t, err)
+	_, certErr := (&http.Client{Transport: fileTr}).Get(mtls.rs.URL) // the definition's certificate is presented
+	require.NoError(t, certErr)
+	other := mtls.rs.Client().Transport.(*http.Transport).Clone()
+	other.TLSClientConfig.Certificates = []tls.Certificate{namedCert(t, "other")}
+	otherTr, err := oauthclient.NewTransport(fileSrc, other, mtls.rs.URL)
+	require.NoError(t, err)
+	_, certErr = (&http.Client{Transport: otherTr}).Get(mtls.rs.URL)
+	require.ErrorIs(t, certErr, oauthclient.ErrCertificateMismatch)
+	certKey := cert.PrivateKey.(*ecdsa.PrivateKey)
+
+	secrets := []string{secret, access, keyBody, keyD, "BEGIN PRIVATE KEY", boundTok.AccessToken(),
+		strings.Split(string(certKeyPEM), "\n")[1], certKey.D.String()}
 	for name, v := range map[string]any{
+		"Config with cert files": fileCfg, "*Source with cert files": fileSrc, "*Transport with cert files": fileTr,
+		"*Token bound to a certificate": boundTok, "certificate mismatch error": certErr,
 		"Config": cfg, "*Config": &cfg,
 		"Token": *tok, "*Token": tok,
 		"*Source": src, "*Transport": tr, "*Registry": reg,

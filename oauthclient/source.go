@@ -42,6 +42,7 @@ type Source struct {
 	insecureOK bool
 	policy     backoff.Policy
 	dpop       *dpopProver   // proves the key DPoP-bound tokens are bound to
+	certs      *clientCerts  // the client certificate tokens are fetched with; nil without one
 	timeout    time.Duration // bound of one shared fetch
 	grant      string        // as telemetry and Status name it
 	method     AuthMethod    // client authentication, for Status; "" for NewSourceFrom
@@ -109,11 +110,15 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	certs, err := newClientCerts(cfg, opts.Now, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
 	auth, err := newClientAuth(cfg, opts.Now)
 	if err != nil {
 		return nil, err
 	}
-	hc, err := httpClient(cfg, opts.HTTPClient)
+	hc, err := httpClient(cfg, certs, opts.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +137,10 @@ func NewSource(cfg Config, opts Options) (*Source, error) {
 		s.secrets = hidden(so.secrets())
 	}
 	s.dpop = f.dpop
+	s.certs = certs
+	if certs != nil {
+		certs.onRotate(s.rotated)
+	}
 	s.timed = timed
 	s.timeout = sharedFetchBound(cfg.Timeout, opts)
 	s.identity = identityKey(cfg, f.dpop, grant)

@@ -190,6 +190,19 @@ func (s *Source) renewInBackground() {
 	_, _ = s.start(context.Background(), triggerBackground)
 }
 
+// rotated drops the current token when it was fetched with another
+// certificate than st, the one now presented: the next call fetches one
+// bound to st. A token already handed out keeps going out over a
+// connection presenting its own certificate (see certConns).
+func (s *Source) rotated(st *certState) {
+	c := s.cur.Load()
+	if c == nil || c.tok.cert == nil || c.tok.cert == st || !s.cur.CompareAndSwap(c, nil) {
+		return
+	}
+	c.stop()
+	s.opts.Logger.Info("oauthclient: token dropped: the client certificate it is bound to was rotated", slog.String("definition", s.name))
+}
+
 // Invalidate drops t, typically because a backend rejected it, so that the
 // next call fetches a new token. It does nothing if t is no longer the
 // current token (a token fetched meanwhile is kept), nor within MinBackoff
@@ -363,7 +376,9 @@ func (s *Source) run(cl *call) {
 	case err == nil:
 		s.failures, s.lastErr = 0, nil
 		s.notBefore.Store(0)
-		s.setCurrent(tok)
+		if s.certs == nil || tok.cert == nil || tok.cert == s.certs.current() { // one of a rotated certificate serves its waiters only
+			s.setCurrent(tok)
+		}
 	default:
 		s.failures++
 		s.lastErr = err

@@ -48,10 +48,14 @@ type SourceStatus struct {
 	LastFetch  time.Time  `json:"last_fetch,omitzero"` // when the last token was obtained (server or shared store)
 	// LastError is the text of the last failed fetch, scrubbed of the
 	// definition's secrets; it stays after a later success, with its time.
-	LastError    string    `json:"last_error,omitempty"`
-	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
-	BackoffUntil time.Time `json:"backoff_until,omitzero"` // no token request before then
-	Failures     int       `json:"failures,omitempty"`     // consecutive failed fetches
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// CertificateProblem says why the client certificate files on disk
+	// (Config.CertFile, KeyFile) are not the ones in use — half written, a
+	// key of another certificate, unreadable — until a pair loads.
+	CertificateProblem string    `json:"certificate_problem,omitempty"`
+	BackoffUntil       time.Time `json:"backoff_until,omitzero"` // no token request before then
+	Failures           int       `json:"failures,omitempty"`     // consecutive failed fetches
 	// Requests counts the token requests made (a token taken from the
 	// shared store makes none), RequestFailures those that failed, Resends
 	// the requests the Transport sent again with a fresh token or proof.
@@ -105,6 +109,11 @@ func (s *Source) Status() SourceStatus {
 	}
 	if e := s.counts.lastErr.Load(); e != nil {
 		st.LastError, st.LastErrorAt = e.text, e.at
+	}
+	if s.certs != nil {
+		if p := s.certs.problem.Load(); p != nil {
+			st.CertificateProblem = *p
+		}
 	}
 	s.mu.Lock()
 	st.Failures, st.Closed, st.Fetching = s.failures, s.closed, s.inflight != nil

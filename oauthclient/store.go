@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,11 +19,12 @@ import (
 
 // CacheKey derives the store key of a definition from its identity: token
 // URL, client id, auth method, scopes, audience, resources and extra
-// parameters, for a client certificate (tls_client_auth,
-// self_signed_tls_client_auth: its tokens are bound to it, RFC 8705 §3)
-// its SHA-256 thumbprint, and for DPoP the thumbprint of its key, so that a replica
-// never takes a token bound to a key it does not hold (a key generated in
-// memory is each replica's own: such tokens are not shared), and for a
+// parameters, for a client certificate (its tokens are bound to it, RFC
+// 8705 §3) its SHA-256 thumbprint (of the certificate CertFile holds now:
+// CacheKey reads it; a rotated certificate gets tokens of its own), and
+// for DPoP the thumbprint of its key, so that a replica never takes a
+// token bound to a key it does not hold (a key generated in memory is each
+// replica's own: such tokens are not shared), and for a
 // [Grant] its kind and what it asserts (a signed assertion's issuer,
 // subject and claims); a token exchange, a refresh token and a supplied
 // assertion add a hash of what each fetch reads (the subject token, the
@@ -38,12 +38,26 @@ func CacheKey(cfg Config) string {
 	} else if cfg.DPoP || cfg.DPoPAlg != "" {
 		return keyOf("dpop-generated", cfg.Name) // known only to the source that generates it
 	}
+	x5t := ""
+	if certs, err := newClientCerts(cfg, nil, nil); err == nil && certs != nil { // files that do not load fail NewSource anyway
+		x5t = certs.current().x5t
+	}
 	if cfg.Grant != nil {
 		if g, err := newEndpointGrant(cfg.withDefaults(), Options{}); err == nil {
-			return identityKey(cfg, p, g)
+			return withX5t(identityKey(cfg, p, g), x5t)
 		}
 	}
-	return cacheKey(cfg, p)
+	return withX5t(cacheKey(cfg, p), x5t)
+}
+
+// withX5t is the key of the tokens of identity bound to the certificate of
+// thumbprint x5t: a certificate-bound token is its certificate's only, and
+// a rotated certificate gets tokens of its own.
+func withX5t(identity, x5t string) string {
+	if x5t == "" {
+		return identity
+	}
+	return keyOf(identity, "x5t", x5t)
 }
 
 // identityKey is the key of a definition whose grant is g: cacheKey's for
@@ -84,20 +98,7 @@ func cacheKey(cfg Config, p *dpopProver) string {
 	if jkt != "" { // keys of definitions without DPoP stay what they were
 		parts = append(parts, "jkt", jkt)
 	}
-	if x5t := certThumbprint(cfg.Certificate); x5t != "" { // a certificate-bound token is its certificate's only
-		parts = append(parts, "x5t", x5t)
-	}
 	return keyOf(parts...)
-}
-
-// certThumbprint is the hex SHA-256 of cert's leaf (RFC 8705's x5t#S256,
-// unencoded); "" without a certificate.
-func certThumbprint(cert *tls.Certificate) string {
-	if cert == nil || len(cert.Certificate) == 0 {
-		return ""
-	}
-	sum := sha256.Sum256(cert.Certificate[0])
-	return hex.EncodeToString(sum[:])
 }
 
 // keyOf hashes parts unambiguously (length-prefixed) into a store key.
@@ -121,11 +122,16 @@ func keyOf(parts ...string) string {
 // requests of a grant that keeps state (a refresh token) are made under
 // its family's lock in the process, and under the store's lock or not at
 // all.
-func (s *Source) obtain(ctx context.Context) (*Token, error) {
+func (s *Source) obtain(ctx context.Context) (tok *Token, err error) {
 	p, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if tok != nil {
+			tok = tok.boundTo(p.cert) // fetched with it, or kept under its key
+		}
+	}()
 	sg := stateful(s.fetcher)
 	ex := sg != nil
 	if ex {
@@ -159,9 +165,13 @@ func (s *Source) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.key = s.identity
+	if s.certs != nil {
+		s.certs.check() // before a fetch: the moment to notice a rotation too
+		p.cert = s.certs.current()
+	}
+	p.key = withX5t(s.identity, p.cert.thumbprint())
 	if len(p.parts) > 0 {
-		p.key = keyOf(append([]string{s.identity}, p.parts...)...)
+		p.key = keyOf(append([]string{p.key}, p.parts...)...)
 	}
 	return p, nil
 }

@@ -18,6 +18,7 @@ type Token struct {
 	tokenType string      // as sent, e.g. "bearer", "BearerToken", ""
 	scheme    string      // the Authorization scheme a Login configures; "" follows tokenType
 	storeKey  string      // the store key it was kept under, when not the source's own
+	cert      *certState  // the client certificate presented when it was fetched: the one it may be bound to
 	issued    time.Time
 	expiry    time.Time
 	scope     string
@@ -157,6 +158,16 @@ func (t *Token) capped(notAfter time.Time) *Token {
 	}
 	out := *t
 	out.expiry = notAfter
+	return &out
+}
+
+// boundTo is t fetched with the client certificate st.
+func (t *Token) boundTo(st *certState) *Token {
+	if st == nil || t.cert == st {
+		return t
+	}
+	out := *t
+	out.cert = st
 	return &out
 }
 

@@ -23,11 +23,27 @@ const anyOrigin = "*"
 // any other request, goes out without it. On a 401 it invalidates the token
 // it sent and retries once with a fresh one when the request body can be
 // replayed. The caller's request is never modified.
+//
+// For a definition with a client certificate (Config.Certificate or
+// CertFile), the transport presents that certificate to the resource
+// server: over base nil, or an *http.Transport that presents none of its
+// own, each certificate gets a clone of base, so that a token goes out over
+// a connection presenting the certificate it was fetched with (after a
+// rotation too). A base *http.Transport presenting a fixed certificate of
+// its own keeps it; if the definition authenticates with its certificate
+// (tls_client_auth, self_signed_tls_client_auth), its tokens are bound to
+// it, and a request whose token is bound to another fails with
+// [ErrCertificateMismatch] before it leaves. A base that sets
+// GetClientCertificate, or is not an *http.Transport, is trusted to present
+// the right one. This is where tokenwire decides which certificate a
+// connection presents, a rest connection's included.
 type Transport struct {
 	src     *Source
 	base    http.RoundTripper
 	origins []origin.Origin
 	any     bool
+	conns   *certConns // presents each token's certificate; nil when base presents its own
+	fixed   string     // hex SHA-256 of the certificate base presents, checked against bound tokens
 }
 
 // NewTransport returns a transport over base (http.DefaultTransport when
@@ -46,6 +62,7 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 		base = http.DefaultTransport
 	}
 	t := &Transport{src: src, base: base}
+	t.presenting(base)
 	for _, o := range origins {
 		if o == anyOrigin {
 			t.any = true
@@ -61,6 +78,37 @@ func NewTransport(src *Source, base http.RoundTripper, origins ...string) (*Tran
 		t.origins = append(t.origins, origin.New(u))
 	}
 	return t, nil
+}
+
+// presenting makes t present its definition's certificate over base (see
+// [Transport]) or notes the one base presents.
+func (t *Transport) presenting(base http.RoundTripper) {
+	if t.src.certs == nil {
+		return
+	}
+	bt, ok := base.(*http.Transport)
+	if !ok {
+		return
+	}
+	tc := bt.TLSClientConfig
+	switch {
+	case tc == nil || (len(tc.Certificates) == 0 && tc.GetClientCertificate == nil):
+		t.conns = newCertConns(t.src.certs, bt)
+	case tc.GetClientCertificate == nil:
+		t.fixed = certThumbprint(&tc.Certificates[0])
+	}
+}
+
+// CloseIdleConnections closes the idle connections of the transports
+// under t (base, and the clones presenting the definition's certificate),
+// so that http.Client.CloseIdleConnections reaches them.
+func (t *Transport) CloseIdleConnections() {
+	if t.conns != nil {
+		t.conns.CloseIdleConnections()
+	}
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
 }
 
 // NewClient returns an *http.Client whose transport is NewTransport(src,
@@ -102,6 +150,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		closeBody(req)
 		return nil, noTokenError{err}
+	}
+	if t.fixed != "" && t.src.certBound() && tok.cert != nil && tok.cert.x5t != t.fixed {
+		closeBody(req)
+		return nil, &certificateError{definition: t.src.name, presented: t.fixed}
 	}
 	resp, used, err := t.send(req, tok, false)
 	if err == nil && t.dpopBound(tok) && resp.StatusCode == http.StatusUnauthorized && nonceChallenge(resp) {
@@ -152,7 +204,11 @@ func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Respo
 		sent.Header["Dpop"] = []string{proof}
 		nonce = n
 	}
-	resp, err := t.base.RoundTrip(sent)
+	rt := t.base
+	if t.conns != nil {
+		rt = t.conns.forCert(tok.cert)
+	}
+	resp, err := rt.RoundTrip(sent)
 	if resp != nil {
 		if resp.Request == nil {
 			resp.Request = sent // the request sent: errors scrub the token it carried
@@ -162,6 +218,12 @@ func (t *Transport) send(req *http.Request, tok *Token, again bool) (*http.Respo
 		}
 	}
 	return resp, nonce, err
+}
+
+// certBound reports whether s's tokens are bound to its certificate: it
+// authenticates with it.
+func (s *Source) certBound() bool {
+	return s.certs != nil && (s.method == AuthTLSClientAuth || s.method == AuthSelfSignedTLS)
 }
 
 // dpopBound reports whether tok goes out with DPoP proofs.

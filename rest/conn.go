@@ -84,6 +84,10 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, 
 	if sec == nil {
 		sec = None()
 	}
+	if cb, ok := sec.(interface{ certBound() bool }); ok && own != nil && cfg.TLS.CertFile != "" && !cfg.TLS.OwnCertificate && cb.certBound() {
+		return nil, fmt.Errorf("rest: connection %q: tls.cert_file: its security definition %q authenticates with a client certificate, "+
+			"to which its tokens are bound, and the connection presents that one; leave cert_file out, or set tls.own_certificate to present cert_file's", name, securityName(cfg, sec))
+	}
 	o := origin.New(base)
 	if rt, err = sec.RoundTripper(rt, o.String()); err != nil { // credentials only to the origin
 		return nil, fmt.Errorf("rest: connection %q: security: %w", name, err)
@@ -101,6 +105,9 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, 
 	c.client = &http.Client{Transport: rt, CheckRedirect: c.checkRedirect}
 	if own != nil {
 		c.idle = own
+		if ci, ok := rt.(interface{ CloseIdleConnections() }); ok { // a security that presents a client certificate clones own
+			c.idle = ci
+		}
 	}
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {

@@ -28,8 +28,13 @@
 // is not retried, as it would be refused again. Credentials ([Security]: [OAuth], [Basic], [Bearer],
 // [APIKeyHeader], [APIKeyQuery]) are attached only to the connection's
 // origin; OAuth tokens come from oauthclient: cached, renewed in the
-// background, renewed once after a 401. [Conn.Do] lets other code drive a
-// connection as an HTTP Doer.
+// background, renewed once after a 401. A connection whose security
+// definition has a client certificate (mutual TLS, RFC 8705) presents it
+// to the backend by default, rotated files included; its own tls.cert_file
+// is presented instead only with tls.own_certificate ([TLSConfig]), and a
+// token bound to the definition's certificate never goes out over it
+// (oauthclient.ErrCertificateMismatch, not retried). [Conn.Do] lets other
+// code drive a connection as an HTTP Doer.
 //
 // Options ([Option]) are functional: [AllowInsecureHTTP] is the one switch
 // for tests against plain-http fakes, [WithClock] the one clock,

@@ -130,7 +130,8 @@ func tlsRefused(err error) bool {
 }
 
 // securityError reports whether err comes from the token source (no token
-// could be had, a backoff, a definition error): the source has its own
+// could be had, a backoff, a definition error, a bound token kept from a
+// connection presenting another certificate): the source has its own
 // backoff and waits for its next attempt itself, so a retry here would only
 // add an attempt.
 func securityError(err error) bool {
@@ -139,7 +140,8 @@ func securityError(err error) bool {
 		be *oauthclient.BackoffError
 		ce *oauthclient.ConfigError
 	)
-	return errors.Is(err, oauthclient.ErrNoToken) || errors.As(err, &be) || errors.As(err, &ce) || (errors.As(err, &oe) && !oe.Temporary())
+	return errors.Is(err, oauthclient.ErrNoToken) || errors.Is(err, oauthclient.ErrCertificateMismatch) || errors.As(err, &be) || errors.As(err, &ce) ||
+		(errors.As(err, &oe) && !oe.Temporary())
 }
 
 // defaultBackoff is a capped exponential delay with jitter: between half

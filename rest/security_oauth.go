@@ -25,5 +25,12 @@ func (s oauthSecurity) RoundTripper(base http.RoundTripper, to string) (http.Rou
 	return oauthclient.NewTransport(s.src, base, to)
 }
 
+// certBound reports whether the definition authenticates with a client
+// certificate, to which its tokens are then bound (RFC 8705).
+func (s oauthSecurity) certBound() bool {
+	m := s.src.Status().AuthMethod
+	return m == oauthclient.AuthTLSClientAuth || m == oauthclient.AuthSelfSignedTLS
+}
+
 // Format prints only the kind and the definition, whatever the verb.
 func (s oauthSecurity) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }

@@ -14,6 +14,15 @@ type TLSConfig struct {
 	CertFile   string `yaml:"cert_file" json:"cert_file,omitempty"`     // client certificate (mutual TLS)
 	KeyFile    string `yaml:"key_file" json:"key_file,omitempty"`       // its private key
 	MinVersion string `yaml:"min_version" json:"min_version,omitempty"` // "1.2" (default) or "1.3"
+	// OwnCertificate says that cert_file is presented although the
+	// connection's security definition has a client certificate of its
+	// own. Without it, such a connection presents the definition's
+	// certificate (see oauthclient.Transport) and a cert_file beside a
+	// definition that authenticates with its certificate is refused.
+	// Tokens bound to the definition's certificate (tls_client_auth,
+	// self_signed_tls_client_auth) never go out over a connection
+	// presenting another: such calls fail with oauthclient.ErrCertificateMismatch.
+	OwnCertificate bool `yaml:"own_certificate" json:"own_certificate,omitempty"`
 }
 
 // PoolConfig sizes a connection's pool of keep-alive connections.

@@ -47,7 +47,7 @@ func findPatient(ctx context.Context, ehr *fhir.Conn, customerID string) (*Patie
 }
 
 func latestObservations(ctx context.Context, ehr *fhir.Conn, patient string) ([]Measurement, error) {
-	q := fhir.Params().Add("subject", patient).Sort("-date").Count(latestCount)
+	q := fhir.Params().Add("subject", patient).Add("_sort", "-date").Count(latestCount)
 	var out []Measurement
 	for o, err := range fhir.Search[models.Observation](ctx, ehr, q, fhir.MaxPages(1)) {
 		if err != nil {

@@ -35,14 +35,55 @@
 // resources those refer to, with _type, _since and paging; an operation
 // registered as "everything" replaces it.
 //
+// $validate (POST [type]/$validate, and [type]/[id]/$validate for the
+// modes update and delete) checks a resource against a small rule set —
+// the required elements of Observation, Encounter, Condition,
+// MedicationRequest, DiagnosticReport, Procedure, AllergyIntolerance and
+// Immunization, the codes of Patient.gender and of a few statuses — and
+// against the profiles it knows, of which it checks the required
+// elements: US Core Patient
+// (http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient:
+// identifier, name, gender) and the base vital signs profile
+// (http://hl7.org/fhir/StructureDefinition/vitalsigns: category,
+// subject, effective[x]); another profile is an error issue. Mode create
+// refuses an id, update an id other than the URL's, and delete a
+// resource that another refers to. The OperationOutcome is answered with
+// 200, valid or not, each issue with its expression and location.
+//
+// The terminology operations — ValueSet/$expand (filter, count, offset),
+// CodeSystem/$lookup, ValueSet/$validate-code, CodeSystem/$validate-code
+// and ConceptMap/$translate, by GET or POST — work on the CodeSystem,
+// ValueSet (compose of whole systems or listed codes) and ConceptMap
+// resources stored in the server, found by url, and on a small built-in
+// terminology: the code system http://example.org/fhir/CodeSystem/lab-tests
+// (GLU, HBA1C, CHOL, K and the inactive GLU-OLD, with German
+// designations and a units property), the value sets
+// http://example.org/fhir/ValueSet/lab-tests (all of it) and
+// http://example.org/fhir/ValueSet/diabetes-labs (GLU, HBA1C), and the
+// concept map http://example.org/fhir/ConceptMap/lab-tests-to-loinc (to
+// LOINC, and GLU to SNOMED CT).
+//
+// A search in a Patient or Encounter compartment (GET
+// Patient/[id]/[type], or POST Patient/[id]/[type]/_search) finds the
+// resources that refer to it through the same elements as $everything
+// (Observation subject and performer, Condition subject and asserter…);
+// another compartment is a 400. A request whose path and query are
+// longer than 8 KiB is answered 414 URI Too Long in plain text, as a
+// server or proxy in front would answer it; the paging links of a search
+// sent by POST _search with a longer query name it by a _getpages key.
+//
 // $export at system, Patient and Group level answers asynchronously like a
 // real Bulk Data server ([WithExportPolls]): 202 with X-Progress and
 // Retry-After while it "works", then the manifest; its NDJSON files honour
 // Range requests ([WithoutExportRanges] turns that off), and
 // [Server.CutNextDownload] cuts one mid-body to exercise a client's resume.
 //
-// [WithTokenCheck] makes it a protected resource server; [Server.RejectTokens]
-// and [Server.RejectToken] answer 401 to exercise a client's renew-and-retry.
+// [WithTokenCheck] makes it a protected resource server; [Server.RejectToken]
+// answers 401 to a token as if it were revoked, to exercise a client's
+// renew-and-retry. [Server.FailNext] makes the next requests fail with a
+// status of your choice (401, 403, 429, 500, 503…) and an
+// OperationOutcome, to test how your service answers a backend that
+// refuses (a search that fails must not look like one with no results).
 // [Server.Requests] and [Server.Hits] count requests.
 //
 //	srv := fhirtest.NewServer()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
@@ -39,6 +40,35 @@ func ExampleWithTokenCheck() {
 
 	_, err := fhir.Read[models.Patient](context.Background(), srv.Conn("ehr"), "1")
 	fmt.Println(errors.Is(err, rest.ErrUnauthorized))
-	srv.RejectTokens(1) // the next request gets 401 whatever its token
+	srv.FailNext(1, http.StatusUnauthorized) // the next request gets 401 whatever its token
 	// Output: true
+}
+
+// Test how a service answers an EHR that fails: a search refused with 500
+// ends the loop with an error (never "no results"); the failure is used
+// up, so the next search runs.
+func ExampleServer_FailNext() {
+	srv := fhirtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	conn := srv.Conn("ehr")
+	search := func() (int, error) {
+		n := 0
+		for _, err := range fhir.Search[models.Observation](ctx, conn, fhir.Params().Add("code", "8867-4")) {
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+		return n, nil
+	}
+
+	srv.FailNext(1, http.StatusInternalServerError)
+	_, err := search()
+	fmt.Println("refused:", errors.Is(err, rest.ErrServerError))
+	n, err := search()
+	fmt.Println("then:", n, err)
+	// Output:
+	// refused: true
+	// then: 0 <nil>
 }

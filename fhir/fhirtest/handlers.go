@@ -35,13 +35,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rel string) {
 	case "POST ":
 		err = s.bundle(w, r)
 	case "GET metadata":
-		writeJSON(w, http.StatusOK, s.capabilities())
+		writeJSON(w, http.StatusOK, addOperations(s.capabilities()))
 	case "GET _history":
 		err = s.history(w, r, "", "")
-	case "GET T":
-		err = s.search(w, r, segs[0], r.URL.Query())
-	case "POST T/_search":
-		err = s.postSearch(w, r, segs[0])
+	case "GET T", "POST T/_search", "GET T/I/V", "POST T/I/V/_search":
+		err = s.searchRoute(w, r, segs)
 	case "POST T":
 		err = s.create(w, r, segs[0])
 	case "PUT T":

@@ -159,22 +159,24 @@ func sortKey(typ string, rec *record, k string) string {
 	return ""
 }
 
-func (s *Server) postSearch(w http.ResponseWriter, r *http.Request, typ string) error {
+// formQuery reads the parameters of a POST _search: the form body and
+// the URL's query.
+func formQuery(r *http.Request) (url.Values, error) {
 	b, err := readBody(r)
 	if err != nil {
-		return fail(http.StatusBadRequest, "invalid", "%v", err)
+		return nil, fail(http.StatusBadRequest, "invalid", "%v", err)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return fail(http.StatusUnsupportedMediaType, "not-supported", "_search needs a form body, not %q", ct)
+		return nil, fail(http.StatusUnsupportedMediaType, "not-supported", "_search needs a form body, not %q", ct)
 	}
 	q, err := url.ParseQuery(string(b))
 	if err != nil {
-		return fail(http.StatusBadRequest, "invalid", "form body: %v", err)
+		return nil, fail(http.StatusBadRequest, "invalid", "form body: %v", err)
 	}
 	for k, vs := range r.URL.Query() {
 		q[k] = append(q[k], vs...)
 	}
-	return s.search(w, r, typ, q)
+	return q, nil
 }
 
 func (s *Server) search(w http.ResponseWriter, _ *http.Request, typ string, q url.Values) error {
@@ -182,6 +184,11 @@ func (s *Server) search(w http.ResponseWriter, _ *http.Request, typ string, q ur
 	if err != nil {
 		return err
 	}
+	return s.searchset(w, typ, typ, q, recs)
+}
+
+// searchset answers a page of the matches recs, its links on path.
+func (s *Server) searchset(w http.ResponseWriter, typ, path string, q url.Values, recs []*record) error {
 	sortRecords(typ, recs, q.Get("_sort"))
 	count, offset, err := s.window(q)
 	if err != nil {
@@ -206,7 +213,7 @@ func (s *Server) search(w http.ResponseWriter, _ *http.Request, typ string, q ur
 			})
 		}
 	}
-	writeJSON(w, http.StatusOK, s.pageBundle("searchset", typ, q, len(recs), offset, count, entries))
+	writeJSON(w, http.StatusOK, s.pageBundle("searchset", path, s.shorten(path, q), len(recs), offset, count, entries))
 	return nil
 }
 

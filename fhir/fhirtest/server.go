@@ -27,13 +27,16 @@ type Server struct {
 	smart      *SmartConfiguration
 	ops        map[string]Operation
 
-	statsMu    sync.Mutex
-	requests   int
-	hits       map[string]int
-	rejectNext int
-	rejected   map[string]bool
-	lastToken  string
-	bulk       exportState // $export jobs (export.go)
+	statsMu   sync.Mutex
+	requests  int
+	hits      map[string]int
+	failNext  []int // statuses of the next requests to fail (failnext.go)
+	rejected  map[string]bool
+	lastToken string
+	bulk      exportState // $export jobs (export.go)
+
+	saved    map[string]url.Values // searches behind _getpages links (urilimit.go)
+	savedSeq int
 
 	mu     sync.Mutex // guards the store
 	types  map[string]map[string]*record
@@ -140,14 +143,6 @@ func (s *Server) Hits(method, path string) int {
 	return s.hits[method+" "+strings.Trim(path, "/")]
 }
 
-// RejectTokens makes the server answer the next n requests that need a
-// token with 401, whatever token they carry.
-func (s *Server) RejectTokens(n int) {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	s.rejectNext = n
-}
-
 // RejectToken makes the server answer 401 to every request carrying tok
 // (as if it had been revoked).
 func (s *Server) RejectToken(tok string) {
@@ -166,6 +161,9 @@ func (s *Server) LastToken() string {
 
 // serveHTTP serves every request.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if uriTooLong(w, r) {
+		return
+	}
 	rel, ok := strings.CutPrefix(r.URL.Path, basePath)
 	rel = strings.Trim(rel, "/")
 	s.count(r.Method, rel)
@@ -181,6 +179,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if rel == ".well-known/smart-configuration" && s.smart != nil {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.smart)
+		return
+	}
+	if rel != "metadata" && s.failNow(w) {
 		return
 	}
 	if rel != "metadata" && !s.authorized(r) {
@@ -233,10 +234,6 @@ func (s *Server) authorized(r *http.Request) bool {
 	if hasTok {
 		s.lastToken = tok
 	}
-	if s.rejectNext > 0 {
-		s.rejectNext--
-		return false
-	}
 	if hasTok && s.rejected[tok] {
 		return false
 	}
@@ -249,7 +246,9 @@ func (s *Server) authorized(r *http.Request) bool {
 func (s *Server) operation(w http.ResponseWriter, r *http.Request, target, name string) {
 	fn, ok := s.ops[name]
 	if !ok {
-		outcome(w, http.StatusNotFound, "not-supported", "unknown operation $"+name)
+		if !s.builtinOp(w, r, target, name) {
+			outcome(w, http.StatusNotFound, "not-supported", "unknown operation $"+name)
+		}
 		return
 	}
 	body, err := readBody(r)

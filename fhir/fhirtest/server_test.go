@@ -53,7 +53,7 @@ func TestTokenChecks(t *testing.T) {
 	assert.ErrorIs(t, read(conn("bad")), rest.ErrUnauthorized)
 	assert.ErrorIs(t, read(conn("good")), rest.ErrNotFound, "authorized, then not found")
 
-	srv.RejectTokens(2)
+	srv.FailNext(2, http.StatusUnauthorized)
 	assert.ErrorIs(t, read(conn("good")), rest.ErrUnauthorized)
 	assert.ErrorIs(t, read(conn("good")), rest.ErrUnauthorized)
 	assert.ErrorIs(t, read(conn("good")), rest.ErrNotFound)
@@ -128,4 +128,33 @@ func TestRequestHeaderLimit(t *testing.T) {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Empty(t, b)
+}
+
+func TestFailNext(t *testing.T) {
+	srv := fhirtest.NewServer()
+	defer srv.Close()
+	get := func(path string) *http.Response {
+		resp, err := srv.Client().Get(srv.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp
+	}
+	srv.FailNext(1, http.StatusServiceUnavailable)
+	srv.FailNext(1, http.StatusUnauthorized)
+	if resp := get("/metadata"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("metadata is never failed: %d", resp.StatusCode)
+	}
+	resp := get("/Patient")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "0" {
+		t.Fatalf("first: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	resp = get("/Patient")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("second: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if resp := get("/Patient"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the failures are used up: %d", resp.StatusCode)
+	}
 }

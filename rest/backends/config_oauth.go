@@ -26,11 +26,10 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 	if (sc.CertFile == "") != (sc.KeyFile == "") {
 		errs = append(errs, fieldError{"cert_file", "cert_file and key_file go together"})
 	} else if sc.CertFile != "" {
-		cert, err := tlsconf.KeyPair(sc.CertFile, sc.KeyFile, readFile)
-		if err != nil {
+		if _, err := tlsconf.KeyPair(sc.CertFile, sc.KeyFile, readFile); err != nil {
 			errs = append(errs, fieldError{"cert_file", err.Error()})
 		}
-		cfg.Certificate = cert
+		cfg.CertFile, cfg.KeyFile = sc.CertFile, sc.KeyFile // read again by the source when they change on disk
 	}
 	if sc.CAFile != "" {
 		pool, err := tlsconf.CertPool(sc.CAFile, readFile)

@@ -76,12 +76,12 @@
 //	    private_key: file:/run/secrets/ehr-key.pem
 //	    key_id: key-2026
 //	    signing_alg: ES256                         # RS256, RS384, PS256, ES256, ES384
-//	  partner-mtls:                    # tls_client_auth (RFC 8705)
+//	  partner-mtls:                    # tls_client_auth (RFC 8705), see "Mutual TLS" below
 //	    type: oauth2
 //	    token_url: https://partner.example.com/token
 //	    client_id: partner-client
 //	    auth_method: tls_client_auth
-//	    cert_file: /run/secrets/client.crt
+//	    cert_file: /run/secrets/client.crt         # watched: a rotated pair is used without a reload
 //	    key_file: /run/secrets/client.key
 //	    ca_file: /etc/ssl/partner-ca.pem           # optional roots for the token endpoint
 //	  billing-key:                     # API key in a header (in: header) or query (in: query)
@@ -114,8 +114,8 @@
 //	    timeout: 10s                               # per attempt, body included (default 30s)
 //	    tls:
 //	      ca_file: /etc/ssl/crm-ca.pem             # instead of the system roots
-//	      cert_file: /run/secrets/crm-client.crt   # mutual TLS, with key_file
-//	      key_file: /run/secrets/crm-client.key
+//	      cert_file: /run/secrets/crm-client.crt   # mutual TLS, with key_file; not needed for the
+//	      key_file: /run/secrets/crm-client.key    # certificate of the security definition (see below)
 //	      min_version: "1.3"                       # default 1.2
 //	    pool: {max_idle_conns_per_host: 32, max_conns_per_host: 64, idle_conn_timeout: 90s}
 //	    retry:
@@ -225,6 +225,63 @@
 //		`Retry-After` and use capped exponential backoff with jitter, bounded in
 //		attempts and total time. A backend's 401 makes tokenwire drop that token,
 //		fetch a fresh one and resend once; that resend is not counted as a retry.
+//
+// # Mutual TLS (RFC 8705)
+//
+// A security definition that authenticates with a client certificate
+// (auth_method tls_client_auth, a certificate its CA issued, or
+// self_signed_tls_client_auth, one registered with the client) presents
+// it to the token endpoint — found through an mTLS endpoint alias of the
+// discovery document when there is one — and gets tokens bound to it
+// (cnf.x5t#S256). A connection using the definition presents the same
+// certificate to its backend by default: its tls section needs no
+// cert_file, and keeps ca_file for the backend's roots. The definition's
+// cert_file and key_file are looked at (two stats) at most once a second,
+// at a new TLS connection or before a token fetch: when cert-manager, a
+// SPIFFE helper or a Kubernetes secret update replaces them (an atomic
+// rename, a ..data symlink swap), the next connection presents the new
+// pair and the tokens bound to the old one are dropped and fetched anew,
+// without a reload and without a failed call (calls in flight finish over
+// connections presenting the certificate their token is bound to). A pair
+// caught half written, or a key of another certificate, leaves the one in
+// use as it is; the log says why (a warning naming the definition and the
+// file, never their contents).
+//
+//	security:
+//	  partner-mtls:
+//	    type: oauth2
+//	    issuer: https://login.partner.example.com  # discovery: mtls_endpoint_aliases.token_endpoint
+//	    client_id: partner-client
+//	    auth_method: self_signed_tls_client_auth   # or tls_client_auth
+//	    cert_file: /var/run/secrets/partner/tls.crt
+//	    key_file: /var/run/secrets/partner/tls.key
+//	    ca_file: /etc/ssl/partner-ca.pem           # roots of the token endpoint
+//	rest:
+//	  partner:
+//	    base_url: https://api.partner.example.com/v1
+//	    security: partner-mtls                     # presents partner-mtls's certificate
+//	    tls:
+//	      ca_file: /etc/ssl/partner-ca.pem         # roots of the backend
+//	  partner-legacy:
+//	    base_url: https://legacy.partner.example.com
+//	    security: partner-mtls
+//	    tls:                                       # another certificate, said so explicitly:
+//	      cert_file: /run/secrets/legacy.crt
+//	      key_file: /run/secrets/legacy.key
+//	      own_certificate: true
+//
+// A connection may present another certificate only by saying so with
+// tls.own_certificate: true; a tls.cert_file without it, beside a
+// definition that authenticates with its certificate, fails to open,
+// naming the connection and the field. Even then a token bound to the
+// definition's certificate never goes out over a connection presenting
+// another: such a call fails before it leaves, and is not retried, with
+// an error matching oauthclient.ErrCertificateMismatch (errors.Is) that
+// names the definition, inside the *rest.Error of the connection. own_certificate is for definitions whose tokens are
+// not bound to the certificate (a client secret beside a certificate
+// for the token endpoint's TLS), and for backends that do not check the
+// binding with the very same certificate files. oauthclient.Transport is
+// the one place that decides which certificate a connection presents.
 //
 // # Live reload
 //

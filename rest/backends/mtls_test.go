@@ -1,0 +1,93 @@
+package backends
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/oauthclient"
+)
+
+// writePair writes a self-signed certificate and its key to dir as
+// name.crt and name.key.
+func writePair(t *testing.T, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, []byte(pemKey(t, key)), 0o600))
+	return certFile, keyFile
+}
+
+// The mutual TLS example of the package doc opens, with its files where
+// the example puts them; without own_certificate the connection naming
+// another certificate is refused, naming the connection and the field.
+func TestMutualTLSDocExampleOpens(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	text := string(doc)
+	text = text[strings.Index(text, "# Mutual TLS (RFC 8705)"):]
+	text = text[strings.Index(text, "//\tsecurity:"):]
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "//\t") {
+			break
+		}
+		b.WriteString(strings.TrimPrefix(line, "//\t") + "\n")
+	}
+	yaml := b.String()
+	require.Contains(t, yaml, "own_certificate: true")
+
+	dir := t.TempDir()
+	certFile, keyFile := writePair(t, dir, "partner")
+	legacyCert, legacyKey := writePair(t, dir, "legacy")
+	yaml = strings.NewReplacer("/var/run/secrets/partner/tls.crt", certFile, "/var/run/secrets/partner/tls.key", keyFile,
+		"/etc/ssl/partner-ca.pem", certFile, "/run/secrets/legacy.crt", legacyCert, "/run/secrets/legacy.key", legacyKey).Replace(yaml)
+
+	cfg, err := Parse([]byte(yaml))
+	require.NoError(t, err)
+	reg, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reg.Close() })
+	for _, name := range []string{"partner", "partner-legacy"} {
+		_, err := reg.REST(name)
+		assert.NoError(t, err, name)
+	}
+
+	cfg, err = Parse([]byte(strings.Replace(yaml, "own_certificate: true", "min_version: \"1.2\"", 1)))
+	require.NoError(t, err)
+	_, err = Open(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `connection "partner-legacy": tls.cert_file`)
+	assert.Contains(t, err.Error(), "tls.own_certificate")
+}
+
+// The status page shows why a definition's certificate files on disk
+// were not taken (the previous certificate stays in use), next to its
+// last error.
+func TestStatusPageShowsCertificateProblem(t *testing.T) {
+	problem := `cert_file "/run/secrets/tls.crt": the certificate and the key do not match (the previous certificate stays in use)`
+	p := pageData{Now: time.Unix(1_700_000_000, 0), Security: []secRow{{SecurityStatus: SecurityStatus{Name: "partner", Kind: typeOAuth2,
+		Token: &oauthclient.SourceStatus{State: oauthclient.TokenFresh, CertificateProblem: problem}}}}}
+	var b strings.Builder
+	require.NoError(t, pageTemplate.Execute(&b, p))
+	assert.Contains(t, b.String(), `<span class="err">certificate files: cert_file &#34;/run/secrets/tls.crt&#34;: the certificate and the key do not match`)
+}
