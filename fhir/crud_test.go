@@ -95,7 +95,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 	assert.Equal(t, http.StatusPreconditionFailed, fe.StatusCode)
 	assert.Equal(t, "PUT", fe.Method)
 	require.Len(t, fe.Issues, 1)
-	assert.Equal(t, "conflict", fe.Issues[0].Code)
+	assert.Equal(t, "processing", fe.Issues[0].Code, "as Medplum and HAPI answer")
 
 	_, err = fhir.Update(ctx(t), conn, stale, fhir.IfMatch("") /* last writer wins */)
 	assert.NoError(t, err, "last writer wins without If-Match")
@@ -142,7 +142,7 @@ func TestPatch(t *testing.T) {
 	_, err = fhir.Patch[models.Patient](ctx(t), conn, res.ID, ops, fhir.IfMatch("1"))
 	assert.ErrorIs(t, err, rest.ErrPreconditionFailed)
 	_, err = fhir.Patch[models.Patient](ctx(t), conn, res.ID, []fhir.PatchOp{{Op: "remove", Path: "/nope"}})
-	assert.ErrorIs(t, err, rest.ErrUnprocessable)
+	assert.ErrorIs(t, err, rest.ErrBadRequest, "as Medplum and HAPI answer")
 }
 
 func TestDeleteThenGone(t *testing.T) {

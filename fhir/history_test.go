@@ -108,12 +108,13 @@ func TestHistoryOfATypeAndTheSystem(t *testing.T) {
 }
 
 func TestHistoryRefusesBadArguments(t *testing.T) {
-	conn, sent := newTxServer(t)
-	for _, args := range [][2]string{{"", "1"}, {"Patient", "a?b"}, {"pat/ient", ""}} {
-		err := firstErr(conn.History(ctx(t), args[0], args[1], nil))
-		assert.ErrorIs(t, err, rest.ErrBadPath, "%q", args)
-	}
-	assert.Zero(t, sent.Load())
-	err := firstErr(conn.History(ctx(t), "Patient", "nobody-here", nil))
-	assert.ErrorIs(t, err, rest.ErrNotFound)
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, sent *counter, _ serverKind) {
+		for _, args := range [][2]string{{"", "1"}, {"Patient", "a?b"}, {"pat/ient", ""}} {
+			err := firstErr(conn.History(ctx(t), args[0], args[1], nil))
+			assert.ErrorIs(t, err, rest.ErrBadPath, "%q", args)
+		}
+		assert.Zero(t, sent.Load())
+		err := firstErr(conn.History(ctx(t), "Patient", "nobody-here", nil))
+		assert.ErrorIs(t, err, rest.ErrNotFound)
+	})
 }

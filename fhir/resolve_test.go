@@ -16,91 +16,94 @@ import (
 func refTo(s string) models.Reference { return models.Reference{Reference: &s} }
 
 func TestResolveReadsEachTargetOnce(t *testing.T) {
-	conn, sent := newTxServer(t)
-	r := makeRecord(t, conn)
-	updated, err := fhir.Read[models.Patient](ctx(t), conn, r.patient)
-	require.NoError(t, err)
-	_, err = fhir.Update(ctx(t), conn, updated) // version 2
-	require.NoError(t, err)
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, sent *counter, _ serverKind) {
+		r := makeRecord(t, conn)
+		updated, err := fhir.Read[models.Patient](ctx(t), conn, r.patient)
+		require.NoError(t, err)
+		v2, err := fhir.Update(ctx(t), conn, updated) // version 2
+		require.NoError(t, err)
 
-	var refs []models.Reference
-	for range 10 { // a hundred Observations would name the same few
-		refs = append(refs, refTo("Patient/"+r.patient), refTo("Practitioner/"+r.practitioner))
-	}
-	abs := conn.BaseURL() + "/Patient/" + r.patient
-	v1 := "Patient/" + r.patient + "/_history/1"
-	refs = append(refs, refTo(abs), refTo(v1))
+		var refs []models.Reference
+		for range 10 { // a hundred Observations would name the same few
+			refs = append(refs, refTo("Patient/"+r.patient), refTo("Practitioner/"+r.practitioner))
+		}
+		abs := conn.BaseURL() + "/Patient/" + r.patient
+		v1 := "Patient/" + r.patient + "/_history/" + *updated.Meta.VersionId
+		refs = append(refs, refTo(abs), refTo(v1))
 
-	before := sent.Load()
-	got, err := conn.Resolve(ctx(t), nil, refs...)
-	require.NoError(t, err)
-	assert.Equal(t, before+3, sent.Load(), "the patient, its version 1 and the practitioner: once each")
-	require.Len(t, got, 4, "by reference as written")
-	p, ok := got["Patient/"+r.patient].(*models.Patient)
-	require.True(t, ok, "%T", got["Patient/"+r.patient])
-	assert.Equal(t, "2", *p.Meta.VersionId)
-	assert.Same(t, p, got[abs], "an absolute reference on the base URL is the same target")
-	assert.Equal(t, "1", *got[v1].(*models.Patient).Meta.VersionId)
-	assert.IsType(t, &models.Practitioner{}, got["Practitioner/"+r.practitioner])
+		before := sent.Load()
+		got, err := conn.Resolve(ctx(t), nil, refs...)
+		require.NoError(t, err)
+		assert.Equal(t, before+3, sent.Load(), "the patient, its version 1 and the practitioner: once each")
+		require.Len(t, got, 4, "by reference as written")
+		p, ok := got["Patient/"+r.patient].(*models.Patient)
+		require.True(t, ok, "%T", got["Patient/"+r.patient])
+		assert.Equal(t, v2.VersionID, *p.Meta.VersionId)
+		assert.Same(t, p, got[abs], "an absolute reference on the base URL is the same target")
+		assert.Equal(t, *updated.Meta.VersionId, *got[v1].(*models.Patient).Meta.VersionId)
+		assert.IsType(t, &models.Practitioner{}, got["Practitioner/"+r.practitioner])
+	})
 }
 
 func TestResolveLooksInWhatItIsGiven(t *testing.T) {
-	conn, sent := newTxServer(t)
-	obs := json.RawMessage(`{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},
-		"contained":[{"resourceType":"Practitioner","id":"pr1","name":[{"family":"Inside"}]}],
-		"performer":[{"reference":"#pr1"}]}`) // the models have no contained: JSON it is
-	got, err := conn.Resolve(ctx(t), obs, refTo("#pr1"), refTo("#"))
-	require.NoError(t, err)
-	assert.Equal(t, "Inside", *got["#pr1"].(*models.Practitioner).Name[0].Family)
-	assert.Equal(t, "o1", *got["#"].(*models.Observation).Id, `"#" is the resource itself`)
-	got, err = conn.Resolve(ctx(t), []byte(obs), refTo("#pr1"))
-	require.NoError(t, err)
-	assert.Contains(t, got, "#pr1")
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, sent *counter, _ serverKind) {
+		obs := json.RawMessage(`{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},
+			"contained":[{"resourceType":"Practitioner","id":"pr1","name":[{"family":"Inside"}]}],
+			"performer":[{"reference":"#pr1"}]}`) // the models have no contained: JSON it is
+		got, err := conn.Resolve(ctx(t), obs, refTo("#pr1"), refTo("#"))
+		require.NoError(t, err)
+		assert.Equal(t, "Inside", *got["#pr1"].(*models.Practitioner).Name[0].Family)
+		assert.Equal(t, "o1", *got["#"].(*models.Observation).Id, `"#" is the resource itself`)
+		got, err = conn.Resolve(ctx(t), []byte(obs), refTo("#pr1"))
+		require.NoError(t, err)
+		assert.Contains(t, got, "#pr1")
 
-	p := &models.Patient{Id: ptr("p1")}
-	got, err = conn.Resolve(ctx(t), p, refTo("#"))
-	require.NoError(t, err)
-	assert.Same(t, p, got["#"])
+		p := &models.Patient{Id: ptr("p1")}
+		got, err = conn.Resolve(ctx(t), p, refTo("#"))
+		require.NoError(t, err)
+		assert.Same(t, p, got["#"])
 
-	urn := "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"
-	b := &models.Bundle{Entry: []models.BundleEntry{
-		{FullUrl: &urn, Resource: json.RawMessage(`{"resourceType":"Patient","id":"p9"}`)},
-		{Resource: json.RawMessage(`{"resourceType":"Encounter","id":"e9","status":"finished","class":{"code":"AMB"}}`)},
-	}}
-	got, err = conn.Resolve(ctx(t), b, refTo(urn), refTo("Encounter/e9"), refTo(conn.BaseURL()+"/Encounter/e9"))
-	require.NoError(t, err)
-	assert.Equal(t, "p9", *got[urn].(*models.Patient).Id)
-	assert.Equal(t, "e9", *got["Encounter/e9"].(*models.Encounter).Id)
-	assert.Same(t, got["Encounter/e9"], got[conn.BaseURL()+"/Encounter/e9"])
-	assert.Zero(t, sent.Load(), "nothing read")
+		urn := "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"
+		b := &models.Bundle{Entry: []models.BundleEntry{
+			{FullUrl: &urn, Resource: json.RawMessage(`{"resourceType":"Patient","id":"p9"}`)},
+			{Resource: json.RawMessage(`{"resourceType":"Encounter","id":"e9","status":"finished","class":{"code":"AMB"}}`)},
+		}}
+		got, err = conn.Resolve(ctx(t), b, refTo(urn), refTo("Encounter/e9"), refTo(conn.BaseURL()+"/Encounter/e9"))
+		require.NoError(t, err)
+		assert.Equal(t, "p9", *got[urn].(*models.Patient).Id)
+		assert.Equal(t, "e9", *got["Encounter/e9"].(*models.Encounter).Id)
+		assert.Same(t, got["Encounter/e9"], got[conn.BaseURL()+"/Encounter/e9"])
+		assert.Zero(t, sent.Load(), "nothing read")
+	})
 }
 
 func TestResolveReportsEachFailure(t *testing.T) {
-	conn, sent := newTxServer(t)
-	r := makeRecord(t, conn)
-	missing := "Patient/nobody-" + r.patient
-	refs := []models.Reference{
-		refTo("Patient/" + r.patient),
-		refTo(missing), refTo(missing),
-		refTo("https://elsewhere.example/fhir/Patient/1"),
-		refTo("#nowhere"),
-		{Identifier: &models.Identifier{Value: ptr("logical")}},
-		refTo("Patient"),
-	}
-	before := sent.Load()
-	got, err := conn.Resolve(ctx(t), nil, refs...)
-	require.Error(t, err)
-	assert.Len(t, got, 1, "what could be resolved is there")
-	assert.IsType(t, &models.Patient{}, got["Patient/"+r.patient])
-	assert.ErrorIs(t, err, rest.ErrNotFound)
-	for _, want := range []string{missing, "not on the base URL", `no contained resource "#nowhere"`, "reference 5 has no reference element", "not a Type/id reference"} {
-		assert.ErrorContains(t, err, want)
-	}
-	assert.Equal(t, before+2, sent.Load(), "the patient and the missing one, once: nothing elsewhere")
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, sent *counter, _ serverKind) {
+		r := makeRecord(t, conn)
+		missing := "Patient/nobody-" + r.patient
+		refs := []models.Reference{
+			refTo("Patient/" + r.patient),
+			refTo(missing), refTo(missing),
+			refTo("https://elsewhere.example/fhir/Patient/1"),
+			refTo("#nowhere"),
+			{Identifier: &models.Identifier{Value: ptr("logical")}},
+			refTo("Patient"),
+		}
+		before := sent.Load()
+		got, err := conn.Resolve(ctx(t), nil, refs...)
+		require.Error(t, err)
+		assert.Len(t, got, 1, "what could be resolved is there")
+		assert.IsType(t, &models.Patient{}, got["Patient/"+r.patient])
+		assert.ErrorIs(t, err, rest.ErrNotFound)
+		for _, want := range []string{missing, "not on the base URL", `no contained resource "#nowhere"`, "reference 5 has no reference element", "not a Type/id reference"} {
+			assert.ErrorContains(t, err, want)
+		}
+		assert.Equal(t, before+2, sent.Load(), "the patient and the missing one, once: nothing elsewhere")
 
-	c, cancel := context.WithCancel(ctx(t))
-	cancel()
-	_, err = conn.Resolve(c, nil, refTo("Patient/"+r.patient))
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, before+2, sent.Load())
+		c, cancel := context.WithCancel(ctx(t))
+		cancel()
+		_, err = conn.Resolve(c, nil, refTo("Patient/"+r.patient))
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, before+2, sent.Load())
+	})
 }

@@ -71,29 +71,30 @@ func TestTransactionMapsWhatWasBuiltToWhatWasCreated(t *testing.T) {
 }
 
 func TestTransactionConditionalCreateFindsTheExistingResource(t *testing.T) {
-	conn, _ := newTxServer(t)
-	sys := testSystem(t)
-	known, err := fhir.Create(ctx(t), conn, patientWith(sys, "mrn-1", "Known"))
-	require.NoError(t, err)
-
-	var tx fhir.Tx
-	pat := tx.Create(patientWith(sys, "mrn-1", "Again"), fhir.IfNoneExist(byIdentifier(sys, "mrn-1")))
-	obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal, Code: models.CodeableConcept{Text: ptr("pulse")},
-		Subject: &models.Reference{Reference: &pat}})
-	res, err := conn.Transaction(ctx(t), &tx)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, res[pat].Status, "nothing created")
-	assert.Equal(t, known.ID, res[pat].ID)
-	o, err := fhir.Read[models.Observation](ctx(t), conn, res[obs].ID)
-	require.NoError(t, err)
-	assert.Equal(t, "Patient/"+known.ID, *o.Subject.Reference, "references to the key point to the match")
-
-	n := 0
-	for _, err := range fhir.Search[models.Patient](ctx(t), conn, byIdentifier(sys, "mrn-1")) {
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, _ *counter, _ serverKind) {
+		sys := testSystem(t)
+		known, err := fhir.Create(ctx(t), conn, patientWith(sys, "mrn-1", "Known"))
 		require.NoError(t, err)
-		n++
-	}
-	assert.Equal(t, 1, n)
+
+		var tx fhir.Tx
+		pat := tx.Create(patientWith(sys, "mrn-1", "Again"), fhir.IfNoneExist(byIdentifier(sys, "mrn-1")))
+		obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal, Code: models.CodeableConcept{Text: ptr("pulse")},
+			Subject: &models.Reference{Reference: &pat}})
+		res, err := conn.Transaction(ctx(t), &tx)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, res[pat].Status, "nothing created")
+		assert.Equal(t, known.ID, res[pat].ID)
+		o, err := fhir.Read[models.Observation](ctx(t), conn, res[obs].ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Patient/"+known.ID, *o.Subject.Reference, "references to the key point to the match")
+
+		n := 0
+		for _, err := range fhir.Search[models.Patient](ctx(t), conn, byIdentifier(sys, "mrn-1")) {
+			require.NoError(t, err)
+			n++
+		}
+		assert.Equal(t, 1, n)
+	})
 }
 
 func TestTransactionFailsWhole(t *testing.T) {
@@ -108,75 +109,88 @@ func TestTransactionFailsWhole(t *testing.T) {
 	}
 	for name, add := range tests {
 		t.Run(name, func(t *testing.T) {
-			conn, _ := newTxServer(t)
-			sys := testSystem(t)
-			var tx fhir.Tx
-			tx.Create(patientWith(sys, "rolled-back", "Gone"))
-			add(&tx, sys)
-			_, err := conn.Transaction(ctx(t), &tx)
-			var fe *fhir.Error
-			require.ErrorAs(t, err, &fe)
-			assert.GreaterOrEqual(t, fe.StatusCode, 400)
+			forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, _ *counter, srv serverKind) {
+				if srv == onReal && name == "a conditional reference matching nothing" {
+					t.Skip("Medplum's router leaves a conditional reference as it is (.ci/fhir/NOTES)")
+				}
+				sys := testSystem(t)
+				var tx fhir.Tx
+				tx.Create(patientWith(sys, "rolled-back", "Gone"))
+				add(&tx, sys)
+				_, err := conn.Transaction(ctx(t), &tx)
+				var fe *fhir.Error
+				require.ErrorAs(t, err, &fe)
+				assert.GreaterOrEqual(t, fe.StatusCode, 400)
 
-			for p, err := range fhir.Search[models.Patient](ctx(t), conn, byIdentifier(sys, "rolled-back")) {
-				require.NoError(t, err)
-				t.Errorf("the create was kept: Patient/%s", *p.Id)
-			}
+				for p, err := range fhir.Search[models.Patient](ctx(t), conn, byIdentifier(sys, "rolled-back")) {
+					require.NoError(t, err)
+					t.Errorf("the create was kept: Patient/%s", *p.Id)
+				}
+			})
 		})
 	}
 }
 
 func TestBatchEntriesFailAlone(t *testing.T) {
-	conn, _ := newTxServer(t)
-	sys := testSystem(t)
-	p, err := fhir.Create(ctx(t), conn, patientWith(sys, "b1", "Batch"))
-	require.NoError(t, err)
-	q, err := fhir.Create(ctx(t), conn, patientWith(sys, "b2", "Batch"))
-	require.NoError(t, err)
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, _ *counter, _ serverKind) {
+		sys := testSystem(t)
+		p, err := fhir.Create(ctx(t), conn, patientWith(sys, "b1", "Batch"))
+		require.NoError(t, err)
+		q, err := fhir.Create(ctx(t), conn, patientWith(sys, "b2", "Batch"))
+		require.NoError(t, err)
 
-	var tx fhir.Tx
-	read := tx.Add("GET", "Patient/"+p.ID, nil)
-	missing := tx.Add("GET", "Patient/none-"+p.ID, nil)
-	put := tx.Add("PUT", "Patient/"+q.ID, q.Resource)
-	created := tx.Create(patientWith(sys, "b3", "Batch"))
-	assert.Equal(t, "Patient/"+p.ID, read, "the key of an entry on a resource is its url")
-	assert.Equal(t, "Patient/"+q.ID, put)
+		var tx fhir.Tx
+		read := tx.Add("GET", "Patient/"+p.ID, nil)
+		missing := tx.Add("GET", "Patient/none-"+p.ID, nil)
+		put := tx.Add("PUT", "Patient/"+q.ID, q.Resource)
+		created := tx.Create(patientWith(sys, "b3", "Batch"))
+		assert.Equal(t, "Patient/"+p.ID, read, "the key of an entry on a resource is its url")
+		assert.Equal(t, "Patient/"+q.ID, put)
 
-	res, err := conn.Batch(ctx(t), &tx)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, res[read].Status)
-	assert.IsType(t, &models.Patient{}, res[read].Resource)
-	assert.Equal(t, http.StatusNotFound, res[missing].Status)
-	require.NotEmpty(t, res[missing].Issues)
-	assert.Equal(t, "not-found", res[missing].Issues[0].Code)
-	assert.Equal(t, http.StatusOK, res[put].Status)
-	assert.Equal(t, "2", res[put].VersionID, "If-Match from meta.versionId held")
-	assert.Equal(t, http.StatusCreated, res[created].Status)
+		res, err := conn.Batch(ctx(t), &tx)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, res[read].Status)
+		assert.IsType(t, &models.Patient{}, res[read].Resource)
+		assert.Equal(t, http.StatusNotFound, res[missing].Status)
+		require.NotEmpty(t, res[missing].Issues)
+		assert.Equal(t, "not-found", res[missing].Issues[0].Code)
+		assert.Equal(t, http.StatusOK, res[put].Status)
+		assert.NotEqual(t, q.VersionID, res[put].VersionID, "If-Match from meta.versionId held: a new version")
+		assert.Equal(t, http.StatusCreated, res[created].Status)
+	})
 }
 
 func TestTransactionLocksUpdatesAndReturnsMinimal(t *testing.T) {
-	conn, _ := newTxServer(t)
-	sys := testSystem(t)
-	p, err := fhir.Create(ctx(t), conn, patientWith(sys, "l1", "Lock"))
-	require.NoError(t, err)
-	_, err = fhir.Update(ctx(t), conn, p.Resource) // version 2: p.Resource still says 1
-	require.NoError(t, err)
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, _ *counter, srv serverKind) {
+		sys := testSystem(t)
+		p, err := fhir.Create(ctx(t), conn, patientWith(sys, "l1", "Lock"))
+		require.NoError(t, err)
+		v2, err := fhir.Update(ctx(t), conn, p.Resource) // version 2: p.Resource still says 1
+		require.NoError(t, err)
 
-	var stale fhir.Tx
-	stale.Add("PUT", "Patient/"+p.ID, p.Resource)
-	_, err = conn.Transaction(ctx(t), &stale)
-	assert.ErrorIs(t, err, rest.ErrPreconditionFailed, "ifMatch W/\"1\" against version 2")
+		var stale fhir.Tx
+		stale.Add("PUT", "Patient/"+p.ID, p.Resource)
+		_, err = conn.Transaction(ctx(t), &stale)
+		assert.ErrorIs(t, err, rest.ErrPreconditionFailed, "ifMatch W/\"1\" against version 2")
 
-	var last fhir.Tx
-	key := last.Add("PUT", "Patient/"+p.ID, p.Resource, fhir.IfMatch(""))
-	cond := last.Add("PUT", "Patient?"+byIdentifier(sys, "l2").Values().Encode(), patientWith(sys, "l2", "Cond"))
-	res, err := conn.Transaction(ctx(t), &last, fhir.ReturnMinimal())
-	require.NoError(t, err)
-	assert.Equal(t, "3", res[key].VersionID, "IfMatch(\"\"): last writer wins")
-	assert.Nil(t, res[key].Resource, "return=minimal")
-	assert.Regexp(t, `^urn:uuid:`, cond, "a conditional update can be referred to")
-	assert.Equal(t, http.StatusCreated, res[cond].Status)
-	assert.NotEmpty(t, res[cond].ID)
+		var last fhir.Tx
+		key := last.Add("PUT", "Patient/"+p.ID, p.Resource, fhir.IfMatch(""))
+		cond := last.Add("PUT", "Patient?"+byIdentifier(sys, "l2").Values().Encode(), patientWith(sys, "l2", "Cond"))
+		res, err := conn.Transaction(ctx(t), &last, fhir.ReturnMinimal())
+		require.NoError(t, err)
+		if srv == onReal {
+			// Medplum's entries carry no response.etag and a location
+			// without _history: with return=minimal the version goes untold.
+			assert.Empty(t, res[key].VersionID)
+		} else {
+			assert.NotEmpty(t, res[key].VersionID)
+			assert.NotEqual(t, v2.VersionID, res[key].VersionID, "IfMatch(\"\"): last writer wins, a third version")
+		}
+		assert.Nil(t, res[key].Resource, "return=minimal")
+		assert.Regexp(t, `^urn:uuid:`, cond, "a conditional update can be referred to")
+		assert.Equal(t, http.StatusCreated, res[cond].Status)
+		assert.NotEmpty(t, res[cond].ID)
+	})
 }
 
 func TestTxRefusesMistakesBeforeSending(t *testing.T) {
@@ -223,35 +237,36 @@ func TestTxRefusesMistakesBeforeSending(t *testing.T) {
 }
 
 func TestTransactionSentConcurrently(t *testing.T) {
-	conn, _ := newTxServer(t)
-	sys := testSystem(t)
-	var tx fhir.Tx
-	pat := tx.Create(patientWith(sys, "c", "Concurrent"))
-	obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal, Code: models.CodeableConcept{Text: ptr("pulse")},
-		Subject: &models.Reference{Reference: &pat}})
-	const n = 8
-	ids := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			res, err := conn.Transaction(ctx(t), &tx)
-			if assert.NoError(t, err) {
-				ids[i] = res[pat].ID
-				assert.NotEmpty(t, res[obs].ID)
-			}
-		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for _, id := range ids {
-		assert.False(t, seen[id], "each sending creates its own Patient")
-		seen[id] = true
-	}
+	forEachTxServer(t, func(t *testing.T, conn *fhir.Conn, _ *counter, _ serverKind) {
+		sys := testSystem(t)
+		var tx fhir.Tx
+		pat := tx.Create(patientWith(sys, "c", "Concurrent"))
+		obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal, Code: models.CodeableConcept{Text: ptr("pulse")},
+			Subject: &models.Reference{Reference: &pat}})
+		const n = 8
+		ids := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				res, err := conn.Transaction(ctx(t), &tx)
+				if assert.NoError(t, err) {
+					ids[i] = res[pat].ID
+					assert.NotEmpty(t, res[obs].ID)
+				}
+			})
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for _, id := range ids {
+			assert.False(t, seen[id], "each sending creates its own Patient")
+			seen[id] = true
+		}
 
-	cancelled, cancel := context.WithCancel(ctx(t))
-	cancel()
-	_, err := conn.Transaction(cancelled, &tx)
-	assert.ErrorIs(t, err, context.Canceled)
+		cancelled, cancel := context.WithCancel(ctx(t))
+		cancel()
+		_, err := conn.Transaction(cancelled, &tx)
+		assert.ErrorIs(t, err, context.Canceled)
+	})
 }
 
 func TestTransactionAnswers(t *testing.T) {

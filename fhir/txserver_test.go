@@ -14,26 +14,44 @@ import (
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
 )
 
-// newTxServer returns a connection to the FHIR server that the tests of
-// transactions, history, $everything and Resolve run against, and the
-// counter of the requests sent through it. It is an in-process fhirtest
-// server today, whose clock moves one second a reading so that versions
-// made one after the other have distinct instants, as on a real server.
-// The tests use nothing but the connection and data of their own (a
-// fresh identifier system each), so running them against a real server
-// is a change of this function only: its base URL and client.
+// newTxServer returns a connection to a fhirtest server whose clock moves
+// one second a reading, so that versions made one after the other have
+// distinct instants, and the counter of the requests sent through it. The
+// tests that use it need what the real server does not do (.ci/fhir/NOTES):
+// history with its deletions and methods, _since and _at, of a type or
+// the system; $everything; conditional references in a transaction (or
+// they send nothing at all). The others run on both servers through
+// forEachTxServer. They use nothing but the connection and data of their
+// own (a fresh identifier system each).
 func newTxServer(t *testing.T) (*fhir.Conn, *counter) {
 	t.Helper()
+	srv := fhirtest.NewServer(tickingClock())
+	t.Cleanup(srv.Close)
+	return connTo(t, srv.URL(), srv.Client())
+}
+
+// forEachTxServer runs test against fhirtest (as newTxServer makes it) and
+// the real server (forEachServer), with a connection that counts its
+// requests.
+func forEachTxServer(t *testing.T, test func(t *testing.T, conn *fhir.Conn, sent *counter, srv serverKind)) {
+	t.Helper()
+	forEachServerAt(t, []fhirtest.Option{tickingClock()}, func(t *testing.T, base string, client *http.Client, srv serverKind) {
+		conn, sent := connTo(t, base, client)
+		test(t, conn, sent, srv)
+	})
+}
+
+// tickingClock moves fhirtest's clock one second a reading, so that
+// versions made one after the other have distinct instants.
+func tickingClock() fhirtest.Option {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	srv := fhirtest.NewServer(fhirtest.WithClock(func() time.Time {
+	return fhirtest.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		now = now.Add(time.Second)
 		return now
-	}))
-	t.Cleanup(srv.Close)
-	return connTo(t, srv.URL(), srv.Client())
+	})
 }
 
 // connTo is a connection to baseURL whose requests are counted.

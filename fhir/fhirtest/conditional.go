@@ -1,6 +1,7 @@
 package fhirtest
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,7 +31,7 @@ func ifMatch(r *http.Request, rec *record) error {
 		return nil
 	}
 	if rec == nil || !rec.live() || !tagsMatch(m, rec.current().vid) {
-		return fail(http.StatusPreconditionFailed, "conflict", "version conflict: If-Match %s does not match the current version", m)
+		return fail(http.StatusPreconditionFailed, "processing", "version conflict: If-Match %s does not match the current version", m)
 	}
 	return nil
 }
@@ -62,7 +63,7 @@ func (s *Server) deleteOne(w http.ResponseWriter, r *http.Request, typ, id strin
 		return err
 	}
 	s.remove(typ, id)
-	w.WriteHeader(http.StatusNoContent)
+	outcome(w, http.StatusOK, "informational", "deleted "+typ+"/"+id) // as Medplum and HAPI answer
 	return nil
 }
 
@@ -103,7 +104,7 @@ func (s *Server) conditionalDelete(w http.ResponseWriter, r *http.Request, typ s
 	for _, m := range matches {
 		s.remove(typ, m.id)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	outcome(w, http.StatusOK, "informational", fmt.Sprintf("deleted %d %s", len(matches), typ))
 	return nil
 }
 

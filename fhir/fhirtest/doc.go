@@ -6,15 +6,19 @@
 // versioning (meta.versionId, meta.lastUpdated, ETag W/"n") and If-Match
 // (412 on a mismatch), conditional read (If-None-Match, If-Modified-Since:
 // 304 with no body), If-Match on DELETE and PATCH, conditional update,
-// delete and patch (404 on no match, 412 on several), JSON Patch, delete
-// (then read answers 410), instance/type/system history (_since, _at),
-// search on _id and
-// a few common parameters (Patient family, given, name, birthdate,
+// delete and patch (404 on no match, 412 on several), JSON Patch (400 when
+// it cannot be applied), delete (200 with an OperationOutcome; then read
+// answers 410), instance/type/system history (_since, _at), search on _id
+// and a few common parameters (Patient family, given, name, birthdate,
 // identifier, gender; Observation subject/patient, code, date with
-// prefixes; _count, _offset, _sort) with paged searchset Bundles and "next"
-// links, batch and transaction Bundles, operations registered with
-// [WithOperation], and a CapabilityStatement at metadata. Errors are
-// OperationOutcome resources.
+// prefixes; _count, _offset, _sort, _include and _revinclude on reference
+// parameters) with paged searchset Bundles and "next" links, batch and
+// transaction Bundles, operations registered with [WithOperation], and a
+// CapabilityStatement at metadata. Errors are OperationOutcome resources;
+// a request whose line and headers pass 16 KiB is answered 431, as a
+// server on Node.js answers. The fhir package's tests run against fhirtest
+// and a real FHIR server alike, so that where they meet fhirtest answers
+// as the real one does.
 //
 // A transaction is all or nothing, run in FHIR's order (DELETE, POST,
 // PUT/PATCH, GET): each urn:uuid: full URL of a create or a conditional

@@ -172,7 +172,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, typ string) erro
 			s.written(w, r, http.StatusOK, matches[0])
 			return nil
 		default:
-			return fail(http.StatusPreconditionFailed, "duplicate", "If-None-Exist matches %d resources", len(matches))
+			return fail(http.StatusPreconditionFailed, "multiple-matches", "If-None-Exist matches %d resources", len(matches))
 		}
 	}
 	id, ok := r.Context().Value(assignedID{}).(string)
@@ -228,7 +228,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, typ, id string) e
 	if !rec.live() {
 		return fail(http.StatusGone, "deleted", "%s/%s was deleted", typ, id)
 	}
-	if err := ifMatch(r, rec); err != nil { // before the patch is applied: 412 wins over 422
+	if err := ifMatch(r, rec); err != nil { // before the patch is applied: 412 wins over 400
 		return err
 	}
 	body, err := readBody(r)
@@ -244,7 +244,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, typ, id string) e
 	}
 	m, ok := doc.(map[string]any)
 	if !ok || m["resourceType"] != typ || m["id"] != id {
-		return fail(http.StatusUnprocessableEntity, "invalid", "a patch may not change resourceType or id")
+		return fail(http.StatusBadRequest, "invalid", "a patch may not change resourceType or id")
 	}
 	return s.store(w, r, typ, id, m)
 }

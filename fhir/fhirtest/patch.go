@@ -26,7 +26,7 @@ func applyPatch(doc any, body []byte) (any, error) {
 	for i, op := range ops {
 		var err error
 		if doc, err = applyOp(doc, op); err != nil {
-			return nil, fail(http.StatusUnprocessableEntity, "processing", "patch operation %d (%s %s): %v", i, op.Op, op.Path, err)
+			return nil, fail(http.StatusBadRequest, "invalid", "patch operation %d (%s %s): %v", i, op.Op, op.Path, err)
 		}
 	}
 	return doc, nil

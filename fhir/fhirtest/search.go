@@ -196,11 +196,20 @@ func (s *Server) searchset(w http.ResponseWriter, typ, path string, q url.Values
 	}
 	entries := []any{}
 	if q.Get("_summary") != "count" {
-		for _, rec := range page(recs, offset, count) {
+		matches := page(recs, offset, count)
+		incl, err := s.included(typ, matches, q)
+		if err != nil {
+			return err
+		}
+		for i, rec := range slices.Concat(matches, incl) {
+			mode := "match"
+			if i >= len(matches) {
+				mode = "include"
+			}
 			entries = append(entries, map[string]any{
-				"fullUrl":  s.URL() + "/" + typ + "/" + rec.id,
+				"fullUrl":  s.URL() + "/" + rec.typ + "/" + rec.id,
 				"resource": json.RawMessage(rec.current().body),
-				"search":   map[string]any{"mode": "match"},
+				"search":   map[string]any{"mode": mode},
 			})
 		}
 	}

@@ -2,6 +2,7 @@ package fhirtest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,11 +80,14 @@ func TestProtocolErrors(t *testing.T) {
 		{"id mismatch", "PUT", "/fhir/Patient/a", "application/fhir+json", `{"resourceType":"Patient","id":"b"}`, 400},
 		{"not json", "POST", "/fhir/Patient", "application/fhir+json", `<Patient/>`, 400},
 		{"patch media type", "PATCH", "/fhir/Patient/a", "application/json", `[]`, 415},
-		{"patch id", "PATCH", "/fhir/Patient/a", "application/json-patch+json", `[{"op":"replace","path":"/id","value":"z"}]`, 422},
+		{"patch id", "PATCH", "/fhir/Patient/a", "application/json-patch+json", `[{"op":"replace","path":"/id","value":"z"}]`, 400},
 		{"search form", "POST", "/fhir/Patient/_search", "application/json", `{}`, 415},
 		{"bundle type", "POST", "/fhir", "application/fhir+json", `{"resourceType":"Bundle","type":"collection"}`, 400},
 		{"method", "POST", "/fhir/Patient/a", "application/fhir+json", `{}`, 405},
 		{"vread missing", "GET", "/fhir/Patient/a/_history/9", "", "", 404},
+		{"include not a reference", "GET", "/fhir/Patient?_include=Patient:family", "", "", 400},
+		{"include unknown", "GET", "/fhir/Patient?_include=Patient:shoe", "", "", 400},
+		{"include shape", "GET", "/fhir/Patient?_include=Observation", "", "", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +106,29 @@ func TestProtocolErrors(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Request headers over 16 KiB in all are refused with 431 and no body, as
+// Node's HTTP server (the real server the fhir tests hold fhirtest to)
+// answers; just under passes.
+func TestRequestHeaderLimit(t *testing.T) {
+	srv := fhirtest.NewServer()
+	t.Cleanup(srv.Close)
+	get := func(pad int) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/Patient", nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Pad", strings.Repeat("x", pad))
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+	assert.Equal(t, http.StatusOK, get(15<<10).StatusCode)
+	resp := get(16 << 10)
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Empty(t, b)
+}
 
 func TestFailNext(t *testing.T) {
 	srv := fhirtest.NewServer()

@@ -1,5 +1,6 @@
 // Package suites is the one home of the test suites that need a program
-// this machine may not have — Redis, Chromium, the oidc-provider — : what
+// this machine may not have — Redis, Chromium, the oidc-provider, a real
+// FHIR server — : what
 // each needs, whether it is there, and what runs it.
 //
 // A test of such a suite calls [Suite.Require] first, which skips it with
@@ -101,8 +102,25 @@ var (
 		}}
 )
 
+// FHIR is the fhir tests that run against a real FHIR server as well as
+// fhirtest (fhir/servers_test.go): Medplum's FHIR router on node, which
+// .ci/run starts and names in TOKENWIRE_FHIR_URL.
+var FHIR = &Suite{Name: "fhir against a real FHIR server",
+	Install: "run .ci/run, which starts it with node and sets TOKENWIRE_FHIR_URL and TOKENWIRE_OIDC_DIR, whose tokens it wants; " +
+		"by hand: npm ci in .ci/fhir, then FHIR_OUT=<dir> node .ci/fhir/server.mjs",
+	require: []string{"TOKENWIRE_REQUIRE_FHIR"},
+	missing: func(e Env) string {
+		if e.Getenv("TOKENWIRE_FHIR_URL") != "" {
+			return ""
+		}
+		if !e.has("node") {
+			return "TOKENWIRE_FHIR_URL unset, no node on PATH"
+		}
+		return "TOKENWIRE_FHIR_URL unset: the FHIR server not started"
+	}}
+
 // all is every suite, in the order the summary names them.
-var all = []*Suite{Redis, Sentinel, Cluster, Browser, Interop}
+var all = []*Suite{Redis, Sentinel, Cluster, Browser, Interop, FHIR}
 
 // programs is the check of a suite that needs these programs on PATH.
 func programs(names ...string) func(Env) string {

@@ -24,6 +24,9 @@ func env(vars map[string]string, programs ...string) Env {
 	}
 }
 
+// started is what .ci/run exports of the servers it starts.
+var started = map[string]string{"TOKENWIRE_OIDC_DIR": "/tmp/oidc", "TOKENWIRE_FHIR_URL": "http://127.0.0.1:1/fhir/R4"}
+
 // everything is what .ci/run installs and starts.
 var everything = []string{"redis-server", "redis-sentinel", "redis-cli", "chromium", "chromedriver", "node"}
 
@@ -50,6 +53,9 @@ func TestMissing(t *testing.T) {
 		{"interop started", Interop, env(oidc), ""},
 		{"interop not started", Interop, env(nil, "node"), "TOKENWIRE_OIDC_DIR unset: oidc-provider not started"},
 		{"interop without node", Interop, env(nil), "TOKENWIRE_OIDC_DIR unset, no node on PATH"},
+		{"fhir server started", FHIR, env(map[string]string{"TOKENWIRE_FHIR_URL": "http://127.0.0.1:1/fhir/R4"}), ""},
+		{"fhir server not started", FHIR, env(nil, "node"), "TOKENWIRE_FHIR_URL unset: the FHIR server not started"},
+		{"fhir server without node", FHIR, env(nil), "TOKENWIRE_FHIR_URL unset, no node on PATH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, tc.suite.missing(tc.env))
@@ -72,8 +78,10 @@ func TestSkips(t *testing.T) {
 	}
 	assert.False(t, Interop.skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "required by its own variable")
 	assert.True(t, Redis.skips(env(map[string]string{"TOKENWIRE_REQUIRE_OIDC": "1"})), "which is the interop suite's only")
+	assert.False(t, FHIR.skips(env(map[string]string{"TOKENWIRE_REQUIRE_FHIR": "1"})), "required by its own variable")
+	assert.True(t, Interop.skips(env(map[string]string{"TOKENWIRE_REQUIRE_FHIR": "1"})), "which is the fhir suite's only")
 	for _, s := range all {
-		assert.False(t, s.skips(env(map[string]string{"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, everything...)), s.Name)
+		assert.False(t, s.skips(env(started, everything...)), s.Name)
 	}
 }
 
@@ -83,21 +91,24 @@ func TestSummary(t *testing.T) {
 		env  Env
 		want string
 	}{
-		{"everything", env(map[string]string{"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, everything...), ""},
+		{"everything", env(started, everything...), ""},
 		{"CI: failures, not skips", env(map[string]string{"CI": "true"}), ""},
-		{"only the interop suite", env(nil, everything...),
-			"tokenwire: skipped suites: oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset: oidc-provider not started)" +
+		{"only the suites of servers", env(nil, everything...),
+			"tokenwire: skipped suites: oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset: oidc-provider not started), " +
+				"fhir against a real FHIR server (TOKENWIRE_FHIR_URL unset: the FHIR server not started)" +
 				" — run .ci/run to install and start them"},
 		{"no redis-server, no node", env(nil, "redis-sentinel", "redis-cli", "chromium", "chromedriver"),
 			"tokenwire: skipped suites: cache/redis and the oauthclient fleet tests (no redis-server on PATH), " +
 				"cache/redis Sentinel (no redis-server on PATH), cache/redis Cluster (no redis-server on PATH), " +
-				"oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset, no node on PATH)" +
+				"oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset, no node on PATH), " +
+				"fhir against a real FHIR server (TOKENWIRE_FHIR_URL unset, no node on PATH)" +
 				" — run .ci/run to install and start them"},
 		{"nothing", env(nil),
 			"tokenwire: skipped suites: cache/redis and the oauthclient fleet tests (no redis-server on PATH), " +
 				"cache/redis Sentinel (no redis-server, redis-sentinel on PATH), cache/redis Cluster (no redis-server, redis-cli on PATH), " +
 				"examples/integration browser test (no chromium, chromedriver on PATH), " +
-				"oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset, no node on PATH)" +
+				"oauthclient interop with oidc-provider (TOKENWIRE_OIDC_DIR unset, no node on PATH), " +
+				"fhir against a real FHIR server (TOKENWIRE_FHIR_URL unset, no node on PATH)" +
 				" — run .ci/run to install and start them"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,7 +170,8 @@ func TestSummaryNamesExactlyTheSkippedSuites(t *testing.T) {
 				progs = append(progs, p)
 			}
 		}
-		for _, vars := range []map[string]string{nil, {"CI": "true"}, {"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, {"TOKENWIRE_REQUIRE_OIDC": "1"}} {
+		for _, vars := range []map[string]string{nil, {"CI": "true"}, {"TOKENWIRE_OIDC_DIR": "/tmp/oidc"}, {"TOKENWIRE_REQUIRE_OIDC": "1"},
+			{"TOKENWIRE_FHIR_URL": "http://127.0.0.1:1/fhir/R4"}, {"TOKENWIRE_REQUIRE_FHIR": "1"}} {
 			e := env(vars, progs...)
 			line := Summary(e)
 			someSkipped := false
