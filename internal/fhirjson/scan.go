@@ -2,6 +2,7 @@ package fhirjson
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strings"
 )
 
@@ -23,15 +24,22 @@ func skipSpace(d []byte, i int) int {
 func scanString(d []byte, i int) (end int, esc, high bool) {
 	j := i + 1
 	for {
-		for j+8 <= len(d) && plain8(binary.LittleEndian.Uint64(d[j:])) {
+		// Eight bytes at a time: the lowest flagged byte of special8 is
+		// the first quote, backslash, control or high byte.
+		for j+8 <= len(d) {
+			if m := special8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
 			j += 8
 		}
-		for j < len(d) && plainByte[d[j]] { // at most 8, but for a false alarm
+		for j < len(d) && plainByte[d[j]] {
 			j++
 		}
 		if j >= len(d) {
 			return -1, esc, high
 		}
+	found:
 		c := d[j]
 		switch {
 		case c == '"':
@@ -44,9 +52,8 @@ func scanString(d []byte, i int) (end int, esc, high bool) {
 			continue
 		case c < 0x20:
 			return -1, esc, high
-		case c >= 0x80:
-			high = true
 		}
+		high = true // c >= 0x80
 		j++
 	}
 }
@@ -60,14 +67,19 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// plain8 reports whether none of 8 bytes is a quote, a backslash, a
-// control character or a byte >= 0x80.
-func plain8(x uint64) bool {
+// special8 flags (with 0x80) the quotes, backslashes, control characters
+// and bytes >= 0x80 among 8 bytes; the lowest flag is exact, those above
+// it may be false alarms.
+func special8(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (ones * '"')
 	b := x ^ (ones * '\\')
-	return (x|((q-ones)&^q)|((b-ones)&^b)|((x-ones*0x20)&^x))&highs == 0
+	return (x | ((q - ones) &^ q) | ((b - ones) &^ b) | ((x - ones*0x20) &^ x)) & highs
 }
+
+// plain8 reports whether none of 8 bytes is a quote, a backslash, a
+// control character or a byte >= 0x80.
+func plain8(x uint64) bool { return special8(x) == 0 }
 
 // escape checks the escape at d[j] == '\\' and returns the index after it.
 func escape(d []byte, j int) int {
@@ -148,6 +160,157 @@ const maxDepth = 10000
 // recursion; depth is the nesting it starts at. count, when not nil, is
 // told the length of every array.
 func skipValue(d []byte, i, depth int, count func(n int) bool) int {
+	if count == nil && depth+fastLevels < maxDepth {
+		if end, ok := skipFast(d, i); ok {
+			return end
+		}
+	}
+	return skipCounted(d, i, depth, count)
+}
+
+// fastLevels is the nesting skipFast follows; deeper input goes to
+// skipCounted.
+const fastLevels = 64 * 32
+
+// skipFast is skipValue for the common case: no array bound, at most
+// fastLevels of nesting (else ok is false). The kinds of the open
+// containers are a bit stack, 1 for an object.
+func skipFast(d []byte, i int) (end int, ok bool) {
+	var stack [fastLevels / 64]uint64
+	n := 0 // open containers
+	for {
+		// a value
+		i = skipSpace(d, i)
+		if i >= len(d) {
+			return -1, true
+		}
+		switch c := d[i]; c {
+		case '"':
+			if i = skipString(d, i); i < 0 {
+				return -1, true
+			}
+		case '{', '[':
+			if n == fastLevels {
+				return 0, false
+			}
+			i = skipSpace(d, i+1)
+			if i < len(d) && d[i] == c+2 { // {} or []
+				i++
+				break
+			}
+			if c == '[' {
+				stack[n>>6] &^= 1 << (n & 63)
+				n++
+				continue
+			}
+			stack[n>>6] |= 1 << (n & 63)
+			n++
+			if i = objectKeyFast(d, i); i < 0 {
+				return -1, true
+			}
+			continue
+		case 't':
+			i = scanLiteral(d, i, "true")
+		case 'f':
+			i = scanLiteral(d, i, "false")
+		case 'n':
+			i = scanLiteral(d, i, "null")
+		default:
+			if i, _ = scanNumber(d, i); i < 0 {
+				return -1, true
+			}
+		}
+		if i < 0 {
+			return -1, true
+		}
+		// after a value: close containers, or a comma and the next one
+		for {
+			if n == 0 {
+				return i, true
+			}
+			i = skipSpace(d, i)
+			if i >= len(d) {
+				return -1, true
+			}
+			obj := stack[(n-1)>>6]&(1<<((n-1)&63)) != 0
+			c := d[i]
+			if c == ',' {
+				i++
+				if obj {
+					if i = objectKeyFast(d, skipSpace(d, i)); i < 0 {
+						return -1, true
+					}
+				}
+				break
+			}
+			if obj && c == '}' || !obj && c == ']' {
+				n--
+				i++
+				continue
+			}
+			return -1, true
+		}
+	}
+}
+
+// skipString scans the string at d[i] == '"' and returns the index after
+// it, or -1; unlike scanString it does not look at bytes >= 0x80.
+func skipString(d []byte, i int) int {
+	j := i + 1
+	for {
+		for j+8 <= len(d) {
+			if m := quote8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+			j += 8
+		}
+		for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+			j++
+		}
+		if j >= len(d) {
+			return -1
+		}
+	found:
+		switch d[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			if j = escape(d, j); j < 0 {
+				return -1
+			}
+		default:
+			return -1 // a control character
+		}
+	}
+}
+
+// quote8 flags (with 0x80) the quotes, backslashes and control characters
+// among 8 bytes; the lowest flag is exact.
+func quote8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	b := x ^ (ones * '\\')
+	return (((q - ones) &^ q) | ((b - ones) &^ b) | ((x - ones*0x20) &^ x)) & highs
+}
+
+// objectKeyFast is objectKey with skipString.
+func objectKeyFast(d []byte, i int) int {
+	if i >= len(d) || d[i] != '"' {
+		return -1
+	}
+	if i = skipString(d, i); i < 0 {
+		return -1
+	}
+	i = skipSpace(d, i)
+	if i >= len(d) || d[i] != ':' {
+		return -1
+	}
+	return i + 1
+}
+
+// skipCounted is skipValue with array bounds and any nesting.
+func skipCounted(d []byte, i, depth int, count func(n int) bool) int {
 	var stackBuf [64]byte // '{' or '['
 	var lensBuf [64]int
 	stack, lens := stackBuf[:0], lensBuf[:0]
