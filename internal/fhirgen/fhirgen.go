@@ -89,7 +89,7 @@ func (g *gen) entry() {
 	g.raw(`}}`)
 }
 
-func (g *gen) raw(s string)  { g.w.WriteString(s) }
+func (g *gen) raw(s string)   { g.w.WriteString(s) }
 func (g *gen) p(pct int) bool { return g.rng.IntN(100) < pct }
 
 func (g *gen) pick(s ...string) string { return s[g.rng.IntN(len(s))] }
