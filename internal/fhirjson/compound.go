@@ -303,15 +303,18 @@ func (d *decoder) array(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 
 var zeroBase byte
 
-// lookup finds the field named key, trying the few fields declared after
-// the previous member first.
+// lookup finds the field named key: the one declared after the previous
+// member first (FHIR JSON follows the declaration order), then by hash.
 func (p *plan) lookup(key []byte, next int) *field {
-	for k := next; k < len(p.order) && k < next+8; k++ {
-		if p.order[k].name == string(key) {
-			return p.order[k]
+	if next < len(p.order) && p.order[next].name == string(key) {
+		return p.order[next]
+	}
+	for h := hashName(key) & p.mask; ; h = (h + 1) & p.mask {
+		f := p.table[h]
+		if f == nil || f.name == string(key) {
+			return f
 		}
 	}
-	return p.fields[string(key)]
 }
 
 // grow doubles the capacity of the slice h (of plan p), moving what it holds.
@@ -320,7 +323,12 @@ func (d *decoder) grow(p *plan, h *sliceHeader) error {
 	if err := d.spend(uintptr(n) * p.elem.typ.Size()); err != nil {
 		return err
 	}
-	data := reflect.New(p.arrayOf(n)).UnsafePointer()
+	var data unsafe.Pointer
+	if n == 1 {
+		data = reflect.New(p.elem.typ).UnsafePointer() // most arrays hold one element; *elem is a type the binary has
+	} else {
+		data = reflect.New(p.arrayOf(n)).UnsafePointer()
+	}
 	if h.len > 0 {
 		dst := reflect.NewAt(p.typ, unsafe.Pointer(&sliceHeader{data: data, len: h.len, cap: n})).Elem()
 		src := reflect.NewAt(p.typ, unsafe.Pointer(h)).Elem()
