@@ -38,7 +38,7 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 		if i >= len(d.data) || d.data[i] != '"' {
 			return 0, errFallback
 		}
-		end, esc, high := scanString(d.data, i)
+		end, esc, high := scanKey(d.data, i)
 		if end < 0 || esc && !d.measure {
 			return 0, errFallback
 		}

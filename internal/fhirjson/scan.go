@@ -13,7 +13,7 @@ import (
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 func skipSpace(d []byte, i int) int {
-	for i < len(d) && isSpace(d[i]) {
+	for i < len(d) && d[i] <= ' ' && isSpace(d[i]) { // one comparison for what is not space
 		i++
 	}
 	return i
@@ -56,6 +56,20 @@ func scanString(d []byte, i int) (end int, esc, high bool) {
 		high = true // c >= 0x80
 		j++
 	}
+}
+
+// scanKey is scanString for a member name, most often a few ASCII
+// letters: the first eight bytes tell.
+func scanKey(d []byte, i int) (end int, esc, high bool) {
+	j := i + 1
+	if j+8 <= len(d) {
+		if m := special8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+			if j += bits.TrailingZeros64(m) >> 3; d[j] == '"' {
+				return j + 1, false, false
+			}
+		}
+	}
+	return scanString(d, i)
 }
 
 // plainByte marks the bytes a string holds as they are: not a quote, a

@@ -3,6 +3,7 @@ package fhirjson
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
@@ -48,7 +49,12 @@ func unquote(s []byte) string {
 	b := make([]byte, 0, len(s)+utf8.UTFMax)
 	for r := 0; r < len(s); {
 		start := r
-		for r+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[r:])) {
+		for r+8 <= len(s) {
+			m := special8(binary.LittleEndian.Uint64(s[r:]))
+			if m != 0 {
+				r += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			r += 8
 		}
 		for r < len(s) && s[r] != '\\' && s[r] < utf8.RuneSelf {
@@ -65,7 +71,11 @@ func unquote(s []byte) string {
 			continue
 		}
 		rr, size := utf8.DecodeRune(s[r:])
-		b = utf8.AppendRune(b, rr)
+		if rr == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[r:r+size]...)
+		}
 		r += size
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
