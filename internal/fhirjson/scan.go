@@ -188,22 +188,59 @@ const fastLevels = 64 * 32
 
 // skipFast is skipValue for the common case: no array bound, at most
 // fastLevels of nesting (else ok is false). The kinds of the open
-// containers are a bit stack, 1 for an object.
+// containers are a bit stack, 1 for an object; key tells that a member
+// name comes next. Strings are scanned here, not in a call: they are
+// most of what is skipped.
 func skipFast(d []byte, i int) (end int, ok bool) {
 	var stack [fastLevels / 64]uint64
 	n := 0 // open containers
+	key := false
 	for {
-		// a value
 		i = skipSpace(d, i)
 		if i >= len(d) {
 			return -1, true
 		}
-		switch c := d[i]; c {
-		case '"':
-			if i = skipString(d, i); i < 0 {
-				return -1, true
+		c := d[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for {
+				for j+8 <= len(d) {
+					if m := quote8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+						j += bits.TrailingZeros64(m) >> 3
+						goto special
+					}
+					j += 8
+				}
+				for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+					j++
+				}
+				if j >= len(d) {
+					return -1, true
+				}
+			special:
+				if d[j] == '"' {
+					break
+				}
+				if d[j] != '\\' {
+					return -1, true // a control character
+				}
+				if j = escape(d, j); j < 0 {
+					return -1, true
+				}
 			}
-		case '{', '[':
+			i = j + 1
+			if key {
+				i = skipSpace(d, i)
+				if i >= len(d) || d[i] != ':' {
+					return -1, true
+				}
+				i, key = i+1, false
+				continue
+			}
+		case key:
+			return -1, true
+		case c == '{' || c == '[':
 			if n == fastLevels {
 				return 0, false
 			}
@@ -214,25 +251,20 @@ func skipFast(d []byte, i int) (end int, ok bool) {
 			}
 			if c == '[' {
 				stack[n>>6] &^= 1 << (n & 63)
-				n++
-				continue
+			} else {
+				stack[n>>6] |= 1 << (n & 63)
+				key = true
 			}
-			stack[n>>6] |= 1 << (n & 63)
 			n++
-			if i = objectKeyFast(d, i); i < 0 {
-				return -1, true
-			}
 			continue
-		case 't':
+		case c == 't':
 			i = scanLiteral(d, i, "true")
-		case 'f':
+		case c == 'f':
 			i = scanLiteral(d, i, "false")
-		case 'n':
+		case c == 'n':
 			i = scanLiteral(d, i, "null")
 		default:
-			if i, _ = scanNumber(d, i); i < 0 {
-				return -1, true
-			}
+			i, _ = scanNumber(d, i)
 		}
 		if i < 0 {
 			return -1, true
@@ -249,12 +281,7 @@ func skipFast(d []byte, i int) (end int, ok bool) {
 			obj := stack[(n-1)>>6]&(1<<((n-1)&63)) != 0
 			c := d[i]
 			if c == ',' {
-				i++
-				if obj {
-					if i = objectKeyFast(d, skipSpace(d, i)); i < 0 {
-						return -1, true
-					}
-				}
+				i, key = i+1, obj
 				break
 			}
 			if obj && c == '}' || !obj && c == ']' {
@@ -267,38 +294,6 @@ func skipFast(d []byte, i int) (end int, ok bool) {
 	}
 }
 
-// skipString scans the string at d[i] == '"' and returns the index after
-// it, or -1; unlike scanString it does not look at bytes >= 0x80.
-func skipString(d []byte, i int) int {
-	j := i + 1
-	for {
-		for j+8 <= len(d) {
-			if m := quote8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				goto found
-			}
-			j += 8
-		}
-		for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
-			j++
-		}
-		if j >= len(d) {
-			return -1
-		}
-	found:
-		switch d[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			if j = escape(d, j); j < 0 {
-				return -1
-			}
-		default:
-			return -1 // a control character
-		}
-	}
-}
-
 // quote8 flags (with 0x80) the quotes, backslashes and control characters
 // among 8 bytes; the lowest flag is exact.
 func quote8(x uint64) uint64 {
@@ -306,21 +301,6 @@ func quote8(x uint64) uint64 {
 	q := x ^ (ones * '"')
 	b := x ^ (ones * '\\')
 	return (((q - ones) &^ q) | ((b - ones) &^ b) | ((x - ones*0x20) &^ x)) & highs
-}
-
-// objectKeyFast is objectKey with skipString.
-func objectKeyFast(d []byte, i int) int {
-	if i >= len(d) || d[i] != '"' {
-		return -1
-	}
-	if i = skipString(d, i); i < 0 {
-		return -1
-	}
-	i = skipSpace(d, i)
-	if i >= len(d) || d[i] != ':' {
-		return -1
-	}
-	return i + 1
 }
 
 // skipCounted is skipValue with array bounds and any nesting.
