@@ -98,7 +98,9 @@ func (d *decoder) resourceType(i int) (int, error) {
 	}
 	if d.depth == 1 {
 		d.rt, d.rtOK = "", false
-		if s, ok := plainString(d.data[i:end]); ok {
+		if tok := d.data[i:end]; len(tok) == len(d.name)+2 && tok[0] == '"' && string(tok[1:len(tok)-1]) == d.name {
+			d.rt, d.rtOK = d.name, true // the type decoded into: no copy
+		} else if s, ok := plainString(tok); ok {
 			d.rt, d.rtOK = s, true
 		}
 	}
@@ -261,12 +263,13 @@ func (d *decoder) array(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 		return i + 1, nil
 	}
 	size := p.elem.typ.Size()
+	var cur reflect.Value
 	for k := 0; ; k++ {
 		if k == d.opts.MaxArray && k > 0 {
 			return 0, d.tooLongOr()
 		}
 		if k == h.cap {
-			if err := d.grow(p, h); err != nil {
+			if err := d.grow(p, h, &cur); err != nil {
 				return 0, err
 			}
 		}
@@ -317,23 +320,27 @@ func (p *plan) lookup(key []byte, next int) *field {
 	}
 }
 
-// grow doubles the capacity of the slice h (of plan p), moving what it holds.
-func (d *decoder) grow(p *plan, h *sliceHeader) error {
+// grow doubles the capacity of the slice h (of plan p), moving what it
+// holds; cur is its backing array so far (a *elem or a *[n]elem), through
+// which the move is a typed copy without looking types up.
+func (d *decoder) grow(p *plan, h *sliceHeader, cur *reflect.Value) error {
 	n := max(2*h.cap, 1)
 	if err := d.spend(uintptr(n) * p.elem.typ.Size()); err != nil {
 		return err
 	}
-	var data unsafe.Pointer
+	var next reflect.Value
 	if n == 1 {
-		data = reflect.New(p.elem.typ).UnsafePointer() // most arrays hold one element; *elem is a type the binary has
+		next = reflect.New(p.elem.typ) // most arrays hold one element; *elem is a type the binary has
 	} else {
-		data = reflect.New(p.arrayOf(n)).UnsafePointer()
+		next = reflect.New(p.arrayOf(n))
 	}
-	if h.len > 0 {
-		dst := reflect.NewAt(p.typ, unsafe.Pointer(&sliceHeader{data: data, len: h.len, cap: n})).Elem()
-		src := reflect.NewAt(p.typ, unsafe.Pointer(h)).Elem()
-		reflect.Copy(dst, src)
+	switch {
+	case h.len == 1:
+		next.Elem().Index(0).Set(cur.Elem())
+	case h.len > 1:
+		reflect.Copy(next.Elem(), cur.Elem())
 	}
-	h.data, h.cap = data, n
+	*cur = next
+	h.data, h.cap = next.UnsafePointer(), n
 	return nil
 }

@@ -174,6 +174,10 @@ const maxDepth = 10000
 // recursion; depth is the nesting it starts at. count, when not nil, is
 // told the length of every array.
 func skipValue(d []byte, i, depth int, count func(n int) bool) int {
+	if i < len(d) && d[i] == '"' { // most skipped values are strings
+		end, _, _ := scanString(d, i)
+		return end
+	}
 	if count == nil && depth+fastLevels < maxDepth {
 		if end, ok := skipFast(d, i); ok {
 			return end

@@ -65,9 +65,16 @@ func unquote(s []byte) string {
 			break
 		}
 		if s[r] == '\\' {
-			var n int
-			b, n = unescape(b, s[r:])
-			r += n
+			switch c := s[r+1]; c {
+			case '"', '\\', '/': // most escapes in narratives
+				b, r = append(b, c), r+2
+			case 'n':
+				b, r = append(b, '\n'), r+2
+			default:
+				var n int
+				b, n = unescape(b, s[r:])
+				r += n
+			}
 			continue
 		}
 		rr, size := utf8.DecodeRune(s[r:])
