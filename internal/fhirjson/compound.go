@@ -309,12 +309,12 @@ var zeroBase byte
 // lookup finds the field named key: the one declared after the previous
 // member first (FHIR JSON follows the declaration order), then by hash.
 func (p *plan) lookup(key []byte, next int) *field {
-	if next < len(p.order) && p.order[next].name == string(key) {
+	if next < len(p.order) && p.order[next].is(key) {
 		return p.order[next]
 	}
 	for h := hashName(key) & p.mask; ; h = (h + 1) & p.mask {
 		f := p.table[h]
-		if f == nil || f.name == string(key) {
+		if f == nil || f.is(key) {
 			return f
 		}
 	}

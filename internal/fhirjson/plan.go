@@ -50,9 +50,28 @@ type plan struct {
 
 type field struct {
 	name string
+	head uint64 // the first 8 bytes of name, little-endian, zero-padded
 	off  uintptr
 	idx  int
 	plan *plan
+}
+
+// is reports whether key is the field's name. key is a slice of the
+// input, which goes on past it (at least its closing quote): its first
+// eight bytes are compared as one word when there are eight to read.
+func (f *field) is(key []byte) bool {
+	n := len(key)
+	if n != len(f.name) {
+		return false
+	}
+	if cap(key) < 8 {
+		return string(key) == f.name
+	}
+	w := binary.LittleEndian.Uint64(key[:8])
+	if n < 8 {
+		return w&(1<<(8*n)-1) == f.head
+	}
+	return w == f.head && string(key[8:]) == f.name[8:]
 }
 
 var (
@@ -165,7 +184,9 @@ func buildStruct(p *plan, t reflect.Type, building map[reflect.Type]*plan) bool 
 		if !plainName(name) || p.fields[name] != nil {
 			return false
 		}
-		f := &field{name: name, off: sf.Offset, idx: p.nfields, plan: build(sf.Type, building)}
+		var head [8]byte
+		copy(head[:], name)
+		f := &field{name: name, head: binary.LittleEndian.Uint64(head[:]), off: sf.Offset, idx: p.nfields, plan: build(sf.Type, building)}
 		p.nfields++
 		p.fields[name] = f
 		p.order = append(p.order, f)
