@@ -38,7 +38,7 @@ func (d *decoder) object(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 		if i >= len(d.data) || d.data[i] != '"' {
 			return 0, errFallback
 		}
-		end, esc, high := scanString(d.data, i)
+		end, esc, high := scanKey(d.data, i)
 		if end < 0 || esc && !d.measure {
 			return 0, errFallback
 		}
@@ -98,7 +98,9 @@ func (d *decoder) resourceType(i int) (int, error) {
 	}
 	if d.depth == 1 {
 		d.rt, d.rtOK = "", false
-		if s, ok := plainString(d.data[i:end]); ok {
+		if tok := d.data[i:end]; len(tok) == len(d.name)+2 && tok[0] == '"' && string(tok[1:len(tok)-1]) == d.name {
+			d.rt, d.rtOK = d.name, true // the type decoded into: no copy
+		} else if s, ok := plainString(tok); ok {
 			d.rt, d.rtOK = s, true
 		}
 	}
@@ -261,12 +263,13 @@ func (d *decoder) array(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 		return i + 1, nil
 	}
 	size := p.elem.typ.Size()
+	var cur reflect.Value
 	for k := 0; ; k++ {
 		if k == d.opts.MaxArray && k > 0 {
 			return 0, d.tooLongOr()
 		}
 		if k == h.cap {
-			if err := d.grow(p, h); err != nil {
+			if err := d.grow(p, h, &cur); err != nil {
 				return 0, err
 			}
 		}
@@ -303,29 +306,41 @@ func (d *decoder) array(p *plan, ptr unsafe.Pointer, i int) (int, error) {
 
 var zeroBase byte
 
-// lookup finds the field named key, trying the few fields declared after
-// the previous member first.
+// lookup finds the field named key: the one declared after the previous
+// member first (FHIR JSON follows the declaration order), then by hash.
 func (p *plan) lookup(key []byte, next int) *field {
-	for k := next; k < len(p.order) && k < next+8; k++ {
-		if p.order[k].name == string(key) {
-			return p.order[k]
+	if next < len(p.order) && p.order[next].is(key) {
+		return p.order[next]
+	}
+	for h := hashName(key) & p.mask; ; h = (h + 1) & p.mask {
+		f := p.table[h]
+		if f == nil || f.is(key) {
+			return f
 		}
 	}
-	return p.fields[string(key)]
 }
 
-// grow doubles the capacity of the slice h (of plan p), moving what it holds.
-func (d *decoder) grow(p *plan, h *sliceHeader) error {
+// grow doubles the capacity of the slice h (of plan p), moving what it
+// holds; cur is its backing array so far (a *elem or a *[n]elem), through
+// which the move is a typed copy without looking types up.
+func (d *decoder) grow(p *plan, h *sliceHeader, cur *reflect.Value) error {
 	n := max(2*h.cap, 1)
 	if err := d.spend(uintptr(n) * p.elem.typ.Size()); err != nil {
 		return err
 	}
-	data := reflect.New(p.arrayOf(n)).UnsafePointer()
-	if h.len > 0 {
-		dst := reflect.NewAt(p.typ, unsafe.Pointer(&sliceHeader{data: data, len: h.len, cap: n})).Elem()
-		src := reflect.NewAt(p.typ, unsafe.Pointer(h)).Elem()
-		reflect.Copy(dst, src)
+	var next reflect.Value
+	if n == 1 {
+		next = reflect.New(p.elem.typ) // most arrays hold one element; *elem is a type the binary has
+	} else {
+		next = reflect.New(p.arrayOf(n))
 	}
-	h.data, h.cap = data, n
+	switch {
+	case h.len == 1:
+		next.Elem().Index(0).Set(cur.Elem())
+	case h.len > 1:
+		reflect.Copy(next.Elem(), cur.Elem())
+	}
+	*cur = next
+	h.data, h.cap = next.UnsafePointer(), n
 	return nil
 }

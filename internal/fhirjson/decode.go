@@ -122,6 +122,7 @@ type decoder struct {
 	spent   int64         // bytes allocated, against Options.MaxAlloc
 	measure bool          // only measure: go on past what would fall back
 	rt      string        // the top-level resourceType, when rtOK
+	name    string        // the name of the type decoded into
 	rtOK    bool
 	strs    []string // slabs for *string, *bool, *int fields
 	bools   []bool
@@ -137,6 +138,7 @@ type frame struct {
 }
 
 func (d *decoder) top(p *plan, ptr unsafe.Pointer) error {
+	d.name = p.typ.Name()
 	if !d.opts.Owned {
 		d.data = append([]byte(nil), d.data...)
 	}

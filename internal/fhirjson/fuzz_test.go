@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/internal/fhirgen"
 )
 
 // FuzzDecodeAsEncodingJSON holds the fast path to encoding/json's value
@@ -24,6 +26,7 @@ func FuzzDecodeAsEncodingJSON(f *testing.F) {
 		`{"valueQuantity":{"value":1.5e3,"comparator":"<"}}`, `{"id":"a","ID":"b"}`} {
 		f.Add([]byte(s))
 	}
+	f.Add(fhirgen.Searchset(4, 8<<10)) // a small mixed searchset, as the benchmark decodes
 	types := []reflect.Type{reflect.TypeFor[models.Patient](), reflect.TypeFor[models.Observation](), reflect.TypeFor[models.Bundle]()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range types {

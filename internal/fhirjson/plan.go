@@ -1,7 +1,9 @@
 package fhirjson
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strings"
 	"sync"
@@ -33,6 +35,8 @@ type plan struct {
 
 	// kStruct
 	fields  map[string]*field
+	table   []*field // open addressing by hashName, at most half full
+	mask    uint64
 	order   []*field          // in declaration order, which FHIR JSON follows
 	folded  map[string]*field // by ASCII-lower-cased name, to detect case-folded matches
 	nfields int
@@ -46,9 +50,28 @@ type plan struct {
 
 type field struct {
 	name string
+	head uint64 // the first 8 bytes of name, little-endian, zero-padded
 	off  uintptr
 	idx  int
 	plan *plan
+}
+
+// is reports whether key is the field's name. key is a slice of the
+// input, which goes on past it (at least its closing quote): its first
+// eight bytes are compared as one word when there are eight to read.
+func (f *field) is(key []byte) bool {
+	n := len(key)
+	if n != len(f.name) {
+		return false
+	}
+	if cap(key) < 8 {
+		return string(key) == f.name
+	}
+	w := binary.LittleEndian.Uint64(key[:8])
+	if n < 8 {
+		return w&(1<<(8*n)-1) == f.head
+	}
+	return w == f.head && string(key[8:]) == f.name[8:]
 }
 
 var (
@@ -161,7 +184,9 @@ func buildStruct(p *plan, t reflect.Type, building map[reflect.Type]*plan) bool 
 		if !plainName(name) || p.fields[name] != nil {
 			return false
 		}
-		f := &field{name: name, off: sf.Offset, idx: p.nfields, plan: build(sf.Type, building)}
+		var head [8]byte
+		copy(head[:], name)
+		f := &field{name: name, head: binary.LittleEndian.Uint64(head[:]), off: sf.Offset, idx: p.nfields, plan: build(sf.Type, building)}
 		p.nfields++
 		p.fields[name] = f
 		p.order = append(p.order, f)
@@ -170,7 +195,36 @@ func buildStruct(p *plan, t reflect.Type, building map[reflect.Type]*plan) bool 
 		}
 		p.maxName = max(p.maxName, len(name))
 	}
+	size := 4
+	for size < 2*len(p.order) {
+		size *= 2
+	}
+	p.table, p.mask = make([]*field, size), uint64(size-1)
+	for _, f := range p.order {
+		h := hashName([]byte(f.name)) & p.mask
+		for p.table[h] != nil {
+			h = (h + 1) & p.mask
+		}
+		p.table[h] = f
+	}
 	return true
+}
+
+// hashName hashes a member name from its length and its first and last
+// bytes (all of them up to 16).
+func hashName(k []byte) uint64 {
+	n := len(k)
+	var a, b uint64
+	switch {
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:]))
+	case n > 0:
+		a, b = uint64(k[0])|uint64(k[n/2])<<8, uint64(k[n-1])
+	}
+	h := (a ^ bits.RotateLeft64(b, 31) ^ uint64(n)) * 0x9E3779B97F4A7C15
+	return h >> 40
 }
 
 // plainName accepts ASCII letters, digits and _ only, so that case folding

@@ -2,6 +2,7 @@ package fhirjson
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strings"
 )
 
@@ -12,7 +13,7 @@ import (
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 func skipSpace(d []byte, i int) int {
-	for i < len(d) && isSpace(d[i]) {
+	for i < len(d) && d[i] <= ' ' && isSpace(d[i]) { // one comparison for what is not space
 		i++
 	}
 	return i
@@ -23,15 +24,22 @@ func skipSpace(d []byte, i int) int {
 func scanString(d []byte, i int) (end int, esc, high bool) {
 	j := i + 1
 	for {
-		for j+8 <= len(d) && plain8(binary.LittleEndian.Uint64(d[j:])) {
+		// Eight bytes at a time: the lowest flagged byte of special8 is
+		// the first quote, backslash, control or high byte.
+		for j+8 <= len(d) {
+			if m := special8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
 			j += 8
 		}
-		for j < len(d) && plainByte[d[j]] { // at most 8, but for a false alarm
+		for j < len(d) && plainByte[d[j]] {
 			j++
 		}
 		if j >= len(d) {
 			return -1, esc, high
 		}
+	found:
 		c := d[j]
 		switch {
 		case c == '"':
@@ -44,11 +52,24 @@ func scanString(d []byte, i int) (end int, esc, high bool) {
 			continue
 		case c < 0x20:
 			return -1, esc, high
-		case c >= 0x80:
-			high = true
 		}
+		high = true // c >= 0x80
 		j++
 	}
+}
+
+// scanKey is scanString for a member name, most often a few ASCII
+// letters: the first eight bytes tell.
+func scanKey(d []byte, i int) (end int, esc, high bool) {
+	j := i + 1
+	if j+8 <= len(d) {
+		if m := special8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+			if j += bits.TrailingZeros64(m) >> 3; d[j] == '"' {
+				return j + 1, false, false
+			}
+		}
+	}
+	return scanString(d, i)
 }
 
 // plainByte marks the bytes a string holds as they are: not a quote, a
@@ -60,14 +81,19 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// plain8 reports whether none of 8 bytes is a quote, a backslash, a
-// control character or a byte >= 0x80.
-func plain8(x uint64) bool {
+// special8 flags (with 0x80) the quotes, backslashes, control characters
+// and bytes >= 0x80 among 8 bytes; the lowest flag is exact, those above
+// it may be false alarms.
+func special8(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (ones * '"')
 	b := x ^ (ones * '\\')
-	return (x|((q-ones)&^q)|((b-ones)&^b)|((x-ones*0x20)&^x))&highs == 0
+	return (x | ((q - ones) &^ q) | ((b - ones) &^ b) | ((x - ones*0x20) &^ x)) & highs
 }
+
+// plain8 reports whether none of 8 bytes is a quote, a backslash, a
+// control character or a byte >= 0x80.
+func plain8(x uint64) bool { return special8(x) == 0 }
 
 // escape checks the escape at d[j] == '\\' and returns the index after it.
 func escape(d []byte, j int) int {
@@ -148,6 +174,141 @@ const maxDepth = 10000
 // recursion; depth is the nesting it starts at. count, when not nil, is
 // told the length of every array.
 func skipValue(d []byte, i, depth int, count func(n int) bool) int {
+	if i < len(d) && d[i] == '"' { // most skipped values are strings
+		end, _, _ := scanString(d, i)
+		return end
+	}
+	if count == nil && depth+fastLevels < maxDepth {
+		if end, ok := skipFast(d, i); ok {
+			return end
+		}
+	}
+	return skipCounted(d, i, depth, count)
+}
+
+// fastLevels is the nesting skipFast follows; deeper input goes to
+// skipCounted.
+const fastLevels = 64 * 32
+
+// skipFast is skipValue for the common case: no array bound, at most
+// fastLevels of nesting (else ok is false). The kinds of the open
+// containers are a bit stack, 1 for an object; key tells that a member
+// name comes next. Strings are scanned here, not in a call: they are
+// most of what is skipped.
+func skipFast(d []byte, i int) (end int, ok bool) {
+	var stack [fastLevels / 64]uint64
+	n := 0 // open containers
+	key := false
+	for {
+		i = skipSpace(d, i)
+		if i >= len(d) {
+			return -1, true
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for {
+				for j+8 <= len(d) {
+					if m := quote8(binary.LittleEndian.Uint64(d[j:])); m != 0 {
+						j += bits.TrailingZeros64(m) >> 3
+						goto special
+					}
+					j += 8
+				}
+				for j < len(d) && d[j] != '"' && d[j] != '\\' && d[j] >= 0x20 {
+					j++
+				}
+				if j >= len(d) {
+					return -1, true
+				}
+			special:
+				if d[j] == '"' {
+					break
+				}
+				if d[j] != '\\' {
+					return -1, true // a control character
+				}
+				if j = escape(d, j); j < 0 {
+					return -1, true
+				}
+			}
+			i = j + 1
+			if key {
+				i = skipSpace(d, i)
+				if i >= len(d) || d[i] != ':' {
+					return -1, true
+				}
+				i, key = i+1, false
+				continue
+			}
+		case key:
+			return -1, true
+		case c == '{' || c == '[':
+			if n == fastLevels {
+				return 0, false
+			}
+			i = skipSpace(d, i+1)
+			if i < len(d) && d[i] == c+2 { // {} or []
+				i++
+				break
+			}
+			if c == '[' {
+				stack[n>>6] &^= 1 << (n & 63)
+			} else {
+				stack[n>>6] |= 1 << (n & 63)
+				key = true
+			}
+			n++
+			continue
+		case c == 't':
+			i = scanLiteral(d, i, "true")
+		case c == 'f':
+			i = scanLiteral(d, i, "false")
+		case c == 'n':
+			i = scanLiteral(d, i, "null")
+		default:
+			i, _ = scanNumber(d, i)
+		}
+		if i < 0 {
+			return -1, true
+		}
+		// after a value: close containers, or a comma and the next one
+		for {
+			if n == 0 {
+				return i, true
+			}
+			i = skipSpace(d, i)
+			if i >= len(d) {
+				return -1, true
+			}
+			obj := stack[(n-1)>>6]&(1<<((n-1)&63)) != 0
+			c := d[i]
+			if c == ',' {
+				i, key = i+1, obj
+				break
+			}
+			if obj && c == '}' || !obj && c == ']' {
+				n--
+				i++
+				continue
+			}
+			return -1, true
+		}
+	}
+}
+
+// quote8 flags (with 0x80) the quotes, backslashes and control characters
+// among 8 bytes; the lowest flag is exact.
+func quote8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	b := x ^ (ones * '\\')
+	return (((q - ones) &^ q) | ((b - ones) &^ b) | ((x - ones*0x20) &^ x)) & highs
+}
+
+// skipCounted is skipValue with array bounds and any nesting.
+func skipCounted(d []byte, i, depth int, count func(n int) bool) int {
 	var stackBuf [64]byte // '{' or '['
 	var lensBuf [64]int
 	stack, lens := stackBuf[:0], lensBuf[:0]

@@ -3,6 +3,7 @@ package fhirjson
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
@@ -48,7 +49,12 @@ func unquote(s []byte) string {
 	b := make([]byte, 0, len(s)+utf8.UTFMax)
 	for r := 0; r < len(s); {
 		start := r
-		for r+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[r:])) {
+		for r+8 <= len(s) {
+			m := special8(binary.LittleEndian.Uint64(s[r:]))
+			if m != 0 {
+				r += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			r += 8
 		}
 		for r < len(s) && s[r] != '\\' && s[r] < utf8.RuneSelf {
@@ -59,13 +65,24 @@ func unquote(s []byte) string {
 			break
 		}
 		if s[r] == '\\' {
-			var n int
-			b, n = unescape(b, s[r:])
-			r += n
+			switch c := s[r+1]; c {
+			case '"', '\\', '/': // most escapes in narratives
+				b, r = append(b, c), r+2
+			case 'n':
+				b, r = append(b, '\n'), r+2
+			default:
+				var n int
+				b, n = unescape(b, s[r:])
+				r += n
+			}
 			continue
 		}
 		rr, size := utf8.DecodeRune(s[r:])
-		b = utf8.AppendRune(b, rr)
+		if rr == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[r:r+size]...)
+		}
 		r += size
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
