@@ -45,11 +45,15 @@
 // private_key, password, value, token, params, and the store's passwords
 // and keys: every field of type oauthclient.Secret) may instead be file:/path, read
 // at load time (e.g. a mounted Kubernetes secret; a trailing newline is
-// dropped); "file:" counts only when written in the file, never when it
-// comes out of a ${VAR}. Every file — secrets, keys, certificates, CAs,
-// the configuration itself — must be a regular file of at most
-// 1 MiB; certificate, key and CA files are read when
-// loading, to check them, and again through the same reader by [Open].
+// dropped). "file:" counts only when written in the file: private_key:
+// file:${EHR_KEY_FILE} reads the file the variable names, while a
+// variable whose value starts with "file:" is taken as the secret itself,
+// never as a path. Every file — secrets, keys, certificates, CAs, the
+// configuration itself — must be a regular file of at most 1 MiB. CA
+// files are read when loading, to check them, and again through the same
+// reader by [Open]; a definition's cert_file and key_file are read by its
+// token source (when loading, to check them, and again when they change
+// on disk: see "Mutual TLS" below).
 // Secrets never appear in errors, logs or the
 // printed, logged or marshalled configuration.
 //
@@ -191,7 +195,8 @@
 //     share with it): token_url, issuer, client_id, client_secret, scopes,
 //     audience, resources, params, auth_method, private_key, key_id,
 //     signing_alg, assertion_audience, assertion_lifetime, dpop, dpop_key,
-//     dpop_alg, timeout, default_lifetime are the fields of
+//     dpop_alg, cert_file, key_file, timeout, default_lifetime are the
+//     fields of
 //     oauthclient.Config of those names (its json and yaml tags); grant
 //     names its Grant.
 //   - grant: jwt_bearer: assertion, assertion_issuer, assertion_subject,
@@ -213,9 +218,8 @@
 //   - a supplier ({file}, {command}, {value}, {definition}): see
 //     oauthclient.Supplier and its FileSupplier, CommandSupplier,
 //     ValueSupplier and Registry.Supplier, which the sections become.
-//   - type, cert_file, key_file, ca_file (read into
-//     oauthclient.Config.Certificate and RootCAs), and the basic, apikey
-//     and bearer keys: [SecurityConfig].
+//   - type, ca_file (read into oauthclient.Config.RootCAs), and the
+//     basic, apikey and bearer keys: [SecurityConfig].
 //   - rest: rest.ConnConfig (tls: rest.TLSConfig, pool, retry:
 //     rest.RetryPolicy, ping); fhir: [FHIRConfig] (the same, and smart);
 //     store: [StoreConfig] (memory, or the section given with

@@ -177,6 +177,8 @@ rest:
 	assert.Contains(t, msg, `rest "a": readiness: "maybe" is not a readiness (want required, optional or token_only)`)
 	assert.Contains(t, msg, `rest "b": readiness: token_only needs a definition that gets tokens`)
 	assert.Contains(t, msg, `rest "c": readiness: token_only needs a security definition`)
+	assert.Contains(t, msg, `or token_only) (line 5)`, "the line of the readiness key")
+	assert.Contains(t, msg, `"key" is apikey (line 6)`)
 }
 
 func TestReadinessOnStatusPage(t *testing.T) {
