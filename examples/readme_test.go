@@ -130,3 +130,15 @@ func TestReadmeConfigurationsLoad(t *testing.T) {
 		}
 	}
 }
+
+// The README is what a newcomer reads first: it fits on a few screens
+// (issue 19: at most 300 lines); references live in the package docs.
+func TestReadmeFitsOnAFewScreens(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n > 300 {
+		t.Fatalf("README.md has %d lines; at most 300 (move references to the package docs)", n)
+	}
+}
