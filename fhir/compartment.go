@@ -40,10 +40,10 @@ func (o searchOpts) noCompartment(c *Conn, what string) error {
 }
 
 // searchCall is the first request of a search: GET with the parameters in
-// the URL, or POST _search with them in a form body when the URL would be
-// longer than maxSearchURL. A GET carries the POST as its alt, sent
+// the URL, or POST _search with them in a form body when usePost or when
+// the URL would be longer than maxSearchURL. A GET carries the POST as its alt, sent
 // instead when a server or a proxy answers 414 URI Too Long below that.
-func (c *Conn) searchCall(resourceType string, q *Query, compartment []string) (call, error) {
+func (c *Conn) searchCall(resourceType string, q *Query, compartment []string, usePost bool) (call, error) {
 	var segs []string
 	if compartment != nil {
 		if resourceType == "" {
@@ -67,7 +67,7 @@ func (c *Conn) searchCall(resourceType string, q *Query, compartment []string) (
 	post := call{method: http.MethodPost, url: c.url(nil, append(segs, "_search")...),
 		body: []byte(vals.Encode()), ctype: "application/x-www-form-urlencoded", safe: true}
 	get := call{method: http.MethodGet, url: c.url(vals, segs...)}
-	if len(get.url) > maxSearchURL {
+	if usePost || len(get.url) > maxSearchURL {
 		return post, nil
 	}
 	get.alt = &post

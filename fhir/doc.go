@@ -118,7 +118,9 @@
 // Tomcat), and as POST [type]/_search with the parameters in a form body
 // beyond, so a search by a thousand ids just works; a GET that a server
 // or a proxy with a lower limit refuses with 414 URI Too Long is sent
-// again as the POST. Either is retried like a read. Next pages follow the
+// again as the POST. Either is retried like a read. [UsePost] sends every
+// search as the POST, to keep search values (identifiers, names, birth
+// dates) out of URLs and so out of access logs. Next pages follow the
 // server's links. [Compartment] searches within a compartment: GET
 // Patient/123/Observation?… returns what the server's compartment
 // definition links to the patient (subject, performer…), which no single

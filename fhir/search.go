@@ -20,7 +20,15 @@ type SearchOption func(*searchOpts)
 type searchOpts struct {
 	compartment []string // [compartment type, id] (Compartment)
 	maxPages    int
+	post        bool // UsePost
 }
+
+// UsePost sends the search as POST [type]/_search with its parameters in a
+// form body, whatever its length: search values (a patient's identifier,
+// a name, a birth date) then stay out of URLs, and so out of the access
+// logs of proxies and servers. Without it a search goes by GET, and by
+// POST only when its URL would pass 8 KiB or a server answers 414.
+func UsePost() SearchOption { return func(o *searchOpts) { o.post = true } }
 
 // MaxPages stops quietly after n pages. 0 (the default) follows "next"
 // links for at most 1,000 pages, failing with [ErrPagingNeverEnds]
@@ -74,7 +82,7 @@ func (c *Conn) Pages(ctx context.Context, resourceType string, q *Query, opts ..
 	for _, f := range opts {
 		f(&o)
 	}
-	first, err := c.searchCall(resourceType, q, o.compartment)
+	first, err := c.searchCall(resourceType, q, o.compartment, o.post)
 	return c.pages(ctx, first, err, o.maxPages)
 }
 

@@ -234,10 +234,19 @@ type certConnsItem struct {
 const keptCertConns = 3
 
 // newCertConns wraps tmpl (cloned, never used itself).
+// certIdleTimeout closes the idle connections of a certificate's transport
+// when its template sets no bound (http.DefaultTransport's own).
+const certIdleTimeout = 90 * time.Second
+
 func newCertConns(certs *clientCerts, tmpl *http.Transport) *certConns {
 	t := tmpl.Clone()
 	if t.TLSClientConfig == nil {
 		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if t.IdleConnTimeout <= 0 {
+		// A clone left behind by a rotation (see forCert) is referenced by
+		// nobody: its idle connections must end on their own.
+		t.IdleConnTimeout = certIdleTimeout
 	}
 	return &certConns{certs: certs, tmpl: t}
 }

@@ -450,3 +450,57 @@ func TestMTLSCloseIdleConnectionsReachesEachCertificatesConnections(t *testing.T
 	client.CloseIdleConnections()
 	waitFor(t, closed, "the idle connection being closed")
 }
+
+// A login definition (a vendor's login endpoint) that presents a client
+// certificate presents it to the resource server too, through the
+// Transport built for it, as an OAuth definition does.
+func TestMTLSLoginPresentsItsCertificateToTheResourceServer(t *testing.T) {
+	b := newBoundServers(t)
+	cert := namedCert(t, "svc")
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "vendor", TokenURL: b.as.URL, ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"),
+		Grant: oauthclient.Login{TokenPath: "access_token"}, Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+	tr, err := oauthclient.NewTransport(src, b.rs.Client().Transport.(*http.Transport).Clone(), b.rs.URL)
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: tr}).Get(b.rs.URL)
+	require.NoError(t, err, "the resource server requires a client certificate")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the token is bound to the certificate presented")
+}
+
+// Close releases the connections the source keeps to the token endpoint
+// per client certificate: the endpoint sees its idle connection closed.
+func TestMTLSCloseReleasesTheTokenEndpointsConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	as := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"at","token_type":"Bearer","expires_in":3600}`)
+	}))
+	as.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	as.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
+		}
+	}
+	as.StartTLS()
+	t.Cleanup(as.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(as.Certificate())
+	cert := namedCert(t, "svc")
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
+		Certificate: &cert, RootCAs: roots}, oauthclient.Options{})
+	require.NoError(t, err)
+	_, err = src.TokenContext(context.Background())
+	require.NoError(t, err)
+	select {
+	case <-closed:
+		t.Fatal("the connection closed before Close")
+	default:
+	}
+	src.Close()
+	waitFor(t, closed, "the token endpoint's idle connection closed by Close")
+}

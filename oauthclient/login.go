@@ -183,6 +183,10 @@ func prepareLogin(cfg Config, g Login, opts Options) (start func() *Source, err 
 	return func() *Source {
 		s := newSource(cfg.Name, f, opts, grantLogin)
 		s.secrets = hidden(f.w.secrets)
+		s.certs = certs // presented to resource servers too (Transport), and reported in Status
+		if certs != nil {
+			certs.onRotate(s.rotated)
+		}
 		s.timed = opts.Now == nil
 		s.timeout = sharedFetchBound(cfg.Timeout, opts)
 		if cfg.AuthMethod == AuthClientSecretBasic {

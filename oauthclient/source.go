@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,26 @@ func (s *Source) Close() {
 	s.release()
 	if sg := stateful(s.fetcher); sg != nil {
 		sg.close()
+	}
+	closeCertConns(s.fetcher)
+}
+
+// closeCertConns closes the idle connections of the transports a fetcher
+// made per client certificate (its own clones: a caller's client it was
+// given is the caller's to close).
+func closeCertConns(f Fetcher) {
+	var hc *http.Client
+	switch f := f.(type) {
+	case *tokenEndpoint:
+		hc = f.hc
+	case *loginFetcher:
+		hc = f.hc
+	}
+	if hc == nil {
+		return
+	}
+	if cc, ok := hc.Transport.(*certConns); ok {
+		cc.CloseIdleConnections()
 	}
 }
 

@@ -191,12 +191,20 @@ func (s *Source) renewInBackground() {
 }
 
 // rotated drops the current token when it was fetched with another
-// certificate than st, the one now presented: the next call fetches one
-// bound to st. A token already handed out keeps going out over a
-// connection presenting its own certificate (see certConns).
-func (s *Source) rotated(st *certState) {
+// certificate than the one now presented: the next call fetches one bound
+// to it. A token already handed out keeps going out over a connection
+// presenting its own certificate (see certConns). It holds s.mu, as run
+// does when it makes a fetched token current, so that a fetch that ends
+// with the old certificate around a rotation is either kept from being
+// current (run sees the new one) or dropped here; and it compares with the
+// certificate presented now rather than the one it was called for, so
+// that the callbacks of two quick rotations cannot drop a token bound to
+// the newest.
+func (s *Source) rotated(*certState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c := s.cur.Load()
-	if c == nil || c.tok.cert == nil || c.tok.cert == st || !s.cur.CompareAndSwap(c, nil) {
+	if c == nil || c.tok.cert == nil || c.tok.cert == s.certs.current() || !s.cur.CompareAndSwap(c, nil) {
 		return
 	}
 	c.stop()

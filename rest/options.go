@@ -28,10 +28,9 @@ func AllowInsecureHTTP() Option { return func(s *settings.Settings) { s.Insecure
 
 // WithReadFile replaces the file reader for every file the configuration
 // names: file: references, private keys, TLS certificates, keys and CAs,
-// the store's files (loading and opening) — except that a security
-// definition's cert_file and key_file, checked through it at load, are
-// then read (and read again when rotated) from disk by the definition's
-// token source. The default reads regular files only, at most 1 MiB.
+// the store's files (loading and opening) — except a security
+// definition's cert_file and key_file, which its token source reads from
+// disk, at load to check them and again when they are rotated. The default reads regular files only, at most 1 MiB.
 func WithReadFile(read func(path string) ([]byte, error)) Option {
 	return func(s *settings.Settings) { s.ReadFile = read }
 }

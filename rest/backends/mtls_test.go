@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -90,4 +91,34 @@ func TestStatusPageShowsCertificateProblem(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, pageTemplate.Execute(&b, p))
 	assert.Contains(t, b.String(), `<span class="err">certificate files: cert_file &#34;/run/secrets/tls.crt&#34;: the certificate and the key do not match`)
+}
+
+// A reload after cert-manager rotated a definition's certificate files
+// keeps the definition as it runs: its source follows the files itself,
+// so nothing is rebuilt (no token source, connection or pool thrown away).
+func TestReloadAfterCertificateRotationKeepsTheDefinition(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := writePair(t, dir, "partner")
+	yaml := fmt.Sprintf(`
+security:
+  partner-mtls: {type: oauth2, token_url: "https://as.example.com/token", client_id: c, auth_method: tls_client_auth, cert_file: %q, key_file: %q}
+rest:
+  partner: {base_url: "https://partner.example.com/api", security: partner-mtls}
+`, certFile, keyFile)
+	cfg, err := Parse([]byte(yaml))
+	require.NoError(t, err)
+	reg, err := Open(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reg.Close() })
+
+	rotated := t.TempDir()
+	newCert, newKey := writePair(t, rotated, "partner")
+	require.NoError(t, os.Rename(newCert, certFile))
+	require.NoError(t, os.Rename(newKey, keyFile))
+	cfg, err = Parse([]byte(yaml))
+	require.NoError(t, err)
+	rep, err := reg.Reload(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"partner-mtls"}, rep.Security.Unchanged, "%+v", rep)
+	assert.Equal(t, []string{"partner"}, rep.Connections.Unchanged, "%+v", rep)
 }
