@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 )
 
 func newLockClock() *clock {
-	clk := &clock{}
-	clk.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	clk := fakeclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return clk
 }
 
@@ -50,10 +50,10 @@ func TestMemoryLockIsExclusiveAndExpiresOnTheStoreClock(t *testing.T) {
 	_, err = m.Get(ctx, "k")
 	assert.NoError(t, err, "a lock never hides the entry of the same name")
 
-	clk.Add(ttl - time.Nanosecond)
+	clk.Advance(ttl - time.Nanosecond)
 	_, ok, _ = m.TryLock(ctx, "k", ttl)
 	assert.False(t, ok, "held until its ttl has passed")
-	clk.Add(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	unlockB, ok, err := m.TryLock(ctx, "k", ttl)
 	require.NoError(t, err)
 	require.True(t, ok, "expired: taken over")
@@ -105,7 +105,7 @@ func TestMemoryUnlockedWakesWaiters(t *testing.T) {
 
 	_, _, _ = m.TryLock(ctx, "k", time.Second)
 	second := m.Unlocked("k")
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	assert.False(t, closed(second), "expiring wakes nobody")
 	_, ok, _ := m.TryLock(ctx, "k", time.Second)
 	require.True(t, ok)
@@ -118,7 +118,7 @@ func TestMemoryUnlockedWakesWaiters(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); <-ch }()
 	}
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	unlock, ok, _ = m.TryLock(ctx, "k", time.Second)
 	require.True(t, ok)
 	wg.Wait()
@@ -156,7 +156,7 @@ func TestMemoryLocksAreBounded(t *testing.T) {
 		_, ok, err := m.TryLock(ctx, fmt.Sprint("k", i), time.Second)
 		require.NoError(t, err)
 		require.True(t, ok)
-		clk.Add(time.Second) // each one left to expire
+		clk.Advance(time.Second) // each one left to expire
 	}
 	assert.LessOrEqual(t, cache.LockCount(m), 5)
 }

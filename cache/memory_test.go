@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,16 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 )
 
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+type clock = fakeclock.Clock
 
 func TestMemoryGetSetDelete(t *testing.T) {
-	clk := &clock{}
-	clk.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	clk := fakeclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := cache.NewMemory(10, cache.WithClock(clk.Now))
 	ctx := context.Background()
 	_, err := m.Get(ctx, "k")
@@ -37,7 +33,7 @@ func TestMemoryGetSetDelete(t *testing.T) {
 	e, _ = m.Get(ctx, "k")
 	assert.Equal(t, "v1", string(e.Value))
 
-	clk.Add(time.Minute) // expired exactly at Expiry
+	clk.Advance(time.Minute) // expired exactly at Expiry
 	_, err = m.Get(ctx, "k")
 	assert.ErrorIs(t, err, cache.ErrNotFound)
 	assert.Equal(t, 0, m.Status().Entries)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,30 +13,16 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 	"github.com/tokenwire/tokenwire/rest"
 	"github.com/tokenwire/tokenwire/rest/backends"
 )
 
 // testClock is a clock tests move by hand; the servers' goroutines may read
 // it while the test moves it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type testClock = fakeclock.Clock
 
-func newClock() *testClock { return &testClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testClock { return fakeclock.At(time.Unix(1_700_000_000, 0)) }
 
 func setup(t *testing.T, opts ...fhirtest.Option) (*fhirtest.Server, *fhir.Conn) {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -250,11 +251,9 @@ func BenchmarkRenewalWindow(b *testing.B) {
 }
 
 // fakeClock is an injectable clock safe for concurrent use.
-type fakeClock struct{ ns atomic.Int64 }
+type fakeClock = fakeclock.Clock
 
-func newFakeClock(t time.Time) *fakeClock { c := &fakeClock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *fakeClock) Now() time.Time       { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Add(d time.Duration)  { c.ns.Add(int64(d)) }
+func newFakeClock(t time.Time) *fakeClock { return fakeclock.At(t) }
 
 // TestRenewalNoCallerWaits proves, without timing, that no caller waits for
 // a renewal while the current token is valid: the renewal fetch blocks until
@@ -276,7 +275,7 @@ func TestRenewalNoCallerWaits(t *testing.T) {
 	old, err := src.TokenContext(ctx)
 	require.NoError(t, err)
 
-	clk.Add(56 * time.Minute) // inside the default 5 min window of a 1 h token
+	clk.Advance(56 * time.Minute) // inside the default 5 min window of a 1 h token
 	callers := func() []*oauthclient.Token {
 		got := make([]*oauthclient.Token, renewalCallers)
 		done := make(chan struct{})
@@ -309,7 +308,7 @@ func TestRenewalNoCallerWaits(t *testing.T) {
 	assert.EqualValues(t, 2, fetches.Load(), "one renewal for all callers")
 
 	close(release)
-	clk.Add(5 * time.Minute) // old has expired: this caller gets the renewed token
+	clk.Advance(5 * time.Minute) // old has expired: this caller gets the renewed token
 	fresh, err := src.TokenContext(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "tok-2", fresh.AccessToken())

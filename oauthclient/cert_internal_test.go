@@ -56,16 +56,16 @@ func TestCertificateFilesLookedAtOnceASecond(t *testing.T) {
 	second := writeCertPair(t, certFile, keyFile)
 	certs.check()
 	assert.Equal(t, first, certs.current().cert.Certificate[0], "not looked at within the second")
-	clk.Add(999 * time.Millisecond)
+	clk.Advance(999 * time.Millisecond)
 	certs.check()
 	assert.Equal(t, first, certs.current().cert.Certificate[0])
-	clk.Add(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	certs.check()
 	assert.Equal(t, second, certs.current().cert.Certificate[0], "looked at once the second is over")
 	require.Len(t, told, 1)
 	assert.Same(t, certs.current(), told[0])
 
-	clk.Add(time.Hour) // unchanged files: no rotation to tell
+	clk.Advance(time.Hour) // unchanged files: no rotation to tell
 	certs.check()
 	assert.Len(t, told, 1)
 }

@@ -253,11 +253,11 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 				if layout == "rename" && gen == 2 { // caught half way: the new key beside the old certificate
 					_, kp := pemPair(t, next)
 					replaceFile(t, keyFile, kp)
-					clk.Add(2 * time.Second)
+					clk.Advance(2 * time.Second)
 					waitLogged(t, logs, "client certificate files not loaded")
 				}
 				publish(next)
-				clk.Add(2 * time.Second) // the next look at the files is due
+				clk.Advance(2 * time.Second) // the next look at the files is due
 				waitFor(t, b.served(x5t(next.Certificate[0])), fmt.Sprintf("a call with certificate %d", gen))
 				assert.Positive(t, b.tokensFor(x5t(next.Certificate[0])), "a token bound to certificate %d", gen)
 			}
@@ -353,7 +353,7 @@ func TestMTLSCertificateFileErrors(t *testing.T) {
 	}
 	call()
 	replaceFile(t, certFile, cp[:len(cp)/2])
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	call() // a new connection (the server closes each): a handshake, a look at the files
 	assert.Contains(t, logs.String(), "client certificate files not loaded")
 	assert.Contains(t, logs.String(), "c.pem")

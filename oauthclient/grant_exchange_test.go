@@ -120,7 +120,7 @@ func TestExchangeTwoSubjectsNeverShare(t *testing.T) {
 	info, _ := as.TokenInfo(tok.AccessToken())
 	assert.Equal(t, "alice-app", info.Subject)
 	cur.Store(bob)
-	clk.Add(2 * time.Hour) // everything expired: subjects and exchanged tokens
+	clk.Advance(2 * time.Hour) // everything expired: subjects and exchanged tokens
 	tok, err = sw.TokenContext(context.Background())
 	require.NoError(t, err)
 	info, _ = as.TokenInfo(tok.AccessToken())
@@ -154,7 +154,7 @@ func TestExchangeLifetimeBoundBySubject(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, subjectExp.UnixNano(), tok.Expiry().UnixNano(), "capped at the subject token's expiry")
 
-	clk.Add(6 * time.Minute)
+	clk.Advance(6 * time.Minute)
 	n := as.Requests("")
 	_, err = src.TokenContext(context.Background())
 	require.Error(t, err)

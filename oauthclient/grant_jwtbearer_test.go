@@ -78,7 +78,7 @@ func TestJWTBearerFileAssertionRotation(t *testing.T) {
 
 	// An hour later the first assertion is long expired; the kubelet has
 	// rotated the file.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	rotated := saToken(t, cluster, as.TokenURL(), sub, clk.Now(), 10*time.Minute)
 	writeRotated(t, path, rotated)
 	tok2, err := src.TokenContext(context.Background())
@@ -89,7 +89,7 @@ func TestJWTBearerFileAssertionRotation(t *testing.T) {
 
 	// Not rotated in time: refused before anything is sent, with a clear
 	// error that does not show it.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	n := as.Requests("")
 	_, err = src.TokenContext(context.Background())
 	require.Error(t, err)

@@ -94,7 +94,7 @@ func TestRefreshRotationIsPersistedAndTold(t *testing.T) {
 	// A restart: nothing in memory; the store's refresh token is used.
 	for i := range 3 {
 		forgetFamilies(t)
-		clk.Add(2 * time.Hour) // past the access token's expiry
+		clk.Advance(2 * time.Hour) // past the access token's expiry
 		s, err := NewSource(cfg, opts)
 		require.NoError(t, err)
 		_, err = s.TokenContext(context.Background())
@@ -123,7 +123,7 @@ func TestRefreshRotationSurvivesAReplacedSource(t *testing.T) {
 		require.NoError(t, err)
 		_, err = src.TokenContext(context.Background())
 		require.NoError(t, err)
-		clk.Add(2 * time.Hour)
+		clk.Advance(2 * time.Hour)
 	}
 	assert.Equal(t, oauthtest.RefreshStats{Issued: 5, Used: 4}, as.RefreshStats())
 }
@@ -157,7 +157,7 @@ func TestRefreshInvalidGrantDoesNotLoop(t *testing.T) {
 	assert.Equal(t, 1, as.Requests(""))
 
 	for range 200 { // a day of callers, through every backoff
-		clk.Add(10 * time.Minute)
+		clk.Advance(10 * time.Minute)
 		_, err := s.TokenContext(context.Background())
 		require.ErrorIs(t, err, ErrReauthorize)
 	}
@@ -177,7 +177,7 @@ func TestRefreshInvalidGrantDoesNotLoop(t *testing.T) {
 	// Authorised again: the new refresh token is picked up after the
 	// backoff, without a restart.
 	current.Store(&good)
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	tok, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
 	assert.True(t, as.Valid(tok.AccessToken()))
@@ -195,11 +195,11 @@ func TestRefreshRevokedFamily(t *testing.T) {
 	require.NoError(t, err)
 	as.RevokeAll()
 	assert.False(t, as.Valid(tok.AccessToken()), "the family's access tokens go too")
-	clk.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	_, err = s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
 	n := as.Requests("")
-	clk.Add(24 * time.Hour)
+	clk.Advance(24 * time.Hour)
 	_, err = s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
 	assert.Equal(t, n, as.Requests(""))
@@ -250,7 +250,7 @@ func TestRefreshConcurrentSourcesUseEachTokenOnce(t *testing.T) {
 			_, err := s.TokenContext(context.Background())
 			require.NoError(t, err)
 		}
-		clk.Add(2 * time.Hour)
+		clk.Advance(2 * time.Hour)
 	}
 	st := as.RefreshStats()
 	assert.Zero(t, st.Reused, "a refresh token was used twice")
@@ -354,7 +354,7 @@ func TestRefreshSupplierFailureUsesTheLastSeed(t *testing.T) {
 	_, err = s.TokenContext(context.Background())
 	require.NoError(t, err)
 	fail.Store(true)
-	clk.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	_, err = s.TokenContext(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, as.RefreshStats().Used)
@@ -392,7 +392,7 @@ func TestRefreshTelemetry(t *testing.T) {
 	for range 5 {
 		_, err = bad.TokenContext(context.Background())
 		require.ErrorIs(t, err, ErrReauthorize)
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 	}
 	req := kit.Metric(t, "tokenwire.token.requests")
 	grant := attrGrant.String("refresh_token")
@@ -421,7 +421,7 @@ func TestRefreshFamilyIsForgottenAfterClose(t *testing.T) {
 	assert.Equal(t, 1, families.size(), "two sources of one family share it")
 	a.Close()
 	assert.Equal(t, 1, families.size(), "b still uses it")
-	clk.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	_, err = b.TokenContext(context.Background())
 	require.NoError(t, err, "b goes on with the rotation a made")
 	b.Close()

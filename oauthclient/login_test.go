@@ -244,7 +244,7 @@ func TestImportedToken(t *testing.T) {
 	assert.Equal(t, clk.Now().Add(time.Hour).Unix(), tok.Expiry().Unix())
 	assert.Equal(t, "imported", src.Status().Grant)
 
-	clk.Add(58 * time.Minute) // in the renewal window: re-read
+	clk.Advance(58 * time.Minute) // in the renewal window: re-read
 	second := mint(time.Hour)
 	writeRotated(t, path, second)
 	_, _ = src.TokenContext(context.Background()) // starts the background re-read
@@ -253,7 +253,7 @@ func TestImportedToken(t *testing.T) {
 		return err == nil && tok.AccessToken() == second
 	}, 5*time.Second, time.Millisecond)
 
-	clk.Add(2 * time.Hour) // nobody replaced it
+	clk.Advance(2 * time.Hour) // nobody replaced it
 	_, err = src.TokenContext(context.Background())
 	require.ErrorIs(t, err, oauthclient.ErrExpired)
 	assert.NotContains(t, err.Error(), second)

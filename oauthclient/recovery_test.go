@@ -22,7 +22,7 @@ func outage(tb testing.TB, opts Options, length, step time.Duration) (recovery t
 	s := newTestSource(f, opts)
 	for t := time.Duration(0); t < length; t += step {
 		_, _ = s.TokenContext(context.Background())
-		f.clk.Add(step)
+		f.clk.Advance(step)
 	}
 	attempts = f.calls.Load()
 	f.setFail(nil) // the server answers again
@@ -31,7 +31,7 @@ func outage(tb testing.TB, opts Options, length, step time.Duration) (recovery t
 		if _, err := s.TokenContext(context.Background()); err == nil {
 			return f.clk.Now().Sub(back), attempts
 		}
-		f.clk.Add(step)
+		f.clk.Advance(step)
 	}
 }
 
@@ -55,7 +55,7 @@ func TestPermanentErrorsAreNotCappedByMaxRecovery(t *testing.T) {
 	f.setFail(&Error{Definition: "crm", StatusCode: 401, Code: "invalid_client"})
 	s := newTestSource(f, Options{MaxBackoffWait: -1})
 	for range 8 { // eight failed attempts, each after its backoff
-		f.clk.Add(10 * time.Minute)
+		f.clk.Advance(10 * time.Minute)
 		_, _ = s.TokenContext(context.Background())
 	}
 	require.Equal(t, int32(8), f.calls.Load())

@@ -17,14 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 )
 
 // clock is a manual clock for tests: time moves only when told.
-type clock struct{ ns atomic.Int64 }
+type clock = fakeclock.Clock
 
-func newClock() *clock               { c := &clock{}; c.ns.Store(t0.UnixNano()); return c }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock() *clock { return fakeclock.At(t0.UTC()) }
 
 // fakeFetcher issues numbered tokens with a fixed lifetime. When gate is
 // set, each fetch blocks until a value is sent on it (or it is closed).
@@ -95,7 +94,7 @@ func TestRenewalInBackgroundNobodyWaits(t *testing.T) {
 	require.NoError(t, err)
 
 	f.gate, f.started = make(chan struct{}), make(chan struct{}, 1)
-	f.clk.Add(time.Hour - time.Minute) // 1 minute left: inside the 5-minute window
+	f.clk.Advance(time.Hour - time.Minute) // 1 minute left: inside the 5-minute window
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Add(1)
@@ -143,7 +142,7 @@ func TestOutageKeepsServingValidTokenThenRecovers(t *testing.T) {
 	require.NoError(t, err)
 	f.setFail(&Error{Definition: "crm", StatusCode: 503})
 
-	f.clk.Add(56 * time.Minute) // in the renewal window
+	f.clk.Advance(56 * time.Minute) // in the renewal window
 	waitFetches := func(n int32) {
 		t.Helper()
 		require.Eventually(t, func() bool { return f.calls.Load() == n && !s.fetching.Load() }, 5*time.Second, time.Millisecond)
@@ -158,11 +157,11 @@ func TestOutageKeepsServingValidTokenThenRecovers(t *testing.T) {
 		_, _ = s.TokenContext(context.Background())
 	}
 	waitFetches(2) // still backing off
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	_, _ = s.TokenContext(context.Background())
 	waitFetches(3) // next attempt after the backoff
 
-	f.clk.Add(10 * time.Minute) // the token has now really expired
+	f.clk.Advance(10 * time.Minute) // the token has now really expired
 	_, err = s.TokenContext(context.Background())
 	require.Error(t, err)
 	calls := f.calls.Load()
@@ -174,7 +173,7 @@ func TestOutageKeepsServingValidTokenThenRecovers(t *testing.T) {
 	assert.Equal(t, calls, f.calls.Load(), "no fetch during backoff")
 
 	f.setFail(nil)
-	f.clk.Add(2 * time.Minute)
+	f.clk.Advance(2 * time.Minute)
 	tok, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("tok-%d", calls+1), tok.AccessToken())
@@ -186,7 +185,7 @@ func TestPermanentErrorsBackOffLonger(t *testing.T) {
 	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoff: 10 * time.Minute})
 	_, err := s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrInvalidClient)
-	f.clk.Add(10 * time.Second) // a transient error would be retried by now
+	f.clk.Advance(10 * time.Second) // a transient error would be retried by now
 	_, err = s.TokenContext(context.Background())
 	require.ErrorIs(t, err, ErrInvalidClient, "the backoff error wraps the cause")
 	var be *BackoffError
@@ -200,11 +199,11 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	s := newTestSource(f, Options{MinBackoff: time.Second, MaxBackoffWait: -1}) // fail fast: TestCallerWaitsForTheNextAttempt waits
 	_, err := s.TokenContext(context.Background())
 	require.Error(t, err)
-	f.clk.Add(29 * time.Second)
+	f.clk.Advance(29 * time.Second)
 	_, err = s.TokenContext(context.Background())
 	require.ErrorAs(t, err, new(*BackoffError))
 	assert.Equal(t, int32(1), f.calls.Load())
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	_, _ = s.TokenContext(context.Background())
 	assert.Equal(t, int32(2), f.calls.Load())
 }

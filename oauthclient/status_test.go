@@ -36,9 +36,9 @@ func TestSourceStatusStates(t *testing.T) {
 	assert.EqualValues(t, 1, st.Requests)
 	assert.Equal(t, Lookups{Miss: 1}, st.Lookups)
 
-	clk.Add(56 * time.Minute)
+	clk.Advance(56 * time.Minute)
 	assert.Equal(t, TokenStale, src.Status().State)
-	clk.Add(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	assert.Equal(t, TokenExpired, src.Status().State)
 
 	f.setFail(errors.New("authorization server unreachable"))
@@ -54,7 +54,7 @@ func TestSourceStatusStates(t *testing.T) {
 	assert.True(t, st.BackoffUntil.After(clk.Now()))
 
 	f.setFail(nil)
-	clk.Add(time.Hour) // past any backoff
+	clk.Advance(time.Hour) // past any backoff
 	_, err = src.TokenContext(context.Background())
 	require.NoError(t, err)
 	st = src.Status()

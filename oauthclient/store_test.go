@@ -82,7 +82,7 @@ func TestDeadLockHolderIsReplacedByOneWaiter(t *testing.T) {
 	}
 	receive(t, refused, sources, "sources waiting for the dead holder")
 	assert.Zero(t, f.calls.Load(), "nobody fetches while the lock is held")
-	clk.Add(ttl) // the dead holder's lock expires
+	clk.Advance(ttl) // the dead holder's lock expires
 	wg.Wait()
 	assert.Equal(t, int32(1), f.calls.Load(), "one waiter took over the expired lock")
 	assert.Equal(t, map[string]int{"tok-1": sources}, seen)
@@ -112,9 +112,9 @@ func TestFailingLockHolderDoesNotCauseAStampede(t *testing.T) {
 	}
 	receive(t, f.started, 1, "the first holder's fetch")
 	receive(t, refused, sources-1, "sources waiting for the holder")
-	clk.Add(ttl) // the failed holder's lock expires: one waiter takes over, and fails
+	clk.Advance(ttl) // the failed holder's lock expires: one waiter takes over, and fails
 	receive(t, f.started, 1, "the second holder's fetch")
-	clk.Add(ttl) // its lock expires as the waiters' two lifetimes end: the last attempt
+	clk.Advance(ttl) // its lock expires as the waiters' two lifetimes end: the last attempt
 	wg.Wait()
 	close(errs)
 
@@ -232,7 +232,7 @@ func TestLoneSourceRetriesUnderTheLockItKept(t *testing.T) {
 	require.False(t, ok, "the failed holder kept the lock")
 
 	f.setFail(nil)
-	clk.Add(time.Minute) // past the backoff, well within the lock's hour
+	clk.Advance(time.Minute) // past the backoff, well within the lock's hour
 	done := make(chan error, 1)
 	go func() { _, err := s.TokenContext(context.Background()); done <- err }()
 	require.NoError(t, receive(t, done, 1, "the retry"))
@@ -278,7 +278,7 @@ func TestRefreshOnTheMemoryStoreRetriesUnderTheLockItKept(t *testing.T) {
 	_, err = s.TokenContext(context.Background())
 	require.Error(t, err)
 
-	clk.Add(time.Minute) // past the backoff, well within the lock's hour
+	clk.Advance(time.Minute) // past the backoff, well within the lock's hour
 	done := make(chan error, 1)
 	go func() { _, err := s.TokenContext(context.Background()); done <- err }()
 	require.NoError(t, receive(t, done, 1, "the retry"))

@@ -45,7 +45,7 @@ type tickingRT struct {
 }
 
 func (rt tickingRT) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt.clk.Add(rt.d)
+	rt.clk.Advance(rt.d)
 	return http.DefaultTransport.RoundTrip(r)
 }
 
@@ -108,7 +108,7 @@ func TestTokenTelemetry(t *testing.T) {
 	call.End()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	clk.Add(56 * time.Minute) // into the renewal window of the 1 h token
+	clk.Advance(56 * time.Minute) // into the renewal window of the 1 h token
 	_, err = src.TokenContext(context.Background())
 	require.NoError(t, err) // a stale lookup; the renewal runs in the background
 	src.awaitFetch()

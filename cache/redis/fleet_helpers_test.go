@@ -3,7 +3,6 @@ package redis_test
 import (
 	"bytes"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache/redis"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -30,17 +30,9 @@ const (
 
 // fakeClock is a settable clock shared by the sources, their stores and the
 // authorization server of a test.
-type fakeClock struct{ ns atomic.Int64 }
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(time.Now().UnixNano())
-	return c
-}
-
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-func (c *fakeClock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
+func newFakeClock() *fakeClock { return fakeclock.At(time.Now()) }
 
 // testKey returns a deterministic AES-256 key.
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, redis.KeySize) }

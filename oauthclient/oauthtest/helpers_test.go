@@ -22,30 +22,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
 // fakeClock is a clock that tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = fakeclock.Clock
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return fakeclock.At(time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 func newServer(t *testing.T, opts ...oauthtest.Option) *oauthtest.Server {
 	t.Helper()

@@ -91,7 +91,7 @@ func TestRenewNotice(t *testing.T) {
 	assert.Equal(t, 2, a.as.Requests("svc"))
 	assert.Contains(t, get(t, h, "/?renewed=crm-oauth").Body.String(), "kept its token: a token was dropped moments ago")
 
-	a.clk.t = a.clk.t.Add(2 * time.Second)
+	a.clk.Advance(2 * time.Second)
 	renew()
 	assert.Equal(t, 3, a.as.Requests("svc"))
 	c, err := a.reg.REST("crm")

@@ -22,7 +22,7 @@ import (
 func TestStatusPageShowsTheAssembly(t *testing.T) {
 	a := newAssembly(t)
 	require.True(t, a.reg.Check(context.Background()).OK)
-	a.clk.t = a.clk.t.Add(10 * time.Minute)
+	a.clk.Advance(10 * time.Minute)
 	w := get(t, StatusHandler(a.reg), "/debug/tokenwire/")
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "text/html; charset=utf-8", w.Header().Get("Content-Type"))
