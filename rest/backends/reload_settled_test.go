@@ -78,7 +78,19 @@ func TestReloadFileRefusesAFileThatChangesWhileRead(t *testing.T) {
 // apart: a file cut short by a writer that stalls is never applied, even
 // though it parses, and the complete file is.
 func TestWatchWaitsForTheFileToSettle(t *testing.T) {
-	reg, path := openFile(t, twoConns)
+	reads := make(chan struct{}, 64) // one per read of the file, so the test knows the watch's read is done
+	readNotify := func(path string) ([]byte, error) {
+		b, err := os.ReadFile(path)
+		select {
+		case reads <- struct{}{}:
+		default:
+		}
+		return b, err
+	}
+	reg, path := openFile(t, twoConns, rest.WithReadFile(readNotify))
+	for len(reads) > 0 { // the reads of Load and Open
+		<-reads
+	}
 	fire, reports := make(chan time.Time), make(chan reloaded, 4)
 	w, err := reg.Watch(context.Background(), path, fireBy(fire),
 		OnReload(func(rep ReloadReport, err error) { reports <- reloaded{rep, err} }))
@@ -90,6 +102,11 @@ func TestWatchWaitsForTheFileToSettle(t *testing.T) {
 		case fire <- time.Now():
 		case <-time.After(10 * time.Second):
 			t.Fatal("the watch saw no file event")
+		}
+		select { // the firing is taken; wait for the read it causes
+		case <-reads:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watch did not read the file")
 		}
 	}
 
