@@ -128,6 +128,7 @@ func TestGrantRenderingsShowNoSecret(t *testing.T) {
 func TestGrantFlowsLogNoSecret(t *testing.T) {
 	const (
 		refresh  = "refresh-token-value-0101"
+		echoed   = "refresh-token-value-0105" // its own family: one refresh token shared by two definitions is one family
 		subject  = "subject-token-value-0102"
 		password = "login-password-0103"
 		secret   = "client-secret-0104"
@@ -157,7 +158,7 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 				return fmt.Errorf("vault unreachable for %s", rt.Reveal()) // a callback that echoes it
 			}}},
 		"refresh refused": {TokenURL: as.TokenURL(), ClientID: "app", ClientSecret: oauthclient.NewSecret(secret), Grant: oauthclient.RefreshToken{Token: val(refresh)}},
-		"refresh echoed":  {TokenURL: echo.URL, ClientID: "app", ClientSecret: oauthclient.NewSecret(secret), Grant: oauthclient.RefreshToken{Token: val(refresh)}},
+		"refresh echoed":  {TokenURL: echo.URL, ClientID: "app", ClientSecret: oauthclient.NewSecret(secret), Grant: oauthclient.RefreshToken{Token: val(echoed)}},
 		"exchange echoed": {TokenURL: echo.URL, ClientID: "app", ClientSecret: oauthclient.NewSecret(secret), Grant: oauthclient.TokenExchange{SubjectToken: val(subject)}},
 		"exchange refused": {TokenURL: as.TokenURL(), ClientID: "app", ClientSecret: oauthclient.NewSecret(secret),
 			Grant: oauthclient.TokenExchange{SubjectToken: val(subject)}},
@@ -171,14 +172,14 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 		t.Cleanup(src.Close)
 		if _, err := src.TokenContext(context.Background()); err != nil {
 			texts = append(texts, err.Error())
-			rendertest.NoSecret(t, name+" error", err, refresh, subject, password, secret, seed)
+			rendertest.NoSecret(t, name+" error", err, refresh, echoed, subject, password, secret, seed)
 		}
 		st, _ := json.Marshal(src.Status())
 		texts = append(texts, string(st))
 		sources = append(sources, src)
 	}
 	mu.Lock()
-	secrets := append([]string{refresh, subject, password, secret, seed, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln"}, rotated...)
+	secrets := append([]string{refresh, echoed, subject, password, secret, seed, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln"}, rotated...)
 	mu.Unlock()
 	require.NotEmpty(t, rotated)
 	for _, src := range sources { // each now holds what it fetched and rotated
