@@ -50,6 +50,12 @@
 // resource that another refers to. The OperationOutcome is answered with
 // 200, valid or not, each issue with its expression and location.
 //
+// Every write — create, update, patch, conditional ones and the entries of
+// a batch or transaction — is held to the same rule set (without a
+// profile), as a real server validates before it writes: a resource that
+// breaks it is answered 400 with those issues, and nothing is written.
+// [Server.Seed] stores resources as they are, unchecked.
+//
 // The terminology operations — ValueSet/$expand (filter, count, offset),
 // CodeSystem/$lookup, ValueSet/$validate-code, CodeSystem/$validate-code
 // and ConceptMap/$translate, by GET or POST — work on the CodeSystem,

@@ -175,6 +175,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, typ string) erro
 			return fail(http.StatusPreconditionFailed, "multiple-matches", "If-None-Exist matches %d resources", len(matches))
 		}
 	}
+	if err := checkWrite(typ, doc); err != nil {
+		return err
+	}
 	id, ok := r.Context().Value(assignedID{}).(string)
 	if !ok {
 		id = s.newID()
@@ -198,8 +201,12 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, typ, id string) 
 	return s.store(w, r, typ, id, doc)
 }
 
-// store writes doc as the next version of typ/id after checking If-Match.
+// store writes doc as the next version of typ/id after checking If-Match
+// and the resource.
 func (s *Server) store(w http.ResponseWriter, r *http.Request, typ, id string, doc map[string]any) error {
+	if err := checkWrite(typ, doc); err != nil {
+		return err
+	}
 	rec := s.record(typ, id)
 	existed := rec != nil && rec.live()
 	if err := ifMatch(r, rec); err != nil {

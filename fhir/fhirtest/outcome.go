@@ -61,11 +61,13 @@ func outcomeDoc(severity, code, diagnostics string) map[string]any {
 	}
 }
 
-// httpError is a failure with its status and issue code.
+// httpError is a failure with its status and issue code, or with the
+// issues of a resource refused on a write.
 type httpError struct {
 	status int
 	code   string
 	msg    string
+	issues []any
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -76,7 +78,11 @@ func fail(status int, code, format string, args ...any) error {
 
 func writeError(w http.ResponseWriter, err error) {
 	var he *httpError
-	if errors.As(err, &he) {
+	switch {
+	case errors.As(err, &he) && he.issues != nil:
+		writeJSON(w, he.status, map[string]any{"resourceType": "OperationOutcome", "issue": he.issues})
+		return
+	case he != nil:
 		outcome(w, he.status, he.code, he.msg)
 		return
 	}

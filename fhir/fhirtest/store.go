@@ -106,7 +106,8 @@ func (s *Server) snapshot() func() {
 }
 
 // Seed stores resources (models or JSON) as they are, keeping their ids
-// (an id is assigned when missing). It returns the ids.
+// (an id is assigned when missing), without the checks of a write. It
+// returns the ids.
 func (s *Server) Seed(resources ...any) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -40,7 +40,8 @@ func (s *Server) runTransaction(entries []entryIn, prefer string) ([]any, error)
 		e := entries[i]
 		res := s.entry(e, id, prefer)
 		if st := res["response"].(map[string]any)["status"].(string); st[0] != '2' {
-			return fail(statusOf(st), "processing", "transaction failed at entry %d (%s %s): %s", i, e.Request.Method, txPath(e.Request.URL), st)
+			err := fail(statusOf(st), "processing", "transaction failed at entry %d (%s %s): %s", i, e.Request.Method, txPath(e.Request.URL), st)
+			return withEntryIssues(err.(*httpError), res)
 		}
 		out[i] = res
 		return nil
@@ -193,4 +194,18 @@ func (s *Server) walkRefs(v any, targets map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// withEntryIssues adds the issues of the failed entry's outcome after the
+// transaction's own, as a real server answers the failing entry's outcome.
+func withEntryIssues(he *httpError, res map[string]any) error {
+	raw, _ := res["response"].(map[string]any)["outcome"].(json.RawMessage)
+	var oo struct {
+		Issue []any `json:"issue"`
+	}
+	if json.Unmarshal(raw, &oo) != nil || len(oo.Issue) == 0 {
+		return he
+	}
+	he.issues = append([]any{issue("error", he.code, he.msg, "")}, oo.Issue...)
+	return he
 }

@@ -17,18 +17,18 @@ func TestTransactionReferences(t *testing.T) {
 		status  int
 		check   func(t *testing.T, srv *fhirtest.Server, body string)
 	}{
-		"a urn:uuid: naming no entry": {`[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","subject":{"reference":"urn:uuid:2"}},
+		"a urn:uuid: naming no entry": {`[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:2"}},
 			"request":{"method":"POST","url":"Observation"}}]`, http.StatusBadRequest, nil},
-		"a conditional reference with two matches": {`[{"resource":{"resourceType":"Observation","subject":{"reference":"Patient?name=Twin"}},
+		"a conditional reference with two matches": {`[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient?name=Twin"}},
 			"request":{"method":"POST","url":"Observation"}}]`, http.StatusPreconditionFailed, nil},
-		"a conditional reference with no match": {`[{"resource":{"resourceType":"Observation","subject":{"reference":"Patient?name=Nobody"}},
+		"a conditional reference with no match": {`[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient?name=Nobody"}},
 			"request":{"method":"POST","url":"Observation"}}]`, http.StatusPreconditionFailed, nil},
 		"an ifNoneExist with two matches": {`[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"},
 			"request":{"method":"POST","url":"Patient","ifNoneExist":"name=Twin"}}]`, http.StatusPreconditionFailed, nil},
 		"a PUT by urn:uuid: and a conditional update by urn:uuid:": {`[
 			{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","id":"c","name":[{"family":"Solo"}]},"request":{"method":"PUT","url":"Patient/c"}},
 			{"fullUrl":"urn:uuid:n","resource":{"resourceType":"Patient","name":[{"family":"New"}]},"request":{"method":"PUT","url":"Patient?name=New"}},
-			{"resource":{"resourceType":"Observation","id":"o","subject":{"reference":"urn:uuid:a"},"performer":[{"reference":"urn:uuid:n"},{"reference":"Patient?name=Solo"}]},
+			{"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"id":"o","subject":{"reference":"urn:uuid:a"},"performer":[{"reference":"urn:uuid:n"},{"reference":"Patient?name=Solo"}]},
 			 "request":{"method":"PUT","url":"Observation/o"}}]`, http.StatusOK,
 			func(t *testing.T, srv *fhirtest.Server, body string) {
 				b, ok := srv.Resource("Observation", "o")

@@ -168,6 +168,25 @@ func checkResource(typ string, body []byte, prof string) []any {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return []any{issue("error", "structure", "not a JSON object: "+err.Error(), typ)}
 	}
+	return checkDoc(typ, doc, prof)
+}
+
+// checkWrite refuses a resource that $validate finds invalid, as a real
+// server refuses it on every write (create, update, patch, and the
+// entries of a batch or transaction): 400 with one issue per problem.
+func checkWrite(typ string, doc map[string]any) error {
+	issues := checkDoc(typ, doc, "")
+	if len(issues) == 0 {
+		return nil
+	}
+	first, _ := issues[0].(map[string]any)
+	msg, _ := first["diagnostics"].(string)
+	return &httpError{status: http.StatusBadRequest, code: "structure", msg: msg, issues: issues}
+}
+
+// checkDoc applies the rules to doc, a decoded resource of type typ, and
+// those of the profile prof when one is given.
+func checkDoc(typ string, doc map[string]any, prof string) []any {
 	if rt, _ := doc["resourceType"].(string); rt != typ {
 		return []any{issue("error", "invalid", fmt.Sprintf("resourceType %q is not %s", rt, typ), typ)}
 	}
