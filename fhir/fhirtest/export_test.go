@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/internal/fakeclock"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
@@ -96,26 +96,8 @@ func TestExportLevels(t *testing.T) {
 	assert.ErrorIs(t, err, rest.ErrBadRequest)
 }
 
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestExportSince(t *testing.T) {
-	clk := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := fakeclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := fhirtest.NewServer(fhirtest.WithClock(clk.Now), fhirtest.WithExportPolls(0))
 	t.Cleanup(srv.Close)
 	_, err := srv.Seed(`{"resourceType":"Patient","id":"old"}`)
