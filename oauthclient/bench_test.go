@@ -119,7 +119,7 @@ func BenchmarkToken(b *testing.B) {
 // files (tls_client_auth), against a loopback mTLS server.
 func certFileSource(b *testing.B) *oauthclient.Source {
 	srv := newBoundServers(b)
-	cp, kp := pemPair(b, testcert.SelfSigned(b, "bench"))
+	cp, kp := testcert.PEM(b, testcert.SelfSigned(b, "bench"))
 	dir := b.TempDir()
 	replaceFile(b, dir+"/c.pem", cp)
 	replaceFile(b, dir+"/k.pem", kp)

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -33,15 +32,6 @@ import (
 func x5t(der []byte) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
-}
-
-// pemPair is cert and its key as PEM.
-func pemPair(t testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
 // replaceFile writes b to path by an atomic rename, as cert-manager does.
@@ -196,7 +186,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			vol := &k8sVolume{dir: dir}
 			certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 			publish := func(c tls.Certificate) {
-				cp, kp := pemPair(t, c)
+				cp, kp := testcert.PEM(t, c)
 				if layout == "k8s" {
 					vol.publish(t, cp, kp)
 					return
@@ -252,7 +242,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			for gen := 1; gen <= 4; gen++ {
 				next := testcert.SelfSigned(t, fmt.Sprintf("gen-%d", gen))
 				if layout == "rename" && gen == 2 { // caught half way: the new key beside the old certificate
-					_, kp := pemPair(t, next)
+					_, kp := testcert.PEM(t, next)
 					replaceFile(t, keyFile, kp)
 					clk.Advance(2 * time.Second)
 					waitLogged(t, logs, "client certificate files not loaded")
@@ -298,11 +288,11 @@ func waitLogged(t *testing.T, logs *syncBuffer, s string) {
 func TestMTLSCertificateFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	cert := testcert.SelfSigned(t, "svc")
-	cp, kp := pemPair(t, cert)
+	cp, kp := testcert.PEM(t, cert)
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
 	require.NoError(t, os.WriteFile(certFile, cp, 0o600))
 	require.NoError(t, os.WriteFile(keyFile, kp, 0o600))
-	other, _ := pemPair(t, testcert.SelfSigned(t, "other"))
+	other, _ := testcert.PEM(t, testcert.SelfSigned(t, "other"))
 	otherFile := filepath.Join(dir, "other.pem")
 	require.NoError(t, os.WriteFile(otherFile, other, 0o600))
 	half := filepath.Join(dir, "half.pem")

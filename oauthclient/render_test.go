@@ -60,7 +60,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	// another certificate.
 	mtls := newBoundServers(t)
 	cert := testcert.SelfSigned(t, "svc")
-	certPEM, certKeyPEM := pemPair(t, cert)
+	certPEM, certKeyPEM := testcert.PEM(t, cert)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(dir+"/c.pem", certPEM, 0o600))
 	require.NoError(t, os.WriteFile(dir+"/k.pem", certKeyPEM, 0o600))

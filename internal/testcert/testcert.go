@@ -1,6 +1,6 @@
 // Package testcert makes the X.509 certificates tokenwire's tests need:
 // self-signed client certificates, a CA with server certificates for
-// 127.0.0.1 and localhost, and their PEM files. Every key is ECDSA P-256.
+// 127.0.0.1 and localhost, and their PEM encoding and files. Every key is ECDSA P-256.
 // It is test support only: a failure fails the test through testing.TB.
 package testcert
 
@@ -80,27 +80,35 @@ func (ca *CA) Server(tb testing.TB) tls.Certificate {
 	}, &ca.cert)
 }
 
-// Write writes cert's leaf and its private key as PEM ("CERTIFICATE",
-// PKCS #8 "PRIVATE KEY") to dir/name.crt and dir/name.key, mode 0600,
-// and returns their paths. Each file is replaced by a rename, as a
+// PEM is cert's leaf ("CERTIFICATE") and its private key (PKCS #8
+// "PRIVATE KEY") as PEM.
+func PEM(tb testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
+	tb.Helper()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		tb.Fatalf("testcert: key: %v", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+// Write writes cert as [PEM] to dir/name.crt and dir/name.key, mode
+// 0600, and returns their paths. Each file is replaced by a rename, as a
 // rotation by a secret manager would be, so a reader never sees half a
 // file.
 func Write(tb testing.TB, cert tls.Certificate, dir, name string) (certFile, keyFile string) {
 	tb.Helper()
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		tb.Fatalf("testcert: %s key: %v", name, err)
-	}
+	certPEM, keyPEM := PEM(tb, cert)
 	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	writeFile(tb, keyFile, &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	writeFile(tb, certFile, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	writeFile(tb, keyFile, keyPEM)
+	writeFile(tb, certFile, certPEM)
 	return certFile, keyFile
 }
 
-func writeFile(tb testing.TB, path string, b *pem.Block) {
+func writeFile(tb testing.TB, path string, b []byte) {
 	tb.Helper()
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(b), 0o600); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		tb.Fatalf("testcert: %v", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

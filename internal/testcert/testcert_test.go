@@ -55,6 +55,17 @@ func TestCAServer(t *testing.T) {
 	assert.ErrorAs(t, err, &unknown, "another CA does not vouch for it")
 }
 
+// PEM encodes the certificate and its key so that they load back as the
+// same pair.
+func TestPEM(t *testing.T) {
+	cert := testcert.SelfSigned(t, "svc")
+	certPEM, keyPEM := testcert.PEM(t, cert)
+	loaded, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	assert.Equal(t, cert.Certificate, loaded.Certificate)
+	assert.True(t, cert.PrivateKey.(*ecdsa.PrivateKey).Equal(loaded.PrivateKey))
+}
+
 // Write puts the certificate and its key in PEM files readable only by
 // their owner, which load back as the same pair; writing again replaces
 // them.
