@@ -21,6 +21,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/fakeclock"
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -118,7 +119,7 @@ func BenchmarkToken(b *testing.B) {
 // files (tls_client_auth), against a loopback mTLS server.
 func certFileSource(b *testing.B) *oauthclient.Source {
 	srv := newBoundServers(b)
-	cp, kp := pemPair(b, namedCert(b, "bench"))
+	cp, kp := testcert.PEM(b, testcert.SelfSigned(b, "bench"))
 	dir := b.TempDir()
 	replaceFile(b, dir+"/c.pem", cp)
 	replaceFile(b, dir+"/k.pem", kp)

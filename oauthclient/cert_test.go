@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -32,15 +32,6 @@ import (
 func x5t(der []byte) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
-}
-
-// pemPair is cert and its key as PEM.
-func pemPair(t testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
 // replaceFile writes b to path by an atomic rename, as cert-manager does.
@@ -195,7 +186,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			vol := &k8sVolume{dir: dir}
 			certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 			publish := func(c tls.Certificate) {
-				cp, kp := pemPair(t, c)
+				cp, kp := testcert.PEM(t, c)
 				if layout == "k8s" {
 					vol.publish(t, cp, kp)
 					return
@@ -203,7 +194,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 				replaceFile(t, keyFile, kp) // the new key first: the pair is mismatched until the certificate follows
 				replaceFile(t, certFile, cp)
 			}
-			first := namedCert(t, "gen-0")
+			first := testcert.SelfSigned(t, "gen-0")
 			publish(first)
 			clk := newFakeClock(time.Now())
 			logs := &syncBuffer{}
@@ -249,9 +240,9 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			}
 			waitFor(t, b.served(x5t(first.Certificate[0])), "a call with the first certificate")
 			for gen := 1; gen <= 4; gen++ {
-				next := namedCert(t, fmt.Sprintf("gen-%d", gen))
+				next := testcert.SelfSigned(t, fmt.Sprintf("gen-%d", gen))
 				if layout == "rename" && gen == 2 { // caught half way: the new key beside the old certificate
-					_, kp := pemPair(t, next)
+					_, kp := testcert.PEM(t, next)
 					replaceFile(t, keyFile, kp)
 					clk.Advance(2 * time.Second)
 					waitLogged(t, logs, "client certificate files not loaded")
@@ -296,12 +287,12 @@ func waitLogged(t *testing.T, logs *syncBuffer, s string) {
 // certificate leaves the one in use as it is.
 func TestMTLSCertificateFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	cert := namedCert(t, "svc")
-	cp, kp := pemPair(t, cert)
+	cert := testcert.SelfSigned(t, "svc")
+	cp, kp := testcert.PEM(t, cert)
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
 	require.NoError(t, os.WriteFile(certFile, cp, 0o600))
 	require.NoError(t, os.WriteFile(keyFile, kp, 0o600))
-	other, _ := pemPair(t, namedCert(t, "other"))
+	other, _ := testcert.PEM(t, testcert.SelfSigned(t, "other"))
 	otherFile := filepath.Join(dir, "other.pem")
 	require.NoError(t, os.WriteFile(otherFile, other, 0o600))
 	half := filepath.Join(dir, "half.pem")
@@ -369,7 +360,7 @@ func TestMTLSCertificateFileErrors(t *testing.T) {
 // the transport presents the definition's.
 func TestMTLSBoundTokenNeverLeavesWithAnotherCertificate(t *testing.T) {
 	b := newBoundServers(t)
-	cert, stranger := namedCert(t, "svc"), namedCert(t, "stranger")
+	cert, stranger := testcert.SelfSigned(t, "svc"), testcert.SelfSigned(t, "stranger")
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
 		Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
 	require.NoError(t, err)
@@ -414,7 +405,7 @@ func TestMTLSBoundTokenNeverLeavesWithAnotherCertificate(t *testing.T) {
 // certificate), so that a rest connection or a service can release them.
 func TestMTLSCloseIdleConnectionsReachesEachCertificatesConnections(t *testing.T) {
 	b := newBoundServers(t)
-	cert := namedCert(t, "svc")
+	cert := testcert.SelfSigned(t, "svc")
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
 		Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
 	require.NoError(t, err)
@@ -456,7 +447,7 @@ func TestMTLSCloseIdleConnectionsReachesEachCertificatesConnections(t *testing.T
 // Transport built for it, as an OAuth definition does.
 func TestMTLSLoginPresentsItsCertificateToTheResourceServer(t *testing.T) {
 	b := newBoundServers(t)
-	cert := namedCert(t, "svc")
+	cert := testcert.SelfSigned(t, "svc")
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "vendor", TokenURL: b.as.URL, ClientID: "svc", ClientSecret: oauthclient.NewSecret("pw"),
 		Grant: oauthclient.Login{TokenPath: "access_token"}, Certificate: &cert, RootCAs: b.roots()}, oauthclient.Options{})
 	require.NoError(t, err)
@@ -490,7 +481,7 @@ func TestMTLSCloseReleasesTheTokenEndpointsConnections(t *testing.T) {
 	t.Cleanup(as.Close)
 	roots := x509.NewCertPool()
 	roots.AddCert(as.Certificate())
-	cert := namedCert(t, "svc")
+	cert := testcert.SelfSigned(t, "svc")
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
 		Certificate: &cert, RootCAs: roots}, oauthclient.Options{})
 	require.NoError(t, err)

@@ -2,46 +2,21 @@ package oauthclient_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
-
-func clientCert(t *testing.T) tls.Certificate {
-	t.Helper()
-	return namedCert(t, "svc")
-}
-
-// namedCert is a self-signed certificate for cn.
-func namedCert(t testing.TB, cn string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
 
 // tls_client_auth and self_signed_tls_client_auth present the client
 // certificate; a discovered token endpoint is replaced by its mTLS alias
@@ -49,7 +24,7 @@ func namedCert(t testing.TB, cn string) tls.Certificate {
 func TestMTLSClientAuthAndEndpointAliases(t *testing.T) {
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
-	cert := clientCert(t)
+	cert := testcert.SelfSigned(t, "svc")
 	as.AddClient(oauthtest.Client{ID: "svc", Certificate: cert.Leaf})
 	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"token_endpoint":"https://127.0.0.1:1/no-mtls-here","mtls_endpoint_aliases":{"token_endpoint":"`+as.TokenURL()+`"}}`)
@@ -78,7 +53,7 @@ func TestMTLSClientAuthAndEndpointAliases(t *testing.T) {
 func TestMTLSCertificateIsPartOfTheCacheKey(t *testing.T) {
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
-	first, second := clientCert(t), clientCert(t)
+	first, second := testcert.SelfSigned(t, "svc"), testcert.SelfSigned(t, "svc")
 	as.AddClient(oauthtest.Client{ID: "svc", Certificate: first.Leaf})
 	store := cache.NewMemory(10)
 	cfg := func(cert *tls.Certificate) oauthclient.Config {
@@ -105,9 +80,9 @@ func TestMTLSCertificateIsPartOfTheCacheKey(t *testing.T) {
 // acceptable CAs that did not issue it: a self-signed certificate is not
 // withheld by Go's default choice.
 func TestMTLSCertificateIsAlwaysPresented(t *testing.T) {
-	cert := clientCert(t)
+	cert := testcert.SelfSigned(t, "svc")
 	other := x509.NewCertPool()
-	other.AddCert(namedCert(t, "some-other-ca").Leaf) // a CA the server names, which did not issue cert
+	other.AddCert(testcert.SelfSigned(t, "some-other-ca").Leaf) // a CA the server names, which did not issue cert
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || !r.TLS.PeerCertificates[0].Equal(cert.Leaf) {
 			w.Header().Set("Content-Type", "application/json")

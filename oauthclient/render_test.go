@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/internal/rendertest"
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -58,8 +59,8 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	// transport, bound token and the error of a connection presenting
 	// another certificate.
 	mtls := newBoundServers(t)
-	cert := namedCert(t, "svc")
-	certPEM, certKeyPEM := pemPair(t, cert)
+	cert := testcert.SelfSigned(t, "svc")
+	certPEM, certKeyPEM := testcert.PEM(t, cert)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(dir+"/c.pem", certPEM, 0o600))
 	require.NoError(t, os.WriteFile(dir+"/k.pem", certKeyPEM, 0o600))
@@ -75,7 +76,7 @@ func TestRenderingsShowNoSecret(t *testing.T) {
 	_, certErr := (&http.Client{Transport: fileTr}).Get(mtls.rs.URL) // the definition's certificate is presented
 	require.NoError(t, certErr)
 	other := mtls.rs.Client().Transport.(*http.Transport).Clone()
-	other.TLSClientConfig.Certificates = []tls.Certificate{namedCert(t, "other")}
+	other.TLSClientConfig.Certificates = []tls.Certificate{testcert.SelfSigned(t, "other")}
 	otherTr, err := oauthclient.NewTransport(fileSrc, other, mtls.rs.URL)
 	require.NoError(t, err)
 	_, certErr = (&http.Client{Transport: otherTr}).Get(mtls.rs.URL)

@@ -2,52 +2,25 @@ package rest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
-
-// selfSignedClient is a self-signed client certificate for cn, with its
-// PEM files in dir.
-func selfSignedClient(t *testing.T, dir, cn string) (cert tls.Certificate, certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, cn+".crt"), filepath.Join(dir, cn+".key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, certFile, keyFile
-}
 
 // A connection whose security definition authenticates with a client
 // certificate presents it to the backend by default, with no tls section
@@ -57,8 +30,9 @@ func selfSignedClient(t *testing.T, dir, cn string) (cert tls.Certificate, certF
 // before it leaves and without a retry.
 func TestMTLSConnectionPresentsTheDefinitionsCertificate(t *testing.T) {
 	dir := t.TempDir()
-	cert, certFile, keyFile := selfSignedClient(t, dir, "svc")
-	_, otherFile, otherKey := selfSignedClient(t, dir, "other")
+	cert := testcert.SelfSigned(t, "svc")
+	certFile, keyFile := testcert.Write(t, cert, dir, "svc")
+	otherFile, otherKey := testcert.Write(t, testcert.SelfSigned(t, "other"), dir, "other")
 	as := oauthtest.NewTLSServer()
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: "svc", Certificate: cert.Leaf})

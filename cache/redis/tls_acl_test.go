@@ -28,8 +28,7 @@ const (
 // test's own, the default user disabled and the users above.
 func startACLServer(t *testing.T) (*redistest.Server, *redistest.CA, *goredis.Client) {
 	t.Helper()
-	ca, err := redistest.NewCA(t.TempDir())
-	require.NoError(t, err)
+	ca := redistest.NewCA(t)
 	srv := redistest.StartTLS(t, ca,
 		"--user", "default", "off",
 		"--user", aclAdmin, "on", ">"+aclAdminPW, "~*", "&*", "+@all",
@@ -48,8 +47,7 @@ func startACLServer(t *testing.T) (*redistest.Server, *redistest.CA, *goredis.Cl
 func TestTLSAndACL(t *testing.T) {
 	srv, ca, admin := startACLServer(t)
 	ctx := context.Background()
-	other, err := redistest.NewCA(t.TempDir())
-	require.NoError(t, err)
+	other := redistest.NewCA(t)
 	good := Config{Addr: srv.TLSAddr(), TLS: true, TLSCAFile: ca.CAFile, Username: aclUser, Password: redact.NewSecret(aclPW),
 		Prefix: aclPrefix, EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, OpTimeout: testOpTimeout}
 

@@ -48,8 +48,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	ca, err := redistest.NewCA(t.TempDir())
-	require.NoError(t, err)
+	ca := redistest.NewCA(t)
 	srv := redistest.StartTLS(t, ca)
 	conn, err := tls.Dial("tcp", srv.TLSAddr(), &tls.Config{RootCAs: ca.Pool, MinVersion: tls.VersionTLS12})
 	require.NoError(t, err, "the server's certificate verifies against the CA, for 127.0.0.1")
@@ -60,8 +59,7 @@ func TestTLS(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", line)
 	require.NoError(t, conn.Close())
 
-	other, err := redistest.NewCA(t.TempDir())
-	require.NoError(t, err)
+	other := redistest.NewCA(t)
 	_, err = tls.Dial("tcp", srv.TLSAddr(), &tls.Config{RootCAs: other.Pool, MinVersion: tls.VersionTLS12})
 	var unknown x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &unknown, "another CA does not vouch for it")

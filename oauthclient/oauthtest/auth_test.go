@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
@@ -146,8 +147,8 @@ func TestScopes(t *testing.T) {
 func TestTLSClientAuth(t *testing.T) {
 	s := oauthtest.NewTLSServer()
 	t.Cleanup(s.Close)
-	cert := selfSigned(t, "client-a")
-	other := selfSigned(t, "client-b")
+	cert := testcert.SelfSigned(t, "client-a")
+	other := testcert.SelfSigned(t, "client-b")
 	s.AddClient(oauthtest.Client{ID: "mtls", Certificate: cert.Leaf, Scopes: []string{"read"}})
 	require.NotNil(t, s.CertPool())
 	require.True(t, strings.HasPrefix(s.TokenURL(), "https://127.0.0.1:"))

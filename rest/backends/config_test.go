@@ -2,13 +2,6 @@ package backends
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/internal/rendertest"
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -27,20 +21,10 @@ import (
 func secretsDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, keyFile := testcert.Write(t, testcert.SelfSigned(t, "mtls-client"), dir, "client")
+	keyPEM, err := os.ReadFile(keyFile)
 	require.NoError(t, err)
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mtls-client"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	files := map[string][]byte{
-		"ehr-key.pem": keyPEM, "client.key": keyPEM,
-		"client.crt":  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert}),
-		"billing-key": []byte("BILLING-SECRET-KEY\n"),
-	}
+	files := map[string][]byte{"ehr-key.pem": keyPEM, "billing-key": []byte("BILLING-SECRET-KEY\n")}
 	for name, b := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
 	}

@@ -2,16 +2,8 @@ package backends
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,24 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
-
-// writePair writes a self-signed certificate and its key to dir as
-// name.crt and name.key.
-func writePair(t *testing.T, dir, name string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, []byte(pemKey(t, key)), 0o600))
-	return certFile, keyFile
-}
 
 // The mutual TLS example of the package doc opens, with its files where
 // the example puts them; without own_certificate the connection naming
@@ -58,8 +35,8 @@ func TestMutualTLSDocExampleOpens(t *testing.T) {
 	require.Contains(t, yaml, "own_certificate: true")
 
 	dir := t.TempDir()
-	certFile, keyFile := writePair(t, dir, "partner")
-	legacyCert, legacyKey := writePair(t, dir, "legacy")
+	certFile, keyFile := testcert.Write(t, testcert.SelfSigned(t, "partner"), dir, "partner")
+	legacyCert, legacyKey := testcert.Write(t, testcert.SelfSigned(t, "legacy"), dir, "legacy")
 	yaml = strings.NewReplacer("/var/run/secrets/partner/tls.crt", certFile, "/var/run/secrets/partner/tls.key", keyFile,
 		"/etc/ssl/partner-ca.pem", certFile, "/run/secrets/legacy.crt", legacyCert, "/run/secrets/legacy.key", legacyKey).Replace(yaml)
 
@@ -98,7 +75,7 @@ func TestStatusPageShowsCertificateProblem(t *testing.T) {
 // so nothing is rebuilt (no token source, connection or pool thrown away).
 func TestReloadAfterCertificateRotationKeepsTheDefinition(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile := writePair(t, dir, "partner")
+	certFile, keyFile := testcert.Write(t, testcert.SelfSigned(t, "partner"), dir, "partner")
 	yaml := fmt.Sprintf(`
 security:
   partner-mtls: {type: oauth2, token_url: "https://as.example.com/token", client_id: c, auth_method: tls_client_auth, cert_file: %q, key_file: %q}
@@ -112,7 +89,7 @@ rest:
 	t.Cleanup(func() { _ = reg.Close() })
 
 	rotated := t.TempDir()
-	newCert, newKey := writePair(t, rotated, "partner")
+	newCert, newKey := testcert.Write(t, testcert.SelfSigned(t, "partner"), rotated, "partner")
 	require.NoError(t, os.Rename(newCert, certFile))
 	require.NoError(t, os.Rename(newKey, keyFile))
 	cfg, err = Parse([]byte(yaml))
