@@ -117,6 +117,9 @@ type call struct {
 	header http.Header
 	safe   bool  // a read sent by POST (_search): retried like a GET
 	alt    *call // sent instead when the server answers 414 URI Too Long
+	// searches are queries sent in the body (a transaction's conditional
+	// URLs and references), whose values an error blanks like the URL's.
+	searches func() []string
 }
 
 // reply is what came back: the status, headers and the bounded body.

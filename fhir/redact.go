@@ -57,6 +57,11 @@ func (k call) scrubber() func(string) string {
 	if k.ctype == "application/x-www-form-urlencoded" {
 		add(string(k.body))
 	}
+	if k.searches != nil {
+		for _, q := range k.searches() {
+			add(q)
+		}
+	}
 	var forms []string
 	for _, v := range slices.Compact(slices.Sorted(slices.Values(values))) {
 		forms = append(forms, redact.EchoForms(v)...)

@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -210,7 +211,7 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	h := apply(opts).headers("")
 	h.Del("If-Match")
 	h.Del("If-None-Exist")
-	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body, header: h})
+	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body, header: h, searches: tx.searches})
 	if err != nil {
 		return nil, err
 	}
@@ -226,4 +227,46 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 		res[e.key] = c.entryOf(&out.Entry[i], 1, i)
 	}
 	return res, nil
+}
+
+// searches are the queries of t's entries — If-None-Exist, conditional
+// URLs, conditional references ("Patient?identifier=…") in its resources
+// — whose values an error must not show, as it hides a search URL's.
+func (t *Tx) searches() []string {
+	var qs []string
+	for _, e := range t.entries {
+		qs = append(qs, e.ifNone)
+		if _, q, ok := strings.Cut(e.url, "?"); ok {
+			qs = append(qs, q)
+		}
+		if e.body != nil {
+			var v any
+			if json.Unmarshal(e.body, &v) == nil {
+				qs = conditionalRefs(v, qs)
+			}
+		}
+	}
+	return qs
+}
+
+// conditionalRefs appends the queries of the conditional references in v
+// (decoded JSON) to qs.
+func conditionalRefs(v any, qs []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "reference" {
+				if _, q, ok := strings.Cut(s, "?"); ok {
+					qs = append(qs, q)
+				}
+				continue
+			}
+			qs = conditionalRefs(x, qs)
+		}
+	case []any:
+		for _, x := range v {
+			qs = conditionalRefs(x, qs)
+		}
+	}
+	return qs
 }
