@@ -48,6 +48,8 @@ type Error struct {
 	Issues     []Issue
 	MoreIssues int
 	Err        error // the connection's *rest.Error, or a body error
+
+	severeMore bool // one of the MoreIssues is an error or fatal (Validate's verdict)
 }
 
 func (e *Error) Error() string {
@@ -111,7 +113,10 @@ func newError(conn string, re *rest.Error, body []byte, clean func(string) strin
 			issues[i].Location[j] = clean(x)
 		}
 	}
-	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re}
+	// The issues not kept still count for a verdict ($validate): the rare
+	// outcome of more than maxIssues is read again, whole.
+	severe := more > 0 && !verdict(allIssues(body))
+	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re, severeMore: severe}
 }
 
 // redactURL drops user info and the values of search parameters that may
