@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -346,4 +347,34 @@ func TestTxBundleOnTheWire(t *testing.T) {
 	assert.Nil(t, got.Entry[2].FullUrl)
 	assert.Equal(t, models.HTTPVerbDELETE, got.Entry[2].Request.Method)
 	assert.Equal(t, `W/"2"`, *got.Entry[2].Request.IfMatch)
+}
+
+// An entry whose response.status is no HTTP status is not a success: its
+// Status is 0 and its Err says so, so that a caller that looks for failed
+// batch entries (Status >= 400 or Err) does not take it for a 200.
+func TestBatchEntryStatusThatIsNoStatus(t *testing.T) {
+	for status, want := range map[string]int{
+		"201 Created": 201, "404": 404, "400 Bad Request": 400,
+		"Bad Request": 0, "": 0, "4xx": 0, "999 Whatever": 0, "2010": 0, "99999999999999999999201": 0,
+		strings.Repeat("Z", 10000): 0,
+	} {
+		conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			raw, _ := json.Marshal(status)
+			_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":%s}}]}`, raw)
+		})
+		var tx fhir.Tx
+		key := tx.Create(&models.Patient{})
+		res, err := conn.Batch(ctx(t), &tx)
+		require.NoError(t, err, "the batch was made")
+		e := res[key]
+		assert.Equal(t, want, e.Status, "%.40q", status)
+		if want != 0 {
+			assert.NoError(t, e.Err)
+			continue
+		}
+		require.Error(t, e.Err, "%.40q", status)
+		assert.ErrorContains(t, e.Err, "page 1, entry 0: response.status")
+		assert.Less(t, len(e.Err.Error()), 200, "a server's text is bounded")
+	}
 }
