@@ -219,14 +219,74 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	if err != nil {
 		return nil, err
 	}
-	if len(out.Entry) != len(tx.entries) {
-		return nil, fmt.Errorf("fhir: %s: %s: the server answered %d entries for %d", c.name, typ.Code(), len(out.Entry), len(tx.entries))
+	if err := tx.matches(out, typ); err != nil {
+		return nil, fmt.Errorf("fhir: %s: %s: %w", c.name, typ.Code(), err)
 	}
 	res := make(map[string]*Entry, len(tx.entries))
 	for i, e := range tx.entries {
 		res[e.key] = c.entryOf(&out.Entry[i], 1, i)
 	}
 	return res, nil
+}
+
+// matches checks that out answers t, entry by entry in the same order, as
+// the specification requires: a response Bundle of the type's response
+// type, as many entries, and no entry whose location or resource is of
+// another type than its request's — entries out of order would give one
+// resource's id to another.
+func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
+	want := models.BundleTypeTransactionResponse
+	if typ == models.BundleTypeBatch {
+		want = models.BundleTypeBatchResponse
+	}
+	if out.Type != want {
+		return fmt.Errorf("a Bundle of type %s, not %s", out.Type.Code(), want.Code())
+	}
+	if len(out.Entry) != len(t.entries) {
+		return fmt.Errorf("the server answered %d entries for %d", len(out.Entry), len(t.entries))
+	}
+	for i, e := range t.entries {
+		rt, _, _ := strings.Cut(e.url, "/")
+		rt, _, _ = strings.Cut(rt, "?")
+		if got, named := answeredType(&out.Entry[i], e.method); named && got != rt {
+			if got == "" {
+				got = "no resource type"
+			}
+			return fmt.Errorf("entry %d (%s %s) was answered for %s: the response entries are not in the order of the request",
+				i, e.method.Code(), rt, got)
+		}
+	}
+	return nil
+}
+
+// answeredType is the resource type an entry's response names: that of
+// its response.location, or of the resource a write returned (an
+// OperationOutcome aside); named is false when it names none, rt is ""
+// when what it names is no type.
+func answeredType(e *models.BundleEntry, method models.HTTPVerb) (rt string, named bool) {
+	if r := e.Response; r != nil && r.Location != nil && *r.Location != "" {
+		loc, _, _ := strings.Cut(*r.Location, "?")
+		parts := strings.Split(strings.TrimSuffix(loc, "/"), "/")
+		n := len(parts)
+		if n >= 4 && parts[n-2] == "_history" {
+			n -= 2
+		}
+		if n < 2 || checkType(parts[n-2]) != nil {
+			return "", true
+		}
+		return parts[n-2], true
+	}
+	if len(e.Resource) == 0 || (method != models.HTTPVerbPOST && method != models.HTTPVerbPUT) {
+		return "", false
+	}
+	rt, err := resourceTypeOf(e.Resource)
+	if err != nil || rt == "OperationOutcome" {
+		return "", false // a resource that does not decode is its Entry's Err
+	}
+	if checkType(rt) != nil {
+		return "", true
+	}
+	return rt, true
 }
 
 // searches are the queries of t's entries — If-None-Exist, conditional

@@ -378,3 +378,48 @@ func TestBatchEntryStatusThatIsNoStatus(t *testing.T) {
 		assert.Less(t, len(e.Err.Error()), 200, "a server's text is bounded")
 	}
 }
+
+// The response entries answer the request's in its order; a response
+// whose entries are of other types than their requests' (out of order),
+// or that is no transaction or batch response, is refused rather than
+// read as giving one resource's id to another.
+func TestTransactionResponseOutOfOrder(t *testing.T) {
+	tests := map[string]struct {
+		body string
+		want string // "" when the answer is read
+	}{
+		"in order": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201 Created","location":"Patient/5/_history/1"}},
+			{"response":{"status":"201 Created","location":"https://other.example/fhir/Observation/6"}}]}`, ""},
+		"swapped locations": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201 Created","location":"Observation/6/_history/1"}},
+			{"response":{"status":"201 Created","location":"Patient/5/_history/1"}}]}`, "entry 0 (POST Patient) was answered for Observation"},
+		"swapped resources": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"resource":{"resourceType":"Observation","id":"6","status":"final","code":{}},"response":{"status":"201"}},
+			{"resource":{"resourceType":"Patient","id":"5"},"response":{"status":"201"}}]}`, "entry 0 (POST Patient) was answered for Observation"},
+		"a location that names no type": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201","location":"5"}},{"response":{"status":"201"}}]}`, "entry 0 (POST Patient) was answered for no resource type"},
+		"a searchset": {`{"resourceType":"Bundle","type":"searchset","entry":[{"response":{"status":"201"}},{"response":{"status":"201"}}]}`,
+			"a Bundle of type searchset, not transaction-response"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				_, _ = io.WriteString(w, tt.body)
+			})
+			var tx fhir.Tx
+			pat := tx.Create(&models.Patient{})
+			obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal})
+			res, err := conn.Transaction(ctx(t), &tx)
+			if tt.want != "" {
+				assert.ErrorContains(t, err, "fhir: ehr: transaction: "+tt.want)
+				assert.Nil(t, res)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "5", res[pat].ID)
+			assert.Equal(t, "6", res[obs].ID)
+		})
+	}
+}
