@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -123,6 +124,16 @@ func newError(conn string, re *rest.Error, body []byte, clean func(string) strin
 // hold patient data or secrets; parameter names, and the values of those
 // that only shape the result (_count, _sort, _include…), are kept.
 func redactURL(raw string) string { return redact.URLString(raw, safeParam) }
+
+// quoted is a string a server sent (a resource type, an id, a code) as an
+// error shows it: cut to n bytes and quoted, since it may be megabytes long.
+func quoted(s string, n int) string { return strconv.Quote(excerpt(s, n)) }
+
+// maxShownURL bounds a URL a server sent (a reference, a link) in an error.
+const maxShownURL = 256
+
+// shownURL is a URL a server sent as an error shows it: redacted and cut.
+func shownURL(raw string) string { return excerpt(redactURL(raw), maxShownURL) }
 
 // excerpt cuts s to at most n bytes, on a rune boundary.
 func excerpt(s string, n int) string {

@@ -118,13 +118,13 @@ func (l *local) find(ref string) (any, bool, error) {
 	raw, ok := l.raw[ref]
 	if !ok {
 		if strings.HasPrefix(ref, "#") {
-			return nil, false, fmt.Errorf("fhir: %s: resolve: no contained resource %q", l.conn.name, ref)
+			return nil, false, fmt.Errorf("fhir: %s: resolve: no contained resource %s", l.conn.name, quoted(ref, 64))
 		}
 		return nil, false, nil
 	}
 	v, err := decodeResource(raw, l.conn.dec)
 	if err != nil {
-		return nil, false, fmt.Errorf("fhir: %s: resolve %s: %w", l.conn.name, redactURL(ref), err)
+		return nil, false, fmt.Errorf("fhir: %s: resolve %s: %w", l.conn.name, shownURL(ref), err)
 	}
 	l.done[ref] = v
 	return v, true, nil

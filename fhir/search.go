@@ -203,9 +203,9 @@ func (c *Conn) checkNext(next string, seen map[[sha256.Size]byte]bool, overCap b
 	case len(next) > maxLinkLength:
 		return fmt.Errorf("fhir: %s: next link longer than %d bytes", c.name, maxLinkLength)
 	case !c.sameOrigin(next):
-		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
+		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, shownURL(next), c.BaseURL())
 	case seen[sha256.Sum256([]byte(next))]:
-		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, redactURL(next), ErrPagingNeverEnds)
+		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, shownURL(next), ErrPagingNeverEnds)
 	case overCap:
 		return fmt.Errorf("fhir: %s: more than %d pages (see MaxPages): %w", c.name, defaultMaxPages, ErrPagingNeverEnds)
 	}

@@ -221,8 +221,8 @@ func (c *Conn) translateMatch(parts []models.ParametersParameter) (models.Concep
 		switch part.Name {
 		case "equivalence":
 			raw, _ := json.Marshal(deref(part.ValueCode))
-			if err := t.Equivalence.UnmarshalJSON(raw); err != nil {
-				return t, nil, fmt.Errorf("fhir: %s: $translate: %w", c.name, err)
+			if t.Equivalence.UnmarshalJSON(raw) != nil { // its message holds the whole code
+				return t, nil, fmt.Errorf("fhir: %s: $translate: unknown ConceptMapEquivalence code %s", c.name, quoted(deref(part.ValueCode), 64))
 			}
 		case "concept":
 			if part.ValueCoding != nil {

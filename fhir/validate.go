@@ -57,7 +57,7 @@ func Validate[T any](ctx context.Context, c *Conn, res *T, mode, profile string)
 	issues, _ = parseIssues(r.body, -1)
 	if issues == nil {
 		rt, _ := resourceTypeOf(r.body)
-		return false, nil, fmt.Errorf("fhir: %s: $validate returned %q, not an OperationOutcome", c.name, rt)
+		return false, nil, fmt.Errorf("fhir: %s: $validate returned %s, not an OperationOutcome", c.name, quoted(rt, 64))
 	}
 	return verdict(issues), issues, nil
 }
