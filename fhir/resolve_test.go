@@ -3,6 +3,8 @@ package fhir_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -106,4 +108,33 @@ func TestResolveReportsEachFailure(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, before+2, sent.Load())
 	})
+}
+
+// A read answered with another resource than the one referred to (another
+// type, another id) does not resolve the reference: the caller would take
+// an Observation, or another patient, for the patient its resource names.
+func TestResolveRefusesAnotherResource(t *testing.T) {
+	for answer, want := range map[string]string{
+		`{"resourceType":"Patient","id":"1"}`:                                "",
+		`{"resourceType":"Patient"}`:                                         "",
+		`{"resourceType":"Observation","id":"1","status":"final","code":{}}`: `the server answered "Observation"/"1"`,
+		`{"resourceType":"Patient","id":"2"}`:                                `the server answered "Patient"/"2"`,
+		`{"resourceType":"Basic","id":"1","code":{}}`:                        `the server answered "Basic"/"1"`,
+		`{"resourceType":"SomethingElse","id":"1"}`:                          `the server answered "SomethingElse"/"1"`,
+	} {
+		conn, rec := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			_, _ = io.WriteString(w, answer)
+		})
+		refs := []models.Reference{{Reference: ptr("Patient/1")}, {Reference: ptr(conn.BaseURL() + "/Patient/1")}}
+		out, err := conn.Resolve(ctx(t), nil, refs...)
+		assert.Equal(t, 1, rec.count(), "read once")
+		if want == "" {
+			require.NoError(t, err, answer)
+			assert.IsType(t, &models.Patient{}, out["Patient/1"])
+			continue
+		}
+		assert.ErrorContains(t, err, "fhir: ehr: resolve Patient/1: "+want, answer)
+		assert.Empty(t, out, answer)
+	}
 }
