@@ -57,7 +57,8 @@ type pageLimits struct{ maxEntries int }
 var defaultPageLimits = pageLimits{maxEntries: defaultMaxEntries}
 
 // WithMaxEntries bounds the entries and links of each page of a search or
-// history to n (default 10,000). A page over the bound fails
+// history to n (default 10,000), and those of a transaction or batch
+// response to n or the entries sent if more. A page over the bound fails
 // with [ErrBodyTooLarge] before memory is taken for its entries: a 16 MiB
 // page of empty entries would otherwise cost gigabytes.
 func WithMaxEntries(n int) Option {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
 // Tx is a transaction or batch being built; the zero value is empty and
@@ -215,7 +218,15 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	if err != nil {
 		return nil, err
 	}
-	out, err := decode[models.Bundle](r.body, c.owned())
+	// The entries are bounded before memory is taken for them, as a
+	// page's are: 16 MiB of {} would be millions of them.
+	dc := c.owned()
+	dc.maxArray = max(len(tx.entries), c.limits.maxEntries)
+	out, err := decode[models.Bundle](r.body, dc)
+	if errors.Is(err, fhirjson.ErrTooLong) {
+		return nil, fmt.Errorf("fhir: %s: %s: the server answered more than %d entries for %d (see WithMaxEntries): %w",
+			c.name, typ.Code(), dc.maxArray, len(tx.entries), ErrBodyTooLarge)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -423,3 +423,20 @@ func TestTransactionResponseOutOfOrder(t *testing.T) {
 		})
 	}
 }
+
+// A response with far more entries than were sent fails on the entry
+// bound before memory is taken for them, as a page does: 15 MB of {}
+// would otherwise be decoded into millions of entries (some 130 MiB)
+// before the count was compared.
+func TestTransactionResponseEntriesBounded(t *testing.T) {
+	body := `{"resourceType":"Bundle","type":"transaction-response","entry":[` + strings.Repeat(`{},`, 5_000_000) + `{}]}`
+	conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, body)
+	})
+	var tx fhir.Tx
+	tx.Create(&models.Patient{})
+	_, err := conn.Transaction(ctx(t), &tx)
+	assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
+	assert.ErrorContains(t, err, "fhir: ehr: transaction: the server answered more than 10000 entries for 1 (see WithMaxEntries)")
+}
