@@ -214,9 +214,15 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	h := apply(opts).headers("")
 	h.Del("If-Match")
 	h.Del("If-None-Exist")
-	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body, header: h, searches: tx.searches})
+	k := call{method: http.MethodPost, url: c.url(nil), body: body, header: h, searches: tx.searches}
+	r, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
+	}
+	if rt, _ := resourceTypeOf(r.body); rt == "OperationOutcome" {
+		// a failure answered 200: its issues say why, scrubbed as a 4xx's
+		fe := c.statusError(k, &http.Response{StatusCode: r.status, Request: r.req}, r.body)
+		return nil, fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a Bundle: %w", c.name, typ.Code(), fe)
 	}
 	// The entries are bounded before memory is taken for them, as a
 	// page's are: 16 MiB of {} would be millions of them.

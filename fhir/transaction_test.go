@@ -440,3 +440,27 @@ func TestTransactionResponseEntriesBounded(t *testing.T) {
 	assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
 	assert.ErrorContains(t, err, "fhir: ehr: transaction: the server answered more than 10000 entries for 1 (see WithMaxEntries)")
 }
+
+// A server that answers a transaction 200 with an OperationOutcome instead
+// of a Bundle failed it: the error names the connection and carries the
+// outcome's issues (as an *Error, scrubbed of the search values sent), not
+// only "decoding Bundle: got OperationOutcome".
+func TestTransactionAnsweredWithAnOutcome(t *testing.T) {
+	conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing",
+			"diagnostics":"identifier urn:sys|MRN-1234 matched 2 patients"}]}`)
+	})
+	var tx fhir.Tx
+	tx.Create(&models.Patient{}, fhir.IfNoneExist(byIdentifier("urn:sys", "MRN-1234")))
+	_, err := conn.Transaction(ctx(t), &tx)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "fhir: ehr: transaction: the server answered an OperationOutcome, not a Bundle")
+	assert.ErrorContains(t, err, "error processing: identifier")
+	assert.NotContains(t, err.Error(), "MRN-1234")
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, http.StatusOK, fe.StatusCode)
+	require.Len(t, fe.Issues, 1)
+	assert.Equal(t, "processing", fe.Issues[0].Code)
+}
