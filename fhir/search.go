@@ -190,7 +190,9 @@ func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) i
 				yield(nil, err)
 				return
 			}
-			k = call{method: http.MethodGet, url: next}
+			// the search values of the first request still count: a server may
+			// echo them in the error of a later page, whose link lacks them
+			k = call{method: http.MethodGet, url: next, searches: first.queries}
 		}
 	}
 }
