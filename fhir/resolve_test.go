@@ -138,3 +138,24 @@ func TestResolveRefusesAnotherResource(t *testing.T) {
 		assert.Empty(t, out, answer)
 	}
 }
+
+// A reference names a resource, never an operation or an interaction:
+// "Patient/$everything" (or $export, $expunge…) in a server's data must
+// not make Resolve run that operation with the connection's token, and
+// paths that climb out of the type are refused too. Nothing is sent.
+func TestResolveRefusesWhatIsNoResource(t *testing.T) {
+	conn, rec := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"Patient","id":"1"}`)
+	})
+	for _, ref := range []string{
+		"Patient/$everything", "Patient/$export", "Patient/1/$everything", "Patient/_history", "Patient/_search",
+		"Patient/1/_history/$x", "Patient/..", "Patient/../../admin", "Patient/..%2F..%2Fadmin", "Patient/1?_format=xml",
+		"Patient/1#x", conn.BaseURL() + "/Patient/%2e%2e", conn.BaseURL() + "/Patient/$everything", "//other.example/Patient/1",
+	} {
+		out, err := conn.Resolve(ctx(t), nil, models.Reference{Reference: &ref})
+		assert.ErrorContains(t, err, "fhir: ehr: resolve", ref)
+		assert.Empty(t, out, ref)
+	}
+	assert.Zero(t, rec.count(), "nothing sent")
+}
