@@ -63,12 +63,13 @@ func (e *Error) Error() string {
 		if i == 3 {
 			break
 		}
-		fmt.Fprintf(&b, "; %s %s", is.Severity, is.Code)
+		// each part is the server's text: on one line, and bounded
+		fmt.Fprintf(&b, "; %s %s", oneLine(is.Severity, 20), oneLine(is.Code, 40))
 		if is.Diagnostics != "" {
 			fmt.Fprintf(&b, ": %s", oneLine(is.Diagnostics, 200))
 		}
 		if len(is.Expression) > 0 {
-			fmt.Fprintf(&b, " at %s", strings.Join(is.Expression, ", "))
+			fmt.Fprintf(&b, " at %s", oneLine(strings.Join(is.Expression[:min(len(is.Expression), 10)], ", "), 200))
 		}
 	}
 	if more := max(len(e.Issues)-3, 0) + e.MoreIssues; more > 0 {
