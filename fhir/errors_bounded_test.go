@@ -31,6 +31,9 @@ func TestErrorsBoundWhatTheServerSent(t *testing.T) {
 			_, err := fhir.Read[models.Patient](ctx(t), answer(`{"resourceType":"`+long+`"}`), "1")
 			return err
 		},
+		"metadata answered with another resource": func() error {
+			return answer(`{"resourceType":"`+long+`\nFORGED"}`).Ping(ctx(t))
+		},
 		"validate answered with no outcome": func() error {
 			_, _, err := fhir.Validate(ctx(t), answer(`{"resourceType":"`+long+`"}`), &models.Patient{}, "", "")
 			return err
@@ -69,6 +72,7 @@ func TestErrorsBoundWhatTheServerSent(t *testing.T) {
 			err := call()
 			require.Error(t, err)
 			assert.Less(t, len(err.Error()), 600, "%.300s", err)
+			assert.NotContains(t, err.Error(), "\n")
 		})
 	}
 }
