@@ -32,7 +32,7 @@ func TestErrorsBoundWhatTheServerSent(t *testing.T) {
 			return err
 		},
 		"metadata answered with another resource": func() error {
-			return answer(`{"resourceType":"`+long+`\nFORGED"}`).Ping(ctx(t))
+			return answer(`{"resourceType":"` + long + `\nFORGED"}`).Ping(ctx(t))
 		},
 		"validate answered with no outcome": func() error {
 			_, _, err := fhir.Validate(ctx(t), answer(`{"resourceType":"`+long+`"}`), &models.Patient{}, "", "")
