@@ -32,38 +32,42 @@ func Tokens(s string, values ...string) string {
 	}
 	vs := append([]string(nil), values...)
 	sortLongestFirst(vs)
-	// One pass per distinct value over s, lowered once: the matches are
-	// marked, then replaced together. (Replacing value by value copied and
-	// lowered s again for each: minutes for thousands of values, such as
-	// the ids of a large search, and a body of a MiB.)
+	// The text is lowered once and searched for all values at once; the
+	// matches are marked, then replaced together. (Replacing value by
+	// value copied and lowered the text again for each, and searched it
+	// once per value: minutes for the thousands of ids of a large search
+	// against the MiB of an error body.)
 	hay := fold(s)
-	var marks []byte // per byte of s: 0, matchStart or matchRest
+	needles := make([]string, 0, len(vs))
 	seen := make(map[string]bool, len(vs))
 	for _, v := range vs {
-		if v == "" || seen[v] {
-			continue
+		if v != "" && !seen[v] {
+			seen[v] = true
+			needles = append(needles, v)
 		}
-		seen[v] = true
-		needle := fold(v)
-		for i := 0; i <= len(hay)-len(needle); {
-			j := strings.Index(hay[i:], needle)
-			if j < 0 {
-				break
-			}
-			j += i
-			end := j + len(needle)
-			if free(marks, j, end) && atEdge(s, marks, j, v, true) && atEdge(s, marks, end, v, false) {
-				if marks == nil {
-					marks = make([]byte, len(s))
-				}
-				marks[j] = matchStart
-				for k := j + 1; k < end; k++ {
-					marks[k] = matchRest
-				}
-				i = end
+	}
+	vs = needles
+	needles = make([]string, len(vs))
+	for k, v := range vs {
+		needles[k] = fold(v)
+	}
+	occ := occurrences(hay, needles)
+	var marks []byte // per byte of s: 0, matchStart or matchRest
+	for k, v := range vs {
+		from := 0 // the same value's matches do not overlap
+		for _, j := range occ[k] {
+			end := j + len(v)
+			if j < from || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
 				continue
 			}
-			i = j + 1
+			if marks == nil {
+				marks = make([]byte, len(s))
+			}
+			marks[j] = matchStart
+			for i := j + 1; i < end; i++ {
+				marks[i] = matchRest
+			}
+			from = end
 		}
 	}
 	if marks == nil {

@@ -62,7 +62,7 @@ func TestTokensAgreesWithOneByOne(t *testing.T) {
 	}
 	for i := range 20000 {
 		s := word(40)
-		values := make([]string, r.IntN(5)+1)
+		values := make([]string, r.IntN(20)+1) // more than 8: searched for all at once
 		for j := range values {
 			values[j] = word(4)
 		}
@@ -92,5 +92,39 @@ func TestTokensCostDoesNotGrowWithTheValues(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 16*uint64(len(text)) {
 		t.Errorf("Tokens allocated %d bytes for %d values over %d bytes of text", got, len(values), len(text))
+	}
+}
+
+// Searching for many needles at once finds what searching for each does,
+// overlapping occurrences and needles that are parts of others included.
+func TestOccurrencesAllAtOnce(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	word := func(n int) string {
+		b := make([]byte, r.IntN(n)+1)
+		for i := range b {
+			b[i] = "aab1-"[r.IntN(5)]
+		}
+		return string(b)
+	}
+	for range 5000 {
+		hay := word(60)
+		needles := make([]string, 9+r.IntN(12))
+		for k := range needles {
+			needles[k] = word(4)
+		}
+		want := make([][]int, len(needles))
+		for k, n := range needles {
+			for i := 0; i+len(n) <= len(hay); i++ {
+				if hay[i:i+len(n)] == n {
+					want[k] = append(want[k], i)
+				}
+			}
+		}
+		got := occurrences(hay, needles)
+		for k := range needles {
+			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+				t.Fatalf("occurrences of %q in %q = %v, want %v", needles[k], hay, got[k], want[k])
+			}
+		}
 	}
 }
