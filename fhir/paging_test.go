@@ -289,3 +289,35 @@ func TestPagesLaterPageErrorHidesTheSearchValues(t *testing.T) {
 		})
 	}
 }
+
+// A page answered 200 with an OperationOutcome instead of a Bundle (an
+// expired page token, a search the server gave up) ends the iteration
+// with the connection's name and the outcome's issues, scrubbed of the
+// search values, not with a bare "decoding Bundle: got OperationOutcome".
+func TestPagesAnsweredWithAnOutcome(t *testing.T) {
+	var base string
+	conn, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		if r.URL.Query().Get("page") == "" {
+			_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"history","link":[{"relation":"next","url":"%s/Patient/_history?page=2"}]}`, base)
+			return
+		}
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found",
+			"diagnostics":"the page of _since=2026-01-02 has expired"}]}`)
+	})
+	base = conn.BaseURL()
+	var errs []error
+	for _, err := range conn.History(ctx(t), "Patient", "", fhir.Params().Add("_since", "2026-01-02")) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	require.Len(t, errs, 1)
+	err := errs[0]
+	assert.ErrorContains(t, err, "fhir: ehr: page: the server answered an OperationOutcome, not a Bundle")
+	assert.ErrorContains(t, err, "error not-found: the page of _since=[redacted] has expired")
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, http.StatusOK, fe.StatusCode)
+	require.Len(t, fe.Issues, 1)
+}

@@ -226,6 +226,9 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.outcomeInstead(k, r, "page"); err != nil {
+		return nil, err
+	}
 	dc := c.owned()
 	dc.maxArray = c.limits.maxEntries
 	dc.allocExtra = 4 * int64(c.limits.maxEntries) * int64(reflect.TypeFor[models.BundleEntry]().Size()) // growth by doubling

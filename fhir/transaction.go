@@ -219,10 +219,8 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	if err != nil {
 		return nil, err
 	}
-	if rt, _ := resourceTypeOf(r.body); rt == "OperationOutcome" {
-		// a failure answered 200: its issues say why, scrubbed as a 4xx's
-		fe := c.statusError(k, &http.Response{StatusCode: r.status, Request: r.req}, r.body)
-		return nil, fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a Bundle: %w", c.name, typ.Code(), fe)
+	if err := c.outcomeInstead(k, r, typ.Code()); err != nil {
+		return nil, err
 	}
 	// The entries are bounded before memory is taken for them, as a
 	// page's are: 16 MiB of {} would be millions of them.
@@ -346,4 +344,15 @@ func conditionalRefs(v any, qs []string) []string {
 		}
 	}
 	return qs
+}
+
+// outcomeInstead is the failure of a call (what) that wants a Bundle and
+// was answered, with a status < 400, by an OperationOutcome: its issues
+// say why, scrubbed as a 4xx's. It is nil for any other answer.
+func (c *Conn) outcomeInstead(k call, r *reply, what string) error {
+	if rt, _ := resourceTypeOf(r.body); rt != "OperationOutcome" {
+		return nil
+	}
+	fe := c.statusError(k, &http.Response{StatusCode: r.status, Request: r.req}, r.body)
+	return fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a Bundle: %w", c.name, what, fe)
 }
