@@ -226,7 +226,7 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.outcomeInstead(k, r, "page"); err != nil {
+	if err := c.outcomeInstead(k, r, "page", "Bundle"); err != nil {
 		return nil, err
 	}
 	dc := c.owned()

@@ -219,7 +219,7 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	if err != nil {
 		return nil, err
 	}
-	if err := c.outcomeInstead(k, r, typ.Code()); err != nil {
+	if err := c.outcomeInstead(k, r, typ.Code(), "Bundle"); err != nil {
 		return nil, err
 	}
 	// The entries are bounded before memory is taken for them, as a
@@ -346,13 +346,14 @@ func conditionalRefs(v any, qs []string) []string {
 	return qs
 }
 
-// outcomeInstead is the failure of a call (what) that wants a Bundle and
-// was answered, with a status < 400, by an OperationOutcome: its issues
-// say why, scrubbed as a 4xx's. It is nil for any other answer.
-func (c *Conn) outcomeInstead(k call, r *reply, what string) error {
+// outcomeInstead is the failure of a call (what) that wants a resource of
+// type want and was answered, with a status < 400, by an
+// OperationOutcome: its issues say why, scrubbed as a 4xx's. It is nil
+// for any other answer.
+func (c *Conn) outcomeInstead(k call, r *reply, what, want string) error {
 	if rt, _ := resourceTypeOf(r.body); rt != "OperationOutcome" {
 		return nil
 	}
 	fe := c.statusError(k, &http.Response{StatusCode: r.status, Request: r.req}, r.body)
-	return fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a Bundle: %w", c.name, what, fe)
+	return fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a %s: %w", c.name, what, want, fe)
 }
