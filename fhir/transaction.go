@@ -189,7 +189,11 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // resource (that urn:uuid: references now name), Status, Location and
 // the resource itself (Prefer: return=representation, unless opts hold
 // [ReturnMinimal] or [ReturnOutcome]); the transaction has been made even
-// when a returned resource does not decode (its Entry has Err).
+// when a returned resource does not decode (its Entry has Err). A
+// response that does not answer the entries one for one, in their order
+// (another count, a location or resource of another type than its
+// entry's) is an error, as is an OperationOutcome answered instead of a
+// Bundle: no result is better than ids given to the wrong keys.
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
