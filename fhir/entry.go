@@ -74,7 +74,10 @@ func (c *Conn) entryOf(e *models.BundleEntry, n, i int) *Entry {
 	}
 	v, err := decodeResource(e.Resource, c.dec)
 	if err != nil {
-		out.Err = errors.Join(out.Err, c.entryError(n, i, err))
+		if err = c.entryError(n, i, err); out.Err != nil {
+			err = errors.Join(out.Err, err) // its status too
+		}
+		out.Err = err
 	}
 	out.Resource = v
 	if id, err := identify(e.Resource); err == nil {
