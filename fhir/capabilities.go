@@ -152,7 +152,7 @@ func (c *Conn) readCaps(ctx context.Context) (*serverCaps, error) {
 
 func notCapabilities(conn, rt string) error {
 	if rt == "" {
-		rt = "a resource without resourceType"
+		return fmt.Errorf("fhir: %s: metadata returned a resource without resourceType, not a CapabilityStatement", conn)
 	}
-	return fmt.Errorf("fhir: %s: metadata returned %s, not a CapabilityStatement", conn, rt)
+	return fmt.Errorf("fhir: %s: metadata returned %s, not a CapabilityStatement", conn, quoted(rt, 64))
 }

@@ -132,7 +132,7 @@ func TestCapabilitiesFailedReadIsNotKept(t *testing.T) {
 	_, err := conn.Supports(ctx(t), "Patient", "read")
 	assert.ErrorIs(t, err, rest.ErrServerError)
 	_, err = conn.Supports(ctx(t), "Patient", "read")
-	assert.ErrorContains(t, err, "fhir: ehr: metadata returned Patient, not a CapabilityStatement")
+	assert.ErrorContains(t, err, `fhir: ehr: metadata returned "Patient", not a CapabilityStatement`)
 	_, err = conn.FHIRVersion(ctx(t))
 	assert.ErrorContains(t, err, "fhir: ehr: metadata is not JSON")
 	ok, err := conn.Supports(ctx(t), "Patient", "read")

@@ -117,6 +117,9 @@ type call struct {
 	header http.Header
 	safe   bool  // a read sent by POST (_search): retried like a GET
 	alt    *call // sent instead when the server answers 414 URI Too Long
+	// searches are queries sent in the body (a transaction's conditional
+	// URLs and references), whose values an error blanks like the URL's.
+	searches func() []string
 }
 
 // reply is what came back: the status, headers and the bounded body.
@@ -124,6 +127,7 @@ type reply struct {
 	status int
 	header http.Header
 	body   []byte
+	req    *http.Request // the request as sent (its credential), for an error
 }
 
 // do sends the call and reads the bounded body; a status >= 400 becomes an
@@ -165,7 +169,7 @@ func (c *Conn) do(ctx context.Context, k call) (*reply, error) {
 	if resp.StatusCode >= 400 {
 		return nil, c.statusError(k, resp, b)
 	}
-	return &reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return &reply{status: resp.StatusCode, header: resp.Header, body: b, req: resp.Request}, nil
 }
 
 // ErrBodyTooLarge is wrapped when a response exceeds a bound of the

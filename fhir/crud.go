@@ -93,14 +93,14 @@ func checkID(kind, id string) error {
 	if !idPattern.MatchString(id) || strings.Trim(id, ".") == "" {
 		// "." and ".." would be path segments, not ids: behind a front end
 		// that cleans paths, DELETE Patient/. deletes Patient.
-		return fmt.Errorf("fhir: invalid %s %q (want 1-64 of A-Z a-z 0-9 - ., not only dots): %w", kind, id, rest.ErrBadPath)
+		return fmt.Errorf("fhir: invalid %s %s (want 1-64 of A-Z a-z 0-9 - ., not only dots): %w", kind, quoted(id, 80), rest.ErrBadPath)
 	}
 	return nil
 }
 
 func checkType(rt string) error {
 	if rt == "" || !idPattern.MatchString(rt) || strings.Contains(rt, ".") {
-		return fmt.Errorf("fhir: invalid resource type %q: %w", rt, rest.ErrBadPath)
+		return fmt.Errorf("fhir: invalid resource type %s: %w", quoted(rt, 80), rest.ErrBadPath)
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func decode[T any](data []byte, dc decoding) (*T, error) {
 			}
 		}
 	} else if rt != want {
-		return nil, &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
+		return nil, &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %s", quoted(rt, 64))}
 	}
 	if err != nil {
 		return nil, decodeError(data, want, err)
@@ -172,7 +172,7 @@ func checkResourceType(data []byte, want string) error {
 		return err
 	}
 	if rt != want {
-		return &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %q", rt)}
+		return &DecodeError{ResourceType: want, Path: "resourceType", Err: fmt.Errorf("got %s", quoted(rt, 64))}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package fhir
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,8 +19,9 @@ type Entry struct {
 	// history, a write answered with Prefer: return=minimal) or when it
 	// did not decode (then Err says why).
 	Resource any
-	// Err is a resource that did not decode: a *[DecodeError] naming the
-	// page and the entry. It is the entry's own failure; the iteration
+	// Err is a resource that did not decode (a *[DecodeError]) or a
+	// response.status that is no HTTP status (Status is then 0), naming
+	// the page and the entry. It is the entry's own failure; the iteration
 	// (or the transaction, which the server has already committed) goes
 	// on. A failure of the call itself is the iteration's error, never
 	// an Entry's.
@@ -29,7 +32,7 @@ type Entry struct {
 	// Method is, in a history, the interaction that made this version
 	// (POST, PUT, PATCH or DELETE); "" elsewhere.
 	Method       string
-	Status       int       // response.status: 201, 200, 204, 404… (0 when the entry has no response)
+	Status       int       // response.status: 201, 200, 204, 404… (0 when the entry has no response, or Err says its status is none)
 	Location     string    // response.location
 	LastModified time.Time // response.lastModified, else meta.lastUpdated; zero when neither
 	Issues       []Issue   // response.outcome: why a batch entry failed, or warnings
@@ -50,7 +53,10 @@ func (c *Conn) entryOf(e *models.BundleEntry, n, i int) *Entry {
 		}
 	}
 	if r := e.Response; r != nil {
-		out.Status = statusCode(r.Status)
+		var ok bool
+		if out.Status, ok = statusCode(r.Status); !ok {
+			out.Err = c.entryError(n, i, fmt.Errorf("response.status %q is not an HTTP status", oneLine(r.Status, 40)))
+		}
 		if r.Location != nil {
 			out.Location = *r.Location
 			out.ID, out.VersionID = parseLocation(out.Location)
@@ -68,7 +74,10 @@ func (c *Conn) entryOf(e *models.BundleEntry, n, i int) *Entry {
 	}
 	v, err := decodeResource(e.Resource, c.dec)
 	if err != nil {
-		out.Err = c.entryError(n, i, err)
+		if err = c.entryError(n, i, err); out.Err != nil {
+			err = errors.Join(out.Err, err) // its status too
+		}
+		out.Err = err
 	}
 	out.Resource = v
 	if id, err := identify(e.Resource); err == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,6 +49,8 @@ type Error struct {
 	Issues     []Issue
 	MoreIssues int
 	Err        error // the connection's *rest.Error, or a body error
+
+	severeMore bool // one of the MoreIssues is an error or fatal (Validate's verdict)
 }
 
 func (e *Error) Error() string {
@@ -60,12 +63,13 @@ func (e *Error) Error() string {
 		if i == 3 {
 			break
 		}
-		fmt.Fprintf(&b, "; %s %s", is.Severity, is.Code)
+		// each part is the server's text: on one line, and bounded
+		fmt.Fprintf(&b, "; %s %s", oneLine(is.Severity, 20), oneLine(is.Code, 40))
 		if is.Diagnostics != "" {
 			fmt.Fprintf(&b, ": %s", oneLine(is.Diagnostics, 200))
 		}
 		if len(is.Expression) > 0 {
-			fmt.Fprintf(&b, " at %s", strings.Join(is.Expression, ", "))
+			fmt.Fprintf(&b, " at %s", oneLine(strings.Join(is.Expression[:min(len(is.Expression), 10)], ", "), 200))
 		}
 	}
 	if more := max(len(e.Issues)-3, 0) + e.MoreIssues; more > 0 {
@@ -111,13 +115,26 @@ func newError(conn string, re *rest.Error, body []byte, clean func(string) strin
 			issues[i].Location[j] = clean(x)
 		}
 	}
-	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re}
+	// The issues not kept still count for a verdict ($validate): the rare
+	// outcome of more than maxIssues is read again, whole.
+	severe := more > 0 && !verdict(allIssues(body))
+	return &Error{Conn: conn, Method: re.Method, URL: re.URL, StatusCode: re.StatusCode, Issues: issues, MoreIssues: more, Err: re, severeMore: severe}
 }
 
 // redactURL drops user info and the values of search parameters that may
 // hold patient data or secrets; parameter names, and the values of those
 // that only shape the result (_count, _sort, _include…), are kept.
 func redactURL(raw string) string { return redact.URLString(raw, safeParam) }
+
+// quoted is a string a server sent (a resource type, an id, a code) as an
+// error shows it: cut to n bytes and quoted, since it may be megabytes long.
+func quoted(s string, n int) string { return strconv.Quote(excerpt(s, n)) }
+
+// maxShownURL bounds a URL a server sent (a reference, a link) in an error.
+const maxShownURL = 256
+
+// shownURL is a URL a server sent as an error shows it: redacted and cut.
+func shownURL(raw string) string { return excerpt(redactURL(raw), maxShownURL) }
 
 // excerpt cuts s to at most n bytes, on a rune boundary.
 func excerpt(s string, n int) string {

@@ -297,3 +297,25 @@ func TestErrorKeepsABoundedNumberOfIssues(t *testing.T) {
 		})
 	}
 }
+
+// Every part of an issue an *Error shows is the server's text, shown on
+// one line and bounded: a severity with a line break must not forge a log
+// line, and a code or expressions of megabytes must not fill one.
+func TestErrorShowsIssuesOnOneBoundedLine(t *testing.T) {
+	long := strings.Repeat("E", 50000)
+	exprs := `"` + long + `","Patient.name` + "\\n" + `FORGED"`
+	for range 100 {
+		exprs += `,"Patient.x"`
+	}
+	conn := statusConn(t, http.StatusBadRequest, `{"resourceType":"OperationOutcome","issue":[{"severity":"error\nFORGED log line",
+		"code":"`+long+`","diagnostics":"d","expression":[`+exprs+`]}]}`)
+	_, err := fhir.Read[models.Patient](ctx(t), conn, "1")
+	require.Error(t, err)
+	msg := err.Error()
+	assert.NotContains(t, msg, "\n")
+	assert.Less(t, len(msg), 1000)
+	assert.Contains(t, msg, "; error FORGED log lin… EEEE")
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Len(t, fe.Issues[0].Expression, 102, "the issue keeps what the server sent")
+}

@@ -114,7 +114,7 @@ func (p *Page[T]) index(e *models.BundleEntry, v any) {
 // relative to the base URL, refusing those that point elsewhere.
 func (c *Conn) relative(ref string) (string, error) {
 	if strings.HasPrefix(ref, "#") {
-		return "", fmt.Errorf("fhir: %s: resolve: %q is a contained reference: look in the resource's contained", c.name, ref)
+		return "", fmt.Errorf("fhir: %s: resolve: %s is a contained reference: look in the resource's contained", c.name, quoted(ref, 64))
 	}
 	u, err := url.Parse(ref)
 	if err != nil || u.RawQuery != "" || u.Fragment != "" {
@@ -123,13 +123,18 @@ func (c *Conn) relative(ref string) (string, error) {
 	if u.IsAbs() {
 		base := c.BaseURL() + "/"
 		if !c.sameOrigin(ref) || !strings.HasPrefix(u.Path, c.base.Path+"/") {
-			return "", fmt.Errorf("fhir: %s: resolve: %s is not on the base URL %s", c.name, redactURL(ref), base)
+			return "", fmt.Errorf("fhir: %s: resolve: %s is not on the base URL %s", c.name, shownURL(ref), base)
 		}
 		ref = strings.TrimPrefix(u.Path, c.base.Path+"/")
 	}
 	segs := strings.Split(ref, "/")
 	if (len(segs) != 2 && len(segs) != 4) || (len(segs) == 4 && segs[2] != "_history") || checkType(segs[0]) != nil {
 		return "", fmt.Errorf("fhir: %s: resolve: not a Type/id reference", c.name)
+	}
+	for i := 1; i < len(segs); i += 2 {
+		if err := checkID("id", segs[i]); err != nil {
+			return "", fmt.Errorf("fhir: %s: resolve: not a Type/id reference: %w", c.name, err)
+		}
 	}
 	return ref, nil
 }

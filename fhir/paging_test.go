@@ -255,3 +255,69 @@ func TestPagesNextLinkOnTheOriginCarriesTheCredential(t *testing.T) {
 		})
 	}
 }
+
+// The error of a later page hides the search values of the first request
+// too: its next link (?page=2, a server's own page token) does not carry
+// them, but the server may echo them, by GET as by POST (UsePost, whose
+// point is to keep them out of sight).
+func TestPagesLaterPageErrorHidesTheSearchValues(t *testing.T) {
+	const family = "Zyxwvutsrq"
+	var base string
+	conn, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		if r.URL.Query().Get("page") == "" {
+			_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"%s/Patient?page=2"}]}`, base)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = fmt.Fprintf(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"expired","diagnostics":"search family=%s expired"}]}`, family)
+	})
+	base = conn.BaseURL()
+	for name, opts := range map[string][]fhir.SearchOption{"GET": nil, "POST": {fhir.UsePost()}} {
+		t.Run(name, func(t *testing.T) {
+			var errs []error
+			for _, err := range fhir.Search[models.Patient](ctx(t), conn, fhir.Params().Add("family", family), opts...) {
+				errs = append(errs, err)
+			}
+			require.Len(t, errs, 1)
+			assert.ErrorIs(t, errs[0], rest.ErrBadRequest)
+			assert.ErrorContains(t, errs[0], "Patient?page=[redacted]: 400 Bad Request; error expired: search family=[redacted] expired")
+			assert.NotContains(t, errs[0].Error(), family)
+			var re *rest.Error
+			require.ErrorAs(t, errs[0], &re)
+			assert.NotContains(t, re.Excerpt, family)
+		})
+	}
+}
+
+// A page answered 200 with an OperationOutcome instead of a Bundle (an
+// expired page token, a search the server gave up) ends the iteration
+// with the connection's name and the outcome's issues, scrubbed of the
+// search values, not with a bare "decoding Bundle: got OperationOutcome".
+func TestPagesAnsweredWithAnOutcome(t *testing.T) {
+	var base string
+	conn, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		if r.URL.Query().Get("page") == "" {
+			_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"history","link":[{"relation":"next","url":"%s/Patient/_history?page=2"}]}`, base)
+			return
+		}
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found",
+			"diagnostics":"the page of _since=2026-01-02 has expired"}]}`)
+	})
+	base = conn.BaseURL()
+	var errs []error
+	for _, err := range conn.History(ctx(t), "Patient", "", fhir.Params().Add("_since", "2026-01-02")) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	require.Len(t, errs, 1)
+	err := errs[0]
+	assert.ErrorContains(t, err, "fhir: ehr: page: the server answered an OperationOutcome, not a Bundle")
+	assert.ErrorContains(t, err, "error not-found: the page of _since=[redacted] has expired")
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, http.StatusOK, fe.StatusCode)
+	require.Len(t, fe.Issues, 1)
+}

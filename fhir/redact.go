@@ -39,6 +39,27 @@ func safeParam(name string) bool {
 // also in its parts: each of a list, a token's code, a date without its
 // prefix, each word of a name.
 func (k call) scrubber() func(string) string {
+	return scrubberOf(k.queries())
+}
+
+// queries are the raw queries of k whose values are search values: its
+// URL's, its form body's, and those of its searches.
+func (k call) queries() []string {
+	var qs []string
+	if u, err := url.Parse(k.url); err == nil {
+		qs = append(qs, u.RawQuery)
+	}
+	if k.ctype == "application/x-www-form-urlencoded" {
+		qs = append(qs, string(k.body))
+	}
+	if k.searches != nil {
+		qs = append(qs, k.searches()...)
+	}
+	return qs
+}
+
+// scrubberOf blanks the values of the raw queries qs.
+func scrubberOf(qs []string) func(string) string {
 	var values []string
 	add := func(raw string) {
 		q, _ := url.ParseQuery(raw)
@@ -51,11 +72,8 @@ func (k call) scrubber() func(string) string {
 			}
 		}
 	}
-	if u, err := url.Parse(k.url); err == nil {
-		add(u.RawQuery)
-	}
-	if k.ctype == "application/x-www-form-urlencoded" {
-		add(string(k.body))
+	for _, q := range qs {
+		add(q)
 	}
 	var forms []string
 	for _, v := range slices.Compact(slices.Sorted(slices.Values(values))) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -28,7 +29,9 @@ import (
 // matches and _include resources answer first.
 //
 // A reference to another server is never read (the connection's token
-// stays on its base URL), nor is a logical one (an identifier only). Each
+// stays on its base URL), nor is a logical one (an identifier only); a
+// read answered with another resource (another type or id) resolves
+// nothing. Each
 // reference that cannot be resolved is one error of the errors.Join
 // returned beside the resources that could, naming the reference and
 // wrapping the cause (errors.Is rest.ErrNotFound, rest.ErrGone…); a
@@ -77,6 +80,9 @@ func (c *Conn) Resolve(ctx context.Context, in any, refs ...models.Reference) (m
 				return out, errors.Join(append(errs, err)...)
 			}
 			got.v, got.err = c.get(ctx, rel, nil)
+			if got.err == nil {
+				got.err = answers(rel, got.v)
+			}
 			read[rel] = got
 		}
 		if got.err != nil {
@@ -118,13 +124,13 @@ func (l *local) find(ref string) (any, bool, error) {
 	raw, ok := l.raw[ref]
 	if !ok {
 		if strings.HasPrefix(ref, "#") {
-			return nil, false, fmt.Errorf("fhir: %s: resolve: no contained resource %q", l.conn.name, ref)
+			return nil, false, fmt.Errorf("fhir: %s: resolve: no contained resource %s", l.conn.name, quoted(ref, 64))
 		}
 		return nil, false, nil
 	}
 	v, err := decodeResource(raw, l.conn.dec)
 	if err != nil {
-		return nil, false, fmt.Errorf("fhir: %s: resolve %s: %w", l.conn.name, redactURL(ref), err)
+		return nil, false, fmt.Errorf("fhir: %s: resolve %s: %w", l.conn.name, shownURL(ref), err)
 	}
 	l.done[ref] = v
 	return v, true, nil
@@ -183,4 +189,26 @@ func (c *Conn) localOf(in any) (*local, error) {
 func (p *Page[T]) lookup(ref string) (any, bool) {
 	v, ok := p.included[ref]
 	return v, ok
+}
+
+// answers checks that v, read for rel ("Type/id[/_history/v]"), is that
+// resource: a server answering a read with another resource must not
+// have it taken for the one referred to.
+func answers(rel string, v any) error {
+	want, rest, _ := strings.Cut(rel, "/")
+	wantID, _, _ := strings.Cut(rest, "/")
+	var rt, id string
+	if raw, ok := v.(json.RawMessage); ok {
+		got, _ := identify(raw)
+		rt, id = got.ResourceType, got.ID
+	} else if p := reflect.ValueOf(v); p.Kind() == reflect.Pointer && p.Elem().Kind() == reflect.Struct {
+		rt = p.Elem().Type().Name()
+		if f := p.Elem().FieldByName("Id"); f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.String {
+			id = f.Elem().String()
+		}
+	}
+	if rt != want || (id != "" && id != wantID) {
+		return fmt.Errorf("the server answered %s/%s", quoted(rt, 64), quoted(id, 64))
+	}
+	return nil
 }

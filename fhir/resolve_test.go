@@ -3,6 +3,8 @@ package fhir_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -106,4 +108,54 @@ func TestResolveReportsEachFailure(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, before+2, sent.Load())
 	})
+}
+
+// A read answered with another resource than the one referred to (another
+// type, another id) does not resolve the reference: the caller would take
+// an Observation, or another patient, for the patient its resource names.
+func TestResolveRefusesAnotherResource(t *testing.T) {
+	for answer, want := range map[string]string{
+		`{"resourceType":"Patient","id":"1"}`:                                "",
+		`{"resourceType":"Patient"}`:                                         "",
+		`{"resourceType":"Observation","id":"1","status":"final","code":{}}`: `the server answered "Observation"/"1"`,
+		`{"resourceType":"Patient","id":"2"}`:                                `the server answered "Patient"/"2"`,
+		`{"resourceType":"Basic","id":"1","code":{}}`:                        `the server answered "Basic"/"1"`,
+		`{"resourceType":"SomethingElse","id":"1"}`:                          `the server answered "SomethingElse"/"1"`,
+	} {
+		conn, rec := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			_, _ = io.WriteString(w, answer)
+		})
+		refs := []models.Reference{{Reference: ptr("Patient/1")}, {Reference: ptr(conn.BaseURL() + "/Patient/1")}}
+		out, err := conn.Resolve(ctx(t), nil, refs...)
+		assert.Equal(t, 1, rec.count(), "read once")
+		if want == "" {
+			require.NoError(t, err, answer)
+			assert.IsType(t, &models.Patient{}, out["Patient/1"])
+			continue
+		}
+		assert.ErrorContains(t, err, "fhir: ehr: resolve Patient/1: "+want, answer)
+		assert.Empty(t, out, answer)
+	}
+}
+
+// A reference names a resource, never an operation or an interaction:
+// "Patient/$everything" (or $export, $expunge…) in a server's data must
+// not make Resolve run that operation with the connection's token, and
+// paths that climb out of the type are refused too. Nothing is sent.
+func TestResolveRefusesWhatIsNoResource(t *testing.T) {
+	conn, rec := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"Patient","id":"1"}`)
+	})
+	for _, ref := range []string{
+		"Patient/$everything", "Patient/$export", "Patient/1/$everything", "Patient/_history", "Patient/_search",
+		"Patient/1/_history/$x", "Patient/..", "Patient/../../admin", "Patient/..%2F..%2Fadmin", "Patient/1?_format=xml",
+		"Patient/1#x", conn.BaseURL() + "/Patient/%2e%2e", conn.BaseURL() + "/Patient/$everything", "//other.example/Patient/1",
+	} {
+		out, err := conn.Resolve(ctx(t), nil, models.Reference{Reference: &ref})
+		assert.ErrorContains(t, err, "fhir: ehr: resolve", ref)
+		assert.Empty(t, out, ref)
+	}
+	assert.Zero(t, rec.count(), "nothing sent")
 }

@@ -2,7 +2,6 @@ package fhir
 
 import (
 	"context"
-	"net/http"
 	"strings"
 )
 
@@ -67,17 +66,22 @@ func parseETag(tag string) string {
 	return strings.Trim(tag, `"`)
 }
 
-// statusCode reads the code of an entry response status ("201 Created").
-func statusCode(s string) int {
-	n := 0
-	for _, r := range s {
+// statusCode reads the code of an entry response status ("201 Created",
+// "201"): three digits from 100 to 599, alone or before a space; ok is
+// false for anything else ("Created", "", "2010").
+func statusCode(s string) (code int, ok bool) {
+	digits, _, _ := strings.Cut(s, " ")
+	if len(digits) != 3 {
+		return 0, false
+	}
+	for _, r := range digits {
 		if r < '0' || r > '9' {
-			break
+			return 0, false
 		}
-		n = n*10 + int(r-'0')
+		code = code*10 + int(r-'0')
 	}
-	if n < 100 || n > 599 {
-		return http.StatusOK
+	if code < 100 || code > 599 {
+		return 0, false
 	}
-	return n
+	return code, true
 }

@@ -57,7 +57,8 @@ type pageLimits struct{ maxEntries int }
 var defaultPageLimits = pageLimits{maxEntries: defaultMaxEntries}
 
 // WithMaxEntries bounds the entries and links of each page of a search or
-// history to n (default 10,000). A page over the bound fails
+// history to n (default 10,000), and those of a transaction or batch
+// response to n or the entries sent if more. A page over the bound fails
 // with [ErrBodyTooLarge] before memory is taken for its entries: a 16 MiB
 // page of empty entries would otherwise cost gigabytes.
 func WithMaxEntries(n int) Option {
@@ -189,7 +190,9 @@ func (c *Conn) pages(ctx context.Context, first call, err error, maxPages int) i
 				yield(nil, err)
 				return
 			}
-			k = call{method: http.MethodGet, url: next}
+			// the search values of the first request still count: a server may
+			// echo them in the error of a later page, whose link lacks them
+			k = call{method: http.MethodGet, url: next, searches: first.queries}
 		}
 	}
 }
@@ -203,9 +206,9 @@ func (c *Conn) checkNext(next string, seen map[[sha256.Size]byte]bool, overCap b
 	case len(next) > maxLinkLength:
 		return fmt.Errorf("fhir: %s: next link longer than %d bytes", c.name, maxLinkLength)
 	case !c.sameOrigin(next):
-		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, redactURL(next), c.BaseURL())
+		return fmt.Errorf("fhir: %s: next link %s is not on the origin of the base URL %s", c.name, shownURL(next), c.BaseURL())
 	case seen[sha256.Sum256([]byte(next))]:
-		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, redactURL(next), ErrPagingNeverEnds)
+		return fmt.Errorf("fhir: %s: next link %s loops back to a page already fetched: %w", c.name, shownURL(next), ErrPagingNeverEnds)
 	case overCap:
 		return fmt.Errorf("fhir: %s: more than %d pages (see MaxPages): %w", c.name, defaultMaxPages, ErrPagingNeverEnds)
 	}
@@ -221,6 +224,9 @@ func (c *Conn) bundle(ctx context.Context, k call) (*models.Bundle, error) {
 	}
 	r, err := c.doSearch(ctx, k)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.outcomeInstead(k, r, "page", "Bundle"); err != nil {
 		return nil, err
 	}
 	dc := c.owned()

@@ -39,8 +39,12 @@ func (c *Conn) Expand(ctx context.Context, valueSet string, params url.Values) (
 	if version != "" {
 		q.Set("valueSetVersion", version)
 	}
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q, "ValueSet", "$expand")})
+	k := call{method: http.MethodGet, url: c.url(q, "ValueSet", "$expand")}
+	r, err := c.do(ctx, k)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.outcomeInstead(k, r, "$expand", "ValueSet"); err != nil {
 		return nil, err
 	}
 	return decode[models.ValueSet](r.body, c.owned())
@@ -221,8 +225,8 @@ func (c *Conn) translateMatch(parts []models.ParametersParameter) (models.Concep
 		switch part.Name {
 		case "equivalence":
 			raw, _ := json.Marshal(deref(part.ValueCode))
-			if err := t.Equivalence.UnmarshalJSON(raw); err != nil {
-				return t, nil, fmt.Errorf("fhir: %s: $translate: %w", c.name, err)
+			if t.Equivalence.UnmarshalJSON(raw) != nil { // its message holds the whole code
+				return t, nil, fmt.Errorf("fhir: %s: $translate: unknown ConceptMapEquivalence code %s", c.name, quoted(deref(part.ValueCode), 64))
 			}
 		case "concept":
 			if part.ValueCoding != nil {
@@ -261,8 +265,12 @@ func (c *Conn) codingQuery(op string, code models.Coding, systemName, versionNam
 // termParams sends a terminology operation by GET and decodes its
 // Parameters.
 func (c *Conn) termParams(ctx context.Context, typ, op string, q url.Values) (*models.Parameters, error) {
-	r, err := c.do(ctx, call{method: http.MethodGet, url: c.url(q, typ, op)})
+	k := call{method: http.MethodGet, url: c.url(q, typ, op)}
+	r, err := c.do(ctx, k)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.outcomeInstead(k, r, op, "Parameters"); err != nil {
 		return nil, err
 	}
 	return decode[models.Parameters](r.body, c.owned())

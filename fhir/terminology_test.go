@@ -285,3 +285,31 @@ func TestTerminologyErrorsHoldNoCodes(t *testing.T) {
 	b, _ := json.Marshal(err)
 	assert.False(t, strings.Contains(string(b), "MRN-4471-secret"))
 }
+
+// A terminology operation answered 200 with an OperationOutcome (a code
+// system the server does not know, said the wrong way) fails with the
+// connection's name and the outcome's issues, scrubbed of the code sent.
+func TestTerminologyAnsweredWithAnOutcome(t *testing.T) {
+	conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-supported",
+			"diagnostics":"unknown code system urn:sys for code C-4711"}]}`)
+	})
+	coding := models.Coding{System: ptr("urn:sys"), Code: ptr("C-4711")}
+	calls := map[string]func() error{
+		"$lookup":        func() error { _, err := conn.Lookup(ctx(t), coding); return err },
+		"$validate-code": func() error { _, _, err := conn.ValidateCode(ctx(t), "", coding); return err },
+		"$translate":     func() error { _, err := conn.Translate(ctx(t), "", coding, ""); return err },
+		"$expand":        func() error { _, err := conn.Expand(ctx(t), "urn:vs", nil); return err },
+	}
+	for op, call := range calls {
+		err := call()
+		assert.ErrorContains(t, err, "fhir: ehr: "+op+": the server answered an OperationOutcome", op)
+		assert.ErrorContains(t, err, "error not-supported: unknown code system", op)
+		if op != "$expand" { // the coding was sent
+			assert.ErrorContains(t, err, "unknown code system [redacted] for code [redacted]", op)
+		}
+		var fe *fhir.Error
+		assert.ErrorAs(t, err, &fe, op)
+	}
+}

@@ -3,11 +3,15 @@ package fhir
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/tokenwire/tokenwire/internal/fhirjson"
 )
 
 // Tx is a transaction or batch being built; the zero value is empty and
@@ -185,7 +189,11 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // resource (that urn:uuid: references now name), Status, Location and
 // the resource itself (Prefer: return=representation, unless opts hold
 // [ReturnMinimal] or [ReturnOutcome]); the transaction has been made even
-// when a returned resource does not decode (its Entry has Err).
+// when a returned resource does not decode (its Entry has Err). A
+// response that does not answer the entries one for one, in their order
+// (another count, a location or resource of another type than its
+// entry's) is an error, as is an OperationOutcome answered instead of a
+// Bundle: no result is better than ids given to the wrong keys.
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
@@ -210,20 +218,146 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 	h := apply(opts).headers("")
 	h.Del("If-Match")
 	h.Del("If-None-Exist")
-	r, err := c.do(ctx, call{method: http.MethodPost, url: c.url(nil), body: body, header: h})
+	k := call{method: http.MethodPost, url: c.url(nil), body: body, header: h, searches: tx.searches}
+	r, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	out, err := decode[models.Bundle](r.body, c.owned())
+	if err := c.outcomeInstead(k, r, typ.Code(), "Bundle"); err != nil {
+		return nil, err
+	}
+	// The entries are bounded before memory is taken for them, as a
+	// page's are: 16 MiB of {} would be millions of them.
+	dc := c.owned()
+	dc.maxArray = max(len(tx.entries), c.limits.maxEntries)
+	out, err := decode[models.Bundle](r.body, dc)
+	if errors.Is(err, fhirjson.ErrTooLong) {
+		return nil, fmt.Errorf("fhir: %s: %s: the server answered more than %d entries for %d (see WithMaxEntries): %w",
+			c.name, typ.Code(), dc.maxArray, len(tx.entries), ErrBodyTooLarge)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(out.Entry) != len(tx.entries) {
-		return nil, fmt.Errorf("fhir: %s: %s: the server answered %d entries for %d", c.name, typ.Code(), len(out.Entry), len(tx.entries))
+	if err := tx.matches(out, typ); err != nil {
+		return nil, fmt.Errorf("fhir: %s: %s: %w", c.name, typ.Code(), err)
 	}
 	res := make(map[string]*Entry, len(tx.entries))
 	for i, e := range tx.entries {
 		res[e.key] = c.entryOf(&out.Entry[i], 1, i)
 	}
 	return res, nil
+}
+
+// matches checks that out answers t, entry by entry in the same order, as
+// the specification requires: a response Bundle of the type's response
+// type, as many entries, and no entry whose location or resource is of
+// another type than its request's — entries out of order would give one
+// resource's id to another.
+func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
+	want := models.BundleTypeTransactionResponse
+	if typ == models.BundleTypeBatch {
+		want = models.BundleTypeBatchResponse
+	}
+	if out.Type != want {
+		return fmt.Errorf("a Bundle of type %s, not %s", out.Type.Code(), want.Code())
+	}
+	if len(out.Entry) != len(t.entries) {
+		return fmt.Errorf("the server answered %d entries for %d", len(out.Entry), len(t.entries))
+	}
+	for i, e := range t.entries {
+		rt, _, _ := strings.Cut(e.url, "/")
+		rt, _, _ = strings.Cut(rt, "?")
+		if got, named := answeredType(&out.Entry[i], e.method); named && got != rt {
+			if got == "" {
+				got = "no resource type"
+			}
+			return fmt.Errorf("entry %d (%s %s) was answered for %s: the response entries are not in the order of the request",
+				i, e.method.Code(), rt, got)
+		}
+	}
+	return nil
+}
+
+// answeredType is the resource type an entry's response names: that of
+// its response.location, or of the resource a write returned (an
+// OperationOutcome aside); named is false when it names none, rt is ""
+// when what it names is no type.
+func answeredType(e *models.BundleEntry, method models.HTTPVerb) (rt string, named bool) {
+	if r := e.Response; r != nil && r.Location != nil && *r.Location != "" {
+		loc, _, _ := strings.Cut(*r.Location, "?")
+		parts := strings.Split(strings.TrimSuffix(loc, "/"), "/")
+		n := len(parts)
+		if n >= 4 && parts[n-2] == "_history" {
+			n -= 2
+		}
+		if n < 2 || checkType(parts[n-2]) != nil {
+			return "", true
+		}
+		return parts[n-2], true
+	}
+	if len(e.Resource) == 0 || (method != models.HTTPVerbPOST && method != models.HTTPVerbPUT) {
+		return "", false
+	}
+	rt, err := resourceTypeOf(e.Resource)
+	if err != nil || rt == "OperationOutcome" {
+		return "", false // a resource that does not decode is its Entry's Err
+	}
+	if checkType(rt) != nil {
+		return "", true
+	}
+	return rt, true
+}
+
+// searches are the queries of t's entries — If-None-Exist, conditional
+// URLs, conditional references ("Patient?identifier=…") in its resources
+// — whose values an error must not show, as it hides a search URL's.
+func (t *Tx) searches() []string {
+	var qs []string
+	for _, e := range t.entries {
+		qs = append(qs, e.ifNone)
+		if _, q, ok := strings.Cut(e.url, "?"); ok {
+			qs = append(qs, q)
+		}
+		if e.body != nil {
+			var v any
+			if json.Unmarshal(e.body, &v) == nil {
+				qs = conditionalRefs(v, qs)
+			}
+		}
+	}
+	return qs
+}
+
+// conditionalRefs appends the queries of the conditional references in v
+// (decoded JSON) to qs.
+func conditionalRefs(v any, qs []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "reference" {
+				if _, q, ok := strings.Cut(s, "?"); ok {
+					qs = append(qs, q)
+				}
+				continue
+			}
+			qs = conditionalRefs(x, qs)
+		}
+	case []any:
+		for _, x := range v {
+			qs = conditionalRefs(x, qs)
+		}
+	}
+	return qs
+}
+
+// outcomeInstead is the failure of a call (what) that wants a resource of
+// type want and was answered, with a status < 400, by an
+// OperationOutcome: its issues say why, scrubbed as a 4xx's. It is nil
+// for any other answer.
+func (c *Conn) outcomeInstead(k call, r *reply, what, want string) error {
+	if rt, _ := resourceTypeOf(r.body); rt != "OperationOutcome" {
+		return nil
+	}
+	fe := c.statusError(k, &http.Response{StatusCode: r.status, Request: r.req}, r.body)
+	return fmt.Errorf("fhir: %s: %s: the server answered an OperationOutcome, not a %s: %w", c.name, what, want, fe)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -346,4 +347,120 @@ func TestTxBundleOnTheWire(t *testing.T) {
 	assert.Nil(t, got.Entry[2].FullUrl)
 	assert.Equal(t, models.HTTPVerbDELETE, got.Entry[2].Request.Method)
 	assert.Equal(t, `W/"2"`, *got.Entry[2].Request.IfMatch)
+}
+
+// An entry whose response.status is no HTTP status is not a success: its
+// Status is 0 and its Err says so, so that a caller that looks for failed
+// batch entries (Status >= 400 or Err) does not take it for a 200.
+func TestBatchEntryStatusThatIsNoStatus(t *testing.T) {
+	for status, want := range map[string]int{
+		"201 Created": 201, "404": 404, "400 Bad Request": 400,
+		"Bad Request": 0, "": 0, "4xx": 0, "999 Whatever": 0, "2010": 0, "99999999999999999999201": 0,
+		strings.Repeat("Z", 10000): 0,
+	} {
+		conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			raw, _ := json.Marshal(status)
+			_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":%s}}]}`, raw)
+		})
+		var tx fhir.Tx
+		key := tx.Create(&models.Patient{})
+		res, err := conn.Batch(ctx(t), &tx)
+		require.NoError(t, err, "the batch was made")
+		e := res[key]
+		assert.Equal(t, want, e.Status, "%.40q", status)
+		if want != 0 {
+			assert.NoError(t, e.Err)
+			continue
+		}
+		require.Error(t, e.Err, "%.40q", status)
+		assert.ErrorContains(t, e.Err, "page 1, entry 0: response.status")
+		assert.Less(t, len(e.Err.Error()), 200, "a server's text is bounded")
+	}
+}
+
+// The response entries answer the request's in its order; a response
+// whose entries are of other types than their requests' (out of order),
+// or that is no transaction or batch response, is refused rather than
+// read as giving one resource's id to another.
+func TestTransactionResponseOutOfOrder(t *testing.T) {
+	tests := map[string]struct {
+		body string
+		want string // "" when the answer is read
+	}{
+		"in order": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201 Created","location":"Patient/5/_history/1"}},
+			{"response":{"status":"201 Created","location":"https://other.example/fhir/Observation/6"}}]}`, ""},
+		"swapped locations": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201 Created","location":"Observation/6/_history/1"}},
+			{"response":{"status":"201 Created","location":"Patient/5/_history/1"}}]}`, "entry 0 (POST Patient) was answered for Observation"},
+		"swapped resources": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"resource":{"resourceType":"Observation","id":"6","status":"final","code":{}},"response":{"status":"201"}},
+			{"resource":{"resourceType":"Patient","id":"5"},"response":{"status":"201"}}]}`, "entry 0 (POST Patient) was answered for Observation"},
+		"a location that names no type": {`{"resourceType":"Bundle","type":"transaction-response","entry":[
+			{"response":{"status":"201","location":"5"}},{"response":{"status":"201"}}]}`, "entry 0 (POST Patient) was answered for no resource type"},
+		"a searchset": {`{"resourceType":"Bundle","type":"searchset","entry":[{"response":{"status":"201"}},{"response":{"status":"201"}}]}`,
+			"a Bundle of type searchset, not transaction-response"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				_, _ = io.WriteString(w, tt.body)
+			})
+			var tx fhir.Tx
+			pat := tx.Create(&models.Patient{})
+			obs := tx.Create(&models.Observation{Status: models.ObservationStatusFinal})
+			res, err := conn.Transaction(ctx(t), &tx)
+			if tt.want != "" {
+				assert.ErrorContains(t, err, "fhir: ehr: transaction: "+tt.want)
+				assert.Nil(t, res)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "5", res[pat].ID)
+			assert.Equal(t, "6", res[obs].ID)
+		})
+	}
+}
+
+// A response with far more entries than were sent fails on the entry
+// bound before memory is taken for them, as a page does: 15 MB of {}
+// would otherwise be decoded into millions of entries (some 130 MiB)
+// before the count was compared.
+func TestTransactionResponseEntriesBounded(t *testing.T) {
+	body := `{"resourceType":"Bundle","type":"transaction-response","entry":[` + strings.Repeat(`{},`, 5_000_000) + `{}]}`
+	conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, body)
+	})
+	var tx fhir.Tx
+	tx.Create(&models.Patient{})
+	_, err := conn.Transaction(ctx(t), &tx)
+	assert.ErrorIs(t, err, fhir.ErrBodyTooLarge)
+	assert.ErrorContains(t, err, "fhir: ehr: transaction: the server answered more than 10000 entries for 1 (see WithMaxEntries)")
+}
+
+// A server that answers a transaction 200 with an OperationOutcome instead
+// of a Bundle failed it: the error names the connection and carries the
+// outcome's issues (as an *Error, scrubbed of the search values sent), not
+// only "decoding Bundle: got OperationOutcome".
+func TestTransactionAnsweredWithAnOutcome(t *testing.T) {
+	conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing",
+			"diagnostics":"identifier urn:sys|MRN-1234 matched 2 patients"}]}`)
+	})
+	var tx fhir.Tx
+	tx.Create(&models.Patient{}, fhir.IfNoneExist(byIdentifier("urn:sys", "MRN-1234")))
+	_, err := conn.Transaction(ctx(t), &tx)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "fhir: ehr: transaction: the server answered an OperationOutcome, not a Bundle")
+	assert.ErrorContains(t, err, "error processing: identifier")
+	assert.NotContains(t, err.Error(), "MRN-1234")
+	var fe *fhir.Error
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, http.StatusOK, fe.StatusCode)
+	require.Len(t, fe.Issues, 1)
+	assert.Equal(t, "processing", fe.Issues[0].Code)
 }

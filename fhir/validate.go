@@ -36,7 +36,7 @@ var validationStatuses = map[int]bool{
 // instance to update or delete is unknown). A server that answers an
 // invalid resource with 400, 412 or 422 and an OperationOutcome (some do)
 // is read as one that answers 200, up to its first 20 issues (see
-// [Error]).
+// [Error]); valid weighs them all, kept or not.
 //
 //	valid, issues, err := fhir.Validate(ctx, ehr, patient, "", "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient")
 func Validate[T any](ctx context.Context, c *Conn, res *T, mode, profile string) (valid bool, issues []Issue, err error) {
@@ -49,7 +49,7 @@ func Validate[T any](ctx context.Context, c *Conn, res *T, mode, profile string)
 	}
 	r, err := c.do(ctx, k)
 	if fe := (*Error)(nil); errors.As(err, &fe) && validationStatuses[fe.StatusCode] && len(fe.Issues) > 0 {
-		return verdict(fe.Issues), fe.Issues, nil
+		return verdict(fe.Issues) && !fe.severeMore, fe.Issues, nil
 	}
 	if err != nil {
 		return false, nil, err
@@ -57,7 +57,7 @@ func Validate[T any](ctx context.Context, c *Conn, res *T, mode, profile string)
 	issues, _ = parseIssues(r.body, -1)
 	if issues == nil {
 		rt, _ := resourceTypeOf(r.body)
-		return false, nil, fmt.Errorf("fhir: %s: $validate returned %q, not an OperationOutcome", c.name, rt)
+		return false, nil, fmt.Errorf("fhir: %s: $validate returned %s, not an OperationOutcome", c.name, quoted(rt, 64))
 	}
 	return verdict(issues), issues, nil
 }

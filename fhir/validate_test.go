@@ -3,9 +3,11 @@ package fhir_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -200,4 +202,29 @@ func TestFhirtestListsItsOperations(t *testing.T) {
 	ok, err := conn.Supports(ctx(t), "Patient", "$expand")
 	require.NoError(t, err)
 	assert.False(t, ok)
+}
+
+// A server that answers $validate with 422 keeps only the first 20 issues
+// in the error it is read from; an error after 20 warnings still makes
+// the resource invalid, and 20 warnings and nothing worse leave it valid.
+func TestValidateWeighsIssuesBeyondTheFirst20(t *testing.T) {
+	for _, last := range []string{"error", "fatal", "warning"} {
+		t.Run(last, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(`{"resourceType":"OperationOutcome","issue":[`)
+			for i := range 25 {
+				fmt.Fprintf(&b, `{"severity":"warning","code":"informational","diagnostics":"w%d"},`, i)
+			}
+			fmt.Fprintf(&b, `{"severity":%q,"code":"invalid","diagnostics":"the last"}]}`, last)
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				_, _ = io.WriteString(w, b.String())
+			})
+			valid, issues, err := fhir.Validate(ctx(t), conn, &models.Patient{}, "", "")
+			require.NoError(t, err)
+			assert.Len(t, issues, 20)
+			assert.Equal(t, last == "warning", valid)
+		})
+	}
 }

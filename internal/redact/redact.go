@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -188,11 +189,7 @@ func jsonASCII(v, hexFormat string) string {
 }
 
 func sortLongestFirst(vs []string) {
-	for i := 1; i < len(vs); i++ {
-		for j := i; j > 0 && len(vs[j]) > len(vs[j-1]); j-- {
-			vs[j], vs[j-1] = vs[j-1], vs[j]
-		}
-	}
+	slices.SortStableFunc(vs, func(a, b string) int { return len(b) - len(a) })
 }
 
 // credentialHeaders are the request headers that carry a credential.

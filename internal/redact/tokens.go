@@ -32,42 +32,119 @@ func Tokens(s string, values ...string) string {
 	}
 	vs := append([]string(nil), values...)
 	sortLongestFirst(vs)
+	// The text is lowered once and searched for all values at once; the
+	// matches are marked, then replaced together. (Replacing value by
+	// value copied and lowered the text again for each, and searched it
+	// once per value: minutes for the thousands of ids of a large search
+	// against the MiB of an error body.)
+	hay := fold(s)
+	needles := make([]string, 0, len(vs))
+	seen := make(map[string]bool, len(vs))
 	for _, v := range vs {
-		if v != "" {
-			s = replaceTokens(s, v)
+		if v != "" && !seen[v] {
+			seen[v] = true
+			needles = append(needles, v)
+		}
+	}
+	vs = needles
+	needles = make([]string, len(vs))
+	for k, v := range vs {
+		needles[k] = fold(v)
+	}
+	occ := occurrences(hay, needles)
+	var marks []byte // per byte of s: 0, matchStart or matchRest
+	for k, v := range vs {
+		from := 0 // the same value's matches do not overlap
+		for _, j := range occ[k] {
+			end := j + len(v)
+			if j < from || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
+				continue
+			}
+			if marks == nil {
+				marks = make([]byte, len(s))
+			}
+			marks[j] = matchStart
+			for i := j + 1; i < end; i++ {
+				marks[i] = matchRest
+			}
+			from = end
+		}
+	}
+	if marks == nil {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch marks[i] {
+		case matchStart:
+			b.WriteString(Mark)
+		case 0:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// fold is s in lower case, byte for byte: a character whose lower case
+// is longer or shorter in UTF-8 ("İ") stays as it is, so that positions
+// in fold(s) are positions in s and the rest of s is still matched
+// without regard to case.
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return foldSlow(s)
 		}
 	}
 	return s
 }
 
-func replaceTokens(s, old string) string {
-	hay, needle := strings.ToLower(s), strings.ToLower(old)
-	if len(hay) != len(s) || len(needle) != len(old) {
-		hay, needle = s, old // case folding changed the lengths: match exactly
-	}
-	var b strings.Builder
-	from := 0
-	for i := 0; i <= len(hay)-len(needle); {
-		j := strings.Index(hay[i:], needle)
-		if j < 0 {
-			break
+func foldSlow(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if l := unicode.ToLower(r); utf8.RuneLen(l) == n && (r != utf8.RuneError || n > 1) {
+			b = utf8.AppendRune(b, l)
+		} else {
+			b = append(b, s[i:i+n]...) // invalid UTF-8, or a lower case of another length
 		}
-		j += i
-		end := j + len(needle)
-		if edge(s[:j], old, true) && edge(s[end:], old, false) {
-			b.WriteString(s[from:j])
-			b.WriteString(Mark)
-			from = end
-			i = end
-			continue
+		i += n
+	}
+	return string(b)
+}
+
+const (
+	matchStart = 1 + iota
+	matchRest
+)
+
+// free reports whether no byte of s[from:to] is already matched.
+func free(marks []byte, from, to int) bool {
+	if marks == nil {
+		return true
+	}
+	for _, m := range marks[from:to] {
+		if m != 0 {
+			return false
 		}
-		i = j + 1
 	}
-	if from == 0 {
-		return s
+	return true
+}
+
+// atEdge reports whether a match of v starting (start) or ending at i in
+// s stands at a token edge there: the text's edge, a match already made
+// (its Mark is no letter or digit), or a character that does not
+// continue v.
+func atEdge(s string, marks []byte, i int, v string, start bool) bool {
+	if start {
+		if i == 0 || (marks != nil && marks[i-1] != 0) {
+			return true
+		}
+		return edge(s[:i], v, true)
 	}
-	b.WriteString(s[from:])
-	return b.String()
+	if i == len(s) || (marks != nil && marks[i] != 0) {
+		return true
+	}
+	return edge(s[i:], v, false)
 }
 
 // edge reports whether the text beside a match of v (before it when

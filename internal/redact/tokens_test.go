@@ -8,6 +8,10 @@ func TestTokens(t *testing.T) {
 		{"no female patient, male", "no female patient, [redacted]"},
 		{"MRN12345 and 123456 and 12345.", "MRN[redacted] and 123456 and [redacted]."},
 		{"CHALMERS, chalmers, Chalmersson", "[redacted], [redacted], Chalmersson"},
+		// one letter whose lower case is longer ("İ") no longer makes the
+		// whole text match exactly: CHALMERS went through
+		{"İstanbul: CHALMERS", "İstanbul: [redacted]"},
+		{"Dİ4 \xff CHALMERS", "Dİ[redacted] \xff [redacted]"},
 	} {
 		if got := Tokens(c.s, "4", "male", "12345", "Chalmers"); got != c.want {
 			t.Errorf("Tokens(%q) = %q, want %q", c.s, got, c.want)
