@@ -150,5 +150,5 @@ func (c *Conn) bulkError(k call, status int, format string, args ...any) *Error 
 
 // crossOrigin is the error of a URL the connection refuses to send to.
 func (c *Conn) crossOrigin(what, raw string) error {
-	return fmt.Errorf("fhir: %s: %s %s: %w %s; nothing was sent", c.name, what, redactURL(raw), ErrCrossOrigin, c.BaseURL())
+	return fmt.Errorf("fhir: %s: %s %s: %w %s; nothing was sent", c.name, what, shownURL(raw), ErrCrossOrigin, c.BaseURL())
 }

@@ -44,14 +44,14 @@ type fileReader struct {
 func (c *Conn) openFile(m *Manifest, f OutputFile, o *exportSettings) (*fileReader, func(), error) {
 	k := call{method: http.MethodGet, url: f.URL}
 	if m == nil {
-		return nil, nil, fmt.Errorf("fhir: %s: export file %s: no manifest", c.name, redactURL(f.URL))
+		return nil, nil, fmt.Errorf("fhir: %s: export file %s: no manifest", c.name, shownURL(f.URL))
 	}
 	u, err := url.Parse(f.URL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return nil, nil, fmt.Errorf("fhir: %s: export file %s: %w: not an absolute http(s) URL", c.name, redactURL(f.URL), ErrBulkProtocol)
+		return nil, nil, fmt.Errorf("fhir: %s: export file %s: %w: not an absolute http(s) URL", c.name, shownURL(f.URL), ErrBulkProtocol)
 	case u.Scheme == "http" && c.base.Scheme == "https":
-		return nil, nil, fmt.Errorf("fhir: %s: export file %s: %w: plain http from an https server", c.name, redactURL(f.URL), ErrBulkProtocol)
+		return nil, nil, fmt.Errorf("fhir: %s: export file %s: %w: plain http from an https server", c.name, shownURL(f.URL), ErrBulkProtocol)
 	}
 	r := &fileReader{c: c, o: o, k: k}
 	switch {

@@ -24,7 +24,7 @@ type ExportLineError struct {
 }
 
 func (e *ExportLineError) Error() string {
-	return fmt.Sprintf("fhir: %s: export file %s line %d: %v", e.Conn, e.URL, e.Line, e.Err)
+	return fmt.Sprintf("fhir: %s: export file %s line %d: %v", e.Conn, excerpt(e.URL, maxShownURL), e.Line, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -201,5 +201,5 @@ func (b *blankRun) add(r *fileReader, n int64) error {
 		return nil
 	}
 	return fmt.Errorf("fhir: %s: export file %s: %w: more than %d bytes of blank lines from line %d",
-		r.c.name, redactURL(r.k.url), ErrBulkProtocol, r.o.maxLine, b.from)
+		r.c.name, shownURL(r.k.url), ErrBulkProtocol, r.o.maxLine, b.from)
 }

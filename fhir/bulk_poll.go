@@ -79,7 +79,7 @@ func (x *Export) Poll(ctx context.Context) (*ExportStatus, error) {
 	}
 	if resp.Request != nil && resp.Request.URL != nil && !c.sameOrigin(resp.Request.URL.String()) {
 		// redirected off the server: what answered there is not its status
-		return nil, fmt.Errorf("fhir: %s: the status URL redirected to %s: %w", c.name, redactURL(resp.Request.URL.String()), ErrCrossOrigin)
+		return nil, fmt.Errorf("fhir: %s: the status URL redirected to %s: %w", c.name, shownURL(resp.Request.URL.String()), ErrCrossOrigin)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
@@ -128,7 +128,7 @@ func (x *Export) Wait(ctx context.Context) (*Manifest, error) {
 			wait = st.Wait
 		}
 		if err := x.opts.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("fhir: %s: waiting for export %s: %w", x.conn.name, redactURL(x.status), err)
+			return nil, fmt.Errorf("fhir: %s: waiting for export %s: %w", x.conn.name, shownURL(x.status), err)
 		}
 	}
 }

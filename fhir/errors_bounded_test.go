@@ -66,6 +66,18 @@ func TestErrorsBoundWhatTheServerSent(t *testing.T) {
 			_, err := answer(`{}`).Resolve(ctx(t), nil, models.Reference{Reference: ptr("Patient/" + long)})
 			return err
 		},
+		"export status URL on another origin": func() error {
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Location", "https://other.example/"+long)
+				w.WriteHeader(http.StatusAccepted)
+			})
+			_, err := conn.Export(ctx(t))
+			return err
+		},
+		"export file that is no http(s) URL": func() error {
+			m := &fhir.Manifest{Output: []fhir.OutputFile{{Type: "Patient", URL: "ftp://files.example/" + long}}}
+			return firstErr(answer(`{}`).ExportLines(ctx(t), m, m.Output[0]))
+		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
