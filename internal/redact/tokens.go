@@ -57,7 +57,7 @@ func Tokens(s string, values ...string) string {
 		from := 0 // the same value's matches do not overlap
 		for _, j := range occ[k] {
 			end := j + len(v)
-			if j < from || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
+			if j < from || !whole(s, j) || !whole(s, end) || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
 				continue
 			}
 			if marks == nil {
@@ -110,6 +110,22 @@ func foldSlow(s string) string {
 		i += n
 	}
 	return string(b)
+}
+
+// whole reports whether i is where a character of s starts (or its end):
+// a value whose bytes are not UTF-8 ("%83" in a query) is not matched
+// against the middle of a character, whose bytes fold(s) may have
+// changed ("Σ" is "σ", CF 83, in fold(s)).
+func whole(s string, i int) bool {
+	if i == 0 || i >= len(s) || utf8.RuneStart(s[i]) {
+		return true
+	}
+	q := i - 1
+	for q > 0 && i-q < utf8.UTFMax && !utf8.RuneStart(s[q]) {
+		q--
+	}
+	_, n := utf8.DecodeRuneInString(s[q:])
+	return q+n <= i
 }
 
 const (

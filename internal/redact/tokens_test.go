@@ -17,6 +17,11 @@ func TestTokens(t *testing.T) {
 			t.Errorf("Tokens(%q) = %q, want %q", c.s, got, c.want)
 		}
 	}
+	// a value that is not UTF-8 (a query's "%83") is not matched against
+	// the middle of a character: "Σ" lowered is "σ", CF 83
+	if got := Tokens("0ΣςΣ0 x\x83", "\x83", "ς"); got != "0ΣςΣ0 x"+Mark {
+		t.Errorf("Tokens matched inside a character: %q", got)
+	}
 	if got := Tokens("İstanbul", "i̇stanbul"); got == "" {
 		t.Fatal("lengths changed by case folding must not break matching")
 	}
