@@ -51,7 +51,7 @@ func Tokens(s string, values ...string) string {
 	for k, v := range vs {
 		needles[k] = fold(v)
 	}
-	var marks []byte // per byte of s: 0, matchStart or matchRest
+	var marks []byte                          // per byte of s: 0, matchStart or matchRest
 	mark := func(v string, from, j int) int { // from: the same value's matches do not overlap
 		end := j + len(v)
 		if j < from || !whole(s, j) || !whole(s, end) || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
