@@ -192,8 +192,9 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // when a returned resource does not decode (its Entry has Err). A
 // response that does not answer the entries one for one, in their order
 // (another count, a location or resource of another type than its
-// entry's, what an operation such as Patient/$match returns aside) is an error, as is an OperationOutcome answered instead of a
-// Bundle: no result is better than ids given to the wrong keys.
+// entry's, what an operation such as Patient/$match returns aside) is an
+// error, as is an OperationOutcome answered instead of a Bundle: no
+// result is better than ids given to the wrong keys.
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
