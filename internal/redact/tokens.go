@@ -54,7 +54,9 @@ func Tokens(s string, values ...string) string {
 	var marks []byte                          // per byte of s: 0, matchStart or matchRest
 	mark := func(v string, from, j int) int { // from: the same value's matches do not overlap
 		end := j + len(v)
-		if j < from || !whole(s, j) || !whole(s, end) || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
+		// free, which reads the whole match, goes last: a long value found
+		// at every byte of a run of letters is at no edge there
+		if j < from || !whole(s, j) || !whole(s, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) || !free(marks, j, end) {
 			return from
 		}
 		if marks == nil {
