@@ -192,8 +192,9 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // when a returned resource does not decode (its Entry has Err). A
 // response that does not answer the entries one for one, in their order
 // (another count, a location or resource of another type than its
-// entry's) is an error, as is an OperationOutcome answered instead of a
-// Bundle: no result is better than ids given to the wrong keys.
+// entry's, what an operation such as Patient/$match returns aside) is an
+// error, as is an OperationOutcome answered instead of a Bundle: no
+// result is better than ids given to the wrong keys.
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
@@ -252,7 +253,8 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 // the specification requires: a response Bundle of the type's response
 // type, as many entries, and no entry whose location or resource is of
 // another type than its request's — entries out of order would give one
-// resource's id to another.
+// resource's id to another. An operation's entry is not checked: it
+// returns what it returns (a Bundle, Parameters).
 func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 	want := models.BundleTypeTransactionResponse
 	if typ == models.BundleTypeBatch {
@@ -265,8 +267,11 @@ func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 		return fmt.Errorf("the server answered %d entries for %d", len(out.Entry), len(t.entries))
 	}
 	for i, e := range t.entries {
-		rt, _, _ := strings.Cut(e.url, "/")
-		rt, _, _ = strings.Cut(rt, "?")
+		path, _, _ := strings.Cut(e.url, "?")
+		if strings.Contains(path, "$") {
+			continue // an operation (Patient/$match): what it returns is its own
+		}
+		rt, _, _ := strings.Cut(path, "/")
 		if got, named := answeredType(&out.Entry[i], e.method); named && got != rt {
 			if got == "" {
 				got = "no resource type"

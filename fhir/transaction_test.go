@@ -464,3 +464,35 @@ func TestTransactionAnsweredWithAnOutcome(t *testing.T) {
 	require.Len(t, fe.Issues, 1)
 	assert.Equal(t, "processing", fe.Issues[0].Code)
 }
+
+// An entry that runs an operation (POST Patient/$match, CodeSystem/$lookup)
+// is answered with what the operation returns — a Bundle, Parameters —
+// not a resource of the type its URL starts with: that is no answer out of
+// order, and the batch's (or the committed transaction's) results are read.
+func TestTxOperationEntriesAnsweredWithTheirOutput(t *testing.T) {
+	for _, typ := range []string{"batch", "transaction"} {
+		t.Run(typ, func(t *testing.T) {
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"%s-response","entry":[
+					{"resource":{"resourceType":"Bundle","type":"searchset","total":0},"response":{"status":"200 OK"}},
+					{"resource":{"resourceType":"Parameters","parameter":[{"name":"display","valueString":"x"}]},"response":{"status":"200"}},
+					{"response":{"status":"201 Created","location":"Patient/5/_history/1"}}]}`, typ)
+			})
+			var tx fhir.Tx
+			match := tx.Add("POST", "Patient/$match", &models.Parameters{})
+			lookup := tx.Add("POST", "CodeSystem/$lookup", &models.Parameters{})
+			pat := tx.Create(&models.Patient{})
+			send := conn.Batch
+			if typ == "transaction" {
+				send = conn.Transaction
+			}
+			res, err := send(ctx(t), &tx)
+			require.NoError(t, err)
+			assert.Equal(t, 200, res[match].Status)
+			assert.IsType(t, &models.Bundle{}, res[match].Resource)
+			assert.IsType(t, &models.Parameters{}, res[lookup].Resource)
+			assert.Equal(t, "5", res[pat].ID)
+		})
+	}
+}

@@ -3,24 +3,21 @@ package redact
 import "strings"
 
 // occurrences returns, for each needle, where it starts in hay, in
-// ascending order, overlapping occurrences included. A few needles are
-// searched for one by one; many at once, in one pass over hay
-// (Aho-Corasick), so that the cost is that of hay and of the matches,
-// not of hay once per needle.
-func occurrences(hay string, needles []string) [][]int {
+// ascending order, overlapping occurrences included; false when there are
+// more than limit in all. A few needles are searched for one by one; many
+// at once, in one pass over hay (Aho-Corasick), so that the cost is that
+// of hay and of the matches, not of hay once per needle.
+func occurrences(hay string, needles []string, limit int) ([][]int, bool) {
 	occ := make([][]int, len(needles))
+	n := 0
 	if len(needles) <= 8 {
-		for k, n := range needles {
-			for i := 0; i <= len(hay)-len(n); i++ {
-				j := strings.Index(hay[i:], n)
-				if j < 0 {
-					break
-				}
-				i += j
-				occ[k] = append(occ[k], i)
+		for k, needle := range needles {
+			each(hay, needle, func(i int) { occ[k] = append(occ[k], i); n++ })
+			if n > limit {
+				return nil, false
 			}
 		}
-		return occ
+		return occ, true
 	}
 	m := newMatcher(needles)
 	state := 0
@@ -29,10 +26,27 @@ func occurrences(hay string, needles []string) [][]int {
 		for o := state; o > 0; o = m.nodes[o].dict {
 			for _, k := range m.nodes[o].ends {
 				occ[k] = append(occ[k], i+1-len(needles[k]))
+				n++
 			}
 		}
+		if n > limit {
+			return nil, false
+		}
 	}
-	return occ
+	return occ, true
+}
+
+// each calls f with where needle starts in hay, in ascending order,
+// overlapping occurrences included.
+func each(hay, needle string, f func(int)) {
+	for i := 0; i <= len(hay)-len(needle); i++ {
+		j := strings.Index(hay[i:], needle)
+		if j < 0 {
+			return
+		}
+		i += j
+		f(i)
+	}
 }
 
 // matcher is an Aho-Corasick automaton over bytes.

@@ -51,23 +51,38 @@ func Tokens(s string, values ...string) string {
 	for k, v := range vs {
 		needles[k] = fold(v)
 	}
-	occ := occurrences(hay, needles)
-	var marks []byte // per byte of s: 0, matchStart or matchRest
-	for k, v := range vs {
-		from := 0 // the same value's matches do not overlap
-		for _, j := range occ[k] {
-			end := j + len(v)
-			if j < from || !free(marks, j, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) {
-				continue
+	var marks []byte                          // per byte of s: 0, matchStart or matchRest
+	mark := func(v string, from, j int) int { // from: the same value's matches do not overlap
+		end := j + len(v)
+		// free, which reads the whole match, goes last: a long value found
+		// at every byte of a run of letters is at no edge there
+		if j < from || !whole(s, j) || !whole(s, end) || !atEdge(s, marks, j, v, true) || !atEdge(s, marks, end, v, false) || !free(marks, j, end) {
+			return from
+		}
+		if marks == nil {
+			marks = make([]byte, len(s))
+		}
+		marks[j] = matchStart
+		for i := j + 1; i < end; i++ {
+			marks[i] = matchRest
+		}
+		return end
+	}
+	// The occurrences are held while they are few; values that occur
+	// many times over, nested in each other ("a", "a a", "a a a" in a
+	// MiB of "a a a"), would hold one position per value and byte:
+	// these are searched for value by value instead.
+	if occ, ok := occurrences(hay, needles, len(hay)+1024); ok {
+		for k, v := range vs {
+			from := 0
+			for _, j := range occ[k] {
+				from = mark(v, from, j)
 			}
-			if marks == nil {
-				marks = make([]byte, len(s))
-			}
-			marks[j] = matchStart
-			for i := j + 1; i < end; i++ {
-				marks[i] = matchRest
-			}
-			from = end
+		}
+	} else {
+		for k, v := range vs {
+			from := 0
+			each(hay, needles[k], func(j int) { from = mark(v, from, j) })
 		}
 	}
 	if marks == nil {
@@ -85,10 +100,12 @@ func Tokens(s string, values ...string) string {
 	return b.String()
 }
 
-// fold is s in lower case, byte for byte: a character whose lower case
-// is longer or shorter in UTF-8 ("İ") stays as it is, so that positions
-// in fold(s) are positions in s and the rest of s is still matched
-// without regard to case.
+// fold is s with its case folded, byte for byte: each character is the
+// least of those it is in another case that are as long in UTF-8 (ASCII
+// in lower case; "Σ", "σ" and the final "ς" are one, "µ" and "μ" too). A
+// character that is in no other case as long ("İ", the Kelvin sign)
+// stays as it is, so that positions in fold(s) are positions in s and the
+// rest of s is still matched without regard to case.
 func fold(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
@@ -102,14 +119,45 @@ func foldSlow(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if l := unicode.ToLower(r); utf8.RuneLen(l) == n && (r != utf8.RuneError || n > 1) {
-			b = utf8.AppendRune(b, l)
-		} else {
-			b = append(b, s[i:i+n]...) // invalid UTF-8, or a lower case of another length
+		switch {
+		case r < utf8.RuneSelf:
+			b = append(b, byte(unicode.ToLower(r)))
+		case r == utf8.RuneError && n == 1:
+			b = append(b, s[i]) // invalid UTF-8
+		default:
+			b = utf8.AppendRune(b, foldRune(r, n))
 		}
 		i += n
 	}
 	return string(b)
+}
+
+// foldRune is the least character that is r in another case (r
+// included) and n bytes long in UTF-8, as r is.
+func foldRune(r rune, n int) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < least && utf8.RuneLen(f) == n {
+			least = f
+		}
+	}
+	return least
+}
+
+// whole reports whether i is where a character of s starts (or its end):
+// a value whose bytes are not UTF-8 ("%83" in a query) is not matched
+// against the middle of a character, whose bytes fold(s) may have
+// changed ("Σ" is "σ", CF 83, in fold(s)).
+func whole(s string, i int) bool {
+	if i == 0 || i >= len(s) || utf8.RuneStart(s[i]) {
+		return true
+	}
+	q := i - 1
+	for q > 0 && i-q < utf8.UTFMax && !utf8.RuneStart(s[q]) {
+		q--
+	}
+	_, n := utf8.DecodeRuneInString(s[q:])
+	return q+n <= i
 }
 
 const (

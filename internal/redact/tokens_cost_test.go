@@ -120,11 +120,33 @@ func TestOccurrencesAllAtOnce(t *testing.T) {
 				}
 			}
 		}
-		got := occurrences(hay, needles)
+		got, _ := occurrences(hay, needles, len(hay)*len(needles))
 		for k := range needles {
 			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
 				t.Fatalf("occurrences of %q in %q = %v, want %v", needles[k], hay, got[k], want[k])
 			}
 		}
+	}
+}
+
+// Values nested in each other ("a", "a a", "a a a"…), each found at
+// almost every byte of a MiB of "a a a", do not hold one position per
+// value and byte: the memory stays that of a few copies of the text
+// (it was 1.3 GB for these 64 values, and grew with each value).
+func TestTokensMemoryDoesNotGrowWithNestedValues(t *testing.T) {
+	text := strings.Repeat("a ", 1<<19)
+	var values []string
+	for k := 1; k <= 64; k++ {
+		values = append(values, strings.TrimSpace(strings.Repeat("a ", k)))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out := Tokens(text, values...)
+	runtime.ReadMemStats(&after)
+	if want := tokensOneByOne(text, values...); out != want {
+		t.Fatalf("Tokens = %.60q…, one by one %.60q…", out, want)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64*uint64(len(text)) {
+		t.Errorf("Tokens allocated %d bytes for %d values over %d bytes of text", got, len(values), len(text))
 	}
 }

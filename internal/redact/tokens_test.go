@@ -17,6 +17,15 @@ func TestTokens(t *testing.T) {
 			t.Errorf("Tokens(%q) = %q, want %q", c.s, got, c.want)
 		}
 	}
+	// a value that is not UTF-8 (a query's "%83") is not matched against
+	// the middle of a character: "Σ" lowered is "σ", CF 83
+	if got := Tokens("0ΣςΣ0 x\x83", "\x83", "ς"); got != "0ΣςΣ0 x"+Mark {
+		t.Errorf("Tokens matched inside a character: %q", got)
+	}
+	// the final sigma is a sigma, the micro sign a mu
+	if got := Tokens("ΟΔΥΣΣΕΑΣ οδυσσεας Οδυσσέας, 5 µg", "Οδυσσεας", "μg"); got != Mark+" "+Mark+" Οδυσσέας, 5 "+Mark {
+		t.Errorf("Tokens did not fold Greek: %q", got)
+	}
 	if got := Tokens("İstanbul", "i̇stanbul"); got == "" {
 		t.Fatal("lengths changed by case folding must not break matching")
 	}
