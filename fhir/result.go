@@ -67,9 +67,14 @@ func parseETag(tag string) string {
 }
 
 // statusCode reads the code of an entry response status ("201 Created",
-// "201"): three digits from 100 to 599, alone or before a space; ok is
-// false for anything else ("Created", "", "2010").
+// "201", and as a few servers write it " 201" or "HTTP/1.1 201 Created"):
+// three digits from 100 to 599, alone or before a space; ok is false for
+// anything else ("Created", "", "2010").
 func statusCode(s string) (code int, ok bool) {
+	s = strings.TrimSpace(s)
+	if v, rest, found := strings.Cut(s, " "); found && strings.HasPrefix(v, "HTTP/") {
+		s = strings.TrimSpace(rest)
+	}
 	digits, _, _ := strings.Cut(s, " ")
 	if len(digits) != 3 {
 		return 0, false

@@ -354,7 +354,7 @@ func TestTxBundleOnTheWire(t *testing.T) {
 // batch entries (Status >= 400 or Err) does not take it for a 200.
 func TestBatchEntryStatusThatIsNoStatus(t *testing.T) {
 	for status, want := range map[string]int{
-		"201 Created": 201, "404": 404, "400 Bad Request": 400,
+		"201 Created": 201, "404": 404, "400 Bad Request": 400, " 201 ": 201, "HTTP/1.1 201 Created": 201, "HTTP/1.1 Created": 0,
 		"Bad Request": 0, "": 0, "4xx": 0, "999 Whatever": 0, "2010": 0, "99999999999999999999201": 0,
 		strings.Repeat("Z", 10000): 0,
 	} {
