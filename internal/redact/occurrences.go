@@ -4,21 +4,12 @@ import "strings"
 
 // occurrences returns, for each needle, where it starts in hay, in
 // ascending order, overlapping occurrences included; false when there are
-// more than limit in all. A few needles are searched for one by one; many
-// at once, in one pass over hay (Aho-Corasick), so that the cost is that
-// of hay and of the matches, not of hay once per needle.
+// more than limit in all. The needles are searched for at once, in one
+// pass over hay (Aho-Corasick), so that the cost is that of hay and of
+// the matches, not of hay once per needle.
 func occurrences(hay string, needles []string, limit int) ([][]int, bool) {
 	occ := make([][]int, len(needles))
 	n := 0
-	if len(needles) <= 8 {
-		for k, needle := range needles {
-			each(hay, needle, func(i int) { occ[k] = append(occ[k], i); n++ })
-			if n > limit {
-				return nil, false
-			}
-		}
-		return occ, true
-	}
 	m := newMatcher(needles)
 	state := 0
 	for i := 0; i < len(hay); i++ {

@@ -68,20 +68,22 @@ func Tokens(s string, values ...string) string {
 		}
 		return end
 	}
-	// The occurrences are held while they are few; values that occur
-	// many times over, nested in each other ("a", "a a", "a a a" in a
-	// MiB of "a a a"), would hold one position per value and byte:
-	// these are searched for value by value instead.
-	if occ, ok := occurrences(hay, needles, len(hay)+1024); ok {
-		for k, v := range vs {
-			from := 0
+	// A few values are searched for one by one. Many are searched for
+	// at once, and their occurrences held while they are few; values
+	// that occur many times over, nested in each other ("a", "a a",
+	// "a a a" in a MiB of "a a a"), would hold one position per value and
+	// byte: these are searched for value by value too.
+	occ, ok := [][]int(nil), false
+	if len(needles) > 8 {
+		occ, ok = occurrences(hay, needles, len(hay)+1024)
+	}
+	for k, v := range vs {
+		from := 0
+		if ok {
 			for _, j := range occ[k] {
 				from = mark(v, from, j)
 			}
-		}
-	} else {
-		for k, v := range vs {
-			from := 0
+		} else {
 			each(hay, needles[k], func(j int) { from = mark(v, from, j) })
 		}
 	}
@@ -89,14 +91,19 @@ func Tokens(s string, values ...string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s))
+	kept := 0 // where the text not yet written starts
 	for i := 0; i < len(s); i++ {
-		switch marks[i] {
-		case matchStart:
+		if marks[i] == matchStart {
+			b.WriteString(s[kept:i])
 			b.WriteString(Mark)
-		case 0:
-			b.WriteByte(s[i])
+			for i+1 < len(s) && marks[i+1] == matchRest {
+				i++
+			}
+			kept = i + 1
 		}
 	}
+	b.WriteString(s[kept:])
 	return b.String()
 }
 
@@ -116,20 +123,26 @@ func fold(s string) string {
 }
 
 func foldSlow(s string) string {
-	b := make([]byte, 0, len(s))
+	var b strings.Builder
+	b.Grow(len(s))
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf { // ASCII, most of any text: no decoding
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r < utf8.RuneSelf:
-			b = append(b, byte(unicode.ToLower(r)))
-		case r == utf8.RuneError && n == 1:
-			b = append(b, s[i]) // invalid UTF-8
-		default:
-			b = utf8.AppendRune(b, foldRune(r, n))
+		if r == utf8.RuneError && n == 1 {
+			b.WriteByte(s[i]) // invalid UTF-8
+		} else {
+			b.WriteRune(foldRune(r, n))
 		}
 		i += n
 	}
-	return string(b)
+	return b.String()
 }
 
 // foldRune is the least character that is r in another case (r
