@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/fhir"
 	"github.com/tokenwire/tokenwire/fhir/fhirtest"
+	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/rest"
 )
 
@@ -87,8 +88,7 @@ func TestErrorSentinels(t *testing.T) {
 func TestErrorTaxonomy(t *testing.T) {
 	fs := fhirtest.NewServer()
 	t.Cleanup(fs.Close)
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // dialling it is refused
+	closed := refusing.URL(t)
 
 	tests := []struct {
 		name   string
@@ -99,7 +99,7 @@ func TestErrorTaxonomy(t *testing.T) {
 		want   string
 	}{
 		{"404 from fhirtest", fs.URL(), rest.ErrNotFound, rest.ErrTransport, http.StatusNotFound, "404 Not Found; error not-found"},
-		{"connection refused", closed.URL + "/fhir", rest.ErrTransport, rest.ErrNotFound, 0, "connection refused"},
+		{"connection refused", closed + "/fhir", rest.ErrTransport, rest.ErrNotFound, 0, "connection refused"},
 	}
 	for _, kind := range connKinds {
 		for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/fhir"
+	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
@@ -31,8 +32,7 @@ func (failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestErrorsCarryNoQueryValues(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // dialling it is refused
+	closed := refusing.URL(t)
 
 	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(strings.Repeat("x", 100)))
@@ -53,17 +53,17 @@ func TestErrorsCarryNoQueryValues(t *testing.T) {
 		conn func(t *testing.T) *fhir.Conn
 	}{
 		{"dial refused through rest.Conn", "connection refused", func(t *testing.T) *fhir.Conn {
-			c, err := fhir.New("ehr", closed.URL, restDoer(t, closed.URL, nil))
+			c, err := fhir.New("ehr", closed, restDoer(t, closed, nil))
 			require.NoError(t, err)
 			return c
 		}},
 		{"transport error naming the URL through rest.Conn", "proxy refused", func(t *testing.T) *fhir.Conn {
-			c, err := fhir.New("ehr", closed.URL, restDoer(t, closed.URL, failingTransport{}))
+			c, err := fhir.New("ehr", closed, restDoer(t, closed, failingTransport{}))
 			require.NoError(t, err)
 			return c
 		}},
 		{"transport error naming the URL through http.Client", "proxy refused", func(t *testing.T) *fhir.Conn {
-			c, err := fhir.New("ehr", closed.URL, &http.Client{Transport: failingTransport{}})
+			c, err := fhir.New("ehr", closed, &http.Client{Transport: failingTransport{}})
 			require.NoError(t, err)
 			return c
 		}},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/internal/refusing"
 )
 
 func TestSecurityKinds(t *testing.T) {
@@ -178,9 +180,7 @@ func TestErrorContentsHoldNoSecret(t *testing.T) {
 }
 
 func TestTransportErrorIsRedactedAndUnwraps(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close() // connection refused from now on
+	url := refusing.URL(t)
 	c, clk := testConn(t, url, APIKeyQuery("api_key", "SECRET"), ConnConfig{Retry: RetryPolicy{MaxAttempts: 2}})
 	_, err := c.Get(context.Background(), "x", Query("api_key", "SECRET"))
 	var e *Error

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/internal/refusing"
 )
 
 func TestPingREST(t *testing.T) {
@@ -80,8 +82,6 @@ func TestPingRefusesUnsafeSettings(t *testing.T) {
 }
 
 func TestPingTransportError(t *testing.T) {
-	srv := newServer(t, func(http.ResponseWriter, *http.Request) {})
-	srv.Close()
-	c, _ := testConn(t, srv.URL, None(), ConnConfig{Retry: RetryPolicy{MaxAttempts: 1}})
+	c, _ := testConn(t, refusing.URL(t), None(), ConnConfig{Retry: RetryPolicy{MaxAttempts: 1}})
 	require.ErrorIs(t, c.Ping(context.Background()), ErrTransport)
 }

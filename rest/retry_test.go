@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/internal/callctx"
+	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -130,10 +131,7 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 }
 
 func TestConnectionRefusedRetriedEvenForPost(t *testing.T) {
-	srv := newServer(t, http.NotFound)
-	url := srv.URL
-	srv.Close()
-	c, clk := testConn(t, url, nil, ConnConfig{})
+	c, clk := testConn(t, refusing.URL(t), nil, ConnConfig{})
 	_, err := c.Send(context.Background(), http.MethodPost, "x", strings.NewReader("payload"))
 	var e *Error
 	require.ErrorAs(t, err, &e)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenwire/tokenwire/internal/refusing"
 )
 
 func TestRewindFailureIsAnErrorNotAPanic(t *testing.T) {
@@ -112,10 +114,7 @@ func TestConditionalWritesAndTransportErrors(t *testing.T) {
 }
 
 func TestConditionalWriteRetriedWhenNotSent(t *testing.T) {
-	srv := newServer(t, http.NotFound)
-	url := srv.URL
-	srv.Close()
-	c, clk := testConn(t, url, nil, ConnConfig{})
+	c, clk := testConn(t, refusing.URL(t), nil, ConnConfig{})
 	_, err := c.Send(context.Background(), http.MethodPut, "x", strings.NewReader("x"), Header("If-Match", `"1"`))
 	var e *Error
 	require.ErrorAs(t, err, &e)

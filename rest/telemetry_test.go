@@ -22,6 +22,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
+	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
@@ -178,9 +179,7 @@ func TestCallTelemetryFailures(t *testing.T) {
 	_, err := crm.Get(context.Background(), "missing", Query("q", telQueryValue))
 	require.ErrorIs(t, err, ErrNotFound)
 
-	down := newServer(t, func(http.ResponseWriter, *http.Request) {})
-	down.Close() // refuses connections from now on
-	gone, err := NewConn("gone", ConnConfig{BaseURL: down.URL, Retry: RetryPolicy{MaxAttempts: 1}}, nil, AllowInsecureHTTP(),
+	gone, err := NewConn("gone", ConnConfig{BaseURL: refusing.URL(t), Retry: RetryPolicy{MaxAttempts: 1}}, nil, AllowInsecureHTTP(),
 		WithClock(clk.Now), WithMeterProvider(kit.MeterProvider), WithTracerProvider(kit.TracerProvider),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
