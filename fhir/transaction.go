@@ -193,8 +193,10 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // response that does not answer the entries one for one, in their order
 // (another count, a location or resource of another type than its
 // entry's, what an operation such as Patient/$match returns aside) is an
-// error, as is an OperationOutcome answered instead of a Bundle: no
-// result is better than ids given to the wrong keys.
+// error, as is an entry answered with a failure (a 4xx or 5xx status; a
+// DELETE's 404 or 410 aside) and an OperationOutcome answered instead of
+// a Bundle: no result is better than ids given to the wrong keys, or a
+// transaction taken as made that may not have been.
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
@@ -267,6 +269,11 @@ func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 		return fmt.Errorf("the server answered %d entries for %d", len(out.Entry), len(t.entries))
 	}
 	for i, e := range t.entries {
+		if typ == models.BundleTypeTransaction {
+			if err := madeEntry(&out.Entry[i], e.method); err != nil {
+				return fmt.Errorf("entry %d (%s %s): %w", i, e.method.Code(), shownURL(e.url), err)
+			}
+		}
 		path, _, _ := strings.Cut(e.url, "?")
 		if strings.Contains(path, "$") {
 			continue // an operation (Patient/$match): what it returns is its own
@@ -281,6 +288,24 @@ func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 		}
 	}
 	return nil
+}
+
+// madeEntry refuses an entry of a transaction-response that says it
+// failed: the server made all the entries or none, so a failed one beside
+// a 200 leaves unknown what was made. A DELETE of what is not there (404,
+// 410) has done what it asked.
+func madeEntry(e *models.BundleEntry, method models.HTTPVerb) error {
+	if e.Response == nil {
+		return nil
+	}
+	code, ok := statusCode(e.Response.Status)
+	if !ok || code < 400 {
+		return nil // a status that is none is the Entry's Err
+	}
+	if method == models.HTTPVerbDELETE && (code == http.StatusNotFound || code == http.StatusGone) {
+		return nil
+	}
+	return fmt.Errorf("answered %d in a transaction answered as made: what the server made is unknown", code)
 }
 
 // answeredType is the resource type an entry's response names: that of

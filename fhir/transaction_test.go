@@ -496,3 +496,51 @@ func TestTxOperationEntriesAnsweredWithTheirOutput(t *testing.T) {
 		})
 	}
 }
+
+// A transaction is made whole or not at all: a 200 transaction-response
+// with an entry that failed contradicts itself, and is an error rather
+// than results a caller would take as made. A DELETE of what is not
+// there has done what it asked; a batch's failed entry is a result.
+func TestTransactionEntryFailedInAMadeTransaction(t *testing.T) {
+	tests := map[string]struct {
+		status, method, want string
+	}{
+		"a failed create":             {"400 Bad Request", "POST", "fhir: ehr: transaction: entry 1 (POST Observation): answered 400 in a transaction answered as made"},
+		"a server error":              {"HTTP/1.1 500", "POST", "entry 1 (POST Observation): answered 500"},
+		"a conditional update":        {"412", "PUT", "entry 1 (PUT Observation?code=[redacted]): answered 412"},
+		"a delete of what is gone":    {"410 Gone", "DELETE", ""},
+		"a delete of what is missing": {"404", "DELETE", ""},
+		"a created one":               {"201 Created", "POST", ""},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			conn, _ := rawServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/fhir+json")
+				_, _ = fmt.Fprintf(w, `{"resourceType":"Bundle","type":"transaction-response","entry":[
+					{"response":{"status":"201 Created","location":"Patient/5/_history/1"}},
+					{"response":{"status":%q}}]}`, tt.status)
+			})
+			var tx fhir.Tx
+			tx.Create(&models.Patient{})
+			obs := &models.Observation{Status: models.ObservationStatusFinal}
+			var key string
+			switch tt.method {
+			case "POST":
+				key = tx.Create(obs)
+			case "PUT":
+				key = tx.Add("PUT", "Observation?code=http://loinc.org|1234-5", obs)
+			case "DELETE":
+				key = tx.Add("DELETE", "Observation/6", nil)
+			}
+			res, err := conn.Transaction(ctx(t), &tx)
+			if tt.want != "" {
+				assert.ErrorContains(t, err, tt.want)
+				assert.NotContains(t, err.Error(), "1234-5")
+				assert.Nil(t, res)
+				return
+			}
+			require.NoError(t, err)
+			assert.NotZero(t, res[key].Status)
+		})
+	}
+}
