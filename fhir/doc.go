@@ -207,7 +207,7 @@
 // [Conn.Resolve] reads what references point to — relative, absolute on
 // the base URL, versioned, "#id" in a resource's contained (given as
 // JSON), a Bundle's urn:uuid: or a page's _include — reading each target
-// once per call, never from another server.
+// once per call, up to four at a time, never from another server.
 //
 // # Bulk Data export
 //

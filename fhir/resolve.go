@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	models "github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -17,7 +18,7 @@ import (
 // "Patient/123", the same as an absolute reference on the connection's
 // base URL, a version "Patient/123/_history/2" — so resolving the
 // subjects and performers of a hundred Observations reads each Patient
-// and Practitioner once.
+// and Practitioner once. Up to four reads are in flight at once.
 //
 // in is where to look before reading, or nil: the resource that holds
 // the references, whose contained resources answer "#id" references ("#"
@@ -34,69 +35,125 @@ import (
 // nothing. Each
 // reference that cannot be resolved is one error of the errors.Join
 // returned beside the resources that could, naming the reference and
-// wrapping the cause (errors.Is rest.ErrNotFound, rest.ErrGone…); a
-// cancelled ctx ends the call.
+// wrapping the cause (errors.Is rest.ErrNotFound, rest.ErrGone…), in
+// the order of refs; a cancelled ctx ends the call, and each reference
+// not read by then is an error that matches ctx's.
 func (c *Conn) Resolve(ctx context.Context, in any, refs ...models.Reference) (map[string]any, error) {
-	out := map[string]any{}
-	read := map[string]readResult{} // by "Type/id": the cache of this call
 	local, err := c.localOf(in)
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
+	out := map[string]any{}
+	errs := make([]error, len(refs)) // by reference, in the caller's order
+	seen := map[string]bool{}
+	var reads []string            // "Type/id" to read, each once, in order
+	waiting := map[string][]int{} // by "Type/id": the references it answers
 	for i, ref := range refs {
 		if ref.Reference == nil || *ref.Reference == "" {
-			errs = append(errs, fmt.Errorf("fhir: %s: resolve: reference %d has no reference element (a logical reference names no resource to read)", c.name, i))
+			errs[i] = fmt.Errorf("fhir: %s: resolve: reference %d has no reference element (a logical reference names no resource to read)", c.name, i)
 			continue
 		}
 		r := *ref.Reference
-		if _, done := out[r]; done {
+		if seen[r] {
 			continue
 		}
-		if v, ok, err := local.find(r); ok || err != nil {
-			if err != nil {
-				errs = append(errs, err)
+		seen[r] = true
+		rel, v, err := c.resolveLocal(local, r)
+		switch {
+		case err != nil:
+			errs[i] = err
+		case rel == "":
+			out[r] = v
+		default:
+			if waiting[rel] == nil {
+				reads = append(reads, rel)
+			}
+			waiting[rel] = append(waiting[rel], i)
+		}
+	}
+	for j, got := range c.readAll(ctx, reads) {
+		for _, i := range waiting[reads[j]] {
+			if got.err != nil {
+				errs[i] = fmt.Errorf("fhir: %s: resolve %s: %w", c.name, reads[j], got.err)
 			} else {
-				out[r] = v
+				out[*refs[i].Reference] = got.v
 			}
-			continue
 		}
-		rel, err := c.relative(r)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if v, ok, err := local.find(rel); ok || err != nil {
-			if err != nil {
-				errs = append(errs, err)
-			} else {
-				out[r] = v
-			}
-			continue
-		}
-		got, cached := read[rel]
-		if !cached {
-			if err := ctx.Err(); err != nil {
-				return out, errors.Join(append(errs, err)...)
-			}
-			got.v, got.err = c.get(ctx, rel, nil)
-			if got.err == nil {
-				got.err = answers(rel, got.v)
-			}
-			read[rel] = got
-		}
-		if got.err != nil {
-			errs = append(errs, fmt.Errorf("fhir: %s: resolve %s: %w", c.name, rel, got.err))
-			continue
-		}
-		out[r] = got.v
 	}
 	return out, errors.Join(errs...)
 }
 
+// resolveLocal finds r in local, as written or as "Type/id"; when it is
+// not there, rel is the "Type/id" to read.
+func (c *Conn) resolveLocal(local *local, r string) (rel string, v any, err error) {
+	if v, ok, err := local.find(r); ok || err != nil {
+		return "", v, err
+	}
+	if rel, err = c.relative(r); err != nil {
+		return "", nil, err
+	}
+	if v, ok, err := local.find(rel); ok || err != nil {
+		return "", v, err
+	}
+	return rel, nil, nil
+}
+
+// resolveReaders is how many reads Resolve has in flight at most: a
+// hundred targets take a few round trips' time, not a hundred, and no
+// server sees more than a client's usual handful of connections.
+const resolveReaders = 4
+
 type readResult struct {
 	v   any
 	err error
+}
+
+// readAll reads each of rels ("Type/id"), up to resolveReaders at once,
+// and returns their results in order. A read not started when ctx ends
+// is ctx's error. The goroutines end before it returns; a panic in one
+// (a Doer's) is raised again here, in the caller's goroutine.
+func (c *Conn) readAll(ctx context.Context, rels []string) []readResult {
+	got := make([]readResult, len(rels))
+	var (
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, resolveReaders)
+		mu    sync.Mutex
+		crash any
+	)
+	for j, rel := range rels {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			for k := j; k < len(rels); k++ {
+				got[k].err = err
+			}
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					crash = p
+					mu.Unlock()
+				}
+				<-slots
+				wg.Done()
+			}()
+			v, err := c.get(ctx, rel, nil)
+			if err == nil {
+				err = answers(rel, v)
+			}
+			got[j] = readResult{v, err}
+		}()
+	}
+	wg.Wait()
+	if crash != nil {
+		panic(crash)
+	}
+	return got
 }
 
 // local is what Resolve finds without reading: resources by reference,
