@@ -83,6 +83,9 @@ type SmartConfiguration struct {
 }
 
 // WithSmartConfiguration serves cfg at .well-known/smart-configuration.
+// Without it, that path answers 404, as a server without SMART does:
+// discovery never needs a token, so a [WithTokenCheck] never turns it into
+// a 401 a client would take for its credentials.
 func WithSmartConfiguration(cfg *SmartConfiguration) Option {
 	return func(s *Server) { s.smart = cfg }
 }
@@ -176,7 +179,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		outcome(w, http.StatusNotFound, "not-found", "not under "+basePath)
 		return
 	}
-	if rel == ".well-known/smart-configuration" && s.smart != nil {
+	if rel == ".well-known/smart-configuration" { // discovery needs no token
+		if s.smart == nil {
+			outcome(w, http.StatusNotFound, "not-found", "no SMART configuration (see WithSmartConfiguration)")
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.smart)
 		return

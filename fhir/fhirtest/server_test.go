@@ -65,6 +65,30 @@ func TestTokenChecks(t *testing.T) {
 	assert.Equal(t, 6, srv.Requests())
 }
 
+// Discovery never needs a token: without a SMART configuration it is a
+// 404, as on a server without SMART, not a 401 a client would take for
+// its credentials; with one it is served to a client without a token.
+func TestDiscoveryNeedsNoToken(t *testing.T) {
+	for name, tt := range map[string]struct {
+		opts []fhirtest.Option
+		want int
+	}{
+		"no SMART configuration": {nil, http.StatusNotFound},
+		"a SMART configuration":  {[]fhirtest.Option{fhirtest.WithSmartConfiguration(&fhirtest.SmartConfiguration{TokenEndpoint: "https://as.example/token"})}, http.StatusOK},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := fhirtest.NewServer(append(tt.opts, fhirtest.WithTokenCheck(func(string) bool { return false }))...)
+			t.Cleanup(srv.Close)
+			resp, err := srv.Client().Get(srv.URL() + "/.well-known/smart-configuration")
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, resp.StatusCode, "%s", body)
+		})
+	}
+}
+
 func TestProtocolErrors(t *testing.T) {
 	srv := fhirtest.NewServer()
 	t.Cleanup(srv.Close)
