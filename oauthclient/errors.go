@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
 // RFC 6749 §5.2 (and RFC 8707 §2) error codes, usable with errors.Is on any
@@ -96,11 +99,17 @@ type Error struct {
 	// DPoP-Nonce headers, scrubbed like the excerpt; nil when it had none.
 	Header http.Header
 	Err    error // ErrMalformedResponse, or nil
+
+	endpoint string // the token URL asked, its query values blanked; "" if unknown
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "security definition %q: token request failed", e.Definition)
+	fmt.Fprintf(&b, "security definition %q: token request", e.Definition)
+	if e.endpoint != "" {
+		fmt.Fprintf(&b, " to %s", e.endpoint)
+	}
+	b.WriteString(" failed")
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
@@ -117,6 +126,15 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ": body starts %q", e.Excerpt)
 	}
 	return b.String()
+}
+
+// askedOf names in an *Error the endpoint u that answered it, so that a
+// wrong token_url shows itself; query values are blanked.
+func askedOf(err error, u *url.URL) error {
+	if e := (*Error)(nil); errors.As(err, &e) {
+		e.endpoint = redact.URL(u, nil)
+	}
+	return err
 }
 
 // Is reports whether target is the sentinel of e's RFC code.

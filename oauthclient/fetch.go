@@ -150,7 +150,7 @@ func (c *tokenEndpoint) request(ctx context.Context, tokenURL string, p *prepare
 	r := response{status: resp.StatusCode, header: resp.Header, body: body}
 	tok, err := parseResponse(c.cfg.Name, r, c.now(), c.cfg.DefaultLifetime, append(secrets, c.secrets(tr)...)...)
 	if err != nil {
-		return nil, err
+		return nil, askedOf(err, req.URL)
 	}
 	return tok.capped(p.notAfter), nil
 }

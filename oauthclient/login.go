@@ -246,7 +246,8 @@ func (f *loginFetcher) Fetch(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("security definition %q: reading the login response: %w", f.cfg.Name, err)
 	}
-	return f.parse(resp.StatusCode, resp.Header, body)
+	tok, err := f.parse(resp.StatusCode, resp.Header, body)
+	return tok, askedOf(err, req.URL)
 }
 
 // request builds the login request.
