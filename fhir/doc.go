@@ -262,7 +262,13 @@
 //		fhir.ExportBadLine(func(bad *fhir.ExportLineError) { log.Print(bad) }),
 //	}
 //	x, err := ehr.Export(ctx, opts...)
+//	if err != nil {
+//		return err
+//	}
 //	m, err := x.Wait(ctx)
+//	if err != nil {
+//		return err
+//	}
 //	for _, f := range m.Output {
 //		for r, err := range ehr.ExportResources(ctx, m, f, opts...) {
 //			if err != nil {

@@ -34,7 +34,13 @@
 //		ClientSecret: oauthclient.NewSecret(os.Getenv("CRM_SECRET")),
 //		Scopes:       []string{"customers.read"},
 //	})
+//	if err != nil {
+//		return err // names the definition and the field
+//	}
 //	client, err := reg.Client("crm", "https://crm.example.com")
+//	if err != nil {
+//		return err
+//	}
 //	resp, err := client.Get("https://crm.example.com/customers/42")
 //
 // Token endpoint failures are *[Error] values whose RFC 6749 code matches
