@@ -193,10 +193,13 @@ func (t *Tx) bundle(c *Conn, typ models.BundleType) (*models.Bundle, error) {
 // response that does not answer the entries one for one, in their order
 // (another count, a location or resource of another type than its
 // entry's, what an operation such as Patient/$match returns aside) is an
-// error, as is an entry answered with a failure (a 4xx or 5xx status; a
-// DELETE's 404 or 410 aside) and an OperationOutcome answered instead of
-// a Bundle: no result is better than ids given to the wrong keys, or a
-// transaction taken as made that may not have been.
+// error with no result, as is an OperationOutcome answered instead of a
+// Bundle: no result is better than ids given to the wrong keys. A
+// response that answers an entry with a failure (a 4xx or 5xx status; a
+// DELETE's 404 or 410 aside) contradicts itself, since a transaction is
+// made whole or not at all: it comes with an error naming each such entry
+// and with the results, what the server says it made, so that a caller
+// neither takes it as made nor sends it again blind (duplicates).
 func (c *Conn) Transaction(ctx context.Context, tx *Tx, opts ...WriteOption) (map[string]*Entry, error) {
 	return c.sendTx(ctx, tx, models.BundleTypeTransaction, opts)
 }
@@ -245,10 +248,17 @@ func (c *Conn) sendTx(ctx context.Context, tx *Tx, typ models.BundleType, opts [
 		return nil, fmt.Errorf("fhir: %s: %s: %w", c.name, typ.Code(), err)
 	}
 	res := make(map[string]*Entry, len(tx.entries))
+	var failed []error
 	for i, e := range tx.entries {
 		res[e.key] = c.entryOf(&out.Entry[i], 1, i)
+		if typ != models.BundleTypeTransaction {
+			continue
+		}
+		if err := madeEntry(&out.Entry[i], e.method); err != nil {
+			failed = append(failed, fmt.Errorf("fhir: %s: transaction: entry %d (%s %s): %w", c.name, i, e.method.Code(), shownURL(e.url), err))
+		}
 	}
-	return res, nil
+	return res, errors.Join(failed...)
 }
 
 // matches checks that out answers t, entry by entry in the same order, as
@@ -269,11 +279,6 @@ func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 		return fmt.Errorf("the server answered %d entries for %d", len(out.Entry), len(t.entries))
 	}
 	for i, e := range t.entries {
-		if typ == models.BundleTypeTransaction {
-			if err := madeEntry(&out.Entry[i], e.method); err != nil {
-				return fmt.Errorf("entry %d (%s %s): %w", i, e.method.Code(), shownURL(e.url), err)
-			}
-		}
 		path, _, _ := strings.Cut(e.url, "?")
 		if strings.Contains(path, "$") {
 			continue // an operation (Patient/$match): what it returns is its own
@@ -291,9 +296,9 @@ func (t *Tx) matches(out *models.Bundle, typ models.BundleType) error {
 }
 
 // madeEntry refuses an entry of a transaction-response that says it
-// failed: the server made all the entries or none, so a failed one beside
-// a 200 leaves unknown what was made. A DELETE of what is not there (404,
-// 410) has done what it asked.
+// failed: the server makes all the entries or none, so a failed one
+// beside a 200 leaves unknown what was made. A DELETE of what is not
+// there (404, 410) has done what it asked.
 func madeEntry(e *models.BundleEntry, method models.HTTPVerb) error {
 	if e.Response == nil {
 		return nil

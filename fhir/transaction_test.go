@@ -498,9 +498,10 @@ func TestTxOperationEntriesAnsweredWithTheirOutput(t *testing.T) {
 }
 
 // A transaction is made whole or not at all: a 200 transaction-response
-// with an entry that failed contradicts itself, and is an error rather
-// than results a caller would take as made. A DELETE of what is not
-// there has done what it asked; a batch's failed entry is a result.
+// with an entry that failed contradicts itself. It is an error, so that
+// the caller does not take it as made, with the results the server gave,
+// so that it is not sent again blind. A DELETE of what is not there has
+// done what it asked; a batch's failed entry is a result.
 func TestTransactionEntryFailedInAMadeTransaction(t *testing.T) {
 	tests := map[string]struct {
 		status, method, want string
@@ -521,7 +522,7 @@ func TestTransactionEntryFailedInAMadeTransaction(t *testing.T) {
 					{"response":{"status":%q}}]}`, tt.status)
 			})
 			var tx fhir.Tx
-			tx.Create(&models.Patient{})
+			pat := tx.Create(&models.Patient{})
 			obs := &models.Observation{Status: models.ObservationStatusFinal}
 			var key string
 			switch tt.method {
@@ -536,11 +537,12 @@ func TestTransactionEntryFailedInAMadeTransaction(t *testing.T) {
 			if tt.want != "" {
 				assert.ErrorContains(t, err, tt.want)
 				assert.NotContains(t, err.Error(), "1234-5")
-				assert.Nil(t, res)
-				return
+			} else {
+				require.NoError(t, err)
 			}
-			require.NoError(t, err)
+			require.Len(t, res, 2, "what the server says it made comes with the error")
 			assert.NotZero(t, res[key].Status)
+			assert.Equal(t, "5", res[pat].ID)
 		})
 	}
 }
