@@ -37,7 +37,9 @@ type ConnConfig struct {
 }
 
 // Conn is a named connection to one REST backend. It is immutable and safe
-// for concurrent use; replace it in a [Registry] to change it.
+// for concurrent use. To change a connection, build a new one: a
+// [github.com/tokenwire/tokenwire/rest/backends.Registry] does so when a
+// reload changes the connection, and hands the new one out by its name.
 type Conn struct {
 	name    string
 	base    *url.URL
