@@ -10,7 +10,9 @@
 //
 // Paths cannot be injected. [Path] builds one from segments, escaping
 // each, so that a value from outside stays one segment (an id "a?b=c" is
-// sent as "a%3Fb=c"). A path argument is joined to the base URL safely:
+// sent as "a%3Fb=c"), and an empty one (a missing id) fails the call with
+// [ErrBadPath] and "segment 2 is empty" before anything is sent. A path
+// argument is joined to the base URL safely:
 // never above its path (a ".." segment is refused, even percent-encoded,
 // with [ErrBadPath]), never with a query or a fragment of its own (a "?"
 // or "#" in it is refused with [ErrBadPath]: queries go in [Query]),

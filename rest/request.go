@@ -22,10 +22,14 @@ type callOptions struct {
 // (url.PathEscape), so that a value from outside stays one segment:
 // Path("customers", id) with id "a?b=c" is "customers/a%3Fb=c", never a
 // query; "a/b" stays one segment ("a%2Fb"), "#" and "%" stay data. An
-// empty, "." or ".." segment would name another resource, so the call
-// fails with [ErrBadPath]. A path argument written by hand is checked
-// too: a "?", a "#" or a ".." segment (also percent-encoded) in it is
-// refused with [ErrBadPath]; queries go in [Query].
+// empty or "." segment (an id left empty) would name another resource:
+// the call fails with [ErrBadPath] before anything is sent, its error
+// saying "segment 2 is empty" and showing the path as
+// "customers/[empty]". A ".." segment is refused as a climb out of the
+// base path. A path argument written by hand is checked too: a "?", a "#"
+// or a ".." segment (also percent-encoded) in it is refused with
+// [ErrBadPath]; queries go in [Query]; an empty segment there ("a//b") is
+// one separator.
 func Path(segments ...string) string { return urlpath.Segments(segments...) }
 
 // Query adds query parameters, encoded for the URL.
