@@ -23,7 +23,18 @@
 // [ErrPreconditionFailed], [ErrClientError], [ErrServerError],
 // [ErrTransport] for no response at all… — are the one taxonomy of HTTP
 // outcomes: the errors of a protocol spoken over a connection wrap the
-// connection's *Error, so errors.Is works the same for both. Idempotent calls are retried on connection errors, 429 and 503,
+// connection's *Error, so errors.Is works the same for both.
+//
+// [GetJSON] and [SendJSON] decode a 2xx body of at most 32 MiB into the
+// type asked for. A 2xx body they cannot use (not JSON — a 202 answering
+// "queued", an HTML page from a proxy —, JSON of another shape, empty,
+// truncated, or over 32 MiB) is an *Error matching [ErrBadResponse] with
+// the status and the attempts: the backend answered, so the call was
+// made, and a POST must not be repeated as if it had not been. Ask for a
+// struct{} to send JSON and ignore the reply (SendJSON[struct{}] reads no
+// body); read a larger body with [Conn.Send].
+//
+// Idempotent calls are retried on connection errors, 429 and 503,
 // honouring Retry-After, with capped exponential backoff and jitter
 // ([RetryPolicy]); a TLS handshake the server refused (a client
 // certificate it requires or rejects, an unknown CA) or could not verify

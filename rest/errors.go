@@ -29,7 +29,6 @@ var (
 	ErrGone               = errors.New("rest: 410 gone")
 	ErrPreconditionFailed = errors.New("rest: 412 precondition failed")
 	ErrUnprocessable      = errors.New("rest: 422 unprocessable entity")
-	ErrTooManyRequests    = errors.New("rest: 429 too many requests")
 	ErrClientError        = errors.New("rest: 4xx client error")
 	ErrServerError        = errors.New("rest: 5xx server error")
 	// ErrTransport matches an Error for which no response arrived
@@ -43,13 +42,30 @@ var (
 	// It is the caller's bad request: nothing was sent (a service answers
 	// 400).
 	ErrBadPath = urlpath.ErrBadPath
+	// ErrBadResponse matches an Error for a 2xx response whose body
+	// [GetJSON] or [SendJSON] could not use: not JSON, JSON of another
+	// shape than asked for, empty, truncated, or over their 32 MiB bound.
+	// The backend answered, so the call was made: it is no transport
+	// failure (a POST repeated would be made twice) and matches no other
+	// sentinel. The Error holds the 2xx status, the attempts and the
+	// cause; no excerpt (a 2xx body is the backend's data, not its
+	// diagnostics).
+	ErrBadResponse = errors.New("rest: unusable response body")
 )
 
-// Error is a failed call on a connection: either a response with a non-2xx
-// status (StatusCode set, Err nil) or no response at all (StatusCode 0, Err
-// holds the cause). Its text and fields never hold credentials: the URL has
-// no user info and secret query parameters are redacted, and the body
-// excerpt is bounded and scrubbed of the connection's static secrets.
+// Error is a failed call on a connection, one of three:
+//   - a response with a non-2xx status: StatusCode set, Err nil, Excerpt
+//     the start of its body; it matches the status's sentinels
+//     ([ErrNotFound], [ErrClientError], [ErrServerError]…);
+//   - no response at all: StatusCode 0, Err the cause; it matches
+//     [ErrTransport];
+//   - a 2xx response whose body [GetJSON] or [SendJSON] could not use:
+//     StatusCode the 2xx status, Err the cause, no Excerpt; it matches
+//     [ErrBadResponse] only.
+//
+// Its text and fields never hold credentials: the URL has no user info
+// and secret query parameters are redacted, and the body excerpt is
+// bounded and scrubbed of the connection's static secrets.
 type Error struct {
 	Conn       string // connection name
 	Method     string
@@ -57,7 +73,7 @@ type Error struct {
 	StatusCode int    // 0 when no response arrived
 	Excerpt    string // start of the response body, at most 512 bytes
 	Attempts   int    // attempts made, including the first
-	Err        error  // cause when no response arrived
+	Err        error  // cause when no response arrived, or the 2xx body was unusable
 }
 
 func (e *Error) Error() string {
@@ -89,6 +105,8 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTransport:
 		return c == 0
+	case ErrBadResponse:
+		return c >= 200 && c < 300 && e.Err != nil
 	case ErrBadRequest:
 		return c == http.StatusBadRequest
 	case ErrUnauthorized:
@@ -105,8 +123,6 @@ func (e *Error) Is(target error) bool {
 		return c == http.StatusNotFound
 	case ErrConflict:
 		return c == http.StatusConflict
-	case ErrTooManyRequests:
-		return c == http.StatusTooManyRequests
 	case ErrClientError:
 		return c >= 400 && c < 500
 	case ErrServerError:
