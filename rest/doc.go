@@ -17,9 +17,12 @@
 // with [ErrBadPath]), never with a query or a fragment of its own (a "?"
 // or "#" in it is refused with [ErrBadPath]: queries go in [Query]),
 // without double slashes. A non-2xx status is an
-// *[Error] (connection, method, redacted URL, status, bounded body excerpt
+// *[Error] (connection, method, URL, status, bounded body excerpt
 // scrubbed of the connection's secrets and of the credential the request
-// carried). Its sentinels — [ErrNotFound], [ErrGone],
+// carried). An error shows no query value, so that a service can log it:
+// its URL reads "customers?email=[redacted]", as in [Conn.Stats], and a
+// value the server echoes is blanked from the excerpt ("no customer with
+// email [redacted]"). Its sentinels — [ErrNotFound], [ErrGone],
 // [ErrPreconditionFailed], [ErrClientError], [ErrServerError],
 // [ErrTransport] for no response at all… — are the one taxonomy of HTTP
 // outcomes: the errors of a protocol spoken over a connection wrap the
