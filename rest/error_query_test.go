@@ -101,3 +101,20 @@ func TestErrorRenderingsHoldNoSecret(t *testing.T) {
 		rendertest.NoSecret(t, name+" *Error", *e, secret, basic)
 	}
 }
+
+// A query value the server echoes across the excerpt's bound is blanked
+// before the excerpt is cut: no part of it is shown.
+func TestExcerptBoundDoesNotCutAQueryValueOpen(t *testing.T) {
+	const email = "alice.private@example.com"
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = fmt.Fprintf(w, "%s %s is unknown", strings.Repeat("x", maxExcerpt-10), r.URL.Query().Get("email"))
+	})
+	c, _ := testConn(t, srv.URL, nil, ConnConfig{})
+	_, err := c.Get(context.Background(), "customers", Query("email", email))
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.LessOrEqual(t, len(e.Excerpt), maxExcerpt)
+	assert.NotContains(t, e.Excerpt, "alice")
+	assert.True(t, strings.HasSuffix(e.Excerpt, " [redacted"), "cut inside the mark, not the value: %q", e.Excerpt[len(e.Excerpt)-12:])
+}
