@@ -37,7 +37,9 @@ type ConnConfig struct {
 }
 
 // Conn is a named connection to one REST backend. It is immutable and safe
-// for concurrent use; replace it in a [Registry] to change it.
+// for concurrent use. To change a connection, build a new one: a
+// [github.com/tokenwire/tokenwire/rest/backends.Registry] does so when a
+// reload changes the connection, and hands the new one out by its name.
 type Conn struct {
 	name    string
 	base    *url.URL
@@ -111,7 +113,7 @@ func NewConn(name string, cfg ConnConfig, sec Security, opts ...Option) (*Conn, 
 	}
 	c.timeout = timeout
 	if h, ok := sec.(secretHolder); ok {
-		c.red.secrets, c.red.params, c.red.headers = h.secrets()
+		c.red.secrets, c.red.headers = h.secrets()
 		c.scrub = c.red.text
 	}
 	c.setDefaults()
@@ -136,9 +138,12 @@ func (c *Conn) Name() string { return c.name }
 // BaseURL returns the connection's base URL.
 func (c *Conn) BaseURL() string { return c.base.String() }
 
-// String describes the connection without secrets (the base URL is
-// redacted like URLs in errors).
-func (c Conn) String() string { return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.url(c.base)) }
+// String describes the connection without secrets: the base URL shows
+// no user info, and no value of a query parameter that carries a
+// credential (by its name, or the connection's own key).
+func (c Conn) String() string {
+	return fmt.Sprintf("rest.Conn(%s %s)", c.name, c.red.text(redact.URL(c.base, redact.ShowValues)))
+}
 
 // CloseIdleConnections closes the idle keep-alive connections of the
 // transport the connection built for itself (not of one given with
@@ -205,11 +210,13 @@ func (c *Conn) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// fail wraps a transport failure in an *Error.
+// fail wraps a transport failure in an *Error, its text scrubbed of the
+// connection's secrets and of the call's query values.
 func (c *Conn) fail(req *http.Request, err error, attempts int) error {
 	err = transportError(err)
+	msg := blankQuery(c.red.text(err.Error()), queryForms(req.URL))
 	return &Error{Conn: c.name, Method: req.Method, URL: c.red.url(req.URL), Attempts: attempts,
-		Err: &redactedError{msg: c.red.text(err.Error()), err: err}}
+		Err: &redactedError{msg: msg, err: err}}
 }
 
 // statusError consumes and closes resp, returning its *Error. The excerpt
@@ -219,10 +226,11 @@ func (c *Conn) fail(req *http.Request, err error, attempts int) error {
 func (c *Conn) statusError(resp *http.Response, attempts int) error {
 	defer resp.Body.Close()
 	e := &Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: attempts}
+	var forms []string
 	if req := resp.Request; req != nil { // set by every transport of ours, and by net/http's
-		e.Method, e.URL = req.Method, c.red.url(req.URL)
+		e.Method, e.URL, forms = req.Method, c.red.url(req.URL), queryForms(req.URL)
 	}
-	e.Excerpt = c.red.excerpt(resp.Body, redact.Sent(resp.Request, c.red.headers...))
+	e.Excerpt = c.red.excerpt(resp.Body, redact.Sent(resp.Request, c.red.headers...), forms)
 	return e
 }
 

@@ -10,18 +10,34 @@
 //
 // Paths cannot be injected. [Path] builds one from segments, escaping
 // each, so that a value from outside stays one segment (an id "a?b=c" is
-// sent as "a%3Fb=c"). A path argument is joined to the base URL safely:
+// sent as "a%3Fb=c"), and an empty one (a missing id) fails the call with
+// [ErrBadPath] and "segment 2 is empty" before anything is sent. A path
+// argument is joined to the base URL safely:
 // never above its path (a ".." segment is refused, even percent-encoded,
 // with [ErrBadPath]), never with a query or a fragment of its own (a "?"
 // or "#" in it is refused with [ErrBadPath]: queries go in [Query]),
 // without double slashes. A non-2xx status is an
-// *[Error] (connection, method, redacted URL, status, bounded body excerpt
+// *[Error] (connection, method, URL, status, bounded body excerpt
 // scrubbed of the connection's secrets and of the credential the request
-// carried). Its sentinels — [ErrNotFound], [ErrGone],
+// carried). An error shows no query value, so that a service can log it:
+// its URL reads "customers?email=[redacted]", as in [Conn.Stats], and a
+// value the server echoes is blanked from the excerpt ("no customer with
+// email [redacted]"). Its sentinels — [ErrNotFound], [ErrGone],
 // [ErrPreconditionFailed], [ErrClientError], [ErrServerError],
 // [ErrTransport] for no response at all… — are the one taxonomy of HTTP
 // outcomes: the errors of a protocol spoken over a connection wrap the
-// connection's *Error, so errors.Is works the same for both. Idempotent calls are retried on connection errors, 429 and 503,
+// connection's *Error, so errors.Is works the same for both.
+//
+// [GetJSON] and [SendJSON] decode a 2xx body of at most 32 MiB into the
+// type asked for. A 2xx body they cannot use (not JSON — a 202 answering
+// "queued", an HTML page from a proxy —, JSON of another shape, empty,
+// truncated, or over 32 MiB) is an *Error matching [ErrBadResponse] with
+// the status and the attempts: the backend answered, so the call was
+// made, and a POST must not be repeated as if it had not been. Ask for a
+// struct{} to send JSON and ignore the reply (SendJSON[struct{}] reads no
+// body); read a larger body with [Conn.Send].
+//
+// Idempotent calls are retried on connection errors, 429 and 503,
 // honouring Retry-After, with capped exponential backoff and jitter
 // ([RetryPolicy]); a TLS handshake the server refused (a client
 // certificate it requires or rejects, an unknown CA) or could not verify
@@ -88,6 +104,16 @@
 // rest.WithPropagator chooses another per assembly, and
 // propagation.NewCompositeTextMapPropagator() sends none to backends that
 // must not see the service's trace ids.
+//
+// A call that its caller ended (its context cancelled, or its deadline
+// passed, before an answer came) fails with an error matching
+// context.Canceled or context.DeadlineExceeded. It is the caller's doing,
+// not the backend's: its span and duration are recorded like those of any
+// call that got no response (error.type canceled or timeout, an error
+// status), but [Conn.Stats] does not count it, and it is logged at debug
+// level ("rest: call ended by its caller") where a failed call is a
+// warning ("rest: call failed"). The connection's own timeout is the
+// backend's failure, and counted as such.
 //
 // # Performance
 //

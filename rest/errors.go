@@ -29,7 +29,6 @@ var (
 	ErrGone               = errors.New("rest: 410 gone")
 	ErrPreconditionFailed = errors.New("rest: 412 precondition failed")
 	ErrUnprocessable      = errors.New("rest: 422 unprocessable entity")
-	ErrTooManyRequests    = errors.New("rest: 429 too many requests")
 	ErrClientError        = errors.New("rest: 4xx client error")
 	ErrServerError        = errors.New("rest: 5xx server error")
 	// ErrTransport matches an Error for which no response arrived
@@ -43,21 +42,42 @@ var (
 	// It is the caller's bad request: nothing was sent (a service answers
 	// 400).
 	ErrBadPath = urlpath.ErrBadPath
+	// ErrBadResponse matches an Error for a 2xx response whose body
+	// [GetJSON] or [SendJSON] could not use: not JSON, JSON of another
+	// shape than asked for, empty, truncated, or over their 32 MiB bound.
+	// The backend answered, so the call was made: it is no transport
+	// failure (a POST repeated would be made twice) and matches no other
+	// sentinel. The Error holds the 2xx status, the attempts and the
+	// cause; no excerpt (a 2xx body is the backend's data, not its
+	// diagnostics).
+	ErrBadResponse = errors.New("rest: unusable response body")
 )
 
-// Error is a failed call on a connection: either a response with a non-2xx
-// status (StatusCode set, Err nil) or no response at all (StatusCode 0, Err
-// holds the cause). Its text and fields never hold credentials: the URL has
-// no user info and secret query parameters are redacted, and the body
-// excerpt is bounded and scrubbed of the connection's static secrets.
+// Error is a failed call on a connection, one of three:
+//   - a response with a non-2xx status: StatusCode set, Err nil, Excerpt
+//     the start of its body; it matches the status's sentinels
+//     ([ErrNotFound], [ErrClientError], [ErrServerError]…);
+//   - no response at all: StatusCode 0, Err the cause; it matches
+//     [ErrTransport];
+//   - a 2xx response whose body [GetJSON] or [SendJSON] could not use:
+//     StatusCode the 2xx status, Err the cause, no Excerpt; it matches
+//     [ErrBadResponse] only.
+//
+// Its text and fields never hold credentials nor query values: the URL has
+// no user info and every query value replaced by [redacted], as in
+// [ConnStats] ("customers?email=[redacted]"); the body excerpt is bounded,
+// scrubbed of the connection's static secrets and of the credential the
+// request carried, and each query value the server echoes is blanked as a
+// whole token ("no customer with email [redacted]"), also URL-, JSON- or
+// HTML-escaped. A cause's text is scrubbed the same way.
 type Error struct {
 	Conn       string // connection name
 	Method     string
-	URL        string // redacted
+	URL        string // no user info, no query value
 	StatusCode int    // 0 when no response arrived
 	Excerpt    string // start of the response body, at most 512 bytes
 	Attempts   int    // attempts made, including the first
-	Err        error  // cause when no response arrived
+	Err        error  // cause when no response arrived, or the 2xx body was unusable
 }
 
 func (e *Error) Error() string {
@@ -89,6 +109,8 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTransport:
 		return c == 0
+	case ErrBadResponse:
+		return c >= 200 && c < 300 && e.Err != nil
 	case ErrBadRequest:
 		return c == http.StatusBadRequest
 	case ErrUnauthorized:
@@ -105,8 +127,6 @@ func (e *Error) Is(target error) bool {
 		return c == http.StatusNotFound
 	case ErrConflict:
 		return c == http.StatusConflict
-	case ErrTooManyRequests:
-		return c == http.StatusTooManyRequests
 	case ErrClientError:
 		return c >= 400 && c < 500
 	case ErrServerError:
@@ -115,44 +135,36 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// redactor removes a connection's secrets from what goes into errors.
+// redactor removes a connection's secrets and a call's query values from
+// what goes into errors.
 type redactor struct {
-	params  []string // query parameter names whose values are secret
 	secrets []string // literal secret values never to be echoed
 	headers []string // header names that carry the connection's credential
 }
 
-// url returns u without user info and fragment, with secret query values
-// replaced.
+// url returns u without user info and fragment, with every query value
+// replaced by the mark (as [ConnStats] and the telemetry show URLs):
+// values are data — ids, e-mail addresses, search terms — that a service
+// logging its errors must not write to its logs.
 func (r *redactor) url(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	return r.text(redact.URL(u, r.showParam))
+	return r.text(redact.URL(u, nil))
 }
 
-// path returns a request path as given by a caller, with its query
-// redacted like a URL's and any fragment left out.
+// path returns a request path as given by a caller, with its query's
+// values replaced like a URL's and any fragment left out.
 func (r *redactor) path(p string) string {
 	p, frag, hasFrag := strings.Cut(p, "#")
 	p, q, hasQuery := strings.Cut(p, "?")
 	if hasQuery {
-		p += "?" + redact.Query(q, r.showParam)
+		p += "?" + redact.Query(q, nil)
 	}
 	if hasFrag && frag != "" {
 		p += "#" + redact.Mark
 	}
 	return r.text(p)
-}
-
-// showParam reports whether the value of query parameter k may be shown.
-func (r *redactor) showParam(k string) bool {
-	for _, p := range r.params {
-		if strings.EqualFold(p, k) {
-			return false
-		}
-	}
-	return true
 }
 
 // text replaces every known secret value in s, and the extra ones given
@@ -161,17 +173,42 @@ func (r *redactor) text(s string, extra ...string) string {
 	return redact.Values(redact.Values(s, r.secrets...), extra...)
 }
 
+// queryForms are the forms in which a server may echo the query values of
+// u ([redact.EchoForms]), for [blankQuery].
+func queryForms(u *url.URL) []string {
+	if u == nil || u.RawQuery == "" {
+		return nil
+	}
+	q, _ := url.ParseQuery(u.RawQuery)
+	var forms []string
+	for _, vs := range q {
+		for _, v := range vs {
+			if v != "" {
+				forms = append(forms, redact.EchoForms(v)...)
+			}
+		}
+	}
+	return forms
+}
+
+// blankQuery replaces in s each query value of a call (forms, from
+// queryForms) that stands as a whole token: "alice@example.com" in "no
+// customer with email alice@example.com", never "4" out of "404".
+func blankQuery(s string, forms []string) string { return redact.Tokens(s, forms...) }
+
 // excerpt reads at most maxExcerpt bytes of body and returns them as one
-// printable line.
-// Values sent with the request (sent) are scrubbed too.
-func (r *redactor) excerpt(body io.Reader, sent []string) string {
-	longest := 0 // read past the bound by the longest secret, scrub, then cut:
-	for _, s := range append(append([]string(nil), r.secrets...), sent...) {
-		longest = max(longest, len(s)) // a secret across the bound is never shown in part
+// printable line, scrubbed of the connection's secrets, of the values sent
+// with the request (sent) and of the call's query values (forms).
+func (r *redactor) excerpt(body io.Reader, sent, forms []string) string {
+	longest := 0 // read past the bound by the longest value, scrub, then cut:
+	for _, vs := range [][]string{r.secrets, sent, forms} {
+		for _, s := range vs {
+			longest = max(longest, len(s)) // a value across the bound is never shown in part
+		}
 	}
 	buf := make([]byte, maxExcerpt+longest)
 	n, _ := io.ReadFull(body, buf)
-	return cut(r.text(printable(buf[:n]), sent...), maxExcerpt)
+	return cut(blankQuery(r.text(printable(buf[:n]), sent...), forms), maxExcerpt)
 }
 
 // cut shortens s to at most n bytes, on a rune boundary.

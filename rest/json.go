@@ -4,24 +4,36 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"net/url"
 )
 
 // maxJSONBody bounds the response bodies decoded by the JSON helpers:
 // 32 MiB.
 const maxJSONBody = 32 << 20
 
-// GetJSON sends GET base/path and decodes the JSON response into a T.
-// A non-2xx status is an *[Error]; an empty 204 yields the zero T.
+// errBodyTooLarge is the cause of an [ErrBadResponse] for a body over
+// maxJSONBody.
+var errBodyTooLarge = errors.New("over the 32 MiB bound of GetJSON and SendJSON (read a larger body with Conn.Send)")
+
+// GetJSON sends GET base/path and decodes the JSON response into a T, like
+// [SendJSON].
 func GetJSON[T any](ctx context.Context, c *Conn, path string, opts ...RequestOption) (T, error) {
 	return SendJSON[T](ctx, c, http.MethodGet, path, nil, opts...)
 }
 
 // SendJSON sends method base/path with in encoded as JSON (nil: no body)
-// and decodes the JSON response into a T.
+// and decodes the JSON response into a T. A non-2xx status is an
+// *[Error] matching its status's sentinel. A 2xx response whose body is
+// not the JSON asked for — not JSON, JSON of another shape, empty,
+// truncated, or over 32 MiB — is an *[Error] matching [ErrBadResponse]:
+// the backend answered, so the call was made (do not repeat a POST
+// blindly). A 204 No Content gives the zero T. To send JSON and ignore the
+// reply, ask for a struct{}: SendJSON[struct{}] decodes no body, so a 202
+// answering "queued" is a success.
 func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, opts ...RequestOption) (T, error) {
 	var out T
 	var body io.Reader
@@ -34,22 +46,69 @@ func SendJSON[T any](ctx context.Context, c *Conn, method, path string, in any, 
 		body = bytes.NewReader(b)
 		opts = append([]RequestOption{Header("Content-Type", "application/json")}, opts...)
 	}
-	resp, err := c.Send(ctx, method, path, body, opts...)
+	resp, attempts, err := c.call(ctx, method, path, body, opts)
 	if err != nil {
 		return out, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNoContent {
+	defer drain(resp)
+	if _, ignore := any(&out).(*struct{}); ignore || resp.StatusCode == http.StatusNoContent {
 		return out, nil
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody))
-	if err := dec.Decode(&out); err != nil && err != io.EOF {
-		var u *url.URL
+	if err := decodeJSON(resp, &out); err != nil {
+		e := &Error{Conn: c.name, Method: method, StatusCode: resp.StatusCode, Attempts: attempts, Err: err}
 		if resp.Request != nil {
-			u = resp.Request.URL
+			e.URL = c.red.url(resp.Request.URL)
 		}
-		return out, &Error{Conn: c.name, Method: method, URL: c.red.url(u), StatusCode: resp.StatusCode,
-			Err: fmt.Errorf("decoding JSON response: %w", err)}
+		return out, e
 	}
 	return out, nil
+}
+
+// decodeJSON decodes the body of resp into out, at most maxJSONBody bytes
+// of it. The error says what was wrong with the body; the cause (a
+// decoder's or a read error) stays reachable.
+func decodeJSON(resp *http.Response, out any) error {
+	err := json.NewDecoder(&boundedBody{r: resp.Body, left: maxJSONBody}).Decode(out)
+	var syntax *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errBodyTooLarge):
+		return fmt.Errorf("response body %w", err)
+	case err == io.EOF:
+		return errors.New("response body empty, JSON expected")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("response body ends inside its JSON value (truncated): %w", err)
+	case errors.As(err, &syntax):
+		media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		return fmt.Errorf("response body not JSON (Content-Type %q): %w", cut(printable([]byte(media)), 64), err)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Errorf("response body not the JSON expected: %w", err)
+	}
+	return fmt.Errorf("reading the response body: %w", err)
+}
+
+// boundedBody reads at most left bytes of r, then fails with
+// errBodyTooLarge if r has more.
+type boundedBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, err := io.ReadFull(b.r, one[:]); n == 0 {
+			return 0, err // io.EOF: the body ends at the bound
+		}
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

@@ -22,10 +22,14 @@ type callOptions struct {
 // (url.PathEscape), so that a value from outside stays one segment:
 // Path("customers", id) with id "a?b=c" is "customers/a%3Fb=c", never a
 // query; "a/b" stays one segment ("a%2Fb"), "#" and "%" stay data. An
-// empty, "." or ".." segment would name another resource, so the call
-// fails with [ErrBadPath]. A path argument written by hand is checked
-// too: a "?", a "#" or a ".." segment (also percent-encoded) in it is
-// refused with [ErrBadPath]; queries go in [Query].
+// empty or "." segment (an id left empty) would name another resource:
+// the call fails with [ErrBadPath] before anything is sent, its error
+// saying "segment 2 is empty" and showing the path as
+// "customers/[empty]". A ".." segment is refused as a climb out of the
+// base path. A path argument written by hand is checked too: a "?", a "#"
+// or a ".." segment (also percent-encoded) in it is refused with
+// [ErrBadPath]; queries go in [Query]; an empty segment there ("a//b") is
+// one separator.
 func Path(segments ...string) string { return urlpath.Segments(segments...) }
 
 // Query adds query parameters, encoded for the URL.
@@ -65,17 +69,23 @@ func (c *Conn) Get(ctx context.Context, path string, opts ...RequestOption) (*ht
 // *bytes.Buffer or *strings.Reader) and, for POST and PATCH, if the
 // connection's policy or [Retryable] allows it.
 func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, opts ...RequestOption) (*http.Response, error) {
+	resp, _, err := c.call(ctx, method, path, body, opts)
+	return resp, err
+}
+
+// call is [Conn.Send], also returning the attempts made.
+func (c *Conn) call(ctx context.Context, method, path string, body io.Reader, opts []RequestOption) (*http.Response, int, error) {
 	var o callOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	u, err := urlpath.Join(c.base, path, "", o.query)
 	if err != nil {
-		return nil, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(path), Err: err}
+		return nil, 0, &Error{Conn: c.name, Method: method, URL: c.red.url(c.base) + " + " + c.red.path(path), Err: err}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "", body)
 	if err != nil {
-		return nil, c.fail(&http.Request{Method: method, URL: u}, err, 0)
+		return nil, 0, c.fail(&http.Request{Method: method, URL: u}, err, 0)
 	}
 	req.URL, req.Host = u, ""
 	for k, v := range c.headers {
@@ -86,10 +96,10 @@ func (c *Conn) Send(ctx context.Context, method, path string, body io.Reader, op
 	}
 	resp, attempts, err := c.send(req, o.retryOK)
 	if err != nil {
-		return nil, err
+		return nil, attempts, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.statusError(resp, attempts)
+		return nil, attempts, c.statusError(resp, attempts)
 	}
-	return resp, nil
+	return resp, attempts, nil
 }

@@ -21,10 +21,10 @@ type Security interface {
 }
 
 // secretHolder is implemented by the package's static kinds so that errors
-// can redact their values: the literal values, the query parameters and the
-// headers that carry them.
+// can redact their values: the literal values and the headers that carry
+// them (a query parameter's value is never shown in any case).
 type secretHolder interface {
-	secrets() (values, params, headers []string)
+	secrets() (values, headers []string)
 }
 
 // None sends requests without credentials.
@@ -68,8 +68,8 @@ type headerSecurity struct {
 
 func (s *headerSecurity) String() string { return s.kind }
 
-func (s *headerSecurity) secrets() ([]string, []string, []string) {
-	return append([]string{s.value}, s.raw...), nil, []string{s.name}
+func (s *headerSecurity) secrets() ([]string, []string) {
+	return append([]string{s.value}, s.raw...), []string{s.name}
 }
 
 func (s *headerSecurity) RoundTripper(base http.RoundTripper, to string) (http.RoundTripper, error) {
@@ -87,8 +87,8 @@ type querySecurity struct{ param, key string }
 
 func (s *querySecurity) String() string { return "apikey" }
 
-func (s *querySecurity) secrets() ([]string, []string, []string) {
-	return []string{s.key, url.QueryEscape(s.key)}, []string{s.param}, nil
+func (s *querySecurity) secrets() ([]string, []string) {
+	return []string{s.key, url.QueryEscape(s.key)}, nil
 }
 
 func (s *querySecurity) RoundTripper(base http.RoundTripper, to string) (http.RoundTripper, error) {

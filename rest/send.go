@@ -14,15 +14,27 @@ import (
 
 // send runs one call: its span, its attempts, its duration and counts.
 // optIn allows retrying a non-idempotent request.
+//
+// A call that failed because its caller's context ended (cancelled, or
+// past its deadline) is the caller's doing, not the backend's: its span
+// and duration are recorded like any call that got no response
+// (error.type canceled or timeout), but it is not counted in the stats
+// and is logged at debug level only.
 func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) {
 	req, span := c.tel.start(req)
 	begin := c.now()
 	resp, attempts, err := c.attempts(req, optIn)
 	end := c.now()
-	c.tel.end(req.Context(), span, req, resp, attempts, err, end.Sub(begin))
-	c.stats.record(req, resp, attempts, err, end.Sub(begin), end)
-	if err != nil && c.log.Enabled(req.Context(), slog.LevelWarn) {
-		c.log.LogAttrs(req.Context(), slog.LevelWarn, "rest: call failed", slog.String("conn", c.name), slog.String("method", req.Method),
+	ctx := req.Context()
+	c.tel.end(ctx, span, req, resp, attempts, err, end.Sub(begin))
+	level, msg := slog.LevelWarn, "rest: call failed"
+	if err != nil && ctx.Err() != nil {
+		level, msg = slog.LevelDebug, "rest: call ended by its caller"
+	} else {
+		c.stats.record(req, resp, attempts, err, end.Sub(begin), end)
+	}
+	if err != nil && c.log.Enabled(ctx, level) {
+		c.log.LogAttrs(ctx, level, msg, slog.String("conn", c.name), slog.String("method", req.Method),
 			slog.String("url", attrURL(req.URL)), slog.Int("attempts", attempts), slog.String("error", causeText(err)))
 	}
 	return resp, attempts, err

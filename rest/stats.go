@@ -12,6 +12,12 @@ import (
 // health check. A call is what [Conn.Do], [Conn.Get] and the like send,
 // its retries included; it never holds a secret, a token or a query value.
 // It encodes as JSON with the names shown.
+//
+// A call that its caller ended — its context cancelled (the service's own
+// client hung up) or past its deadline before an answer came — is not
+// counted at all: it says nothing of the backend. A backend too slow for
+// its callers shows as transport errors when the connection's own timeout
+// ([ConnConfig] Timeout, per attempt) is shorter than their deadlines.
 type ConnStats struct {
 	Name         string `json:"name"`
 	BaseURL      string `json:"base_url"`           // without user info and with every query value masked

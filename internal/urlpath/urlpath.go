@@ -39,21 +39,37 @@ func Join(base *url.URL, path, rawQuery string, query url.Values) (*url.URL, err
 
 // Segments escapes each segment with url.PathEscape, so that "/", "?",
 // "#", "\\" and "%" in it stay data, and joins them with "/". A segment
-// that is empty, "." or ".." would change which resource the path names
-// (dropped, or climbing): it is written "..", for Join to refuse.
+// that is empty or "." would change which resource the path names (it
+// would be dropped): it is written as a mark that Join refuses, saying
+// which segment is empty (or "."), and that an error shows as it is
+// ("customers/[empty]"). A ".." segment is written "..", which Join
+// refuses as a climb.
 func Segments(segments ...string) string {
 	var b strings.Builder
 	for i, s := range segments {
 		if i > 0 {
 			b.WriteByte('/')
 		}
-		if s == "" || s == "." || s == ".." {
-			s = ".."
+		switch s {
+		case "":
+			s = markEmpty
+		case ".":
+			s = markDot
+		default:
+			s = url.PathEscape(s)
 		}
-		b.WriteString(url.PathEscape(s))
+		b.WriteString(s)
 	}
 	return b.String()
 }
+
+// The marks Segments writes for an empty and a "." segment. url.PathEscape
+// escapes "[" and "]", so no escaped segment is a mark; url.Parse keeps
+// them as they are (a relative URL built from Segments for Conn.Do).
+const (
+	markEmpty = "[empty]"
+	markDot   = "[.]"
+)
 
 // buildURL appends the clean escaped path to base.
 func buildURL(base *url.URL, escaped, rawQuery string, query url.Values) (*url.URL, error) {
@@ -91,9 +107,16 @@ func cleanPath(path string) (string, error) {
 	}
 	var b strings.Builder
 	b.Grow(len(path))
+	n := 0 // segments seen, for the error naming one
 	for seg := range strings.SplitSeq(path, "/") {
 		if seg == "" || seg == "." {
 			continue
+		}
+		switch n++; seg {
+		case markEmpty:
+			return "", fmt.Errorf("%w: segment %d is empty (an id or a name left empty?)", ErrBadPath, n)
+		case markDot:
+			return "", fmt.Errorf("%w: segment %d is \".\", which would name the path before it", ErrBadPath, n)
 		}
 		dec, err := url.PathUnescape(seg)
 		if err != nil {

@@ -143,3 +143,24 @@ func TestJoinPing(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBadPath, path)
 	}
 }
+
+// An empty or "." segment given to Segments is refused by Join with the
+// segment's number, not as a climb; no escaped value is taken for a mark.
+func TestSegmentsEmptyRefusedByNumber(t *testing.T) {
+	base, _ := url.Parse("https://api.example.com/v1")
+	for path, want := range map[string]string{
+		Segments("customers", ""):           "segment 2 is empty",
+		Segments("", "x"):                   "segment 1 is empty",
+		"/" + Segments("a", "b", "", "c"):   "segment 3 is empty",
+		Segments("customers", "."):          `segment 2 is "."`,
+		"v2//" + Segments("customers", "."): `segment 3 is "."`,
+	} {
+		_, err := Join(base, path, "", nil)
+		require.ErrorIs(t, err, ErrBadPath, path)
+		assert.Contains(t, err.Error(), want, path)
+		assert.NotContains(t, err.Error(), "climbs", path)
+	}
+	u, err := Join(base, Segments("customers", "[empty]", "[.]"), "", nil)
+	require.NoError(t, err, "a value that reads like a mark is escaped")
+	assert.Equal(t, "https://api.example.com/v1/customers/%5Bempty%5D/%5B.%5D", u.String())
+}
