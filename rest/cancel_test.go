@@ -19,14 +19,14 @@ import (
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 )
 
-// A call ended by its caller — its context cancelled mid-flight (the
-// service's own client hung up), or its deadline passed — is not the
-// backend's failure: not in the connection's error counts nor its
-// LastError, not counted at all, logged at debug level only; the error
-// still matches context.Canceled (or DeadlineExceeded), and the span and
-// the duration are recorded with error.type canceled (timeout), as for any
-// call that got no response. A call the backend fails, and one that
-// outlives the connection's own timeout, still count.
+// A call its caller cancelled mid-flight (the service's own client hung
+// up) is not the backend's failure: not in the connection's error counts
+// nor its LastError, not counted at all, logged at debug level only; the
+// error still matches context.Canceled, and the span and the duration are
+// recorded with error.type canceled, as for any call that got no
+// response. A call the backend fails, one whose caller's deadline passed
+// and one that outlives the connection's own timeout still count: the
+// backend did not answer in time.
 func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 	const n = 16
 	arrived := make(chan struct{}, n)
@@ -75,23 +75,18 @@ func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 		assert.True(t, errors.As(err, &e), "still an *Error: %v", err)
 	}
 
-	dctx, dcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer dcancel()
-	_, err = c.Get(dctx, "hang")
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's deadline")
-
 	st := c.Stats()
-	assert.Zero(t, st.Calls, "calls ended by their callers are not counted")
+	assert.Zero(t, st.Calls, "calls cancelled by their callers are not counted")
 	assert.Zero(t, st.Errors)
 	assert.Zero(t, st.TransportErrors)
 	assert.Empty(t, st.LastError)
 	text := logs.String()
 	assert.NotContains(t, text, "level=WARN")
-	assert.Equal(t, n+1, strings.Count(text, `level=DEBUG msg="rest: call ended by its caller"`), text)
+	assert.Equal(t, n, strings.Count(text, `level=DEBUG msg="rest: call ended by its caller"`), text)
 
 	// The telemetry records them as calls that got no response.
 	spans := kit.Named(http.MethodGet)
-	require.Len(t, spans, n+1)
+	require.Len(t, spans, n)
 	canceled := 0
 	for _, s := range spans {
 		assert.Equal(t, codes.Error, s.Status.Code)
@@ -103,7 +98,12 @@ func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 	dur := kit.Metric(t, "http.client.request.duration")
 	assert.Equal(t, uint64(n), oteltest.Histogram(t, dur, attribute.String("error.type", "canceled")).Count)
 
-	// The backend's own failures still count.
+	// The backend's own failures still count, and so does its silence
+	// past the caller's deadline.
+	dctx, dcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer dcancel()
+	_, err = c.Get(dctx, "hang")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's deadline")
 	_, err = c.Get(context.Background(), "fail")
 	require.ErrorIs(t, err, ErrServerError)
 	own, err := NewConn("crm", ConnConfig{BaseURL: srv.URL, Timeout: 50 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 1}}, nil,
@@ -112,7 +112,8 @@ func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 	_, err = own.Get(context.Background(), "hang")
 	require.Error(t, err)
 	st = c.Stats()
-	assert.Equal(t, int64(1), st.Calls)
+	assert.Equal(t, int64(2), st.Calls)
+	assert.Equal(t, int64(1), st.TransportErrors, "the caller's deadline passed")
 	assert.Equal(t, int64(1), st.ServerErrors)
 	assert.Contains(t, st.LastError, "GET "+srv.URL+"/fail: HTTP 500")
 	ost := own.Stats()

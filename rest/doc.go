@@ -105,15 +105,15 @@
 // propagation.NewCompositeTextMapPropagator() sends none to backends that
 // must not see the service's trace ids.
 //
-// A call that its caller ended (its context cancelled, or its deadline
-// passed, before an answer came) fails with an error matching
-// context.Canceled or context.DeadlineExceeded. It is the caller's doing,
-// not the backend's: its span and duration are recorded like those of any
-// call that got no response (error.type canceled or timeout, an error
+// A call that its caller cancelled (the service's own client hung up)
+// fails with an error matching context.Canceled. It is the caller's
+// doing, not the backend's: its span and duration are recorded like those
+// of any call that got no response (error.type canceled, an error
 // status), but [Conn.Stats] does not count it, and it is logged at debug
 // level ("rest: call ended by its caller") where a failed call is a
-// warning ("rest: call failed"). The connection's own timeout is the
-// backend's failure, and counted as such.
+// warning ("rest: call failed"). A call whose caller's deadline passed
+// (context.DeadlineExceeded), like one that outlived the connection's own
+// timeout, is the backend not answering in time, and counted as such.
 //
 // # Performance
 //

@@ -15,11 +15,11 @@ import (
 // send runs one call: its span, its attempts, its duration and counts.
 // optIn allows retrying a non-idempotent request.
 //
-// A call that failed because its caller's context ended (cancelled, or
-// past its deadline) is the caller's doing, not the backend's: its span
-// and duration are recorded like any call that got no response
-// (error.type canceled or timeout), but it is not counted in the stats
-// and is logged at debug level only.
+// A call that failed because its caller cancelled its context is the
+// caller's doing, not the backend's: its span and duration are recorded
+// like any call that got no response (error.type canceled), but it is not
+// counted in the stats and is logged at debug level only. A caller's
+// deadline that passed is counted: the backend did not answer in time.
 func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) {
 	req, span := c.tel.start(req)
 	begin := c.now()
@@ -28,7 +28,7 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 	ctx := req.Context()
 	c.tel.end(ctx, span, req, resp, attempts, err, end.Sub(begin))
 	level, msg := slog.LevelWarn, "rest: call failed"
-	if err != nil && ctx.Err() != nil {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		level, msg = slog.LevelDebug, "rest: call ended by its caller"
 	} else {
 		c.stats.record(req, resp, attempts, err, end.Sub(begin), end)

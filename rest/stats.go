@@ -13,11 +13,11 @@ import (
 // its retries included; it never holds a secret, a token or a query value.
 // It encodes as JSON with the names shown.
 //
-// A call that its caller ended — its context cancelled (the service's own
-// client hung up) or past its deadline before an answer came — is not
-// counted at all: it says nothing of the backend. A backend too slow for
-// its callers shows as transport errors when the connection's own timeout
-// ([ConnConfig] Timeout, per attempt) is shorter than their deadlines.
+// A call that its caller cancelled (the service's own client hung up) is
+// not counted at all: it says nothing of the backend. A call whose
+// caller's deadline passed before an answer came is counted as a
+// transport error, as one that outlived the connection's own timeout: a
+// backend too slow for its callers shows.
 type ConnStats struct {
 	Name         string `json:"name"`
 	BaseURL      string `json:"base_url"`           // without user info and with every query value masked
