@@ -29,8 +29,13 @@ type configReader struct {
 	checked map[walked]bool            // what checkKeys has seen, and whether it found a key twice
 	applied map[walked]bool            // the merged mappings decodeFields has applied
 	at      map[string]written         // where each entry (and section) is written
-	keys    map[*yaml.Node]mappingKeys // the keys of the mappings lineOf searched
+	keys    map[*yaml.Node]mappingKeys // the keys of the mappings find searched
 	bad     map[place]bool             // the places a problem was reported about
+	// meant are the keys that an unknown key was taken for ("did you
+	// mean"), and misplaced the keys written in an entry of the wrong
+	// section (smart: under rest): while the key meant is not written,
+	// what its absence causes is that one problem, not another.
+	meant, misplaced map[place]bool
 }
 
 // place is a field of an entry ("" for the entry itself).
@@ -39,11 +44,14 @@ type place struct{ where, field string }
 // add reports a problem; with no line given, that of the field, else of
 // the nearest enclosing key, else of the entry, as decoded.
 func (r *configReader) add(where, field string, line int, format string, args ...any) {
+	r.bad[place{where, field}] = true
+	if r.misspelt(where, field) {
+		return // the misspelt key is the one cause, reported already
+	}
 	if line == 0 {
-		line = r.lineOf(where, field)
+		line, _ = r.find(where, field)
 	}
 	r.problems.add(where, field, line, format, args...)
-	r.bad[place{where, field}] = true
 }
 
 // written is an entry's key and value in the file.
@@ -54,13 +62,14 @@ func (r *configReader) entry(where string, key, value *yaml.Node) {
 	r.at[where] = written{key, value}
 }
 
-// lineOf is the line of field of where ("retry.max_wait", "command[0]",
-// "fields.a.b"), else of the nearest key it is inside, else of the entry;
-// 0 when unknown. The file is searched only when a problem is reported.
-func (r *configReader) lineOf(where, field string) int {
+// find returns the line of field of where ("retry.max_wait", "command[0]",
+// "fields.a.b"), else of the nearest key it is inside, else of the entry
+// (0 when unknown), and whether the field itself is written. The file is
+// searched only when a problem is reported.
+func (r *configReader) find(where, field string) (line int, found bool) {
 	w, ok := r.at[where]
 	if !ok {
-		return 0
+		return 0, false
 	}
 	line, n := w.key.Line, w.value
 	field, _, _ = strings.Cut(field, "[") // command[0]: the line of command
@@ -71,12 +80,22 @@ func (r *configReader) lineOf(where, field string) int {
 			var head string
 			head, rest, _ = strings.Cut(field, ".")
 			if k, v = r.lookup(n, head); k == nil {
-				break
+				return line, false
 			}
 		}
 		line, n, field = k.Line, v, rest
 	}
-	return line
+	return line, true
+}
+
+// misspelt reports whether field of where is not written but an unknown
+// key was taken for it ("did you mean").
+func (r *configReader) misspelt(where, field string) bool {
+	if !r.meant[place{where, field}] {
+		return false
+	}
+	_, found := r.find(where, field)
+	return !found
 }
 
 // lookup finds key in mapping n: its own, else through the mappings it
@@ -192,7 +211,8 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 }
 
 func newReader(set *settings.Settings) *configReader {
-	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{}}
+	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{},
+		meant: map[place]bool{}, misplaced: map[place]bool{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
@@ -419,12 +439,40 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		}
 		ft, ok := fields[k.Value]
 		if !ok {
-			r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field%s", suggest(k.Value, fields))
+			r.unknownKey(where, prefix, k, t)
 			continue
 		}
 		dup = r.checkKeys(where, prefix+k.Value+".", v, ft) || dup
 	}
 	return dup
+}
+
+// otherSection is, for the entries of a section, the section whose
+// entries take keys they do not (smart: is a key of fhir, not rest).
+var otherSection = map[reflect.Type]struct {
+	name string
+	t    reflect.Type
+}{reflect.TypeFor[ConnConfig](): {"fhir", reflect.TypeFor[FHIRConfig]()}}
+
+// unknownKey reports key k of where, which t has no field for: a key of
+// another section's entries says so, a near miss names the key meant.
+// What the key meant being absent causes is not reported again.
+func (r *configReader) unknownKey(where, prefix string, k *yaml.Node, t reflect.Type) {
+	if o, ok := otherSection[t]; ok && prefix == "" {
+		if _, ok := yamlFields(o.t)[k.Value]; ok {
+			r.misplaced[place{where, k.Value}] = true
+			r.add(where, k.Value, k.Line, "applies to %s connections only (move the entry to the %s section)", o.name, o.name)
+			return
+		}
+	}
+	fields := yamlFields(t)
+	best := nearest(k.Value, fields)
+	if best == "" {
+		r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field")
+		return
+	}
+	r.meant[place{where, prefix + best}] = true
+	r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field (did you mean %q?)", best)
 }
 
 // checkDuplicates reports the keys of mapping n defined twice.
@@ -492,6 +540,14 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 
 // suggest returns ` (did you mean "x"?)` for a near miss.
 func suggest(key string, fields map[string]reflect.Type) string {
+	if best := nearest(key, fields); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}
+
+// nearest returns the field key is a near miss of; "" for none.
+func nearest(key string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	if len(key) > 64 {
 		return ""
@@ -501,10 +557,7 @@ func suggest(key string, fields map[string]reflect.Type) string {
 			best, bestD = f, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }
 
 func editDistance(a, b string) int {

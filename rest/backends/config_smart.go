@@ -87,6 +87,23 @@ func (u users) missingTokenURL(name string) string {
 	return fmt.Sprintf("missing, and %s cannot discover it (only smart: true FHIR connections can)", listOrNone(others))
 }
 
+// smartMisplaced reports whether every connection that keeps the
+// definition called name from discovering its token endpoint meant
+// smart: true, but wrote it under rest or misspelt it: that key, reported
+// where it is written, is the one cause.
+func (r *configReader) smartMisplaced(u users, name string) bool {
+	n := 0
+	for _, x := range u[name] {
+		if !x.smart {
+			if !r.misplaced[place{x.where, "smart"}] && !r.misspelt(x.where, "smart") {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
 // checkSMARTConn checks that a smart FHIR connection has an oauth2
 // definition, which, when it discovers its token endpoint, serves no
 // server at another base URL.

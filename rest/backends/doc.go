@@ -235,7 +235,11 @@
 // Problems name the entry and the key as the file writes them, with the
 // line of that key (of the entry, for a key that is missing), and one
 // cause gives one problem: a definition that is itself wrong is not named
-// again by the connections and definitions that use it.
+// again by the connections and definitions that use it, and a misspelt key
+// ("did you mean") or a key of the other section (smart: under rest) is
+// the one problem about it: the key meant is not also reported missing,
+// nor what needs it (a token_url that smart: true would have discovered,
+// the keys of a misspelt grant).
 //
 // # Mutual TLS (RFC 8705)
 //
