@@ -36,6 +36,7 @@ type configReader struct {
 	// section (smart: under rest): while the key meant is not written,
 	// what its absence causes is that one problem, not another.
 	meant, misplaced map[place]bool
+	empty            map[place][]string // the variables set but empty that a field's value used
 }
 
 // place is a field of an entry ("" for the entry itself).
@@ -51,7 +52,13 @@ func (r *configReader) add(where, field string, line int, format string, args ..
 	if line == 0 {
 		line, _ = r.find(where, field)
 	}
-	r.problems.add(where, field, line, format, args...)
+	reason := fmt.Sprintf(format, args...)
+	if vars := r.emptyVars(where, field); len(vars) == 1 {
+		reason = "environment variable " + vars[0] + " is set but empty: " + reason
+	} else if len(vars) > 1 {
+		reason = "environment variables " + strings.Join(vars, ", ") + " are set but empty: " + reason
+	}
+	r.problems.add(where, field, line, "%s", reason)
 }
 
 // written is an entry's key and value in the file.
@@ -212,7 +219,7 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 
 func newReader(set *settings.Settings) *configReader {
 	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{},
-		meant: map[place]bool{}, misplaced: map[place]bool{}}
+		meant: map[place]bool{}, misplaced: map[place]bool{}, empty: map[place][]string{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
