@@ -43,7 +43,9 @@
 // may use ${VAR} (or ${VAR:-default}; $$ is a literal $), resolved from
 // the environment at load time; a field whose value is then wrong (a
 // secret missing, a URL cut short, a file: with no path) names the
-// variables it used that are set but empty. A secret field (client_secret,
+// variables it used that are set but empty. Inside { } or [ ] a
+// reference must be quoted ({base_url: "${CRM}"}): unquoted, the file is
+// not YAML, and the problem says so. A secret field (client_secret,
 // private_key, password, value, token, params, and the store's passwords
 // and keys: every field of type oauthclient.Secret) may instead be file:/path, read
 // at load time (e.g. a mounted Kubernetes secret; a trailing newline is
