@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/tlsconf"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -51,7 +52,12 @@ func (r *configReader) resolve(where string, v any) {
 // reference; any other string is only expanded.
 func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 	if v.Type() == secretType {
-		if s, ok := r.resolveString(where, field, v.Interface().(oauthclient.Secret).Reveal(), true); ok && v.CanSet() {
+		s, ok := r.resolveString(where, field, v.Interface().(oauthclient.Secret).Reveal(), true)
+		if ok && s == redact.Mark {
+			r.add(where, field, 0, "%s is what a printed configuration shows in place of a secret: write the secret back (or ${VAR}, or file:)", redact.Mark)
+			return
+		}
+		if ok && v.CanSet() {
 			v.Set(reflect.ValueOf(oauthclient.NewSecret(s)))
 		}
 		return

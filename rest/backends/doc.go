@@ -59,7 +59,11 @@
 // token source (when loading, to check them, and again when they change
 // on disk: see "Mutual TLS" below).
 // Secrets never appear in errors, logs or the
-// printed, logged or marshalled configuration.
+// printed, logged or marshalled configuration. A [Config] marshalled to
+// YAML or JSON is written as the file writes it (empty keys left out,
+// durations as 5s) and loads again to the same configuration once its
+// secrets, each shown as [redacted], are written back; a secret left as
+// [redacted] is refused, never taken for the secret.
 //
 //	security:
 //	  crm-oauth:                       # OAuth 2.0 client credentials
