@@ -45,7 +45,7 @@ func TestConfigOneCauseOneProblem(t *testing.T) {
 		{"another user's need stays", "security:\n  s: {type: oauth2, client_id: c, client_secret: x}\nrest:\n  ehr: {base_url: 'https://x.example', security: s, smart: true}\n  crm: {base_url: 'https://y.example', security: s}\n",
 			[]Problem{
 				{`rest "ehr"`, "smart", "applies to fhir connections only (move the entry to the fhir section)", 4},
-				{`security "s"`, "token_url", `missing, and rest "crm", rest "ehr" cannot discover it (only smart: true FHIR connections can)`, 2},
+				{`security "s"`, "token_url", `missing, and rest "crm" cannot discover it (only smart: true FHIR connections can)`, 2},
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,8 +87,8 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			return
 		}
 		if sc.TokenURL == "" && sc.Issuer == "" && !users.smartOnly(name) {
-			if !r.smartMisplaced(users, name) {
-				r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
+			if why := r.missingTokenURL(users, name); why != "" {
+				r.add(where, "token_url", 0, "%s", why)
 			}
 			return
 		}
