@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -14,7 +15,8 @@ import (
 
 // MarshalYAML writes the configuration as the file writes it: the file's
 // keys, those left empty left out, durations as 5s, a definition's grant
-// by name beside its keys, a shared store's section under its name.
+// by name beside its keys, a shared store's section under its name, and
+// a $ in a value as $$ (the loader would take ${X} for a variable).
 // Secrets show as [redacted] (their type prints them so).
 func (c Config) MarshalYAML() (any, error) { return c.file(), nil }
 
@@ -147,6 +149,8 @@ func fileValue(v reflect.Value) (any, bool) {
 		return out, len(out) > 0
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 		return nil, false
+	case reflect.String: // loaded again, $ would start a ${VAR}: $$ is a $
+		return strings.ReplaceAll(v.String(), "$", "$$"), v.Len() > 0
 	}
 	return v.Interface(), !v.IsZero()
 }

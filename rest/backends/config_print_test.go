@@ -229,3 +229,39 @@ func TestConfigRefusesARedactedSecret(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `backends: config: security "b": password: `+reason+` (line 2)`, err.Error())
 }
+
+// FuzzPrintedLoadsAgain: whatever loads, printed as YAML or JSON, loads
+// again to the same configuration when it holds no secret (a printed
+// secret is [redacted], refused by the loader).
+func FuzzPrintedLoadsAgain(f *testing.F) {
+	for _, s := range []string{
+		everyKindYAML,
+		"rest: {crm: {base_url: 'https://x.example/$$%7B{A}', headers: {X: 'cost $5, $${B}'}}}\n",
+		"security: {s: {type: oauth2, token_url: 'https://l.example/t', client_id: '${A}', assertion_claims: {x: 1}}}\n",
+		"rest: {}\nfhir: {e: {base_url: 'https://e.example/fhir', smart: false}}\nstore: {memory: {}}\n",
+		"store: {fake: {size: 2, key: '$$x'}}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	opts := []rest.Option{env(map[string]string{"A": "${B}$", "S": "s", "DIR": "/nonexistent"}), withFake,
+		rest.WithReadFile(func(string) ([]byte, error) { return []byte("a file's content"), nil })}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, opts...)
+		if err != nil {
+			return
+		}
+		for name, marshal := range printers {
+			out, err := marshal(cfg)
+			require.NoError(t, err, name)
+			if strings.Contains(string(out), "[redacted]") {
+				continue
+			}
+			again, err := Parse(out, opts...)
+			require.NoError(t, err, "%s:\n%s", name, out)
+			assert.Equal(t, cfg.Security, again.Security, name)
+			assert.Equal(t, cfg.REST, again.REST, name)
+			assert.Equal(t, cfg.FHIR, again.FHIR, name)
+			assert.Equal(t, cfg.Store, again.Store, name)
+		}
+	})
+}
