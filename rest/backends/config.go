@@ -14,9 +14,10 @@ import (
 // Printed, logged or marshalled, a Config shows no secret: every secret
 // field is an oauthclient.Secret, which prints redacted on its own.
 // Marshalled (MarshalYAML, MarshalJSON), it is written as the file writes
-// it, and loads again to the same configuration once its secrets, each
-// shown as [redacted], are written back: the loader refuses that mark
-// where a secret goes.
+// it; one from Load or Parse loads again to the same configuration once
+// its secrets, each shown as [redacted], are written back (the loader
+// refuses that mark where a secret goes). A supplier built in code
+// (oauthclient.FileSupplier…) prints as its String, which does not load.
 type Config struct {
 	Security map[string]SecurityConfig `yaml:"security" json:"security,omitempty"`
 	REST     map[string]ConnConfig     `yaml:"rest" json:"rest,omitempty"`
