@@ -7,12 +7,9 @@ import (
 	"io"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -459,34 +456,6 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 	return dup
 }
 
-// otherSection is, for the entries of a section, the section whose
-// entries take keys they do not (smart: is a key of fhir, not rest).
-var otherSection = map[reflect.Type]struct {
-	name string
-	t    reflect.Type
-}{reflect.TypeFor[ConnConfig](): {"fhir", reflect.TypeFor[FHIRConfig]()}}
-
-// unknownKey reports key k of where, which t has no field for: a key of
-// another section's entries says so, a near miss names the key meant.
-// What the key meant being absent causes is not reported again.
-func (r *configReader) unknownKey(where, prefix string, k *yaml.Node, t reflect.Type) {
-	if o, ok := otherSection[t]; ok && prefix == "" {
-		if _, ok := yamlFields(o.t)[k.Value]; ok {
-			r.misplaced[place{where, k.Value}] = true
-			r.add(where, k.Value, k.Line, "applies to %s connections only (move the entry to the %s section)", o.name, o.name)
-			return
-		}
-	}
-	fields := yamlFields(t)
-	best := nearest(k.Value, fields)
-	if best == "" {
-		r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field")
-		return
-	}
-	r.meant[place{where, prefix + best}] = true
-	r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field (did you mean %q?)", best)
-}
-
 // checkDuplicates reports the keys of mapping n defined twice.
 func (r *configReader) checkDuplicates(where, prefix string, n *yaml.Node) bool {
 	lines := map[string]int{}
@@ -548,111 +517,4 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	}
 	fieldTypes.Store(t, out)
 	return out
-}
-
-// suggest returns ` (did you mean "x"?)` for a near miss.
-func suggest(key string, fields map[string]reflect.Type) string {
-	if best := nearest(key, fields); best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	return ""
-}
-
-// nearest returns the field key is a near miss of; "" for none.
-func nearest(key string, fields map[string]reflect.Type) string {
-	best, bestD := "", 3
-	if len(key) > 64 {
-		return ""
-	}
-	for f := range fields {
-		if d := editDistance(key, f); d < bestD || (d == bestD && f < best) {
-			best, bestD = f, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-var yamlValue = regexp.MustCompile("`[^`]*`|'[^']*'|\"[^\"]*\"")
-
-// scrubYAML removes the quoted values that yaml.v3 puts in its messages
-// (`…`, '…' and "…": a value, an anchor name, a key), in case a secret was
-// written where something else was expected. One quoted character is
-// punctuation the parser expected (',' or '}'), kept.
-func scrubYAML(msg string) string {
-	return strings.TrimPrefix(yamlValue.ReplaceAllStringFunc(msg, func(q string) string {
-		if utf8.RuneCountInString(q) == 3 {
-			return q
-		}
-		return "value"
-	}), "yaml: ")
-}
-
-// yamlLine splits yaml.v3's "line N: " off msg.
-func yamlLine(msg string) (int, string) {
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, after, ok := strings.Cut(rest, ": "); ok {
-			if line, err := strconv.Atoi(n); err == nil {
-				return line, after
-			}
-		}
-	}
-	return 0, msg
-}
-
-// unquotedFlowRef finds, on the lines around line (yaml.v3 may name the
-// line where a { } or [ ] starts), a ${VAR} written unquoted after a { or
-// [ on its line: a plain value cannot hold a { there. It returns that
-// line and the reference; "" when there is none.
-func unquotedFlowRef(data []byte, line int) (int, string) {
-	lines := strings.Split(string(data), "\n")
-	for l := max(line-1, 1); l <= min(line+2, len(lines)); l++ {
-		text := lines[l-1]
-		i := strings.Index(text, "${")
-		end := strings.IndexByte(text[max(i, 0):], '}')
-		if i < 0 || end < 0 || !strings.ContainsAny(text[:i], "{[") || strings.ContainsAny(text[:i], "'\"") {
-			continue
-		}
-		name, _, hasDefault := strings.Cut(text[i+2:i+end], ":-")
-		switch {
-		case !validEnvName(name):
-			return l, "${…}"
-		case hasDefault: // the default is not echoed
-			return l, "${" + name + ":-…}"
-		}
-		return l, "${" + name + "}"
-	}
-	return 0, ""
-}
-
-// shortKey is a key as problems name it: a long one (a value written where
-// a key was expected, perhaps a secret) is cut to its first characters.
-func shortKey(k string) string {
-	if len(k) <= 32 {
-		return k
-	}
-	n := 8
-	for n > 0 && !utf8.RuneStart(k[n]) {
-		n--
-	}
-	return k[:n] + "…"
 }
