@@ -396,10 +396,8 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix s
 		return
 	}
 	r.broken[where] = true
-	if te, ok := err.(*yaml.TypeError); ok {
-		for _, msg := range te.Errors {
-			r.add(where, "", 0, "%s", scrubYAML(msg))
-		}
+	if _, ok := err.(*yaml.TypeError); ok { // a scalar or a list: yaml names the Go type and the line
+		r.add(where, strings.TrimSuffix(prefix, "."), n.Line, "want a mapping")
 		return
 	}
 	r.add(where, "", n.Line, "%s", scrubYAML(err.Error()))

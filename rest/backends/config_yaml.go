@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -11,11 +12,11 @@ var yamlValue = regexp.MustCompile("`[^`]*`|'[^']*'|\"[^\"]*\"")
 
 // scrubYAML removes the quoted values that yaml.v3 puts in its messages
 // (`…`, '…' and "…": a value, an anchor name, a key), in case a secret was
-// written where something else was expected. One quoted character is
-// punctuation the parser expected (',' or '}'), kept.
+// written where something else was expected. One quoted punctuation mark
+// is what the parser expected (',' or '}'), kept.
 func scrubYAML(msg string) string {
 	return strings.TrimPrefix(yamlValue.ReplaceAllStringFunc(msg, func(q string) string {
-		if utf8.RuneCountInString(q) == 3 {
+		if r, _ := utf8.DecodeRuneInString(q[1:]); utf8.RuneCountInString(q) == 3 && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
 			return q
 		}
 		return "value"

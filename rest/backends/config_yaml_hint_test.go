@@ -31,3 +31,13 @@ func TestConfigHintsAtAnUnquotedReferenceInBraces(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigYAMLMessagesKeepOnlyPunctuation: of what yaml.v3 quotes in
+// its messages, only the punctuation it expected is kept; a value, even
+// of one character, is not echoed.
+func TestConfigYAMLMessagesKeepOnlyPunctuation(t *testing.T) {
+	assert.Equal(t, "did not find expected ',' or '}'", scrubYAML("yaml: did not find expected ',' or '}'"))
+	assert.Equal(t, []Problem{{`rest "crm"`, "", "want a mapping", 2}}, problemsOf(t, "rest:\n  crm: Z\n"),
+		"no value, no Go type, the line once")
+	assert.Equal(t, []Problem{{"store", "memory", "want a mapping", 1}}, problemsOf(t, "store: {memory: [Z]}\n"))
+}
