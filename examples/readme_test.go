@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ func blocks(t *testing.T, readme, lang string) []string {
 var testFunc = regexp.MustCompile(`(?m)^func Test\w*\(t \*testing\.T\)`)
 
 // Every ```go block of the README is a whole file (a program or a test)
-// that type-checks and vets against this module, offline; a block that
+// that is gofmt-clean, type-checks and vets against this module, offline; a block that
 // is a test is run. Each is written under a directory of this module whose
 // name starts with "_", which ./... never matches, and removed after.
 func TestReadmeCodeBlocksBuild(t *testing.T) {
@@ -72,6 +73,9 @@ func TestReadmeCodeBlocksBuild(t *testing.T) {
 		if !strings.HasPrefix(b, "package ") {
 			t.Errorf("README: go block %d is not a whole file (it must start with a package clause):\n%s", i+1, b)
 			continue
+		}
+		if f, err := format.Source([]byte(b)); err == nil && string(f) != b {
+			t.Errorf("README: go block %d is not gofmt-clean; gofmt gives:\n%s", i+1, f)
 		}
 		dir := filepath.Join(root, strconv.Itoa(i+1))
 		if err := os.Mkdir(dir, 0o755); err != nil {

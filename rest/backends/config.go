@@ -1,8 +1,6 @@
 package backends
 
 import (
-	"encoding/json"
-
 	"github.com/tokenwire/tokenwire/internal/settings"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/rest"
@@ -15,6 +13,11 @@ import (
 // validated; [Open] builds it. A Config built in code is validated by Open.
 // Printed, logged or marshalled, a Config shows no secret: every secret
 // field is an oauthclient.Secret, which prints redacted on its own.
+// Marshalled (MarshalYAML, MarshalJSON), it is written as the file writes
+// it; one from Load or Parse loads again to the same configuration once
+// its secrets, each shown as [redacted], are written back (the loader
+// refuses that mark where a secret goes). A supplier built in code
+// (oauthclient.FileSupplier…) prints as its String, which does not load.
 type Config struct {
 	Security map[string]SecurityConfig `yaml:"security" json:"security,omitempty"`
 	REST     map[string]ConnConfig     `yaml:"rest" json:"rest,omitempty"`
@@ -105,24 +108,6 @@ type StoreConfig struct {
 	Shared any `yaml:"-" json:"-"`
 	// SharedName is the key Shared was written under ("redis").
 	SharedName string `yaml:"-" json:"-"`
-}
-
-// MarshalJSON writes the section as the file has it: memory, or the shared
-// store's section under its name (its secrets redacted by their type).
-func (sc StoreConfig) MarshalJSON() ([]byte, error) { return json.Marshal(sc.asMap()) }
-
-// MarshalYAML writes the section like MarshalJSON.
-func (sc StoreConfig) MarshalYAML() (any, error) { return sc.asMap(), nil }
-
-func (sc StoreConfig) asMap() map[string]any {
-	m := map[string]any{}
-	if sc.Memory != nil {
-		m["memory"] = sc.Memory
-	}
-	if sc.Shared != nil {
-		m[sc.SharedName] = sc.Shared
-	}
-	return m
 }
 
 // section returns Shared as a store section, if it is one.

@@ -87,7 +87,9 @@ func (r *configReader) checkSecurity(where, name string, sc SecurityConfig, user
 			return
 		}
 		if sc.TokenURL == "" && sc.Issuer == "" && !users.smartOnly(name) {
-			r.add(where, "token_url", 0, "%s", users.missingTokenURL(name))
+			if why := r.missingTokenURL(users, name); why != "" {
+				r.add(where, "token_url", 0, "%s", why)
+			}
 			return
 		}
 		if sc.TokenURL == "" && sc.Issuer == "" {

@@ -127,7 +127,7 @@ var (
 // decodeTime decodes an RFC 3339 date (expires_at), which may come from
 // ${VAR} (the date is expanded before it is read).
 func (r *configReader) decodeTime(where, field string, val *yaml.Node, f reflect.Value) {
-	s, err := expandEnv(val.Value, r.set.LookupEnv)
+	s, err := r.expand(where, field, val.Value)
 	if err != nil {
 		r.add(where, field, val.Line, "%v", err)
 		return

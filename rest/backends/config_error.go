@@ -9,7 +9,7 @@ import (
 
 // Problem is one thing wrong in a configuration file.
 type Problem struct {
-	Where  string // `security "crm-oauth"`, `rest "crm"`, `fhir "ehr"`, "store" or "config"
+	Where  string // `security "crm-oauth"`, `rest "crm"`, `fhir "ehr"`, "store" or "config" (the file as a whole, which ConfigError's own prefix names)
 	Field  string // e.g. "base_url", "tls.ca_file"; empty for the whole entry
 	Reason string // never holds a secret value
 	Line   int    // 0 when unknown
@@ -19,10 +19,14 @@ func (p Problem) text() string {
 	var b strings.Builder
 	b.WriteString(p.Where)
 	if p.Field != "" {
-		b.WriteString(": ")
+		if p.Where != "" {
+			b.WriteString(": ")
+		}
 		b.WriteString(p.Field)
 	}
-	b.WriteString(": ")
+	if p.Where != "" || p.Field != "" {
+		b.WriteString(": ")
+	}
 	b.WriteString(p.Reason)
 	if p.Line > 0 {
 		fmt.Fprintf(&b, " (line %d)", p.Line)
@@ -43,7 +47,11 @@ func (e *ConfigError) Error() string {
 		fmt.Fprintf(&b, " %s", e.File)
 	}
 	if len(e.Problems) == 1 {
-		return b.String() + ": " + e.Problems[0].text()
+		p := e.Problems[0]
+		if p.Where == "config" {
+			p.Where = "" // "backends: config: fihr: unknown section", not "config: config:"
+		}
+		return b.String() + ": " + p.text()
 	}
 	fmt.Fprintf(&b, ": %d problems:", len(e.Problems))
 	for _, p := range e.Problems {

@@ -133,15 +133,20 @@ func (r *configReader) assemble(where, name string, e securityEntry) SecurityCon
 		return sc
 	}
 	grant := cmp.Or(e.Grant, grantClientCredentials)
+	misspelt := r.misspelt(where, "grant") // which grant is meant is unknown
 	for _, f := range nonZeroFields(reflect.ValueOf(e)) {
 		k := securityKeys()[f]
 		switch {
 		case f == "type":
 		case !slices.Contains(k.types, sc.Type):
 			r.add(where, f, 0, "does not apply to type %s", sc.Type)
-		case sc.Type == typeOAuth2 && k.grant != "" && k.grant != grant:
+		case sc.Type == typeOAuth2 && k.grant != "" && k.grant != grant && !misspelt:
 			r.add(where, f, 0, "does not apply to grant %s (it is for %s)", grant, k.grant)
 		}
+	}
+	if misspelt && sc.Type == typeOAuth2 {
+		r.broken[where] = true // as an unknown grant: the misspelt key is the one problem
+		return sc
 	}
 	switch sc.Type {
 	case typeOAuth2:

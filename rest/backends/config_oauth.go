@@ -110,7 +110,7 @@ func oauthConfig(name string, sc SecurityConfig, readFile func(string) ([]byte, 
 func (r *Registry) defineSource(name string, sc SecurityConfig) (def, *oauthclient.Source, error) {
 	cfg, errs := oauthConfig(name, sc, r.set.Read, r.security)
 	if len(errs) > 0 {
-		return def{}, nil, fmt.Errorf("backends: security %q: %s: %s", name, errs[0].field, errs[0].reason)
+		return def{}, nil, fmt.Errorf("backends: security definition %q: %s: %s", name, errs[0].field, errs[0].reason)
 	}
 	src, err := oauthclient.NewSource(cfg, r.tokenOpts)
 	if err != nil {

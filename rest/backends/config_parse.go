@@ -7,11 +7,9 @@ import (
 	"io"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -29,8 +27,14 @@ type configReader struct {
 	checked map[walked]bool            // what checkKeys has seen, and whether it found a key twice
 	applied map[walked]bool            // the merged mappings decodeFields has applied
 	at      map[string]written         // where each entry (and section) is written
-	keys    map[*yaml.Node]mappingKeys // the keys of the mappings lineOf searched
+	keys    map[*yaml.Node]mappingKeys // the keys of the mappings find searched
 	bad     map[place]bool             // the places a problem was reported about
+	// meant are the keys that an unknown key was taken for ("did you
+	// mean"), and misplaced the keys written in an entry of the wrong
+	// section (smart: under rest): while the key meant is not written,
+	// what its absence causes is that one problem, not another.
+	meant, misplaced map[place]bool
+	empty            map[place][]string // the variables set but empty that a field's value used
 }
 
 // place is a field of an entry ("" for the entry itself).
@@ -39,11 +43,20 @@ type place struct{ where, field string }
 // add reports a problem; with no line given, that of the field, else of
 // the nearest enclosing key, else of the entry, as decoded.
 func (r *configReader) add(where, field string, line int, format string, args ...any) {
-	if line == 0 {
-		line = r.lineOf(where, field)
-	}
-	r.problems.add(where, field, line, format, args...)
 	r.bad[place{where, field}] = true
+	if r.misspelt(where, field) {
+		return // the misspelt key is the one cause, reported already
+	}
+	if line == 0 {
+		line, _ = r.find(where, field)
+	}
+	reason := fmt.Sprintf(format, args...)
+	if vars := r.emptyVars(where, field); len(vars) == 1 {
+		reason = "environment variable " + vars[0] + " is set but empty: " + reason
+	} else if len(vars) > 1 {
+		reason = "environment variables " + strings.Join(vars, ", ") + " are set but empty: " + reason
+	}
+	r.problems.add(where, field, line, "%s", reason)
 }
 
 // written is an entry's key and value in the file.
@@ -54,13 +67,14 @@ func (r *configReader) entry(where string, key, value *yaml.Node) {
 	r.at[where] = written{key, value}
 }
 
-// lineOf is the line of field of where ("retry.max_wait", "command[0]",
-// "fields.a.b"), else of the nearest key it is inside, else of the entry;
-// 0 when unknown. The file is searched only when a problem is reported.
-func (r *configReader) lineOf(where, field string) int {
+// find returns the line of field of where ("retry.max_wait", "command[0]",
+// "fields.a.b"), else of the nearest key it is inside, else of the entry
+// (0 when unknown), and whether the field itself is written. The file is
+// searched only when a problem is reported.
+func (r *configReader) find(where, field string) (line int, found bool) {
 	w, ok := r.at[where]
 	if !ok {
-		return 0
+		return 0, false
 	}
 	line, n := w.key.Line, w.value
 	field, _, _ = strings.Cut(field, "[") // command[0]: the line of command
@@ -71,12 +85,22 @@ func (r *configReader) lineOf(where, field string) int {
 			var head string
 			head, rest, _ = strings.Cut(field, ".")
 			if k, v = r.lookup(n, head); k == nil {
-				break
+				return line, false
 			}
 		}
 		line, n, field = k.Line, v, rest
 	}
-	return line
+	return line, true
+}
+
+// misspelt reports whether field of where is not written but an unknown
+// key was taken for it ("did you mean").
+func (r *configReader) misspelt(where, field string) bool {
+	if !r.meant[place{where, field}] {
+		return false
+	}
+	_, found := r.find(where, field)
+	return !found
 }
 
 // lookup finds key in mapping n: its own, else through the mappings it
@@ -192,7 +216,8 @@ func Parse(data []byte, opts ...rest.Option) (*Config, error) {
 }
 
 func newReader(set *settings.Settings) *configReader {
-	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{}}
+	return &configReader{set: set, broken: map[string]bool{}, at: map[string]written{}, bad: map[place]bool{},
+		meant: map[place]bool{}, misplaced: map[place]bool{}, empty: map[place][]string{}}
 }
 
 // parseDocument parses data, which must hold at most one YAML document.
@@ -200,7 +225,11 @@ func (r *configReader) parseDocument(data []byte) (*yaml.Node, bool) {
 	var doc, next yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		r.add("config", "", 0, "not valid YAML or JSON: %s", scrubYAML(err.Error()))
+		line, msg := yamlLine(scrubYAML(err.Error()))
+		if l, ref := unquotedFlowRef(data, line); ref != "" {
+			line, msg = l, fmt.Sprintf("%s (%s inside { } or [ ] must be quoted: %q)", msg, ref, ref)
+		}
+		r.add("config", "", line, "not valid YAML or JSON: %s", msg)
 		return nil, false
 	}
 	if err := dec.Decode(&next); err != io.EOF {
@@ -367,10 +396,8 @@ func (r *configReader) decodeEntry(where string, n *yaml.Node, out any, prefix s
 		return
 	}
 	r.broken[where] = true
-	if te, ok := err.(*yaml.TypeError); ok {
-		for _, msg := range te.Errors {
-			r.add(where, "", 0, "%s", scrubYAML(msg))
-		}
+	if _, ok := err.(*yaml.TypeError); ok { // a scalar or a list: yaml names the Go type and the line
+		r.add(where, strings.TrimSuffix(prefix, "."), n.Line, "want a mapping")
 		return
 	}
 	r.add(where, "", n.Line, "%s", scrubYAML(err.Error()))
@@ -419,7 +446,7 @@ func (r *configReader) checkKeys(where, prefix string, n *yaml.Node, t reflect.T
 		}
 		ft, ok := fields[k.Value]
 		if !ok {
-			r.add(where, prefix+shortKey(k.Value), k.Line, "unknown field%s", suggest(k.Value, fields))
+			r.unknownKey(where, prefix, k, t)
 			continue
 		}
 		dup = r.checkKeys(where, prefix+k.Value+".", v, ft) || dup
@@ -488,63 +515,4 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	}
 	fieldTypes.Store(t, out)
 	return out
-}
-
-// suggest returns ` (did you mean "x"?)` for a near miss.
-func suggest(key string, fields map[string]reflect.Type) string {
-	best, bestD := "", 3
-	if len(key) > 64 {
-		return ""
-	}
-	for f := range fields {
-		if d := editDistance(key, f); d < bestD || (d == bestD && f < best) {
-			best, bestD = f, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-var yamlValue = regexp.MustCompile("`[^`]*`|'[^']*'|\"[^\"]*\"")
-
-// scrubYAML removes the quoted values that yaml.v3 puts in its messages
-// (`…`, '…' and "…": a value, an anchor name, a key), in case a secret was
-// written where something else was expected.
-func scrubYAML(msg string) string {
-	return strings.TrimPrefix(yamlValue.ReplaceAllString(msg, "value"), "yaml: ")
-}
-
-// shortKey is a key as problems name it: a long one (a value written where
-// a key was expected, perhaps a secret) is cut to its first characters.
-func shortKey(k string) string {
-	if len(k) <= 32 {
-		return k
-	}
-	n := 8
-	for n > 0 && !utf8.RuneStart(k[n]) {
-		n--
-	}
-	return k[:n] + "…"
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/tlsconf"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -50,7 +52,12 @@ func (r *configReader) resolve(where string, v any) {
 // reference; any other string is only expanded.
 func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 	if v.Type() == secretType {
-		if s, ok := r.resolveString(where, field, v.Interface().(oauthclient.Secret).Reveal(), true); ok && v.CanSet() {
+		s, ok := r.resolveString(where, field, v.Interface().(oauthclient.Secret).Reveal(), true)
+		if ok && s == redact.Mark {
+			r.add(where, field, 0, "%s is what a printed configuration shows in place of a secret: write the secret back (or ${VAR}, or file:)", redact.Mark)
+			return
+		}
+		if ok && v.CanSet() {
 			v.Set(reflect.ValueOf(oauthclient.NewSecret(s)))
 		}
 		return
@@ -113,16 +120,20 @@ func joinField(a, b string) string {
 func (r *configReader) resolveString(where, field, s string, secret bool) (string, bool) {
 	path, isFile := strings.CutPrefix(s, "file:")
 	if !secret || !isFile {
-		s, err := expandEnv(s, r.set.LookupEnv)
+		s, err := r.expand(where, field, s)
 		if err != nil {
 			r.add(where, field, 0, "%v", err)
 			return "", false
 		}
 		return s, true
 	}
-	path, err := expandEnv(path, r.set.LookupEnv)
+	path, err := r.expand(where, field, path)
 	if err != nil {
 		r.add(where, field, 0, "%v", err)
+		return "", false
+	}
+	if path == "" {
+		r.add(where, field, 0, "file: names no file")
 		return "", false
 	}
 	b, err := r.set.Read(path)
@@ -131,6 +142,42 @@ func (r *configReader) resolveString(where, field, s string, secret bool) (strin
 		return "", false
 	}
 	return strings.TrimRight(string(b), "\r\n"), true
+}
+
+// expand expands s, the value of field of where, noting the variables it
+// uses that are set but empty: a problem of the field then names them.
+func (r *configReader) expand(where, field, s string) (string, error) {
+	lookup := r.set.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	return expandEnv(s, func(name string) (string, bool) {
+		v, ok := lookup(name)
+		if p := (place{where, field}); ok && v == "" && !slices.Contains(r.empty[p], name) {
+			r.empty[p] = append(r.empty[p], name)
+		}
+		return v, ok
+	})
+}
+
+// emptyVars are the variables set but empty that the value of field of
+// where, or of a key inside it, used.
+func (r *configReader) emptyVars(where, field string) []string {
+	if field == "" || len(r.empty) == 0 {
+		return nil
+	}
+	var out []string
+	for p, vars := range r.empty {
+		if p.where == where && (p.field == field || strings.HasPrefix(p.field, field+".") || strings.HasPrefix(p.field, field+"[")) {
+			for _, v := range vars {
+				if !slices.Contains(out, v) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // expandEnv replaces ${NAME} and ${NAME:-default} using lookup; "$$"

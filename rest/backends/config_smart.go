@@ -73,18 +73,29 @@ func (u users) isSMART(name string, sc SecurityConfig) bool {
 	return sc.Type == typeOAuth2 && sc.TokenURL == "" && sc.Issuer == "" && u.smartOnly(name)
 }
 
-// missingTokenURL explains why a definition without token_url is refused.
-func (u users) missingTokenURL(name string) string {
+// missingTokenURL explains why a definition without token_url is
+// refused; "" when every connection in the way meant smart: true but wrote
+// it under rest or misspelt it: that key, reported where it is written, is
+// the one cause.
+func (r *configReader) missingTokenURL(u users, name string) string {
 	var others []string
+	meant := false
 	for _, x := range u[name] {
-		if !x.smart {
+		switch {
+		case x.smart:
+		case r.misplaced[place{x.where, "smart"}] || r.misspelt(x.where, "smart"):
+			meant = true
+		default:
 			others = append(others, x.where)
 		}
 	}
-	if len(others) == 0 {
-		return "missing (give token_url or issuer; only a definition used by smart: true FHIR connections alone may leave both out, to discover it)"
+	switch {
+	case len(others) > 0:
+		return fmt.Sprintf("missing, and %s cannot discover it (only smart: true FHIR connections can)", listOrNone(others))
+	case meant:
+		return ""
 	}
-	return fmt.Sprintf("missing, and %s cannot discover it (only smart: true FHIR connections can)", listOrNone(others))
+	return "missing (give token_url or issuer; only a definition used by smart: true FHIR connections alone may leave both out, to discover it)"
 }
 
 // checkSMARTConn checks that a smart FHIR connection has an oauth2

@@ -41,7 +41,11 @@
 // written twice in an entry; loading reports every problem, each naming
 // the definition or connection and the field, with its line. Any string
 // may use ${VAR} (or ${VAR:-default}; $$ is a literal $), resolved from
-// the environment at load time. A secret field (client_secret,
+// the environment at load time; a field whose value is then wrong (a
+// secret missing, a URL cut short, a file: with no path) names the
+// variables it used that are set but empty. Inside { } or [ ] a
+// reference must be quoted ({base_url: "${CRM}"}): unquoted, the file is
+// not YAML, and the problem says so. A secret field (client_secret,
 // private_key, password, value, token, params, and the store's passwords
 // and keys: every field of type oauthclient.Secret) may instead be file:/path, read
 // at load time (e.g. a mounted Kubernetes secret; a trailing newline is
@@ -55,7 +59,11 @@
 // token source (when loading, to check them, and again when they change
 // on disk: see "Mutual TLS" below).
 // Secrets never appear in errors, logs or the
-// printed, logged or marshalled configuration.
+// printed, logged or marshalled configuration. A [Config] marshalled to
+// YAML or JSON is written as the file writes it (empty keys left out,
+// durations as 5s) and loads again to the same configuration once its
+// secrets, each shown as [redacted], are written back; a secret left as
+// [redacted] is refused, never taken for the secret.
 //
 //	security:
 //	  crm-oauth:                       # OAuth 2.0 client credentials
@@ -235,7 +243,11 @@
 // Problems name the entry and the key as the file writes them, with the
 // line of that key (of the entry, for a key that is missing), and one
 // cause gives one problem: a definition that is itself wrong is not named
-// again by the connections and definitions that use it.
+// again by the connections and definitions that use it, and a misspelt key
+// ("did you mean") or a key of the other section (smart: under rest) is
+// the one problem about it: the key meant is not also reported missing,
+// nor what needs it (a token_url that smart: true would have discovered,
+// the keys of a misspelt grant).
 //
 // # Mutual TLS (RFC 8705)
 //
@@ -296,8 +308,8 @@
 //
 // # Live reload
 //
-// A service changes its backends without a restart. `reg.ReloadFile(ctx,
-// path) (or reg.Reload(ctx, cfg) with a *backends.Config`) compares the new
+// A service changes its backends without a restart. reg.ReloadFile(ctx,
+// path) (or reg.Reload(ctx, cfg) with a *backends.Config) compares the new
 // file with what is running — every field, secrets by value (never
 // printed), and the contents of the certificate, key and CA files an entry
 // names — and applies the difference: an unchanged security definition keeps
@@ -339,15 +351,17 @@
 //
 // # Observability
 //
-// Logs go to the one rest.WithLogger: token obtained (Info, with the
-// trigger and expiry), renewing the token in the background and `token
-// taken from the shared store (Debug), token fetch failed; backing off`
-// (Warn, with the failures, the wait and the error), `the backend rejected
-// the token (401); resending once with a fresh one` (Info), store read,
-// write and lock failures and a Redis outage and its end (Warn / Info),
-// rest: retrying (Debug), rest: call failed for a call that got no
-// response (Warn), and config reload — each with the definition or
-// connection name; URLs without query values.
+// Logs go to the one rest.WithLogger, each with the definition or
+// connection name, and URLs without query values: "oauthclient: token
+// obtained" (Info, with the trigger and expiry); "oauthclient: renewing
+// the token in the background" and "oauthclient: token taken from the
+// shared store" (Debug); "oauthclient: token fetch failed; backing off"
+// (Warn, with the failures, the wait and the error); "oauthclient: the
+// backend rejected the token (401); resending once with a fresh one"
+// (Info); the store's read, write and lock failures (Warn) and a Redis
+// outage and its end (Warn, Info); "rest: retrying" (Debug); "rest: call
+// failed" for a call that got no response (Warn); "config reload" (Info)
+// and "config reload refused" (Error).
 //
 // Status snapshots for a status page or a health check, cheap (atomic
 // loads, no I/O) and safe at any time:
@@ -374,11 +388,12 @@
 // (redacted), security definition and kind, calls, errors by class
 // (4xx, 5xx, no response), retries, the last status, the last error and a
 // latency summary (last, mean, max and bucket estimates of p50, p95 and
-// p99). The store reports its kind, whether it is shared and reachable, and
+// p99). The store reports its kind, whether it is shared and reachable,
+// its circuit breaker's state and when it is tried again, the operations
+// its local fallback served and those that failed, its last error (with
+// its time) and, in memory, its entries (cache.Status).
 //
 // # Status page and health
-//
-// ![The status page of the example: checks, security definitions, connections, token store](examples/integration/status-page.png)
 //
 // A service mounts two handlers where its operators and its orchestrator
 // reach them (and the public does not):
@@ -387,10 +402,12 @@
 //	mux.Handle("/debug/tokenwire/", http.StripPrefix("/debug/tokenwire",
 //		backends.StatusHandler(reg, backends.AllowRenew()))) // read-only without AllowRenew
 //
-// go run ./examples/integration -serve :8080 serves both (the picture
-// above is its page, taken by the browser test).
+// go run ./examples/integration -serve :8080 serves both;
+// examples/integration/status-page.png in the repository is a picture of
+// its page (checks, security definitions, connections, token store), taken
+// by the browser test.
 //
-// Ping. conn.Ping(ctx) checks one backend *through its connection*:
+// Ping. conn.Ping(ctx) checks one backend through its connection:
 // with its token (fetched if none is held, renewed once on a 401), its TLS
 // settings, default headers, timeout and retry policy, and it counts in the
 // connection's statistics like any call. A REST connection sends its ping
@@ -406,8 +423,8 @@
 // client error). A FHIR connection sends GET [base]/metadata and succeeds
 // when the answer is a CapabilityStatement (rest reads resourceType with a
 // small streaming probe; package fhir's Conn.Ping is the same check). A
-// failure is the usual redacted *rest.Error (`errors.Is(err,
-// rest.ErrUnauthorized), rest.ErrTransport`…).
+// failure is the usual redacted *rest.Error, matching (errors.Is)
+// rest.ErrUnauthorized, rest.ErrTransport and the other sentinels of rest.
 //
 // Check and readiness. reg.Check(ctx) gets every OAuth definition's
 // token (TokenContext: a valid token held counts without a token request,
@@ -475,9 +492,9 @@
 // another site that rebinds its DNS name gets 403). It works under any path
 // (its links are relative), and every response carries
 // Content-Security-Policy: default-src 'none' (with the inline style's
-// hash, form-action 'self', frame-ancestors 'none'), `X-Frame-Options:
-// DENY, nosniff, Cache-Control: no-store and Referrer-Policy:
-// no-referrer`.
+// hash, form-action 'self', frame-ancestors 'none'), X-Frame-Options:
+// DENY, X-Content-Type-Options: nosniff, Cache-Control: no-store and
+// Referrer-Policy: no-referrer.
 //
 // No secret, no token, ever. The page and the JSON show names, states,
 // counts and this library's error texts, which are redacted where they are

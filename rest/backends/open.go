@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/settings"
@@ -66,6 +67,9 @@ func openStore(ctx context.Context, sc StoreConfig, set *settings.Settings) (cac
 		}
 		st, err := sec.Open(ctx, set.StoreEnv())
 		if err != nil {
+			if strings.HasPrefix(err.Error(), sc.SharedName+": ") { // "redis: store …": named once
+				return nil, nil, fmt.Errorf("backends: store %w", err)
+			}
 			return nil, nil, fmt.Errorf("backends: store %s: %w", sc.SharedName, err)
 		}
 		c, _ := st.(io.Closer)
@@ -102,7 +106,7 @@ func (r *Registry) define(name string, sc SecurityConfig) (def, *oauthclient.Sou
 	case typeNone, "":
 		return def{rest.None(), typeNone}, nil, nil
 	}
-	return def{}, nil, fmt.Errorf("backends: security %q: type: %q is unknown", name, sc.Type)
+	return def{}, nil, fmt.Errorf("backends: security definition %q: type: %q is unknown", name, sc.Type)
 }
 
 // staticSecrets are the values a basic, apikey or bearer definition sends

@@ -3,6 +3,7 @@ package backends
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -103,8 +104,8 @@ func (r *Registry) tokenOnlyCheck(name string, e *entry, src *oauthclient.Source
 	return func(ctx context.Context) CheckResult {
 		res := CheckResult{Name: name, Kind: e.kind, Security: e.security, Readiness: readinessTokenOnly.String()}
 		_, err := src.TokenContext(ctx)
-		if err != nil {
-			err = fmt.Errorf("token of %q: %w", e.security, err)
+		if named := fmt.Sprintf("security definition %q", e.security); err != nil && !strings.HasPrefix(err.Error(), named) {
+			err = fmt.Errorf("%s: %w", named, err) // oauthclient's errors name it already
 		}
 		res.OK, res.Error = err == nil, r.errText(err)
 		return res

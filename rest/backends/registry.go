@@ -150,9 +150,9 @@ func (r *Registry) remove(name string) {
 }
 
 // Close releases what the registry holds: every token source stops its
-// timers and drops its token, idle keep-alive connections are closed, and
-// the store Open opened from the store section (Redis) is closed, and
-// watchers ([Registry.Watch]) end. Lookups then find nothing; calls
+// timers and drops its token, idle keep-alive connections are closed, the
+// store Open opened from the store section (Redis) is closed, and watchers
+// ([Registry.Watch]) end. Lookups then find nothing; calls
 // already running finish, and token requests they still need fail. A
 // reload in progress finishes first. Close is idempotent.
 func (r *Registry) Close() error {

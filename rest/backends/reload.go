@@ -33,9 +33,9 @@ import (
 // calls in flight finish on the *Conn they started with. A *Conn looked
 // up before the reload keeps the configuration it was built with. The
 // token source of a definition the reload changed is released at once
-// (its token dropped, its timers stopped) but stays usable for
-// retireGrace (two minutes), so that the retries and 401 resends of calls in flight
-// still get a token, and is closed after it (or when the registry
+// (its token dropped, its timers stopped) but stays usable for two
+// minutes, so that the retries and 401 resends of calls in flight still
+// get a token, and is closed after it (or when the registry
 // closes): a later call through such a held connection fails with an
 // error matching [ErrClosed]. The source of a definition the file no
 // longer has is closed at once. Look connections up again after a

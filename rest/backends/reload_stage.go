@@ -80,7 +80,7 @@ func (r *Registry) stage(p *plan) (*stage, error) {
 func (r *Registry) stageConn(st *stage, p *plan, name, kind string, cc ConnConfig, smart bool) error {
 	sec, err := r.stageSecurity(st, p, cc.ConnConfig, smart)
 	if err != nil {
-		return fmt.Errorf("backends: connection %q: security: %w", name, err)
+		return fmt.Errorf("backends: connection %q: %w", name, err) // err names the definition
 	}
 	c, err := rest.NewConn(name, cc.ConnConfig, sec, r.opts...)
 	if err != nil {
@@ -113,7 +113,7 @@ func (r *Registry) stageSecurity(st *stage, p *plan, cc rest.ConnConfig, smart b
 	}
 	cfg, errs := oauthConfig(cc.Security, sc, r.set.Read, r.security)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %s", errs[0].field, errs[0].reason)
+		return nil, fmt.Errorf("security definition %q: %s: %s", cc.Security, errs[0].field, errs[0].reason)
 	}
 	cfg, err := oauthclient.SMARTBackendServices(cc.BaseURL, cfg)
 	if err != nil {
