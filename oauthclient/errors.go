@@ -175,8 +175,12 @@ type BackoffError struct {
 }
 
 func (e *BackoffError) Error() string {
-	return fmt.Sprintf("security definition %q: no valid token; next attempt after %s: %v",
-		e.Definition, e.Until.UTC().Format(time.RFC3339), e.Err)
+	prefix := fmt.Sprintf("security definition %q: ", e.Definition)
+	cause := "<nil>"
+	if e.Err != nil {
+		cause = strings.TrimPrefix(e.Err.Error(), prefix) // the definition is named once
+	}
+	return fmt.Sprintf("%sno valid token; next attempt after %s: %s", prefix, e.Until.UTC().Format(time.RFC3339), cause)
 }
 
 func (e *BackoffError) Unwrap() error { return e.Err }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -191,6 +192,7 @@ func TestPermanentErrorsBackOffLonger(t *testing.T) {
 	var be *BackoffError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, int32(1), f.calls.Load())
+	assert.Equal(t, 1, strings.Count(err.Error(), "security definition"), "the definition is named once: %v", err)
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
