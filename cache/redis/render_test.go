@@ -145,7 +145,7 @@ func TestRenderingSaysWhatIsSet(t *testing.T) {
 }
 
 // A backends.Config loaded from a file with a Redis store section marshals the
-// section (rest's StoreConfig writes the driver's section) without its
+// section (backends.Config writes the driver's section) without its
 // secrets, whether they were written in the file, in ${VAR} or in files.
 func TestRestConfigHidesStoreSecrets(t *testing.T) {
 	b := newFileBackend(t)
