@@ -171,7 +171,7 @@ func TestErrorRedactsURL(t *testing.T) {
 }
 
 func TestErrorTransport(t *testing.T) {
-	conn, err := fhir.New("ehr", "http://127.0.0.1:1/fhir", http.DefaultClient)
+	conn, err := fhir.New("ehr", refusing.URL(t)+"/fhir", http.DefaultClient)
 	require.NoError(t, err)
 	_, err = fhir.Read[models.Patient](ctx(t), conn, "1")
 	var fe *fhir.Error

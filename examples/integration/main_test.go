@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/rest"
 	"github.com/tokenwire/tokenwire/rest/backends"
 )
@@ -132,9 +133,27 @@ func TestServeReadinessAndStatusPage(t *testing.T) {
 	}
 	assert.Contains(t, string(page), "Renew now")
 
-	d.fakes.crm.Close() // the CRM goes away: not ready
+	// The CRM goes away: its address now refuses. (Closing the fake CRM
+	// would free its port for the next listener, in this process or
+	// another, which could answer the ping.)
+	crmGone := func(name string) (string, bool) {
+		if name == "CRM_URL" {
+			return refusing.URL(t), true
+		}
+		return d.fakes.env(name)
+	}
+	cfg, err := backends.Parse(defaultConfig, backends.WithLookupEnv(crmGone), rest.AllowInsecureHTTP(), rest.WithClock(d.clk.Now))
+	require.NoError(t, err)
+	_, err = d.reg.Reload(context.Background(), cfg)
+	require.NoError(t, err)
 	resp, err = http.Get(srv.URL + "/readyz")
 	require.NoError(t, err)
+	rep = backends.CheckReport{}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.False(t, rep.OK)
+	for _, c := range rep.Connections {
+		assert.Equal(t, c.Name != "crm", c.OK, "only the CRM fails: %+v", c)
+	}
 }
