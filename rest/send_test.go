@@ -57,12 +57,10 @@ func TestAttemptBoundedByMaxElapsed(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	c, _ := testConn(t, srv.URL, nil, ConnConfig{Timeout: time.Minute,
 		Retry: RetryPolicy{MaxAttempts: 1, MaxElapsed: 100 * time.Millisecond}})
-	start := time.Now()
 	_, err := c.Get(context.Background(), "slow")
-	assert.Less(t, time.Since(start), 30*time.Second, "the attempt ends with max_elapsed, not the timeout")
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	assert.Contains(t, err.Error(), "timeout after 100ms")
+	assert.Contains(t, err.Error(), "timeout after 100ms", "the attempt ends with max_elapsed, not the connection's timeout")
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
