@@ -28,9 +28,9 @@ func protected(t *testing.T) (*oauthtest.Server, *fhirtest.Server, *fhir.Conn) {
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "ehr", TokenURL: as.TokenURL(), ClientID: "ehr-client",
 		ClientSecret: oauthclient.NewSecret("s3cret"), Scopes: []string{"system/*.read"}}, oauthclient.Options{AllowInsecureHTTP: true})
 	require.NoError(t, err)
-	client, err := oauthclient.NewClient(src, fs.URL())
+	client, err := oauthclient.NewClient(src, fs.URL)
 	require.NoError(t, err)
-	conn, err := fhir.New("ehr", fs.URL(), client)
+	conn, err := fhir.New("ehr", fs.URL, client)
 	require.NoError(t, err)
 	_, err = fs.Seed(examplePatient(t))
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestUnauthorizedRenewsAndRetries(t *testing.T) {
 
 func TestNoTokenIsUnauthorized(t *testing.T) {
 	_, fs, _ := protected(t)
-	conn, err := fhir.New("ehr", fs.URL(), http.DefaultClient)
+	conn, err := fhir.New("ehr", fs.URL, http.DefaultClient)
 	require.NoError(t, err)
 	_, err = fhir.Read[models.Patient](ctx(t), conn, "example")
 	var fe *fhir.Error

@@ -105,7 +105,7 @@ func TestExportFileResumes(t *testing.T) {
 			t.Cleanup(srv.Close)
 			seedBulk(t, srv, 40)
 			rec := &recordingDoer{next: srv.Client()}
-			conn, err := fhir.New("ehr", srv.URL(), rec)
+			conn, err := fhir.New("ehr", srv.URL, rec)
 			require.NoError(t, err)
 			m := exported(t, conn)
 			f := file(t, m, "Patient")

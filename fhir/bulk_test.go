@@ -122,7 +122,7 @@ func TestExportSystemLevel(t *testing.T) {
 	var progress []fhir.ExportStatus
 	x, err := conn.Export(ctx(t), fhir.ExportSleep(sl.sleep), fhir.ExportProgress(func(s fhir.ExportStatus) { progress = append(progress, s) }))
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(x.StatusURL(), srv.URL()+"/"), x.StatusURL())
+	assert.True(t, strings.HasPrefix(x.StatusURL(), srv.URL+"/"), x.StatusURL())
 
 	m, err := x.Wait(ctx(t))
 	require.NoError(t, err)
@@ -458,7 +458,7 @@ func TestExportCancel(t *testing.T) {
 	assert.Nil(t, st.Manifest)
 
 	require.NoError(t, x.Cancel(ctx(t)))
-	rel := strings.TrimPrefix(x.StatusURL(), srv.URL()+"/")
+	rel := strings.TrimPrefix(x.StatusURL(), srv.URL+"/")
 	assert.Equal(t, 1, srv.Hits(http.MethodDelete, rel))
 	_, err = x.Poll(ctx(t))
 	assert.ErrorIs(t, err, rest.ErrNotFound, "a cancelled export is gone")
@@ -495,7 +495,7 @@ func TestExportContextCancelledMidPoll(t *testing.T) {
 	_, err = x.Wait(c)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "ehr")
-	assert.Equal(t, 1, srv.Hits(http.MethodGet, strings.TrimPrefix(x.StatusURL(), srv.URL()+"/")), "no poll after the cancel")
+	assert.Equal(t, 1, srv.Hits(http.MethodGet, strings.TrimPrefix(x.StatusURL(), srv.URL+"/")), "no poll after the cancel")
 }
 
 // Through an authorization server: the status URL and the files are

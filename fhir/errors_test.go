@@ -98,7 +98,7 @@ func TestErrorTaxonomy(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"404 from fhirtest", fs.URL(), rest.ErrNotFound, rest.ErrTransport, http.StatusNotFound, "404 Not Found; error not-found"},
+		{"404 from fhirtest", fs.URL, rest.ErrNotFound, rest.ErrTransport, http.StatusNotFound, "404 Not Found; error not-found"},
 		{"connection refused", closed + "/fhir", rest.ErrTransport, rest.ErrNotFound, 0, "connection refused"},
 	}
 	for _, kind := range connKinds {

@@ -31,7 +31,7 @@ func Example_service() {
 	defer ehrAPI.Close()
 	id := "p-42"
 	_, _ = ehrAPI.Seed(models.Patient{Id: &id, BirthDate: ptr("1815-12-10")})
-	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": crmAPI.URL, "EHR_URL": ehrAPI.URL(), "SECRET": "s3cret"}
+	vars := map[string]string{"TOKEN_URL": as.TokenURL(), "CRM_URL": crmAPI.URL, "EHR_URL": ehrAPI.URL, "SECRET": "s3cret"}
 	file := []byte(`
 security:
   idp: {type: oauth2, token_url: '${TOKEN_URL}', client_id: svc, client_secret: '${SECRET}'}

@@ -15,7 +15,7 @@ import (
 func Example() {
 	srv := fhirtest.NewServer() // in production: fhir.New(name, baseURL, oauthclientHTTPClient)
 	defer srv.Close()
-	conn, _ := fhir.New("ehr", srv.URL(), srv.Client())
+	conn, _ := fhir.New("ehr", srv.URL, srv.Client())
 	ctx := context.Background()
 
 	family := "Chalmers"

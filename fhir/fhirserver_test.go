@@ -25,7 +25,7 @@ func newFHIRServer(t *testing.T) (base string, client *http.Client) {
 	t.Helper()
 	srv := fhirtest.NewServer()
 	t.Cleanup(srv.Close)
-	return srv.URL(), srv.Client()
+	return srv.URL, srv.Client()
 }
 
 // recorder is a Doer that records the method and path of each request.

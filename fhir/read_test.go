@@ -230,7 +230,7 @@ func TestRefreshThroughEveryDoer(t *testing.T) {
 			t.Cleanup(srv.Close)
 			_, err := srv.Seed(examplePatient(t))
 			require.NoError(t, err)
-			conn := kind.conn(t, srv.URL())
+			conn := kind.conn(t, srv.URL)
 
 			prev, err := fhir.ReadMeta[models.Patient](ctx(t), conn, "example")
 			require.NoError(t, err)

@@ -84,7 +84,7 @@ func newSmartFakes(t *testing.T, key crypto.Signer, opts ...oauthtest.Option) *s
 	_, err := srv.Seed(examplePatient(t))
 	require.NoError(t, err)
 	return &smartFakes{as: as, srv: srv, vars: map[string]string{
-		"EHR_URL": srv.URL(), "TOKEN_URL": as.TokenURL(), "SECRET": "PLAIN-SECRET", "KEY": pemKey(t, key),
+		"EHR_URL": srv.URL, "TOKEN_URL": as.TokenURL(), "SECRET": "PLAIN-SECRET", "KEY": pemKey(t, key),
 	}}
 }
 
@@ -146,7 +146,7 @@ func TestLookupSMARTBackendServices(t *testing.T) {
 
 			ehr, err := reg.FHIR("ehr")
 			require.NoError(t, err)
-			assert.Equal(t, f.srv.URL(), ehr.BaseURL())
+			assert.Equal(t, f.srv.URL, ehr.BaseURL())
 			for range 3 {
 				readExample(t, ehr)
 			}
@@ -288,7 +288,7 @@ func TestRegistryFHIRIsOneConnectionPerName(t *testing.T) {
 	a, _ := setup(t)
 	b, _ := setup(t)
 	const file = "fhir:\n  ehr: {base_url: '${EHR_URL}'}\n"
-	reg := openConfig(t, file, map[string]string{"EHR_URL": a.URL()})
+	reg := openConfig(t, file, map[string]string{"EHR_URL": a.URL})
 	before, err := reg.FHIR("ehr")
 	require.NoError(t, err)
 	for range 5 {
@@ -301,13 +301,13 @@ func TestRegistryFHIRIsOneConnectionPerName(t *testing.T) {
 	}
 	assert.Equal(t, 1, a.Hits("GET", "metadata"), "five lookups and Supports: one capability read")
 
-	cfg, err := backends.Parse([]byte(file), rest.AllowInsecureHTTP(), envLookup(map[string]string{"EHR_URL": b.URL()}))
+	cfg, err := backends.Parse([]byte(file), rest.AllowInsecureHTTP(), envLookup(map[string]string{"EHR_URL": b.URL}))
 	require.NoError(t, err)
 	_, err = reg.Reload(ctx(t), cfg)
 	require.NoError(t, err)
 	after, err := reg.FHIR("ehr")
 	require.NoError(t, err)
-	assert.Equal(t, b.URL(), after.BaseURL())
+	assert.Equal(t, b.URL, after.BaseURL())
 	require.NoError(t, before.Ping(ctx(t)))
 	require.NoError(t, after.Ping(ctx(t)))
 	assert.Equal(t, 2, a.Hits("GET", "metadata"))
@@ -540,7 +540,7 @@ func Example_smartBackendServices() {
 	defer srv.Close()
 	family := "Chalmers"
 	_, _ = srv.Seed(models.Patient{Id: &family, Name: []models.HumanName{{Family: &family}}})
-	env := map[string]string{"EHR_URL": srv.URL(), "EHR_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
+	env := map[string]string{"EHR_URL": srv.URL, "EHR_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 
 	const config = `
 security:

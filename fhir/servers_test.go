@@ -118,7 +118,7 @@ func forEachServerAt(t *testing.T, opts []fhirtest.Option, test func(t *testing.
 	t.Run(string(onFhirtest), func(t *testing.T) {
 		srv := fhirtest.NewServer(opts...)
 		t.Cleanup(srv.Close)
-		test(t, srv.URL(), srv.Client(), onFhirtest)
+		test(t, srv.URL, srv.Client(), onFhirtest)
 	})
 	t.Run(string(onReal), func(t *testing.T) {
 		r := realOrSkip(t)

@@ -27,7 +27,7 @@ func newTxServer(t *testing.T) (*fhir.Conn, *counter) {
 	t.Helper()
 	srv := fhirtest.NewServer(tickingClock())
 	t.Cleanup(srv.Close)
-	return connTo(t, srv.URL(), srv.Client())
+	return connTo(t, srv.URL, srv.Client())
 }
 
 // forEachTxServer runs test against fhirtest (as newTxServer makes it) and

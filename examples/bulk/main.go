@@ -190,7 +190,7 @@ func (e *ehrFake) Close() {
 }
 
 func (e *ehrFake) env(name string) (string, bool) {
-	v, ok := map[string]string{"EHR_URL": e.fhir.URL(), "EHR_PRIVATE_KEY": e.keyPEM}[name]
+	v, ok := map[string]string{"EHR_URL": e.fhir.URL, "EHR_PRIVATE_KEY": e.keyPEM}[name]
 	return v, ok
 }
 

@@ -58,7 +58,7 @@ func (f *fakes) env(name string) (string, bool) {
 	v, ok := map[string]string{
 		"TOKEN_URL": f.auth.TokenURL(), "CRM_CLIENT_SECRET": clientSecret,
 		"CRM_URL": f.crm.URL, "BILLING_URL": f.billing.URL, "BILLING_API_KEY": billingAPIKey,
-		"EHR_URL": f.ehr.fhir.URL(), "EHR_PRIVATE_KEY": f.ehr.keyPEM,
+		"EHR_URL": f.ehr.fhir.URL, "EHR_PRIVATE_KEY": f.ehr.keyPEM,
 	}[name]
 	return v, ok
 }

@@ -72,7 +72,7 @@ type assignedID struct{}
 // entry runs one batch or transaction entry through the router; a create
 // uses id when it is not empty.
 func (s *Server) entry(e entryIn, id, prefer string) map[string]any {
-	rel, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.URL()+"/"), "?")
+	rel, query, _ := strings.Cut(strings.TrimPrefix(e.Request.URL, s.base()+"/"), "?")
 	req := httptest.NewRequest(strings.ToUpper(e.Request.Method), basePath+"/"+strings.Trim(rel, "/")+"?"+query, bytes.NewReader(e.Resource))
 	if id != "" {
 		req = req.WithContext(context.WithValue(req.Context(), assignedID{}, id))
@@ -188,7 +188,7 @@ func (s *Server) historyEntry(rec *record, v *version) map[string]any {
 		status = "201 Created"
 	}
 	e := map[string]any{
-		"fullUrl":  s.URL() + "/" + rec.typ + "/" + rec.id,
+		"fullUrl":  s.base() + "/" + rec.typ + "/" + rec.id,
 		"request":  map[string]any{"method": v.method, "url": url},
 		"response": map[string]any{"status": status, "etag": fmt.Sprintf(`W/"%d"`, v.vid), "lastModified": v.at.Format(instant)},
 	}
@@ -231,7 +231,7 @@ func (s *Server) capabilities() map[string]any {
 		"date":           "2024-01-01",
 		"kind":           "instance",
 		"software":       map[string]any{"name": "tokenwire fhirtest"},
-		"implementation": map[string]any{"description": "in-memory FHIR R4 test server", "url": s.URL()},
+		"implementation": map[string]any{"description": "in-memory FHIR R4 test server", "url": s.base()},
 		"fhirVersion":    "4.0.1",
 		"format":         []string{"application/fhir+json"},
 		"rest": []any{map[string]any{

@@ -22,7 +22,7 @@ func send(t *testing.T, srv *fhirtest.Server, method, path, body string, header 
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+"/"+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/"+path, rd)
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header.Set(k, v)

@@ -94,6 +94,6 @@
 //
 //	srv := fhirtest.NewServer()
 //	defer srv.Close()
-//	conn := srv.Conn("ehr") // a *fhir.Conn to srv.URL()
+//	conn := srv.Conn("ehr") // a *fhir.Conn to srv.URL
 //	res, err := fhir.Create(ctx, conn, &models.Patient{...})
 package fhirtest

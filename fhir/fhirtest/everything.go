@@ -113,7 +113,7 @@ func (s *Server) everything(w http.ResponseWriter, q url.Values, typ, id string)
 	entries := []any{}
 	for _, rec := range page(out, offset, count) {
 		entries = append(entries, map[string]any{
-			"fullUrl":  s.URL() + "/" + rec.typ + "/" + rec.id,
+			"fullUrl":  s.base() + "/" + rec.typ + "/" + rec.id,
 			"resource": json.RawMessage(rec.current().body),
 			"search":   map[string]any{"mode": "match"},
 		})
@@ -197,7 +197,7 @@ func (s *Server) references(rec *record) []*record {
 // resource of this server; "" otherwise.
 func (s *Server) localRef(v any) string {
 	ref, _ := v.(string)
-	ref = strings.TrimPrefix(ref, s.URL()+"/")
+	ref = strings.TrimPrefix(ref, s.base()+"/")
 	if parts := strings.Split(ref, "/"); len(parts) == 2 && typePattern.MatchString(parts[0]) && idPattern.MatchString(parts[1]) {
 		return ref
 	}

@@ -113,7 +113,7 @@ func (s *Server) kickOff(w http.ResponseWriter, r *http.Request, level, group st
 		return
 	}
 	s.bulk.store(id, job)
-	w.Header().Set("Content-Location", s.URL()+"/"+bulkPath+"/"+id)
+	w.Header().Set("Content-Location", s.base()+"/"+bulkPath+"/"+id)
 	outcome(w, http.StatusAccepted, "informational", "export "+id+" started")
 }
 

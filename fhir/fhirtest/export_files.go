@@ -133,7 +133,7 @@ func (s *Server) exportManifest(id string, job *exportJob, request string) ([]by
 	output := []any{}
 	for _, name := range slices.Sorted(maps.Keys(job.files)) {
 		f := job.files[name]
-		output = append(output, map[string]any{"type": f.typ, "url": s.URL() + "/" + bulkPath + "/" + id + "/" + name, "count": f.count})
+		output = append(output, map[string]any{"type": f.typ, "url": s.base() + "/" + bulkPath + "/" + id + "/" + name, "count": f.count})
 	}
 	return json.Marshal(map[string]any{"transactionTime": job.at.Format(instant), "request": request,
 		"requiresAccessToken": s.tokenCheck != nil, "output": output, "error": []any{}})

@@ -58,7 +58,7 @@ func compartmentServer(t *testing.T, opts ...fhirtest.Option) *fhirtest.Server {
 	}
 	_, err := srv.Seed(`{"resourceType":"Observation","id":"o-none","status":"final","code":{}}`,
 		`{"resourceType":"Organization","id":"org"}`,
-		`{"resourceType":"Group","id":"g","type":"person","actual":true,"member":[{"entity":{"reference":"Patient/a"}},{"entity":{"reference":"`+srv.URL()+`/Patient/c"}}]}`)
+		`{"resourceType":"Group","id":"g","type":"person","actual":true,"member":[{"entity":{"reference":"Patient/a"}},{"entity":{"reference":"`+srv.URL+`/Patient/c"}}]}`)
 	require.NoError(t, err)
 	return srv
 }
@@ -114,7 +114,7 @@ func TestExportSince(t *testing.T) {
 // kickOff sends a raw kick-off.
 func kickOff(t *testing.T, srv *fhirtest.Server, method, query string, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+"/$export"+query, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/$export"+query, nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "application/fhir+json")
 	req.Header.Set("Prefer", "respond-async")
@@ -149,7 +149,7 @@ func TestExportKickOffChecks(t *testing.T) {
 			resp := kickOff(t, srv, tc.method, tc.query, tc.header)
 			assert.Equal(t, tc.want, resp.StatusCode)
 			if tc.want == http.StatusAccepted {
-				assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Location"), srv.URL()+"/_bulk/"))
+				assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Location"), srv.URL+"/_bulk/"))
 			}
 		})
 	}
@@ -177,7 +177,7 @@ func TestExportPollsAndCancel(t *testing.T) {
 	var m fhir.Manifest
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
 	assert.Len(t, m.Output, 4)
-	assert.Equal(t, srv.URL()+"/$export", m.Request)
+	assert.Equal(t, srv.URL+"/$export", m.Request)
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, status, nil)
 	require.NoError(t, err)
@@ -258,7 +258,7 @@ func TestExportNeedsTheToken(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer good")
 		return srv.Client().Transport.RoundTrip(r)
 	})}
-	conn, err := fhir.New("ehr", srv.URL(), client)
+	conn, err := fhir.New("ehr", srv.URL, client)
 	require.NoError(t, err)
 	ids := exportIDs(t, conn, func() (*fhir.Export, error) { return conn.Export(t.Context(), fhir.ExportSleep(noWait)) })
 	assert.Equal(t, map[string][]string{"Patient": {"a"}}, ids)

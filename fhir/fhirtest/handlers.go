@@ -125,7 +125,7 @@ func (s *Server) versionHeaders(w http.ResponseWriter, typ, id string, v *versio
 func (s *Server) written(w http.ResponseWriter, r *http.Request, status int, rec *record) {
 	v := rec.current()
 	s.versionHeaders(w, rec.typ, rec.id, v)
-	w.Header().Set("Location", fmt.Sprintf("%s/%s/%s/_history/%d", s.URL(), rec.typ, rec.id, v.vid))
+	w.Header().Set("Location", fmt.Sprintf("%s/%s/%s/_history/%d", s.base(), rec.typ, rec.id, v.vid))
 	switch r.Header.Get("Prefer") {
 	case "return=minimal":
 		w.WriteHeader(status)

@@ -21,7 +21,7 @@ func call(t *testing.T, srv *fhirtest.Server, path, body string) (int, map[strin
 	if body != "" {
 		method, rd = http.MethodPost, strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+"/"+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/"+path, rd)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/fhir+json")
 	resp, err := srv.Client().Do(req)
@@ -142,7 +142,7 @@ func TestLongSearch(t *testing.T) {
 	assert.Equal(t, http.StatusRequestURITooLong, status)
 	assert.Zero(t, srv.Hits("GET", "Patient"))
 
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL()+"/Patient/_search", strings.NewReader(long))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/Patient/_search", strings.NewReader(long))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := srv.Client().Do(req)
@@ -156,7 +156,7 @@ func TestLongSearch(t *testing.T) {
 	next := bundle.Link[1].URL
 	assert.Less(t, len(next), 200)
 	assert.Contains(t, next, "_getpages=")
-	status, out := call(t, srv, strings.TrimPrefix(next, srv.URL()+"/"), "")
+	status, out := call(t, srv, strings.TrimPrefix(next, srv.URL+"/"), "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Len(t, out["entry"], 1, "the third patient")
 

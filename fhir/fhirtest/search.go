@@ -207,7 +207,7 @@ func (s *Server) searchset(w http.ResponseWriter, typ, path string, q url.Values
 				mode = "include"
 			}
 			entries = append(entries, map[string]any{
-				"fullUrl":  s.URL() + "/" + rec.typ + "/" + rec.id,
+				"fullUrl":  s.base() + "/" + rec.typ + "/" + rec.id,
 				"resource": json.RawMessage(rec.current().body),
 				"search":   map[string]any{"mode": mode},
 			})
@@ -250,7 +250,7 @@ func (s *Server) pageBundle(typ, path string, q url.Values, total, offset, count
 		}
 		nq.Set("_offset", strconv.Itoa(off))
 		nq.Set("_count", strconv.Itoa(count))
-		u := s.URL()
+		u := s.base()
 		if path != "" {
 			u += "/" + path
 		}

@@ -14,12 +14,16 @@ import (
 	"github.com/tokenwire/tokenwire/fhir"
 )
 
-// basePath is the path of the FHIR base on the server: URL() ends with it
+// basePath is the path of the FHIR base on the server: URL ends with it
 // ("/fhir").
 const basePath = "/fhir"
 
 // Server is an in-memory FHIR R4 server listening on 127.0.0.1.
 type Server struct {
+	// URL is the FHIR base URL, such as http://127.0.0.1:41234/fhir, as
+	// httptest.Server's URL is its root.
+	URL string
+
 	srv        *httptest.Server
 	now        func() time.Time
 	tokenCheck func(string) bool
@@ -110,18 +114,19 @@ func NewServer(opts ...Option) *Server {
 	s.srv.Listener.Close()
 	s.srv.Listener = l
 	s.srv.Start()
+	s.URL = s.base()
 	return s
 }
 
-// URL returns the FHIR base URL, such as http://127.0.0.1:41234/fhir.
-func (s *Server) URL() string { return s.srv.URL + basePath }
+// base is the FHIR base URL: URL as the server started it.
+func (s *Server) base() string { return s.srv.URL + basePath }
 
 // Client returns an *http.Client for the server (no token attached).
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Conn returns a fhir.Conn to the server through [Server.Client].
 func (s *Server) Conn(name string, opts ...fhir.Option) *fhir.Conn {
-	c, err := fhir.New(name, s.URL(), s.Client(), opts...)
+	c, err := fhir.New(name, s.base(), s.Client(), opts...)
 	if err != nil {
 		panic(err) // the URL is always valid
 	}

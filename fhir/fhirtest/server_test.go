@@ -42,7 +42,7 @@ func TestTokenChecks(t *testing.T) {
 	srv := fhirtest.NewServer(fhirtest.WithTokenCheck(func(tok string) bool { return tok == "good" }))
 	t.Cleanup(srv.Close)
 	conn := func(tok string) *fhir.Conn {
-		c, err := fhir.New("ehr", srv.URL(), &http.Client{Transport: bearer{tok, srv.Client().Transport}})
+		c, err := fhir.New("ehr", srv.URL, &http.Client{Transport: bearer{tok, srv.Client().Transport}})
 		require.NoError(t, err)
 		return c
 	}
@@ -79,7 +79,7 @@ func TestDiscoveryNeedsNoToken(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := fhirtest.NewServer(append(tt.opts, fhirtest.WithTokenCheck(func(string) bool { return false }))...)
 			t.Cleanup(srv.Close)
-			resp, err := srv.Client().Get(srv.URL() + "/.well-known/smart-configuration")
+			resp, err := srv.Client().Get(srv.URL + "/.well-known/smart-configuration")
 			require.NoError(t, err)
 			body, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -115,7 +115,7 @@ func TestProtocolErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(t.Context(), tt.method, strings.TrimSuffix(srv.URL(), "/fhir")+tt.path, strings.NewReader(tt.body))
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, strings.TrimSuffix(srv.URL, "/fhir")+tt.path, strings.NewReader(tt.body))
 			require.NoError(t, err)
 			if tt.ctype != "" {
 				req.Header.Set("Content-Type", tt.ctype)
@@ -138,7 +138,7 @@ func TestRequestHeaderLimit(t *testing.T) {
 	srv := fhirtest.NewServer()
 	t.Cleanup(srv.Close)
 	get := func(pad int) *http.Response {
-		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/Patient", nil)
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/Patient", nil)
 		require.NoError(t, err)
 		req.Header.Set("X-Pad", strings.Repeat("x", pad))
 		resp, err := srv.Client().Do(req)
@@ -158,7 +158,7 @@ func TestFailNext(t *testing.T) {
 	srv := fhirtest.NewServer()
 	defer srv.Close()
 	get := func(path string) *http.Response {
-		resp, err := srv.Client().Get(srv.URL() + path)
+		resp, err := srv.Client().Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}

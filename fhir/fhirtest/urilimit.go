@@ -30,7 +30,7 @@ const maxSaved = 1000
 // _search), a _getpages key under which q is kept, as servers keep a
 // search behind a paging id. The store lock is held.
 func (s *Server) shorten(path string, q url.Values) url.Values {
-	if len(s.URL())+len(path)+len(q.Encode())+64 <= maxURI {
+	if len(s.base())+len(path)+len(q.Encode())+64 <= maxURI {
 		return q
 	}
 	if s.saved == nil {
