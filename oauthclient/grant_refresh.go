@@ -273,8 +273,9 @@ func (r *refreshGrant) lock(ctx context.Context, key string) (func(), error) {
 	return func() { unlock(); families.release(f) }, nil
 }
 
-// close stops republishing and forgets the grant's families once no other
-// open grant of the process uses them.
+// close waits for a refresh in progress to record its outcome, stops
+// republishing and forgets the grant's families once no other open grant
+// of the process uses them.
 func (r *refreshGrant) close() {
 	r.mu.Lock()
 	if r.closed {
