@@ -77,7 +77,8 @@ type RefreshToken struct {
 	// in, after it is in its places of record and while the family's
 	// lock is held, so calls never overlap nor come out of order. Its
 	// context ends after 5s: it must return by then, as the family waits
-	// for it. Its error is logged.
+	// for it, and must not close its source, whose Close waits for the
+	// refresh in progress. Its error is logged.
 	OnRotate func(ctx context.Context, refreshToken Secret) error `json:"-" yaml:"-"`
 	// Lifetime is how long the store keeps a rotated refresh token when
 	// the server does not say; default 90 days.
