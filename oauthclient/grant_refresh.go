@@ -77,7 +77,8 @@ type RefreshToken struct {
 	// in, after it is in its places of record and while the family's
 	// lock is held, so calls never overlap nor come out of order. Its
 	// context ends after 5s: it must return by then, as the family waits
-	// for it. Its error is logged.
+	// for it, and must not close its source, whose Close waits for the
+	// refresh in progress. Its error is logged.
 	OnRotate func(ctx context.Context, refreshToken Secret) error `json:"-" yaml:"-"`
 	// Lifetime is how long the store keeps a rotated refresh token when
 	// the server does not say; default 90 days.
@@ -273,8 +274,9 @@ func (r *refreshGrant) lock(ctx context.Context, key string) (func(), error) {
 	return func() { unlock(); families.release(f) }, nil
 }
 
-// close stops republishing and forgets the grant's families once no other
-// open grant of the process uses them.
+// close waits for a refresh in progress to record its outcome, stops
+// republishing and forgets the grant's families once no other open grant
+// of the process uses them.
 func (r *refreshGrant) close() {
 	r.mu.Lock()
 	if r.closed {

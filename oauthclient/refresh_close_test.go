@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,7 +41,11 @@ func TestRefreshFamilyOutlivesCloseWhileARequestUsesIt(t *testing.T) {
 	require.NoError(t, err)
 	go func() { _, _ = old.TokenContext(ctx) }()
 	<-arrived
-	old.Close()
+	closed := make(chan struct{})
+	go func() { old.Close(); close(closed) }() // it returns once the request in flight is answered
+	for !refreshClosed(old) {
+		runtime.Gosched()
+	}
 
 	renewed, err := NewSource(cfg, opts)
 	require.NoError(t, err)
@@ -51,6 +56,7 @@ func TestRefreshFamilyOutlivesCloseWhileARequestUsesIt(t *testing.T) {
 	close(release)
 	assert.NoError(t, <-done)
 	<-answered
+	<-closed
 	assert.Zero(t, as.RefreshStats().Reused, "the token in flight was sent again")
 }
 
@@ -143,9 +149,14 @@ func TestRefreshRepublishedAfterAGrantClosedMidRotation(t *testing.T) {
 	waitForFamily(t, other) // the family is other's too now
 
 	store.failSet.Store(true)
-	old.Close()
+	closed := make(chan struct{})
+	go func() { old.Close(); close(closed) }() // it returns once the request in flight is answered
+	for !refreshClosed(old) {
+		runtime.Gosched()
+	}
 	close(release)
 	<-answered
+	<-closed
 	tok := <-got // the old source's token, from the store
 	require.NotNil(t, tok)
 	other.Invalidate(tok)
@@ -167,4 +178,56 @@ func TestRefreshRepublishedAfterAGrantClosedMidRotation(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), gen, "the rotation was never written back")
 	assert.Zero(t, as.RefreshStats().Reused)
+}
+
+// A source closed while its refresh request is at the server (a replica
+// stopped by a deploy) returns from Close only once the answer is in the
+// places of record: the process may exit right after, and an intent it
+// left behind would hold every other replica of the fleet back until an
+// operator came.
+func TestCloseWaitsForTheRefreshInFlight(t *testing.T) {
+	as := oauthtest.NewServer()
+	t.Cleanup(as.Close)
+	as.AddClient(oauthtest.Client{ID: "app", Scopes: []string{"read"}})
+	seed := as.IssueRefreshToken("app", "alice", "read")
+	url, arrived, release, _ := holdFirstRequest(t, as)
+	store := &strictStore{Memory: cache.NewMemory(10)} // shared, as Redis
+	cfg := Config{Name: "saas", TokenURL: url, ClientID: "app", Grant: RefreshToken{Token: ValueSupplier(NewSecret(seed), time.Time{})}}
+	src, err := NewSource(cfg, Options{AllowInsecureHTTP: true, Store: store})
+	require.NoError(t, err)
+	go func() { _, _ = src.TokenContext(context.Background()) }()
+	<-arrived // its intent is in the store
+
+	type stored struct {
+		rec refreshRecord
+		err error
+	}
+	afterClose := make(chan stored, 1)
+	go func() {
+		src.Close()
+		var got stored
+		e, err := store.StrictGet(context.Background(), recordKey(familyKey(seed)))
+		if got.err = err; err == nil {
+			got.err = json.Unmarshal(e.Value, &got.rec)
+		}
+		afterClose <- got // what a process exiting now leaves behind
+	}()
+	for !refreshClosed(src) {
+		runtime.Gosched()
+	}
+	close(release)
+	got := <-afterClose
+	require.NoError(t, got.err)
+	assert.Empty(t, got.rec.Sending, "an intent was left behind")
+	assert.Equal(t, int64(1), got.rec.Gen, "the rotation is in the store")
+	assert.Equal(t, 1, as.RefreshStats().Used)
+}
+
+// refreshClosed reports whether src's refresh grant is closed: Close was
+// called and has got as far as waiting for the refresh in progress.
+func refreshClosed(src *Source) bool {
+	g := src.fetcher.(*tokenEndpoint).grant.(*refreshGrant)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed
 }

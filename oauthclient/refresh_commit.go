@@ -76,6 +76,11 @@ func (r *refreshGrant) decide(st, known *refreshRecord, pending bool, me, seed s
 // under the family's lock (taken by the source), and keeps what the
 // server rotates in.
 func (r *refreshGrant) wrap(ctx context.Context, p *prepared, send func(context.Context, *prepared) (*Token, error)) (*Token, error) {
+	done, err := r.busy()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	fam, err := r.family(p.family, false)
 	if err != nil {
 		return nil, err
@@ -156,6 +161,20 @@ func (r *refreshGrant) send(ctx context.Context, fam *family, p *prepared, rec *
 		r.logFailed(r.commit(ctx, fam, p.family, rec.settled(), r.life), "the refresh token's state")
 	}
 	return tok.without("refresh_token", "refresh_expires_in", "refresh_token_expires_in"), nil
+}
+
+// busy counts a refresh in progress, which close waits for: its outcome
+// is in the places of record before Close returns, so that a process
+// that exits after Close (a rolling deploy) leaves no intent behind for
+// the fleet to wait on. Once the grant is closed no refresh starts.
+func (r *refreshGrant) busy() (done func(), err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, fmt.Errorf("security definition %q: %w", r.def, ErrClosed)
+	}
+	r.wg.Add(1)
+	return r.wg.Done, nil
 }
 
 // serverAnswered reports whether err is the authorization server's own

@@ -208,7 +208,10 @@ func (s *Source) Name() string { return s.name }
 // Close stops the source: its timers are released and its token dropped at
 // once, a fetch in flight is discarded when it ends, and later calls fail
 // with an error matching [ErrClosed]. Callers that already hold a token
-// keep it. Close is idempotent.
+// keep it. Close is idempotent. A [RefreshToken] source's refresh request
+// in flight is waited for (at most its timeout) until its outcome is in
+// the places of record: a process that exits after Close leaves no
+// intent for the other replicas to wait on.
 func (s *Source) Close() {
 	s.mu.Lock()
 	s.closed = true

@@ -295,13 +295,20 @@ func TestTokenNeverPrintsItsValue(t *testing.T) {
 
 // With the real clock the phases flip by timers: a short-lived token goes
 // stale, and the next caller starts the renewal and keeps the valid token.
+// The first token lives a second, which no pause of a busy machine
+// between its fetch and its check outlasts; the renewed one an hour: were
+// it short-lived too, a pause after it came would make it stale, and the
+// renewal a caller then starts could replace it after Invalidate.
 func TestRealClockTimersRenew(t *testing.T) {
 	var n atomic.Int32
 	f := FetcherFunc(func(context.Context) (*Token, error) {
-		now := time.Now()
-		return NewToken(fmt.Sprintf("tok-%d", n.Add(1)), "Bearer", now, now.Add(200*time.Millisecond)), nil
+		now, life := time.Now(), time.Hour
+		if n.Load() == 0 {
+			life = time.Second
+		}
+		return NewToken(fmt.Sprintf("tok-%d", n.Add(1)), "Bearer", now, now.Add(life)), nil
 	})
-	s := NewSourceFrom("crm", f, Options{}) // renewal window: 100ms (half the lifetime)
+	s := NewSourceFrom("crm", f, Options{}) // renewal window: 500ms (half the lifetime)
 	tok, err := s.TokenContext(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "tok-1", tok.AccessToken())

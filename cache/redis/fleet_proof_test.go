@@ -62,13 +62,17 @@ func (s *stuckTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestFleetLockHolderDiesMidFetch(t *testing.T) {
 	clk := newFakeClock()
 	as := clockedAuthServer(t, clk)
-	o := replicaOpts{addr: redis.SharedClient(t).Options().Addr, prefix: redis.UniquePrefix(t), clock: clk,
-		lockTTL: 300 * time.Millisecond}
+	client := redis.SharedClient(t)
+	// The lock lives a minute, and the test makes the dead holder's expire:
+	// a TTL short enough to wait out would expire under the replica that
+	// takes over too, were a busy machine to pause it that long before it
+	// stores its token, and a second replica would fetch.
+	o := replicaOpts{addr: client.Options().Addr, prefix: redis.UniquePrefix(t), clock: clk, lockTTL: time.Minute}
 	stuck := &stuckTransport{entered: make(chan struct{}), release: make(chan struct{})}
 	t.Cleanup(func() { close(stuck.release) })
 	dead := o
 	dead.hc = &http.Client{Transport: stuck}
-	holder, _ := newReplica(t, as, dead)
+	holder, holderStore := newReplica(t, as, dead)
 	others, _ := newFleet(t, as, o, replicas-1)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -82,7 +86,12 @@ func TestFleetLockHolderDiesMidFetch(t *testing.T) {
 	cancel()
 	require.Error(t, <-holderErr, "the holder's caller gave up")
 
-	seen := tokensConcurrently(t, others)
+	lock := holderStore.LockKey(oauthclient.CacheKey(crmConfig(as)))
+	require.EqualValues(t, 1, client.Exists(context.Background(), lock).Val(), "the holder's lock")
+	got := make(chan map[string]int, 1)
+	go func() { got <- tokensConcurrently(t, others) }() // they wait for the holder
+	require.NoError(t, client.PExpire(context.Background(), lock, time.Millisecond).Err(), "the dead holder's lock expires")
+	seen := <-got
 	require.Len(t, seen, 1, "the others share one token")
 	for tok := range seen {
 		assert.True(t, as.Valid(tok))

@@ -16,7 +16,10 @@
 //
 // Faults: [Server.Stop] kills the server (SIGKILL) and [Server.Restart]
 // brings it back on the same port; [Server.Pause] and [Server.Resume]
-// freeze and thaw it (SIGSTOP, SIGCONT) with its connections open.
+// freeze and thaw it (SIGSTOP, SIGCONT) with its connections open. A
+// server's ports are held from its start to Close, so a stopped server's
+// address refuses: no other listener, in this process or another test
+// binary, is given its port meanwhile.
 //
 // Topologies:
 //

@@ -36,6 +36,7 @@ type Server struct {
 	ca      *CA      // certificates of the TLS port
 	conf    string   // a configuration file given first (Sentinel's), kept across restarts
 	args    []string // extra server arguments
+	unhold  []func() // release the ports, held from pickPorts to Close (see holdPort)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -72,19 +73,39 @@ func newServer(bin string, errMissing error, ca *CA, writeConf func(dir string, 
 				return s, nil
 			}
 		}
-		if attempt == 2 { // a free port may have been taken meanwhile
+		if attempt == 2 { // a port may have been taken meanwhile where it cannot be held
+			s.releasePorts()
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
 	}
 }
 
+// pickPorts holds a free port, and a second one for TLS, until Close: no
+// other listener is given them while the server is stopped or starting.
 func (s *Server) pickPorts() (err error) {
-	if s.port, err = freePort(); err != nil || s.ca == nil {
+	s.releasePorts() // an earlier attempt's
+	if s.port, err = s.hold(); err != nil || s.ca == nil {
 		return err
 	}
-	s.tlsPort, err = freePort()
+	s.tlsPort, err = s.hold()
 	return err
+}
+
+func (s *Server) hold() (int, error) {
+	port, release, err := holdPort()
+	if err != nil {
+		return 0, err
+	}
+	s.unhold = append(s.unhold, release)
+	return port, nil
+}
+
+func (s *Server) releasePorts() {
+	for _, release := range s.unhold {
+		release()
+	}
+	s.unhold = nil
 }
 
 // Start starts a server for the test, with args as for [New], and stops it
@@ -174,9 +195,12 @@ func (s *Server) signal(sig syscall.Signal) error {
 	return nil
 }
 
-// Close stops the server and removes its directory.
+// Close stops the server, releases its ports and removes its directory.
 func (s *Server) Close() error {
 	err := s.Stop()
+	s.mu.Lock()
+	s.releasePorts()
+	s.mu.Unlock()
 	if rmErr := os.RemoveAll(s.dir); err == nil {
 		err = rmErr
 	}
@@ -284,13 +308,4 @@ func ping(addr string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(line), nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("redistest: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
