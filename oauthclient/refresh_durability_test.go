@@ -60,7 +60,9 @@ func TestRefreshDurabilityReplica(t *testing.T) {
 	}
 	var set replicaSettings
 	require.NoError(t, json.Unmarshal([]byte(raw), &set))
-	opts := oauthclient.Options{AllowInsecureHTTP: true, LockTTL: time.Second,
+	// The fleet lock outlives the holder's refresh by far (it takes tens
+	// of ms; a loaded CI machine may pause a process for a second).
+	opts := oauthclient.Options{AllowInsecureHTTP: true, LockTTL: 3 * time.Second,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, MaxBackoffWait: -1}
 	if set.Redis != "" {
 		key, err := hex.DecodeString(set.Key)
