@@ -118,3 +118,22 @@ func TestExcerptBoundDoesNotCutAQueryValueOpen(t *testing.T) {
 	assert.NotContains(t, e.Excerpt, "alice")
 	assert.True(t, strings.HasSuffix(e.Excerpt, " [redacted"), "cut inside the mark, not the value: %q", e.Excerpt[len(e.Excerpt)-12:])
 }
+
+// A query that url.ParseQuery refuses in part (a pair with a ";", a bad
+// escape) goes out through Conn.Do with an absolute URL (only Send and
+// the like check a query): its values are blanked all the same from a
+// cause that repeats the URL.
+func TestErrorsShowNoValueOfAQueryThatDoesNotParse(t *testing.T) {
+	const email = "alice.private@example.com"
+	echo, err := NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com", Retry: RetryPolicy{MaxAttempts: 1}}, nil, WithTransport(queryEchoTransport{}))
+	require.NoError(t, err)
+	for _, q := range []string{"email=" + email + ";fields=a", "email=" + email + "%zz", "fields=a;email=" + email, "email=" + email + "&x=%zz"} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "https://crm.example.com/customers?"+q, nil)
+		require.NoError(t, err)
+		_, err = echo.Do(req)
+		require.ErrorIs(t, err, ErrTransport)
+		assert.Contains(t, err.Error(), "proxy refused https://crm.example.com/customers?", q)
+		assert.NotContains(t, err.Error(), "private", q)
+		assert.NotContains(t, echo.Stats().LastError, "private", q)
+	}
+}
