@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -111,14 +112,18 @@ type readResult struct {
 // readAll reads each of rels ("Type/id"), up to resolveReaders at once,
 // and returns their results in order. A read not started when ctx ends
 // is ctx's error. The goroutines end before it returns; a panic in one
-// (a Doer's) is raised again here, in the caller's goroutine.
+// (a Doer's) is raised again here, in the caller's goroutine, and so is a
+// runtime.Goexit (a test's t.FailNow in a fake Doer): it ends the
+// caller's goroutine, where it left that read with no result and no
+// error, taken for a resource resolved to nil.
 func (c *Conn) readAll(ctx context.Context, rels []string) []readResult {
 	got := make([]readResult, len(rels))
 	var (
-		wg    sync.WaitGroup
-		slots = make(chan struct{}, resolveReaders)
-		mu    sync.Mutex
-		crash any
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, resolveReaders)
+		mu     sync.Mutex
+		crash  any
+		exited bool
 	)
 	for j, rel := range rels {
 		select {
@@ -133,12 +138,16 @@ func (c *Conn) readAll(ctx context.Context, rels []string) []readResult {
 		}
 		wg.Add(1)
 		go func() {
+			returned := false
 			defer func() {
-				if p := recover(); p != nil {
-					mu.Lock()
+				p := recover()
+				mu.Lock()
+				if p != nil {
 					crash = p
-					mu.Unlock()
+				} else if !returned {
+					exited = true // runtime.Goexit in the Doer
 				}
+				mu.Unlock()
 				<-slots
 				wg.Done()
 			}()
@@ -147,11 +156,15 @@ func (c *Conn) readAll(ctx context.Context, rels []string) []readResult {
 				err = answers(rel, v)
 			}
 			got[j] = readResult{v, err}
+			returned = true
 		}()
 	}
 	wg.Wait()
 	if crash != nil {
 		panic(crash)
+	}
+	if exited {
+		runtime.Goexit()
 	}
 	return got
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,4 +108,30 @@ func TestResolvePanicReachesTheCaller(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	assert.PanicsWithValue(t, "doer bug", func() { _, _ = conn.Resolve(ctx(t), nil, patientRefs(10)...) })
+}
+
+// A Doer that ends its goroutine (runtime.Goexit: t.FailNow in a test's
+// fake) ends the caller's goroutine, as a sequential read would: Resolve
+// never returns, and never gives a reference as resolved to nothing.
+func TestResolveGoexitReachesTheCaller(t *testing.T) {
+	conn, err := fhir.New("ehr", "https://ehr.example/fhir", doerFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(r.URL.Path, "/p3") {
+			runtime.Goexit()
+		}
+		return patientAnswer(r), nil
+	}))
+	require.NoError(t, err)
+	var (
+		got      map[string]any
+		gotErr   error
+		returned bool
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		got, gotErr = conn.Resolve(ctx(t), nil, patientRefs(10)...)
+		returned = true
+	}()
+	<-done
+	assert.False(t, returned, "Resolve returned %d resources (Patient/p3: %v), error %v", len(got), got["Patient/p3"], gotErr)
 }

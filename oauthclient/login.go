@@ -239,7 +239,9 @@ func (f *loginFetcher) Fetch(ctx context.Context) (*Token, error) {
 	}
 	resp, err := f.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("security definition %q: login request: %w", f.cfg.Name, redact.URLCause(err))
+		// A transport may echo the URL, whose query holds the fields of a GET.
+		cause := scrubCause(redact.URLCause(err), append(slices.Clip(f.w.secrets), redact.Sent(req)...))
+		return nil, fmt.Errorf("security definition %q: login request: %w", f.cfg.Name, cause)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

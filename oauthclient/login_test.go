@@ -280,3 +280,30 @@ func TestImportedToken(t *testing.T) {
 	_, err = missing.TokenContext(context.Background())
 	assert.True(t, errors.Is(err, os.ErrNotExist), "%v", err)
 }
+
+// echoURLTransport fails every request with an error that repeats its URL,
+// as a proxy may.
+type echoURLTransport struct{}
+
+func (echoURLTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, errors.New("proxy refused " + r.URL.String())
+}
+
+// A login sent as GET carries its fields in the query: a transport error
+// that repeats the URL shows none of them (the secret, the fields), as a
+// token request's does.
+func TestLoginTransportErrorShowsNoField(t *testing.T) {
+	const pw = "s3cr3t-pw-in-query"
+	src, err := oauthclient.NewSource(oauthclient.Config{Name: "vendor", TokenURL: "https://login.example/api/login", ClientID: "svc",
+		ClientSecret: oauthclient.NewSecret(pw),
+		Grant: oauthclient.Login{Method: "GET", ClientIDField: "user", ClientSecretField: "key",
+			Fields: map[string]oauthclient.Secret{"tenant": oauthclient.NewSecret("tenant-secret-7")}}},
+		oauthclient.Options{HTTPClient: &http.Client{Transport: echoURLTransport{}}})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+	_, err = src.TokenContext(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "proxy refused https://login.example/api/login?")
+	assert.NotContains(t, err.Error(), pw)
+	assert.NotContains(t, err.Error(), "tenant-secret-7")
+}

@@ -227,7 +227,7 @@ func (c *Conn) statusError(resp *http.Response, attempts int) error {
 	defer resp.Body.Close()
 	e := &Error{Conn: c.name, StatusCode: resp.StatusCode, Attempts: attempts}
 	var forms []string
-	if req := resp.Request; req != nil { // set by every transport of ours, and by net/http's
+	if req := resp.Request; req != nil { // set by net/http's transports, else by send
 		e.Method, e.URL, forms = req.Method, c.red.url(req.URL), queryForms(req.URL)
 	}
 	e.Excerpt = c.red.excerpt(resp.Body, redact.Sent(resp.Request, c.red.headers...), forms)

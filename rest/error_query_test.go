@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -117,4 +118,51 @@ func TestExcerptBoundDoesNotCutAQueryValueOpen(t *testing.T) {
 	assert.LessOrEqual(t, len(e.Excerpt), maxExcerpt)
 	assert.NotContains(t, e.Excerpt, "alice")
 	assert.True(t, strings.HasSuffix(e.Excerpt, " [redacted"), "cut inside the mark, not the value: %q", e.Excerpt[len(e.Excerpt)-12:])
+}
+
+// A query that url.ParseQuery refuses in part (a pair with a ";", a bad
+// escape) goes out through Conn.Do with an absolute URL (only Send and
+// the like check a query): its values are blanked all the same from a
+// cause that repeats the URL.
+func TestErrorsShowNoValueOfAQueryThatDoesNotParse(t *testing.T) {
+	const email = "alice.private@example.com"
+	echo, err := NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com", Retry: RetryPolicy{MaxAttempts: 1}}, nil, WithTransport(queryEchoTransport{}))
+	require.NoError(t, err)
+	for _, q := range []string{"email=" + email + ";fields=a", "email=" + email + "%zz", "fields=a;email=" + email, "email=" + email + "&x=%zz"} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "https://crm.example.com/customers?"+q, nil)
+		require.NoError(t, err)
+		_, err = echo.Do(req)
+		require.ErrorIs(t, err, ErrTransport)
+		assert.Contains(t, err.Error(), "proxy refused https://crm.example.com/customers?", q)
+		assert.NotContains(t, err.Error(), "private", q)
+		assert.NotContains(t, echo.Stats().LastError, "private", q)
+	}
+}
+
+// queryEchoAnswer answers every request 404, echoing its query values in
+// its body, and leaves the response's Request unset, as a RoundTripper
+// may (only http.Client's own transports set it).
+type queryEchoAnswer struct{}
+
+func (queryEchoAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusNotFound, Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader("no customer with email " + r.URL.Query().Get("email")))}, nil
+}
+
+// A transport that does not set the response's Request still gets the
+// call's query values blanked from the excerpt, and its URL shown.
+func TestErrorOfAResponseWithoutItsRequest(t *testing.T) {
+	const email = "alice.private@example.com"
+	for _, sec := range []Security{nil, None()} {
+		c, err := NewConn("crm", ConnConfig{BaseURL: "https://crm.example.com", Retry: RetryPolicy{MaxAttempts: 1}}, sec, WithTransport(queryEchoAnswer{}))
+		require.NoError(t, err)
+		_, err = c.Get(context.Background(), "customers", Query("email", email))
+		require.ErrorIs(t, err, ErrNotFound)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, "no customer with email [redacted]", e.Excerpt)
+		assert.Equal(t, "https://crm.example.com/customers?email=[redacted]", e.URL)
+		assert.Equal(t, http.MethodGet, e.Method)
+		assert.NotContains(t, err.Error(), "private")
+	}
 }

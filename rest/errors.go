@@ -174,17 +174,29 @@ func (r *redactor) text(s string, extra ...string) string {
 }
 
 // queryForms are the forms in which a server may echo the query values of
-// u ([redact.EchoForms]), for [blankQuery].
+// u ([redact.EchoForms]), for [blankQuery]. The query is read leniently:
+// url.ParseQuery drops a pair with a ";" or a bad escape, which Conn.Do
+// sends as it is in an absolute URL; such a value is taken as written,
+// whole and split at its ";".
 func queryForms(u *url.URL) []string {
 	if u == nil || u.RawQuery == "" {
 		return nil
 	}
-	q, _ := url.ParseQuery(u.RawQuery)
 	var forms []string
-	for _, vs := range q {
-		for _, v := range vs {
-			if v != "" {
-				forms = append(forms, redact.EchoForms(v)...)
+	add := func(pair string) {
+		_, v, _ := strings.Cut(pair, "=")
+		if dec, err := url.QueryUnescape(v); err == nil {
+			v = dec
+		}
+		if v != "" {
+			forms = append(forms, redact.EchoForms(v)...)
+		}
+	}
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		add(pair)
+		if strings.Contains(pair, ";") {
+			for part := range strings.SplitSeq(pair, ";") {
+				add(part)
 			}
 		}
 	}

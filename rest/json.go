@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 )
 
 // maxJSONBody bounds the response bodies decoded by the JSON helpers:
@@ -85,9 +86,21 @@ func decodeJSON(resp *http.Response, out any) error {
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return fmt.Errorf("response body not the JSON expected: %w", err)
+		return &redactedError{msg: "response body not the JSON expected: " + typeMismatch(typ), err: err}
 	}
 	return fmt.Errorf("reading the response body: %w", err)
+}
+
+// typeMismatch is the text of a type error without the value the body
+// holds: encoding/json writes a number out of its field's range, or a map
+// key that is no number, into its text ("number 4111111111111111"), and
+// that is the backend's data.
+func typeMismatch(e *json.UnmarshalTypeError) string {
+	kind, _, _ := strings.Cut(e.Value, " ")
+	if e.Field != "" {
+		return fmt.Sprintf("json: cannot unmarshal %s into Go struct field %s.%s of type %s", kind, e.Struct, e.Field, e.Type)
+	}
+	return fmt.Sprintf("json: cannot unmarshal %s into Go value of type %s", kind, e.Type)
 }
 
 // boundedBody reads at most left bytes of r, then fails with

@@ -2,7 +2,9 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -142,4 +144,46 @@ func TestSendJSONIgnoringTheReply(t *testing.T) {
 	assert.Nil(t, got)
 	_, err = SendJSON[map[string]string](context.Background(), c, http.MethodPost, "x", nil)
 	assert.True(t, errors.Is(err, ErrBadResponse), "any other T asks for JSON: %v", err)
+}
+
+// The backend's data stays out of an ErrBadResponse's text even where
+// encoding/json copies it into its own: a number out of range of its
+// field ("number 4111111111111111"), a map key that is not a number
+// ("number alice@example.com"). Either may be the call's query value.
+func TestJSONBadResponseShowsNoValueOfTheBody(t *testing.T) {
+	tests := []struct {
+		name, body, says string
+		decode           func(context.Context, *Conn) error
+	}{
+		{name: "number out of range", body: `{"n":4111111111111111}`, says: "cannot unmarshal number into Go struct field .n of type int8",
+			decode: func(ctx context.Context, c *Conn) error {
+				_, err := GetJSON[struct {
+					N int8 `json:"n"`
+				}](ctx, c, "x", Query("card", "4111111111111111"))
+				return err
+			}},
+		{name: "map key not a number", body: `{"alice@example.com":1}`, says: "cannot unmarshal number into Go value of type int",
+			decode: func(ctx context.Context, c *Conn) error {
+				_, err := GetJSON[map[int]int](ctx, c, "x", Query("email", "alice@example.com"))
+				return err
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, tt.body)
+			})
+			c, _ := testConn(t, srv.URL, nil, ConnConfig{})
+			err := tt.decode(context.Background(), c)
+			require.ErrorIs(t, err, ErrBadResponse)
+			var typ *json.UnmarshalTypeError
+			assert.ErrorAs(t, err, &typ, "the decoder's error stays reachable")
+			assert.Contains(t, err.Error(), "response body not the JSON expected: json: "+tt.says)
+			for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+				assert.NotContains(t, shown, "4111111111111111")
+				assert.NotContains(t, shown, "alice@example.com")
+			}
+		})
+	}
 }

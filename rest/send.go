@@ -25,6 +25,9 @@ func (c *Conn) send(req *http.Request, optIn bool) (*http.Response, int, error) 
 	begin := c.now()
 	resp, attempts, err := c.attempts(req, optIn)
 	end := c.now()
+	if resp != nil && resp.Request == nil { // a RoundTripper's own (net/http's set it)
+		resp.Request = req // an error shows its URL and blanks its query values from the excerpt
+	}
 	ctx := req.Context()
 	c.tel.end(ctx, span, req, resp, attempts, err, end.Sub(begin))
 	level, msg := slog.LevelWarn, "rest: call failed"

@@ -27,7 +27,7 @@ func TestConfigNamesAVariableSetButEmpty(t *testing.T) {
 		{"a file: path", "security:\n  b: {type: bearer, token: 'file:${KEY_FILE}'}\n",
 			[]Problem{{`security "b"`, "token", "environment variable KEY_FILE is set but empty: file: names no file", 2}}},
 		{"a part of a file: path", "security:\n  b: {type: bearer, token: 'file:${DIR}/nonexistent-token'}\n",
-			[]Problem{{`security "b"`, "token", "environment variable DIR is set but empty: cannot read /nonexistent-token: no such file or directory", 2}}},
+			[]Problem{{`security "b"`, "token", "environment variable DIR is set but empty: cannot read ${DIR}/nonexistent-token: no such file or directory", 2}}},
 		{"a required field", "security:\n  b: {type: basic, username: '${CRM_SECRET}${OK}', password: p}\n  c: {type: basic, username: '${CRM_SECRET}', password: p}\n",
 			[]Problem{{`security "c"`, "username", "environment variable CRM_SECRET is set but empty: missing", 3}}},
 		{"a supplier's value", "security:\n  x:\n    type: oauth2\n    grant: refresh_token\n    token_url: https://l.example/t\n    client_id: c\n    refresh_token: {value: '${CRM_SECRET}'}\n",

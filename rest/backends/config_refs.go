@@ -127,6 +127,7 @@ func (r *configReader) resolveString(where, field, s string, secret bool) (strin
 		}
 		return s, true
 	}
+	written := path
 	path, err := r.expand(where, field, path)
 	if err != nil {
 		r.add(where, field, 0, "%v", err)
@@ -138,7 +139,9 @@ func (r *configReader) resolveString(where, field, s string, secret bool) (strin
 	}
 	b, err := r.set.Read(path)
 	if err != nil {
-		r.add(where, field, 0, "cannot read %s: %v", path, tlsconf.PathCause(err))
+		// A path built from variables is named as written: a variable
+		// may hold the secret itself (file:${SECRET} for ${SECRET}).
+		r.add(where, field, 0, "cannot read %s: %v", written, tlsconf.PathCause(err))
 		return "", false
 	}
 	return strings.TrimRight(string(b), "\r\n"), true
