@@ -222,7 +222,7 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 		val, ok := lookup(name)
 		switch {
-		case !ok && hasDef:
+		case (!ok || val == "") && hasDef: // unset or empty, as ${VAR:-default} in a shell
 			val = def
 		case !ok:
 			return "", fmt.Errorf("environment variable %s is not set", name)

@@ -268,7 +268,8 @@ func TestExpandEnv(t *testing.T) {
 		{in: "$${A}", want: "${A}"},
 		{in: "cost $5", want: "cost $5"},
 		{in: "trailing $", want: "trailing $"},
-		{in: "${EMPTY:-d}", want: ""},
+		{in: "${EMPTY:-d}", want: "d"}, // unset or empty, as in a shell
+		{in: "${EMPTY}", want: ""},
 		{in: "${MISSING:-d:-e}", want: "d:-e"},
 		{in: "${MISSING}", err: "environment variable MISSING is not set"},
 		{in: "${A", err: "unterminated"},

@@ -40,8 +40,9 @@
 // Unknown keys are errors, also inside a YAML merge (<<), and so is a key
 // written twice in an entry; loading reports every problem, each naming
 // the definition or connection and the field, with its line. Any string
-// may use ${VAR} (or ${VAR:-default}; $$ is a literal $), resolved from
-// the environment at load time; a field whose value is then wrong (a
+// may use ${VAR} (or ${VAR:-default}, the default when VAR is unset or
+// empty, as in a shell; $$ is a literal $), resolved from the
+// environment at load time; a field whose value is then wrong (a
 // secret missing, a URL cut short, a file: with no path) names the
 // variables it used that are set but empty. Inside { } or [ ] a
 // reference must be quoted ({base_url: "${CRM}"}): unquoted, the file is
