@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
 
@@ -150,7 +152,7 @@ func fileValue(v reflect.Value) (any, bool) {
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 		return nil, false
 	case reflect.String: // loaded again, $ would start a ${VAR}: $$ is a $
-		return strings.ReplaceAll(v.String(), "$", "$$"), v.Len() > 0
+		return strings.ReplaceAll(printedURL(v.String()), "$", "$$"), v.Len() > 0
 	}
 	return v.Interface(), !v.IsZero()
 }
@@ -210,4 +212,26 @@ func (m mapping) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// printedURL is s with the values of the query parameters that carry a
+// credential by name (api_key, token, sig…) replaced by [redacted] when s
+// is an absolute URL that has one: a base_url may carry its key, and a
+// printed configuration shows no secret. Other strings are as they are.
+func printedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.RawQuery == "" || !secretQuery(u.Query()) {
+		return s
+	}
+	u.RawQuery = redact.Query(u.RawQuery, redact.ShowValues)
+	return u.String()
+}
+
+func secretQuery(q url.Values) bool {
+	for k := range q {
+		if redact.SecretParam(k) {
+			return true
+		}
+	}
+	return false
 }

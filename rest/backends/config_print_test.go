@@ -265,3 +265,29 @@ func FuzzPrintedLoadsAgain(f *testing.F) {
 		}
 	})
 }
+
+// TestConfigPrintedHidesAKeyInAURL: a base_url that carries its key in
+// the query (?api_key=…) prints it as [redacted], other values as they
+// are; loaded again, the mark is refused by field, never sent as the key.
+func TestConfigPrintedHidesAKeyInAURL(t *testing.T) {
+	cfg, err := Parse([]byte("rest:\n  crm: {base_url: 'https://crm.example/api?region=eu&api_key=K3Y-s3cret'}\n"))
+	require.NoError(t, err)
+	for name, marshal := range printers {
+		out, err := marshal(cfg)
+		require.NoError(t, err, name)
+		assert.NotContains(t, string(out), "K3Y-s3cret", name)
+		assert.Contains(t, string(out), "api_key=[redacted]", name)
+		assert.Contains(t, string(out), "region=eu", name)
+		_, err = Parse(out)
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce, "%s: %s", name, out)
+		require.Len(t, ce.Problems, 1, name)
+		assert.Equal(t, "base_url", ce.Problems[0].Field, name)
+		assert.Contains(t, ce.Problems[0].Reason, "what a printed configuration shows in place of a key", name)
+	}
+	plain, err := Parse([]byte("rest:\n  crm: {base_url: 'https://crm.example/api?region=eu&b=2'}\n"))
+	require.NoError(t, err)
+	out, err := yaml.Marshal(plain)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "https://crm.example/api?region=eu&b=2", "a URL with no key prints as written")
+}

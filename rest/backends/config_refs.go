@@ -2,6 +2,7 @@ package backends
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -90,6 +91,10 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 			r.resolveValue(where, fmt.Sprintf("%s[%d]", field, i), v.Index(i))
 		}
 	case reflect.Map:
+		if v.Len() == 0 && v.CanSet() {
+			v.Set(reflect.Zero(v.Type())) // "headers: {}" is no headers, as the key left out is
+			return
+		}
 		if et := v.Type().Elem(); et.Kind() != reflect.String && et.Kind() != reflect.Interface && et != secretType {
 			return
 		}
@@ -100,10 +105,33 @@ func (r *configReader) resolveValue(where, field string, v reflect.Value) {
 			v.SetMapIndex(k, e)
 		}
 	case reflect.String:
-		if s, ok := r.resolveString(where, field, v.String(), false); ok && v.CanSet() {
+		s, ok := r.resolveString(where, field, v.String(), false)
+		if ok && printedSecret(s) {
+			r.add(where, field, 0, "%s in its query is what a printed configuration shows in place of a key: write the key back (or ${VAR})", redact.Mark)
+			return
+		}
+		if ok && v.CanSet() {
 			v.SetString(s)
 		}
 	}
+}
+
+// printedSecret reports whether s is a URL that a printed configuration
+// wrote ([printedURL]): a query value that is the redaction mark.
+func printedSecret(s string) bool {
+	if !strings.Contains(s, redact.Mark) {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	for _, vs := range u.Query() {
+		if slices.Contains(vs, redact.Mark) {
+			return true
+		}
+	}
+	return false
 }
 
 func joinField(a, b string) string {
