@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/testcert"
 	"github.com/tokenwire/tokenwire/oauthclient"
 )
@@ -197,7 +198,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			first := testcert.SelfSigned(t, "gen-0")
 			publish(first)
 			clk := newFakeClock(time.Now())
-			logs := &syncBuffer{}
+			logs := &logbuf.Buffer{}
 			src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc",
 				AuthMethod: oauthclient.AuthSelfSignedTLS, CertFile: certFile, KeyFile: keyFile, RootCAs: b.roots()},
 				oauthclient.Options{Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
@@ -268,7 +269,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 
 // waitLogged waits until logs contain s (written by the sources'
 // goroutines), within a generous bound.
-func waitLogged(t *testing.T, logs *syncBuffer, s string) {
+func waitLogged(t *testing.T, logs *logbuf.Buffer, s string) {
 	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -327,7 +328,7 @@ func TestMTLSCertificateFileErrors(t *testing.T) {
 	// the one loaded, and the log says why.
 	b := newBoundServers(t)
 	clk := newFakeClock(time.Now())
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: b.as.URL, ClientID: "svc", AuthMethod: oauthclient.AuthTLSClientAuth,
 		CertFile: certFile, KeyFile: keyFile, RootCAs: b.roots()}, oauthclient.Options{Now: clk.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package oauthclient_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/ecdsa"
@@ -22,28 +21,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/rendertest"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
-
-// syncBuffer is a log destination safe for the sources' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Every grant type, supplier and error that holds a credential, rendered
 // every way (fmt verbs, slog text and JSON, encoding/json, YAML, nested),
@@ -133,7 +115,7 @@ func TestGrantFlowsLogNoSecret(t *testing.T) {
 		password = "login-password-0103"
 		secret   = "client-secret-0104"
 	)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	echo := newEchoServer(t) // an HTML error page with the request in it
 	as := oauthtest.NewServer()

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 )
 
@@ -46,7 +46,7 @@ func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // before the server closes: a handler left is released
 	kit := oteltest.New(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	clk := newFakeClock()
 	c, err := NewConn("crm", ConnConfig{BaseURL: srv.URL}, nil, AllowInsecureHTTP(), WithClock(clk.Now), WithSleep(clk.Sleep),
 		WithMeterProvider(kit.MeterProvider), WithTracerProvider(kit.TracerProvider),
@@ -120,22 +120,4 @@ func TestCallEndedByItsCallerIsNotTheBackendsFailure(t *testing.T) {
 	assert.Equal(t, int64(1), ost.TransportErrors, "the connection's own timeout is the backend's slowness")
 	assert.Contains(t, ost.LastError, "timeout after 50ms")
 	assert.Contains(t, logs.String(), `level=WARN msg="rest: call failed" conn=crm method=GET url=`+srv.URL+"/hang")
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

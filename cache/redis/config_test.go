@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
@@ -213,9 +214,9 @@ func TestConfigCheckAndOpen(t *testing.T) {
 
 	t.Run("open", func(t *testing.T) {
 		clk := newClock()
-		var logs logBuffer
+		var logs logbuf.Buffer
 		env := env
-		env.Now, env.Logger = clk.Now, logs.Logger()
+		env.Now, env.Logger = clk.Now, debugLogger(&logs)
 		cfg := &Config{Addr: testServer.Addr(), Prefix: uniquePrefix(t), EncryptionKeys: []redact.Secret{redact.NewSecret(key32)}, OpTimeout: testOpTimeout}
 		st, err := cfg.Open(ctx, env)
 		require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/redistest"
 )
 
@@ -37,10 +38,10 @@ func TestRedisOutage(t *testing.T) {
 	hook := &countHook{}
 	client := newClient(t, srv.Addr())
 	client.AddHook(hook)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	opts := Options{Prefix: prefix, Keys: [][]byte{aesKey(1)}, Now: clk.Now, OpTimeout: testOpTimeout} // a stopped Redis refuses at once: the timeout only spares a busy machine a false outage
 	b := newStore(t, newClient(t, srv.Addr()), opts)
-	opts.Logger = logs.Logger()
+	opts.Logger = debugLogger(&logs)
 	a := newStore(t, client, opts)
 	entry := func(v string) cache.Entry {
 		return cache.Entry{Value: []byte(v), Expiry: clk.Now().Add(time.Hour)}

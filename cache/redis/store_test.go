@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/redact"
 )
 
@@ -186,8 +187,8 @@ func TestUnreadableIsMiss(t *testing.T) {
 			key, value := tc.tamper(t, writer, mustGet(t, writer, "k"))
 			require.NoError(t, client.Set(ctx, key, value, time.Hour).Err())
 
-			var logs logBuffer
-			tc.reader.Prefix, tc.reader.Logger = prefix, logs.Logger()
+			var logs logbuf.Buffer
+			tc.reader.Prefix, tc.reader.Logger = prefix, debugLogger(&logs)
 			reader := newStore(t, client, tc.reader)
 			_, err := reader.Get(ctx, "k")
 			require.ErrorIs(t, err, cache.ErrNotFound)
@@ -239,8 +240,8 @@ func TestPrintingRedacts(t *testing.T) {
 	opts := Options{Keys: [][]byte{key}}
 	s := newStore(t, client, opts)
 	cfg := Config{Password: redact.NewSecret("hunter2-redis-pw"), EncryptionKeys: []redact.Secret{redact.NewSecret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=")}}
-	var logs logBuffer
-	logs.Logger().Info("config", "redis", cfg, "opts", opts)
+	var logs logbuf.Buffer
+	debugLogger(&logs).Info("config", "redis", cfg, "opts", opts)
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		for _, v := range []any{opts, &opts, s, cfg, &cfg} {
 			out := sprintf(format, v) + logs.String()

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/redact"
 	"github.com/tokenwire/tokenwire/internal/redistest"
 )
@@ -116,10 +117,10 @@ func TestTLSAndACL(t *testing.T) {
 	t.Run("down is not misconfigured", func(t *testing.T) {
 		down := redistest.Start(t)
 		require.NoError(t, down.Stop())
-		var logs logBuffer
+		var logs logbuf.Buffer
 		cfg := good
 		cfg.Addr, cfg.TLS, cfg.TLSCAFile, cfg.OpTimeout = down.Addr(), false, "", 100*time.Millisecond
-		st, err := (&cfg).Open(ctx, cache.Env{Logger: logs.Logger()})
+		st, err := (&cfg).Open(ctx, cache.Env{Logger: debugLogger(&logs)})
 		require.NoError(t, err, "Redis down at start: the store opens and serves from its fallback")
 		s := st.(*Store)
 		t.Cleanup(func() { _ = s.Close() })
@@ -135,8 +136,8 @@ func TestTLSAndACL(t *testing.T) {
 	// it from the next connection on; the store serves from its fallback
 	// and logs an error that says why, not the warning of an outage.
 	t.Run("password changed while running", func(t *testing.T) {
-		var logs logBuffer
-		st, err := (&good).Open(ctx, cache.Env{Logger: logs.Logger()})
+		var logs logbuf.Buffer
+		st, err := (&good).Open(ctx, cache.Env{Logger: debugLogger(&logs)})
 		require.NoError(t, err)
 		s := st.(*Store)
 		t.Cleanup(func() { _ = s.Close() })

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -10,34 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 	"github.com/tokenwire/tokenwire/rest"
 	"github.com/tokenwire/tokenwire/rest/backends"
 )
-
-// syncBuffer is the program's output, written by its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // setup is an authorization server with a confidential client registered
 // for loopback redirects, a backend wanting its tokens, and a
@@ -89,7 +70,7 @@ func follow(ctx context.Context, u string) error {
 func TestAuthorizeEndToEnd(t *testing.T) {
 	as, configPath, rtPath := setup(t)
 	var asked string
-	var out syncBuffer
+	var out logbuf.Buffer
 	browse := func(ctx context.Context, u string) error {
 		asked = u
 		// Someone else's redirect first: a wrong state is refused, the
@@ -161,7 +142,7 @@ func TestAuthorizeDenied(t *testing.T) {
 			"state": {q.Get("state")}}.Encode()
 		return follow(ctx, back)
 	}
-	var out syncBuffer
+	var out logbuf.Buffer
 	err := run(t.Context(), []string{"-config", configPath, "-definition", "drive", "-authorize-url", as.AuthorizeURL()}, &out, env{browse: browse, insecure: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "access_denied: the administrator said no")

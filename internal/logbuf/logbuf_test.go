@@ -1,0 +1,26 @@
+package logbuf
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Many goroutines write while one reads (under -race): every write is
+// there, whole, at the end.
+func TestConcurrentWritesAndReads(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("line\n"))
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(b.String(), "line\n"); n != 1600 {
+		t.Fatalf("%d lines, want 1600", n)
+	}
+}
