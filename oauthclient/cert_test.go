@@ -246,7 +246,7 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 					_, kp := testcert.PEM(t, next)
 					replaceFile(t, keyFile, kp)
 					clk.Advance(2 * time.Second)
-					waitLogged(t, logs, "client certificate files not loaded")
+					logs.WaitFor(t, "client certificate files not loaded")
 				}
 				publish(next)
 				clk.Advance(2 * time.Second) // the next look at the files is due
@@ -264,22 +264,6 @@ func TestMTLSCertificateFilesRotateUnderLoad(t *testing.T) {
 			}
 			assert.NotContains(t, logs.String(), "PRIVATE KEY")
 		})
-	}
-}
-
-// waitLogged waits until logs contain s (written by the sources'
-// goroutines), within a generous bound.
-func waitLogged(t *testing.T, logs *logbuf.Buffer, s string) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
-	for !strings.Contains(logs.String(), s) {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("never logged: %s", s)
-		}
 	}
 }
 

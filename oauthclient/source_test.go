@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenwire/tokenwire/cache"
 	"github.com/tokenwire/tokenwire/internal/fakeclock"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 )
 
 // clock is a manual clock for tests: time moves only when told.
@@ -259,7 +260,7 @@ func TestTokenMethodImplementsOAuth2(t *testing.T) {
 
 func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 	const secret = "SUPER-secret-value-123"
-	var logs bytes.Buffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := newEchoServer(t)
 	cfg := Config{Name: "crm", TokenURL: r.URL, ClientID: "id", ClientSecret: NewSecret(secret)}

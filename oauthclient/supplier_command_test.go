@@ -1,7 +1,6 @@
 package oauthclient_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/rendertest"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
@@ -67,7 +67,7 @@ func TestCommandSupplierScrubsItsArguments(t *testing.T) {
 	}
 	for name, sup := range sups {
 		t.Run(name, func(t *testing.T) {
-			var logs bytes.Buffer
+			var logs logbuf.Buffer
 			src, err := oauthclient.NewSource(oauthclient.Config{Name: "crm", TokenURL: as.TokenURL(),
 				Grant: oauthclient.JWTBearer{Assertion: sup}},
 				oauthclient.Options{AllowInsecureHTTP: true, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

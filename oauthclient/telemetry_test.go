@@ -1,7 +1,6 @@
 package oauthclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -20,22 +19,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"golang.org/x/oauth2"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
 )
 
 const telSecret = "Tel-s3cret-9f2e"
-
-// awaitFetch waits for the shared fetch in flight, if any, to end: its
-// span, counts and log lines are written by then.
-func (s *Source) awaitFetch() {
-	s.mu.Lock()
-	cl := s.inflight
-	s.mu.Unlock()
-	if cl != nil {
-		<-cl.done
-	}
-}
 
 // tickingRT moves the test clock by d during every token request, so that
 // durations have a known value.
@@ -51,13 +40,13 @@ func (rt tickingRT) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // telSetup returns a client-credentials source on the fake authorization
 // server, instrumented into kit and logging into logs at debug level.
-func telSetup(t *testing.T, kit *oteltest.Kit, clientSecret string) (*Source, *oauthtest.Server, *clock, *bytes.Buffer) {
+func telSetup(t *testing.T, kit *oteltest.Kit, clientSecret string) (*Source, *oauthtest.Server, *clock, *logbuf.Buffer) {
 	t.Helper()
 	clk := newClock()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now), oauthtest.WithTokenLifetime(time.Hour))
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: "svc", Secret: telSecret})
-	logs := &bytes.Buffer{}
+	logs := &logbuf.Buffer{}
 	src, err := NewSource(Config{Name: "crm", TokenURL: as.TokenURL(), ClientID: "svc", ClientSecret: NewSecret(clientSecret)}, Options{
 		AllowInsecureHTTP: true, Now: clk.Now, HTTPClient: &http.Client{Transport: tickingRT{clk, 250 * time.Millisecond}},
 		Logger:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -111,7 +100,9 @@ func TestTokenTelemetry(t *testing.T) {
 	clk.Advance(56 * time.Minute) // into the renewal window of the 1 h token
 	_, err = src.TokenContext(context.Background())
 	require.NoError(t, err) // a stale lookup; the renewal runs in the background
-	src.awaitFetch()
+	// Its end is logged after its metrics and span, by its own goroutine,
+	// which may not have started yet.
+	logs.WaitFor(t, `msg="oauthclient: token obtained" definition=crm trigger=background`)
 
 	t.Run("metrics", func(t *testing.T) {
 		ms := kit.Metrics(t)

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/internal/refusing"
 	"github.com/tokenwire/tokenwire/oauthclient"
@@ -35,7 +35,7 @@ const (
 // telConn builds OAuth connection "crm" to a backend running handler,
 // its connection and token source instrumented into kit and logging into
 // logs.
-func telConn(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Buffer, handler http.HandlerFunc, opts ...Option) (*Conn, *oauthtest.Server) {
+func telConn(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs io.Writer, handler http.HandlerFunc, opts ...Option) (*Conn, *oauthtest.Server) {
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
@@ -64,7 +64,7 @@ func telConn(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Buffer
 func TestCallTelemetry(t *testing.T) {
 	kit := oteltest.New(t)
 	clk := newFakeClock()
-	var logs bytes.Buffer
+	var logs logbuf.Buffer
 	var hits atomic.Int32
 	var mu sync.Mutex
 	var parents []string
@@ -174,7 +174,7 @@ func TestCallTelemetry(t *testing.T) {
 func TestCallTelemetryFailures(t *testing.T) {
 	kit := oteltest.New(t)
 	clk := newFakeClock()
-	var logs bytes.Buffer
+	var logs logbuf.Buffer
 	crm, _ := telConn(t, kit, clk, &logs, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
 	_, err := crm.Get(context.Background(), "missing", Query("q", telQueryValue))
 	require.ErrorIs(t, err, ErrNotFound)

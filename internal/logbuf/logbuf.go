@@ -5,7 +5,10 @@ package logbuf
 
 import (
 	"bytes"
+	"strings"
 	"sync"
+	"testing"
+	"time"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent writes and reads; the zero
@@ -27,4 +30,22 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// WaitFor waits until s has been written, for a line that a goroutine
+// logs at its end: the wait is for that event, bounded by a generous
+// deadline only so that a line never written fails the test rather than
+// hanging it.
+func (b *Buffer) WaitFor(tb testing.TB, s string) {
+	tb.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(b.String(), s) {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			tb.Fatalf("never logged: %s", s)
+		}
+	}
 }

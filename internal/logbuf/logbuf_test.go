@@ -24,3 +24,13 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 		t.Fatalf("%d lines, want 1600", n)
 	}
 }
+
+// WaitFor returns once a goroutine has written the line.
+func TestWaitForALineWrittenLater(t *testing.T) {
+	var b Buffer
+	go func() { _, _ = b.Write([]byte("msg=done\n")) }()
+	b.WaitFor(t, "msg=done")
+	if !strings.Contains(b.String(), "msg=done") {
+		t.Fatal("WaitFor returned before the line was written")
+	}
+}

@@ -1,7 +1,6 @@
 package backends
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/rendertest"
 	"github.com/tokenwire/tokenwire/rest"
 )
@@ -102,7 +102,7 @@ func TestReloadBuildFailureChangesNothing(t *testing.T) {
 // TestReloadShowsNoSecret: reports, logs and errors name entries and
 // fields, never a secret, old or new.
 func TestReloadShowsNoSecret(t *testing.T) {
-	var logs bytes.Buffer
+	var logs logbuf.Buffer
 	f := newReloadFixture(t, nil, rest.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	f.get(t, "crm")
 	f.vars["A_SECRET"], f.vars["KEY"] = "A-SECRET-2", "KEY-SECRET-2"

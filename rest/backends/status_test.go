@@ -1,7 +1,6 @@
 package backends
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenwire/tokenwire/cache"
+	"github.com/tokenwire/tokenwire/internal/logbuf"
 	"github.com/tokenwire/tokenwire/internal/oteltest"
 	"github.com/tokenwire/tokenwire/oauthclient"
 	"github.com/tokenwire/tokenwire/oauthclient/oauthtest"
@@ -25,7 +25,7 @@ import (
 // store; as JSON it shows no secret and no token.
 func TestRegistryStatus(t *testing.T) {
 	clk := newFakeClock()
-	var logs bytes.Buffer
+	var logs logbuf.Buffer
 	reg, as := telRegistry(t, oteltest.New(t), clk, &logs, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "{}")
 	})
@@ -82,7 +82,7 @@ const telClientSecret = "svc-Tel-secret-31"
 
 // telRegistry opens a registry with one OAuth connection "crm" to a backend
 // running handler, instrumented into kit and logging into logs.
-func telRegistry(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs *bytes.Buffer, handler http.HandlerFunc, opts ...rest.Option) (*Registry, *oauthtest.Server) {
+func telRegistry(t *testing.T, kit *oteltest.Kit, clk *fakeClock, logs io.Writer, handler http.HandlerFunc, opts ...rest.Option) (*Registry, *oauthtest.Server) {
 	t.Helper()
 	as := oauthtest.NewServer(oauthtest.WithClock(clk.Now))
 	t.Cleanup(as.Close)
